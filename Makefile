@@ -1,0 +1,63 @@
+# tradedesk developer and CI entry points (GNU make). `make test` is what .ci/run runs.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+# Steps of `test` run one after another, stopping at the first failure, even under -j.
+.NOTPARALLEL:
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# Services the tests and benchmarks use (started by scripts/ensure-services.sh).
+SERVICE_ENV := DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/tradedesk \
+	CELERY_BROKER_URL=redis://127.0.0.1:6379/15 \
+	DJANGO_ALLOW_ASYNC_UNSAFE=true
+
+.PHONY: help venv run services test lint typecheck pytest smoke bench clean
+
+help:
+	@echo "make run        migrate, seed the demo user, start web+worker+beat (SQLite, filesystem broker, simulator)"
+	@echo "make test       services, lint, typecheck, pytest, smoke (what CI runs)"
+	@echo "make lint | typecheck | pytest | smoke | bench | services | venv | clean"
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+run: venv
+	mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/honcho start -f Procfile
+
+services:
+	bash scripts/ensure-services.sh
+
+test: venv services lint typecheck pytest smoke
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy
+
+# Extra pytest options: PYTEST_ADDOPTS='-k name -x' make pytest. Exit 5 (no tests collected) is not an error.
+pytest: venv
+	$(SERVICE_ENV) $(BIN)/pytest -q || { rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; else exit $$rc; fi; }
+
+smoke: venv
+	bash scripts/smoke.sh
+
+bench: venv services
+	$(SERVICE_ENV) $(BIN)/python bench/ingest.py
+	$(SERVICE_ENV) $(BIN)/python bench/latency.py
+	$(SERVICE_ENV) $(BIN)/python bench/load.py
+
+clean:
+	rm -rf var

@@ -1,0 +1,127 @@
+"""The engine's launch config (LEAN's config.json keys), written with mode 0600 since it holds IB secrets."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from execution.files import write_json_atomic
+
+ALGORITHM_FILE = Path(__file__).resolve().parent / "lean" / "manual_order_execution.py"
+ALGORITHM_TYPE_NAME = "ManualOrderExecution"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# LEAN's `live-interactive` environment block (Launcher/config.json), flattened into our own config file
+# because tradedesk writes a complete config rather than LEAN's default one with environments.
+LEAN_LIVE_HANDLERS: dict[str, Any] = {
+    "live-mode": True,
+    "live-mode-brokerage": "InteractiveBrokersBrokerage",
+    "data-queue-handler": ["InteractiveBrokersBrokerage"],
+    "setup-handler": "QuantConnect.Lean.Engine.Setup.BrokerageSetupHandler",
+    "result-handler": "QuantConnect.Lean.Engine.Results.LiveTradingResultHandler",
+    "data-feed-handler": "QuantConnect.Lean.Engine.DataFeeds.LiveTradingDataFeed",
+    "real-time-handler": "QuantConnect.Lean.Engine.RealTime.LiveTradingRealTimeHandler",
+    "transaction-handler": "QuantConnect.Lean.Engine.TransactionHandlers.BrokerageTransactionHandler",
+    "history-provider": [
+        "BrokerageHistoryProvider",
+        "SubscriptionDataReaderHistoryProvider",
+    ],
+}
+
+
+class EngineConfigError(Exception):
+    """The engine cannot be configured (a missing setting); the message says which."""
+
+
+def _parameters(*, workdir: Path, run_id: str, intent_path: Path | None) -> dict[str, str]:
+    # LEAN parameters are strings.
+    return {
+        "intent-file": str(intent_path.resolve()) if intent_path else "",
+        "events-file": str((workdir / "events.jsonl").resolve()),
+        "run-id": run_id,
+    }
+
+
+def simulator_config(*, workdir: Path, run_id: str, intent_path: Path | None) -> dict[str, Any]:
+    """The simulator's config: LEAN's shape, environment live-paper, plus a `simulator` section."""
+    return {
+        "environment": "live-paper",
+        "algorithm-type-name": ALGORITHM_TYPE_NAME,
+        "algorithm-language": "Python",
+        "algorithm-location": str(ALGORITHM_FILE),
+        "live-mode-brokerage": "PaperBrokerage",
+        "parameters": _parameters(workdir=workdir, run_id=run_id, intent_path=intent_path),
+        "simulator": {
+            "seed": settings.TRADEDESK_SIM_SEED,
+            "idle-timeout": settings.TRADEDESK_SIM_IDLE_TIMEOUT,
+            "fill-delay": settings.TRADEDESK_SIM_FILL_DELAY,
+            "partial-fills": settings.TRADEDESK_SIM_PARTIAL_FILLS,
+            "holdings-interval": settings.TRADEDESK_SIM_HOLDINGS_INTERVAL,
+        },
+    }
+
+
+def lean_config(*, mode: str, workdir: Path, run_id: str, intent_path: Path | None) -> dict[str, Any]:
+    """LEAN's live config for Interactive Brokers, one IB login per mode, absolute paths throughout."""
+    login = settings.IB_LOGINS.get(mode) or {}
+    missing = [
+        f"IB_{mode.upper()}_{key.upper()}" for key in ("user_name", "password", "account") if not login.get(key)
+    ]
+    if not settings.LEAN_LAUNCHER_DIR:
+        missing.append("LEAN_LAUNCHER_DIR")
+    if missing:
+        raise EngineConfigError(f"LEAN engine for {mode} needs {', '.join(missing)}")
+    launcher_dir = Path(settings.LEAN_LAUNCHER_DIR).resolve()
+    data_folder = Path(settings.LEAN_DATA_FOLDER).resolve() if settings.LEAN_DATA_FOLDER else launcher_dir / "Data"
+    config: dict[str, Any] = {
+        "environment": "live-interactive",
+        "algorithm-type-name": ALGORITHM_TYPE_NAME,
+        "algorithm-language": "Python",
+        "algorithm-location": str(ALGORITHM_FILE),
+        "data-folder": str(data_folder),
+        "composer-dll-directory": str(launcher_dir),
+        **LEAN_LIVE_HANDLERS,
+        "parameters": _parameters(workdir=workdir, run_id=run_id, intent_path=intent_path),
+        "ib-account": login["account"],
+        "ib-user-name": login["user_name"],
+        "ib-password": login["password"],
+        "ib-trading-mode": mode,
+        "ib-host": settings.IB_HOST,
+        "ib-port": str(settings.IB_PORT),
+        "ib-agent-description": settings.IB_AGENT_DESCRIPTION,
+    }
+    if settings.IB_TWS_DIR:
+        config["ib-tws-dir"] = settings.IB_TWS_DIR
+    if settings.IB_VERSION:
+        config["ib-version"] = settings.IB_VERSION
+    if settings.IB_WEEKLY_RESTART_UTC_TIME:
+        config["ib-weekly-restart-utc-time"] = settings.IB_WEEKLY_RESTART_UTC_TIME
+    return config
+
+
+def build_execution_config(*, mode: str, workdir: Path, run_id: str, intent_path: Path | None = None) -> Path:
+    """Write `<workdir>/config.json` for the configured engine (mode 0600) and return its path."""
+    workdir = Path(workdir).resolve()
+    if settings.TRADEDESK_ENGINE == "lean":
+        config = lean_config(mode=mode, workdir=workdir, run_id=run_id, intent_path=intent_path)
+    else:
+        config = simulator_config(workdir=workdir, run_id=run_id, intent_path=intent_path)
+    return write_json_atomic(workdir / "config.json", config, mode=0o600)
+
+
+def engine_command(config_path: Path) -> tuple[list[str], dict[str, str]]:
+    """The command line (and extra environment) that starts the configured engine."""
+    if settings.TRADEDESK_ENGINE == "lean":
+        parts = shlex.split(settings.LEAN_LAUNCHER_CMD)
+        launcher_dir = Path(settings.LEAN_LAUNCHER_DIR).resolve()
+        # The launcher dll is named relative to LEAN's build folder, since cwd is the engine's folder.
+        parts = [str(launcher_dir / p) if p.endswith(".dll") and not Path(p).is_absolute() else p for p in parts]
+        env = {"PYTHONNET_PYDLL": settings.PYTHONNET_PYDLL} if settings.PYTHONNET_PYDLL else {}
+        return [*parts, "--config", str(config_path)], env
+    return [sys.executable, "-m", "execution.simulator", "--config", str(config_path)], {
+        "PYTHONPATH": str(PROJECT_ROOT)
+    }

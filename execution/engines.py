@@ -1,0 +1,321 @@
+"""Engine supervisor: at most one engine per IB login (= per mode), started when none is alive, else fed
+command files. LEAN reads `command*.json` from its cwd the moment it appears, so commands are written under
+another name and renamed into place."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from execution.config import PROJECT_ROOT, build_execution_config, engine_command
+from execution.files import read_json, tail_lines, write_json_atomic
+from execution.supervise import EXIT_FILE, LOG_FILE, PID_FILE
+
+logger = logging.getLogger("execution.engines")
+
+MODES = ("paper", "live")
+COMMAND_NAMESPACE = uuid.UUID("6f1c3a52-7d0e-4c1e-9a47-3b1f2c8d9e10")
+
+
+class EngineError(Exception):
+    """The engine could not be started or reached."""
+
+
+@dataclass
+class EngineState:
+    """What is known about a mode's engine from its folder."""
+
+    mode: str
+    state: str  # running | stopped | error | not started
+    pid: int | None = None
+    run_id: str = ""
+    started_at: str = ""
+    exit_code: int | None = None
+    exited_at: str = ""
+    message: str = ""
+    log_tail: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Handover:
+    """How an order reached its engine."""
+
+    kind: str  # "start": passed as the intent of a fresh engine; "command": an OrderCommand file
+    run_id: str
+    pid: int
+    command_id: str = ""
+    command_path: str = ""
+
+
+def engine_dir(mode: str) -> Path:
+    """The engine's working directory (also its cwd): <EXECUTION_ROOT>/engines/<mode>/."""
+    if mode not in MODES:
+        raise EngineError(f"unknown mode {mode!r}")
+    return Path(settings.TRADEDESK_EXECUTION_ROOT) / "engines" / mode
+
+
+def command_id_for(client_order_id: str) -> str:
+    """The OrderCommand Id of an order: derived from its client_order_id, so a sweep can find its files."""
+    return str(uuid.uuid5(COMMAND_NAMESPACE, client_order_id))
+
+
+def new_run_id() -> str:
+    """A fresh engine run id: r-<UTC time>-<random>."""
+    return f"r-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
+
+
+@contextmanager
+def mode_lock(mode: str) -> Iterator[None]:
+    """An exclusive lock on a mode's engine folder: the check-then-start of an engine is one step."""
+    folder = engine_dir(mode)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".supervisor.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _pid_alive(pid: int, marker: str) -> bool:
+    """True when the pid runs, is no zombie, and its command line mentions `marker` (no pid reuse)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        if stat.rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+            return False
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+    except (FileNotFoundError, IndexError):
+        return False
+    return marker in cmdline
+
+
+def running_engine(mode: str) -> dict[str, Any] | None:
+    """The pid file of the mode's live engine, or None when no engine is alive."""
+    folder = engine_dir(mode)
+    info = read_json(folder / PID_FILE)
+    if not isinstance(info, dict) or not isinstance(info.get("pid"), int):
+        return None
+    if _pid_alive(info["pid"], str((folder / "config.json").resolve())):
+        return info
+    return None
+
+
+def engine_state(mode: str) -> EngineState:
+    """The mode's engine state: running, stopped (clean exit), error (crash) or not started."""
+    folder = engine_dir(mode)
+    info = running_engine(mode)
+    if info is not None:
+        return EngineState(
+            mode=mode, state="running", pid=info["pid"], run_id=str(info.get("run_id", "")),
+            started_at=str(info.get("started_at", "")),
+        )
+    pid_info = read_json(folder / PID_FILE)
+    exit_info = read_json(folder / EXIT_FILE)
+    if not isinstance(pid_info, dict):
+        return EngineState(mode=mode, state="not started")
+    run_id = str(pid_info.get("run_id", ""))
+    if isinstance(exit_info, dict) and exit_info.get("run_id") == run_id:
+        code = exit_info.get("exit_code")
+        return EngineState(
+            mode=mode,
+            state="stopped" if code == 0 else "error",
+            pid=pid_info.get("pid"),
+            run_id=run_id,
+            started_at=str(pid_info.get("started_at", "")),
+            exit_code=code if isinstance(code, int) else None,
+            exited_at=str(exit_info.get("exited_at", "")),
+            message=str(exit_info.get("message", "")) or (
+                "" if code == 0 else f"engine exited with code {code}"
+            ),
+            log_tail=[str(line) for line in exit_info.get("log_tail", [])][-20:],
+        )
+    return EngineState(
+        mode=mode,
+        state="error",
+        pid=pid_info.get("pid"),
+        run_id=run_id,
+        started_at=str(pid_info.get("started_at", "")),
+        message="engine process is gone and left no exit record",
+        log_tail=tail_lines(folder / LOG_FILE),
+    )
+
+
+def _start_engine(mode: str, *, intent_path: Path | None) -> tuple[str, int]:
+    """Start a new engine run for the mode (caller holds the mode lock); returns (run_id, pid)."""
+    folder = engine_dir(mode)
+    (folder / "intents").mkdir(parents=True, exist_ok=True)
+    previous = read_json(folder / EXIT_FILE)
+    if isinstance(previous, dict) and previous.get("run_id"):
+        # Keep each finished run's exit record for the engine history.
+        runs = folder / "runs"
+        runs.mkdir(exist_ok=True)
+        os.replace(folder / EXIT_FILE, runs / f"{previous['run_id']}.exit.json")
+    run_id = new_run_id()
+    config_path = build_execution_config(mode=mode, workdir=folder, run_id=run_id, intent_path=intent_path)
+    command, extra_env = engine_command(config_path)
+    env = {**os.environ, **extra_env}
+    result = subprocess.run(
+        [sys.executable, "-m", "execution.supervise", "--workdir", str(folder), "--run-id", run_id, "--", *command],
+        cwd=PROJECT_ROOT,
+        env={**env, "PYTHONPATH": str(PROJECT_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    if result.returncode != 0:
+        raise EngineError(f"engine for {mode} did not start: {result.stderr.strip() or result.stdout.strip()}")
+    pid = int(result.stdout.strip().split()[-1])
+    logger.info("engine started", extra={"mode": mode, "run_id": run_id, "pid": pid})
+    return run_id, pid
+
+
+def order_command(*, command_id: str, symbol: str, quantity: float | int, order_type: str,
+                  limit_price: float | int | None, tag: str) -> dict[str, Any]:
+    """LEAN's OrderCommand (the same file lean-cli's `lean live submit-order` writes)."""
+    return {
+        "$type": "QuantConnect.Commands.OrderCommand, QuantConnect.Common",
+        "Id": command_id,
+        "Ticker": symbol,
+        "Market": "usa",
+        "SecurityType": "Equity",
+        "OrderType": "Limit" if order_type == "LMT" else "Market",
+        "Quantity": quantity,
+        "LimitPrice": limit_price or 0,
+        "StopPrice": 0,
+        "Tag": tag,
+    }
+
+
+def cancel_command(*, command_id: str, engine_order_id: int) -> dict[str, Any]:
+    """LEAN's CancelOrderCommand for an order of the running engine."""
+    return {
+        "$type": "QuantConnect.Commands.CancelOrderCommand, QuantConnect.Common",
+        "Id": command_id,
+        "OrderId": engine_order_id,
+    }
+
+
+def command_path(mode: str, command_id: str) -> Path:
+    """Where a command file lives while the engine has not read it."""
+    return engine_dir(mode) / f"command-{command_id}.json"
+
+
+def result_path(mode: str, command_id: str) -> Path:
+    """Where the engine answers a command."""
+    return engine_dir(mode) / f"result-command-{command_id}.json"
+
+
+def write_command(mode: str, command: dict[str, Any]) -> Path:
+    """Write a command under a name LEAN ignores, then rename it to `command-<Id>.json`."""
+    folder = engine_dir(mode)
+    final = command_path(mode, command["Id"])
+    staging = folder / f".command-{command['Id']}.tmp"
+    write_json_atomic(staging, command)
+    os.replace(staging, final)
+    return final
+
+
+def retract_command(mode: str, command_id: str) -> bool:
+    """Take back a command file the (dead) engine never read; True when it was still there."""
+    path = command_path(mode, command_id)
+    try:
+        os.replace(path, engine_dir(mode) / f".command-{command_id}.retracted")
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def read_command_result(mode: str, command_id: str) -> dict[str, Any] | None:
+    """The engine's CommandResultPacket for a command, keys in either letter case, or None."""
+    data = read_json(result_path(mode, command_id))
+    if not isinstance(data, dict):
+        return None
+    return {str(key).lower(): value for key, value in data.items()}
+
+
+def wait_command_result(mode: str, command_id: str, *, timeout: float) -> dict[str, Any] | None:
+    """Wait for the result of a command; None when none came (the engine may be starting or gone)."""
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        result = read_command_result(mode, command_id)
+        if result is not None or time.monotonic() >= deadline:
+            return result
+        if not command_path(mode, command_id).exists() and running_engine(mode) is None:
+            return read_command_result(mode, command_id)
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
+def hand_over(*, mode: str, intent_path: Path, command: dict[str, Any]) -> Handover:
+    """Give an order to the mode's engine: as a command to a running one, else as the intent of a new one."""
+    with mode_lock(mode):
+        info = running_engine(mode)
+        if info is not None:
+            path = write_command(mode, command)
+            return Handover(
+                kind="command", run_id=str(info.get("run_id", "")), pid=info["pid"],
+                command_id=command["Id"], command_path=str(path),
+            )
+        run_id, pid = _start_engine(mode, intent_path=intent_path)
+        return Handover(kind="start", run_id=run_id, pid=pid)
+
+
+def ensure_command_read(*, mode: str, command_id: str, intent_path: Path) -> Handover | None:
+    """If the engine died before reading a command, take it back and start a new engine with the intent."""
+    with mode_lock(mode):
+        if running_engine(mode) is not None or not retract_command(mode, command_id):
+            return None
+        run_id, pid = _start_engine(mode, intent_path=intent_path)
+        return Handover(kind="start", run_id=run_id, pid=pid)
+
+
+def send_command(mode: str, command: dict[str, Any]) -> Path:
+    """Write a command for the running engine of a mode, or raise when none is alive."""
+    with mode_lock(mode):
+        if running_engine(mode) is None:
+            raise EngineError(f"no {mode} engine is running")
+        return write_command(mode, command)
+
+
+def stop_engine(mode: str, *, timeout: float = 10.0) -> EngineState:
+    """Stop the mode's engine with SIGTERM (SIGKILL after `timeout`) and return its final state."""
+    info = running_engine(mode)
+    if info is not None:
+        pid = info["pid"]
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        marker = str((engine_dir(mode) / "config.json").resolve())
+        while _pid_alive(pid, marker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _pid_alive(pid, marker):
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while not (engine_dir(mode) / EXIT_FILE).exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    return engine_state(mode)

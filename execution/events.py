@@ -1,0 +1,379 @@
+"""Ingest of the engines' events files: parse, identify, dedupe, then hand batches to orders.services."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from execution.models import EventFileCursor
+from orders.services import EngineEvent, apply_engine_events, event_identity
+
+logger = logging.getLogger("execution.events")
+
+BATCH_LINES = 5000
+READ_CHUNK = 1 << 20
+BOM = b"\xef\xbb\xbf"
+QTY_PLACES = Decimal("0.000001")
+PRICE_PLACES = Decimal("0.0000000001")
+MONEY_PLACES = Decimal("0.00000001")
+MAX_NUMBER = 1e12
+
+
+class BadLine(ValueError):
+    """A line that breaks the contract; counted and logged, never applied."""
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did."""
+
+    files: int = 0
+    lines_read: int = 0
+    applied: int = 0
+    duplicates: int = 0
+    bad: int = 0
+    unmatched: int = 0
+    ignored: int = 0
+    blank: int = 0
+    engine_lines: int = 0
+    holdings_lines: int = 0
+    fills: int = 0
+    resets: int = 0
+    pending_bytes: int = 0
+    orders_changed: set[int] = field(default_factory=set)
+
+    def as_dict(self) -> dict[str, int]:
+        """Counts only (for JSON and the command's output)."""
+        data = {k: v for k, v in self.__dict__.items() if isinstance(v, int)}
+        data["orders_changed"] = len(self.orders_changed)
+        return data
+
+    def absorb(self, other: IngestReport) -> None:
+        """Add another report's counts to this one."""
+        for name, value in other.__dict__.items():
+            if isinstance(value, int):
+                setattr(self, name, getattr(self, name) + value)
+        self.orders_changed |= other.orders_changed
+
+
+# --------------------------------------------------------------------------------------------------------
+# Parsing one event
+# --------------------------------------------------------------------------------------------------------
+
+
+def _number(event: dict[str, Any], name: str, places: Decimal) -> Decimal | None:
+    """A contract number: absent/null, or a finite JSON number >= 0 (never repaired)."""
+    if name not in event or event[name] is None:
+        return None
+    value = event[name]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadLine(f"{name} is not a JSON number: {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise BadLine(f"{name} is not finite: {value!r}")
+    if value < 0:
+        raise BadLine(f"{name} is negative: {value!r}")
+    if value > MAX_NUMBER:
+        raise BadLine(f"{name} is out of range: {value!r}")
+    return Decimal(repr(value) if isinstance(value, float) else value).quantize(places, rounding=ROUND_HALF_EVEN)
+
+
+def _integer(event: dict[str, Any], name: str) -> int | None:
+    if name not in event or event[name] is None:
+        return None
+    value = event[name]
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) >= 2**63:
+        raise BadLine(f"{name} is not an integer: {value!r}")
+    return value
+
+
+def _time(event: dict[str, Any]) -> datetime | None:
+    value = event.get("time")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadLine(f"time is not a string: {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadLine(f"time is not ISO 8601: {value!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _text(event: dict[str, Any], name: str) -> str:
+    value = event.get(name)
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+def parse_event(event: dict[str, Any]) -> EngineEvent:
+    """A contract event dict -> EngineEvent, or BadLine."""
+    tag = event.get("tag")
+    if not isinstance(tag, str) or not tag:
+        raise BadLine("event has no tag")
+    status = event.get("status")
+    if not isinstance(status, str) or not status:
+        raise BadLine("event has no status")
+    run_id = event.get("run_id")
+    if run_id is not None and not isinstance(run_id, str):
+        raise BadLine(f"run_id is not a string: {run_id!r}")
+    filled = _number(event, "filled", QTY_PLACES)
+    fill_price = _number(event, "fill_price", PRICE_PLACES)
+    fee = _number(event, "fee", MONEY_PLACES)
+    if filled is not None and filled > 0 and fill_price is None:
+        raise BadLine("a fill without fill_price")
+    try:
+        key = event_identity(event)
+    except (TypeError, ValueError):
+        raise BadLine("event is not plain JSON") from None
+    return EngineEvent(
+        key=key,
+        tag=tag,
+        status=status,
+        payload=event,
+        run_id=run_id or "",
+        engine_order_id=_integer(event, "order_id"),
+        engine_event_id=_integer(event, "event_id"),
+        time=_time(event),
+        filled=filled,
+        fill_price=fill_price,
+        fee=fee,
+        fee_currency=_text(event, "fee_currency"),
+        message=_text(event, "message"),
+    )
+
+
+# --------------------------------------------------------------------------------------------------------
+# Lines -> events
+# --------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ParsedBatch:
+    """Events in file order, cut into segments at holdings lines, plus the line-level counts."""
+
+    segments: list[tuple[list[EngineEvent], dict[str, Any] | None]] = field(default_factory=lambda: [([], None)])
+    report: IngestReport = field(default_factory=IngestReport)
+
+    @property
+    def events(self) -> list[EngineEvent]:
+        """Every event of the batch, in order."""
+        return [event for events, _ in self.segments for event in events]
+
+    def add(self, obj: Any, *, source: str, line: int) -> None:
+        """Classify one decoded line: an event, an engine or holdings line, or a bad line."""
+        report = self.report
+        try:
+            if not isinstance(obj, dict):
+                raise BadLine(f"not a JSON object but {type(obj).__name__}")
+            kind = obj.get("type")
+            if kind == "engine" and not obj.get("tag"):
+                report.engine_lines += 1
+                logger.info("engine lifecycle", extra={"source": source, "status": obj.get("status")})
+            elif kind == "holdings" and not obj.get("tag"):
+                report.holdings_lines += 1
+                self.segments[-1] = (self.segments[-1][0], obj)
+                self.segments.append(([], None))
+            else:
+                self.segments[-1][0].append(parse_event(obj))
+        except BadLine as exc:
+            report.bad += 1
+            logger.warning("bad events line", extra={"source": source, "line": line, "reason": str(exc)})
+
+
+def parse_lines(lines: Iterable[bytes], *, source: str = "") -> ParsedBatch:
+    """Classify complete lines (without their line ending): events, engine and holdings lines, bad lines."""
+    batch = ParsedBatch()
+    report = batch.report
+    for number, raw in enumerate(lines, start=1):
+        report.lines_read += 1
+        if not raw.strip():
+            report.blank += 1
+            continue
+        try:
+            obj = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            report.bad += 1
+            logger.warning(
+                "bad events line",
+                extra={"source": source, "line": number, "reason": f"not JSON: {exc.__class__.__name__}"},
+            )
+            continue
+        batch.add(obj, source=source, line=number)
+    return batch
+
+
+def apply_parsed(batch: ParsedBatch, *, source: str) -> IngestReport:
+    """Apply a parsed batch (in the caller's transaction), segment by segment, and fold in the results."""
+    from execution import reconcile
+
+    report = batch.report
+    for events, holdings in batch.segments:
+        if events:
+            result = apply_engine_events(events, source=source)
+            report.applied += result.applied
+            report.duplicates += result.duplicates
+            report.unmatched += result.unmatched
+            report.ignored += result.ignored
+            report.fills += result.fills
+            report.orders_changed |= result.orders_changed
+        if holdings is not None:
+            reconcile.record_holdings(holdings, source=source)
+    return report
+
+
+def apply_execution_events(events: list[dict[str, Any]], *, source: str = "api") -> IngestReport:
+    """Apply event dicts (as an engine would write them); identity and dedupe exactly as for a file."""
+    batch = ParsedBatch()
+    for number, event in enumerate(events, start=1):
+        batch.report.lines_read += 1
+        batch.add(event, source=source, line=number)
+    with transaction.atomic():
+        return apply_parsed(batch, source=source)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Files
+# --------------------------------------------------------------------------------------------------------
+
+
+def _first_line_hash(handle: Any) -> str:
+    """SHA-256 of the file's first complete line ('' while there is none): part of the file's identity."""
+    handle.seek(0)
+    first = handle.readline(1 << 16)
+    if not first.endswith(b"\n"):
+        return ""
+    return hashlib.sha256(first).hexdigest()
+
+
+def _complete_lines(handle: Any, start: int, max_lines: int) -> tuple[list[bytes], int]:
+    """Up to max_lines complete lines from `start`; returns them (no line endings) and the new offset."""
+    handle.seek(start)
+    lines: list[bytes] = []
+    offset = start
+    buffer = b""
+    while len(lines) < max_lines:
+        chunk = handle.read(READ_CHUNK)
+        if not chunk:
+            break
+        buffer += chunk
+        parts = buffer.split(b"\n")
+        buffer = parts.pop()
+        for part in parts:
+            consumed = len(part) + 1
+            if offset == 0 and part.startswith(BOM):
+                part = part[len(BOM) :]
+            offset += consumed
+            lines.append(part[:-1] if part.endswith(b"\r") else part)
+            if len(lines) >= max_lines:
+                return lines, offset
+    return lines, offset
+
+
+# Sizes seen at the end of a complete ingest, per path: a listing that finds them unchanged does no query.
+_seen: dict[str, tuple[int, int, int, int]] = {}
+_seen_lock = threading.Lock()
+
+
+def _stat_key(stat: os.stat_result) -> tuple[int, int, int, int]:
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def ingest_file(path: Path, *, batch_lines: int = BATCH_LINES) -> IngestReport:
+    """Ingest the new complete lines of one events file, a batch per transaction, offset saved with it."""
+    path = Path(path).resolve()
+    key = str(path)
+    report = IngestReport(files=1)
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - held across batches
+    except FileNotFoundError:
+        return report
+    with handle:
+        EventFileCursor.objects.bulk_create([EventFileCursor(path=key)], ignore_conflicts=True)
+        while True:
+            with transaction.atomic():
+                cursor = EventFileCursor.objects.select_for_update().get(path=key)
+                stat = os.fstat(handle.fileno())
+                first_hash = _first_line_hash(handle)
+                same_file = (
+                    cursor.device == stat.st_dev
+                    and cursor.inode == stat.st_ino
+                    and (cursor.first_line_hash in ("", first_hash))
+                )
+                if cursor.offset and (not same_file or stat.st_size < cursor.offset):
+                    logger.warning(
+                        "events file replaced or truncated; reading again from the start",
+                        extra={"path": key, "offset": cursor.offset, "size": stat.st_size},
+                    )
+                    cursor.offset = 0
+                    cursor.resets += 1
+                    report.resets += 1
+                lines, new_offset = _complete_lines(handle, cursor.offset, batch_lines)
+                if lines:
+                    batch = parse_lines(lines, source=key)
+                    apply_parsed(batch, source=key)
+                    report.absorb(batch.report)
+                    cursor.lines_read += batch.report.lines_read
+                    cursor.bad_lines += batch.report.bad
+                cursor.offset = new_offset
+                cursor.device, cursor.inode = stat.st_dev, stat.st_ino
+                cursor.first_line_hash = first_hash
+                cursor.save()
+            if len(lines) < batch_lines:
+                report.pending_bytes = max(0, stat.st_size - new_offset)
+                if report.pending_bytes == 0:
+                    with _seen_lock:
+                        _seen[key] = _stat_key(stat)
+                return report
+
+
+def events_files() -> list[Path]:
+    """Every engine's events file under the execution root."""
+    root = Path(settings.TRADEDESK_EXECUTION_ROOT)
+    return sorted(root.glob("engines/*/events.jsonl"))
+
+
+def ingest_execution_events(path: str | Path | None = None, *, force: bool = False) -> IngestReport:
+    """Ingest one events file, or every engine's; a file unchanged since its last full ingest costs a stat."""
+    paths = [Path(path)] if path is not None else events_files()
+    total = IngestReport()
+    for file_path in paths:
+        key = str(Path(file_path).resolve())
+        if not force:
+            try:
+                stat = os.stat(key)
+            except FileNotFoundError:
+                continue
+            with _seen_lock:
+                if _seen.get(key) == _stat_key(stat):
+                    continue
+        total.absorb(ingest_file(Path(file_path)))
+    if total.bad:
+        logger.warning("ingest found bad lines", extra=total.as_dict())
+    return total
+
+
+def events_iter_lines(path: Path) -> Iterator[bytes]:
+    """Every complete line of a file (for tools and tests)."""
+    with open(path, "rb") as handle:
+        offset = 0
+        while True:
+            lines, offset = _complete_lines(handle, offset, BATCH_LINES)
+            if not lines:
+                return
+            yield from lines

@@ -1,0 +1,45 @@
+"""Execution bookkeeping: where ingest stopped in each events file, and what engines reported."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class EventFileCursor(models.Model):
+    """The byte offset up to which one events file was ingested, with the file's identity."""
+
+    path = models.CharField(max_length=1000, unique=True)
+    offset = models.BigIntegerField(default=0)
+    device = models.BigIntegerField(null=True, blank=True)
+    inode = models.BigIntegerField(null=True, blank=True)
+    first_line_hash = models.CharField(max_length=64, blank=True, default="")
+    lines_read = models.BigIntegerField(default=0)
+    bad_lines = models.BigIntegerField(default=0)
+    resets = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(offset__gte=0), name="cursor_offset_nonneg")]
+
+    def __str__(self) -> str:
+        return f"{self.path} @ {self.offset}"
+
+
+class HoldingsDiscrepancy(models.Model):
+    """A symbol whose engine holdings disagree with tradedesk's ledger for a mode (reconciliation)."""
+
+    mode = models.CharField(max_length=8)
+    symbol = models.CharField(max_length=15)
+    engine_quantity = models.DecimalField(max_digits=20, decimal_places=6)
+    ledger_quantity = models.DecimalField(max_digits=20, decimal_places=6)
+    run_id = models.CharField(max_length=100, blank=True, default="")
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["mode", "symbol"]
+        constraints = [models.UniqueConstraint(fields=["mode", "symbol"], name="discrepancy_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.mode} {self.symbol}: engine {self.engine_quantity} vs ledger {self.ledger_quantity}"

@@ -1,0 +1,226 @@
+"""Execution services: hand a claimed order to its engine exactly once, cancel, sweep, watch engines."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from execution import engines
+from execution.intents import json_number, write_manual_order_intent
+from orders.errors import Conflict
+from orders.models import WORKING_STATUSES, OrderFlag, OrderStatus, TradeOrder
+from orders.services import (
+    Actor,
+    audit_record,
+    trade_order_cancel_unsent,
+    trade_order_claim_for_dispatch,
+    trade_order_record_dispatch,
+    trade_order_release_claim,
+    trade_orders_flag,
+    update_trade_order_status,
+)
+
+logger = logging.getLogger("execution")
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    """What execute_manual_order did with an order."""
+
+    order_id: int
+    outcome: str  # dispatched | skipped | failed | rejected
+    detail: str = ""
+
+
+def _intent_path(order: TradeOrder) -> Path:
+    return engines.engine_dir(order.mode) / "intents" / f"{order.client_order_id}.json"
+
+
+def _order_command(order: TradeOrder) -> dict[str, Any]:
+    return engines.order_command(
+        command_id=engines.command_id_for(order.client_order_id),
+        symbol=order.symbol,
+        quantity=json_number(order.signed_quantity) or 0,
+        order_type=order.order_type,
+        limit_price=json_number(order.limit_price),
+        tag=order.client_order_id,
+    )
+
+
+def execute_manual_order(*, order_id: int) -> DispatchResult:
+    """Claim the order, write its intent and config, hand it to the engine, and record how (or FAILED)."""
+    order = trade_order_claim_for_dispatch(order_id=order_id)
+    if order is None:
+        return DispatchResult(order_id=order_id, outcome="skipped", detail="already claimed or not NEW")
+    mode = order.mode
+    try:
+        intent = write_manual_order_intent(order, engines.engine_dir(mode) / "intents")
+        command = _order_command(order)
+        handover = engines.hand_over(mode=mode, intent_path=intent, command=command)
+        record: dict[str, Any] = {
+            "engine": settings.TRADEDESK_ENGINE,
+            "intent_path": str(intent),
+            "config_path": str(engines.engine_dir(mode) / "config.json"),
+            "events_path": str(engines.engine_dir(mode) / "events.jsonl"),
+            "handover": handover.kind,
+            "run_id": handover.run_id,
+            "pid": handover.pid,
+            "command_id": command["Id"],
+            "handed_over_at": timezone.now().isoformat(),
+        }
+        if handover.kind == "command":
+            record["command_path"] = handover.command_path
+        trade_order_record_dispatch(order_id=order.pk, manual_execution=record)
+    except Exception as exc:  # any failure must become a visible FAILED, never a silent drop
+        logger.exception("dispatch failed", extra={"order": order.client_order_id})
+        update_trade_order_status(order, OrderStatus.FAILED, message=f"could not hand the order to the engine: {exc}")
+        return DispatchResult(order_id=order_id, outcome="failed", detail=str(exc))
+    if handover.kind == "command":
+        return _follow_command(order=order, intent=intent, command_id=command["Id"])
+    return DispatchResult(order_id=order_id, outcome="dispatched", detail=f"started engine run {handover.run_id}")
+
+
+def _follow_command(*, order: TradeOrder, intent: Path, command_id: str) -> DispatchResult:
+    """Wait briefly for the engine's answer; REJECTED on failure, a new engine if the old one died unread."""
+    result = engines.wait_command_result(order.mode, command_id, timeout=settings.TRADEDESK_COMMAND_RESULT_TIMEOUT)
+    if result is None:
+        restarted = engines.ensure_command_read(mode=order.mode, command_id=command_id, intent_path=intent)
+        if restarted is not None:
+            trade_order_record_dispatch(
+                order_id=order.pk,
+                manual_execution={"handover": "start", "run_id": restarted.run_id, "pid": restarted.pid,
+                                  "retracted_command": command_id},
+            )
+            return DispatchResult(order_id=order.pk, outcome="dispatched", detail="engine restarted")
+        return DispatchResult(order_id=order.pk, outcome="dispatched", detail="no command result yet")
+    success = result.get("success")
+    if success is False:
+        message = str(result.get("message") or result.get("errormessage") or "the engine refused the order")
+        update_trade_order_status(order, OrderStatus.REJECTED, message=message)
+        return DispatchResult(order_id=order.pk, outcome="rejected", detail=message)
+    return DispatchResult(order_id=order.pk, outcome="dispatched", detail="command accepted")
+
+
+def order_cancel(*, order: TradeOrder, actor: Actor | None = None) -> TradeOrder:
+    """Cancel an order: locally if it never left tradedesk, else a CancelOrderCommand to its engine."""
+    if order.status not in WORKING_STATUSES:
+        raise Conflict(f"order is {order.status} and cannot be canceled")
+    if trade_order_cancel_unsent(order=order, actor=actor):
+        return order
+    if order.ib_order_id is None:
+        raise Conflict("the engine has not acknowledged this order yet; try again in a moment")
+    run_id = str(order.params.get("manual_execution", {}).get("run_id", ""))
+    running = engines.running_engine(order.mode)
+    if running is None or str(running.get("run_id")) != run_id:
+        raise Conflict("the engine run that holds this order is no longer running")
+    command = engines.cancel_command(
+        command_id=engines.command_id_for(f"{order.client_order_id}:cancel:{timezone.now().timestamp()}"),
+        engine_order_id=order.ib_order_id,
+    )
+    engines.send_command(order.mode, command)
+    update_trade_order_status(order, OrderStatus.CANCEL_PENDING, message="cancel requested")
+    audit_record(actor=actor, action="order_cancel", project=order.project, order=order,
+                 detail={"command_id": command["Id"]})
+    order.refresh_from_db()
+    return order
+
+
+def engines_check() -> list[engines.EngineState]:
+    """Each mode's engine state; working orders of a run that died are flagged ENGINE_DOWN."""
+    states = []
+    for mode in engines.MODES:
+        state = engines.engine_state(mode)
+        states.append(state)
+        if state.state == "error" and state.run_id:
+            ids = [
+                order.pk
+                for order in TradeOrder.objects.filter(mode=mode, status__in=WORKING_STATUSES)
+                .exclude(flag=OrderFlag.ENGINE_DOWN)
+                .only("pk", "params")
+                if order.params.get("manual_execution", {}).get("run_id") == state.run_id
+            ]
+            if ids:
+                trade_orders_flag(order_ids=ids, flag=OrderFlag.ENGINE_DOWN,
+                                  message=f"engine run {state.run_id} exited: {state.message}")
+    return states
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did."""
+
+    reenqueued: list[int]
+    released: list[int]
+    flagged: list[int]
+
+
+def orders_sweep(*, enqueue: Any) -> SweepReport:
+    """Find orders lost between the click and the engine and put them back on the path (or flag them)."""
+    now = timezone.now()
+    report = SweepReport(reenqueued=[], released=[], flagged=[])
+    reenqueue_before = now - timedelta(seconds=settings.TRADEDESK_REENQUEUE_AFTER_SECONDS)
+    stale_before = now - timedelta(seconds=settings.TRADEDESK_STALE_AFTER_SECONDS)
+
+    # NEW and never claimed: the broker was down at commit.
+    for order_id in TradeOrder.objects.filter(
+        status=OrderStatus.NEW, dispatched_at__isnull=True, created_at__lt=reenqueue_before
+    ).values_list("pk", flat=True):
+        enqueue(order_id)
+        report.reenqueued.append(order_id)
+
+    # Claimed, still NEW, no event: find out whether it ever reached the engine.
+    for order in TradeOrder.objects.filter(
+        status=OrderStatus.NEW, dispatched_at__isnull=False, dispatched_at__lt=reenqueue_before,
+        last_status_ts__isnull=True,
+    ):
+        mode, record = order.mode, order.params.get("manual_execution", {})
+        command_id = engines.command_id_for(order.client_order_id)
+        if engines.result_path(mode, command_id).exists():
+            if order.dispatched_at and order.dispatched_at < stale_before and order.flag != OrderFlag.STALE:
+                trade_orders_flag(order_ids=[order.pk], flag=OrderFlag.STALE,
+                                  message="the engine accepted the order but sent no event")
+                report.flagged.append(order.pk)
+        elif engines.command_path(mode, command_id).exists():
+            if order.flag != OrderFlag.COMMAND_UNREAD:
+                state = engines.engine_state(mode)
+                trade_orders_flag(order_ids=[order.pk], flag=OrderFlag.COMMAND_UNREAD,
+                                  message=f"the {mode} engine has not read the order ({state.state})")
+                report.flagged.append(order.pk)
+        elif not record.get("handed_over_at"):
+            if trade_order_release_claim(order_id=order.pk, reason="never reached the engine"):
+                enqueue(order.pk)
+                report.released.append(order.pk)
+        elif order.dispatched_at and order.dispatched_at < stale_before and order.flag != OrderFlag.STALE:
+            trade_orders_flag(order_ids=[order.pk], flag=OrderFlag.STALE,
+                              message="handed to the engine but no event came back")
+            report.flagged.append(order.pk)
+
+    # Working at the engine, but silent for too long.
+    silent = TradeOrder.objects.filter(
+        status__in=[OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.CANCEL_PENDING],
+        last_status_ts__lt=stale_before,
+    ).exclude(flag__in=[OrderFlag.STALE, OrderFlag.ENGINE_DOWN]).values_list("pk", flat=True)
+    ids = list(silent)
+    if ids:
+        trade_orders_flag(order_ids=ids, flag=OrderFlag.STALE, message="no event from the engine for too long")
+        report.flagged.extend(ids)
+    engines_check()
+    return report
+
+
+def orders_cancel_working(*, project: Any, actor: Actor | None = None) -> dict[str, str]:
+    """Cancel every working order of a project (the kill switch); returns client_order_id -> outcome."""
+    outcomes: dict[str, str] = {}
+    for order in TradeOrder.objects.filter(project=project, status__in=WORKING_STATUSES).order_by("id"):
+        try:
+            order_cancel(order=order, actor=actor)
+            outcomes[order.client_order_id] = "cancel requested"
+        except Conflict as exc:
+            outcomes[order.client_order_id] = exc.message
+    return outcomes

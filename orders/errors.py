@@ -1,0 +1,61 @@
+"""Domain errors: one base class, each subclass carrying the HTTP status it maps to (tradedesk/api.py)."""
+
+from __future__ import annotations
+
+
+class TradedeskError(Exception):
+    """Base of every error a caller may be shown."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, errors: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON body of this error."""
+        body: dict[str, object] = {"detail": self.message, "code": self.code}
+        if self.errors:
+            body["errors"] = self.errors
+        return body
+
+
+class BadRequest(TradedeskError):
+    """The request is malformed (not a JSON object, say)."""
+
+
+class OrderValidationError(TradedeskError):
+    """An order field is invalid; `errors` maps field to reason."""
+
+    status_code = 422
+    code = "invalid"
+
+
+class RiskRejected(TradedeskError):
+    """A pre-trade risk check refused the order."""
+
+    status_code = 422
+    code = "risk_rejected"
+
+
+class NotFound(TradedeskError):
+    """The object does not exist or belongs to someone else."""
+
+    status_code = 404
+    code = "not_found"
+
+
+class Forbidden(TradedeskError):
+    """The user may see the object but not do this to it."""
+
+    status_code = 403
+    code = "forbidden"
+
+
+class Conflict(TradedeskError):
+    """The request conflicts with what is stored (a client_order_id reused with another payload)."""
+
+    status_code = 409
+    code = "conflict"

@@ -1,0 +1,54 @@
+"""`manage.py seed_demo`: user demo/demo, the default and demo projects with filled positions (idempotent)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from orders.models import OrderStatus, Project, TradeOrder
+from orders.services import apply_fill_to_order, api_token_create, update_trade_order_status
+
+DEMO_FILLS = [("AAPL", "BUY", Decimal(10), Decimal("189.20")), ("MSFT", "BUY", Decimal(5), Decimal("410.45")),
+              ("NVDA", "BUY", Decimal(8), Decimal("131.10"))]
+
+
+class Command(BaseCommand):
+    """Create the demo user, projects and positions once; print demo's API token."""
+
+    help = "Create demo data (safe to run again) and print a fresh API token for demo."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        """Seed and print the token as the last word."""
+        with transaction.atomic():
+            user, created = get_user_model().objects.get_or_create(username="demo")
+            if created:
+                user.set_password("demo")
+                user.save()
+            default, _ = Project.objects.get_or_create(name="default")
+            demo, _ = Project.objects.get_or_create(name="demo")
+            default.members.add(user)
+            demo.members.add(user)
+            for number, (symbol, side, quantity, price) in enumerate(DEMO_FILLS, start=1):
+                client_order_id = f"demo_seed_{number}"
+                if TradeOrder.objects.filter(client_order_id=client_order_id).exists():
+                    continue
+                # Seeded history, not a live order: source "seed" is never sent to an engine.
+                order = TradeOrder.objects.create(
+                    client_order_id=client_order_id, project=demo, mode=demo.mode, symbol=symbol, side=side,
+                    quantity=quantity, params={"source": "seed", "project_id": demo.pk, "mode": demo.mode},
+                    created_by=user,
+                )
+                at = timezone.now() - timedelta(hours=1)
+                update_trade_order_status(order, OrderStatus.SUBMITTED, message="seeded", at=at)
+                apply_fill_to_order(order, quantity=quantity, price=price, fee=Decimal(1), at=at,
+                                    event_key=f"seed-{client_order_id}")
+                update_trade_order_status(order, OrderStatus.FILLED, message="seeded", at=at)
+        _, raw = api_token_create(user=user, name="seed_demo")
+        self.stdout.write(f"demo user: demo / demo; projects: default, demo (id {demo.pk})")
+        self.stdout.write(f"demo API token: {raw}")

@@ -1,0 +1,353 @@
+"""Orders: projects, trade orders, their fills and engine events, positions, API tokens, the audit log."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
+
+CLIENT_ORDER_ID_REGEX = r"^[A-Za-z0-9_.-]{1,64}$"
+SYMBOL_REGEX = r"^[A-Z][A-Z0-9.]{0,14}$"
+
+QTY = {"max_digits": 20, "decimal_places": 6}
+PRICE = {"max_digits": 24, "decimal_places": 10}
+MONEY = {"max_digits": 24, "decimal_places": 8}
+NOTIONAL = {"max_digits": 40, "decimal_places": 16}
+
+
+class Mode(models.TextChoices):
+    PAPER = "paper", _("Paper")
+    LIVE = "live", _("Live")
+
+
+class TradingState(models.TextChoices):
+    ACTIVE = "ACTIVE", _("Active")
+    REDUCING = "REDUCING", _("Reducing only")
+    HALTED = "HALTED", _("Halted")
+
+
+class Side(models.TextChoices):
+    BUY = "BUY", _("Buy")
+    SELL = "SELL", _("Sell")
+
+
+class OrderType(models.TextChoices):
+    MKT = "MKT", _("Market")
+    LMT = "LMT", _("Limit")
+
+
+class OrderStatus(models.TextChoices):
+    NEW = "NEW", _("New")
+    FAILED = "FAILED", _("Failed")
+    SUBMITTED = "SUBMITTED", _("Submitted")
+    PARTIALLY_FILLED = "PARTIALLY_FILLED", _("Partially filled")
+    CANCEL_PENDING = "CANCEL_PENDING", _("Cancel pending")
+    REJECTED = "REJECTED", _("Rejected")
+    CANCELED = "CANCELED", _("Canceled")
+    FILLED = "FILLED", _("Filled")
+
+
+# The engine contract's rank: an order's status is the highest-ranked status among what was applied.
+STATUS_RANK: dict[str, int] = {status.value: rank for rank, status in enumerate(OrderStatus)}
+CLOSED_STATUSES = frozenset({OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED})
+WORKING_STATUSES = frozenset(
+    {OrderStatus.NEW, OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.CANCEL_PENDING}
+)
+
+
+class OrderFlag(models.TextChoices):
+    NONE = "", _("None")
+    STALE = "STALE", _("No engine event for too long")
+    ENGINE_DOWN = "ENGINE_DOWN", _("Engine exited while the order was working")
+    COMMAND_UNREAD = "COMMAND_UNREAD", _("Engine has not read the order's command file")
+
+
+class Project(models.Model):
+    """A trading book: its orders and positions live in one mode (paper or live)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.PAPER)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="trading_projects", blank=True)
+    trading_state = models.CharField(
+        max_length=10, choices=TradingState.choices, default=TradingState.ACTIVE
+    )
+    # Risk limits; empty means the settings default applies.
+    max_order_quantity = models.DecimalField(**QTY, null=True, blank=True)
+    max_order_notional = models.DecimalField(**MONEY, null=True, blank=True)
+    max_working_orders = models.PositiveIntegerField(null=True, blank=True)
+    max_orders_per_minute = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("trade_live", "Can place and manage LIVE orders")]
+        constraints = [
+            models.CheckConstraint(condition=Q(mode__in=Mode.values), name="project_mode_valid"),
+            models.CheckConstraint(
+                condition=Q(trading_state__in=TradingState.values), name="project_trading_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_order_quantity__isnull=True) | Q(max_order_quantity__gt=0),
+                name="project_max_qty_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_order_notional__isnull=True) | Q(max_order_notional__gt=0),
+                name="project_max_notional_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.mode})"
+
+
+class TradeOrder(models.Model):
+    """One manual order; its execution state is derived from the engine's events."""
+
+    client_order_id = models.CharField(max_length=64, unique=True)
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="orders")
+    mode = models.CharField(max_length=8, choices=Mode.choices)
+    symbol = models.CharField(max_length=15)
+    side = models.CharField(max_length=4, choices=Side.choices)
+    quantity = models.DecimalField(**QTY)
+    order_type = models.CharField(max_length=3, choices=OrderType.choices, default=OrderType.MKT)
+    limit_price = models.DecimalField(**PRICE, null=True, blank=True)
+    status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.NEW)
+    filled_quantity = models.DecimalField(**QTY, default=Decimal(0))
+    # Sum of quantity * price over the fills: exact, so the average never depends on arrival order.
+    filled_notional = models.DecimalField(**NOTIONAL, default=Decimal(0))
+    avg_fill_price = models.DecimalField(**PRICE, null=True, blank=True)
+    fees = models.DecimalField(**MONEY, default=Decimal(0))
+    ib_order_id = models.BigIntegerField(null=True, blank=True)
+    last_status_ts = models.DateTimeField(null=True, blank=True)
+    status_ts = models.DateTimeField(null=True, blank=True, help_text="Time of the event that set the status")
+    status_message = models.TextField(blank=True, default="")
+    params = models.JSONField(default=dict, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    dispatch_attempts = models.PositiveIntegerField(default=0)
+    flag = models.CharField(max_length=16, choices=OrderFlag.choices, blank=True, default="")
+    flag_message = models.TextField(blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["project", "-created_at"], name="order_project_created"),
+            models.Index(fields=["status"], name="order_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(client_order_id__regex=CLIENT_ORDER_ID_REGEX), name="order_client_id_format"
+            ),
+            models.CheckConstraint(condition=Q(symbol__regex=SYMBOL_REGEX), name="order_symbol_format"),
+            models.CheckConstraint(condition=Q(symbol=Upper("symbol")), name="order_symbol_upper"),
+            models.CheckConstraint(condition=Q(side__in=Side.values), name="order_side_valid"),
+            models.CheckConstraint(condition=Q(mode__in=Mode.values), name="order_mode_valid"),
+            models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="order_status_valid"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_quantity_positive"),
+            models.CheckConstraint(condition=Q(filled_quantity__gte=0), name="order_filled_nonnegative"),
+            models.CheckConstraint(condition=Q(filled_notional__gte=0), name="order_notional_nonnegative"),
+            models.CheckConstraint(condition=Q(fees__gte=0), name="order_fees_nonnegative"),
+            models.CheckConstraint(
+                condition=(Q(order_type=OrderType.LMT) & Q(limit_price__gt=0))
+                | (Q(order_type=OrderType.MKT) & Q(limit_price__isnull=True)),
+                name="order_limit_price_matches_type",
+            ),
+            models.CheckConstraint(
+                condition=Q(avg_fill_price__isnull=True) | Q(avg_fill_price__gt=0),
+                name="order_avg_price_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_order_id} {self.side} {self.quantity} {self.symbol} [{self.status}]"
+
+    @property
+    def is_working(self) -> bool:
+        """True while the order can still trade or be canceled."""
+        return self.status in WORKING_STATUSES
+
+    @property
+    def signed_quantity(self) -> Decimal:
+        """BUY positive, SELL negative (the contract's intent quantity)."""
+        return self.quantity if self.side == Side.BUY else -self.quantity
+
+    @property
+    def source(self) -> str:
+        """Where the order came from (params.source)."""
+        return str(self.params.get("source", ""))
+
+
+class ExecutionEvent(models.Model):
+    """One raw engine event, stored once by its identity (order history, dedupe, unmatched review)."""
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", _("Applied")
+        IGNORED = "ignored", _("Recorded, status not applied")
+        UNMATCHED = "unmatched", _("No order with this tag")
+
+    event_key = models.CharField(max_length=64, unique=True)
+    order = models.ForeignKey(
+        TradeOrder, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    tag = models.CharField(max_length=200, db_index=True)
+    status = models.CharField(max_length=64)
+    run_id = models.CharField(max_length=100, blank=True, default="")
+    engine_order_id = models.BigIntegerField(null=True, blank=True)
+    engine_event_id = models.BigIntegerField(null=True, blank=True)
+    event_time = models.DateTimeField(null=True, blank=True)
+    filled = models.DecimalField(**QTY, null=True, blank=True)
+    fill_price = models.DecimalField(**PRICE, null=True, blank=True)
+    fee = models.DecimalField(**MONEY, null=True, blank=True)
+    message = models.TextField(blank=True, default="")
+    payload = models.JSONField()
+    source = models.CharField(max_length=500, blank=True, default="")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["event_time", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(filled__isnull=True) | Q(filled__gte=0), name="event_filled_nonneg"),
+            models.CheckConstraint(
+                condition=Q(fill_price__isnull=True) | Q(fill_price__gte=0), name="event_price_nonneg"
+            ),
+            models.CheckConstraint(condition=Q(fee__isnull=True) | Q(fee__gte=0), name="event_fee_nonneg"),
+            models.CheckConstraint(
+                condition=Q(outcome="unmatched", order__isnull=True) | Q(~Q(outcome="unmatched"), order__isnull=False),
+                name="event_unmatched_has_no_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tag} {self.status} ({self.event_key[:12]})"
+
+
+class TradeFill(models.Model):
+    """One fill event of an order."""
+
+    order = models.ForeignKey(TradeOrder, on_delete=models.PROTECT, related_name="fills")
+    event_key = models.CharField(max_length=64, unique=True)
+    quantity = models.DecimalField(**QTY)
+    price = models.DecimalField(**PRICE)
+    fee = models.DecimalField(**MONEY, default=Decimal(0))
+    fee_currency = models.CharField(max_length=8, blank=True, default="")
+    filled_at = models.DateTimeField(null=True, blank=True)
+    run_id = models.CharField(max_length=100, blank=True, default="")
+    engine_order_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["filled_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="fill_quantity_positive"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="fill_price_nonneg"),
+            models.CheckConstraint(condition=Q(fee__gte=0), name="fill_fee_nonneg"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} @ {self.price}"
+
+
+class Position(models.Model):
+    """tradedesk's ledger of one symbol in one project and mode, moved only by fills."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="positions")
+    mode = models.CharField(max_length=8, choices=Mode.choices)
+    symbol = models.CharField(max_length=15)
+    quantity = models.DecimalField(**QTY, default=Decimal(0))
+    avg_cost = models.DecimalField(**PRICE, default=Decimal(0))
+    realized_pnl = models.DecimalField(**NOTIONAL, default=Decimal(0))
+    last_fill_price = models.DecimalField(**PRICE, null=True, blank=True)
+    last_fill_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["symbol"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "mode", "symbol"], name="position_unique_per_mode"),
+            models.CheckConstraint(condition=Q(mode__in=Mode.values), name="position_mode_valid"),
+            models.CheckConstraint(condition=Q(symbol__regex=SYMBOL_REGEX), name="position_symbol_format"),
+            models.CheckConstraint(condition=Q(avg_cost__gte=0), name="position_avg_cost_nonneg"),
+            models.CheckConstraint(
+                condition=~Q(quantity=0) | Q(avg_cost=0), name="position_flat_has_no_cost"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project.name}/{self.mode} {self.symbol} {self.quantity}"
+
+    @property
+    def market_value_price(self) -> Decimal | None:
+        """The last known price of the symbol (the last fill)."""
+        return self.last_fill_price
+
+    @property
+    def unrealized_pnl(self) -> Decimal | None:
+        """(last price - average cost) * quantity, where a price is known."""
+        if self.last_fill_price is None or self.quantity == 0:
+            return None
+        return (self.last_fill_price - self.avg_cost) * self.quantity
+
+
+class ApiToken(models.Model):
+    """A Bearer token for scripts; only its SHA-256 is stored."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True, default="")
+    token_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+
+class AuditLog(models.Model):
+    """Append-only record of every manual action."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150, blank=True, default="")
+    action = models.CharField(max_length=32)
+    source_address = models.GenericIPAddressField(null=True, blank=True)
+    channel = models.CharField(max_length=16, blank=True, default="")
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    order = models.ForeignKey(TradeOrder, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.action}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        """Refuse updates: the log only grows."""
+        if self.pk is not None:
+            raise ValueError("audit log entries are append-only")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        """Refuse deletes: the log only grows."""
+        raise ValueError("audit log entries are append-only")

@@ -1,0 +1,86 @@
+"""Pre-trade risk checks: each refusal is a RiskRejected with a message a trader can act on."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from orders.errors import RiskRejected
+from orders.models import WORKING_STATUSES, Position, Project, Side, TradeFill, TradeOrder, TradingState
+
+if TYPE_CHECKING:
+    from orders.services import CleanOrder
+
+
+def last_known_price(*, project: Project, symbol: str) -> Decimal | None:
+    """The project's last fill price of the symbol, else the desk's last fill price of it."""
+    position = Position.objects.filter(project=project, mode=project.mode, symbol=symbol).first()
+    if position is not None and position.last_fill_price is not None:
+        return position.last_fill_price
+    fill = TradeFill.objects.filter(order__symbol=symbol).order_by("-filled_at", "-id").first()
+    return fill.price if fill is not None else None
+
+
+def check_new_order(*, project: Project, user: Any, clean: CleanOrder) -> None:
+    """Refuse the order when any limit of the project (or the settings default) would be broken."""
+    if project.trading_state == TradingState.HALTED:
+        raise RiskRejected("trading is halted for this project", errors={"project_id": "trading halted"})
+    if project.trading_state == TradingState.REDUCING:
+        position = Position.objects.filter(project=project, mode=project.mode, symbol=clean.symbol).first()
+        held = position.quantity if position else Decimal(0)
+        shrinks = (clean.side == Side.SELL and held > 0 and clean.quantity <= held) or (
+            clean.side == Side.BUY and held < 0 and clean.quantity <= -held
+        )
+        if not shrinks:
+            raise RiskRejected(
+                "the project is in reduce-only mode: only orders that shrink a position are allowed",
+                errors={"quantity": "reduce-only: the order must shrink the position"},
+            )
+    max_quantity = project.max_order_quantity or settings.TRADEDESK_MAX_ORDER_QUANTITY
+    if clean.quantity > max_quantity:
+        raise RiskRejected(
+            f"quantity {clean.quantity} is above the project's limit of {max_quantity}",
+            errors={"quantity": f"must be at most {max_quantity}"},
+        )
+    price = clean.limit_price or last_known_price(project=project, symbol=clean.symbol)
+    max_notional = project.max_order_notional or settings.TRADEDESK_MAX_ORDER_NOTIONAL
+    if price is not None and clean.quantity * price > max_notional:
+        raise RiskRejected(
+            f"order value {clean.quantity * price:,.2f} is above the project's limit of {max_notional:,.2f}",
+            errors={"quantity": f"order value must be at most {max_notional:,.2f}"},
+        )
+    max_working = project.max_working_orders or settings.TRADEDESK_MAX_WORKING_ORDERS
+    working = TradeOrder.objects.filter(project=project, status__in=WORKING_STATUSES).count()
+    if working >= max_working:
+        raise RiskRejected(
+            f"the project already has {working} working orders (limit {max_working})",
+            errors={"project_id": "too many working orders"},
+        )
+    now = timezone.now()
+    if user is not None and getattr(user, "is_authenticated", False):
+        per_minute = project.max_orders_per_minute or settings.TRADEDESK_MAX_ORDERS_PER_MINUTE
+        recent = TradeOrder.objects.filter(created_by=user, created_at__gte=now - timedelta(minutes=1)).count()
+        if recent >= per_minute:
+            raise RiskRejected(
+                f"you placed {recent} orders in the last minute (limit {per_minute}); wait a moment",
+                errors={"quantity": "order rate limit reached"},
+            )
+    window = settings.TRADEDESK_DUPLICATE_WINDOW_SECONDS
+    if window > 0 and not clean.confirm:
+        duplicate = TradeOrder.objects.filter(
+            project=project,
+            symbol=clean.symbol,
+            side=clean.side,
+            quantity=clean.quantity,
+            created_at__gte=now - timedelta(seconds=window),
+        ).exists()
+        if duplicate:
+            raise RiskRejected(
+                f"the same order ({clean.side} {clean.quantity} {clean.symbol}) was placed seconds ago; "
+                "send it again with confirm to place it anyway",
+                errors={"confirm": "duplicate order: confirm to place it"},
+            )

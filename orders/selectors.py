@@ -1,0 +1,63 @@
+"""Reads of order data, always scoped to what the user may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from orders.errors import NotFound
+from orders.models import ExecutionEvent, Position, Project, TradeOrder
+
+
+def projects_for_user(*, user: Any) -> QuerySet[Project]:
+    """The projects a user is a member of (all of them for a superuser)."""
+    if getattr(user, "is_superuser", False):
+        return Project.objects.all()
+    return Project.objects.filter(members=user)
+
+
+def orders_for_user(
+    *,
+    user: Any,
+    status: str | None = None,
+    project_id: int | None = None,
+    symbol: str | None = None,
+) -> QuerySet[TradeOrder]:
+    """The user's visible orders, newest first, filtered."""
+    queryset = TradeOrder.objects.select_related("project").filter(
+        project__in=projects_for_user(user=user).values("pk")
+    )
+    if status:
+        queryset = queryset.filter(status=status.upper())
+    if project_id is not None:
+        queryset = queryset.filter(project_id=project_id)
+    if symbol:
+        queryset = queryset.filter(symbol=symbol.upper())
+    return queryset.order_by("-created_at", "-id")
+
+
+def order_for_user(*, user: Any, order_id: int) -> TradeOrder:
+    """One order the user may see, or NotFound."""
+    order = orders_for_user(user=user).filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("order not found")
+    return order
+
+
+def positions_for_project(*, project: Project, include_flat: bool = False) -> QuerySet[Position]:
+    """The project's positions in its current mode."""
+    queryset = Position.objects.filter(project=project, mode=project.mode)
+    if not include_flat:
+        queryset = queryset.exclude(quantity=0)
+    return queryset.order_by("symbol")
+
+
+def order_events(*, order: TradeOrder) -> QuerySet[ExecutionEvent]:
+    """An order's stored events in time order (its timeline)."""
+    return order.events.order_by("event_time", "id")
+
+
+def unmatched_events() -> QuerySet[ExecutionEvent]:
+    """Events whose tag matched no order, kept for review."""
+    return ExecutionEvent.objects.filter(outcome=ExecutionEvent.Outcome.UNMATCHED).order_by("-received_at")

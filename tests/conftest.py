@@ -1,0 +1,89 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from orders.services import api_token_create
+from tests.factories import ProjectFactory, UserFactory
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def fixture_path() -> Any:
+    """Path of a file under tests/fixtures."""
+    return lambda name: FIXTURES / name
+
+
+@pytest.fixture(autouse=True)
+def execution_root(settings: Any, tmp_path: Path) -> Path:
+    """Each test gets its own execution root (engines, intents, events)."""
+    root = tmp_path / "execution"
+    root.mkdir()
+    settings.TRADEDESK_EXECUTION_ROOT = root
+    yield root
+    _stop_engines(root)
+
+
+def _stop_engines(root: Path) -> None:
+    """Kill any engine a test started under its root."""
+    import json
+    import os
+    import signal
+
+    for pid_file in root.glob("engines/*/engine.pid"):
+        try:
+            pid = json.loads(pid_file.read_text())["pid"]
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, ValueError, KeyError, OSError):
+            pass
+
+
+@pytest.fixture(autouse=True)
+def _clear_ingest_cache() -> None:
+    from execution import events
+
+    events._seen.clear()
+
+
+@pytest.fixture
+def user(db: Any) -> Any:
+    """A trader."""
+    return UserFactory(username="alice")
+
+
+@pytest.fixture
+def project(user: Any) -> Any:
+    """A paper project alice is a member of."""
+    return ProjectFactory(name="alpha", members=[user])
+
+
+@pytest.fixture
+def token(user: Any) -> str:
+    """A raw API token for alice."""
+    return api_token_create(user=user)[1]
+
+
+@pytest.fixture
+def api(token: str) -> Client:
+    """A client that sends alice's Bearer token."""
+    return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+@pytest.fixture
+def copy_fixture(tmp_path: Path) -> Any:
+    """Copy a fixture events file into a fresh folder and return its path."""
+
+    def copy(name: str, dest: str = "events.jsonl") -> Path:
+        target = tmp_path / "copied" / dest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(FIXTURES / name, target)
+        return target
+
+    return copy
