@@ -45,9 +45,20 @@ WORKING = ("Submitted", "PartiallyFilled")
 QTY_PLACES = Decimal("0.00000001")
 
 # LEAN enum numbers, for commands serialized with numeric enums instead of names.
-LEAN_ORDER_TYPES = {0: "Market", 1: "Limit", 2: "StopMarket", 3: "StopLimit", 4: "MarketOnOpen",
-                    5: "MarketOnClose", 6: "OptionExercise", 7: "LimitIfTouched", 8: "ComboMarket",
-                    9: "ComboLimit", 10: "ComboLegLimit", 11: "TrailingStop"}
+LEAN_ORDER_TYPES = {
+    0: "Market",
+    1: "Limit",
+    2: "StopMarket",
+    3: "StopLimit",
+    4: "MarketOnOpen",
+    5: "MarketOnClose",
+    6: "OptionExercise",
+    7: "LimitIfTouched",
+    8: "ComboMarket",
+    9: "ComboLimit",
+    10: "ComboLegLimit",
+    11: "TrailingStop",
+}
 LEAN_SECURITY_TYPES = {0: "Base", 1: "Equity"}
 
 
@@ -197,17 +208,25 @@ class SimulatorConfig:
                 continue
             prices[str(symbol)] = float(number)
         seed = sim.get("seed", 7)
+
+        def setting(key: str, default: float) -> float:
+            """A finite simulator setting; a bad one names its key, so the error line says what to fix."""
+            value = parse_decimal(sim.get(key, default))
+            if value is None:
+                raise ValueError(f"simulator.{key} must be a finite number, got {sim.get(key)!r}")
+            return float(value)
+
         return cls(
             workdir=workdir,
             events_file=events_file,
             intent_file=resolve(params.get("intent-file")),
             run_id=run_id,
             seed=seed if isinstance(seed, int | str) else str(seed),
-            idle_timeout=float(sim.get("idle-timeout", 600)),
-            fill_delay=max(0.0, float(sim.get("fill-delay", 0.05))),
-            partial_fills=max(1, int(sim.get("partial-fills", 1))),
-            holdings_interval=float(sim.get("holdings-interval", 60)),
-            poll_interval=max(0.001, float(sim.get("poll-interval", 0.02))),
+            idle_timeout=setting("idle-timeout", 600),
+            fill_delay=max(0.0, number("fill-delay", 0.05)),
+            partial_fills=max(1, int(setting("partial-fills", 1))),
+            holdings_interval=setting("holdings-interval", 60),
+            poll_interval=max(0.001, number("poll-interval", 0.02)),
             reference_prices=prices,
         )
 
@@ -229,8 +248,10 @@ class PriceBook:
     def next_price(self, symbol: str) -> float:
         """Advance the symbol's walk one step and return the new price (the price a fill sees)."""
         # String seeds hash with SHA-512 in random.Random: stable across processes and PYTHONHASHSEED.
-        rng, price = self._walks.get(symbol) or (random.Random(f"{self._seed}:{symbol}"),
-                                                 reference_price(symbol, self._reference))
+        rng, price = self._walks.get(symbol) or (
+            random.Random(f"{self._seed}:{symbol}"),
+            reference_price(symbol, self._reference),
+        )
         price = max(0.01, round(price * (1 + rng.gauss(0, 0.001)), 2))
         self._walks[symbol] = (rng, price)
         return price
@@ -282,16 +303,24 @@ class Account:
 
     def save(self) -> None:
         """Write the account atomically so a crash never leaves half a file."""
-        atomic_write_json(self.path, {
-            symbol: {"quantity": json_number(pos["quantity"]), "avg_price": json_number(pos["avg_price"])}
-            for symbol, pos in sorted(self.positions.items())
-        })
+        atomic_write_json(
+            self.path,
+            {
+                symbol: {"quantity": json_number(pos["quantity"]), "avg_price": json_number(pos["avg_price"])}
+                for symbol, pos in sorted(self.positions.items())
+            },
+        )
 
     def holdings(self) -> list[dict[str, Any]]:
         """Holdings in the contract's holdings-line shape, sorted by symbol."""
-        return [{"symbol": symbol, "quantity": json_number(pos["quantity"]),
-                 "avg_price": json_number(pos["avg_price"])}
-                for symbol, pos in sorted(self.positions.items())]
+        return [
+            {
+                "symbol": symbol,
+                "quantity": json_number(pos["quantity"]),
+                "avg_price": json_number(pos["avg_price"]),
+            }
+            for symbol, pos in sorted(self.positions.items())
+        ]
 
 
 @dataclass
@@ -364,25 +393,62 @@ class Simulator:
 
     def engine_line(self, status: str, **extra: Any) -> None:
         """A lifecycle line (no tag, so tradedesk never mistakes it for an order event)."""
-        self.append_line({"type": "engine", "status": status, "run_id": self.config.run_id,
-                          "time": utc_now_iso(), "engine": ENGINE_NAME, "pid": os.getpid(), **extra})
+        self.append_line(
+            {
+                "type": "engine",
+                "status": status,
+                "run_id": self.config.run_id,
+                "time": utc_now_iso(),
+                "engine": ENGINE_NAME,
+                "pid": os.getpid(),
+                **extra,
+            }
+        )
 
     def holdings_line(self) -> None:
         """The account's holdings, for tradedesk's reconciliation against its ledger."""
-        self.append_line({"type": "holdings", "run_id": self.config.run_id, "time": utc_now_iso(),
-                          "holdings": self.account.holdings()})
-        self.next_holdings = time.monotonic() + self.config.holdings_interval
+        self.append_line(
+            {
+                "type": "holdings",
+                "run_id": self.config.run_id,
+                "time": utc_now_iso(),
+                "holdings": self.account.holdings(),
+            }
+        )
+        # A non-positive interval means "at start only" rather than a line at every poll.
+        interval = self.config.holdings_interval
+        self.next_holdings = time.monotonic() + interval if interval > 0 else math.inf
 
-    def order_event(self, order_id: int, tag: str, symbol: str, status: str, event_id: int, *,
-                    filled: Decimal = Decimal(0), fill_price: float = 0.0, message: str = "") -> None:
+    def order_event(
+        self,
+        order_id: int,
+        tag: str,
+        symbol: str,
+        status: str,
+        event_id: int,
+        *,
+        filled: Decimal = Decimal(0),
+        fill_price: float = 0.0,
+        message: str = "",
+    ) -> None:
         """One order event line in exactly the contract's fields."""
         fee = fee_for(filled) if filled > 0 else 0
-        self.append_line({
-            "tag": tag, "status": status, "order_id": order_id, "event_id": event_id,
-            "run_id": self.config.run_id, "symbol": symbol, "time": utc_now_iso(),
-            "filled": json_number(filled), "fill_price": json_number(fill_price), "fee": fee,
-            "fee_currency": "USD", "message": message,
-        })
+        self.append_line(
+            {
+                "tag": tag,
+                "status": status,
+                "order_id": order_id,
+                "event_id": event_id,
+                "run_id": self.config.run_id,
+                "symbol": symbol,
+                "time": utc_now_iso(),
+                "filled": json_number(filled),
+                "fill_price": json_number(fill_price),
+                "fee": fee,
+                "fee_currency": "USD",
+                "message": message,
+            }
+        )
         self.last_activity = time.monotonic()
 
     def emit(self, order: Order, status: str, **kwargs: Any) -> None:
@@ -393,8 +459,15 @@ class Simulator:
 
     # ---- orders ------------------------------------------------------------------------------------
 
-    def place_order(self, tag: str, symbol: Any, quantity: Decimal, order_type: str,
-                    limit_price: Decimal | None, security_type: str = "Equity") -> tuple[bool, str]:
+    def place_order(
+        self,
+        tag: str,
+        symbol: Any,
+        quantity: Decimal,
+        order_type: str,
+        limit_price: Decimal | None,
+        security_type: str = "Equity",
+    ) -> tuple[bool, str]:
         """Validate and place an order like LEAN: an order id always, Submitted or Invalid as its event."""
         order_id = self.next_order_id
         self.next_order_id += 1
@@ -415,7 +488,11 @@ class Simulator:
             log(f"order {order_id} [{tag}] invalid: {error}")
             return False, f"Order {order_id} invalid: {error}"
         order = Order(
-            order_id=order_id, tag=tag, symbol=symbol_text, quantity=quantity, order_type=order_type,
+            order_id=order_id,
+            tag=tag,
+            symbol=symbol_text,
+            quantity=quantity,
+            order_type=order_type,
             limit_price=float(limit_price) if limit_price is not None else None,
             parts=split_quantity(abs(quantity), self.config.partial_fills),
             next_attempt=time.monotonic() + self.config.fill_delay,
@@ -512,8 +589,14 @@ class Simulator:
             security = "Equity" if str(security).lower() == "equity" else str(security)
             limit = parse_decimal(command.get("LimitPrice"))
             tag = command.get("Tag")
-            ok, message = self.place_order("" if tag is None else str(tag), command.get("Ticker"), quantity,
-                                           order_type, limit if order_type == "Limit" else None, security)
+            ok, message = self.place_order(
+                "" if tag is None else str(tag),
+                command.get("Ticker"),
+                quantity,
+                order_type,
+                limit if order_type == "Limit" else None,
+                security,
+            )
             return short, ok, message, {}
         if type_name == "QuantConnect.Commands.CancelOrderCommand":
             order_id = parse_decimal(command.get("OrderId"))
@@ -523,14 +606,23 @@ class Simulator:
             return short, ok, message, {"QuantityFilled": json_number(filled)}
         return short, False, f"Command type {type_name or '(missing $type)'} is not supported", {}
 
-    def write_result(self, command_id: str, name: str, success: bool, message: str,
-                     extra: dict[str, Any]) -> None:
+    def write_result(
+        self, command_id: str, name: str, success: bool, message: str, extra: dict[str, Any]
+    ) -> None:
         """Acknowledge a command the way LEAN's FileCommandHandler does: result-command-<Id>.json."""
         if not SAFE_ID_RE.match(command_id):
             warn(f"command Id {command_id!r} is not safe for a file name; no result file written")
             return
-        packet = {"$type": RESULT_PACKET_TYPE, "Id": command_id, "CommandName": name, "Success": success,
-                  "Message": message, "Type": "CommandResult", "Channel": "", **extra}
+        packet = {
+            "$type": RESULT_PACKET_TYPE,
+            "Id": command_id,
+            "CommandName": name,
+            "Success": success,
+            "Message": message,
+            "Type": "CommandResult",
+            "Channel": "",
+            **extra,
+        }
         atomic_write_json(self.config.workdir / f"{RESULT_PREFIX}{command_id}.json", packet)
 
     def process_command_file(self, path: Path) -> None:
@@ -580,9 +672,13 @@ class Simulator:
     def poll_commands(self) -> None:
         """Handle every command*.json in the working directory, in name order like LEAN."""
         try:
-            names = sorted(entry.name for entry in os.scandir(self.config.workdir)
-                           if fnmatch.fnmatchcase(entry.name, COMMAND_PATTERN) and entry.is_file()
-                           and entry.name not in self.undeletable)
+            names = sorted(
+                entry.name
+                for entry in os.scandir(self.config.workdir)
+                if fnmatch.fnmatchcase(entry.name, COMMAND_PATTERN)
+                and entry.is_file()
+                and entry.name not in self.undeletable
+            )
         except OSError as exc:
             warn(f"cannot list {self.config.workdir}: {exc}")
             return
@@ -630,16 +726,47 @@ class Simulator:
             time.sleep(cfg.poll_interval)
 
 
+def report_config_error(config_path: Path, message: str) -> None:
+    """Best effort: put a config error into the events file too, if the config names one."""
+    try:
+        config_path = config_path.resolve()
+        params = json.loads(config_path.read_text(encoding="utf-8-sig"))["parameters"]
+        events = Path(str(params["events-file"]))
+        events = events if events.is_absolute() else config_path.parent / events
+        line = {
+            "type": "engine",
+            "status": "error",
+            "run_id": str(params.get("run-id") or ""),
+            "time": utc_now_iso(),
+            "engine": ENGINE_NAME,
+            "pid": os.getpid(),
+            "message": message,
+        }
+        data = json.dumps(line).encode("utf-8") + b"\n"
+        if events.exists() and events.stat().st_size > 0:
+            with open(events, "rb") as handle:
+                handle.seek(-1, os.SEEK_END)
+                if handle.read(1) != b"\n":
+                    data = b"\n" + data  # close a torn line first, as at a normal start
+        with open(events, "ab", buffering=0) as handle:
+            handle.write(data)
+    except (OSError, ValueError, TypeError, KeyError):
+        pass  # nothing usable in the config: stderr (engine.log) already has the reason
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry: load the config, run the engine, report a crash as an engine error line."""
-    parser = argparse.ArgumentParser(prog="python -m execution.simulator",
-                                     description="Built-in simulator engine (LEAN at the file boundary).")
+    parser = argparse.ArgumentParser(
+        prog="python -m execution.simulator",
+        description="Built-in simulator engine (LEAN at the file boundary).",
+    )
     parser.add_argument("--config", required=True, type=Path, help="the engine's config.json")
     args = parser.parse_args(argv)
     try:
         config = SimulatorConfig.load(args.config)
     except (OSError, ValueError, TypeError) as exc:
         warn(f"cannot load config {args.config}: {exc}")
+        report_config_error(args.config, f"cannot load config: {type(exc).__name__}: {exc}")
         return 2
     engine = Simulator(config)
     handler: Callable[[int, FrameType | None], None] = engine.request_stop

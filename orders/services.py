@@ -96,6 +96,8 @@ def _to_decimal(value: Any, *, field_name: str, places: Decimal) -> Decimal:
         ) from None
     if not number.is_finite():
         raise OrderValidationError(f"{field_name} must be finite", errors={field_name: "must be finite"})
+    if abs(number) >= Decimal("1e14"):
+        raise OrderValidationError(f"{field_name} is too large", errors={field_name: "is too large"})
     if number != number.quantize(places, rounding=ROUND_HALF_EVEN):
         decimals = -places.as_tuple().exponent  # type: ignore[operator]
         raise OrderValidationError(

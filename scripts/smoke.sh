@@ -31,13 +31,15 @@ start() {
 alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
 
 # engine_pids: pids recorded in $tmp/execution/engines/*/engine.pid, either plain ("123") or JSON
-# ({"pid": 123, "supervisor": 122, ...}: both the engine and its supervisor).
+# ({"pid": 123, "supervisor": 122, ...}: both the engine and its supervisor). Only live processes whose
+# command line or working directory lies in $tmp are listed, so a recycled pid is never touched.
 engine_pids() {
     local f
     for f in "$tmp"/execution/engines/*/engine.pid; do
         [ -f "$f" ] || continue
-        "$PY" - "$f" <<'PYEOF' 2>/dev/null || true
-import json, sys
+        "$PY" - "$f" "$tmp" <<'PYEOF' 2>/dev/null || true
+import json, os, sys
+root = os.path.realpath(sys.argv[2])
 text = open(sys.argv[1], encoding="utf-8").read().strip()
 try:
     data = json.loads(text)
@@ -50,7 +52,15 @@ elif isinstance(data, dict):
 else:
     pids = [int(text)] if text.isdigit() else []
 for pid in pids:
-    if isinstance(pid, int) and pid > 1:
+    if not isinstance(pid, int) or pid <= 1:
+        continue
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            cmdline = handle.read().decode("utf-8", "replace")
+        cwd = os.readlink(f"/proc/{pid}/cwd")
+    except OSError:
+        continue
+    if root in cmdline or cwd == root or cwd.startswith(root + os.sep):
         print(pid)
 PYEOF
     done
@@ -182,6 +192,8 @@ while :; do
                 ;;
         esac
     fi
+    alive "${pids[1]}" || fail "celery worker exited while order $order_id was $status"
+    alive "${pids[2]}" || fail "celery beat exited while order $order_id was $status"
     [ "$SECONDS" -lt "$deadline" ] || {
         cat "$tmp/order.json" >&2 2>/dev/null || true
         echo >&2

@@ -19,8 +19,20 @@ from typing import Any
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-EVENT_KEYS = {"tag", "status", "order_id", "event_id", "run_id", "symbol", "time", "filled", "fill_price",
-              "fee", "fee_currency", "message"}
+EVENT_KEYS = {
+    "tag",
+    "status",
+    "order_id",
+    "event_id",
+    "run_id",
+    "symbol",
+    "time",
+    "filled",
+    "fill_price",
+    "fee",
+    "fee_currency",
+    "message",
+}
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 TIMEOUT = 4.0
 
@@ -87,18 +99,31 @@ class Engine:
         return self.proc.wait(timeout=timeout)
 
 
-def order_command(ticker: str, quantity: float, tag: str, order_type: str = "Market",
-                  limit_price: float = 0) -> dict[str, Any]:
+def order_command(
+    ticker: str, quantity: float, tag: str, order_type: str = "Market", limit_price: float = 0
+) -> dict[str, Any]:
     """A LEAN OrderCommand as tradedesk writes it."""
-    return {"$type": "QuantConnect.Commands.OrderCommand, QuantConnect.Common", "Id": str(uuid.uuid4()),
-            "Ticker": ticker, "Market": "usa", "SecurityType": "Equity", "OrderType": order_type,
-            "Quantity": quantity, "LimitPrice": limit_price, "StopPrice": 0, "Tag": tag}
+    return {
+        "$type": "QuantConnect.Commands.OrderCommand, QuantConnect.Common",
+        "Id": str(uuid.uuid4()),
+        "Ticker": ticker,
+        "Market": "usa",
+        "SecurityType": "Equity",
+        "OrderType": order_type,
+        "Quantity": quantity,
+        "LimitPrice": limit_price,
+        "StopPrice": 0,
+        "Tag": tag,
+    }
 
 
 def cancel_command(order_id: int) -> dict[str, Any]:
     """A LEAN CancelOrderCommand."""
-    return {"$type": "QuantConnect.Commands.CancelOrderCommand, QuantConnect.Common",
-            "Id": str(uuid.uuid4()), "OrderId": order_id}
+    return {
+        "$type": "QuantConnect.Commands.CancelOrderCommand, QuantConnect.Common",
+        "Id": str(uuid.uuid4()),
+        "OrderId": order_id,
+    }
 
 
 def seeded_prices(seed: int, symbol: str, start: float, count: int) -> list[float]:
@@ -116,8 +141,12 @@ def start_engine(tmp_path: Path) -> Iterator[Callable[..., Engine]]:
     """Factory that starts simulator processes; every one is killed when the test ends."""
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(workdir: Path | None = None, intent: dict[str, Any] | None = None, run_id: str = "r-test-1",
-              **simulator: Any) -> Engine:
+    def start(
+        workdir: Path | None = None,
+        intent: dict[str, Any] | None = None,
+        run_id: str = "r-test-1",
+        **simulator: Any,
+    ) -> Engine:
         workdir = workdir or tmp_path / "engine"
         workdir.mkdir(parents=True, exist_ok=True)
         intent_file = ""
@@ -126,26 +155,51 @@ def start_engine(tmp_path: Path) -> Iterator[Callable[..., Engine]]:
             intent_path = workdir / "intents" / f"{intent['order_intent_id']}.json"
             intent_path.write_text(json.dumps(intent))
             intent_file = str(intent_path)
-        sim = {"seed": 7, "idle-timeout": 30, "fill-delay": 0.02, "partial-fills": 1, "holdings-interval": 60,
-               "poll-interval": 0.01, "reference-prices": {"AAPL": 190.0}}
+        sim = {
+            "seed": 7,
+            "idle-timeout": 30,
+            "fill-delay": 0.02,
+            "partial-fills": 1,
+            "holdings-interval": 60,
+            "poll-interval": 0.01,
+            "reference-prices": {"AAPL": 190.0},
+        }
         sim.update({key.replace("_", "-"): value for key, value in simulator.items()})
-        config = {"environment": "live-paper", "algorithm-type-name": "ManualOrderExecution",
-                  "algorithm-language": "Python", "algorithm-location": "/nonexistent/main.py",
-                  "live-mode-brokerage": "PaperBrokerage",
-                  "parameters": {"intent-file": intent_file, "events-file": str(workdir / "events.jsonl"),
-                                 "run-id": run_id},
-                  "simulator": sim}
+        config = {
+            "environment": "live-paper",
+            "algorithm-type-name": "ManualOrderExecution",
+            "algorithm-language": "Python",
+            "algorithm-location": "/nonexistent/main.py",
+            "live-mode-brokerage": "PaperBrokerage",
+            "parameters": {
+                "intent-file": intent_file,
+                "events-file": str(workdir / "events.jsonl"),
+                "run-id": run_id,
+            },
+            "simulator": sim,
+        }
         (workdir / "config.json").write_text(json.dumps(config))
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT),
-                                                                          os.environ.get("PYTHONPATH")]))}
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+        }
         with open(workdir / "engine.log", "ab") as log:
             # cwd is the engine's working directory, as the supervisor runs it (and LEAN needs it).
-            proc = subprocess.Popen([sys.executable, "-m", "execution.simulator", "--config",
-                                     str(workdir / "config.json")],
-                                    cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "execution.simulator", "--config", str(workdir / "config.json")],
+                cwd=workdir,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         started.append(proc)
         engine = Engine(workdir=workdir, proc=proc, run_id=run_id)
-        engine.wait_for(lambda: any(line.get("type") == "holdings" for line in engine.lines()), "start")
+        engine.wait_for(
+            lambda: any(
+                line.get("type") == "holdings" and line.get("run_id") == run_id for line in engine.lines()
+            ),
+            "the start's holdings line",
+        )
         return engine
 
     yield start
@@ -155,12 +209,21 @@ def start_engine(tmp_path: Path) -> Iterator[Callable[..., Engine]]:
         proc.wait(timeout=5)
 
 
-def intent(tag: str, symbol: str, quantity: float, order_type: str = "MKT",
-           limit_price: float | None = None) -> dict[str, Any]:
+def intent(
+    tag: str, symbol: str, quantity: float, order_type: str = "MKT", limit_price: float | None = None
+) -> dict[str, Any]:
     """An intent file's content in the contract's format."""
-    return {"order_intent_id": tag, "symbol": symbol, "quantity": quantity, "order_type": order_type,
-            "limit_price": limit_price, "weight": None, "project_id": 3, "mode": "paper",
-            "created_at": "2026-11-25T19:00:00Z"}
+    return {
+        "order_intent_id": tag,
+        "symbol": symbol,
+        "quantity": quantity,
+        "order_type": order_type,
+        "limit_price": limit_price,
+        "weight": None,
+        "project_id": 3,
+        "mode": "paper",
+        "created_at": "2026-11-25T19:00:00Z",
+    }
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -256,8 +319,10 @@ def test_order_command_gets_success_result_and_events(start_engine: Callable[...
     assert result["$type"] == "QuantConnect.Packets.CommandResultPacket, QuantConnect.Common"
     assert not (engine.workdir / f"command-{command['Id']}.json").exists()
     events = engine.wait_status("oi_cmd", "Filled")
-    assert [(e["order_id"], e["event_id"], e["status"]) for e in events] == [(1, 1, "Submitted"),
-                                                                            (1, 2, "Filled")]
+    assert [(e["order_id"], e["event_id"], e["status"]) for e in events] == [
+        (1, 1, "Submitted"),
+        (1, 2, "Filled"),
+    ]
     assert stray.exists()  # only command*.json is LEAN's pattern; hidden temp files are left alone
 
 
@@ -326,7 +391,7 @@ def test_torn_last_line_is_closed_before_first_write(start_engine: Callable[...,
 def test_holdings_reflect_fills_and_survive_restart(start_engine: Callable[..., Engine], tmp_path: Path):
     workdir = tmp_path / "engine"
     first = start_engine(workdir=workdir, intent=intent("oi_h", "AAPL", 10), holdings_interval=0.2)
-    assert [line for line in first.lines() if line.get("type") == "holdings"][0]["holdings"] == []
+    assert next(line for line in first.lines() if line.get("type") == "holdings")["holdings"] == []
     fill = first.wait_status("oi_h", "Filled")[-1]
 
     def holdings_after_fill() -> list[dict[str, Any]]:
@@ -340,8 +405,9 @@ def test_holdings_reflect_fills_and_survive_restart(start_engine: Callable[..., 
     assert first.wait_exit() == 0
 
     second = start_engine(workdir=workdir, run_id="r-test-2")
-    started_holdings = [line for line in second.lines() if line.get("run_id") == "r-test-2"
-                        and line.get("type") == "holdings"]
+    started_holdings = [
+        line for line in second.lines() if line.get("run_id") == "r-test-2" and line.get("type") == "holdings"
+    ]
     assert started_holdings[0]["holdings"] == after
 
 
@@ -370,3 +436,34 @@ def test_sigterm_cancels_orders_still_working(start_engine: Callable[..., Engine
 
     assert engine.wait_exit() == 0
     assert [e["status"] for e in engine.events("oi_open")] == ["Submitted", "Canceled"]
+
+
+def run_to_exit(workdir: Path, config: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+    """Run a simulator that is expected to stop by itself right away."""
+    (workdir / "config.json").write_text(json.dumps(config))
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    command = [sys.executable, "-m", "execution.simulator", "--config", str(workdir / "config.json")]
+    return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+
+
+def test_bad_config_reports_error_line_and_fails(tmp_path: Path):
+    events = tmp_path / "events.jsonl"
+    config = {
+        "parameters": {"events-file": str(events), "run-id": "r-bad"},
+        "simulator": {"partial-fills": "x"},
+    }
+    done = run_to_exit(tmp_path, config)
+
+    assert done.returncode == 2
+    line = json.loads(events.read_text().splitlines()[-1])
+    assert line["type"] == "engine" and line["status"] == "error" and "partial-fills" in line["message"]
+    assert line["run_id"] == "r-bad" and "cannot load config" in line["message"]
+
+
+def test_unexpected_failure_exits_one(tmp_path: Path):
+    (tmp_path / "events.jsonl").mkdir()  # an events "file" that cannot be written
+    config = {"parameters": {"events-file": "events.jsonl", "run-id": "r-crash"}, "simulator": {}}
+    done = run_to_exit(tmp_path, config)
+
+    assert done.returncode == 1
+    assert "IsADirectoryError" in done.stderr
