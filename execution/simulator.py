@@ -223,10 +223,10 @@ class SimulatorConfig:
             run_id=run_id,
             seed=seed if isinstance(seed, int | str) else str(seed),
             idle_timeout=setting("idle-timeout", 600),
-            fill_delay=max(0.0, number("fill-delay", 0.05)),
+            fill_delay=max(0.0, setting("fill-delay", 0.05)),
             partial_fills=max(1, int(setting("partial-fills", 1))),
             holdings_interval=setting("holdings-interval", 60),
-            poll_interval=max(0.001, number("poll-interval", 0.02)),
+            poll_interval=max(0.001, setting("poll-interval", 0.02)),
             reference_prices=prices,
         )
 
@@ -473,7 +473,7 @@ class Simulator:
         self.next_order_id += 1
         symbol_text = symbol if isinstance(symbol, str) else ("" if symbol is None else str(symbol))
         error = ""
-        if not isinstance(symbol, str) or not SYMBOL_RE.match(symbol):
+        if not isinstance(symbol, str) or not SYMBOL_RE.fullmatch(symbol):
             error = f"Invalid symbol {symbol_text!r}: expected ^[A-Z][A-Z0-9.]{{0,14}}$"
         elif security_type != "Equity":
             error = f"Security type {security_type} is not supported by the simulator (Equity only)"
@@ -574,24 +574,26 @@ class Simulator:
         if not isinstance(command, dict):
             raise InvalidCommand("command is not a JSON object")
         type_name = str(command.get("$type") or "").split(",")[0].strip()
+        # Newtonsoft matches property names case-insensitively, so "quantity" works in LEAN too.
+        command = {str(key).lower(): value for key, value in command.items()}
         short = type_name.rsplit(".", 1)[-1] or "Unknown"
         if type_name == "QuantConnect.Commands.OrderCommand":
-            quantity = parse_decimal(command.get("Quantity"))
+            quantity = parse_decimal(command.get("quantity"))
             if quantity is None:
-                return short, False, f"Invalid Quantity {command.get('Quantity')!r}", {}
-            order_type = command.get("OrderType", "Market")
+                return short, False, f"Invalid Quantity {command.get('quantity')!r}", {}
+            order_type = command.get("ordertype", "Market")
             if isinstance(order_type, int) and not isinstance(order_type, bool):
                 order_type = LEAN_ORDER_TYPES.get(order_type, str(order_type))
             order_type = {"market": "Market", "limit": "Limit"}.get(str(order_type).lower(), str(order_type))
-            security = command.get("SecurityType", "Equity")
+            security = command.get("securitytype", "Equity")
             if isinstance(security, int) and not isinstance(security, bool):
                 security = LEAN_SECURITY_TYPES.get(security, str(security))
             security = "Equity" if str(security).lower() == "equity" else str(security)
-            limit = parse_decimal(command.get("LimitPrice"))
-            tag = command.get("Tag")
+            limit = parse_decimal(command.get("limitprice"))
+            tag = command.get("tag")
             ok, message = self.place_order(
                 "" if tag is None else str(tag),
-                command.get("Ticker"),
+                command.get("ticker"),
                 quantity,
                 order_type,
                 limit if order_type == "Limit" else None,
@@ -599,9 +601,9 @@ class Simulator:
             )
             return short, ok, message, {}
         if type_name == "QuantConnect.Commands.CancelOrderCommand":
-            order_id = parse_decimal(command.get("OrderId"))
+            order_id = parse_decimal(command.get("orderid"))
             if order_id is None or order_id != order_id.to_integral_value():
-                return short, False, f"Invalid OrderId {command.get('OrderId')!r}", {"QuantityFilled": 0}
+                return short, False, f"Invalid OrderId {command.get('orderid')!r}", {"QuantityFilled": 0}
             ok, message, filled = self.cancel_order(int(order_id))
             return short, ok, message, {"QuantityFilled": json_number(filled)}
         return short, False, f"Command type {type_name or '(missing $type)'} is not supported", {}
@@ -610,7 +612,7 @@ class Simulator:
         self, command_id: str, name: str, success: bool, message: str, extra: dict[str, Any]
     ) -> None:
         """Acknowledge a command the way LEAN's FileCommandHandler does: result-command-<Id>.json."""
-        if not SAFE_ID_RE.match(command_id):
+        if not SAFE_ID_RE.fullmatch(command_id):
             warn(f"command Id {command_id!r} is not safe for a file name; no result file written")
             return
         packet = {
@@ -658,7 +660,10 @@ class Simulator:
             return
         # LEAN accepts a single command or a list of them in one file.
         for command in parsed if isinstance(parsed, list) else [parsed]:
-            command_id = str(command.get("Id") or "") if isinstance(command, dict) else ""
+            ids = (
+                [v for k, v in command.items() if str(k).lower() == "id"] if isinstance(command, dict) else []
+            )
+            command_id = str(ids[0]) if ids and ids[0] is not None else ""
             try:
                 name, ok, message, extra = self.run_command(command)
             except InvalidCommand as exc:

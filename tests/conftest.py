@@ -87,3 +87,16 @@ def copy_fixture(tmp_path: Path) -> Any:
         return target
 
     return copy
+
+
+@pytest.fixture
+def celery_worker_thread(transactional_db: Any) -> Any:
+    """A real Celery worker (solo pool, in a thread) consuming from the Redis broker, queue purged first."""
+    from celery.contrib.testing.worker import start_worker
+
+    from tradedesk.celery import app
+
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge("celery")
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=15, loglevel="WARNING") as worker:
+        yield worker
