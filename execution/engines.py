@@ -131,7 +131,10 @@ def engine_state(mode: str) -> EngineState:
     info = running_engine(mode)
     if info is not None:
         return EngineState(
-            mode=mode, state="running", pid=info["pid"], run_id=str(info.get("run_id", "")),
+            mode=mode,
+            state="running",
+            pid=info["pid"],
+            run_id=str(info.get("run_id", "")),
             started_at=str(info.get("started_at", "")),
         )
     pid_info = read_json(folder / PID_FILE)
@@ -149,9 +152,8 @@ def engine_state(mode: str) -> EngineState:
             started_at=str(pid_info.get("started_at", "")),
             exit_code=code if isinstance(code, int) else None,
             exited_at=str(exit_info.get("exited_at", "")),
-            message=str(exit_info.get("message", "")) or (
-                "" if code == 0 else f"engine exited with code {code}"
-            ),
+            message=str(exit_info.get("message", ""))
+            or ("" if code == 0 else f"engine exited with code {code}"),
             log_tail=[str(line) for line in exit_info.get("log_tail", [])][-20:],
         )
     return EngineState(
@@ -180,7 +182,17 @@ def _start_engine(mode: str, *, intent_path: Path | None) -> tuple[str, int]:
     command, extra_env = engine_command(config_path)
     env = {**os.environ, **extra_env}
     result = subprocess.run(
-        [sys.executable, "-m", "execution.supervise", "--workdir", str(folder), "--run-id", run_id, "--", *command],
+        [
+            sys.executable,
+            "-m",
+            "execution.supervise",
+            "--workdir",
+            str(folder),
+            "--run-id",
+            run_id,
+            "--",
+            *command,
+        ],
         cwd=PROJECT_ROOT,
         env={**env, "PYTHONPATH": str(PROJECT_ROOT)},
         capture_output=True,
@@ -188,14 +200,23 @@ def _start_engine(mode: str, *, intent_path: Path | None) -> tuple[str, int]:
         timeout=30,
     )
     if result.returncode != 0:
-        raise EngineError(f"engine for {mode} did not start: {result.stderr.strip() or result.stdout.strip()}")
+        raise EngineError(
+            f"engine for {mode} did not start: {result.stderr.strip() or result.stdout.strip()}"
+        )
     pid = int(result.stdout.strip().split()[-1])
     logger.info("engine started", extra={"mode": mode, "run_id": run_id, "pid": pid})
     return run_id, pid
 
 
-def order_command(*, command_id: str, symbol: str, quantity: float | int, order_type: str,
-                  limit_price: float | int | None, tag: str) -> dict[str, Any]:
+def order_command(
+    *,
+    command_id: str,
+    symbol: str,
+    quantity: float | int,
+    order_type: str,
+    limit_price: float | int | None,
+    tag: str,
+) -> dict[str, Any]:
     """LEAN's OrderCommand (the same file lean-cli's `lean live submit-order` writes)."""
     return {
         "$type": "QuantConnect.Commands.OrderCommand, QuantConnect.Common",
@@ -279,8 +300,11 @@ def hand_over(*, mode: str, intent_path: Path, command: dict[str, Any]) -> Hando
         if info is not None:
             path = write_command(mode, command)
             return Handover(
-                kind="command", run_id=str(info.get("run_id", "")), pid=info["pid"],
-                command_id=command["Id"], command_path=str(path),
+                kind="command",
+                run_id=str(info.get("run_id", "")),
+                pid=info["pid"],
+                command_id=command["Id"],
+                command_path=str(path),
             )
         run_id, pid = _start_engine(mode, intent_path=intent_path)
         return Handover(kind="start", run_id=run_id, pid=pid)

@@ -28,7 +28,9 @@ def intent_payload(order: TradeOrder) -> dict[str, object]:
         "weight": None,
         "project_id": order.project_id,
         "mode": order.mode,
-        "created_at": order.created_at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "created_at": order.created_at.astimezone(UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z"),
     }
 
 

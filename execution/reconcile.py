@@ -37,7 +37,9 @@ def _engine_quantities(line: dict[str, Any]) -> dict[str, Decimal] | None:
         if isinstance(quantity, bool) or not isinstance(quantity, int | float):
             return None
         try:
-            quantities[item["symbol"].upper()] += Decimal(repr(quantity) if isinstance(quantity, float) else quantity)
+            quantities[item["symbol"].upper()] += Decimal(
+                repr(quantity) if isinstance(quantity, float) else quantity
+            )
         except InvalidOperation:
             return None
     return dict(quantities)

@@ -79,23 +79,33 @@ def execute_manual_order(*, order_id: int) -> DispatchResult:
         trade_order_record_dispatch(order_id=order.pk, manual_execution=record)
     except Exception as exc:  # any failure must become a visible FAILED, never a silent drop
         logger.exception("dispatch failed", extra={"order": order.client_order_id})
-        update_trade_order_status(order, OrderStatus.FAILED, message=f"could not hand the order to the engine: {exc}")
+        update_trade_order_status(
+            order, OrderStatus.FAILED, message=f"could not hand the order to the engine: {exc}"
+        )
         return DispatchResult(order_id=order_id, outcome="failed", detail=str(exc))
     if handover.kind == "command":
         return _follow_command(order=order, intent=intent, command_id=command["Id"])
-    return DispatchResult(order_id=order_id, outcome="dispatched", detail=f"started engine run {handover.run_id}")
+    return DispatchResult(
+        order_id=order_id, outcome="dispatched", detail=f"started engine run {handover.run_id}"
+    )
 
 
 def _follow_command(*, order: TradeOrder, intent: Path, command_id: str) -> DispatchResult:
     """Wait briefly for the engine's answer; REJECTED on failure, a new engine if the old one died unread."""
-    result = engines.wait_command_result(order.mode, command_id, timeout=settings.TRADEDESK_COMMAND_RESULT_TIMEOUT)
+    result = engines.wait_command_result(
+        order.mode, command_id, timeout=settings.TRADEDESK_COMMAND_RESULT_TIMEOUT
+    )
     if result is None:
         restarted = engines.ensure_command_read(mode=order.mode, command_id=command_id, intent_path=intent)
         if restarted is not None:
             trade_order_record_dispatch(
                 order_id=order.pk,
-                manual_execution={"handover": "start", "run_id": restarted.run_id, "pid": restarted.pid,
-                                  "retracted_command": command_id},
+                manual_execution={
+                    "handover": "start",
+                    "run_id": restarted.run_id,
+                    "pid": restarted.pid,
+                    "retracted_command": command_id,
+                },
             )
             return DispatchResult(order_id=order.pk, outcome="dispatched", detail="engine restarted")
         return DispatchResult(order_id=order.pk, outcome="dispatched", detail="no command result yet")
@@ -125,8 +135,13 @@ def order_cancel(*, order: TradeOrder, actor: Actor | None = None) -> TradeOrder
     )
     engines.send_command(order.mode, command)
     update_trade_order_status(order, OrderStatus.CANCEL_PENDING, message="cancel requested")
-    audit_record(actor=actor, action="order_cancel", project=order.project, order=order,
-                 detail={"command_id": command["Id"]})
+    audit_record(
+        actor=actor,
+        action="order_cancel",
+        project=order.project,
+        order=order,
+        detail={"command_id": command["Id"]},
+    )
     order.refresh_from_db()
     return order
 
@@ -146,8 +161,11 @@ def engines_check() -> list[engines.EngineState]:
                 if order.params.get("manual_execution", {}).get("run_id") == state.run_id
             ]
             if ids:
-                trade_orders_flag(order_ids=ids, flag=OrderFlag.ENGINE_DOWN,
-                                  message=f"engine run {state.run_id} exited: {state.message}")
+                trade_orders_flag(
+                    order_ids=ids,
+                    flag=OrderFlag.ENGINE_DOWN,
+                    message=f"engine run {state.run_id} exited: {state.message}",
+                )
     return states
 
 
@@ -176,39 +194,56 @@ def orders_sweep(*, enqueue: Any) -> SweepReport:
 
     # Claimed, still NEW, no event: find out whether it ever reached the engine.
     for order in TradeOrder.objects.filter(
-        status=OrderStatus.NEW, dispatched_at__isnull=False, dispatched_at__lt=reenqueue_before,
+        status=OrderStatus.NEW,
+        dispatched_at__isnull=False,
+        dispatched_at__lt=reenqueue_before,
         last_status_ts__isnull=True,
     ):
         mode, record = order.mode, order.params.get("manual_execution", {})
         command_id = engines.command_id_for(order.client_order_id)
         if engines.result_path(mode, command_id).exists():
             if order.dispatched_at and order.dispatched_at < stale_before and order.flag != OrderFlag.STALE:
-                trade_orders_flag(order_ids=[order.pk], flag=OrderFlag.STALE,
-                                  message="the engine accepted the order but sent no event")
+                trade_orders_flag(
+                    order_ids=[order.pk],
+                    flag=OrderFlag.STALE,
+                    message="the engine accepted the order but sent no event",
+                )
                 report.flagged.append(order.pk)
         elif engines.command_path(mode, command_id).exists():
             if order.flag != OrderFlag.COMMAND_UNREAD:
                 state = engines.engine_state(mode)
-                trade_orders_flag(order_ids=[order.pk], flag=OrderFlag.COMMAND_UNREAD,
-                                  message=f"the {mode} engine has not read the order ({state.state})")
+                trade_orders_flag(
+                    order_ids=[order.pk],
+                    flag=OrderFlag.COMMAND_UNREAD,
+                    message=f"the {mode} engine has not read the order ({state.state})",
+                )
                 report.flagged.append(order.pk)
         elif not record.get("handed_over_at"):
             if trade_order_release_claim(order_id=order.pk, reason="never reached the engine"):
                 enqueue(order.pk)
                 report.released.append(order.pk)
         elif order.dispatched_at and order.dispatched_at < stale_before and order.flag != OrderFlag.STALE:
-            trade_orders_flag(order_ids=[order.pk], flag=OrderFlag.STALE,
-                              message="handed to the engine but no event came back")
+            trade_orders_flag(
+                order_ids=[order.pk],
+                flag=OrderFlag.STALE,
+                message="handed to the engine but no event came back",
+            )
             report.flagged.append(order.pk)
 
     # Working at the engine, but silent for too long.
-    silent = TradeOrder.objects.filter(
-        status__in=[OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.CANCEL_PENDING],
-        last_status_ts__lt=stale_before,
-    ).exclude(flag__in=[OrderFlag.STALE, OrderFlag.ENGINE_DOWN]).values_list("pk", flat=True)
+    silent = (
+        TradeOrder.objects.filter(
+            status__in=[OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.CANCEL_PENDING],
+            last_status_ts__lt=stale_before,
+        )
+        .exclude(flag__in=[OrderFlag.STALE, OrderFlag.ENGINE_DOWN])
+        .values_list("pk", flat=True)
+    )
     ids = list(silent)
     if ids:
-        trade_orders_flag(order_ids=ids, flag=OrderFlag.STALE, message="no event from the engine for too long")
+        trade_orders_flag(
+            order_ids=ids, flag=OrderFlag.STALE, message="no event from the engine for too long"
+        )
         report.flagged.extend(ids)
     engines_check()
     return report

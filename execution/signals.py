@@ -25,7 +25,9 @@ def _enqueue(order_id: int) -> None:
 
 
 @receiver(post_save, sender=TradeOrder, dispatch_uid="execution.enqueue_manual_order")
-def enqueue_manual_order(sender: type[TradeOrder], instance: TradeOrder, created: bool, **kwargs: Any) -> None:
+def enqueue_manual_order(
+    sender: type[TradeOrder], instance: TradeOrder, created: bool, **kwargs: Any
+) -> None:
     """Enqueue a newly created manual order once its transaction commits."""
     if created and instance.params.get("source") == "manual":
         order_id = instance.pk

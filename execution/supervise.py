@@ -49,18 +49,35 @@ def _babysit(workdir: Path, run_id: str, command: list[str], ready_fd: int) -> i
     log = open(workdir / LOG_FILE, "ab", buffering=0)  # noqa: SIM115 - handed to the child
     log.write(f"--- {_now()} run {run_id}: {' '.join(command)}\n".encode())
     try:
-        proc = subprocess.Popen(command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
     except OSError as exc:
         message = f"cannot start engine: {exc}"
         log.write(f"{message}\n".encode())
-        _write_json(workdir / EXIT_FILE, {"run_id": run_id, "pid": None, "exit_code": 127, "exited_at": _now(),
-                                          "message": message, "log_tail": _tail(workdir / LOG_FILE)})
+        _write_json(
+            workdir / EXIT_FILE,
+            {
+                "run_id": run_id,
+                "pid": None,
+                "exit_code": 127,
+                "exited_at": _now(),
+                "message": message,
+                "log_tail": _tail(workdir / LOG_FILE),
+            },
+        )
         os.write(ready_fd, f"error {message}".encode())
         os.close(ready_fd)
         return 127
     _write_json(
         workdir / PID_FILE,
-        {"pid": proc.pid, "run_id": run_id, "started_at": _now(), "command": command, "supervisor": os.getpid()},
+        {
+            "pid": proc.pid,
+            "run_id": run_id,
+            "started_at": _now(),
+            "command": command,
+            "supervisor": os.getpid(),
+        },
     )
     os.write(ready_fd, f"ok {proc.pid}".encode())
     os.close(ready_fd)
@@ -74,8 +91,13 @@ def _babysit(workdir: Path, run_id: str, command: list[str], ready_fd: int) -> i
     log.write(f"--- {_now()} run {run_id} exited with {code}\n".encode())
     _write_json(
         workdir / EXIT_FILE,
-        {"run_id": run_id, "pid": proc.pid, "exit_code": code, "exited_at": _now(),
-         "log_tail": _tail(workdir / LOG_FILE)},
+        {
+            "run_id": run_id,
+            "pid": proc.pid,
+            "exit_code": code,
+            "exited_at": _now(),
+            "log_tail": _tail(workdir / LOG_FILE),
+        },
     )
     return code
 

@@ -63,7 +63,10 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> dict[str,
     queryset = selectors.orders_for_user(
         user=request.user, status=filters.status, project_id=filters.project_id, symbol=filters.symbol
     ).select_related("created_by")
-    return {"items": list(queryset[filters.offset : filters.offset + filters.limit]), "count": queryset.count()}
+    return {
+        "items": list(queryset[filters.offset : filters.offset + filters.limit]),
+        "count": queryset.count(),
+    }
 
 
 @router.get("/orders/{order_id}", response={200: OrderDetailOut, **ERRORS})
@@ -101,7 +104,9 @@ def close_positions(request: HttpRequest, payload: CloseIn) -> dict[str, Any]:
 def liquidate(request: HttpRequest, payload: LiquidateIn) -> dict[str, Any]:
     """One closing order per non-zero position of the project."""
     project = services.project_for_user(user=request.user, project_id=payload.project_id)
-    orders, skipped = services.positions_liquidate(project=project, user=request.user, actor=actor_for(request))
+    orders, skipped = services.positions_liquidate(
+        project=project, user=request.user, actor=actor_for(request)
+    )
     return {"orders": orders, "skipped": skipped}
 
 

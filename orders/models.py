@@ -72,9 +72,7 @@ class Project(models.Model):
     name = models.CharField(max_length=100, unique=True)
     mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.PAPER)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="trading_projects", blank=True)
-    trading_state = models.CharField(
-        max_length=10, choices=TradingState.choices, default=TradingState.ACTIVE
-    )
+    trading_state = models.CharField(max_length=10, choices=TradingState.choices, default=TradingState.ACTIVE)
     # Risk limits; empty means the settings default applies.
     max_order_quantity = models.DecimalField(**QTY, null=True, blank=True)
     max_order_notional = models.DecimalField(**MONEY, null=True, blank=True)
@@ -221,13 +219,16 @@ class ExecutionEvent(models.Model):
     class Meta:
         ordering = ["event_time", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(filled__isnull=True) | Q(filled__gte=0), name="event_filled_nonneg"),
+            models.CheckConstraint(
+                condition=Q(filled__isnull=True) | Q(filled__gte=0), name="event_filled_nonneg"
+            ),
             models.CheckConstraint(
                 condition=Q(fill_price__isnull=True) | Q(fill_price__gte=0), name="event_price_nonneg"
             ),
             models.CheckConstraint(condition=Q(fee__isnull=True) | Q(fee__gte=0), name="event_fee_nonneg"),
             models.CheckConstraint(
-                condition=Q(outcome="unmatched", order__isnull=True) | Q(~Q(outcome="unmatched"), order__isnull=False),
+                condition=Q(outcome="unmatched", order__isnull=True)
+                | Q(~Q(outcome="unmatched"), order__isnull=False),
                 name="event_unmatched_has_no_order",
             ),
         ]

@@ -63,7 +63,9 @@ def check_new_order(*, project: Project, user: Any, clean: CleanOrder) -> None:
     now = timezone.now()
     if user is not None and getattr(user, "is_authenticated", False):
         per_minute = project.max_orders_per_minute or settings.TRADEDESK_MAX_ORDERS_PER_MINUTE
-        recent = TradeOrder.objects.filter(created_by=user, created_at__gte=now - timedelta(minutes=1)).count()
+        recent = TradeOrder.objects.filter(
+            created_by=user, created_at__gte=now - timedelta(minutes=1)
+        ).count()
         if recent >= per_minute:
             raise RiskRejected(
                 f"you placed {recent} orders in the last minute (limit {per_minute}); wait a moment",

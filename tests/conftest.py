@@ -98,5 +98,7 @@ def celery_worker_thread(transactional_db: Any) -> Any:
 
     with app.connection_for_write() as connection:
         connection.default_channel.queue_purge("celery")
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=15, loglevel="WARNING") as worker:
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=15, loglevel="WARNING"
+    ) as worker:
         yield worker

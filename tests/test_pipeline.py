@@ -30,8 +30,14 @@ def wait_for(predicate: Any, timeout: float, interval: float = 0.1) -> Any:
 def test_manual_order_goes_new_submitted_filled_through_worker_and_engine(
     api: Client, project: Any, celery_worker_thread: Any, execution_root: Path
 ) -> None:
-    body = {"symbol": "AAPL", "side": "BUY", "quantity": 2, "order_type": "MKT", "project_id": project.pk,
-            "client_order_id": "oi_pipeline_1"}
+    body = {
+        "symbol": "AAPL",
+        "side": "BUY",
+        "quantity": 2,
+        "order_type": "MKT",
+        "project_id": project.pk,
+        "client_order_id": "oi_pipeline_1",
+    }
     response = api.post("/api/trade/orders", data=json.dumps(body), content_type="application/json")
     assert response.status_code == 201, response.content
     order_id = response.json()["id"]
@@ -73,7 +79,9 @@ def test_two_orders_from_two_projects_of_one_mode_share_one_engine(
     ids = []
     for project in (first, second):
         body = {"symbol": "MSFT", "side": "BUY", "quantity": 1, "project_id": project.pk}
-        ids.append(api.post("/api/trade/orders", data=json.dumps(body), content_type="application/json").json()["id"])
+        ids.append(
+            api.post("/api/trade/orders", data=json.dumps(body), content_type="application/json").json()["id"]
+        )
         time.sleep(0.1)
 
     def all_filled() -> bool:

@@ -26,7 +26,9 @@ class ObjectParser(Parser):
         return data
 
 
-api = NinjaAPI(title="tradedesk", version="1.0", urls_namespace="api", parser=ObjectParser(), docs_url="/docs")
+api = NinjaAPI(
+    title="tradedesk", version="1.0", urls_namespace="api", parser=ObjectParser(), docs_url="/docs"
+)
 api.add_router("/trade/", orders_router)
 api.add_router("/trade/", engines_router)
 
@@ -42,7 +44,9 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
     """Schema errors as {detail, code, errors: {field: reason}}."""
     errors: dict[str, str] = {}
     for error in exc.errors:
-        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload", "query", "filters")]
+        location = [
+            str(part) for part in error.get("loc", ()) if part not in ("body", "payload", "query", "filters")
+        ]
         errors[".".join(location) or "body"] = str(error.get("msg", "invalid"))
     first = next(iter(errors.items()), ("body", "invalid"))
     body = {"detail": f"{first[0]}: {first[1]}", "code": "invalid", "errors": errors}
@@ -52,5 +56,8 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
 @api.exception_handler(AuthenticationError)
 def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     """401 with a JSON body, never a redirect to the login page."""
-    body = {"detail": "authentication required: log in or send Authorization: Bearer <token>", "code": "unauthorized"}
+    body = {
+        "detail": "authentication required: log in or send Authorization: Bearer <token>",
+        "code": "unauthorized",
+    }
     return api.create_response(request, body, status=401)

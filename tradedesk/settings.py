@@ -206,9 +206,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Trading / execution --------------------------------------------------------------------------------
-TRADEDESK_EXECUTION_ROOT = Path(
-    env_str("TRADEDESK_EXECUTION_ROOT", str(VAR_DIR / "execution"))
-).resolve()
+TRADEDESK_EXECUTION_ROOT = Path(env_str("TRADEDESK_EXECUTION_ROOT", str(VAR_DIR / "execution"))).resolve()
 TRADEDESK_ENGINE = env_choice("TRADEDESK_ENGINE", "simulator", ("simulator", "lean"))
 TRADEDESK_MAX_ORDER_QUANTITY = env_decimal("TRADEDESK_MAX_ORDER_QUANTITY", "1000000")
 TRADEDESK_MAX_ORDER_NOTIONAL = env_decimal("TRADEDESK_MAX_ORDER_NOTIONAL", "10000000")

@@ -73,7 +73,9 @@ def test_executing_a_manual_order_launches_the_engine(project: Any, recorder: Ha
     assert order.dispatched_at is not None and order.status == "NEW"
 
 
-def test_a_second_task_for_the_same_order_hands_nothing_over(project: Any, recorder: HandOverRecorder) -> None:
+def test_a_second_task_for_the_same_order_hands_nothing_over(
+    project: Any, recorder: HandOverRecorder
+) -> None:
     order = manual_order(project)
     services.execute_manual_order(order_id=order.pk)
     again = services.execute_manual_order(order_id=order.pk)
@@ -98,7 +100,9 @@ def test_command_refused_by_the_engine_marks_the_order_rejected(project: Any, mo
 
     monkeypatch.setattr(engines, "hand_over", running)
     monkeypatch.setattr(
-        engines, "wait_command_result", lambda *a, **k: {"success": False, "message": "Unable to submit order"}
+        engines,
+        "wait_command_result",
+        lambda *a, **k: {"success": False, "message": "Unable to submit order"},
     )
     order = manual_order(project)
     result = services.execute_manual_order(order_id=order.pk)
@@ -113,8 +117,9 @@ def test_new_manual_order_is_enqueued_after_commit(
     sent: list[int] = []
     monkeypatch.setattr(tasks.execute_manual_order, "delay", lambda order_id: sent.append(order_id))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        order = create_trade_order({"symbol": "AAPL", "side": "BUY", "quantity": 1, "project_id": project.pk},
-                                   user=user).order
+        order = create_trade_order(
+            {"symbol": "AAPL", "side": "BUY", "quantity": 1, "project_id": project.pk}, user=user
+        ).order
         assert sent == []
     for callback in callbacks:
         callback()
@@ -142,8 +147,11 @@ def test_broker_outage_keeps_the_order_and_still_answers_201(
 
     monkeypatch.setattr(tasks.execute_manual_order, "delay", down)
     with django_capture_on_commit_callbacks(execute=True):
-        response = api.post("/api/trade/orders", data=json.dumps(
-            {"symbol": "AAPL", "side": "BUY", "quantity": 1, "project_id": project.pk}), content_type="application/json")
+        response = api.post(
+            "/api/trade/orders",
+            data=json.dumps({"symbol": "AAPL", "side": "BUY", "quantity": 1, "project_id": project.pk}),
+            content_type="application/json",
+        )
     assert response.status_code == 201
     assert TradeOrder.objects.get().status == "NEW"
     assert signals  # the receiver module is what swallowed the outage
@@ -170,8 +178,8 @@ def test_sweep_releases_a_claim_that_never_reached_the_engine(project: Any) -> N
 def test_sweep_flags_an_unread_command_and_keeps_the_claim(project: Any) -> None:
     order = manual_order(project)
     TradeOrder.objects.filter(pk=order.pk).update(
-        dispatched_at=timezone.now() - timedelta(minutes=5), params={**order.params, "manual_execution": {
-            "handed_over_at": "x"}}
+        dispatched_at=timezone.now() - timedelta(minutes=5),
+        params={**order.params, "manual_execution": {"handed_over_at": "x"}},
     )
     engines.engine_dir("paper").mkdir(parents=True)
     engines.write_command("paper", {"Id": engines.command_id_for(order.client_order_id)})

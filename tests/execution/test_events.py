@@ -36,9 +36,18 @@ def write(path: Path, text: str | bytes, mode: str = "w") -> Path:
     return path
 
 
-def ev(tag: str, status: str, event_id: int, *, run: str = "r-1", order_id: int = 7, **extra: Any) -> dict[str, Any]:
-    return {"tag": tag, "status": status, "order_id": order_id, "event_id": event_id, "run_id": run,
-            "time": f"2026-11-25T14:30:{event_id:02d}Z", **extra}
+def ev(
+    tag: str, status: str, event_id: int, *, run: str = "r-1", order_id: int = 7, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "tag": tag,
+        "status": status,
+        "order_id": order_id,
+        "event_id": event_id,
+        "run_id": run,
+        "time": f"2026-11-25T14:30:{event_id:02d}Z",
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -54,7 +63,10 @@ def test_seed_basic_file_fills_the_order(copy_fixture: Any) -> None:
     report = ingest_execution_events(copy_fixture("seed-basic.jsonl"))
     order.refresh_from_db()
     assert (order.status, order.filled_quantity, order.avg_fill_price, order.ib_order_id) == (
-        "FILLED", Decimal(1), Decimal(100), 1001
+        "FILLED",
+        Decimal(1),
+        Decimal(100),
+        1001,
     )
     assert report.lines_read == 2 and report.applied == 2 and report.bad == 0
 
@@ -95,7 +107,9 @@ def test_mixed_bad_lines_file_report_and_torn_line_left_pending(copy_fixture: An
 # --- parsing ------------------------------------------------------------------------------------------
 
 
-def test_two_line_file_hands_both_events_to_apply(tmp_path: Path, monkeypatch: Any, order: TradeOrder) -> None:
+def test_two_line_file_hands_both_events_to_apply(
+    tmp_path: Path, monkeypatch: Any, order: TradeOrder
+) -> None:
     seen: list[list[Any]] = []
     real = events_module.apply_engine_events
 
@@ -104,8 +118,11 @@ def test_two_line_file_hands_both_events_to_apply(tmp_path: Path, monkeypatch: A
         return real(batch, **kwargs)
 
     monkeypatch.setattr(events_module, "apply_engine_events", recorder)
-    path = write(tmp_path / "e.jsonl", line(**ev("oi_9_1_1", "Submitted", 1)) + line(**ev("oi_9_1_1", "Filled", 2,
-                                                                                         filled=10, fill_price=5.0)))
+    path = write(
+        tmp_path / "e.jsonl",
+        line(**ev("oi_9_1_1", "Submitted", 1))
+        + line(**ev("oi_9_1_1", "Filled", 2, filled=10, fill_price=5.0)),
+    )
     ingest_execution_events(path)
     assert [e.status for batch in seen for e in batch] == ["Submitted", "Filled"]
 
@@ -147,7 +164,7 @@ def test_one_bad_line_never_stops_the_lines_after_it(tmp_path: Path, order: Trad
 
 
 def test_parser_counts_undecodable_bytes_as_bad() -> None:
-    batch = parse_lines([b"\xff\xfe{", b"{\"tag\": 1}", b""])
+    batch = parse_lines([b"\xff\xfe{", b'{"tag": 1}', b""])
     assert batch.report.bad == 2 and batch.report.blank == 1 and batch.events == []
 
 
@@ -177,7 +194,9 @@ def test_replaying_a_copied_file_applies_nothing_twice(tmp_path: Path, copy_fixt
 def test_events_without_ids_are_identified_by_canonical_json_hash(copy_fixture: Any) -> None:
     TradeOrderFactory(client_order_id="oi_0_0_123")
     ingest_execution_events(copy_fixture("seed-basic.jsonl"))
-    first = json.loads((Path(__file__).parent.parent / "fixtures" / "seed-basic.jsonl").read_text().splitlines()[0])
+    first = json.loads(
+        (Path(__file__).parent.parent / "fixtures" / "seed-basic.jsonl").read_text().splitlines()[0]
+    )
     expected = hashlib.sha256(
         json.dumps(first, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     ).hexdigest()
@@ -185,7 +204,13 @@ def test_events_without_ids_are_identified_by_canonical_json_hash(copy_fixture: 
 
 
 def test_dict_and_file_forms_of_an_event_share_one_identity(tmp_path: Path, order: TradeOrder) -> None:
-    event = {"tag": "oi_9_1_1", "status": "Filled", "filled": 10, "fill_price": 5.0, "time": "2026-11-25T14:30:00Z"}
+    event = {
+        "tag": "oi_9_1_1",
+        "status": "Filled",
+        "filled": 10,
+        "fill_price": 5.0,
+        "time": "2026-11-25T14:30:00Z",
+    }
     apply_execution_events([event])
     report = ingest_execution_events(write(tmp_path / "e.jsonl", json.dumps(event) + "\n"))
     order.refresh_from_db()
@@ -195,7 +220,9 @@ def test_dict_and_file_forms_of_an_event_share_one_identity(tmp_path: Path, orde
 def test_order_ids_reused_by_a_new_run_are_new_events(order: TradeOrder) -> None:
     other = TradeOrderFactory(client_order_id="oi_9_1_2", quantity=Decimal(5))
     apply_execution_events([ev("oi_9_1_1", "Filled", 1, run="r-1", order_id=1, filled=10, fill_price=1.0)])
-    report = apply_execution_events([ev("oi_9_1_2", "Filled", 1, run="r-2", order_id=1, filled=5, fill_price=2.0)])
+    report = apply_execution_events(
+        [ev("oi_9_1_2", "Filled", 1, run="r-2", order_id=1, filled=5, fill_price=2.0)]
+    )
     order.refresh_from_db()
     other.refresh_from_db()
     assert report.applied == 1
@@ -287,8 +314,12 @@ def test_sell_fill_moves_position_down_and_realises_pnl() -> None:
 def test_paper_and_live_positions_never_mix() -> None:
     paper = TradeOrderFactory(client_order_id="p1", project=ProjectFactory(mode="paper"))
     live = TradeOrderFactory(client_order_id="l1", project=ProjectFactory(mode="live"))
-    apply_execution_events([ev("p1", "Filled", 1, order_id=1, filled=1, fill_price=1.0),
-                            ev("l1", "Filled", 1, order_id=2, filled=1, fill_price=1.0)])
+    apply_execution_events(
+        [
+            ev("p1", "Filled", 1, order_id=1, filled=1, fill_price=1.0),
+            ev("l1", "Filled", 1, order_id=2, filled=1, fill_price=1.0),
+        ]
+    )
     assert Position.objects.get(project=paper.project).mode == "paper"
     assert Position.objects.get(project=live.project).mode == "live"
 
@@ -305,7 +336,9 @@ def test_offset_is_saved_and_only_new_lines_are_read(tmp_path: Path, order: Trad
     assert EventFileCursor.objects.get().offset == path.stat().st_size
 
 
-def test_unchanged_file_costs_no_query(tmp_path: Path, order: TradeOrder, django_assert_num_queries: Any) -> None:
+def test_unchanged_file_costs_no_query(
+    tmp_path: Path, order: TradeOrder, django_assert_num_queries: Any
+) -> None:
     path = write(tmp_path / "e.jsonl", line(**ev("oi_9_1_1", "Submitted", 1)))
     ingest_execution_events(path)
     with django_assert_num_queries(0):
@@ -324,15 +357,18 @@ def test_truncated_file_is_read_again_from_the_start(tmp_path: Path, order: Trad
 def test_replaced_file_longer_than_offset_is_read_from_the_start(tmp_path: Path, order: TradeOrder) -> None:
     path = write(tmp_path / "e.jsonl", line(**ev("oi_9_1_1", "Submitted", 1)))
     ingest_execution_events(path)
-    replacement = write(tmp_path / "new.jsonl", line(**ev("oi_9_1_1", "Filled", 2, run="r-2", filled=10,
-                                                          fill_price=1.0)) * 3)
+    replacement = write(
+        tmp_path / "new.jsonl", line(**ev("oi_9_1_1", "Filled", 2, run="r-2", filled=10, fill_price=1.0)) * 3
+    )
     os.replace(replacement, path)
     report = ingest_execution_events(path)
     order.refresh_from_db()
     assert report.resets == 1 and report.applied == 1 and order.filled_quantity == Decimal(10)
 
 
-def test_rewritten_in_place_file_with_new_first_line_is_read_from_the_start(tmp_path: Path, order: TradeOrder) -> None:
+def test_rewritten_in_place_file_with_new_first_line_is_read_from_the_start(
+    tmp_path: Path, order: TradeOrder
+) -> None:
     path = write(tmp_path / "e.jsonl", line(**ev("oi_9_1_1", "Submitted", 1)))
     ingest_execution_events(path)
     with open(path, "r+", encoding="utf-8") as handle:  # same inode, new content
@@ -351,7 +387,9 @@ def test_missing_file_is_not_an_error(tmp_path: Path) -> None:
 def test_ingest_without_path_reads_every_engines_events_file(execution_root: Path, order: TradeOrder) -> None:
     write(execution_root / "engines" / "paper" / "events.jsonl", line(**ev("oi_9_1_1", "Submitted", 1)))
     other = TradeOrderFactory(client_order_id="oi_live", project=ProjectFactory(mode="live"))
-    write(execution_root / "engines" / "live" / "events.jsonl", line(**ev("oi_live", "Submitted", 1, run="r-l")))
+    write(
+        execution_root / "engines" / "live" / "events.jsonl", line(**ev("oi_live", "Submitted", 1, run="r-l"))
+    )
     report = ingest_execution_events()
     order.refresh_from_db()
     other.refresh_from_db()
@@ -361,7 +399,9 @@ def test_ingest_without_path_reads_every_engines_events_file(execution_root: Pat
 def test_small_batches_give_the_same_result(tmp_path: Path, order: TradeOrder) -> None:
     from execution.events import ingest_file
 
-    lines = [line(**ev("oi_9_1_1", "PartiallyFilled", i, filled=1, fill_price=float(i))) for i in range(1, 11)]
+    lines = [
+        line(**ev("oi_9_1_1", "PartiallyFilled", i, filled=1, fill_price=float(i))) for i in range(1, 11)
+    ]
     path = write(tmp_path / "e.jsonl", "".join(lines))
     report = ingest_file(path, batch_lines=3)
     order.refresh_from_db()

@@ -24,7 +24,14 @@ def post(client: Client, url: str, body: Any) -> Any:
 
 
 def order_body(project: Project, **extra: Any) -> dict[str, Any]:
-    return {"symbol": "AAPL", "side": "BUY", "quantity": 1, "order_type": "MKT", "project_id": project.pk, **extra}
+    return {
+        "symbol": "AAPL",
+        "side": "BUY",
+        "quantity": 1,
+        "order_type": "MKT",
+        "project_id": project.pk,
+        **extra,
+    }
 
 
 def test_post_creates_order_201_with_manual_params(api: Client, project: Project) -> None:
@@ -65,7 +72,9 @@ def test_reused_client_order_id_with_other_payload_is_409(api: Client, project: 
         ({"client_order_id": "bad id!"}, "client_order_id"),
     ],
 )
-def test_invalid_input_is_422_with_field_and_reason(api: Client, project: Project, extra: dict, field: str) -> None:
+def test_invalid_input_is_422_with_field_and_reason(
+    api: Client, project: Project, extra: dict, field: str
+) -> None:
     response = post(api, URL, order_body(project, **extra))
     assert response.status_code == 422, response.content
     body = response.json()
@@ -142,13 +151,24 @@ def test_list_is_newest_first_with_count_and_filters(api: Client, project: Proje
     assert api.get(URL, {"limit": 0}).status_code == 422
 
 
-def test_listing_orders_ingests_a_pending_events_file_first(api: Client, project: Project,
-                                                            execution_root: Path) -> None:
+def test_listing_orders_ingests_a_pending_events_file_first(
+    api: Client, project: Project, execution_root: Path
+) -> None:
     order = TradeOrderFactory(project=project, client_order_id="oi_list_1")
     path = execution_root / "engines" / "paper" / "events.jsonl"
     path.parent.mkdir(parents=True)
-    path.write_text(json.dumps({"tag": "oi_list_1", "status": "Filled", "filled": 1, "fill_price": 3.5,
-                                "time": "2026-11-25T10:00:00Z"}) + "\n")
+    path.write_text(
+        json.dumps(
+            {
+                "tag": "oi_list_1",
+                "status": "Filled",
+                "filled": 1,
+                "fill_price": 3.5,
+                "time": "2026-11-25T10:00:00Z",
+            }
+        )
+        + "\n"
+    )
     data = api.get(URL).json()
     assert data["items"][0]["status"] == "FILLED"
     order.refresh_from_db()

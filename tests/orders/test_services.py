@@ -46,7 +46,9 @@ def test_same_client_order_id_and_payload_returns_the_existing_order(user: Any, 
 def test_reused_client_order_id_with_another_payload_is_a_conflict(user: Any, project: Project) -> None:
     create_trade_order({**BUY, "project_id": project.pk, "client_order_id": "abc-1"}, user=user)
     with pytest.raises(Conflict):
-        create_trade_order({**BUY, "quantity": 2, "project_id": project.pk, "client_order_id": "abc-1"}, user=user)
+        create_trade_order(
+            {**BUY, "quantity": 2, "project_id": project.pk, "client_order_id": "abc-1"}, user=user
+        )
 
 
 def test_missing_project_uses_default_project_created_on_demand(db: Any) -> None:
@@ -101,7 +103,9 @@ def test_live_orders_need_trade_live_permission(user: Any) -> None:
         ({"mode": "demo"}, "mode"),
     ],
 )
-def test_invalid_payload_is_refused_and_nothing_created(user: Any, project: Project, payload: dict, field: str) -> None:
+def test_invalid_payload_is_refused_and_nothing_created(
+    user: Any, project: Project, payload: dict, field: str
+) -> None:
     with pytest.raises(OrderValidationError) as info:
         create_trade_order({**BUY, "project_id": project.pk, **payload}, user=user)
     assert field in info.value.errors

@@ -12,10 +12,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders.models import OrderStatus, Project, TradeOrder
-from orders.services import apply_fill_to_order, api_token_create, update_trade_order_status
+from orders.services import api_token_create, apply_fill_to_order, update_trade_order_status
 
-DEMO_FILLS = [("AAPL", "BUY", Decimal(10), Decimal("189.20")), ("MSFT", "BUY", Decimal(5), Decimal("410.45")),
-              ("NVDA", "BUY", Decimal(8), Decimal("131.10"))]
+DEMO_FILLS = [
+    ("AAPL", "BUY", Decimal(10), Decimal("189.20")),
+    ("MSFT", "BUY", Decimal(5), Decimal("410.45")),
+    ("NVDA", "BUY", Decimal(8), Decimal("131.10")),
+]
 
 
 class Command(BaseCommand):
@@ -40,14 +43,25 @@ class Command(BaseCommand):
                     continue
                 # Seeded history, not a live order: source "seed" is never sent to an engine.
                 order = TradeOrder.objects.create(
-                    client_order_id=client_order_id, project=demo, mode=demo.mode, symbol=symbol, side=side,
-                    quantity=quantity, params={"source": "seed", "project_id": demo.pk, "mode": demo.mode},
+                    client_order_id=client_order_id,
+                    project=demo,
+                    mode=demo.mode,
+                    symbol=symbol,
+                    side=side,
+                    quantity=quantity,
+                    params={"source": "seed", "project_id": demo.pk, "mode": demo.mode},
                     created_by=user,
                 )
                 at = timezone.now() - timedelta(hours=1)
                 update_trade_order_status(order, OrderStatus.SUBMITTED, message="seeded", at=at)
-                apply_fill_to_order(order, quantity=quantity, price=price, fee=Decimal(1), at=at,
-                                    event_key=f"seed-{client_order_id}")
+                apply_fill_to_order(
+                    order,
+                    quantity=quantity,
+                    price=price,
+                    fee=Decimal(1),
+                    at=at,
+                    event_key=f"seed-{client_order_id}",
+                )
                 update_trade_order_status(order, OrderStatus.FILLED, message="seeded", at=at)
         _, raw = api_token_create(user=user, name="seed_demo")
         self.stdout.write(f"demo user: demo / demo; projects: default, demo (id {demo.pk})")

@@ -1,0 +1,132 @@
+"""Forms of the live-trade page: they bind and render raw input; orders.services validates it."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from orders.errors import TradedeskError
+from orders.models import OrderType, Side
+
+# The service's reasons, marked for translation so the page shows them in the trader's language.
+SERVICE_REASONS = {
+    "required": _("required"),
+    "must be a number": _("must be a number"),
+    "must be finite": _("must be a number"),
+    "must be greater than 0": _("must be greater than 0"),
+    "required for a limit order": _("required for a limit order"),
+    "only a limit order has a limit price": _("only a limit order has a limit price"),
+    "must be BUY or SELL": _("must be BUY or SELL"),
+    "must be MKT or LMT": _("must be MKT or LMT"),
+    "must be a project id": _("unknown project"),
+    "trading halted": _("trading is halted for this project"),
+    "too many working orders": _("too many working orders"),
+    "order rate limit reached": _("order rate limit reached"),
+    "duplicate order: confirm to place it": _("the same order was placed seconds ago: tick “place anyway”"),
+    "reduce-only: the order must shrink the position": _("reduce-only: the order must shrink the position"),
+    "must be 1-15 letters, digits or dots, starting with a letter": _(
+        "must be 1-15 letters, digits or dots, starting with a letter"
+    ),
+    "must be 1-64 letters, digits, '_', '.' or '-'": _("invalid idempotency key; reload the page"),
+}
+# Service field names -> form field names (what is not a form field is shown above the form).
+FIELD_MAP = {
+    "symbol": "symbol",
+    "side": "side",
+    "quantity": "quantity",
+    "order_type": "order_type",
+    "limit_price": "limit_price",
+    "project_id": "project",
+    "client_order_id": "client_order_id",
+    "confirm": "confirm",
+}
+
+
+def translate_reason(reason: str) -> str:
+    """A service reason in the active language (unknown reasons are shown as they are)."""
+    known = SERVICE_REASONS.get(reason)
+    if known is not None:
+        return str(known)
+    if reason.startswith("must be at most "):
+        return gettext("must be at most %(limit)s") % {"limit": reason.removeprefix("must be at most ")}
+    if reason.startswith("order value must be at most "):
+        return gettext("order value must be at most %(limit)s") % {
+            "limit": reason.removeprefix("order value must be at most ")
+        }
+    if reason.startswith("at most ") and reason.endswith(" decimal places"):
+        return gettext("at most %(places)s decimal places") % {
+            "places": reason.removeprefix("at most ").removesuffix(" decimal places")
+        }
+    return reason
+
+
+def new_client_order_id(*, project_id: Any, user_id: Any) -> str:
+    """A fresh idempotency key: oi_<project>_<user>_<ms>_<random> (matches CLIENT_ORDER_ID_REGEX)."""
+    return f"oi_{project_id or 0}_{user_id or 0}_{int(time.time() * 1000)}_{secrets.token_hex(3)}"
+
+
+class OrderForm(forms.Form):
+    """The order ticket (and the positions rows' Buy / Sell): raw strings handed to create_trade_order."""
+
+    project = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
+    client_order_id = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    symbol = forms.CharField(
+        label=_("Symbol"),
+        required=False,
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters", "size": 8}
+        ),
+    )
+    side = forms.ChoiceField(label=_("Side"), required=False, choices=[(Side.BUY, _("Buy")), (Side.SELL, _("Sell"))])
+    quantity = forms.CharField(
+        label=_("Quantity"),
+        required=False,
+        max_length=40,
+        widget=forms.NumberInput(attrs={"min": 1, "step": 1, "inputmode": "numeric", "autocomplete": "off"}),
+    )
+    order_type = forms.ChoiceField(
+        label=_("Type"), required=False, choices=[(OrderType.MKT, "MKT"), (OrderType.LMT, "LMT")], initial="MKT"
+    )
+    limit_price = forms.CharField(
+        label=_("Limit price"),
+        required=False,
+        max_length=40,
+        widget=forms.NumberInput(attrs={"min": 0, "step": "any", "inputmode": "decimal", "autocomplete": "off"}),
+    )
+    confirm = forms.BooleanField(label=_("Place anyway"), required=False)
+
+    def payload(self, *, project_id: int, mode: str) -> dict[str, Any]:
+        """The create_trade_order payload of the bound input."""
+        data = self.cleaned_data
+        order_type = data.get("order_type") or OrderType.MKT
+        return {
+            "project_id": project_id,
+            "mode": mode,
+            "client_order_id": data.get("client_order_id") or None,
+            "symbol": data.get("symbol") or "",
+            "side": data.get("side") or "",
+            "quantity": data.get("quantity") or None,
+            "order_type": order_type,
+            "limit_price": (data.get("limit_price") or None) if order_type == OrderType.LMT else None,
+            "confirm": bool(data.get("confirm")),
+        }
+
+    def add_service_error(self, exc: TradedeskError) -> None:
+        """Show a service refusal next to the fields it names, else above the form."""
+        if not exc.errors:
+            self.add_error(None, translate_reason(exc.message))
+            return
+        for key, reason in exc.errors.items():
+            field = FIELD_MAP.get(key)
+            self.add_error(field if field in self.fields else None, translate_reason(reason))
+
+    @property
+    def needs_confirm(self) -> bool:
+        """True when the service asked for confirmation (the same order was placed seconds ago)."""
+        return self.is_bound and "confirm" in self.errors

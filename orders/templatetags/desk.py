@@ -1,0 +1,79 @@
+"""Template helpers of the live-trade page: number formats and fresh idempotency keys."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
+
+from django import template
+from django.utils import numberformat
+
+from orders.forms import new_client_order_id
+
+register = template.Library()
+
+
+def _fmt(number: Decimal, places: int) -> str:
+    """Fixed decimals, thousands grouped with commas, whatever the language (traders read 1,250.50)."""
+    return numberformat.format(number, ".", decimal_pos=places, grouping=3, thousand_sep=",", force_grouping=True)
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+@register.filter
+def qty(value: Any) -> str:
+    """A quantity without trailing zeros, grouped: 1,250 or 0.5."""
+    number = _decimal(value)
+    if number is None:
+        return "—"
+    normalized = number.normalize()
+    places = max(0, -normalized.as_tuple().exponent)  # type: ignore[operator]
+    return _fmt(normalized, places)
+
+
+@register.filter
+def price(value: Any, places: int = 2) -> str:
+    """A price with at least `places` and at most 4 decimals: 189.20, 189.2133."""
+    number = _decimal(value)
+    if number is None:
+        return "—"
+    rounded = number.quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN).normalize()
+    shown = max(int(places), -rounded.as_tuple().exponent)  # type: ignore[operator]
+    return _fmt(rounded, shown)
+
+
+@register.filter
+def money(value: Any) -> str:
+    """An amount with a sign and 2 decimals: +12.40, -3.00."""
+    number = _decimal(value)
+    if number is None:
+        return "—"
+    rounded = number.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+    text = _fmt(abs(rounded), 2)
+    if rounded > 0:
+        return f"+{text}"
+    if rounded < 0:
+        return f"−{text}"
+    return text
+
+
+@register.filter
+def sign_class(value: Any) -> str:
+    """up / down / flat, for colouring a signed number."""
+    number = _decimal(value)
+    if number is None or number == 0:
+        return "flat"
+    return "up" if number > 0 else "down"
+
+
+@register.simple_tag
+def new_key(project: Any, user: Any) -> str:
+    """A fresh client_order_id for one form or button."""
+    return new_client_order_id(project_id=getattr(project, "pk", project), user_id=getattr(user, "pk", None))
