@@ -176,6 +176,11 @@ else:
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 120, minimum=10),
         "socket_connect_timeout": 2,
         "socket_timeout": 5,
+        # Publishing from a web request gives up fast when Redis is down; the sweep re-enqueues later.
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.1,
+        "interval_max": 0.2,
     }
 # A broker outage must not hang the web request that enqueues after commit.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2

@@ -1,0 +1,511 @@
+"""tradedesk's LEAN algorithm: places the order of one intent file, then reports every order event.
+
+LEAN loads this file (config `algorithm-location`) and runs `ManualOrderExecution` (`algorithm-type-name`) in
+live mode. It speaks the engine contract (docs/lean.md, ../shared/design/engine-contract.md):
+
+- parameters `intent-file` (the order to place at start, may be empty), `events-file`, `run-id`;
+- every order event becomes one JSON line in the events file: tag, status NAME, order id, event id, run id,
+  symbol, UTC time, this event's absolute fill quantity and price, fee, message. Orders that LEAN places from
+  OrderCommand files (FileCommandHandler) reach `on_order_event` the same way, with their Tag;
+- engine lines (started / stopped / error) and a holdings line once LEAN has loaded the account, then every
+  minute, for tradedesk's reconciliation.
+
+LEAN refuses orders for a symbol it has no subscription or no price for ("There is no data for this symbol
+yet"), so the intent's order is placed on the first price of its symbol, and the symbols of recent intents
+are subscribed so that OrderCommands for them can be placed.
+
+Import only from `AlgorithmImports` (LEAN's module; `quantconnect-stubs` types it for mypy). Nothing in
+tradedesk imports this module at runtime: the stubs have no code. The line-building logic is in plain
+functions so it can be tested without LEAN.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import re
+import threading
+import time as _time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from AlgorithmImports import BrokerageMessageType, OrderStatus, QCAlgorithm, Resolution
+
+if TYPE_CHECKING:
+    from AlgorithmImports import BrokerageMessageEvent, OrderEvent, OrderTicket, Slice, Symbol
+
+ENGINE_NAME = "lean"
+SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.]{0,14}$")
+HOLDINGS_EVERY = timedelta(minutes=1)
+INTENT_SCAN_EVERY = timedelta(seconds=5)
+# Symbols of intents younger than this are subscribed (IB allows ~100 market data lines by default).
+RECENT_INTENT_SECONDS = 3 * 24 * 3600
+MAX_SUBSCRIPTIONS = 80
+WAITING_NOTICE_AFTER = timedelta(minutes=2)
+
+# LEAN's OrderStatus names (Common/Orders/OrderTypes.cs). The enum skips 4, so lines carry names, never numbers.
+STATUS_NAMES: tuple[tuple[Any, str], ...] = (
+    (OrderStatus.NEW, "New"),
+    (OrderStatus.SUBMITTED, "Submitted"),
+    (OrderStatus.PARTIALLY_FILLED, "PartiallyFilled"),
+    (OrderStatus.FILLED, "Filled"),
+    (OrderStatus.CANCELED, "Canceled"),
+    (OrderStatus.NONE, "None"),
+    (OrderStatus.INVALID, "Invalid"),
+    (OrderStatus.CANCEL_PENDING, "CancelPending"),
+    (OrderStatus.UPDATE_SUBMITTED, "UpdateSubmitted"),
+)
+STATUS_NAME_BY_NUMBER = {0: "New", 1: "Submitted", 2: "PartiallyFilled", 3: "Filled", 5: "Canceled", 6: "None",
+                         7: "Invalid", 8: "CancelPending", 9: "UpdateSubmitted"}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Pure helpers (unit-tested without LEAN)
+# ---------------------------------------------------------------------------------------------------------
+
+
+class IntentError(ValueError):
+    """The intent file cannot be placed; `tag` is set when the intent at least named its order."""
+
+    def __init__(self, message: str, tag: str = "") -> None:
+        """Keep the tag so the refusal can still be reported as the order's Invalid event."""
+        super().__init__(message)
+        self.tag = tag
+
+
+@dataclass(frozen=True)
+class Intent:
+    """The order of an intent file (tradedesk's contract format): quantity is signed, BUY > 0, SELL < 0."""
+
+    tag: str
+    symbol: str
+    quantity: int | float
+    order_type: str  # "MKT" | "LMT"
+    limit_price: int | float | None
+
+
+def utc_iso(value: Any) -> str:
+    """A datetime as UTC ISO 8601 with milliseconds and Z (naive datetimes are UTC, as LEAN's UtcTime)."""
+    moment: datetime = value if isinstance(value, datetime) else datetime.now(UTC)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def json_number(value: Any) -> int | float | None:
+    """A number LEAN hands over (float or System.Decimal) as a finite JSON number, int when integral."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        try:
+            number = float(str(value))
+        except (TypeError, ValueError):
+            return None
+    if not math.isfinite(number):
+        return None
+    if number.is_integer() and abs(number) < 2**53:
+        return int(number)
+    return number
+
+
+def status_name(status: Any) -> str:
+    """The OrderStatus NAME of a status value (an enum member, a CLR enum or its number)."""
+    for member, name in STATUS_NAMES:
+        if status == member:
+            return name
+    if isinstance(status, int) and not isinstance(status, bool) and status in STATUS_NAME_BY_NUMBER:
+        return STATUS_NAME_BY_NUMBER[status]
+    text = str(status)
+    # An unknown status is still reported by a name (tradedesk stores it and changes nothing).
+    return f"OrderStatus{text}" if text.lstrip("-").isdigit() else text
+
+
+def event_line(*, tag: str, status: str, order_id: int, event_id: int, run_id: str, symbol: str, time: Any,
+               fill_quantity: Any, fill_price: Any, fee: Any, fee_currency: str, message: str) -> dict[str, Any]:
+    """One order event in exactly the contract's fields.
+
+    `filled` is the quantity filled BY THIS EVENT as an absolute value (LEAN's FillQuantity is signed);
+    `fill_price`/`fee` that are not finite non-negative numbers are left out rather than written wrong.
+    """
+    line: dict[str, Any] = {
+        "tag": tag,
+        "status": status,
+        "order_id": order_id,
+        "event_id": event_id,
+        "run_id": run_id,
+        "symbol": symbol,
+        "time": utc_iso(time),
+    }
+    filled = json_number(fill_quantity)
+    line["filled"] = abs(filled) if filled is not None else 0
+    for key, value in (("fill_price", fill_price), ("fee", fee)):
+        number = json_number(value)
+        if number is not None and number >= 0:
+            line[key] = number
+    line["fee_currency"] = fee_currency or ""
+    line["message"] = message or ""
+    return line
+
+
+def engine_line(status: str, *, run_id: str, message: str = "", **extra: Any) -> dict[str, Any]:
+    """A lifecycle line: `type` engine and no tag, so tradedesk never takes it for an order event."""
+    line: dict[str, Any] = {"type": "engine", "status": status, "run_id": run_id, "time": utc_iso(None),
+                            "engine": ENGINE_NAME, "pid": os.getpid()}
+    if message:
+        line["message"] = message
+    line.update(extra)
+    return line
+
+
+def holdings_line(*, run_id: str, positions: Iterable[tuple[str, Any, Any]], time: Any = None) -> dict[str, Any]:
+    """The account's non-zero positions as (symbol, quantity, average price), sorted by symbol."""
+    holdings = []
+    for symbol, quantity, avg_price in positions:
+        qty = json_number(quantity)
+        if not qty:
+            continue
+        price = json_number(avg_price)
+        holdings.append({"symbol": str(symbol), "quantity": qty, "avg_price": price if price is not None else 0})
+    holdings.sort(key=lambda item: item["symbol"])
+    return {"type": "holdings", "run_id": run_id, "time": utc_iso(time), "holdings": holdings}
+
+
+def close_torn_line(path: Path) -> bool:
+    """If the file's last byte is not a newline (a line torn by a crashed run), write one; True if it did."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            if handle.tell() == 0:
+                return False
+            handle.seek(-1, os.SEEK_END)
+            last = handle.read(1)
+    except FileNotFoundError:
+        return False
+    if last == b"\n":
+        return False
+    with open(path, "ab", buffering=0) as handle:
+        handle.write(b"\n")
+        os.fsync(handle.fileno())
+    return True
+
+
+def encode_line(payload: dict[str, Any]) -> bytes:
+    """One JSON object and its newline (NaN and infinities are refused, never written)."""
+    return json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n"
+
+
+def append_line(path: Path, payload: dict[str, Any], *, fsync: bool = True) -> None:
+    """Append one line with a single unbuffered write (re-opened each time, so a replaced file is used)."""
+    data = encode_line(payload)
+    with open(path, "ab", buffering=0) as handle:
+        written = handle.write(data) or 0
+        while written < len(data):  # a short write is rare but possible
+            written += handle.write(data[written:]) or 0
+        if fsync:
+            os.fsync(handle.fileno())
+
+
+def parse_intent(data: Any) -> Intent:
+    """Validate a decoded intent (see execution/intents.py) into the order to place."""
+    if not isinstance(data, dict):
+        raise IntentError("intent is not a JSON object")
+    tag = data.get("order_intent_id")
+    if not isinstance(tag, str) or not tag:
+        raise IntentError("intent has no order_intent_id")
+    symbol = data.get("symbol")
+    if not isinstance(symbol, str) or not SYMBOL_RE.match(symbol):
+        raise IntentError(f"invalid symbol {symbol!r}", tag)
+    quantity = data.get("quantity")
+    if isinstance(quantity, bool) or not isinstance(quantity, int | float) or not math.isfinite(quantity):
+        raise IntentError(f"invalid quantity {quantity!r}", tag)
+    if quantity == 0:
+        raise IntentError("quantity must not be zero", tag)
+    order_type = data.get("order_type")
+    limit_price = data.get("limit_price")
+    if order_type == "MKT":
+        limit_price = None
+    elif order_type == "LMT":
+        if (isinstance(limit_price, bool) or not isinstance(limit_price, int | float)
+                or not math.isfinite(limit_price) or limit_price <= 0):
+            raise IntentError(f"limit order needs a positive limit_price, got {limit_price!r}", tag)
+    else:
+        raise IntentError(f"unsupported order_type {order_type!r} (MKT, LMT)", tag)
+    return Intent(tag=tag, symbol=symbol, quantity=quantity, order_type=order_type, limit_price=limit_price)
+
+
+def read_intent(path: Path) -> Intent:
+    """Read and validate an intent file (UTF-8, a BOM is ignored)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError) as exc:
+        raise IntentError(f"intent file {path} unreadable: {exc}") from None
+    return parse_intent(data)
+
+
+def intent_symbols(folder: Path, seen: set[str], *, newer_than: float = 0.0) -> list[str]:
+    """Symbols of the intent files in `folder` not in `seen` (names added to it), oldest first."""
+    found: list[tuple[float, str]] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return []
+    for entry in entries:
+        if not entry.name.endswith(".json") or entry.name.startswith(".") or entry.name in seen:
+            continue
+        try:
+            mtime = entry.stat().st_mtime
+            if mtime < newer_than:
+                seen.add(entry.name)
+                continue
+            data = json.loads(Path(entry.path).read_text(encoding="utf-8-sig"))
+        except (OSError, ValueError):
+            continue  # maybe half-written by a non-atomic writer: try again next scan
+        seen.add(entry.name)
+        symbol = data.get("symbol") if isinstance(data, dict) else None
+        if isinstance(symbol, str) and SYMBOL_RE.match(symbol):
+            found.append((mtime, symbol))
+    symbols: list[str] = []
+    for _, symbol in sorted(found):
+        if symbol not in symbols:
+            symbols.append(symbol)
+    return symbols
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The algorithm
+# ---------------------------------------------------------------------------------------------------------
+
+
+class ManualOrderExecution(QCAlgorithm):
+    """Places the intent's order on its symbol's first price and writes the contract's lines."""
+
+    _run_id: str
+    _events_path: Path
+    _intents_dir: Path | None
+    _lock: threading.Lock
+    _place_lock: threading.Lock
+    _symbols: dict[str, Symbol]
+    _seen_intents: set[str]
+    _pending: Intent | None
+    _pending_since: datetime | None
+    _waiting_noticed: bool
+
+    # ---- LEAN entry points ------------------------------------------------------------------------
+
+    def initialize(self) -> None:
+        """Read the parameters, close a torn line, say started, subscribe, schedule.
+
+        The order is not placed here: LEAN refuses orders while the algorithm is warming up (it is until
+        initialization is over) and for a security without data, so it waits for the first price.
+        """
+        self._lock = threading.Lock()
+        self._place_lock = threading.Lock()
+        self._symbols = {}
+        self._seen_intents = set()
+        self._pending = None
+        self._pending_since = None
+        self._waiting_noticed = False
+        self._run_id = self.get_parameter("run-id") or ""
+        events_file = self.get_parameter("events-file") or ""
+        self._events_path = Path(events_file or "events.jsonl").resolve()
+        intent_file = self.get_parameter("intent-file") or ""
+        self._intents_dir = Path(intent_file).resolve().parent if intent_file else None
+
+        self._events_path.parent.mkdir(parents=True, exist_ok=True)
+        if close_torn_line(self._events_path):
+            self.log(f"events file {self._events_path} ended in a torn line; closed it")
+        self._write(engine_line("started", run_id=self._run_id, intent_file=intent_file,
+                                live_mode=bool(self.live_mode)))
+        if not events_file:
+            self._error(f"parameter events-file is missing; writing to {self._events_path}")
+        if not self.live_mode:
+            self._error("not running in live mode: LEAN reads no command files")
+        try:
+            if intent_file:
+                self._accept_intent(Path(intent_file))
+            self._scan_intents(initial=True)
+            self.schedule.on(self.date_rules.every_day(), self.time_rules.every(HOLDINGS_EVERY), self._every_minute)
+            self.schedule.on(self.date_rules.every_day(), self.time_rules.every(INTENT_SCAN_EVERY),
+                             self._scan_intents)
+        except Exception as exc:
+            self._error(f"initialize: {type(exc).__name__}: {exc}")
+
+    def on_warmup_finished(self) -> None:
+        """LEAN has loaded the brokerage's cash and holdings by now: the first holdings line."""
+        try:
+            self._write_holdings()
+            self._place_pending()
+        except Exception as exc:
+            self._error(f"on_warmup_finished: {type(exc).__name__}: {exc}")
+
+    def on_data(self, slice: Slice) -> None:
+        """A price arrived: place the intent's order if it was waiting for one."""
+        try:
+            self._place_pending()
+        except Exception as exc:
+            self._error(f"on_data: {type(exc).__name__}: {exc}")
+
+    def on_order_event(self, order_event: OrderEvent) -> None:
+        """One contract line per LEAN order event (intent orders and OrderCommand orders alike)."""
+        try:
+            order = self.transactions.get_order_by_id(order_event.order_id)
+            tag = (order.tag if order is not None else "") or ""
+            fee = order_event.order_fee.value if order_event.order_fee is not None else None
+            self._write(event_line(
+                tag=str(tag),
+                status=status_name(order_event.status),
+                order_id=int(order_event.order_id),
+                event_id=int(order_event.id),
+                run_id=self._run_id,
+                symbol=str(order_event.symbol.value),
+                time=order_event.utc_time,
+                fill_quantity=order_event.fill_quantity,
+                fill_price=order_event.fill_price,
+                fee=fee.amount if fee is not None else None,
+                fee_currency=str(fee.currency or "") if fee is not None else "",
+                message=str(order_event.message or ""),
+            ))
+        except Exception as exc:
+            self._error(f"on_order_event: {type(exc).__name__}: {exc}")
+
+    def on_brokerage_message(self, message_event: BrokerageMessageEvent) -> None:
+        """Brokerage errors and disconnects become engine error lines (information stays in LEAN's log)."""
+        try:
+            if message_event.type in (BrokerageMessageType.ERROR, BrokerageMessageType.DISCONNECT):
+                self._error(f"brokerage {message_event.code}: {message_event.message}")
+        except Exception as exc:
+            self._error(f"on_brokerage_message: {type(exc).__name__}: {exc}")
+
+    def on_brokerage_disconnect(self) -> None:
+        """The brokerage connection was lost (IB Gateway restart, network)."""
+        self._error("brokerage disconnected")
+
+    def on_brokerage_reconnect(self) -> None:
+        """The brokerage connection is back."""
+        try:
+            self._write(engine_line("reconnected", run_id=self._run_id))
+        except Exception as exc:
+            self._error(f"on_brokerage_reconnect: {type(exc).__name__}: {exc}")
+
+    def on_end_of_algorithm(self) -> None:
+        """A last holdings line, then stopped."""
+        try:
+            self._write_holdings()
+        except Exception as exc:
+            self._error(f"on_end_of_algorithm: {type(exc).__name__}: {exc}")
+        try:
+            self._write(engine_line("stopped", run_id=self._run_id))
+        except Exception as exc:
+            self.error(f"tradedesk: could not write the stopped line: {exc}")
+
+    # ---- intents and orders ---------------------------------------------------------------------------
+
+    def _accept_intent(self, path: Path) -> None:
+        """Read the start intent and subscribe its symbol; a refused intent is reported as Invalid."""
+        try:
+            intent = read_intent(path)
+        except IntentError as exc:
+            if exc.tag:
+                self._report_invalid(exc.tag, "", str(exc), order_id=0)
+            else:
+                self._error(str(exc))
+            return
+        self._subscribe(intent.symbol)
+        self._pending = intent
+        self._pending_since = datetime.now(UTC)
+
+    def _place_pending(self) -> None:
+        """Place the waiting intent's order once LEAN has a price for its symbol (LEAN refuses it before)."""
+        with self._place_lock:  # on_data and scheduled events may run on different threads: place once
+            intent = self._pending
+            if intent is None or self.is_warming_up:
+                return
+            symbol = self._symbols.get(intent.symbol)
+            if symbol is None:
+                return
+            if not self.securities[symbol].has_data:
+                self._notice_waiting(intent)
+                return
+            self._pending = None
+        if intent.order_type == "LMT":
+            assert intent.limit_price is not None  # parse_intent guarantees it
+            ticket = self.limit_order(symbol, intent.quantity, intent.limit_price, tag=intent.tag)
+        else:
+            ticket = self.market_order(symbol, intent.quantity, asynchronous=True, tag=intent.tag)
+        self._check_ticket(ticket, intent)
+
+    def _check_ticket(self, ticket: OrderTicket, intent: Intent) -> None:
+        """LEAN's pre-order checks refuse an order without any order event: report that as Invalid."""
+        response = ticket.get_most_recent_order_response() if ticket is not None else None
+        if ticket is None or (response is not None and response.is_error):
+            message = str(response.error_message) if response is not None else "LEAN returned no order ticket"
+            order_id = int(ticket.order_id) if ticket is not None else 0
+            self._report_invalid(intent.tag, intent.symbol, message, order_id=max(order_id, 0))
+
+    def _report_invalid(self, tag: str, symbol: str, message: str, *, order_id: int) -> None:
+        """An Invalid event for an order LEAN never created (event id 0: LEAN's own event ids start at 1)."""
+        self._write(event_line(tag=tag, status="Invalid", order_id=order_id, event_id=0, run_id=self._run_id,
+                               symbol=symbol, time=datetime.now(UTC), fill_quantity=0, fill_price=0, fee=0,
+                               fee_currency="", message=message))
+
+    def _notice_waiting(self, intent: Intent) -> None:
+        """Say once in the events file (an engine line) that the intent's order still waits for a price."""
+        since = self._pending_since
+        if self._waiting_noticed or since is None or datetime.now(UTC) - since < WAITING_NOTICE_AFTER:
+            return
+        self._waiting_noticed = True
+        self._write(engine_line(
+            "waiting", run_id=self._run_id, order_intent_id=intent.tag,
+            message=f"no price for {intent.symbol} yet (market closed or no IB market data subscription)",
+        ))
+
+    def _subscribe(self, ticker: str) -> None:
+        """Add the equity (second bars, so an order waits seconds for its first price, not a minute)."""
+        if ticker in self._symbols or len(self._symbols) >= MAX_SUBSCRIPTIONS:
+            return
+        self._symbols[ticker] = self.add_equity(ticker, Resolution.SECOND).symbol
+
+    def _scan_intents(self, initial: bool = False) -> None:
+        """Subscribe the symbols of new intent files, so OrderCommands for them find a security with data."""
+        try:
+            if self._intents_dir is None:
+                return
+            newer_than = _time.time() - RECENT_INTENT_SECONDS if initial else 0.0
+            for ticker in intent_symbols(self._intents_dir, self._seen_intents, newer_than=newer_than):
+                self._subscribe(ticker)
+        except Exception as exc:
+            self._error(f"scan intents: {type(exc).__name__}: {exc}")
+
+    # ---- lines ----------------------------------------------------------------------------------------
+
+    def _every_minute(self) -> None:
+        """The minute holdings line (and another chance for a waiting order)."""
+        try:
+            self._write_holdings()
+            self._place_pending()
+        except Exception as exc:
+            self._error(f"every minute: {type(exc).__name__}: {exc}")
+
+    def _write_holdings(self) -> None:
+        positions = [(symbol.value, holding.quantity, holding.average_price)
+                     for symbol, holding in self.portfolio.items()]
+        self._write(holdings_line(run_id=self._run_id, positions=positions))
+
+    def _error(self, message: str) -> None:
+        """An engine error line, and the message in LEAN's own log; never raises."""
+        with contextlib.suppress(Exception):
+            self.error(f"tradedesk: {message}")
+        with contextlib.suppress(Exception):
+            self._write(engine_line("error", run_id=self._run_id, message=message))
+
+    def _write(self, payload: dict[str, Any]) -> None:
+        # LEAN calls on_order_event from the brokerage's thread and scheduled events from its own.
+        with self._lock:
+            append_line(self._events_path, payload)
