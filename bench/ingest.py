@@ -67,7 +67,7 @@ def tag_of(index: int) -> str:
 
 def order_shape(index: int) -> tuple[int, str, str]:
     """(project number, symbol, side) of bench order `index`."""
-    return index % PROJECTS, SYMBOLS[(index * 7) % len(SYMBOLS)], "BUY" if index % 3 else "SELL"
+    return index % PROJECTS, SYMBOLS[(index // PROJECTS * 7) % len(SYMBOLS)], "BUY" if index % 3 else "SELL"
 
 
 def iso_ms(millis: int) -> str:

@@ -65,18 +65,30 @@ def simulator_config(*, workdir: Path, run_id: str, intent_path: Path | None) ->
     }
 
 
+def _lean_data_folder(launcher_dir: Path) -> Path:
+    """LEAN_DATA_FOLDER, else LEAN's own default: `../../../Data/` from the build folder (Launcher/bin/<cfg>),
+    or a `Data` folder inside it (a published build)."""
+    if settings.LEAN_DATA_FOLDER:
+        return Path(settings.LEAN_DATA_FOLDER).expanduser().resolve()
+    repo_data = (launcher_dir / "../../../Data").resolve()
+    beside = launcher_dir / "Data"
+    return beside if beside.is_dir() and not repo_data.is_dir() else repo_data
+
+
 def lean_config(*, mode: str, workdir: Path, run_id: str, intent_path: Path | None) -> dict[str, Any]:
     """LEAN's live config for Interactive Brokers, one IB login per mode, absolute paths throughout."""
     login = settings.IB_LOGINS.get(mode) or {}
     missing = [
-        f"IB_{mode.upper()}_{key.upper()}" for key in ("user_name", "password", "account") if not login.get(key)
+        f"IB_{mode.upper()}_{key.upper()}"
+        for key in ("user_name", "password", "account")
+        if not login.get(key)
     ]
     if not settings.LEAN_LAUNCHER_DIR:
         missing.append("LEAN_LAUNCHER_DIR")
     if missing:
         raise EngineConfigError(f"LEAN engine for {mode} needs {', '.join(missing)}")
-    launcher_dir = Path(settings.LEAN_LAUNCHER_DIR).resolve()
-    data_folder = Path(settings.LEAN_DATA_FOLDER).resolve() if settings.LEAN_DATA_FOLDER else launcher_dir / "Data"
+    launcher_dir = Path(settings.LEAN_LAUNCHER_DIR).expanduser().resolve()
+    data_folder = _lean_data_folder(launcher_dir)
     config: dict[str, Any] = {
         "environment": "live-interactive",
         "algorithm-type-name": ALGORITHM_TYPE_NAME,
@@ -95,7 +107,8 @@ def lean_config(*, mode: str, workdir: Path, run_id: str, intent_path: Path | No
         "ib-agent-description": settings.IB_AGENT_DESCRIPTION,
     }
     if settings.IB_TWS_DIR:
-        config["ib-tws-dir"] = settings.IB_TWS_DIR
+        # LEAN starts IB Gateway from here; relative to the engine's cwd it would be wrong.
+        config["ib-tws-dir"] = str(Path(settings.IB_TWS_DIR).expanduser().resolve())
     if settings.IB_VERSION:
         config["ib-version"] = settings.IB_VERSION
     if settings.IB_WEEKLY_RESTART_UTC_TIME:
@@ -119,7 +132,9 @@ def engine_command(config_path: Path) -> tuple[list[str], dict[str, str]]:
         parts = shlex.split(settings.LEAN_LAUNCHER_CMD)
         launcher_dir = Path(settings.LEAN_LAUNCHER_DIR).resolve()
         # The launcher dll is named relative to LEAN's build folder, since cwd is the engine's folder.
-        parts = [str(launcher_dir / p) if p.endswith(".dll") and not Path(p).is_absolute() else p for p in parts]
+        parts = [
+            str(launcher_dir / p) if p.endswith(".dll") and not Path(p).is_absolute() else p for p in parts
+        ]
         env = {"PYTHONNET_PYDLL": settings.PYTHONNET_PYDLL} if settings.PYTHONNET_PYDLL else {}
         return [*parts, "--config", str(config_path)], env
     return [sys.executable, "-m", "execution.simulator", "--config", str(config_path)], {

@@ -7,16 +7,20 @@ import json
 import logging
 import math
 import os
+import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False) uses for strings
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from execution.models import EventFileCursor
 from orders.services import EngineEvent, apply_engine_events, event_identity
@@ -24,6 +28,9 @@ from orders.services import EngineEvent, apply_engine_events, event_identity
 logger = logging.getLogger("execution.events")
 
 BATCH_LINES = 5000
+PAUSE_EVERY_LINES = 16
+# While a read-ahead runs, the GIL changes hands this often (s), so a query's caller resumes promptly.
+READ_AHEAD_SWITCH_INTERVAL = 0.005
 READ_CHUNK = 1 << 20
 BOM = b"\xef\xbb\xbf"
 QTY_PLACES = Decimal("0.000001")
@@ -87,7 +94,9 @@ def _number(event: dict[str, Any], name: str, places: Decimal) -> Decimal | None
         raise BadLine(f"{name} is negative: {value!r}")
     if value > MAX_NUMBER:
         raise BadLine(f"{name} is out of range: {value!r}")
-    return Decimal(repr(value) if isinstance(value, float) else value).quantize(places, rounding=ROUND_HALF_EVEN)
+    return Decimal(repr(value) if isinstance(value, float) else value).quantize(
+        places, rounding=ROUND_HALF_EVEN
+    )
 
 
 def _integer(event: dict[str, Any], name: str) -> int | None:
@@ -121,6 +130,16 @@ def _text(event: dict[str, Any], name: str) -> str:
     return value if isinstance(value, str) else str(value)
 
 
+def _identity(event: dict[str, Any]) -> str:
+    """event_identity, with the common case (string run_id, integer ids) built without json.dumps."""
+    run_id, order_id, event_id = event.get("run_id"), event.get("order_id"), event.get("event_id")
+    if type(run_id) is str and run_id and type(order_id) is int and type(event_id) is int:
+        # canonical_json([run_id, order_id, event_id]) exactly: compact separators, ensure_ascii=False.
+        basis = f"id:[{encode_basestring(run_id)},{int.__repr__(order_id)},{int.__repr__(event_id)}]"
+        return hashlib.sha256(basis.encode("utf-8")).hexdigest()
+    return event_identity(event)
+
+
 def parse_event(event: dict[str, Any]) -> EngineEvent:
     """A contract event dict -> EngineEvent, or BadLine."""
     tag = event.get("tag")
@@ -138,7 +157,7 @@ def parse_event(event: dict[str, Any]) -> EngineEvent:
     if filled is not None and filled > 0 and fill_price is None:
         raise BadLine("a fill without fill_price")
     try:
-        key = event_identity(event)
+        key = _identity(event)
     except (TypeError, ValueError):
         raise BadLine("event is not plain JSON") from None
     return EngineEvent(
@@ -167,7 +186,9 @@ def parse_event(event: dict[str, Any]) -> EngineEvent:
 class ParsedBatch:
     """Events in file order, cut into segments at holdings lines, plus the line-level counts."""
 
-    segments: list[tuple[list[EngineEvent], dict[str, Any] | None]] = field(default_factory=lambda: [([], None)])
+    segments: list[tuple[list[EngineEvent], dict[str, Any] | None]] = field(
+        default_factory=lambda: [([], None)]
+    )
     report: IngestReport = field(default_factory=IngestReport)
 
     @property
@@ -196,17 +217,25 @@ class ParsedBatch:
             logger.warning("bad events line", extra={"source": source, "line": line, "reason": str(exc)})
 
 
-def parse_lines(lines: Iterable[bytes], *, source: str = "") -> ParsedBatch:
-    """Classify complete lines (without their line ending): events, engine and holdings lines, bad lines."""
+def parse_lines(
+    lines: Iterable[bytes], *, source: str = "", pause: Callable[[], object] | None = None
+) -> ParsedBatch:
+    """Classify complete lines (without their line ending): events, engine and holdings lines, bad lines.
+
+    `pause`, when given, is called every few lines (the read-ahead thread waits there for its turn).
+    """
     batch = ParsedBatch()
     report = batch.report
+    loads, add = json.loads, batch.add
     for number, raw in enumerate(lines, start=1):
+        if pause is not None and not number % PAUSE_EVERY_LINES:
+            pause()
         report.lines_read += 1
         if not raw.strip():
             report.blank += 1
             continue
         try:
-            obj = json.loads(raw.decode("utf-8"))
+            obj = loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             report.bad += 1
             logger.warning(
@@ -214,7 +243,7 @@ def parse_lines(lines: Iterable[bytes], *, source: str = "") -> ParsedBatch:
                 extra={"source": source, "line": number, "reason": f"not JSON: {exc.__class__.__name__}"},
             )
             continue
-        batch.add(obj, source=source, line=number)
+        add(obj, source=source, line=number)
     return batch
 
 
@@ -254,23 +283,28 @@ def apply_execution_events(events: list[dict[str, Any]], *, source: str = "api")
 
 def _first_line_hash(handle: Any) -> str:
     """SHA-256 of the file's first complete line ('' while there is none): part of the file's identity."""
-    handle.seek(0)
-    first = handle.readline(1 << 16)
-    if not first.endswith(b"\n"):
+    head = os.pread(handle.fileno(), 1 << 16, 0)
+    end = head.find(b"\n")
+    if end < 0:
         return ""
-    return hashlib.sha256(first).hexdigest()
+    return hashlib.sha256(head[: end + 1]).hexdigest()
 
 
 def _complete_lines(handle: Any, start: int, max_lines: int) -> tuple[list[bytes], int]:
-    """Up to max_lines complete lines from `start`; returns them (no line endings) and the new offset."""
-    handle.seek(start)
+    """Up to max_lines complete lines from `start`; returns them (no line endings) and the new offset.
+
+    Reads with pread, so the read-ahead thread and the ingest loop never share a file position.
+    """
+    fd = handle.fileno()
     lines: list[bytes] = []
     offset = start
+    position = start
     buffer = b""
     while len(lines) < max_lines:
-        chunk = handle.read(READ_CHUNK)
+        chunk = os.pread(fd, READ_CHUNK, position)
         if not chunk:
             break
+        position += len(chunk)
         buffer += chunk
         parts = buffer.split(b"\n")
         buffer = parts.pop()
@@ -294,8 +328,64 @@ def _stat_key(stat: os.stat_result) -> tuple[int, int, int, int]:
     return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
+class _Gate:
+    """Open while the ingest thread waits for the database: the read-ahead thread parses only then."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._released = False
+
+    def wait(self) -> None:
+        """Block the read-ahead thread until the ingest thread waits for the database (or is done)."""
+        self._event.wait()
+
+    def open(self) -> None:
+        """Let the read-ahead thread run."""
+        self._event.set()
+
+    def close(self) -> None:
+        """Stop the read-ahead thread at its next pause (unless released for good)."""
+        if not self._released:
+            self._event.clear()
+
+    def release(self) -> None:
+        """Open for good, so the read-ahead thread can always finish."""
+        self._released = True
+        self._event.set()
+
+    def around_query(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
+        """A Django execute wrapper: open while the query runs."""
+        self.open()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.close()
+
+
+@dataclass
+class _ReadAhead:
+    """The next batch, read and parsed in a thread while the current one is applied."""
+
+    start: int
+    future: Future[tuple[list[bytes], int, ParsedBatch]]
+
+
+def _read_and_parse(
+    handle: Any, start: int, batch_lines: int, source: str, gate: _Gate
+) -> tuple[list[bytes], int, ParsedBatch]:
+    gate.wait()
+    lines, offset = _complete_lines(handle, start, batch_lines)
+    return lines, offset, parse_lines(lines, source=source, pause=gate.wait)
+
+
 def ingest_file(path: Path, *, batch_lines: int = BATCH_LINES) -> IngestReport:
-    """Ingest the new complete lines of one events file, a batch per transaction, offset saved with it."""
+    """Ingest the new complete lines of one events file, a batch per transaction, offset saved with it.
+
+    While a batch is applied, the next one is read and parsed in a thread, but only while this thread
+    waits for the database; it is used only if it starts where the locked cursor says the file stops.
+    """
     path = Path(path).resolve()
     key = str(path)
     report = IngestReport(files=1)
@@ -303,7 +393,15 @@ def ingest_file(path: Path, *, batch_lines: int = BATCH_LINES) -> IngestReport:
         handle = open(path, "rb")  # noqa: SIM115 - held across batches
     except FileNotFoundError:
         return report
-    with handle:
+    switch_interval = sys.getswitchinterval()
+    gate = _Gate()
+    ahead: _ReadAhead | None = None
+    with ExitStack() as stack:
+        stack.enter_context(handle)
+        pool = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read"))
+        stack.callback(sys.setswitchinterval, switch_interval)
+        stack.callback(gate.release)  # runs first: the pool's shutdown never waits on a closed gate
+        stack.enter_context(connection.execute_wrapper(gate.around_query))
         EventFileCursor.objects.bulk_create([EventFileCursor(path=key)], ignore_conflicts=True)
         while True:
             with transaction.atomic():
@@ -323,9 +421,23 @@ def ingest_file(path: Path, *, batch_lines: int = BATCH_LINES) -> IngestReport:
                     cursor.offset = 0
                     cursor.resets += 1
                     report.resets += 1
-                lines, new_offset = _complete_lines(handle, cursor.offset, batch_lines)
-                if lines:
+                if ahead is not None and ahead.start == cursor.offset:
+                    gate.open()
+                    lines, new_offset, batch = ahead.future.result()
+                    gate.close()
+                    if new_offset > stat.st_size:  # the file shrank under the read-ahead: read it again
+                        lines, new_offset = _complete_lines(handle, cursor.offset, batch_lines)
+                        batch = parse_lines(lines, source=key)
+                else:
+                    lines, new_offset = _complete_lines(handle, cursor.offset, batch_lines)
                     batch = parse_lines(lines, source=key)
+                ahead = None
+                if len(lines) >= batch_lines:
+                    # More lines likely follow: read and parse them while this batch is in the database.
+                    sys.setswitchinterval(min(switch_interval, READ_AHEAD_SWITCH_INTERVAL))
+                    future = pool.submit(_read_and_parse, handle, new_offset, batch_lines, key, gate)
+                    ahead = _ReadAhead(new_offset, future)
+                if lines:
                     apply_parsed(batch, source=key)
                     report.absorb(batch.report)
                     cursor.lines_read += batch.report.lines_read
@@ -334,12 +446,15 @@ def ingest_file(path: Path, *, batch_lines: int = BATCH_LINES) -> IngestReport:
                 cursor.device, cursor.inode = stat.st_dev, stat.st_ino
                 cursor.first_line_hash = first_hash
                 cursor.save()
+                gate.open()  # through the commit
+            gate.close()
             if len(lines) < batch_lines:
                 report.pending_bytes = max(0, stat.st_size - new_offset)
                 if report.pending_bytes == 0:
                     with _seen_lock:
                         _seen[key] = _stat_key(stat)
                 return report
+    return report
 
 
 def events_files() -> list[Path]:

@@ -83,7 +83,9 @@ class OrderForm(forms.Form):
             attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters", "size": 8}
         ),
     )
-    side = forms.ChoiceField(label=_("Side"), required=False, choices=[(Side.BUY, _("Buy")), (Side.SELL, _("Sell"))])
+    side = forms.ChoiceField(
+        label=_("Side"), required=False, choices=[(Side.BUY, _("Buy")), (Side.SELL, _("Sell"))]
+    )
     quantity = forms.CharField(
         label=_("Quantity"),
         required=False,
@@ -91,13 +93,18 @@ class OrderForm(forms.Form):
         widget=forms.NumberInput(attrs={"min": 1, "step": 1, "inputmode": "numeric", "autocomplete": "off"}),
     )
     order_type = forms.ChoiceField(
-        label=_("Type"), required=False, choices=[(OrderType.MKT, "MKT"), (OrderType.LMT, "LMT")], initial="MKT"
+        label=_("Type"),
+        required=False,
+        choices=[(OrderType.MKT, "MKT"), (OrderType.LMT, "LMT")],
+        initial="MKT",
     )
     limit_price = forms.CharField(
         label=_("Limit price"),
         required=False,
         max_length=40,
-        widget=forms.NumberInput(attrs={"min": 0, "step": "any", "inputmode": "decimal", "autocomplete": "off"}),
+        widget=forms.NumberInput(
+            attrs={"min": 0, "step": "any", "inputmode": "decimal", "autocomplete": "off"}
+        ),
     )
     confirm = forms.BooleanField(label=_("Place anyway"), required=False)
 

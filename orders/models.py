@@ -237,6 +237,15 @@ class ExecutionEvent(models.Model):
         return f"{self.tag} {self.status} ({self.event_key[:12]})"
 
 
+class UnmatchedEvent(ExecutionEvent):
+    """Engine events whose tag matched no order: the admin's review list (rows with outcome "unmatched")."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("unmatched engine event")
+        verbose_name_plural = _("unmatched engine events")
+
+
 class TradeFill(models.Model):
     """One fill event of an order."""
 

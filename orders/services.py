@@ -10,7 +10,8 @@ import secrets
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -537,27 +538,265 @@ def _event_sort_key(event: EngineEvent) -> tuple[Any, ...]:
     return (ts, event.engine_event_id if event.engine_event_id is not None else -1, event.key)
 
 
-def _insert_new_keys(model: type[models.Model], rows: list[dict[str, Any]], key_field: str) -> set[str]:
-    """INSERT rows ... ON CONFLICT (key) DO NOTHING RETURNING key: the keys this transaction inserted."""
-    if not rows:
-        return set()
-    meta = model._meta
-    fields = [meta.get_field(name) for name in rows[0]]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    key_column = connection.ops.quote_name(meta.get_field(key_field).column)
-    inserted: set[str] = set()
-    per_row = len(fields)
-    chunk_size = max(1, min(1000, 30000 // per_row))
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), chunk_size):
-            chunk = rows[start : start + chunk_size]
-            placeholders = ", ".join("(" + ", ".join(["%s"] * per_row) + ")" for _ in chunk)
-            params: list[Any] = []
-            for row in chunk:
-                for f in fields:
-                    params.append(f.get_db_prep_save(row[f.name], connection))
+# Columns of a locked order that applying events reads, and those it writes back.
+_ORDER_COLUMNS = (
+    "id",
+    "client_order_id",
+    "project_id",
+    "mode",
+    "symbol",
+    "side",
+    "status",
+    "status_ts",
+    "status_message",
+    "last_status_ts",
+    "ib_order_id",
+    "filled_quantity",
+    "filled_notional",
+    "avg_fill_price",
+    "fees",
+    "flag",
+    "flag_message",
+)
+_ORDER_WRITTEN = (
+    "status",
+    "status_ts",
+    "status_message",
+    "last_status_ts",
+    "ib_order_id",
+    "filled_quantity",
+    "filled_notional",
+    "avg_fill_price",
+    "fees",
+    "flag",
+    "flag_message",
+    "updated_at",
+)
+# Every concrete column of Position, in model order (what Position.from_db expects).
+_POSITION_COLUMNS = tuple(field.attname for field in Position._meta.concrete_fields)
+_POSITION_WRITTEN = ("quantity", "avg_cost", "realized_pnl", "last_fill_price", "last_fill_at", "updated_at")
+_EVENT_COLUMNS = (
+    "event_key",
+    "order",
+    "tag",
+    "status",
+    "run_id",
+    "engine_order_id",
+    "engine_event_id",
+    "event_time",
+    "filled",
+    "fill_price",
+    "fee",
+    "message",
+    "payload",
+    "outcome",
+)
+_FILL_COLUMNS = (
+    "order",
+    "event_key",
+    "quantity",
+    "price",
+    "fee",
+    "fee_currency",
+    "filled_at",
+    "run_id",
+    "engine_order_id",
+)
+
+
+@dataclass(slots=True)
+class _LockedOrder:
+    """The columns of a locked order that applying events reads and changes."""
+
+    pk: int
+    client_order_id: str
+    project_id: int
+    mode: str
+    symbol: str
+    side: str
+    status: str
+    status_ts: datetime | None
+    status_message: str
+    last_status_ts: datetime | None
+    ib_order_id: int | None
+    filled_quantity: Decimal
+    filled_notional: Decimal
+    avg_fill_price: Decimal | None
+    fees: Decimal
+    flag: str
+    flag_message: str
+
+
+# From this many rows on, PostgreSQL batches are COPYed into a staging table instead of sent as arrays.
+_COPY_MIN_ROWS = 256
+
+
+def _postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@contextmanager
+def _binary_cursor() -> Iterator[Any]:
+    """A server-binding psycopg cursor in Django's transaction (array parameters travel in binary, %b)."""
+    import psycopg
+
+    connection.ensure_connection()
+    raw = psycopg.Cursor(connection.connection)
+    try:
+        yield connection._prepare_cursor(raw)  # Django's wrapper: query logging and execute_wrappers
+    finally:
+        raw.close()
+
+
+def _field(model: type[models.Model], name: str) -> Any:
+    return model._meta.get_field(name)
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    return connection.ops.quote_name(_field(model, name).column)
+
+
+def _db_value(model: type[models.Model], name: str, value: Any) -> Any:
+    """A value as the ORM would send it for this field (portable path)."""
+    return _field(model, name).get_db_prep_save(value, connection)
+
+
+def _pg_type(field: Any) -> str:
+    """The plain PostgreSQL type a field's values travel as (binary); assignment casts do the rest."""
+    db_type = str(field.rel_db_type(connection) if field.is_relation else field.db_type(connection))
+    if db_type.startswith(("varchar", "text", "char", "jsonb")):
+        return "text"  # JSON travels as its text and is cast to jsonb by the statement
+    if db_type in ("bigint", "integer", "smallint", "bigserial", "serial"):
+        return "int8"
+    if db_type.startswith("numeric"):
+        return "numeric"
+    if db_type.startswith("timestamp"):
+        return "timestamptz"
+    if db_type == "boolean":
+        return "bool"
+    raise ValueError(f"no binary type for {field!r} ({db_type})")
+
+
+def _pg_rows(
+    model: type[models.Model], names: Sequence[str], columns: Sequence[list[Any]]
+) -> tuple[str, list[Any], list[str]]:
+    """A row source `v(c0, c1, ...)` for column-wise values: (FROM clause, its parameters, select list).
+
+    Small batches travel as binary arrays (unnest); large ones are COPYed (binary) into a session temp table,
+    which is faster for thousands of rows. JSON columns are cast to jsonb in the select list.
+    """
+    fields = [model._meta.pk if name == "pk" else _field(model, name) for name in names]
+    types = [_pg_type(field) for field in fields]
+    select = [
+        f"v.c{i}::jsonb" if isinstance(field, models.JSONField) else f"v.c{i}" for i, field in enumerate(fields)
+    ]
+    values = [
+        [None if value is None else json.dumps(value) for value in column]
+        if isinstance(field, models.JSONField)
+        else column
+        for field, column in zip(fields, columns, strict=True)
+    ]
+    if len(values[0]) < _COPY_MIN_ROWS:
+        arrays = ", ".join(f"%b::{kind}[]" for kind in types)
+        aliases = ", ".join(f"c{i}" for i in range(len(types)))
+        return f"unnest({arrays}) AS v({aliases})", values, select
+    digest = hashlib.sha256(f"{model._meta.db_table}:{','.join(types)}".encode()).hexdigest()[:16]
+    stage = f"td_stage_{digest}"
+    definition = ", ".join(f"c{i} {kind}" for i, kind in enumerate(types))
+    with _binary_cursor() as cursor:
+        # Temp tables are per session; ON COMMIT DELETE ROWS empties it at commit, TRUNCATE between uses.
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({definition}) ON COMMIT DELETE ROWS")
+        cursor.execute(f"TRUNCATE {stage}")
+        with cursor.copy(f"COPY {stage} FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(types)
+            for row in zip(*values, strict=True):
+                copy.write_row(row)
+    return f"{stage} AS v", [], select
+
+
+def _known_event_keys(keys: list[str]) -> set[str]:
+    """The keys among `keys` that already have an ExecutionEvent (read only; the insert still decides)."""
+    if _postgresql():
+        with _binary_cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) VALUES {placeholders} "
+                f"SELECT event_key FROM {ExecutionEvent._meta.db_table} WHERE event_key = ANY(%b::text[])",
+                [keys],
+            )
+            return {row[0] for row in cursor.fetchall()}
+    known: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        known.update(ExecutionEvent.objects.filter(event_key__in=chunk).values_list("event_key", flat=True))
+    return known
+
+
+def _lock_orders(tags: set[str]) -> dict[str, _LockedOrder]:
+    """Lock the orders with these tags (SELECT ... FOR UPDATE in id order): tag -> locked order."""
+    if _postgresql():
+        columns = ", ".join(_column(TradeOrder, name) for name in _ORDER_COLUMNS)
+        with _binary_cursor() as cursor:
+            cursor.execute(
+                f"SELECT {columns} FROM {TradeOrder._meta.db_table} WHERE client_order_id = ANY(%b::text[]) "
+                "ORDER BY id FOR UPDATE",
+                [list(tags)],
+            )
+            rows = cursor.fetchall()
+    else:
+        rows = list(
+            TradeOrder.objects.select_for_update()
+            .filter(client_order_id__in=tags)
+            .order_by("id")
+            .values_list(*_ORDER_COLUMNS)
+        )
+    return {row[1]: _LockedOrder(*row) for row in rows}
+
+
+def _insert_new_keys(
+    model: type[models.Model], columns: dict[str, list[Any]], key_field: str, constants: dict[str, Any]
+) -> set[str]:
+    """INSERT the rows (column-wise, plus per-batch constants) ON CONFLICT (key) DO NOTHING: keys inserted."""
+    count = len(columns[key_field])
+    if not count:
+        return set()
+    table = connection.ops.quote_name(model._meta.db_table)
+    key_column = _column(model, key_field)
+    names = list(columns) + list(constants)
+    column_list = ", ".join(_column(model, name) for name in names)
+    if _postgresql():
+        # One statement per batch over a row source (arrays or a COPYed staging table).
+        source, source_params, select = _pg_rows(model, list(columns), list(columns.values()))
+        params: list[Any] = []  # the constants' placeholders come before the row source's
+        for name, value in constants.items():
+            field = _field(model, name)
+            if isinstance(field, models.JSONField):
+                select.append("%b::text::jsonb")
+                params.append(None if value is None else json.dumps(value))
+            else:
+                select.append(f"%b::{_pg_type(field)}")
+                params.append(value)
+        params += source_params
+        with _binary_cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({column_list}) SELECT {', '.join(select)} FROM {source} "
+                f"ON CONFLICT ({key_column}) DO NOTHING RETURNING {key_column}",
+                params,
+            )
+            return {row[0] for row in cursor.fetchall()}
+    inserted: set[str] = set()
+    per_row = len(names)
+    chunk_size = max(1, min(500, 30000 // per_row))
+    prepared_constants = [_db_value(model, name, value) for name, value in constants.items()]
+    column_values = list(columns.items())
+    with connection.cursor() as cursor:
+        for start in range(0, count, chunk_size):
+            stop = min(count, start + chunk_size)
+            placeholders = ", ".join("(" + ", ".join(["%s"] * per_row) + ")" for _ in range(start, stop))
+            params = []
+            for index in range(start, stop):
+                params.extend(_db_value(model, name, values[index]) for name, values in column_values)
+                params.extend(prepared_constants)
+            cursor.execute(
+                f"INSERT INTO {table} ({column_list}) VALUES {placeholders} "
                 f"ON CONFLICT ({key_column}) DO NOTHING RETURNING {key_column}",
                 params,
             )
@@ -565,31 +804,79 @@ def _insert_new_keys(model: type[models.Model], rows: list[dict[str, Any]], key_
     return inserted
 
 
-def _apply_position_fills(fills: list[tuple[TradeOrder, EngineEvent]]) -> None:
+def _update_rows(model: type[models.Model], names: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """UPDATE rows by primary key: each row is (pk, *values of names); one statement per batch on PostgreSQL."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    pk_column = connection.ops.quote_name(model._meta.pk.column)
+    columns = [_column(model, name) for name in names]
+    if _postgresql():
+        source, params, select = _pg_rows(model, ["pk", *names], [list(c) for c in zip(*rows, strict=True)])
+        assignments = ", ".join(f"{column} = {value}" for column, value in zip(columns, select[1:], strict=True))
+        with _binary_cursor() as cursor:
+            cursor.execute(f"UPDATE {table} SET {assignments} FROM {source} WHERE {table}.{pk_column} = v.c0", params)
+        return
+    assignments = ", ".join(f"{column} = %s" for column in columns)
+    prepared = [
+        [*(_db_value(model, name, value) for name, value in zip(names, row[1:], strict=True)), row[0]]
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {pk_column} = %s", prepared)
+
+
+def _lock_positions(keys: set[tuple[int, str, str]], now: datetime) -> dict[tuple[int, str, str], Position]:
+    """Create missing positions, then lock every one of `keys` in id order: key -> position."""
+    ordered = sorted(keys)
+    if _postgresql():
+        table = Position._meta.db_table
+        projects, modes, symbols = ([key[i] for key in ordered] for i in range(3))
+        with _binary_cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (project_id, mode, symbol, quantity, avg_cost, realized_pnl, updated_at) "
+                "SELECT v.*, 0, 0, 0, %b::timestamptz FROM unnest(%b::bigint[], %b::text[], %b::text[]) AS v "
+                "ON CONFLICT DO NOTHING",
+                [now, projects, modes, symbols],
+            )
+            cursor.execute(
+                f"SELECT {', '.join(_column(Position, name) for name in _POSITION_COLUMNS)} FROM {table} "
+                "WHERE (project_id, mode, symbol) IN "
+                "(SELECT * FROM unnest(%b::bigint[], %b::text[], %b::text[])) ORDER BY id FOR UPDATE",
+                [projects, modes, symbols],
+            )
+            rows = cursor.fetchall()
+        found = [Position.from_db(connection.alias, list(_POSITION_COLUMNS), row) for row in rows]
+    else:
+        Position.objects.bulk_create(
+            [Position(project_id=p, mode=m, symbol=s) for p, m, s in ordered], ignore_conflicts=True
+        )
+        condition = models.Q()
+        for project_id, mode, symbol in ordered:
+            condition |= models.Q(project_id=project_id, mode=mode, symbol=symbol)
+        found = list(Position.objects.select_for_update().filter(condition).order_by("id"))
+    return {(p.project_id, p.mode, p.symbol): p for p in found}
+
+
+def _apply_position_fills(fills: list[tuple[_LockedOrder, EngineEvent]]) -> None:
     """Move each fill's position, in event-time order, locking the position rows."""
     if not fills:
         return
-    keys = {(o.project_id, o.mode, o.symbol) for o, _ in fills}
-    Position.objects.bulk_create(
-        [Position(project_id=p, mode=m, symbol=s) for p, m, s in keys], ignore_conflicts=True
-    )
-    condition = models.Q()
-    for project_id, mode, symbol in keys:
-        condition |= models.Q(project_id=project_id, mode=mode, symbol=symbol)
-    positions = {
-        (p.project_id, p.mode, p.symbol): p
-        for p in Position.objects.select_for_update().filter(condition).order_by("id")
-    }
+    now = timezone.now()
+    positions = _lock_positions({(o.project_id, o.mode, o.symbol) for o, _ in fills}, now)
     for order, event in sorted(fills, key=lambda item: _event_sort_key(item[1])):
         position = positions[(order.project_id, order.mode, order.symbol)]
         assert event.filled is not None and event.fill_price is not None
-        _position_add_fill(position, side=order.side, quantity=event.filled, price=event.fill_price, at=event.time)
-    now = timezone.now()
-    for position in positions.values():
-        position.updated_at = now
-    Position.objects.bulk_update(
-        list(positions.values()),
-        ["quantity", "avg_cost", "realized_pnl", "last_fill_price", "last_fill_at", "updated_at"],
+        _position_add_fill(
+            position, side=order.side, quantity=event.filled, price=event.fill_price, at=event.time
+        )
+    _update_rows(
+        Position,
+        _POSITION_WRITTEN,
+        [
+            (p.pk, p.quantity, p.avg_cost, p.realized_pnl, p.last_fill_price, p.last_fill_at, now)
+            for p in positions.values()
+        ],
     )
 
 
@@ -630,12 +917,18 @@ def apply_engine_events(events: Sequence[EngineEvent], *, source: str = "") -> B
         return report
     now = timezone.now()
     with transaction.atomic():
-        tags = {event.tag for event in unique.values()}
-        orders = {
-            order.client_order_id: order
-            for order in TradeOrder.objects.select_for_update().filter(client_order_id__in=tags).order_by("id")
-        }
-        rows = []
+        # Keys already stored are duplicates whatever happens next; the insert below decides for the rest.
+        known = _known_event_keys(list(unique))
+        if known:
+            report.duplicates += len(known)
+            unique = {key: event for key, event in unique.items() if key not in known}
+            if not unique:
+                return report
+        orders = _lock_orders({event.tag for event in unique.values()})
+        columns: dict[str, list[Any]] = {name: [] for name in _EVENT_COLUMNS}
+        (keys, order_ids, tags, statuses, run_ids, engine_order_ids, engine_event_ids, times, filled, prices,
+         fees, messages, payloads, outcomes) = columns.values()  # fmt: skip
+        applied_outcome, ignored_outcome = ExecutionEvent.Outcome.APPLIED, ExecutionEvent.Outcome.IGNORED
         for event in unique.values():
             order = orders.get(event.tag)
             if order is None:
@@ -643,32 +936,29 @@ def apply_engine_events(events: Sequence[EngineEvent], *, source: str = "") -> B
             else:
                 target = event.target_status()
                 lower = target is not None and STATUS_RANK[target] < STATUS_RANK[order.status]
-                outcome = ExecutionEvent.Outcome.IGNORED if lower else ExecutionEvent.Outcome.APPLIED
-            rows.append(
-                {
-                    "event_key": event.key,
-                    "order": order.pk if order else None,
-                    "tag": event.tag[:200],
-                    "status": event.status[:64],
-                    "run_id": event.run_id[:100],
-                    "engine_order_id": event.engine_order_id,
-                    "engine_event_id": event.engine_event_id,
-                    "event_time": event.time,
-                    "filled": event.filled,
-                    "fill_price": event.fill_price,
-                    "fee": event.fee,
-                    "message": event.message,
-                    "payload": event.payload,
-                    "source": source[:500],
-                    "outcome": outcome,
-                    "received_at": now,
-                }
-            )
-        new_keys = _insert_new_keys(ExecutionEvent, rows, "event_key")
+                outcome = ignored_outcome if lower else applied_outcome
+            keys.append(event.key)
+            order_ids.append(order.pk if order else None)
+            tags.append(event.tag[:200])
+            statuses.append(event.status[:64])
+            run_ids.append(event.run_id[:100])
+            engine_order_ids.append(event.engine_order_id)
+            engine_event_ids.append(event.engine_event_id)
+            times.append(event.time)
+            filled.append(event.filled)
+            prices.append(event.fill_price)
+            fees.append(event.fee)
+            messages.append(event.message)
+            payloads.append(event.payload)
+            outcomes.append(outcome)
+        new_keys = _insert_new_keys(
+            ExecutionEvent, columns, "event_key", {"source": source[:500], "received_at": now}
+        )
         report.duplicates += len(unique) - len(new_keys)
         by_order: dict[int, list[EngineEvent]] = defaultdict(list)
-        for key in new_keys:
-            event = unique[key]
+        for key, event in unique.items():
+            if key not in new_keys:
+                continue
             order = orders.get(event.tag)
             if order is None:
                 report.unmatched += 1
@@ -684,14 +974,19 @@ def apply_engine_events(events: Sequence[EngineEvent], *, source: str = "") -> B
 
 
 def _apply_to_orders(
-    *, orders: list[TradeOrder], by_order: dict[int, list[EngineEvent]], report: BatchReport
+    *, orders: list[_LockedOrder], by_order: dict[int, list[EngineEvent]], report: BatchReport
 ) -> None:
     """Fold new events into their (locked) orders: highest status wins, fills summed once, positions moved."""
-    fill_rows: list[dict[str, Any]] = []
-    fill_events: dict[str, tuple[TradeOrder, EngineEvent]] = {}
-    changed: list[TradeOrder] = []
+    fills: dict[str, list[Any]] = {name: [] for name in _FILL_COLUMNS}
+    (fill_orders, fill_keys, quantities, prices, fees, currencies, filled_at, run_ids,
+     engine_order_ids) = fills.values()  # fmt: skip
+    fill_events: dict[str, tuple[_LockedOrder, EngineEvent]] = {}
+    changed: dict[int, _LockedOrder] = {}
+    engine_flags = (OrderFlag.STALE, OrderFlag.COMMAND_UNREAD, OrderFlag.ENGINE_DOWN)
     for order in orders:
-        events = sorted(by_order[order.pk], key=_event_sort_key)
+        events = by_order[order.pk]
+        if len(events) > 1:
+            events.sort(key=_event_sort_key)
         before = (order.status, order.status_message, order.last_status_ts, order.ib_order_id, order.flag)
         was_failed = order.status == OrderStatus.FAILED
         for event in events:
@@ -706,7 +1001,7 @@ def _apply_to_orders(
                     or (event.time is not None and event.time >= order.last_status_ts)
                 ):
                     order.ib_order_id = event.engine_order_id
-                if order.flag in (OrderFlag.STALE, OrderFlag.COMMAND_UNREAD, OrderFlag.ENGINE_DOWN):
+                if order.flag in engine_flags:
                     order.flag, order.flag_message = "", ""
             if event.time is not None and (order.last_status_ts is None or event.time > order.last_status_ts):
                 order.last_status_ts = event.time
@@ -724,55 +1019,52 @@ def _apply_to_orders(
                         extra={"order": order.client_order_id, "status": target, "current": order.status},
                     )
             if event.filled is not None and event.filled > 0 and event.fill_price is not None:
-                fill_rows.append(
-                    {
-                        "order": order.pk,
-                        "event_key": event.key,
-                        "quantity": event.filled,
-                        "price": event.fill_price,
-                        "fee": event.fee or Decimal(0),
-                        "fee_currency": event.fee_currency[:8],
-                        "filled_at": event.time,
-                        "run_id": event.run_id[:100],
-                        "engine_order_id": event.engine_order_id,
-                        "created_at": timezone.now(),
-                    }
-                )
+                fill_orders.append(order.pk)
+                fill_keys.append(event.key)
+                quantities.append(event.filled)
+                prices.append(event.fill_price)
+                fees.append(event.fee or Decimal(0))
+                currencies.append(event.fee_currency[:8])
+                filled_at.append(event.time)
+                run_ids.append(event.run_id[:100])
+                engine_order_ids.append(event.engine_order_id)
                 fill_events[event.key] = (order, event)
         after = (order.status, order.status_message, order.last_status_ts, order.ib_order_id, order.flag)
         if after != before:
-            changed.append(order)
-    new_fill_keys = _insert_new_keys(TradeFill, fill_rows, "event_key")
-    applied_fills = [fill_events[key] for key in new_fill_keys]
+            changed[order.pk] = order
+    now = timezone.now()
+    new_fill_keys = _insert_new_keys(TradeFill, fills, "event_key", {"created_at": now})
+    applied_fills = [fill_events[key] for key in fill_keys if key in new_fill_keys]
     for order, event in applied_fills:
         assert event.filled is not None and event.fill_price is not None
         order.filled_quantity += event.filled
         order.filled_notional += event.filled * event.fill_price
         order.fees += event.fee or Decimal(0)
         order.avg_fill_price = _q(order.filled_notional / order.filled_quantity, PRICE_PLACES)
-        if order not in changed:
-            changed.append(order)
+        changed[order.pk] = order
     report.fills += len(applied_fills)
     if changed:
-        now = timezone.now()
-        for order in changed:
-            order.updated_at = now
-            report.orders_changed.add(order.pk)
-        TradeOrder.objects.bulk_update(
-            changed,
+        report.orders_changed.update(changed)
+        _update_rows(
+            TradeOrder,
+            _ORDER_WRITTEN,
             [
-                "status",
-                "status_ts",
-                "status_message",
-                "last_status_ts",
-                "ib_order_id",
-                "filled_quantity",
-                "filled_notional",
-                "avg_fill_price",
-                "fees",
-                "flag",
-                "flag_message",
-                "updated_at",
+                (
+                    o.pk,
+                    o.status,
+                    o.status_ts,
+                    o.status_message,
+                    o.last_status_ts,
+                    o.ib_order_id,
+                    o.filled_quantity,
+                    o.filled_notional,
+                    o.avg_fill_price,
+                    o.fees,
+                    o.flag,
+                    o.flag_message,
+                    now,
+                )
+                for o in changed.values()
             ],
         )
     _apply_position_fills(applied_fills)
@@ -856,9 +1148,10 @@ def apply_fills_to_orders(fills: Iterable[dict[str, Any]], *, source: str = "tra
             "fee": str(fee),
             "time": at.isoformat(),
         }
-        key = fill.get("event_key") or hashlib.sha256(
-            canonical_json({**payload, "nonce": uuid.uuid4().hex}).encode()
-        ).hexdigest()
+        key = (
+            fill.get("event_key")
+            or hashlib.sha256(canonical_json({**payload, "nonce": uuid.uuid4().hex}).encode()).hexdigest()
+        )
         events.append(
             EngineEvent(
                 key=key,
@@ -960,7 +1253,9 @@ def trade_order_mark_reviewed(*, order: TradeOrder, user: Any, note: str = "") -
         order.reviewed_at = timezone.now()
         order.review_note = note
         order.save(update_fields=["reviewed_by", "reviewed_at", "review_note", "updated_at"])
-        audit_record(actor=Actor(user=user, channel="admin"), action="review", project=order.project, order=order)
+        audit_record(
+            actor=Actor(user=user, channel="admin"), action="review", project=order.project, order=order
+        )
     return order
 
 

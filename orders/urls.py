@@ -1,4 +1,4 @@
-"""Page routes of the orders app."""
+"""Page routes of the orders app: the live-trade page, its partials and actions."""
 
 from django.urls import path
 
@@ -7,4 +7,11 @@ from orders import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("live-trade", views.live_trade, name="live-trade"),
+    path("live-trade/orders", views.orders_panel, name="live-trade-orders"),
+    path("live-trade/orders/new", views.order_create, name="live-trade-order-new"),
+    path("live-trade/orders/<int:order_id>", views.order_detail, name="live-trade-order"),
+    path("live-trade/orders/<int:order_id>/cancel", views.order_cancel_view, name="live-trade-order-cancel"),
+    path("live-trade/positions/close", views.positions_close, name="live-trade-close"),
+    path("live-trade/positions/liquidate", views.positions_liquidate, name="live-trade-liquidate"),
+    path("live-trade/trading-state", views.trading_state, name="live-trade-trading-state"),
 ]

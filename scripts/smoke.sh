@@ -91,7 +91,7 @@ stop_all() {
     for pid in $(engine_pids); do
         kill -KILL "$pid" 2>/dev/null || true
     done
-    wait 2>/dev/null || true
+    [ "${#pids[@]}" -eq 0 ] || wait "${pids[@]}" 2>/dev/null || true
 }
 
 show_logs() {

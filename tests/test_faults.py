@@ -67,7 +67,9 @@ class Processes:
 
     def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         log = open(self.tmp_path / f"{name}.log", "ab")  # noqa: SIM115 - owned by the process
-        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.running.append(proc)
         return proc
 
@@ -97,8 +99,22 @@ def processes(tmp_path: Path) -> Iterator[Processes]:
 
 
 def worker_args(*extra: str) -> list[str]:
-    return [sys.executable, "-m", "celery", "-A", "tradedesk", "worker", "--pool", "solo", "-l", "INFO",
-            "--without-gossip", "--without-mingle", "--without-heartbeat", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "tradedesk",
+        "worker",
+        "--pool",
+        "solo",
+        "-l",
+        "INFO",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        *extra,
+    ]
 
 
 def purge(broker_url: str) -> None:
@@ -113,13 +129,31 @@ def write_events(path: Path, orders: list[TradeOrder], per_order: int) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w") as handle:
         for n, order in enumerate(orders):
-            base = {"tag": order.client_order_id, "order_id": n + 1, "run_id": "r-fault", "symbol": order.symbol}
-            handle.write(json.dumps({**base, "status": "Submitted", "event_id": 0,
-                                     "time": "2026-11-25T10:00:00Z"}) + "\n")
+            base = {
+                "tag": order.client_order_id,
+                "order_id": n + 1,
+                "run_id": "r-fault",
+                "symbol": order.symbol,
+            }
+            handle.write(
+                json.dumps({**base, "status": "Submitted", "event_id": 0, "time": "2026-11-25T10:00:00Z"})
+                + "\n"
+            )
             for k in range(1, per_order + 1):
                 status = "Filled" if k == per_order else "PartiallyFilled"
-                handle.write(json.dumps({**base, "status": status, "event_id": k, "filled": 1, "fill_price": 10.0 + k,
-                                         "time": f"2026-11-25T10:00:{k % 60:02d}Z"}) + "\n")
+                handle.write(
+                    json.dumps(
+                        {
+                            **base,
+                            "status": status,
+                            "event_id": k,
+                            "filled": 1,
+                            "fill_price": 10.0 + k,
+                            "time": f"2026-11-25T10:00:{k % 60:02d}Z",
+                        }
+                    )
+                    + "\n"
+                )
     return len(orders) * per_order
 
 
@@ -136,7 +170,9 @@ def test_two_ingest_processes_on_one_file_apply_each_event_once(
     proc_env: dict[str, str], tmp_path: Path, processes: Processes
 ) -> None:
     project = ProjectFactory(name="conc")
-    orders = [TradeOrderFactory(project=project, quantity=Decimal(5), client_order_id=f"c_{i}") for i in range(400)]
+    orders = [
+        TradeOrderFactory(project=project, quantity=Decimal(5), client_order_id=f"c_{i}") for i in range(400)
+    ]
     path = tmp_path / "engines" / "paper" / "events.jsonl"
     write_events(path, orders, per_order=5)
     command = [sys.executable, "manage.py", "ingest_events", str(path)]
@@ -152,7 +188,10 @@ def test_ingest_killed_mid_batch_loses_and_doubles_nothing(
     from execution.models import EventFileCursor
 
     project = ProjectFactory(name="killed")
-    orders = [TradeOrderFactory(project=project, quantity=Decimal(10), client_order_id=f"k_{i}") for i in range(2000)]
+    orders = [
+        TradeOrderFactory(project=project, quantity=Decimal(10), client_order_id=f"k_{i}")
+        for i in range(2000)
+    ]
     path = tmp_path / "events.jsonl"
     write_events(path, orders, per_order=10)
     size = path.stat().st_size
@@ -179,7 +218,12 @@ def broker(proc_env: dict[str, str]) -> str:
 
 
 def test_worker_killed_inside_execute_manual_order_dispatches_exactly_once(
-    proc_env: dict[str, str], broker: str, user: Any, project: Any, processes: Processes, execution_root: Path,
+    proc_env: dict[str, str],
+    broker: str,
+    user: Any,
+    project: Any,
+    processes: Processes,
+    execution_root: Path,
     settings: Any,
 ) -> None:
     env = {**proc_env, "CELERY_VISIBILITY_TIMEOUT": "10"}
@@ -188,16 +232,21 @@ def test_worker_killed_inside_execute_manual_order_dispatches_exactly_once(
     # Hold the engine folder's lock: the worker blocks inside execute_manual_order, after its claim.
     with open(folder / ".supervisor.lock", "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        order = create_trade_order({"symbol": "AAPL", "side": "BUY", "quantity": 1, "project_id": project.pk},
-                                   user=user).order
+        order = create_trade_order(
+            {"symbol": "AAPL", "side": "BUY", "quantity": 1, "project_id": project.pk}, user=user
+        ).order
         worker = processes.start("worker1", worker_args(), env)
-        assert wait_for(lambda: TradeOrder.objects.get(pk=order.pk).dispatched_at is not None, 30), processes.log(
-            "worker1")
+        assert wait_for(lambda: TradeOrder.objects.get(pk=order.pk).dispatched_at is not None, 30), (
+            processes.log("worker1")
+        )
         assert (folder / "intents" / f"{order.client_order_id}.json").exists()
+        claimed_at = time.monotonic()
         processes.kill(worker)
         fcntl.flock(lock, fcntl.LOCK_UN)
 
-    # The redelivered task (acks_late) finds the order claimed and sends nothing.
+    # The redelivered task (acks_late) finds the order claimed and sends nothing. Redis gives an unacked
+    # message back to the first worker that starts after its visibility timeout (10 s here).
+    time.sleep(max(0.0, claimed_at + 11 - time.monotonic()))
     processes.start("worker2", worker_args(), env)
     assert wait_for(lambda: "'outcome': 'skipped'" in processes.log("worker2"), 60), processes.log("worker2")
     assert not (folder / "engine.pid").exists()
@@ -232,8 +281,9 @@ def test_worker_killed_after_handover_never_sends_the_order_again(
 
     env = {**proc_env, "CELERY_VISIBILITY_TIMEOUT": "10"}
     folder = engines.engine_dir("paper")
-    order = create_trade_order({"symbol": "MSFT", "side": "SELL", "quantity": 2, "project_id": project.pk},
-                               user=user).order
+    order = create_trade_order(
+        {"symbol": "MSFT", "side": "SELL", "quantity": 2, "project_id": project.pk}, user=user
+    ).order
     # Lock the order row from another connection: the worker hands over, then blocks recording it.
     other = connections.create_connection("default")
     other.set_autocommit(False)
@@ -257,7 +307,9 @@ def test_worker_killed_after_handover_never_sends_the_order_again(
     time.sleep(1)
     ingest_execution_events()
     lines = [json.loads(x) for x in (folder / "events.jsonl").read_text().splitlines() if x.strip()]
-    assert len([x for x in lines if x.get("tag") == order.client_order_id and x["status"] == "Submitted"]) == 1
+    assert (
+        len([x for x in lines if x.get("tag") == order.client_order_id and x["status"] == "Submitted"]) == 1
+    )
     assert TradeOrder.objects.get(pk=order.pk).filled_quantity == Decimal(2)
 
 
@@ -267,15 +319,47 @@ def test_redis_down_while_an_order_is_placed_keeps_it_and_dispatches_it_later(
     import urllib.request
 
     port, web_port = free_port(), free_port()
-    redis_args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                  "--dir", str(tmp_path)]
-    env = {**proc_env, "CELERY_BROKER_URL": f"redis://127.0.0.1:{port}/0", "TRADEDESK_SWEEP_INTERVAL": "1",
-           "TRADEDESK_REENQUEUE_AFTER_SECONDS": "1", "TRADEDESK_INGEST_INTERVAL": "0.5"}
+    redis_args = [
+        "redis-server",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(tmp_path),
+    ]
+    env = {
+        **proc_env,
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:{port}/0",
+        "TRADEDESK_SWEEP_INTERVAL": "1",
+        "TRADEDESK_REENQUEUE_AFTER_SECONDS": "1",
+        "TRADEDESK_INGEST_INTERVAL": "0.5",
+    }
     redis = processes.start("redis1", redis_args, env)
-    processes.start("web", [sys.executable, "manage.py", "runserver", f"127.0.0.1:{web_port}", "--noreload"], env)
+    processes.start(
+        "web", [sys.executable, "manage.py", "runserver", f"127.0.0.1:{web_port}", "--noreload"], env
+    )
     processes.start("worker", worker_args(), env)
-    processes.start("beat", [sys.executable, "-m", "celery", "-A", "tradedesk", "beat", "-l", "INFO", "--schedule",
-                             str(tmp_path / "beat-schedule")], env)
+    processes.start(
+        "beat",
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "tradedesk",
+            "beat",
+            "-l",
+            "INFO",
+            "--schedule",
+            str(tmp_path / "beat-schedule"),
+        ],
+        env,
+    )
 
     def web_up() -> bool:
         try:
@@ -288,7 +372,9 @@ def test_redis_down_while_an_order_is_placed_keeps_it_and_dispatches_it_later(
     processes.kill(redis)
     body = json.dumps({"symbol": "AAPL", "side": "BUY", "quantity": 3, "project_id": project.pk}).encode()
     request = urllib.request.Request(
-        f"http://127.0.0.1:{web_port}/api/trade/orders", data=body, method="POST",
+        f"http://127.0.0.1:{web_port}/api/trade/orders",
+        data=body,
+        method="POST",
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     started = time.monotonic()
@@ -299,9 +385,9 @@ def test_redis_down_while_an_order_is_placed_keeps_it_and_dispatches_it_later(
     assert TradeOrder.objects.get(pk=order_id).status == "NEW"
 
     processes.start("redis2", redis_args, env)
-    assert wait_for(lambda: TradeOrder.objects.get(pk=order_id).status == "FILLED", 60), (
-        processes.log("worker") + processes.log("beat")
-    )
+    assert wait_for(lambda: TradeOrder.objects.get(pk=order_id).status == "FILLED", 60), processes.log(
+        "worker"
+    ) + processes.log("beat")
     assert TradeOrder.objects.get(pk=order_id).dispatch_attempts == 1
 
 
@@ -313,11 +399,21 @@ def test_engine_killed_mid_order_flags_it_and_the_next_order_starts_a_new_run(
 
     # A limit far below the market never fills: the order stays working when the engine is killed.
     settings.TRADEDESK_ENGINE = "simulator"
-    first = create_trade_order({"symbol": "AAPL", "side": "BUY", "quantity": 1, "order_type": "LMT",
-                                "limit_price": "1.00", "project_id": project.pk}, user=user).order
+    first = create_trade_order(
+        {
+            "symbol": "AAPL",
+            "side": "BUY",
+            "quantity": 1,
+            "order_type": "LMT",
+            "limit_price": "1.00",
+            "project_id": project.pk,
+        },
+        user=user,
+    ).order
     services.execute_manual_order(order_id=first.pk)
-    assert wait_for(lambda: (ingest_execution_events(), TradeOrder.objects.get(pk=first.pk).status)[1]
-                    == "SUBMITTED", 15)
+    assert wait_for(
+        lambda: (ingest_execution_events(), TradeOrder.objects.get(pk=first.pk).status)[1] == "SUBMITTED", 15
+    )
     state = engines.engine_state("paper")
     os.kill(state.pid, signal.SIGKILL)
     assert wait_for(lambda: engines.engine_state("paper").state == "error", 10)
@@ -325,11 +421,13 @@ def test_engine_killed_mid_order_flags_it_and_the_next_order_starts_a_new_run(
     first.refresh_from_db()
     assert first.flag == "ENGINE_DOWN" and state.run_id in first.flag_message
 
-    second = create_trade_order({"symbol": "AAPL", "side": "BUY", "quantity": 1, "project_id": project.pk},
-                                user=user).order
+    second = create_trade_order(
+        {"symbol": "AAPL", "side": "BUY", "quantity": 1, "project_id": project.pk}, user=user
+    ).order
     services.execute_manual_order(order_id=second.pk)
-    assert wait_for(lambda: (ingest_execution_events(), TradeOrder.objects.get(pk=second.pk).status)[1]
-                    == "FILLED", 15)
+    assert wait_for(
+        lambda: (ingest_execution_events(), TradeOrder.objects.get(pk=second.pk).status)[1] == "FILLED", 15
+    )
     second.refresh_from_db()
     first.refresh_from_db()
     new_run = second.params["manual_execution"]["run_id"]

@@ -60,8 +60,17 @@ STATUS_NAMES: tuple[tuple[Any, str], ...] = (
     (OrderStatus.CANCEL_PENDING, "CancelPending"),
     (OrderStatus.UPDATE_SUBMITTED, "UpdateSubmitted"),
 )
-STATUS_NAME_BY_NUMBER = {0: "New", 1: "Submitted", 2: "PartiallyFilled", 3: "Filled", 5: "Canceled", 6: "None",
-                         7: "Invalid", 8: "CancelPending", 9: "UpdateSubmitted"}
+STATUS_NAME_BY_NUMBER = {
+    0: "New",
+    1: "Submitted",
+    2: "PartiallyFilled",
+    3: "Filled",
+    5: "Canceled",
+    6: "None",
+    7: "Invalid",
+    8: "CancelPending",
+    9: "UpdateSubmitted",
+}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -127,8 +136,21 @@ def status_name(status: Any) -> str:
     return f"OrderStatus{text}" if text.lstrip("-").isdigit() else text
 
 
-def event_line(*, tag: str, status: str, order_id: int, event_id: int, run_id: str, symbol: str, time: Any,
-               fill_quantity: Any, fill_price: Any, fee: Any, fee_currency: str, message: str) -> dict[str, Any]:
+def event_line(
+    *,
+    tag: str,
+    status: str,
+    order_id: int,
+    event_id: int,
+    run_id: str,
+    symbol: str,
+    time: Any,
+    fill_quantity: Any,
+    fill_price: Any,
+    fee: Any,
+    fee_currency: str,
+    message: str,
+) -> dict[str, Any]:
     """One order event in exactly the contract's fields.
 
     `filled` is the quantity filled BY THIS EVENT as an absolute value (LEAN's FillQuantity is signed);
@@ -156,15 +178,23 @@ def event_line(*, tag: str, status: str, order_id: int, event_id: int, run_id: s
 
 def engine_line(status: str, *, run_id: str, message: str = "", **extra: Any) -> dict[str, Any]:
     """A lifecycle line: `type` engine and no tag, so tradedesk never takes it for an order event."""
-    line: dict[str, Any] = {"type": "engine", "status": status, "run_id": run_id, "time": utc_iso(None),
-                            "engine": ENGINE_NAME, "pid": os.getpid()}
+    line: dict[str, Any] = {
+        "type": "engine",
+        "status": status,
+        "run_id": run_id,
+        "time": utc_iso(None),
+        "engine": ENGINE_NAME,
+        "pid": os.getpid(),
+    }
     if message:
         line["message"] = message
     line.update(extra)
     return line
 
 
-def holdings_line(*, run_id: str, positions: Iterable[tuple[str, Any, Any]], time: Any = None) -> dict[str, Any]:
+def holdings_line(
+    *, run_id: str, positions: Iterable[tuple[str, Any, Any]], time: Any = None
+) -> dict[str, Any]:
     """The account's non-zero positions as (symbol, quantity, average price), sorted by symbol."""
     holdings = []
     for symbol, quantity, avg_price in positions:
@@ -172,7 +202,9 @@ def holdings_line(*, run_id: str, positions: Iterable[tuple[str, Any, Any]], tim
         if not qty:
             continue
         price = json_number(avg_price)
-        holdings.append({"symbol": str(symbol), "quantity": qty, "avg_price": price if price is not None else 0})
+        holdings.append(
+            {"symbol": str(symbol), "quantity": qty, "avg_price": price if price is not None else 0}
+        )
     holdings.sort(key=lambda item: item["symbol"])
     return {"type": "holdings", "run_id": run_id, "time": utc_iso(time), "holdings": holdings}
 
@@ -232,8 +264,12 @@ def parse_intent(data: Any) -> Intent:
     if order_type == "MKT":
         limit_price = None
     elif order_type == "LMT":
-        if (isinstance(limit_price, bool) or not isinstance(limit_price, int | float)
-                or not math.isfinite(limit_price) or limit_price <= 0):
+        if (
+            isinstance(limit_price, bool)
+            or not isinstance(limit_price, int | float)
+            or not math.isfinite(limit_price)
+            or limit_price <= 0
+        ):
             raise IntentError(f"limit order needs a positive limit_price, got {limit_price!r}", tag)
     else:
         raise IntentError(f"unsupported order_type {order_type!r} (MKT, LMT)", tag)
@@ -321,8 +357,11 @@ class ManualOrderExecution(QCAlgorithm):
         self._events_path.parent.mkdir(parents=True, exist_ok=True)
         if close_torn_line(self._events_path):
             self.log(f"events file {self._events_path} ended in a torn line; closed it")
-        self._write(engine_line("started", run_id=self._run_id, intent_file=intent_file,
-                                live_mode=bool(self.live_mode)))
+        self._write(
+            engine_line(
+                "started", run_id=self._run_id, intent_file=intent_file, live_mode=bool(self.live_mode)
+            )
+        )
         if not events_file:
             self._error(f"parameter events-file is missing; writing to {self._events_path}")
         if not self.live_mode:
@@ -331,9 +370,12 @@ class ManualOrderExecution(QCAlgorithm):
             if intent_file:
                 self._accept_intent(Path(intent_file))
             self._scan_intents(initial=True)
-            self.schedule.on(self.date_rules.every_day(), self.time_rules.every(HOLDINGS_EVERY), self._every_minute)
-            self.schedule.on(self.date_rules.every_day(), self.time_rules.every(INTENT_SCAN_EVERY),
-                             self._scan_intents)
+            self.schedule.on(
+                self.date_rules.every_day(), self.time_rules.every(HOLDINGS_EVERY), self._every_minute
+            )
+            self.schedule.on(
+                self.date_rules.every_day(), self.time_rules.every(INTENT_SCAN_EVERY), self._scan_intents
+            )
         except Exception as exc:
             self._error(f"initialize: {type(exc).__name__}: {exc}")
 
@@ -358,20 +400,22 @@ class ManualOrderExecution(QCAlgorithm):
             order = self.transactions.get_order_by_id(order_event.order_id)
             tag = (order.tag if order is not None else "") or ""
             fee = order_event.order_fee.value if order_event.order_fee is not None else None
-            self._write(event_line(
-                tag=str(tag),
-                status=status_name(order_event.status),
-                order_id=int(order_event.order_id),
-                event_id=int(order_event.id),
-                run_id=self._run_id,
-                symbol=str(order_event.symbol.value),
-                time=order_event.utc_time,
-                fill_quantity=order_event.fill_quantity,
-                fill_price=order_event.fill_price,
-                fee=fee.amount if fee is not None else None,
-                fee_currency=str(fee.currency or "") if fee is not None else "",
-                message=str(order_event.message or ""),
-            ))
+            self._write(
+                event_line(
+                    tag=str(tag),
+                    status=status_name(order_event.status),
+                    order_id=int(order_event.order_id),
+                    event_id=int(order_event.id),
+                    run_id=self._run_id,
+                    symbol=str(order_event.symbol.value),
+                    time=order_event.utc_time,
+                    fill_quantity=order_event.fill_quantity,
+                    fill_price=order_event.fill_price,
+                    fee=fee.amount if fee is not None else None,
+                    fee_currency=str(fee.currency or "") if fee is not None else "",
+                    message=str(order_event.message or ""),
+                )
+            )
         except Exception as exc:
             self._error(f"on_order_event: {type(exc).__name__}: {exc}")
 
@@ -434,11 +478,15 @@ class ManualOrderExecution(QCAlgorithm):
                 self._notice_waiting(intent)
                 return
             self._pending = None
-        if intent.order_type == "LMT":
-            assert intent.limit_price is not None  # parse_intent guarantees it
-            ticket = self.limit_order(symbol, intent.quantity, intent.limit_price, tag=intent.tag)
-        else:
-            ticket = self.market_order(symbol, intent.quantity, asynchronous=True, tag=intent.tag)
+        try:
+            if intent.order_type == "LMT":
+                assert intent.limit_price is not None  # parse_intent guarantees it
+                ticket = self.limit_order(symbol, intent.quantity, intent.limit_price, tag=intent.tag)
+            else:
+                ticket = self.market_order(symbol, intent.quantity, asynchronous=True, tag=intent.tag)
+        except Exception as exc:  # the order was taken off the wait list: its refusal must reach tradedesk
+            self._report_invalid(intent.tag, intent.symbol, f"{type(exc).__name__}: {exc}", order_id=0)
+            return
         self._check_ticket(ticket, intent)
 
     def _check_ticket(self, ticket: OrderTicket, intent: Intent) -> None:
@@ -451,9 +499,22 @@ class ManualOrderExecution(QCAlgorithm):
 
     def _report_invalid(self, tag: str, symbol: str, message: str, *, order_id: int) -> None:
         """An Invalid event for an order LEAN never created (event id 0: LEAN's own event ids start at 1)."""
-        self._write(event_line(tag=tag, status="Invalid", order_id=order_id, event_id=0, run_id=self._run_id,
-                               symbol=symbol, time=datetime.now(UTC), fill_quantity=0, fill_price=0, fee=0,
-                               fee_currency="", message=message))
+        self._write(
+            event_line(
+                tag=tag,
+                status="Invalid",
+                order_id=order_id,
+                event_id=0,
+                run_id=self._run_id,
+                symbol=symbol,
+                time=datetime.now(UTC),
+                fill_quantity=0,
+                fill_price=0,
+                fee=0,
+                fee_currency="",
+                message=message,
+            )
+        )
 
     def _notice_waiting(self, intent: Intent) -> None:
         """Say once in the events file (an engine line) that the intent's order still waits for a price."""
@@ -461,10 +522,14 @@ class ManualOrderExecution(QCAlgorithm):
         if self._waiting_noticed or since is None or datetime.now(UTC) - since < WAITING_NOTICE_AFTER:
             return
         self._waiting_noticed = True
-        self._write(engine_line(
-            "waiting", run_id=self._run_id, order_intent_id=intent.tag,
-            message=f"no price for {intent.symbol} yet (market closed or no IB market data subscription)",
-        ))
+        self._write(
+            engine_line(
+                "waiting",
+                run_id=self._run_id,
+                order_intent_id=intent.tag,
+                message=f"no price for {intent.symbol} yet (market closed or no IB market data subscription)",
+            )
+        )
 
     def _subscribe(self, ticker: str) -> None:
         """Add the equity (second bars, so an order waits seconds for its first price, not a minute)."""
@@ -494,8 +559,10 @@ class ManualOrderExecution(QCAlgorithm):
             self._error(f"every minute: {type(exc).__name__}: {exc}")
 
     def _write_holdings(self) -> None:
-        positions = [(symbol.value, holding.quantity, holding.average_price)
-                     for symbol, holding in self.portfolio.items()]
+        positions = [
+            (symbol.value, holding.quantity, holding.average_price)
+            for symbol, holding in self.portfolio.items()
+        ]
         self._write(holdings_line(run_id=self._run_id, positions=positions))
 
     def _error(self, message: str) -> None:

@@ -15,7 +15,9 @@ register = template.Library()
 
 def _fmt(number: Decimal, places: int) -> str:
     """Fixed decimals, thousands grouped with commas, whatever the language (traders read 1,250.50)."""
-    return numberformat.format(number, ".", decimal_pos=places, grouping=3, thousand_sep=",", force_grouping=True)
+    return numberformat.format(
+        number, ".", decimal_pos=places, grouping=3, thousand_sep=",", force_grouping=True
+    )
 
 
 def _decimal(value: Any) -> Decimal | None:

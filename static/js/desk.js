@@ -1,0 +1,203 @@
+/* The live-trade page's behaviour: confirmation dialog, notices, row clicks, order-status announcements.
+   Loaded after htmx and idiomorph (all deferred); no inline script anywhere (CSP script-src 'self'). */
+(function () {
+  "use strict";
+
+  document.documentElement.classList.add("js");
+
+  var FINAL = { FILLED: true, REJECTED: true, FAILED: true, CANCELED: true };
+  var NOTICE_MS = { error: 12000, warning: 9000 };
+
+  // Idiomorph keeps what the trader typed in a positions row (quantity, checkboxes) when the server
+  // re-renders the table; everything else follows the server.
+  if (window.Idiomorph) {
+    window.Idiomorph.defaults.callbacks.beforeAttributeUpdated = function (attr, el) {
+      if ((attr === "value" || attr === "checked") && el.hasAttribute && el.hasAttribute("data-keep-value")) {
+        return false;
+      }
+      return true;
+    };
+  }
+
+  function $(selector, root) {
+    return (root || document).querySelector(selector);
+  }
+
+  // Labels rendered by the server in the page's language (data-t-* on the notices region).
+  function t(key, fallback) {
+    var box = document.getElementById("notices");
+    return (box && box.getAttribute("data-t-" + key)) || fallback;
+  }
+
+  // ---- Notices (aria-live region) -------------------------------------------------------------------
+  function armNotice(el) {
+    if (el.dataset.armed) return;
+    el.dataset.armed = "1";
+    var level = (el.className.match(/notice-(\w+)/) || [])[1];
+    window.setTimeout(function () {
+      el.classList.add("leaving");
+      window.setTimeout(function () { el.remove(); }, 300);
+    }, NOTICE_MS[level] || 6000);
+  }
+
+  function notify(text, level) {
+    var box = $("#notices");
+    if (!box) return;
+    var el = document.createElement("div");
+    el.className = "notice notice-" + (level || "info");
+    var span = document.createElement("span");
+    span.className = "notice-text";
+    span.textContent = text;
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "notice-close";
+    close.setAttribute("aria-label", t("dismiss", "Dismiss"));
+    close.textContent = "×";
+    el.appendChild(span);
+    el.appendChild(close);
+    box.appendChild(el);
+    armNotice(el);
+  }
+
+  function armAll() {
+    document.querySelectorAll("#notices .notice").forEach(armNotice);
+  }
+
+  // ---- Order status changes -------------------------------------------------------------------------
+  var known = null;
+
+  function snapshot() {
+    var map = {};
+    document.querySelectorAll("#orders-panel tr[data-order-id]").forEach(function (row) {
+      map[row.dataset.orderId] = row.dataset.status;
+    });
+    return map;
+  }
+
+  function announceChanges() {
+    var now = snapshot();
+    if (known) {
+      Object.keys(now).forEach(function (id) {
+        var status = now[id];
+        var before = known[id];
+        if (status === before || !FINAL[status] || (before && FINAL[before])) return;
+        var row = document.getElementById("order-" + id);
+        if (!row) return;
+        var badge = $(".badge", row);
+        var avg = $("[data-testid=order-avg]", row);
+        var text = row.dataset.label + " — " + (badge ? badge.textContent.trim() : status);
+        if (status === "FILLED" && avg && avg.textContent.trim() !== "—") text += " @ " + avg.textContent.trim();
+        var level = status === "FILLED" ? "success" : status === "CANCELED" ? "info" : "error";
+        notify(text, level);
+      });
+    }
+    known = now;
+  }
+
+  // ---- Confirmation dialog --------------------------------------------------------------------------
+  var pending = null;
+
+  function openConfirm(evt) {
+    var elt = evt.detail.elt;
+    var dialog = $("#confirm-dialog");
+    if (!dialog || typeof dialog.showModal !== "function") {
+      return; // no dialog support: htmx asks nothing, the server still checks LIVE names
+    }
+    evt.preventDefault();
+    var expected = elt.getAttribute("data-confirm-name");
+    $("#confirm-title").textContent = elt.getAttribute("data-confirm-title") || $("#confirm-title").textContent;
+    $("#confirm-text").textContent = elt.getAttribute("data-confirm");
+    $("#confirm-ok").textContent = elt.getAttribute("data-confirm-ok") || $("#confirm-ok").textContent;
+    var field = $("#confirm-name-field");
+    var input = $("#confirm-name");
+    input.value = "";
+    field.hidden = !expected;
+    $("#confirm-name-expected").textContent = expected || "";
+    $("#confirm-ok").disabled = !!expected;
+    pending = { evt: evt, elt: elt, expected: expected };
+    dialog.returnValue = "";
+    dialog.showModal();
+    (expected ? input : $("#confirm-cancel")).focus();
+  }
+
+  function closeConfirm() {
+    var dialog = $("#confirm-dialog");
+    var job = pending;
+    pending = null;
+    if (!job || dialog.returnValue !== "ok") return;
+    var typed = $("#confirm-name").value.trim();
+    if (job.expected && typed !== job.expected) return;
+    if (job.expected) job.elt.dataset.confirmedName = typed;
+    job.evt.detail.issueRequest(true);
+  }
+
+  // ---- Wiring ---------------------------------------------------------------------------------------
+  document.addEventListener("DOMContentLoaded", function () {
+    known = snapshot();
+    armAll();
+    var dialog = $("#confirm-dialog");
+    if (dialog) {
+      dialog.addEventListener("close", closeConfirm);
+      $("#confirm-name").addEventListener("input", function () {
+        $("#confirm-ok").disabled = !!(pending && pending.expected) && this.value.trim() !== pending.expected;
+      });
+    }
+    new MutationObserver(armAll).observe($("#notices") || document.body, { childList: true });
+  });
+
+  document.addEventListener("htmx:confirm", function (evt) {
+    if (evt.detail.elt && evt.detail.elt.hasAttribute("data-confirm")) openConfirm(evt);
+  });
+
+  document.addEventListener("htmx:configRequest", function (evt) {
+    var elt = evt.detail.elt;
+    if (elt && elt.dataset && elt.dataset.confirmedName) {
+      evt.detail.parameters.confirm_name = elt.dataset.confirmedName;
+      delete elt.dataset.confirmedName;
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", announceChanges);
+
+  // Connection state: the poller's failures show a banner instead of a stream of errors.
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    var banner = $("#conn-lost");
+    var failed = !evt.detail.successful && !evt.detail.xhr.status;
+    if (evt.detail.elt && evt.detail.elt.id === "poller" && banner) banner.hidden = !failed;
+  });
+  document.addEventListener("htmx:responseError", function (evt) {
+    var status = evt.detail.xhr.status;
+    if (evt.detail.elt && evt.detail.elt.id === "poller") return;
+    notify(status === 403 ? t("forbidden", "Not allowed: reload the page and try again.")
+      : t("failed", "Request failed") + " (" + status + ")", "error");
+  });
+  document.addEventListener("htmx:sendError", function (evt) {
+    if (evt.detail.elt && evt.detail.elt.id === "poller") return;
+    notify(t("network", "Network error: the request did not reach the server."), "error");
+  });
+
+  document.addEventListener("click", function (evt) {
+    var target = evt.target;
+    if (target.closest(".notice-close")) {
+      target.closest(".notice").remove();
+      return;
+    }
+    // A click anywhere on an order row opens its timeline (the row's link is the keyboard path).
+    var row = target.closest("#orders-panel tr[data-order-id]");
+    if (row && !target.closest("a, button, input, select, label")) {
+      var link = $("a.row-link", row);
+      if (link) link.click();
+    }
+  });
+
+  document.addEventListener("change", function (evt) {
+    var target = evt.target;
+    if (target.matches("[data-autosubmit]") && target.form) {
+      target.form.requestSubmit();
+    }
+    if (target.matches("[data-order-type]")) {
+      var field = target.form && $("[data-limit-field]", target.form);
+      if (field) field.hidden = target.value !== "LMT";
+    }
+  });
+})();

@@ -1,0 +1,138 @@
+"""Browser tests: headless Debian Chromium, pytest-django's live server, an in-process Celery worker on Redis,
+and the simulator engine that the worker's execution task starts."""
+
+from __future__ import annotations
+
+import os
+
+# The sync Playwright API runs an event loop in the test thread; Django's ORM is used beside it.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings as django_settings
+from django.test import Client
+
+from orders.models import OrderStatus, Position, Project, TradeOrder
+from orders.services import apply_fill_to_order, update_trade_order_status
+from tests.factories import ProjectFactory, UserFactory
+from tradedesk.celery import app as celery_app
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(django_settings.BASE_DIR) / "var" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's Chromium, headless (playwright install cannot download here)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's chromium package (make test does)")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "headless": True, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    """A laptop screen, English."""
+    return {**browser_context_args, "viewport": {"width": 1440, "height": 900}, "locale": "en-US"}
+
+
+def _route_all_tasks_to(queue: str) -> dict[str, Any]:
+    """Send every task to `queue`, so no other worker on the same Redis takes this session's tasks."""
+    conf = celery_app.conf
+    previous = {
+        key: conf.get(key)
+        for key in ("task_default_queue", "task_default_exchange", "task_default_routing_key")
+    }
+    conf.task_default_queue = conf.task_default_exchange = conf.task_default_routing_key = queue
+    _forget_routing()
+    return previous
+
+
+def _forget_routing() -> None:
+    for cached in ("queues", "default_queue", "router", "default_exchange"):
+        celery_app.amqp.__dict__.pop(cached, None)
+    celery_app.amqp._rtable = None
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Any]:
+    """A real Celery worker in this process (so it uses the test database), consuming a private queue."""
+    try:
+        with celery_app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1)
+    except Exception as exc:
+        pytest.fail(f"the Celery broker {django_settings.CELERY_BROKER_URL} is not reachable: {exc}")
+    queue = f"tradedesk-e2e-{uuid.uuid4().hex[:8]}"
+    previous = _route_all_tasks_to(queue)
+    try:
+        with start_worker(
+            celery_app,
+            pool="solo",
+            concurrency=1,
+            perform_ping_check=False,
+            shutdown_timeout=10,
+            loglevel="WARNING",
+        ) as worker:
+            yield worker
+    finally:
+        for key, value in previous.items():
+            celery_app.conf[key] = value
+        _forget_routing()
+
+
+@pytest.fixture
+def desk(transactional_db: Any, live_server: Any, celery_worker: Any, settings: Any) -> Any:
+    """The live server's URL, with orders flowing through the worker to the simulator."""
+    settings.TRADEDESK_COMMAND_RESULT_TIMEOUT = 5.0
+    return live_server
+
+
+@pytest.fixture
+def trader(transactional_db: Any) -> Any:
+    """alice."""
+    return UserFactory(username="alice")
+
+
+@pytest.fixture
+def book(trader: Any) -> Project:
+    """alice's paper project."""
+    return ProjectFactory(name="alpha", members=[trader])
+
+
+def seed_position(project: Project, symbol: str, quantity: int, price: str) -> Position:
+    """A seeded filled order (source "seed": never sent to an engine) that opens a position."""
+    order = TradeOrder.objects.create(
+        client_order_id=f"seed_{project.pk}_{symbol}",
+        project=project,
+        mode=project.mode,
+        symbol=symbol,
+        side="BUY",
+        quantity=Decimal(quantity),
+        params={"source": "seed", "project_id": project.pk, "mode": project.mode},
+    )
+    update_trade_order_status(order, OrderStatus.SUBMITTED, message="seeded")
+    apply_fill_to_order(order, quantity=quantity, price=price)
+    update_trade_order_status(order, OrderStatus.FILLED, message="seeded")
+    return Position.objects.get(project=project, mode=project.mode, symbol=symbol)
+
+
+def log_in(context: Any, base_url: str, user: Any) -> None:
+    """Give the browser a logged-in session cookie."""
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
+    context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": base_url}])

@@ -1,0 +1,707 @@
+"""The LEAN algorithm against a recorder standing in for the QCAlgorithm members it uses.
+
+LEAN cannot run here (no .NET) and quantconnect-stubs has no runtime code, so a fake `AlgorithmImports`
+module is put into sys.modules before the algorithm is imported. Its QCAlgorithm records every call.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import json
+import math
+import os
+import subprocess
+import sys
+import types
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+MODULE = "execution.lean.manual_order_execution"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+EVENT_KEYS = [
+    "tag",
+    "status",
+    "order_id",
+    "event_id",
+    "run_id",
+    "symbol",
+    "time",
+    "filled",
+    "fill_price",
+    "fee",
+    "fee_currency",
+    "message",
+]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The stand-in for LEAN's AlgorithmImports
+# ---------------------------------------------------------------------------------------------------------
+
+
+class OrderStatus(enum.IntEnum):
+    """LEAN's OrderStatus numbers (Common/Orders/OrderTypes.cs): 4 is skipped."""
+
+    NEW = 0
+    SUBMITTED = 1
+    PARTIALLY_FILLED = 2
+    FILLED = 3
+    CANCELED = 5
+    NONE = 6
+    INVALID = 7
+    CANCEL_PENDING = 8
+    UPDATE_SUBMITTED = 9
+
+
+class Resolution(enum.IntEnum):
+    TICK = 0
+    SECOND = 1
+    MINUTE = 2
+    HOUR = 3
+    DAILY = 4
+
+
+class BrokerageMessageType(enum.IntEnum):
+    INFORMATION = 0
+    WARNING = 1
+    ERROR = 2
+    RECONNECT = 3
+    DISCONNECT = 4
+    ACTION_REQUIRED = 5
+
+
+class FakeSymbol:
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"Symbol({self.value})"
+
+
+class FakeSecurity:
+    def __init__(self, symbol: FakeSymbol) -> None:
+        self.symbol = symbol
+        self.has_data = False
+
+
+class FakeResponse:
+    def __init__(self, error: str = "") -> None:
+        self.is_error = bool(error)
+        self.is_success = not error
+        self.error_message = error
+
+
+class FakeTicket:
+    def __init__(self, order_id: int, error: str = "") -> None:
+        self.order_id = order_id
+        self._response = FakeResponse(error)
+
+    def get_most_recent_order_response(self) -> FakeResponse:
+        return self._response
+
+
+class FakeTransactions:
+    def __init__(self) -> None:
+        self.orders: dict[int, Any] = {}
+        self.fail: Exception | None = None
+
+    def get_order_by_id(self, order_id: int) -> Any:
+        if self.fail is not None:
+            raise self.fail
+        return self.orders.get(order_id)
+
+
+class FakePortfolio:
+    def __init__(self) -> None:
+        self.holdings: dict[FakeSymbol, Any] = {}
+
+    def items(self) -> list[tuple[FakeSymbol, Any]]:
+        return list(self.holdings.items())
+
+
+class FakeSchedule:
+    def __init__(self) -> None:
+        self.events: list[tuple[Any, Any, Callable[[], Any]]] = []
+
+    def on(self, date_rule: Any, time_rule: Any, callback: Callable[[], Any]) -> None:
+        self.events.append((date_rule, time_rule, callback))
+
+    def every(self, interval: timedelta) -> Callable[[], Any]:
+        """The callback scheduled every `interval`."""
+        matches = [cb for _, rule, cb in self.events if rule == ("every", interval)]
+        assert len(matches) == 1, self.events
+        return matches[0]
+
+
+class FakeDateRules:
+    def every_day(self) -> str:
+        return "every_day"
+
+
+class FakeTimeRules:
+    def every(self, interval: timedelta) -> tuple[str, timedelta]:
+        return ("every", interval)
+
+
+class QCAlgorithm:
+    """Records the calls the algorithm makes; tests set parameters, prices, orders and holdings."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+        self.parameters: dict[str, str] = {}
+        self.live_mode = True
+        self.is_warming_up = False
+        self.securities: dict[FakeSymbol, FakeSecurity] = {}
+        self.transactions = FakeTransactions()
+        self.portfolio = FakePortfolio()
+        self.schedule = FakeSchedule()
+        self.date_rules = FakeDateRules()
+        self.time_rules = FakeTimeRules()
+        self.next_order_id = 1
+        self.refuse = ""  # a pre-order-check error the next order gets
+
+    def get_parameter(self, name: str, default_value: str | None = None) -> str | None:
+        self.calls.append(("get_parameter", name))
+        return self.parameters.get(name, default_value)
+
+    def add_equity(self, ticker: str, resolution: Any = None) -> FakeSecurity:
+        self.calls.append(("add_equity", ticker, resolution))
+        security = FakeSecurity(FakeSymbol(ticker))
+        self.securities[security.symbol] = security
+        return security
+
+    def _ticket(self, tag: str) -> FakeTicket:
+        if self.refuse:
+            return FakeTicket(0, self.refuse)
+        order_id = self.next_order_id
+        self.next_order_id += 1
+        self.transactions.orders[order_id] = SimpleNamespace(id=order_id, tag=tag)
+        return FakeTicket(order_id)
+
+    def market_order(
+        self, symbol: FakeSymbol, quantity: Any, asynchronous: bool = False, tag: str = ""
+    ) -> Any:
+        self.calls.append(("market_order", symbol.value, quantity, asynchronous, tag))
+        return self._ticket(tag)
+
+    def limit_order(
+        self, symbol: FakeSymbol, quantity: Any, limit_price: Any, asynchronous: bool = False, tag: str = ""
+    ) -> Any:
+        self.calls.append(("limit_order", symbol.value, quantity, limit_price, tag))
+        return self._ticket(tag)
+
+    def log(self, message: str) -> None:
+        self.calls.append(("log", message))
+
+    def debug(self, message: str) -> None:
+        self.calls.append(("debug", message))
+
+    def error(self, message: str) -> None:
+        self.calls.append(("error", message))
+
+    # helpers for tests
+    def orders_placed(self) -> list[tuple[Any, ...]]:
+        return [c for c in self.calls if c[0] in ("market_order", "limit_order")]
+
+    def security(self, ticker: str) -> FakeSecurity:
+        return next(s for sym, s in self.securities.items() if sym.value == ticker)
+
+
+def fake_algorithm_imports() -> types.ModuleType:
+    module = types.ModuleType("AlgorithmImports")
+    module.QCAlgorithm = QCAlgorithm  # type: ignore[attr-defined]
+    module.OrderStatus = OrderStatus  # type: ignore[attr-defined]
+    module.Resolution = Resolution  # type: ignore[attr-defined]
+    module.BrokerageMessageType = BrokerageMessageType  # type: ignore[attr-defined]
+    return module
+
+
+@pytest.fixture
+def lean(monkeypatch: pytest.MonkeyPatch) -> Iterator[types.ModuleType]:
+    """The algorithm module, imported against the fake AlgorithmImports."""
+    monkeypatch.setitem(sys.modules, "AlgorithmImports", fake_algorithm_imports())
+    sys.modules.pop(MODULE, None)
+    module = importlib.import_module(MODULE)
+    yield module
+    sys.modules.pop(MODULE, None)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    folder = tmp_path / "engines" / "paper"
+    (folder / "intents").mkdir(parents=True)
+    return folder
+
+
+def write_intent(workdir: Path, **fields: Any) -> Path:
+    intent = {
+        "order_intent_id": "oi_3_1_1764000000123",
+        "symbol": "AAPL",
+        "quantity": -10,
+        "order_type": "MKT",
+        "limit_price": None,
+        "weight": None,
+        "project_id": 3,
+        "mode": "paper",
+        "created_at": "2026-11-25T19:00:00Z",
+        **fields,
+    }
+    path = workdir / "intents" / f"{intent['order_intent_id']}.json"
+    path.write_text(json.dumps(intent), encoding="utf-8")
+    return path
+
+
+def make_algorithm(lean: types.ModuleType, workdir: Path, intent: Path | None, run_id: str = "r-1") -> Any:
+    algo = lean.ManualOrderExecution()
+    algo.parameters = {
+        "intent-file": str(intent) if intent else "",
+        "events-file": str(workdir / "events.jsonl"),
+        "run-id": run_id,
+    }
+    return algo
+
+
+def read_lines(workdir: Path) -> list[dict[str, Any]]:
+    raw = (workdir / "events.jsonl").read_bytes()
+    assert raw.endswith(b"\n")
+    return [json.loads(line) for line in raw.split(b"\n")[:-1]]
+
+
+def order_event(**fields: Any) -> SimpleNamespace:
+    base: dict[str, Any] = {
+        "order_id": 1,
+        "id": 1,
+        "symbol": FakeSymbol("AAPL"),
+        "utc_time": datetime(2026, 11, 25, 19, 0, 1, 250000),  # LEAN's UtcTime: naive, UTC
+        "status": OrderStatus.SUBMITTED,
+        "order_fee": SimpleNamespace(value=SimpleNamespace(amount=0.0, currency="USD")),
+        "fill_price": 0.0,
+        "fill_quantity": 0.0,
+        "message": "",
+    }
+    base.update(fields)
+    return SimpleNamespace(**base)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Intent -> order
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_initialize_reads_the_three_parameters(lean: types.ModuleType, workdir: Path) -> None:
+    algo = make_algorithm(lean, workdir, write_intent(workdir))
+    algo.initialize()
+    asked = {c[1] for c in algo.calls if c[0] == "get_parameter"}
+    assert asked == {"intent-file", "events-file", "run-id"}
+
+
+def test_market_sell_is_placed_with_negative_quantity_and_the_tag(
+    lean: types.ModuleType, workdir: Path
+) -> None:
+    algo = make_algorithm(lean, workdir, write_intent(workdir, quantity=-10))
+    algo.initialize()
+    assert ("add_equity", "AAPL", Resolution.SECOND) in algo.calls
+    assert algo.orders_placed() == []  # LEAN refuses orders before the first price: none yet
+
+    algo.security("AAPL").has_data = True
+    algo.on_data(None)
+    algo.on_data(None)
+
+    assert algo.orders_placed() == [("market_order", "AAPL", -10, True, "oi_3_1_1764000000123")]
+
+
+def test_limit_buy_is_placed_with_its_limit_and_the_tag(lean: types.ModuleType, workdir: Path) -> None:
+    intent = write_intent(
+        workdir, order_intent_id="oi_3_2_1", quantity=5, order_type="LMT", limit_price=189.5
+    )
+    algo = make_algorithm(lean, workdir, intent)
+    algo.initialize()
+    algo.security("AAPL").has_data = True
+    algo.on_warmup_finished()
+
+    assert algo.orders_placed() == [("limit_order", "AAPL", 5, 189.5, "oi_3_2_1")]
+
+
+def test_no_order_while_warming_up_or_without_a_price(lean: types.ModuleType, workdir: Path) -> None:
+    algo = make_algorithm(lean, workdir, write_intent(workdir))
+    algo.initialize()
+    algo.on_data(None)
+    algo.schedule.every(timedelta(minutes=1))()
+    assert algo.orders_placed() == []
+
+    algo.security("AAPL").has_data = True
+    algo.is_warming_up = True
+    algo.on_data(None)
+    assert algo.orders_placed() == []
+
+    algo.is_warming_up = False
+    algo.schedule.every(timedelta(minutes=1))()  # the minute callback also places a waiting order
+    assert len(algo.orders_placed()) == 1
+
+
+def test_order_refused_by_leans_pre_order_checks_is_reported_invalid(
+    lean: types.ModuleType, workdir: Path
+) -> None:
+    algo = make_algorithm(lean, workdir, write_intent(workdir))
+    algo.initialize()
+    algo.refuse = "There is no data for this symbol yet"
+    algo.security("AAPL").has_data = True
+    algo.on_data(None)
+
+    invalid = [line for line in read_lines(workdir) if line.get("tag")]
+    assert len(invalid) == 1
+    line = invalid[0]
+    assert list(line) == EVENT_KEYS
+    assert line["tag"] == "oi_3_1_1764000000123"
+    assert line["status"] == "Invalid"
+    assert (line["order_id"], line["event_id"], line["run_id"]) == (0, 0, "r-1")
+    assert line["message"] == "There is no data for this symbol yet"
+    assert line["filled"] == 0
+
+
+def test_an_exception_while_placing_is_reported_invalid(lean: types.ModuleType, workdir: Path) -> None:
+    algo = make_algorithm(lean, workdir, write_intent(workdir))
+    algo.initialize()
+
+    def explode(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("brokerage not ready")
+
+    algo.market_order = explode
+    algo.security("AAPL").has_data = True
+    algo.on_data(None)
+    algo.on_data(None)
+
+    events = [line for line in read_lines(workdir) if line.get("tag")]
+    assert [(e["status"], e["message"]) for e in events] == [("Invalid", "RuntimeError: brokerage not ready")]
+
+
+def test_an_intent_that_cannot_be_placed_is_reported_invalid_without_an_order(
+    lean: types.ModuleType, workdir: Path
+) -> None:
+    algo = make_algorithm(lean, workdir, write_intent(workdir, quantity=0))
+    algo.initialize()
+
+    assert algo.orders_placed() == []
+    events = [line for line in read_lines(workdir) if line.get("tag")]
+    assert [(e["tag"], e["status"]) for e in events] == [("oi_3_1_1764000000123", "Invalid")]
+    assert "zero" in events[0]["message"]
+
+
+def test_an_unreadable_intent_is_an_engine_error_line(lean: types.ModuleType, workdir: Path) -> None:
+    intent = workdir / "intents" / "broken.json"
+    intent.write_text("{not json", encoding="utf-8")
+    algo = make_algorithm(lean, workdir, intent)
+    algo.initialize()
+
+    lines = read_lines(workdir)
+    errors = [line for line in lines if line.get("type") == "engine" and line["status"] == "error"]
+    assert len(errors) == 1
+    assert "unreadable" in errors[0]["message"]
+    assert not any("tag" in line for line in lines)
+
+
+def test_engine_without_an_intent_just_starts(lean: types.ModuleType, workdir: Path) -> None:
+    algo = make_algorithm(lean, workdir, None)
+    algo.initialize()
+    assert algo.orders_placed() == []
+    assert [line["status"] for line in read_lines(workdir)] == ["started"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Order events -> contract lines
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_a_partial_fill_of_a_sell_is_exactly_the_contract_line(lean: types.ModuleType, workdir: Path) -> None:
+    algo = make_algorithm(lean, workdir, write_intent(workdir), run_id="r-20261125T190000-1a2b")
+    algo.initialize()
+    algo.security("AAPL").has_data = True
+    algo.on_data(None)
+
+    algo.on_order_event(
+        order_event(
+            order_id=1,
+            id=3,
+            status=OrderStatus.PARTIALLY_FILLED,
+            fill_quantity=-4.0,  # LEAN's FillQuantity is signed: a sell fills negative
+            fill_price=189.31,
+            order_fee=SimpleNamespace(value=SimpleNamespace(amount=1.0, currency="USD")),
+        )
+    )
+
+    line = read_lines(workdir)[-1]
+    assert line == {
+        "tag": "oi_3_1_1764000000123",
+        "status": "PartiallyFilled",
+        "order_id": 1,
+        "event_id": 3,
+        "run_id": "r-20261125T190000-1a2b",
+        "symbol": "AAPL",
+        "time": "2026-11-25T19:00:01.250Z",
+        "filled": 4,
+        "fill_price": 189.31,
+        "fee": 1,
+        "fee_currency": "USD",
+        "message": "",
+    }
+    assert list(line) == EVENT_KEYS
+
+
+def test_an_order_placed_from_an_order_command_reports_its_own_tag(
+    lean: types.ModuleType, workdir: Path
+) -> None:
+    algo = make_algorithm(lean, workdir, None)
+    algo.initialize()
+    # LEAN placed this order itself from command-<uuid>.json; the algorithm only sees its events.
+    algo.transactions.orders[7] = SimpleNamespace(id=7, tag="oi_4_9_1764000000999")
+    algo.on_order_event(
+        order_event(
+            order_id=7,
+            id=2,
+            symbol=FakeSymbol("MSFT"),
+            status=OrderStatus.FILLED,
+            fill_quantity=3,
+            fill_price=410.5,
+            message="filled at IB",
+        )
+    )
+    line = read_lines(workdir)[-1]
+    assert (line["tag"], line["status"], line["order_id"], line["event_id"]) == (
+        "oi_4_9_1764000000999",
+        "Filled",
+        7,
+        2,
+    )
+    assert (line["symbol"], line["filled"], line["fill_price"], line["message"]) == (
+        "MSFT",
+        3,
+        410.5,
+        "filled at IB",
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "name"),
+    [
+        (OrderStatus.NEW, "New"),
+        (OrderStatus.SUBMITTED, "Submitted"),
+        (OrderStatus.PARTIALLY_FILLED, "PartiallyFilled"),
+        (OrderStatus.FILLED, "Filled"),
+        (OrderStatus.CANCELED, "Canceled"),
+        (OrderStatus.NONE, "None"),
+        (OrderStatus.INVALID, "Invalid"),
+        (OrderStatus.CANCEL_PENDING, "CancelPending"),
+        (OrderStatus.UPDATE_SUBMITTED, "UpdateSubmitted"),
+        (5, "Canceled"),  # a bare number still becomes its name
+        (4, "OrderStatus4"),  # a number LEAN does not use is never written as a number
+        ("Expired", "Expired"),  # an unknown name is reported as it is
+    ],
+)
+def test_status_is_written_as_leans_name(
+    lean: types.ModuleType, workdir: Path, status: Any, name: str
+) -> None:
+    assert lean.status_name(status) == name
+    algo = make_algorithm(lean, workdir, None)
+    algo.initialize()
+    algo.on_order_event(order_event(status=status))
+    assert read_lines(workdir)[-1]["status"] == name
+
+
+def test_event_line_leaves_out_numbers_it_cannot_write_honestly(lean: types.ModuleType) -> None:
+    line = lean.event_line(
+        tag="t",
+        status="Filled",
+        order_id=1,
+        event_id=1,
+        run_id="r",
+        symbol="AAPL",
+        time=None,
+        fill_quantity=2,
+        fill_price=math.nan,
+        fee=-0.35,
+        fee_currency="USD",
+        message="",
+    )
+    assert "fill_price" not in line
+    assert "fee" not in line
+    assert line["filled"] == 2
+    lean.encode_line(line)  # no NaN can reach the file
+
+
+def test_times_are_utc_with_milliseconds_and_z(lean: types.ModuleType) -> None:
+    assert lean.utc_iso(datetime(2026, 11, 25, 19, 0, 1, 999999)) == "2026-11-25T19:00:01.999Z"
+    aware = datetime(2026, 11, 25, 20, 0, 1, 5000, tzinfo=UTC)
+    assert lean.utc_iso(aware) == "2026-11-25T20:00:01.005Z"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Events file: torn lines, engine lines, holdings
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_a_torn_last_line_is_closed_before_the_first_write(lean: types.ModuleType, workdir: Path) -> None:
+    events = workdir / "events.jsonl"
+    torn = b'{"tag": "oi_old", "status": "Fil'
+    events.write_bytes(b'{"type": "engine", "status": "started", "run_id": "r-0"}\n' + torn)
+
+    algo = make_algorithm(lean, workdir, None)
+    algo.initialize()
+
+    raw = events.read_bytes().split(b"\n")
+    assert raw[1] == torn  # the torn line is closed off as one bad line ...
+    assert json.loads(raw[2])["status"] == "started"  # ... and never swallows this run's first line
+    assert raw[-1] == b""
+
+
+@pytest.mark.parametrize(
+    ("content", "closed"),
+    [(None, False), (b"", False), (b'{"a": 1}\n', False), (b'{"a": 1}\n{"b"', True), (b'{"a": 1}', True)],
+)
+def test_close_torn_line(lean: types.ModuleType, tmp_path: Path, content: bytes | None, closed: bool) -> None:
+    path = tmp_path / "events.jsonl"
+    if content is not None:
+        path.write_bytes(content)
+    assert lean.close_torn_line(path) is closed
+    if content is not None:
+        assert path.read_bytes() == content + (b"\n" if closed else b"")
+    else:
+        assert not path.exists()
+
+
+def test_started_and_stopped_lines(lean: types.ModuleType, workdir: Path) -> None:
+    algo = make_algorithm(lean, workdir, write_intent(workdir), run_id="r-7")
+    algo.initialize()
+    algo.on_end_of_algorithm()
+
+    lines = read_lines(workdir)
+    first, last = lines[0], lines[-1]
+    assert (first["type"], first["status"], first["run_id"], first["engine"]) == (
+        "engine",
+        "started",
+        "r-7",
+        "lean",
+    )
+    assert (last["type"], last["status"], last["run_id"]) == ("engine", "stopped", "r-7")
+    assert "tag" not in first and "tag" not in last
+    assert lines[-2]["type"] == "holdings"  # a last holdings line before stopping
+
+
+def test_holdings_line_at_start_and_every_minute(lean: types.ModuleType, workdir: Path) -> None:
+    algo = make_algorithm(lean, workdir, None, run_id="r-9")
+    algo.initialize()
+    algo.portfolio.holdings = {
+        FakeSymbol("TSLA"): SimpleNamespace(quantity=-3.0, average_price=200.5),
+        FakeSymbol("AAPL"): SimpleNamespace(quantity=10.0, average_price=189.2),
+        FakeSymbol("MSFT"): SimpleNamespace(quantity=0.0, average_price=0.0),
+    }
+    algo.on_warmup_finished()  # LEAN has loaded IB's holdings: the start line
+    algo.schedule.every(timedelta(minutes=1))()
+
+    holdings = [line for line in read_lines(workdir) if line.get("type") == "holdings"]
+    assert len(holdings) == 2
+    for line in holdings:
+        assert set(line) == {"type", "run_id", "time", "holdings"}
+        assert line["run_id"] == "r-9"
+        assert line["holdings"] == [
+            {"symbol": "AAPL", "quantity": 10, "avg_price": 189.2},
+            {"symbol": "TSLA", "quantity": -3, "avg_price": 200.5},
+        ]
+    date_rule, _, _ = algo.schedule.events[0]
+    assert date_rule == "every_day"
+
+
+def test_handler_errors_become_error_lines_and_never_raise(lean: types.ModuleType, workdir: Path) -> None:
+    algo = make_algorithm(lean, workdir, None)
+    algo.initialize()
+    algo.transactions.fail = RuntimeError("boom")
+    algo.on_order_event(order_event())
+    algo.on_brokerage_message(
+        SimpleNamespace(type=BrokerageMessageType.INFORMATION, code="2104", message="farm OK")
+    )
+    algo.on_brokerage_message(SimpleNamespace(type=BrokerageMessageType.ERROR, code="1100", message="lost"))
+    algo.on_brokerage_disconnect()
+    algo.on_brokerage_reconnect()
+
+    engine = [(line["status"], line.get("message", "")) for line in read_lines(workdir)[1:]]
+    assert engine == [
+        ("error", "on_order_event: RuntimeError: boom"),
+        ("error", "brokerage 1100: lost"),
+        ("error", "brokerage disconnected"),
+        ("reconnected", ""),
+    ]
+    assert ("error", "tradedesk: brokerage 1100: lost") in algo.calls
+
+
+def test_not_live_mode_is_reported(lean: types.ModuleType, workdir: Path) -> None:
+    algo = make_algorithm(lean, workdir, None)
+    algo.live_mode = False
+    algo.initialize()
+    assert any(
+        line["status"] == "error" and "live mode" in line["message"] for line in read_lines(workdir)[1:]
+    )
+
+
+def test_every_line_is_one_json_object_ending_in_a_newline(lean: types.ModuleType, workdir: Path) -> None:
+    algo = make_algorithm(lean, workdir, write_intent(workdir))
+    algo.initialize()
+    algo.security("AAPL").has_data = True
+    algo.on_data(None)
+    for event_id in (1, 2):
+        algo.on_order_event(order_event(id=event_id))
+    algo.on_end_of_algorithm()
+    raw = (workdir / "events.jsonl").read_bytes()
+    assert raw.count(b"\n") == len(read_lines(workdir)) == 5
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Subscriptions for OrderCommand orders
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_symbols_of_new_intents_are_subscribed(lean: types.ModuleType, workdir: Path) -> None:
+    write_intent(workdir, order_intent_id="oi_old", symbol="MSFT")
+    algo = make_algorithm(lean, workdir, write_intent(workdir))
+    algo.initialize()
+    assert [c[1] for c in algo.calls if c[0] == "add_equity"] == ["AAPL", "MSFT"]
+
+    # An order handed over as a command: tradedesk writes its intent first, the scan subscribes it.
+    write_intent(workdir, order_intent_id="oi_new", symbol="TSLA")
+    (workdir / "intents" / ".oi_tmp.json.tmp").write_text("{}")
+    algo.schedule.every(timedelta(seconds=5))()
+    algo.schedule.every(timedelta(seconds=5))()
+    assert [c[1] for c in algo.calls if c[0] == "add_equity"] == ["AAPL", "MSFT", "TSLA"]
+
+
+def test_intent_symbols_skips_bad_files(lean: types.ModuleType, tmp_path: Path) -> None:
+    (tmp_path / "a.json").write_text(json.dumps({"symbol": "AAPL"}))
+    (tmp_path / "b.json").write_text(json.dumps({"symbol": "not a symbol"}))
+    (tmp_path / "c.json").write_text("[1, 2]")
+    seen: set[str] = set()
+    assert lean.intent_symbols(tmp_path, seen) == ["AAPL"]
+    assert lean.intent_symbols(tmp_path, seen) == []
+    assert lean.intent_symbols(tmp_path / "missing", set()) == []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The algorithm stays out of tradedesk's own imports
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_tradedesk_never_imports_the_algorithm() -> None:
+    code = (
+        "import django, sys; django.setup(); "
+        "import execution.config, execution.engines, execution.services, execution.tasks, execution.events; "
+        "assert 'AlgorithmImports' not in sys.modules and '" + MODULE + "' not in sys.modules"
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "tradedesk.settings", "PATH": "/usr/bin:/bin"}
+    env.update({k: v for k, v in os.environ.items() if k in ("DATABASE_URL", "CELERY_BROKER_URL", "HOME")})
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
