@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import signal
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -131,3 +134,37 @@ class Targets:
         if self.missed:
             print(f"targets missed: {', '.join(self.missed)}", flush=True)
         return 1 if self.missed else 0
+
+
+def start_process(
+    name: str, command: list[str], env: dict[str, str], logdir: Path
+) -> subprocess.Popen[bytes]:
+    """Start a service in its own session (so it and its children stop together); output to logdir/name.log."""
+    with open(logdir / f"{name}.log", "wb") as log:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+    """Stop a service started by start_process: SIGTERM to its session, SIGKILL after `timeout`."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
+
+
+def service_env(**extra: str) -> dict[str, str]:
+    """The environment for the services of a benchmark: this one's, plus broker default and `extra`."""
+    env = os.environ.copy()
+    env.setdefault("CELERY_BROKER_URL", DEFAULT_BROKER_URL)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "tradedesk.settings")
+    env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra)
+    return env

@@ -164,7 +164,10 @@ def create_orders(plan: Plan) -> None:
         "flag", "flag_message", "review_note", "created_at", "updated_at",
     ]  # fmt: skip
     table = TradeOrder._meta.db_table
-    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
         for index in range(plan.orders):
             project, symbol, side = order_shape(index)
             copy.write_row(
@@ -192,7 +195,9 @@ def check_orders(plan: Plan, label: str) -> bool:
     expected = expected_state(plan)
     wrong = [
         (tag, status, filled)
-        for tag, status, filled in TradeOrder.objects.values_list("client_order_id", "status", "filled_quantity")
+        for tag, status, filled in TradeOrder.objects.values_list(
+            "client_order_id", "status", "filled_quantity"
+        )
         if expected.get(tag) != (status, filled)
     ]
     positions: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
@@ -284,7 +289,11 @@ def memory_child(path: str) -> int:
     report = ingest_file(Path(path))
     elapsed = time.perf_counter() - start
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"lines": report.lines_read, "applied": report.applied, "seconds": elapsed, "rss_kb": rss_kb}))
+    print(
+        json.dumps(
+            {"lines": report.lines_read, "applied": report.applied, "seconds": elapsed, "rss_kb": rss_kb}
+        )
+    )
     return 0
 
 
@@ -297,7 +306,9 @@ def memory_run(workdir: Path, events: int, targets: Targets) -> None:
     start = time.perf_counter()
     create_orders(plan)
     write_file(path, plan)
-    print(f"memory run set-up: {plan.orders:,} orders, {events:,} lines in {time.perf_counter() - start:.1f}s")
+    print(
+        f"memory run set-up: {plan.orders:,} orders, {events:,} lines in {time.perf_counter() - start:.1f}s"
+    )
     from django.db import connections
 
     connections.close_all()
@@ -371,7 +382,9 @@ def main(argv: list[str] | None = None) -> int:
             figure("cold ingest / floor 2 slowdown", staged_rate / cold, "x")
 
             targets.check("cold ingest events/s", cold, ">=", COLD_TARGET)
-            targets.check("cold ingest slowdown vs floor 2", staged_rate / cold, "<=", FLOOR_RATIO_TARGET, "x")
+            targets.check(
+                "cold ingest slowdown vs floor 2", staged_rate / cold, "<=", FLOOR_RATIO_TARGET, "x"
+            )
             targets.check("replay ingest events/s", replay, ">=", REPLAY_TARGET)
             if not args.skip_memory:
                 memory_run(workdir, args.memory_events, targets)

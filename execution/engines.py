@@ -171,14 +171,18 @@ def _start_engine(mode: str, *, intent_path: Path | None) -> tuple[str, int]:
     """Start a new engine run for the mode (caller holds the mode lock); returns (run_id, pid)."""
     folder = engine_dir(mode)
     (folder / "intents").mkdir(parents=True, exist_ok=True)
+    runs = folder / "runs"
+    runs.mkdir(exist_ok=True)
     previous = read_json(folder / EXIT_FILE)
     if isinstance(previous, dict) and previous.get("run_id"):
         # Keep each finished run's exit record for the engine history.
-        runs = folder / "runs"
-        runs.mkdir(exist_ok=True)
         os.replace(folder / EXIT_FILE, runs / f"{previous['run_id']}.exit.json")
     run_id = new_run_id()
     config_path = build_execution_config(mode=mode, workdir=folder, run_id=run_id, intent_path=intent_path)
+    # Write-ahead record of what this run is given (no secrets): once it exists, the intent may have reached
+    # the engine, so the sweep never sends that order again.
+    parameters = (read_json(config_path) or {}).get("parameters", {})
+    write_json_atomic(folder / "runs" / f"{run_id}.parameters.json", parameters)
     command, extra_env = engine_command(config_path)
     env = {**os.environ, **extra_env}
     result = subprocess.run(
@@ -206,6 +210,17 @@ def _start_engine(mode: str, *, intent_path: Path | None) -> tuple[str, int]:
     pid = int(result.stdout.strip().split()[-1])
     logger.info("engine started", extra={"mode": mode, "run_id": run_id, "pid": pid})
     return run_id, pid
+
+
+def intent_handed_over(mode: str, intent_path: Path) -> str | None:
+    """The run id of an engine run that was started with this intent, or None."""
+    runs = engine_dir(mode) / "runs"
+    wanted = str(Path(intent_path).resolve())
+    for record in sorted(runs.glob("*.parameters.json")):
+        parameters = read_json(record)
+        if isinstance(parameters, dict) and parameters.get("intent-file") == wanted:
+            return str(parameters.get("run-id", record.name.removesuffix(".parameters.json")))
+    return None
 
 
 def order_command(

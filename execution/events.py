@@ -30,7 +30,7 @@ logger = logging.getLogger("execution.events")
 BATCH_LINES = 5000
 PAUSE_EVERY_LINES = 16
 # While a read-ahead runs, the GIL changes hands this often (s), so a query's caller resumes promptly.
-READ_AHEAD_SWITCH_INTERVAL = 0.005
+READ_AHEAD_SWITCH_INTERVAL = 0.0005
 READ_CHUNK = 1 << 20
 BOM = b"\xef\xbb\xbf"
 QTY_PLACES = Decimal("0.000001")

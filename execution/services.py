@@ -218,7 +218,7 @@ def orders_sweep(*, enqueue: Any) -> SweepReport:
                     message=f"the {mode} engine has not read the order ({state.state})",
                 )
                 report.flagged.append(order.pk)
-        elif not record.get("handed_over_at"):
+        elif not record.get("handed_over_at") and not engines.intent_handed_over(mode, _intent_path(order)):
             if trade_order_release_claim(order_id=order.pk, reason="never reached the engine"):
                 enqueue(order.pk)
                 report.released.append(order.pk)

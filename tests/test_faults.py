@@ -281,19 +281,29 @@ def test_worker_killed_after_handover_never_sends_the_order_again(
 
     env = {**proc_env, "CELERY_VISIBILITY_TIMEOUT": "10"}
     folder = engines.engine_dir("paper")
-    order = create_trade_order(
-        {"symbol": "MSFT", "side": "SELL", "quantity": 2, "project_id": project.pk}, user=user
-    ).order
-    # Lock the order row from another connection: the worker hands over, then blocks recording it.
+    folder.mkdir(parents=True)
     other = connections.create_connection("default")
     other.set_autocommit(False)
-    with other.cursor() as cursor:
-        cursor.execute("SELECT id FROM orders_tradeorder WHERE id = %s FOR UPDATE", [order.pk])
-        worker = processes.start("worker1", worker_args(), env)
+    try:
+        with open(folder / ".supervisor.lock", "a+") as lock:
+            # 1. The worker claims the order, then blocks at the engine folder's lock.
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            order = create_trade_order(
+                {"symbol": "MSFT", "side": "SELL", "quantity": 2, "project_id": project.pk}, user=user
+            ).order
+            worker = processes.start("worker1", worker_args(), env)
+            assert wait_for(lambda: TradeOrder.objects.get(pk=order.pk).dispatched_at is not None, 30)
+            # 2. Lock the order row, then let the worker go: it starts the engine and blocks recording that.
+            with other.cursor() as cursor:
+                cursor.execute("SELECT id FROM orders_tradeorder WHERE id = %s FOR UPDATE", [order.pk])
+            fcntl.flock(lock, fcntl.LOCK_UN)
         assert wait_for(lambda: (folder / "engine.pid").exists(), 30), processes.log("worker1")
+        time.sleep(0.3)
         processes.kill(worker)
-    other.rollback()
-    other.close()
+    finally:
+        other.rollback()
+        other.close()
+    assert "manual_execution" not in TradeOrder.objects.get(pk=order.pk).params
 
     processes.start("worker2", worker_args(), env)
     settings.TRADEDESK_REENQUEUE_AFTER_SECONDS = 0

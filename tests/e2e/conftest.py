@@ -68,9 +68,11 @@ def _forget_routing() -> None:
     celery_app.amqp._rtable = None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def celery_worker(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Any]:
-    """A real Celery worker in this process (so it uses the test database), consuming a private queue."""
+    """A real Celery worker in this process (so it uses the test database), consuming a private queue.
+
+    Package-scoped: the routing is restored once the browser tests are done, before other tests publish."""
     try:
         with celery_app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=1)

@@ -205,3 +205,20 @@ def test_an_engine_event_clears_the_stale_flag(project: Any) -> None:
     apply_execution_events([{"tag": order.client_order_id, "status": "Filled", "filled": 1, "fill_price": 2}])
     order.refresh_from_db()
     assert order.flag == "" and order.status == "FILLED"
+
+
+def test_sweep_never_resends_an_order_whose_intent_a_started_engine_was_given(project: Any) -> None:
+    from execution.files import write_json_atomic
+
+    order = manual_order(project)
+    TradeOrder.objects.filter(pk=order.pk).update(dispatched_at=timezone.now() - timedelta(minutes=5))
+    intent = engines.engine_dir("paper") / "intents" / f"{order.client_order_id}.json"
+    # The write-ahead record a crashed worker left when it started the engine with this order's intent.
+    write_json_atomic(
+        engines.engine_dir("paper") / "runs" / "r-x.parameters.json",
+        {"intent-file": str(intent.resolve()), "run-id": "r-x"},
+    )
+    report = services.orders_sweep(enqueue=lambda pk: pytest.fail("re-sent an order the engine may have"))
+    order.refresh_from_db()
+    assert report.released == [] and order.dispatched_at is not None
+    assert engines.intent_handed_over("paper", intent) == "r-x"

@@ -1,0 +1,248 @@
+"""Click-to-engine latency: sequential manual orders through the API with web, a Celery worker and the simulator.
+
+Usage: python bench/latency.py [--orders 200] [--fill-delay 0.02]
+Sets up its own database (tradedesk_bench_latency) and execution root, starts gunicorn, a Celery worker
+(Redis broker from CELERY_BROKER_URL) and beat, and stops them (and the engine) at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from _common import (
+    Targets,
+    create_database,
+    django_setup,
+    drop_database,
+    figure,
+    free_port,
+    percentile,
+    service_env,
+    start_process,
+    stop_process,
+    wait_port,
+)
+
+DB_NAME = "tradedesk_bench_latency"
+POST_P99_MS = 50.0
+COMMAND_P99_MS = 150.0
+FILLED_P95_S = 1.5
+POLL_SECONDS = 0.01
+
+
+class Api:
+    """A keep-alive JSON client for 127.0.0.1 with a Bearer token."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port = port
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+        """One request; (status, decoded JSON)."""
+        data = json.dumps(body).encode() if body is not None else None
+        try:
+            self.conn.request(method, path, body=data, headers=self.headers)
+            response = self.conn.getresponse()
+        except (http.client.HTTPException, OSError):
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            self.conn.request(method, path, body=data, headers=self.headers)
+            response = self.conn.getresponse()
+        payload = response.read()
+        return response.status, json.loads(payload) if payload else None
+
+
+def set_up(workdir: Path) -> tuple[int, str]:
+    """A trader, a paper project and an API token in the bench database; returns (project id, token)."""
+    from django.contrib.auth import get_user_model
+
+    from orders.models import Project
+    from orders.services import api_token_create
+
+    user = get_user_model().objects.create_user(username="bench", password="bench-password-1")
+    project = Project.objects.create(name="bench-latency")
+    project.members.add(user)
+    return project.pk, api_token_create(user=user, name="bench")[1]
+
+
+def purge_queue() -> None:
+    """Empty the Celery queue of the bench broker (left-overs would run against the wrong database)."""
+    from tradedesk.celery import app
+
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge("celery")
+
+
+def filled_in_database(order_id: int) -> dict[str, Any] | None:
+    """The order as stored, when FILLED (a read that does not ingest, unlike the API's)."""
+    from orders.models import TradeOrder
+
+    order = TradeOrder.objects.filter(pk=order_id, status="FILLED").values("status", "params").first()
+    return dict(order) if order else None
+
+
+def one_order(
+    api: Api, project_id: int, index: int, root: Path, *, follow: str = "api"
+) -> tuple[float, float, float, float]:
+    """Place one order and follow it: seconds to (POST answered, intent on disk, command handed over, FILLED).
+
+    follow="api" polls GET /api/trade/orders/{id} (which ingests new engine events first); follow="db" polls
+    the database directly, so only the background triggers (the worker's follow-up ingest, beat) count.
+    """
+    client_order_id = f"lat-{index}"
+    body = {
+        "symbol": "AAPL",
+        "side": "BUY" if index % 2 == 0 else "SELL",
+        "quantity": 1,
+        "order_type": "MKT",
+        "project_id": project_id,
+        "client_order_id": client_order_id,
+    }
+    start = time.time()
+    status, data = api.call("POST", "/api/trade/orders", body)
+    posted = time.time() - start
+    if status != 201:
+        raise SystemExit(f"POST answered {status}: {data}")
+    order_id = data["id"]
+    deadline = start + 30
+    while True:
+        if follow == "db":
+            stored = filled_in_database(order_id)
+            seen = time.time()
+            if stored is not None:
+                data = stored
+                break
+            status, data = 200, {"status": "?"}
+        else:
+            status, data = api.call("GET", f"/api/trade/orders/{order_id}")
+            seen = time.time()
+        if status == 200 and data["status"] == "FILLED":
+            break
+        if status == 200 and data["status"] in ("FAILED", "REJECTED", "CANCELED"):
+            raise SystemExit(f"order {client_order_id} ended {data['status']}: {data['status_message']}")
+        if seen > deadline:
+            raise SystemExit(f"order {client_order_id} not FILLED after 30s: {data}")
+        time.sleep(POLL_SECONDS)
+    filled = seen - start
+    intent = root / "engines" / "paper" / "intents" / f"{client_order_id}.json"
+    intent_at = intent.stat().st_mtime_ns / 1e9 - start
+    handed = data["params"].get("manual_execution", {}).get("handed_over_at")
+    handed_at = datetime.fromisoformat(handed).timestamp() - start if handed else float("nan")
+    return posted, intent_at, handed_at, filled
+
+
+def report(name: str, values: list[float], unit: str = "ms") -> dict[int, float]:
+    """Print p50/p95/p99 (and max) of `values` (seconds) in `unit`."""
+    scale = 1000.0 if unit == "ms" else 1.0
+    marks = {p: percentile(values, p) * scale for p in (50, 95, 99)}
+    print(
+        f"{name}: p50 {marks[50]:,.1f} {unit}, p95 {marks[95]:,.1f} {unit}, p99 {marks[99]:,.1f} {unit}, "
+        f"max {max(values) * scale:,.1f} {unit}",
+        flush=True,
+    )
+    return marks
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the latency benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--orders", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=3, help="orders placed first and not counted")
+    parser.add_argument("--fill-delay", default="0.02", help="TRADEDESK_SIM_FILL_DELAY (seconds)")
+    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--background", type=int, default=30, help="orders followed without API reads")
+    parser.add_argument("--keep-db", action="store_true")
+    args = parser.parse_args(argv)
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-latency-"))
+    settings_env = {
+        "TRADEDESK_VAR_DIR": str(tmp / "var"),
+        "TRADEDESK_EXECUTION_ROOT": str(tmp / "execution"),
+        "TRADEDESK_ENGINE": "simulator",
+        "TRADEDESK_SIM_FILL_DELAY": args.fill_delay,
+        "TRADEDESK_SIM_IDLE_TIMEOUT": "120",
+        "TRADEDESK_DUPLICATE_WINDOW_SECONDS": "0",
+        "TRADEDESK_MAX_ORDERS_PER_MINUTE": "100000",
+        "TRADEDESK_MAX_WORKING_ORDERS": "100000",
+        "TRADEDESK_LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(settings_env)
+    create_database(DB_NAME)
+    django_setup()
+    project_id, token = set_up(tmp)
+    purge_queue()
+    from django.db import connections
+
+    connections.close_all()
+
+    env = service_env()
+    port = free_port()
+    python = sys.executable
+    bin_dir = Path(python).parent
+    services = [
+        start_process(
+            "web",
+            [str(bin_dir / "gunicorn"), "tradedesk.wsgi:application", "-b", f"127.0.0.1:{port}",
+             "-w", str(args.web_workers), "--access-logfile", "-"],
+            env,
+            tmp,
+        ),
+        start_process(
+            "worker",
+            [str(bin_dir / "celery"), "-A", "tradedesk", "worker", "-l", "warning", "--concurrency", "2"],
+            env,
+            tmp,
+        ),
+        start_process("beat", [str(bin_dir / "celery"), "-A", "tradedesk", "beat", "-l", "warning",
+                               "-s", str(tmp / "celerybeat-schedule")], env, tmp),
+    ]  # fmt: skip
+    targets = Targets()
+    try:
+        wait_port(port)
+        api = Api(port, token)
+        root = tmp / "execution"
+        for index in range(args.warmup):
+            one_order(api, project_id, -1 - index, root)
+        results = [one_order(api, project_id, index, root) for index in range(args.orders)]
+        posted, intents, handed, filled = (list(column) for column in zip(*results, strict=True))
+        print(f"orders: {args.orders} sequential (after {args.warmup} warm-up), engine: simulator, "
+              f"fill delay {args.fill_delay}s, web: gunicorn x{args.web_workers}, worker: prefork x2")  # fmt: skip
+        a = report("(a) POST response", posted)
+        report("(b') POST to intent file written", intents)
+        b = report("(b) POST to command file handed to the engine", handed)
+        c = report("(c) POST to FILLED visible in the API (GET ingests first)", filled)
+        figure("orders FILLED", len(filled))
+        background = [
+            one_order(api, project_id, 10_000 + i, root, follow="db")[3] for i in range(args.background)
+        ]
+        if background:
+            report(
+                f"(c') POST to FILLED in the database, no API reads ({args.background} orders)", background
+            )
+        targets.check("(a) POST p99", a[99], "<=", POST_P99_MS, "ms")
+        targets.check("(b) POST to command file p99", b[99], "<=", COMMAND_P99_MS, "ms")
+        targets.check("(c) POST to FILLED p95", c[95] / 1000, "<=", FILLED_P95_S, "s")
+    finally:
+        for process in reversed(services):
+            stop_process(process)
+        from execution.engines import stop_engine
+
+        stop_engine("paper")
+        if not args.keep_db:
+            drop_database(DB_NAME)
+    print(f"logs: {tmp}", flush=True)
+    return targets.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

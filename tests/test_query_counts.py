@@ -1,0 +1,49 @@
+"""The order list and the page's orders partial issue a constant number of SQL queries, whatever the row count."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import TradeOrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def add_orders(project: Any, user: Any, count: int) -> None:
+    for _ in range(count):
+        TradeOrderFactory(project=project, created_by=user, quantity=Decimal(3))
+
+
+def queries(client: Client, path: str, **headers: Any) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path, **headers)
+    assert response.status_code == 200, response.content[:500]
+    return len(captured)
+
+
+def test_order_list_queries_do_not_grow_with_the_orders(api: Client, project: Any, user: Any) -> None:
+    add_orders(project, user, 5)
+    queries(api, "/api/trade/orders?limit=50")  # warm-up: the token's last use is recorded once a minute
+    five = queries(api, "/api/trade/orders?limit=50")
+    assert len(api.get("/api/trade/orders?limit=50").json()["items"]) == 5
+    add_orders(project, user, 45)
+    fifty = queries(api, "/api/trade/orders?limit=50")
+    assert len(api.get("/api/trade/orders?limit=50").json()["items"]) == 50
+    assert fifty == five
+
+
+def test_orders_partial_queries_do_not_grow_with_the_orders(client: Client, project: Any, user: Any) -> None:
+    client.force_login(user)
+    path = f"/live-trade/orders?project={project.pk}"
+    add_orders(project, user, 5)
+    queries(client, path, HTTP_HX_REQUEST="true")
+    five = queries(client, path, HTTP_HX_REQUEST="true")
+    add_orders(project, user, 45)
+    fifty = queries(client, path, HTTP_HX_REQUEST="true")
+    assert fifty == five
