@@ -3,6 +3,7 @@ ingests, a Redis outage, a killed engine. Nothing is lost, nothing is applied or
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -85,10 +86,8 @@ class Processes:
 
     def stop_all(self) -> None:
         for proc in self.running:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 self.kill(proc)
-            except (ProcessLookupError, PermissionError):
-                pass
 
 
 @pytest.fixture
