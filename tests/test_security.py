@@ -1,0 +1,53 @@
+"""Access and hardening: login everywhere, staff-only admin, security headers, throttled logins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("url", ["/live-trade", "/api/trade/orders", "/api/trade/positions?project_id=1",
+                                 "/api/trade/engines", "/api/trade/projects"])
+def test_every_page_and_route_needs_a_login(url: str) -> None:
+    response = Client().get(url)
+    if url.startswith("/api/"):
+        assert response.status_code == 401
+    else:
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_admin_is_staff_only(user: Any) -> None:
+    client = Client()
+    client.force_login(user)
+    assert client.get("/admin/").status_code == 302
+    staff = UserFactory(username="lead", is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    assert client.get("/admin/orders/tradeorder/").status_code == 200
+
+
+def test_security_headers_are_set(user: Any) -> None:
+    client = Client()
+    client.force_login(user)
+    response = client.get("/accounts/login/")
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+
+
+def test_repeated_failed_logins_are_locked_out(db: Any, settings: Any) -> None:
+    settings.AXES_FAILURE_LIMIT = 3
+    UserFactory(username="victim")
+    client = Client()
+    for _ in range(3):
+        client.post("/accounts/login/", {"username": "victim", "password": "wrong"})
+    response = client.post("/accounts/login/", {"username": "victim", "password": "pw"})
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
