@@ -29,6 +29,7 @@ from execution.supervise import EXIT_FILE, LOG_FILE, PID_FILE
 logger = logging.getLogger("execution.engines")
 
 MODES = ("paper", "live")
+STOP_FILE = "engine.stop-requested.json"
 COMMAND_NAMESPACE = uuid.UUID("6f1c3a52-7d0e-4c1e-9a47-3b1f2c8d9e10")
 
 
@@ -144,16 +145,22 @@ def engine_state(mode: str) -> EngineState:
     run_id = str(pid_info.get("run_id", ""))
     if isinstance(exit_info, dict) and exit_info.get("run_id") == run_id:
         code = exit_info.get("exit_code")
+        # An engine tradedesk asked to stop is stopped, even if the signal beat its handler.
+        requested = (read_json(folder / STOP_FILE) or {}).get("run_id") == run_id
         return EngineState(
             mode=mode,
-            state="stopped" if code == 0 else "error",
+            state="stopped" if code == 0 or requested else "error",
             pid=pid_info.get("pid"),
             run_id=run_id,
             started_at=str(pid_info.get("started_at", "")),
             exit_code=code if isinstance(code, int) else None,
             exited_at=str(exit_info.get("exited_at", "")),
             message=str(exit_info.get("message", ""))
-            or ("" if code == 0 else f"engine exited with code {code}"),
+            or (
+                ""
+                if code == 0
+                else f"{'stopped on request, ' if requested else ''}engine exited with code {code}"
+            ),
             log_tail=[str(line) for line in exit_info.get("log_tail", [])][-20:],
         )
     return EngineState(
@@ -347,6 +354,7 @@ def stop_engine(mode: str, *, timeout: float = 10.0) -> EngineState:
     info = running_engine(mode)
     if info is not None:
         pid = info["pid"]
+        write_json_atomic(engine_dir(mode) / STOP_FILE, {"run_id": info.get("run_id"), "pid": pid})
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         marker = str((engine_dir(mode) / "config.json").resolve())

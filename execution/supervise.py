@@ -56,6 +56,9 @@ def _babysit(workdir: Path, run_id: str, command: list[str], ready_fd: int) -> i
         message = f"cannot start engine: {exc}"
         log.write(f"{message}\n".encode())
         _write_json(
+            workdir / PID_FILE, {"pid": None, "run_id": run_id, "started_at": _now(), "command": command}
+        )
+        _write_json(
             workdir / EXIT_FILE,
             {
                 "run_id": run_id,

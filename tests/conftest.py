@@ -40,7 +40,8 @@ def _stop_engines(root: Path) -> None:
     for pid_file in root.glob("engines/*/engine.pid"):
         try:
             pid = json.loads(pid_file.read_text())["pid"]
-            os.kill(pid, signal.SIGKILL)
+            if isinstance(pid, int):
+                os.kill(pid, signal.SIGKILL)
         except (ProcessLookupError, ValueError, KeyError, OSError):
             pass
 
