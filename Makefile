@@ -15,7 +15,7 @@ SERVICE_ENV := DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/tradedes
 	CELERY_BROKER_URL=redis://127.0.0.1:6379/15 \
 	DJANGO_ALLOW_ASYNC_UNSAFE=true
 
-.PHONY: help venv run services test lint typecheck pytest smoke bench clean
+.PHONY: help venv run services test lint typecheck pytest smoke bench clean flower
 
 help:
 	@echo "make run        migrate, seed the demo user, start web+worker+beat (SQLite, filesystem broker, simulator)"
@@ -61,3 +61,7 @@ bench: venv services
 
 clean:
 	rm -rf var
+
+# Watch Celery workers and tasks at http://127.0.0.1:5555 (run beside `make run`).
+flower: venv
+	$(BIN)/celery -A tradedesk flower --address=127.0.0.1 --port=5555

@@ -191,7 +191,8 @@ def _start_engine(mode: str, *, intent_path: Path | None) -> tuple[str, int]:
     parameters = (read_json(config_path) or {}).get("parameters", {})
     write_json_atomic(folder / "runs" / f"{run_id}.parameters.json", parameters)
     command, extra_env = engine_command(config_path)
-    env = {**os.environ, **extra_env}
+    # IB secrets live in the config file only: the engine process does not inherit them.
+    env = {key: value for key, value in os.environ.items() if not key.startswith("IB_")} | extra_env
     result = subprocess.run(
         [
             sys.executable,

@@ -28,6 +28,8 @@ from orders.services import EngineEvent, apply_engine_events, event_identity
 logger = logging.getLogger("execution.events")
 
 BATCH_LINES = 5000
+# Parse the next batch in a thread while the current one is in the database (large backlogs only).
+READ_AHEAD = True
 PAUSE_EVERY_LINES = 16
 # While a read-ahead runs, the GIL changes hands this often (s), so a query's caller resumes promptly.
 READ_AHEAD_SWITCH_INTERVAL = 0.0005
@@ -432,7 +434,7 @@ def ingest_file(path: Path, *, batch_lines: int = BATCH_LINES) -> IngestReport:
                     lines, new_offset = _complete_lines(handle, cursor.offset, batch_lines)
                     batch = parse_lines(lines, source=key)
                 ahead = None
-                if len(lines) >= batch_lines:
+                if READ_AHEAD and len(lines) >= batch_lines:
                     # More lines likely follow: read and parse them while this batch is in the database.
                     sys.setswitchinterval(min(switch_interval, READ_AHEAD_SWITCH_INTERVAL))
                     future = pool.submit(_read_and_parse, handle, new_offset, batch_lines, key, gate)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from execution.events import ingest_execution_events
 from execution.services import order_cancel, orders_cancel_working
@@ -47,11 +47,11 @@ class OrderFilters(Schema):
 
 
 @router.post("/orders", response={200: OrderOut, 201: OrderOut, **ERRORS})
-def create_order(request: HttpRequest, payload: OrderIn) -> tuple[int, Any]:
+def create_order(request: HttpRequest, payload: OrderIn) -> Status:
     """Place a manual order: 201 new, 200 idempotent replay of the same client_order_id."""
     data = payload.model_dump(exclude_unset=True)
     result = services.create_trade_order(data, user=request.user, actor=actor_for(request))
-    return (201 if result.created else 200), result.order
+    return Status(201 if result.created else 200, result.order)
 
 
 @router.get("/orders", response={200: OrderListOut, **ERRORS})

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "axes",
+    "django_structlog",
     "orders",
     "execution",
 ]
@@ -60,6 +61,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_structlog.middlewares.RequestMiddleware",
 ]
 
 ROOT_URLCONF = "tradedesk.urls"
