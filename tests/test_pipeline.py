@@ -91,3 +91,30 @@ def test_two_orders_from_two_projects_of_one_mode_share_one_engine(
     runs = {TradeOrder.objects.get(pk=pk).params["manual_execution"]["run_id"] for pk in ids}
     pids = {TradeOrder.objects.get(pk=pk).params["manual_execution"]["pid"] for pk in ids}
     assert len(runs) == 1 and len(pids) == 1
+
+
+def test_cancel_of_a_working_order_goes_to_its_engine_as_a_cancel_command(
+    api: Client, project: Any, celery_worker_thread: Any, execution_root: Path
+) -> None:
+    body = {
+        "symbol": "AAPL",
+        "side": "BUY",
+        "quantity": 1,
+        "order_type": "LMT",
+        "limit_price": "1.00",
+        "project_id": project.pk,
+    }
+    order_id = api.post("/api/trade/orders", data=json.dumps(body), content_type="application/json").json()[
+        "id"
+    ]
+
+    def status() -> str:
+        return api.get(f"/api/trade/orders/{order_id}").json()["status"]
+
+    assert wait_for(lambda: status() == "SUBMITTED", timeout=20)
+    response = api.post(f"/api/trade/orders/{order_id}/cancel")
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "CANCEL_PENDING"
+    assert wait_for(lambda: status() == "CANCELED", timeout=20)
+    results = list((execution_root / "engines" / "paper").glob("result-command-*.json"))
+    assert any(json.loads(p.read_text()).get("CommandName") == "CancelOrderCommand" for p in results)
