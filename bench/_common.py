@@ -139,7 +139,7 @@ class Targets:
 def start_process(
     name: str, command: list[str], env: dict[str, str], logdir: Path
 ) -> subprocess.Popen[bytes]:
-    """Start a service in its own session (so it and its children stop together); output to logdir/name.log."""
+    """Start a service in its own session (it and its children stop together), output in logdir/name.log."""
     with open(logdir / f"{name}.log", "wb") as log:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

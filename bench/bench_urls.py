@@ -6,8 +6,10 @@ from django.urls import path
 from orders.models import TradeOrder
 from tradedesk.urls import urlpatterns as app_urlpatterns
 
-FIELDS = ("id", "client_order_id", "project_id", "mode", "symbol", "side", "quantity", "order_type", "status",
-          "filled_quantity", "avg_fill_price", "fees", "ib_order_id", "last_status_ts", "created_at", "updated_at")  # fmt: skip
+FIELDS = (
+    "id", "client_order_id", "project_id", "mode", "symbol", "side", "quantity", "order_type", "status",
+    "filled_quantity", "avg_fill_price", "fees", "ib_order_id", "last_status_ts", "created_at", "updated_at",
+)  # fmt: skip
 
 
 def bare(request: HttpRequest) -> JsonResponse:

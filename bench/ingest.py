@@ -241,7 +241,7 @@ def timed_ingest(path: Path, profile: str | None = None) -> tuple[float, Any]:
 
 
 def floors(path: Path, size: int, lines: int) -> tuple[float, float]:
-    """Events/s of COPY into a bare temp table, and of COPY to staging + INSERT ON CONFLICT into a logged one."""
+    """Events/s of COPY into a bare temp table, and of COPY to staging + INSERT ON CONFLICT (logged table)."""
     import psycopg
 
     url = os.environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1)
@@ -267,8 +267,9 @@ def floors(path: Path, size: int, lines: int) -> tuple[float, float]:
                 copy.write(data)
             cursor.execute(
                 "INSERT INTO floor_events (event_key, payload) "
-                "SELECT encode(sha256(convert_to(concat_ws(',', j->>'run_id', j->>'order_id', j->>'event_id'), "
-                "'UTF8')), 'hex'), j FROM (SELECT line::jsonb AS j FROM floor_staging) AS s "
+                "SELECT encode(sha256(convert_to("
+                "concat_ws(',', j->>'run_id', j->>'order_id', j->>'event_id'), 'UTF8')), 'hex'), j "
+                "FROM (SELECT line::jsonb AS j FROM floor_staging) AS s "
                 "ON CONFLICT (event_key) DO NOTHING"
             )
         conn.commit()

@@ -1,4 +1,4 @@
-"""Click-to-engine latency: sequential manual orders through the API with web, a Celery worker and the simulator.
+"""Click-to-engine latency: sequential manual orders through the API, web, a Celery worker and the simulator.
 
 Usage: python bench/latency.py [--orders 200] [--fill-delay 0.02]
 Sets up its own database (tradedesk_bench_latency) and execution root, starts gunicorn, a Celery worker
@@ -215,8 +215,10 @@ def main(argv: list[str] | None = None) -> int:
             one_order(api, project_id, -1 - index, root)
         results = [one_order(api, project_id, index, root) for index in range(args.orders)]
         posted, intents, handed, filled = (list(column) for column in zip(*results, strict=True))
-        print(f"orders: {args.orders} sequential (after {args.warmup} warm-up), engine: simulator, "
-              f"fill delay {args.fill_delay}s, web: gunicorn x{args.web_workers}, worker: prefork x2")  # fmt: skip
+        print(
+            f"orders: {args.orders} sequential (after {args.warmup} warm-up), engine: simulator, fill delay "
+            f"{args.fill_delay}s, web: gunicorn x{args.web_workers}, worker: prefork x2"
+        )
         a = report("(a) POST response", posted)
         report("(b') POST to intent file written", intents)
         b = report("(b) POST to command file handed to the engine", handed)

@@ -72,7 +72,8 @@ def set_up(root: Path) -> tuple[str, str, int]:
     columns = [
         "client_order_id", "project_id", "mode", "symbol", "side", "quantity", "order_type", "status",
         "filled_quantity", "filled_notional", "avg_fill_price", "fees", "status_message", "params",
-        "dispatch_attempts", "flag", "flag_message", "review_note", "created_by_id", "created_at", "updated_at",
+        "dispatch_attempts", "flag", "flag_message", "review_note", "created_by_id", "created_at",
+        "updated_at",
     ]  # fmt: skip
     table = TradeOrder._meta.db_table
     base = datetime(2026, 1, 5, 14, 30, tzinfo=UTC)
@@ -192,9 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     django_setup()
     start = time.perf_counter()
     token, session, project_id = set_up(tmp / "execution")
-    print(
-        f"set-up: {ORDERS:,} orders, {PROJECTS * len(SYMBOLS)} positions in {time.perf_counter() - start:.1f}s"
-    )
+    elapsed = time.perf_counter() - start
+    print(f"set-up: {ORDERS:,} orders, {PROJECTS * len(SYMBOLS)} positions in {elapsed:.1f}s")
     from django.db import connections
 
     connections.close_all()
@@ -235,8 +235,9 @@ def main(argv: list[str] | None = None) -> int:
             result.name = name
             results.append(result)
         print(
-            f"load: {'wrk' if use_wrk else 'Python threads'}, {args.connections} connections, {args.duration}s per "
-            f"endpoint, gunicorn {args.workers} sync workers, {os.cpu_count()} CPUs (client and server share them)"
+            f"load: {'wrk' if use_wrk else 'Python threads'}, {args.connections} connections, "
+            f"{args.duration}s per endpoint, gunicorn {args.workers} sync workers, "
+            f"{os.cpu_count()} CPUs (client and server share them)"
         )
         bare = results[0]
         for result in results:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.http import HttpRequest
@@ -12,7 +13,7 @@ from execution.services import order_cancel, orders_cancel_working
 from orders import selectors, services
 from orders.auth import api_auth
 from orders.errors import OrderValidationError
-from orders.models import TradingState
+from orders.models import SYMBOL_REGEX, OrderStatus, TradingState
 from orders.schemas import (
     CloseIn,
     CloseOut,
@@ -59,6 +60,12 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> dict[str,
     """The user's orders, newest first (new engine events are ingested first)."""
     if not 1 <= filters.limit <= 500 or filters.offset < 0:
         raise OrderValidationError("limit must be 1-500 and offset >= 0", errors={"limit": "1-500"})
+    if filters.status and filters.status.upper() not in OrderStatus.values:
+        raise OrderValidationError(
+            "unknown status", errors={"status": f"one of {', '.join(OrderStatus.values)}"}
+        )
+    if filters.symbol and not re.fullmatch(SYMBOL_REGEX, filters.symbol.upper()):
+        raise OrderValidationError("invalid symbol", errors={"symbol": "not a symbol"})
     ingest_execution_events()
     queryset = selectors.orders_for_user(
         user=request.user, status=filters.status, project_id=filters.project_id, symbol=filters.symbol

@@ -692,14 +692,12 @@ def _pg_rows(
     """
     fields = [model._meta.pk if name == "pk" else _field(model, name) for name in names]
     types = [_pg_type(field) for field in fields]
-    select = [
-        f"v.c{i}::jsonb" if isinstance(field, models.JSONField) else f"v.c{i}" for i, field in enumerate(fields)
-    ]
+    json_columns = {i for i, field in enumerate(fields) if isinstance(field, models.JSONField)}
+    select = [f"v.c{i}::jsonb" if i in json_columns else f"v.c{i}" for i in range(len(fields))]
+    dumps = json.dumps
     values = [
-        [None if value is None else json.dumps(value) for value in column]
-        if isinstance(field, models.JSONField)
-        else column
-        for field, column in zip(fields, columns, strict=True)
+        [None if value is None else dumps(value) for value in column] if i in json_columns else column
+        for i, column in enumerate(columns)
     ]
     if len(values[0]) < _COPY_MIN_ROWS:
         arrays = ", ".join(f"%b::{kind}[]" for kind in types)
@@ -712,7 +710,7 @@ def _pg_rows(
         # Temp tables are per session; ON COMMIT DELETE ROWS empties it at commit, TRUNCATE between uses.
         cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({definition}) ON COMMIT DELETE ROWS")
         cursor.execute(f"TRUNCATE {stage}")
-        with cursor.copy(f"COPY {stage} FROM STDIN (FORMAT BINARY)") as copy:
+        with connection.wrap_database_errors, cursor.copy(f"COPY {stage} FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(types)
             for row in zip(*values, strict=True):
                 copy.write_row(row)
@@ -825,7 +823,7 @@ def _insert_new_keys(
 
 
 def _update_rows(model: type[models.Model], names: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-    """UPDATE rows by primary key: each row is (pk, *values of names); one statement per batch on PostgreSQL."""
+    """UPDATE rows by primary key, each row (pk, *values of names): one statement per batch on PostgreSQL."""
     if not rows:
         return
     table = connection.ops.quote_name(model._meta.db_table)
@@ -833,9 +831,12 @@ def _update_rows(model: type[models.Model], names: Sequence[str], rows: list[tup
     columns = [_column(model, name) for name in names]
     if _postgresql():
         source, params, select = _pg_rows(model, ["pk", *names], [list(c) for c in zip(*rows, strict=True)])
-        assignments = ", ".join(f"{column} = {value}" for column, value in zip(columns, select[1:], strict=True))
+        pairs = zip(columns, select[1:], strict=True)
+        assignments = ", ".join(f"{column} = {value}" for column, value in pairs)
         with _binary_cursor() as cursor:
-            cursor.execute(f"UPDATE {table} SET {assignments} FROM {source} WHERE {table}.{pk_column} = v.c0", params)
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM {source} WHERE {table}.{pk_column} = v.c0", params
+            )
         return
     assignments = ", ".join(f"{column} = %s" for column in columns)
     prepared = [
@@ -854,7 +855,8 @@ def _lock_positions(keys: set[tuple[int, str, str]], now: datetime) -> dict[tupl
         projects, modes, symbols = ([key[i] for key in ordered] for i in range(3))
         with _binary_cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table} (project_id, mode, symbol, quantity, avg_cost, realized_pnl, updated_at) "
+                f"INSERT INTO {table} "
+                "(project_id, mode, symbol, quantity, avg_cost, realized_pnl, updated_at) "
                 "SELECT v.*, 0, 0, 0, %b::timestamptz FROM unnest(%b::bigint[], %b::text[], %b::text[]) AS v "
                 "ON CONFLICT DO NOTHING",
                 [now, projects, modes, symbols],

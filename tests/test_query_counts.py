@@ -1,4 +1,4 @@
-"""The order list and the page's orders partial issue a constant number of SQL queries, whatever the row count."""
+"""The order list and the page's orders partial issue a constant number of SQL queries, whatever the rows."""
 
 from __future__ import annotations
 

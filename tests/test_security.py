@@ -12,8 +12,16 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("url", ["/live-trade", "/api/trade/orders", "/api/trade/positions?project_id=1",
-                                 "/api/trade/engines", "/api/trade/projects"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/live-trade",
+        "/api/trade/orders",
+        "/api/trade/positions?project_id=1",
+        "/api/trade/engines",
+        "/api/trade/projects",
+    ],
+)
 def test_every_page_and_route_needs_a_login(url: str) -> None:
     response = Client().get(url)
     if url.startswith("/api/"):
@@ -51,3 +59,12 @@ def test_repeated_failed_logins_are_locked_out(db: Any, settings: Any) -> None:
     response = client.post("/accounts/login/", {"username": "victim", "password": "pw"})
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
+
+
+def test_a_malformed_session_cookie_is_no_session_not_a_server_error(token: str) -> None:
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    client.cookies["sessionid"] = "bad\x00key"
+    assert client.get("/api/trade/orders").status_code == 200
+    anonymous = Client()
+    anonymous.cookies["sessionid"] = "bad\x00key"
+    assert anonymous.get("/live-trade").status_code == 302

@@ -235,3 +235,8 @@ def test_engines_endpoint_lists_both_modes(api: Client) -> None:
 def test_openapi_schema_is_served(api: Client) -> None:
     schema = api.get("/api/openapi.json").json()
     assert "/api/trade/orders" in schema["paths"]
+
+
+@pytest.mark.parametrize("params", [{"status": "BOGUS"}, {"symbol": "A\x00B"}, {"status": "\x00"}])
+def test_bad_list_filters_are_422(api: Client, params: dict[str, str]) -> None:
+    assert api.get(URL, params).status_code == 422

@@ -1,0 +1,23 @@
+"""Database sessions that ignore malformed session cookies instead of sending them to the database."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.contrib.sessions.backends.db import SessionStore as DBSessionStore
+
+# Django's keys are 32 characters of [a-z0-9]; anything else (a NUL byte, say) cannot name a session, and
+# PostgreSQL would refuse the lookup with an error rather than find nothing.
+_SESSION_KEY = re.compile(r"[a-z0-9]{8,64}")
+
+
+class SessionStore(DBSessionStore):
+    """django.contrib.sessions' database store, minus the query for impossible keys."""
+
+    def _get_session_from_db(self) -> Any:
+        """None for a malformed key, else the stored session."""
+        if not self.session_key or not _SESSION_KEY.fullmatch(self.session_key):
+            self._session_key = None
+            return None
+        return super()._get_session_from_db()
