@@ -1,0 +1,49 @@
+"""Management commands: seed_demo (idempotent, prints a token) and create_api_token."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
+
+from orders.models import Position, Project, TradeOrder
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_seed_demo_is_idempotent_and_its_token_works() -> None:
+    run("seed_demo")
+    token = run("seed_demo").split()[-1]
+    demo = Project.objects.get(name="demo")
+    assert Project.objects.filter(name="default", members__username="demo").exists()
+    assert TradeOrder.objects.filter(project=demo).count() == 3
+    assert Position.objects.filter(project=demo).exclude(quantity=0).count() == 3
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {token}").get(
+        "/api/trade/positions", {"project_id": demo.pk}
+    )
+    assert response.status_code == 200 and len(response.json()) == 3
+    client = Client()
+    response = client.post("/accounts/login/", {"username": "demo", "password": "demo"})
+    assert response.status_code == 302 and "_auth_user_id" in client.session
+
+
+def test_seeded_orders_are_never_sent_to_an_engine() -> None:
+    run("seed_demo")
+    assert not TradeOrder.objects.filter(params__source="manual").exists()
+    assert set(TradeOrder.objects.values_list("status", flat=True)) == {"FILLED"}
+
+
+def test_create_api_token_prints_a_working_token(user: object) -> None:
+    token = run("create_api_token", "alice").split()[-1]
+    assert Client(HTTP_AUTHORIZATION=f"Bearer {token}").get("/api/trade/orders").status_code == 200
+    with pytest.raises(CommandError):
+        run("create_api_token", "nobody")
