@@ -89,8 +89,9 @@ def test_reducing_allows_only_orders_that_shrink_a_position(user: Any, project: 
 def test_risk_refusal_is_422_in_the_api(api: Client, project: Project) -> None:
     project.max_order_quantity = Decimal(1)
     project.save()
-    response = api.post("/api/trade/orders", data=json.dumps(order(project, quantity=2)),
-                        content_type="application/json")
+    response = api.post(
+        "/api/trade/orders", data=json.dumps(order(project, quantity=2)), content_type="application/json"
+    )
     assert response.status_code == 422
     assert response.json()["code"] == "risk_rejected" and "limit" in response.json()["detail"]
     assert not TradeOrder.objects.exists()
