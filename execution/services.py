@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -259,3 +260,15 @@ def orders_cancel_working(*, project: Any, actor: Actor | None = None) -> dict[s
         except Conflict as exc:
             outcomes[order.client_order_id] = exc.message
     return outcomes
+
+
+def simulator_account_add(*, mode: str, fills: list[tuple[str, Decimal, Decimal]]) -> None:
+    """Book demo fills (symbol, signed quantity, price) into the simulator's broker account, so its holdings
+    lines agree with positions that were seeded rather than traded."""
+    from execution.simulator import ACCOUNT_FILE, Account
+
+    account = Account(engines.engine_dir(mode) / ACCOUNT_FILE)
+    account.path.parent.mkdir(parents=True, exist_ok=True)
+    account.load()
+    for symbol, quantity, price in fills:
+        account.apply_fill(symbol, quantity, float(price))

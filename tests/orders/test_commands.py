@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from io import StringIO
 
 import pytest
@@ -47,3 +48,24 @@ def test_create_api_token_prints_a_working_token(user: object) -> None:
     assert Client(HTTP_AUTHORIZATION=f"Bearer {token}").get("/api/trade/orders").status_code == 200
     with pytest.raises(CommandError):
         run("create_api_token", "nobody")
+
+
+def test_seeded_positions_agree_with_the_simulators_holdings(execution_root: object) -> None:
+    from execution import engines
+    from execution.events import ingest_execution_events
+    from execution.models import HoldingsDiscrepancy
+    from execution.simulator import ACCOUNT_FILE
+
+    run("seed_demo")
+    run("seed_demo")
+    account = json.loads((engines.engine_dir("paper") / ACCOUNT_FILE).read_text())
+    assert {symbol: pos["quantity"] for symbol, pos in account.items()} == {"AAPL": 10, "MSFT": 5, "NVDA": 8}
+    line = {
+        "type": "holdings",
+        "run_id": "r",
+        "time": "2026-11-25T00:00:00Z",
+        "holdings": [{"symbol": s, "quantity": p["quantity"], "avg_price": 1} for s, p in account.items()],
+    }
+    (engines.engine_dir("paper") / "events.jsonl").write_text(json.dumps(line) + "\n")
+    ingest_execution_events()
+    assert not HoldingsDiscrepancy.objects.exists()

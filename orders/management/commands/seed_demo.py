@@ -6,11 +6,13 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from execution.services import simulator_account_add
 from orders.models import OrderStatus, Project, TradeOrder
 from orders.services import api_token_create, apply_fill_to_order, update_trade_order_status
 
@@ -37,10 +39,12 @@ class Command(BaseCommand):
             demo, _ = Project.objects.get_or_create(name="demo")
             default.members.add(user)
             demo.members.add(user)
+            booked = []
             for number, (symbol, side, quantity, price) in enumerate(DEMO_FILLS, start=1):
                 client_order_id = f"demo_seed_{number}"
                 if TradeOrder.objects.filter(client_order_id=client_order_id).exists():
                     continue
+                booked.append((symbol, quantity if side == "BUY" else -quantity, price))
                 # Seeded history, not a live order: source "seed" is never sent to an engine.
                 order = TradeOrder.objects.create(
                     client_order_id=client_order_id,
@@ -63,6 +67,9 @@ class Command(BaseCommand):
                     event_key=f"seed-{client_order_id}",
                 )
                 update_trade_order_status(order, OrderStatus.FILLED, message="seeded", at=at)
+            if booked and settings.TRADEDESK_ENGINE == "simulator":
+                # The simulated broker holds what the seeded fills bought, so reconciliation agrees.
+                simulator_account_add(mode=demo.mode, fills=booked)
         _, raw = api_token_create(user=user, name="seed_demo")
         self.stdout.write(f"demo user: demo / demo; projects: default, demo (id {demo.pk})")
         self.stdout.write(f"demo API token: {raw}")
