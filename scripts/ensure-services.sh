@@ -98,3 +98,11 @@ else
     chromium_note="installed"
 fi
 echo "chromium: $chromium_note at /usr/bin/chromium"
+
+# A CJK font, so the page's Simplified Chinese labels render in screenshots (5 MB).
+if fc-list :lang=zh 2>/dev/null | grep -q .; then
+    echo "cjk font: present"
+else
+    apt_install fonts-wqy-microhei
+    echo "cjk font: installed fonts-wqy-microhei"
+fi

@@ -197,6 +197,8 @@ def test_unmatched_events_have_their_own_list(admin_client: Client, filled_order
     shown = list(response.context["cl"].result_list)
     assert [event.tag for event in shown] == ["nobody"]
     assert ExecutionEvent.objects.exclude(outcome="unmatched").exists()  # the others are not listed
+    searched = admin_client.get(reverse("admin:orders_unmatchedevent_changelist"), {"q": "nobody"})
+    assert [event.tag for event in searched.context["cl"].result_list] == ["nobody"]
     assert admin_client.get(reverse("admin:orders_executionevent_changelist")).status_code == 200
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from execution.models import HoldingsDiscrepancy
 from orders.models import OrderStatus, Position, Project, TradeOrder, TradingState
 from orders.services import apply_fill_to_order, update_trade_order_status
 from tests.factories import ProjectFactory, TradeOrderFactory, UserFactory
@@ -387,6 +389,22 @@ def test_live_liquidate_needs_the_project_name(client_in: Client, project: Proje
     assert TradeOrder.objects.filter(params__source="manual", mode="live").count() == 1
 
 
+def test_header_shows_engine_state_and_reconciliation_flag(client_in: Client, project: Project) -> None:
+    body = client_in.get(PAGE, {"project": project.pk}).content.decode()
+    assert "not started" in body
+    assert 'data-testid="recon-flag"' not in body
+    now = datetime.now(UTC)
+    HoldingsDiscrepancy.objects.create(
+        mode="paper", symbol="AAPL", engine_quantity=5, ledger_quantity=4, first_seen_at=now, last_seen_at=now
+    )
+    HoldingsDiscrepancy.objects.create(
+        mode="live", symbol="MSFT", engine_quantity=5, ledger_quantity=4, first_seen_at=now, last_seen_at=now
+    )
+    body = client_in.get(PAGE, {"project": project.pk}).content.decode()
+    flag = body.split('data-testid="recon-flag"')[1].split("</span>")[0]
+    assert "AAPL" in flag and "MSFT" not in flag and "Reconcile: 1 symbol" in flag
+
+
 def test_live_project_is_unmistakable(client_in: Client, project: Project) -> None:
     Project.objects.filter(pk=project.pk).update(mode="live")
     body = client_in.get(PAGE, {"project": project.pk}).content.decode()
@@ -447,6 +465,8 @@ def test_page_renders_in_simplified_chinese(client_in: Client, project: Project)
     assert response.cookies["django_language"].value == "zh-hans"
     again = client_in.get(PAGE, {"project": project.pk}).content.decode()
     assert "全部平仓" in again  # the choice sticks
+    back = client_in.get(PAGE, {"project": project.pk, "lang": "en"}).content.decode()
+    assert "Liquidate all" in back and "全部平仓" not in back
 
 
 def test_page_follows_the_browsers_language(client_in: Client, project: Project) -> None:
