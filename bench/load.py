@@ -214,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     base = f"http://127.0.0.1:{port}"
     endpoints = [
         ("bare Django JSON view", f"{base}/bench/bare", {}),
+        ("bare ORM view of the same 50 orders (no auth, no count)", f"{base}/bench/bare-orders", {}),
         (
             "GET /api/trade/orders?limit=50",
             f"{base}/api/trade/orders?limit=50",

@@ -218,7 +218,7 @@ def _desk_context(
     detail: TradeOrder | None = None,
 ) -> dict[str, Any]:
     """Everything the page shows for one project."""
-    return {
+    context = {
         **_base_context(request, project),
         **_status_context(project),
         **_positions_context(project),
@@ -226,6 +226,8 @@ def _desk_context(
         "form": form or _ticket_form(project),
         **(_timeline_context(detail) if detail is not None else {}),
     }
+    context["orders_version"] = _orders_version(context)
+    return context
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -288,13 +290,16 @@ def orders_panel(request: HttpRequest) -> HttpResponse:
     if not request.htmx:
         return HttpResponseRedirect(_page_url(project))
     ingest_execution_events()
-    return _render_poll(request, project, always_positions=False)
+    return _render_poll(request, project, always_positions=False, polled=True)
 
 
 def _render_poll(
-    request: HttpRequest, project: Project, *, always_positions: bool, status: int = 200
+    request: HttpRequest, project: Project, *, always_positions: bool, status: int = 200, polled: bool = False
 ) -> HttpResponse:
-    """Orders table, plus out-of-band header status and (when they changed) positions."""
+    """Orders table, plus out-of-band header status and (when they changed) positions.
+
+    A poll whose orders and positions versions match what the page already shows gets 204 (nothing to swap),
+    so an idle page costs the queries but no rendering."""
     positions = list(selectors.positions_for_project(project=project))
     context = {
         **_base_context(request, project),
@@ -303,8 +308,30 @@ def _render_poll(
         **_positions_context(project, positions=positions),
         "oob_status": True,
     }
-    context["oob_positions"] = always_positions or context["positions_version"] != request.GET.get("pv")
+    context["orders_version"] = _orders_version(context)
+    positions_changed = always_positions or context["positions_version"] != request.GET.get("pv")
+    if polled and not positions_changed and context["orders_version"] == request.GET.get("ov"):
+        return HttpResponse(status=204)
+    context["oob_positions"] = positions_changed
     return render(request, "orders/partials/poll.html", context, status=status)
+
+
+def _orders_version(context: dict[str, Any]) -> str:
+    """A fingerprint of what the orders table and the header status show."""
+    cutoff = context["recent_cutoff"]
+    engine = context["engine"]
+    project = context["project"]
+    parts = [
+        f"{o.pk}:{o.status}:{o.updated_at.timestamp()}:{o.status in FINAL_STATUSES and o.updated_at > cutoff}"
+        for o in context["orders"]
+    ]
+    parts += [
+        f"sel={context['selected_order_id']}",
+        f"engine={engine.state}:{engine.run_id}:{engine.message}",
+        f"project={project.mode}:{project.trading_state}",
+        f"recon={','.join(context['discrepancies'])}",
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
 def _order_or_404(request: HttpRequest, raw: Any, *, project: Project | None = None) -> TradeOrder:
