@@ -33,6 +33,21 @@ LEAN_LIVE_HANDLERS: dict[str, Any] = {
 }
 
 
+# Where the simulator's random walks start for well-known symbols (others start from a price derived from
+# the symbol's name), so demo prices look like the market's.
+SIMULATOR_REFERENCE_PRICES = {
+    "AAPL": 190.0,
+    "MSFT": 410.0,
+    "NVDA": 131.0,
+    "AMZN": 185.0,
+    "GOOGL": 170.0,
+    "META": 560.0,
+    "TSLA": 250.0,
+    "SPY": 590.0,
+    "QQQ": 510.0,
+}
+
+
 class EngineConfigError(Exception):
     """The engine cannot be configured (a missing setting); the message says which."""
 
@@ -61,6 +76,7 @@ def simulator_config(*, workdir: Path, run_id: str, intent_path: Path | None) ->
             "fill-delay": settings.TRADEDESK_SIM_FILL_DELAY,
             "partial-fills": settings.TRADEDESK_SIM_PARTIAL_FILLS,
             "holdings-interval": settings.TRADEDESK_SIM_HOLDINGS_INTERVAL,
+            "reference-prices": SIMULATOR_REFERENCE_PRICES,
         },
     }
 

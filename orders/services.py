@@ -683,26 +683,28 @@ def _pg_type(field: Any) -> str:
 
 
 def _pg_rows(
-    model: type[models.Model], names: Sequence[str], columns: Sequence[list[Any]]
+    model: type[models.Model], names: Sequence[str], rows: list[tuple[Any, ...]]
 ) -> tuple[str, list[Any], list[str]]:
-    """A row source `v(c0, c1, ...)` for column-wise values: (FROM clause, its parameters, select list).
+    """A row source `v(c0, c1, ...)` for rows of `names` values: (FROM clause, its parameters, select list).
 
     Small batches travel as binary arrays (unnest); large ones are COPYed (binary) into a session temp table,
-    which is faster for thousands of rows. JSON columns are cast to jsonb in the select list.
+    which is faster for thousands of rows. JSON columns travel as text, cast to jsonb in the select list.
     """
     fields = [model._meta.pk if name == "pk" else _field(model, name) for name in names]
     types = [_pg_type(field) for field in fields]
-    json_columns = {i for i, field in enumerate(fields) if isinstance(field, models.JSONField)}
+    json_columns = [i for i, field in enumerate(fields) if isinstance(field, models.JSONField)]
     select = [f"v.c{i}::jsonb" if i in json_columns else f"v.c{i}" for i in range(len(fields))]
     dumps = json.dumps
-    values = [
-        [None if value is None else dumps(value) for value in column] if i in json_columns else column
-        for i, column in enumerate(columns)
-    ]
-    if len(values[0]) < _COPY_MIN_ROWS:
+    for i in json_columns:
+        rows = [(*row[:i], None if row[i] is None else dumps(row[i]), *row[i + 1 :]) for row in rows]
+    if len(rows) < _COPY_MIN_ROWS:
         arrays = ", ".join(f"%b::{kind}[]" for kind in types)
         aliases = ", ".join(f"c{i}" for i in range(len(types)))
-        return f"unnest({arrays}) AS v({aliases})", values, select
+        return (
+            f"unnest({arrays}) AS v({aliases})",
+            [list(column) for column in zip(*rows, strict=True)],
+            select,
+        )
     digest = hashlib.sha256(f"{model._meta.db_table}:{','.join(types)}".encode()).hexdigest()[:16]
     stage = f"td_stage_{digest}"
     definition = ", ".join(f"c{i} {kind}" for i, kind in enumerate(types))
@@ -712,8 +714,9 @@ def _pg_rows(
         cursor.execute(f"TRUNCATE {stage}")
         with connection.wrap_database_errors, cursor.copy(f"COPY {stage} FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(types)
-            for row in zip(*values, strict=True):
-                copy.write_row(row)
+            write = copy.write_row
+            for row in rows:
+                write(row)
     return f"{stage} AS v", [], select
 
 
@@ -770,19 +773,21 @@ def _lock_orders(tags: set[str]) -> dict[str, _LockedOrder]:
 
 
 def _insert_new_keys(
-    model: type[models.Model], columns: dict[str, list[Any]], key_field: str, constants: dict[str, Any]
+    model: type[models.Model],
+    names: Sequence[str],
+    rows: list[tuple[Any, ...]],
+    key_field: str,
+    constants: dict[str, Any],
 ) -> set[str]:
-    """INSERT the rows (column-wise, plus per-batch constants) ON CONFLICT (key) DO NOTHING: keys inserted."""
-    count = len(columns[key_field])
-    if not count:
+    """INSERT rows of `names` (plus per-batch constants) ON CONFLICT (key) DO NOTHING: the keys inserted."""
+    if not rows:
         return set()
     table = connection.ops.quote_name(model._meta.db_table)
     key_column = _column(model, key_field)
-    names = list(columns) + list(constants)
-    column_list = ", ".join(_column(model, name) for name in names)
+    column_list = ", ".join(_column(model, name) for name in [*names, *constants])
     if _postgresql():
         # One statement per batch over a row source (arrays or a COPYed staging table).
-        source, source_params, select = _pg_rows(model, list(columns), list(columns.values()))
+        source, source_params, select = _pg_rows(model, names, rows)
         params: list[Any] = []  # the constants' placeholders come before the row source's
         for name, value in constants.items():
             field = _field(model, name)
@@ -801,17 +806,20 @@ def _insert_new_keys(
             )
             return {row[0] for row in cursor.fetchall()}
     inserted: set[str] = set()
-    per_row = len(names)
+    per_row = len(names) + len(constants)
     chunk_size = max(1, min(500, 30000 // per_row))
+    fields = [_field(model, name) for name in names]
     prepared_constants = [_db_value(model, name, value) for name, value in constants.items()]
-    column_values = list(columns.items())
     with connection.cursor() as cursor:
-        for start in range(0, count, chunk_size):
-            stop = min(count, start + chunk_size)
-            placeholders = ", ".join("(" + ", ".join(["%s"] * per_row) + ")" for _ in range(start, stop))
+        for start in range(0, len(rows), chunk_size):
+            chunk = rows[start : start + chunk_size]
+            placeholders = ", ".join("(" + ", ".join(["%s"] * per_row) + ")" for _ in chunk)
             params = []
-            for index in range(start, stop):
-                params.extend(_db_value(model, name, values[index]) for name, values in column_values)
+            for row in chunk:
+                params.extend(
+                    field.get_db_prep_save(value, connection)
+                    for field, value in zip(fields, row, strict=True)
+                )
                 params.extend(prepared_constants)
             cursor.execute(
                 f"INSERT INTO {table} ({column_list}) VALUES {placeholders} "
@@ -830,7 +838,7 @@ def _update_rows(model: type[models.Model], names: Sequence[str], rows: list[tup
     pk_column = connection.ops.quote_name(model._meta.pk.column)
     columns = [_column(model, name) for name in names]
     if _postgresql():
-        source, params, select = _pg_rows(model, ["pk", *names], [list(c) for c in zip(*rows, strict=True)])
+        source, params, select = _pg_rows(model, ["pk", *names], rows)
         pairs = zip(columns, select[1:], strict=True)
         assignments = ", ".join(f"{column} = {value}" for column, value in pairs)
         with _binary_cursor() as cursor:
@@ -947,9 +955,7 @@ def apply_engine_events(events: Sequence[EngineEvent], *, source: str = "") -> B
             if not unique:
                 return report
         orders = _lock_orders({event.tag for event in unique.values()})
-        columns: dict[str, list[Any]] = {name: [] for name in _EVENT_COLUMNS}
-        (keys, order_ids, tags, statuses, run_ids, engine_order_ids, engine_event_ids, times, filled, prices,
-         fees, messages, payloads, outcomes) = columns.values()  # fmt: skip
+        rows = []
         applied_outcome, ignored_outcome = ExecutionEvent.Outcome.APPLIED, ExecutionEvent.Outcome.IGNORED
         for event in unique.values():
             order = orders.get(event.tag)
@@ -959,22 +965,13 @@ def apply_engine_events(events: Sequence[EngineEvent], *, source: str = "") -> B
                 target = event.target_status()
                 lower = target is not None and STATUS_RANK[target] < STATUS_RANK[order.status]
                 outcome = ignored_outcome if lower else applied_outcome
-            keys.append(event.key)
-            order_ids.append(order.pk if order else None)
-            tags.append(event.tag[:200])
-            statuses.append(event.status[:64])
-            run_ids.append(event.run_id[:100])
-            engine_order_ids.append(event.engine_order_id)
-            engine_event_ids.append(event.engine_event_id)
-            times.append(event.time)
-            filled.append(event.filled)
-            prices.append(event.fill_price)
-            fees.append(event.fee)
-            messages.append(event.message)
-            payloads.append(event.payload)
-            outcomes.append(outcome)
+            rows.append(
+                (event.key, order.pk if order else None, event.tag[:200], event.status[:64],
+                 event.run_id[:100], event.engine_order_id, event.engine_event_id, event.time, event.filled,
+                 event.fill_price, event.fee, event.message, event.payload, outcome)
+            )  # fmt: skip
         new_keys = _insert_new_keys(
-            ExecutionEvent, columns, "event_key", {"source": source[:500], "received_at": now}
+            ExecutionEvent, _EVENT_COLUMNS, rows, "event_key", {"source": source[:500], "received_at": now}
         )
         report.duplicates += len(unique) - len(new_keys)
         by_order: dict[int, list[EngineEvent]] = defaultdict(list)
@@ -999,9 +996,7 @@ def _apply_to_orders(
     *, orders: list[_LockedOrder], by_order: dict[int, list[EngineEvent]], report: BatchReport
 ) -> None:
     """Fold new events into their (locked) orders: highest status wins, fills summed once, positions moved."""
-    fills: dict[str, list[Any]] = {name: [] for name in _FILL_COLUMNS}
-    (fill_orders, fill_keys, quantities, prices, fees, currencies, filled_at, run_ids,
-     engine_order_ids) = fills.values()  # fmt: skip
+    fill_rows: list[tuple[Any, ...]] = []
     fill_events: dict[str, tuple[_LockedOrder, EngineEvent]] = {}
     changed: dict[int, _LockedOrder] = {}
     engine_flags = (OrderFlag.STALE, OrderFlag.COMMAND_UNREAD, OrderFlag.ENGINE_DOWN)
@@ -1041,22 +1036,17 @@ def _apply_to_orders(
                         extra={"order": order.client_order_id, "status": target, "current": order.status},
                     )
             if event.filled is not None and event.filled > 0 and event.fill_price is not None:
-                fill_orders.append(order.pk)
-                fill_keys.append(event.key)
-                quantities.append(event.filled)
-                prices.append(event.fill_price)
-                fees.append(event.fee or Decimal(0))
-                currencies.append(event.fee_currency[:8])
-                filled_at.append(event.time)
-                run_ids.append(event.run_id[:100])
-                engine_order_ids.append(event.engine_order_id)
+                fill_rows.append(
+                    (order.pk, event.key, event.filled, event.fill_price, event.fee or Decimal(0),
+                     event.fee_currency[:8], event.time, event.run_id[:100], event.engine_order_id)
+                )  # fmt: skip
                 fill_events[event.key] = (order, event)
         after = (order.status, order.status_message, order.last_status_ts, order.ib_order_id, order.flag)
         if after != before:
             changed[order.pk] = order
     now = timezone.now()
-    new_fill_keys = _insert_new_keys(TradeFill, fills, "event_key", {"created_at": now})
-    applied_fills = [fill_events[key] for key in fill_keys if key in new_fill_keys]
+    new_fill_keys = _insert_new_keys(TradeFill, _FILL_COLUMNS, fill_rows, "event_key", {"created_at": now})
+    applied_fills = [fill for key, fill in fill_events.items() if key in new_fill_keys]
     for order, event in applied_fills:
         assert event.filled is not None and event.fill_price is not None
         order.filled_quantity += event.filled
