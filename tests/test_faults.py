@@ -24,19 +24,10 @@ from execution import engines
 from orders.models import ExecutionEvent, TradeFill, TradeOrder
 from orders.services import create_trade_order
 from tests.factories import ProjectFactory, TradeOrderFactory
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def wait_for(predicate: Any, timeout: float, interval: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return predicate()
 
 
 def free_port() -> int:

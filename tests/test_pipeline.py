@@ -13,18 +13,9 @@ import pytest
 from django.test import Client
 
 from orders.models import TradeOrder
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-def wait_for(predicate: Any, timeout: float, interval: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return predicate()
 
 
 def test_manual_order_goes_new_submitted_filled_through_worker_and_engine(
