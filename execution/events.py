@@ -222,10 +222,8 @@ class ParsedBatch:
 def parse_lines(
     lines: Iterable[bytes], *, source: str = "", pause: Callable[[], object] | None = None
 ) -> ParsedBatch:
-    """Classify complete lines (without their line ending): events, engine and holdings lines, bad lines.
-
-    `pause`, when given, is called every few lines (the read-ahead thread waits there for its turn).
-    """
+    """Classify complete lines (without their line ending): events, engine and holdings lines, bad lines."""
+    # `pause`, when given, is called every few lines: the read-ahead thread waits there for its turn.
     batch = ParsedBatch()
     report = batch.report
     loads, add = json.loads, batch.add
@@ -293,10 +291,8 @@ def _first_line_hash(handle: Any) -> str:
 
 
 def _complete_lines(handle: Any, start: int, max_lines: int) -> tuple[list[bytes], int]:
-    """Up to max_lines complete lines from `start`; returns them (no line endings) and the new offset.
-
-    Reads with pread, so the read-ahead thread and the ingest loop never share a file position.
-    """
+    """Up to max_lines complete lines from `start`; returns them (no line endings) and the new offset."""
+    # pread: the read-ahead thread and the ingest loop never share a file position.
     fd = handle.fileno()
     lines: list[bytes] = []
     offset = start
@@ -383,11 +379,9 @@ def _read_and_parse(
 
 
 def ingest_file(path: Path, *, batch_lines: int = BATCH_LINES) -> IngestReport:
-    """Ingest the new complete lines of one events file, a batch per transaction, offset saved with it.
-
-    While a batch is applied, the next one is read and parsed in a thread, but only while this thread
-    waits for the database; it is used only if it starts where the locked cursor says the file stops.
-    """
+    """Ingest the new complete lines of one events file, a batch per transaction, offset saved with it."""
+    # While a batch is applied, the next one is read and parsed in a thread, but only while this thread waits
+    # for the database; it is used only if it starts where the locked cursor says the file stops.
     path = Path(path).resolve()
     key = str(path)
     report = IngestReport(files=1)

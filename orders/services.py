@@ -637,7 +637,7 @@ _COPY_MIN_ROWS = 256
 
 
 def _postgresql() -> bool:
-    return connection.vendor == "postgresql"
+    return bool(connection.vendor == "postgresql")
 
 
 @contextmanager
@@ -658,7 +658,7 @@ def _field(model: type[models.Model], name: str) -> Any:
 
 
 def _column(model: type[models.Model], name: str) -> str:
-    return connection.ops.quote_name(_field(model, name).column)
+    return str(connection.ops.quote_name(_field(model, name).column))
 
 
 def _db_value(model: type[models.Model], name: str, value: Any) -> Any:
@@ -685,11 +685,9 @@ def _pg_type(field: Any) -> str:
 def _pg_rows(
     model: type[models.Model], names: Sequence[str], rows: list[tuple[Any, ...]]
 ) -> tuple[str, list[Any], list[str]]:
-    """A row source `v(c0, c1, ...)` for rows of `names` values: (FROM clause, its parameters, select list).
-
-    Small batches travel as binary arrays (unnest); large ones are COPYed (binary) into a session temp table,
-    which is faster for thousands of rows. JSON columns travel as text, cast to jsonb in the select list.
-    """
+    """A row source `v(c0, c1, ...)` for rows of `names`: (FROM clause, its parameters, select list)."""
+    # Small batches travel as binary arrays (unnest); large ones are COPYed (binary) into a session temp
+    # table, faster for thousands of rows. JSON columns travel as text, cast to jsonb in the select list.
     fields = [model._meta.pk if name == "pk" else _field(model, name) for name in names]
     types = [_pg_type(field) for field in fields]
     json_columns = [i for i, field in enumerate(fields) if isinstance(field, models.JSONField)]
@@ -737,10 +735,8 @@ def _known_event_keys(keys: list[str]) -> set[str]:
 
 
 def _stored_event_keys(keys: list[str]) -> set[str]:
-    """Stored keys among `keys`, looked up in full only when a sample says replays are common.
-
-    Only a speed-up: a key missed here is still caught by INSERT ... ON CONFLICT DO NOTHING.
-    """
+    """Stored keys among `keys`, all looked up only when a sample says this batch is mostly a replay."""
+    # Only a speed-up: a stored key missed here is still caught by INSERT ... ON CONFLICT DO NOTHING.
     if len(keys) < _PROBE_MIN_KEYS:
         return _known_event_keys(keys)
     step = len(keys) // _PROBE_SAMPLE
