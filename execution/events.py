@@ -7,11 +7,8 @@ import json
 import logging
 import math
 import os
-import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -20,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, transaction
 
 from execution.models import EventFileCursor
 from orders.services import EngineEvent, apply_engine_events, event_identity
@@ -28,11 +25,6 @@ from orders.services import EngineEvent, apply_engine_events, event_identity
 logger = logging.getLogger("execution.events")
 
 BATCH_LINES = 5000
-# Parse the next batch in a thread while the current one is in the database (large backlogs only).
-READ_AHEAD = True
-PAUSE_EVERY_LINES = 16
-# While a read-ahead runs, the GIL changes hands this often (s), so a query's caller resumes promptly.
-READ_AHEAD_SWITCH_INTERVAL = 0.0005
 READ_CHUNK = 1 << 20
 BOM = b"\xef\xbb\xbf"
 QTY_PLACES = Decimal("0.000001")
@@ -142,6 +134,17 @@ def _identity(event: dict[str, Any]) -> str:
     return event_identity(event)
 
 
+def _has_nul(value: Any) -> bool:
+    """True when a NUL character hides in any string or key of a decoded JSON value."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 def parse_event(event: dict[str, Any]) -> EngineEvent:
     """A contract event dict -> EngineEvent, or BadLine."""
     tag = event.get("tag")
@@ -212,6 +215,8 @@ class ParsedBatch:
                 report.holdings_lines += 1
                 self.segments[-1] = (self.segments[-1][0], obj)
                 self.segments.append(([], None))
+            elif _has_nul(obj):
+                raise BadLine("NUL character in the event (PostgreSQL cannot store it)")
             else:
                 self.segments[-1][0].append(parse_event(obj))
         except BadLine as exc:
@@ -219,17 +224,12 @@ class ParsedBatch:
             logger.warning("bad events line", extra={"source": source, "line": line, "reason": str(exc)})
 
 
-def parse_lines(
-    lines: Iterable[bytes], *, source: str = "", pause: Callable[[], object] | None = None
-) -> ParsedBatch:
+def parse_lines(lines: Iterable[bytes], *, source: str = "") -> ParsedBatch:
     """Classify complete lines (without their line ending): events, engine and holdings lines, bad lines."""
-    # `pause`, when given, is called every few lines: the read-ahead thread waits there for its turn.
     batch = ParsedBatch()
     report = batch.report
     loads, add = json.loads, batch.add
     for number, raw in enumerate(lines, start=1):
-        if pause is not None and not number % PAUSE_EVERY_LINES:
-            pause()
         report.lines_read += 1
         if not raw.strip():
             report.blank += 1
@@ -326,62 +326,34 @@ def _stat_key(stat: os.stat_result) -> tuple[int, int, int, int]:
     return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
-class _Gate:
-    """Open while the ingest thread waits for the database: the read-ahead thread parses only then."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-        self._released = False
-
-    def wait(self) -> None:
-        """Block the read-ahead thread until the ingest thread waits for the database (or is done)."""
-        self._event.wait()
-
-    def open(self) -> None:
-        """Let the read-ahead thread run."""
-        self._event.set()
-
-    def close(self) -> None:
-        """Stop the read-ahead thread at its next pause (unless released for good)."""
-        if not self._released:
-            self._event.clear()
-
-    def release(self) -> None:
-        """Open for good, so the read-ahead thread can always finish."""
-        self._released = True
-        self._event.set()
-
-    def around_query(
-        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
-    ) -> Any:
-        """A Django execute wrapper: open while the query runs."""
-        self.open()
+def _apply_lines(lines: list[bytes], *, source: str) -> ParsedBatch:
+    """Parse and apply a batch; if the database refuses it, apply line by line so one line never blocks."""
+    batch = parse_lines(lines, source=source)
+    try:
+        with transaction.atomic():
+            apply_parsed(batch, source=source)
+        return batch
+    except DatabaseError:
+        logger.exception(
+            "batch refused by the database; applying its lines one by one", extra={"source": source}
+        )
+    whole = ParsedBatch()
+    for number, line in enumerate(lines, start=1):
+        single = parse_lines([line], source=source)
         try:
-            return execute(sql, params, many, context)
-        finally:
-            self.close()
-
-
-@dataclass
-class _ReadAhead:
-    """The next batch, read and parsed in a thread while the current one is applied."""
-
-    start: int
-    future: Future[tuple[list[bytes], int, ParsedBatch]]
-
-
-def _read_and_parse(
-    handle: Any, start: int, batch_lines: int, source: str, gate: _Gate
-) -> tuple[list[bytes], int, ParsedBatch]:
-    gate.wait()
-    lines, offset = _complete_lines(handle, start, batch_lines)
-    return lines, offset, parse_lines(lines, source=source, pause=gate.wait)
+            with transaction.atomic():
+                apply_parsed(single, source=source)
+        except DatabaseError as exc:
+            single.report.bad += 1
+            logger.warning(
+                "bad events line", extra={"source": source, "line": number, "reason": str(exc)[:200]}
+            )
+        whole.report.absorb(single.report)
+    return whole
 
 
 def ingest_file(path: Path, *, batch_lines: int = BATCH_LINES) -> IngestReport:
     """Ingest the new complete lines of one events file, a batch per transaction, offset saved with it."""
-    # While a batch is applied, the next one is read and parsed in a thread, but only while this thread waits
-    # for the database; it is used only if it starts where the locked cursor says the file stops.
     path = Path(path).resolve()
     key = str(path)
     report = IngestReport(files=1)
@@ -389,18 +361,11 @@ def ingest_file(path: Path, *, batch_lines: int = BATCH_LINES) -> IngestReport:
         handle = open(path, "rb")  # noqa: SIM115 - held across batches
     except FileNotFoundError:
         return report
-    switch_interval = sys.getswitchinterval()
-    gate = _Gate()
-    ahead: _ReadAhead | None = None
-    with ExitStack() as stack:
-        stack.enter_context(handle)
-        pool = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read"))
-        stack.callback(sys.setswitchinterval, switch_interval)
-        stack.callback(gate.release)  # runs first: the pool's shutdown never waits on a closed gate
-        stack.enter_context(connection.execute_wrapper(gate.around_query))
+    with handle:
         EventFileCursor.objects.bulk_create([EventFileCursor(path=key)], ignore_conflicts=True)
         while True:
             with transaction.atomic():
+                # The row lock serialises ingests of this file; each batch re-reads where the last one ended.
                 cursor = EventFileCursor.objects.select_for_update().get(path=key)
                 stat = os.fstat(handle.fileno())
                 first_hash = _first_line_hash(handle)
@@ -417,24 +382,9 @@ def ingest_file(path: Path, *, batch_lines: int = BATCH_LINES) -> IngestReport:
                     cursor.offset = 0
                     cursor.resets += 1
                     report.resets += 1
-                if ahead is not None and ahead.start == cursor.offset:
-                    gate.open()
-                    lines, new_offset, batch = ahead.future.result()
-                    gate.close()
-                    if new_offset > stat.st_size:  # the file shrank under the read-ahead: read it again
-                        lines, new_offset = _complete_lines(handle, cursor.offset, batch_lines)
-                        batch = parse_lines(lines, source=key)
-                else:
-                    lines, new_offset = _complete_lines(handle, cursor.offset, batch_lines)
-                    batch = parse_lines(lines, source=key)
-                ahead = None
-                if READ_AHEAD and len(lines) >= batch_lines:
-                    # More lines likely follow: read and parse them while this batch is in the database.
-                    sys.setswitchinterval(min(switch_interval, READ_AHEAD_SWITCH_INTERVAL))
-                    future = pool.submit(_read_and_parse, handle, new_offset, batch_lines, key, gate)
-                    ahead = _ReadAhead(new_offset, future)
+                lines, new_offset = _complete_lines(handle, cursor.offset, batch_lines)
                 if lines:
-                    apply_parsed(batch, source=key)
+                    batch = _apply_lines(lines, source=key)
                     report.absorb(batch.report)
                     cursor.lines_read += batch.report.lines_read
                     cursor.bad_lines += batch.report.bad
@@ -442,15 +392,12 @@ def ingest_file(path: Path, *, batch_lines: int = BATCH_LINES) -> IngestReport:
                 cursor.device, cursor.inode = stat.st_dev, stat.st_ino
                 cursor.first_line_hash = first_hash
                 cursor.save()
-                gate.open()  # through the commit
-            gate.close()
             if len(lines) < batch_lines:
                 report.pending_bytes = max(0, stat.st_size - new_offset)
                 if report.pending_bytes == 0:
                     with _seen_lock:
                         _seen[key] = _stat_key(stat)
                 return report
-    return report
 
 
 def events_files() -> list[Path]:

@@ -407,3 +407,35 @@ def test_small_batches_give_the_same_result(tmp_path: Path, order: TradeOrder) -
     order.refresh_from_db()
     assert report.applied == 10 and order.filled_quantity == Decimal(10)
     assert order.avg_fill_price == Decimal("5.5")
+
+
+def test_nul_characters_are_a_bad_line_not_a_stuck_ingest(tmp_path: Path, order: TradeOrder) -> None:
+    nul = '{"tag": "oi_9_1_1", "status": "Submitted", "message": "a\\u0000b", "order_id": 7, "event_id": 9}'
+    path = write(tmp_path / "e.jsonl", nul + "\n" + line(**ev("oi_9_1_1", "Submitted", 1)))
+    report = ingest_execution_events(path)
+    order.refresh_from_db()
+    assert report.bad == 1 and report.applied == 1 and order.status == "SUBMITTED"
+
+
+def test_a_line_the_database_refuses_never_blocks_the_lines_after_it(
+    tmp_path: Path, order: TradeOrder, monkeypatch: Any
+) -> None:
+    from django.db import DataError
+
+    real = events_module.apply_engine_events
+
+    def refuse_poison(batch: Any, **kwargs: Any) -> Any:
+        if any(event.message == "poison" for event in batch):
+            raise DataError("value the database cannot store")
+        return real(batch, **kwargs)
+
+    monkeypatch.setattr(events_module, "apply_engine_events", refuse_poison)
+    path = write(
+        tmp_path / "e.jsonl",
+        line(**ev("oi_9_1_1", "Submitted", 1, message="poison"))
+        + line(**ev("oi_9_1_1", "Filled", 2, filled=10, fill_price=1.0)),
+    )
+    report = ingest_execution_events(path)
+    order.refresh_from_db()
+    assert report.bad == 1 and report.applied == 1
+    assert order.status == "FILLED" and EventFileCursor.objects.get().offset == path.stat().st_size

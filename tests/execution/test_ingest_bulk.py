@@ -1,4 +1,4 @@
-"""Bulk ingest: batches big enough for the set-based paths (COPY, key probe, read-ahead) end the same."""
+"""Bulk ingest: batches big enough for the set-based paths (COPY staging, key probe) end the same."""
 
 from __future__ import annotations
 
