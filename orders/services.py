@@ -449,7 +449,9 @@ def positions_close(
     created: list[TradeOrder] = []
     skipped: dict[str, str] = {}
     wanted = sorted({str(symbol).strip().upper() for symbol in symbols})
-    positions = {p.symbol: p for p in Position.objects.filter(project=project, mode=project.mode, symbol__in=wanted)}
+    positions = {
+        p.symbol: p for p in Position.objects.filter(project=project, mode=project.mode, symbol__in=wanted)
+    }
     for symbol in wanted:
         position = positions.get(symbol)
         if position is None or position.quantity == 0:
@@ -466,15 +468,25 @@ def positions_close(
             skipped[symbol] = "already being closed"
             continue
         result = create_trade_order(
-            {"project_id": project.pk, "symbol": symbol, "side": side, "quantity": str(quantity),
-             "order_type": OrderType.MKT, "confirm": True},
+            {
+                "project_id": project.pk,
+                "symbol": symbol,
+                "side": side,
+                "quantity": str(quantity),
+                "order_type": OrderType.MKT,
+                "confirm": True,
+            },
             user=user,
             actor=actor,
             extra_params={"action": "close"},
         )
         created.append(result.order)
-    audit_record(actor=actor or Actor(user=user), action="positions_close", project=project,
-                 detail={"symbols": wanted, "orders": [o.client_order_id for o in created], "skipped": skipped})
+    audit_record(
+        actor=actor or Actor(user=user),
+        action="positions_close",
+        project=project,
+        detail={"symbols": wanted, "orders": [o.client_order_id for o in created], "skipped": skipped},
+    )
     return created, skipped
 
 
@@ -483,9 +495,13 @@ def positions_liquidate(
 ) -> tuple[list[TradeOrder], dict[str, str]]:
     """Close every non-zero position of the project (one tagged closing order each)."""
     symbols = list(
-        Position.objects.filter(project=project, mode=project.mode).exclude(quantity=0).values_list("symbol", flat=True)
+        Position.objects.filter(project=project, mode=project.mode)
+        .exclude(quantity=0)
+        .values_list("symbol", flat=True)
     )
-    audit_record(actor=actor or Actor(user=user), action="liquidate", project=project, detail={"symbols": symbols})
+    audit_record(
+        actor=actor or Actor(user=user), action="liquidate", project=project, detail={"symbols": symbols}
+    )
     return positions_close(project=project, symbols=symbols, user=user, actor=actor)
 
 
