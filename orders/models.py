@@ -197,11 +197,13 @@ class ExecutionEvent(models.Model):
         IGNORED = "ignored", _("Recorded, status not applied")
         UNMATCHED = "unmatched", _("No order with this tag")
 
-    event_key = models.CharField(max_length=64, unique=True)
+    # Uniqueness and the tag index are declared in Meta: `unique=True`/`db_index=True` on a CharField also
+    # build a LIKE (pattern_ops) index on PostgreSQL that nothing uses and every insert pays for.
+    event_key = models.CharField(max_length=64)
     order = models.ForeignKey(
         TradeOrder, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
     )
-    tag = models.CharField(max_length=200, db_index=True)
+    tag = models.CharField(max_length=200)
     status = models.CharField(max_length=64)
     run_id = models.CharField(max_length=100, blank=True, default="")
     engine_order_id = models.BigIntegerField(null=True, blank=True)
@@ -218,7 +220,9 @@ class ExecutionEvent(models.Model):
 
     class Meta:
         ordering = ["event_time", "id"]
+        indexes = [models.Index(fields=["tag"], name="event_tag")]
         constraints = [
+            models.UniqueConstraint(fields=["event_key"], name="event_key_unique"),
             models.CheckConstraint(
                 condition=Q(filled__isnull=True) | Q(filled__gte=0), name="event_filled_nonneg"
             ),
@@ -250,7 +254,7 @@ class TradeFill(models.Model):
     """One fill event of an order."""
 
     order = models.ForeignKey(TradeOrder, on_delete=models.PROTECT, related_name="fills")
-    event_key = models.CharField(max_length=64, unique=True)
+    event_key = models.CharField(max_length=64)  # unique in Meta (no LIKE index, as for ExecutionEvent)
     quantity = models.DecimalField(**QTY)
     price = models.DecimalField(**PRICE)
     fee = models.DecimalField(**MONEY, default=Decimal(0))
@@ -263,6 +267,7 @@ class TradeFill(models.Model):
     class Meta:
         ordering = ["filled_at", "id"]
         constraints = [
+            models.UniqueConstraint(fields=["event_key"], name="fill_event_key_unique"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="fill_quantity_positive"),
             models.CheckConstraint(condition=Q(price__gte=0), name="fill_price_nonneg"),
             models.CheckConstraint(condition=Q(fee__gte=0), name="fill_fee_nonneg"),
