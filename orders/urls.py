@@ -14,4 +14,5 @@ urlpatterns = [
     path("live-trade/positions/close", views.positions_close, name="live-trade-close"),
     path("live-trade/positions/liquidate", views.positions_liquidate, name="live-trade-liquidate"),
     path("live-trade/trading-state", views.trading_state, name="live-trade-trading-state"),
+    path("live-trade/mode", views.project_mode, name="live-trade-mode"),
 ]

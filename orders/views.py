@@ -575,3 +575,24 @@ def order_cancel_view(request: HttpRequest, order_id: int) -> HttpResponse:
     if not request.htmx:
         return HttpResponseRedirect(_page_url(order.project_id))
     return _render_poll(request, order.project, always_positions=False, status=status)
+
+
+@desk_view
+@require_POST
+def project_mode(request: HttpRequest) -> HttpResponse:
+    """Switch the project between paper and live (LIVE needs orders.trade_live and the typed project name)."""
+    project = _project_or_404(request, request.POST.get("project"))
+    mode = request.POST.get("mode", "")
+    if mode == Mode.LIVE and request.POST.get("confirm_name", "").strip() != project.name:
+        messages.error(request, _("Switching to LIVE: type the project name to confirm."))
+    else:
+        try:
+            project = services.project_set_mode(project=project, mode=mode, actor=_actor(request))
+            messages.success(request, _("Mode: %(mode)s") % {"mode": project.get_mode_display()})
+        except TradedeskError as exc:
+            messages.error(request, translate_reason(exc.message))
+    # The whole page depends on the mode (badge, positions, ticket): reload it.
+    response = HttpResponseRedirect(_page_url(project))
+    if request.htmx:
+        response = HttpResponse(status=204, headers={"HX-Redirect": _page_url(project)})
+    return response

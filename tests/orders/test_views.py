@@ -519,3 +519,27 @@ def test_page_query_count_does_not_grow_with_rows(
         client_in.get(poll, {"project": project.pk}, **HTMX)
     assert len(page_many) == len(page_few)
     assert len(poll_many) == len(poll_few)
+
+
+def test_mode_switch_to_live_needs_permission_and_the_typed_name(
+    client_in: Client, project: Project, user: Any
+) -> None:
+    from django.contrib.auth.models import Permission
+
+    url = "/live-trade/mode"
+    client_in.post(url, {"project": project.pk, "mode": "live", "confirm_name": project.name})
+    project.refresh_from_db()
+    assert project.mode == "paper"  # no orders.trade_live permission
+    user.user_permissions.add(Permission.objects.get(codename="trade_live"))
+    client_in.post(url, {"project": project.pk, "mode": "live", "confirm_name": "wrong"})
+    project.refresh_from_db()
+    assert project.mode == "paper"
+    response = client_in.post(
+        url, {"project": project.pk, "mode": "live", "confirm_name": project.name}, HTTP_HX_REQUEST="true"
+    )
+    project.refresh_from_db()
+    assert project.mode == "live" and response["HX-Redirect"].startswith("/live-trade")
+    assert 'data-testid="mode-switch"' in client_in.get(PAGE, {"project": project.pk}).content.decode()
+    client_in.post(url, {"project": project.pk, "mode": "paper"})
+    project.refresh_from_db()
+    assert project.mode == "paper"
