@@ -229,7 +229,9 @@ def test_worker_killed_inside_execute_manual_order_dispatches_exactly_once(
         assert wait_for(lambda: TradeOrder.objects.get(pk=order.pk).dispatched_at is not None, 30), (
             processes.log("worker1")
         )
-        assert (folder / "intents" / f"{order.client_order_id}.json").exists()
+        # The claim commits before the intent is written: wait for the worker to reach the lock.
+        intent = folder / "intents" / f"{order.client_order_id}.json"
+        assert wait_for(intent.exists, 10), processes.log("worker1")
         claimed_at = time.monotonic()
         processes.kill(worker)
         fcntl.flock(lock, fcntl.LOCK_UN)
