@@ -12,7 +12,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False) uses for strings
 from pathlib import Path
 from typing import Any
 
@@ -124,16 +123,6 @@ def _text(event: dict[str, Any], name: str) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def _identity(event: dict[str, Any]) -> str:
-    """event_identity, with the common case (string run_id, integer ids) built without json.dumps."""
-    run_id, order_id, event_id = event.get("run_id"), event.get("order_id"), event.get("event_id")
-    if type(run_id) is str and run_id and type(order_id) is int and type(event_id) is int:
-        # canonical_json([run_id, order_id, event_id]) exactly: compact separators, ensure_ascii=False.
-        basis = f"id:[{encode_basestring(run_id)},{int.__repr__(order_id)},{int.__repr__(event_id)}]"
-        return hashlib.sha256(basis.encode("utf-8")).hexdigest()
-    return event_identity(event)
-
-
 def _has_nul(value: Any) -> bool:
     """True when a NUL character hides in any string or key of a decoded JSON value."""
     if isinstance(value, str):
@@ -162,7 +151,7 @@ def parse_event(event: dict[str, Any]) -> EngineEvent:
     if filled is not None and filled > 0 and fill_price is None:
         raise BadLine("a fill without fill_price")
     try:
-        key = _identity(event)
+        key = event_identity(event)
     except (TypeError, ValueError):
         raise BadLine("event is not plain JSON") from None
     return EngineEvent(

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False) uses
 from typing import Any
 
 from django.conf import settings
@@ -79,6 +80,10 @@ def canonical_json(value: Any) -> str:
 def event_identity(event: dict[str, Any]) -> str:
     """An event's identity: (run_id, order_id, event_id) when all present, else the SHA-256 of its JSON."""
     run_id, order_id, event_id = event.get("run_id"), event.get("order_id"), event.get("event_id")
+    if type(run_id) is str and run_id and type(order_id) is int and type(event_id) is int:
+        # canonical_json([run_id, order_id, event_id]) exactly, without json.dumps: ingest's hot path.
+        basis = f"id:[{encode_basestring(run_id)},{int.__repr__(order_id)},{int.__repr__(event_id)}]"
+        return hashlib.sha256(basis.encode("utf-8")).hexdigest()
     if run_id not in (None, "") and order_id is not None and event_id is not None:
         basis = "id:" + canonical_json([run_id, order_id, event_id])
         return hashlib.sha256(basis.encode("utf-8")).hexdigest()
