@@ -19,16 +19,15 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 
 from execution.models import EventFileCursor
-from orders.services import EngineEvent, apply_engine_events, event_identity
+from execution.contract import LEAN_STATUS_MAP, event_identity
+from orders.models import MONEY_PLACES, PRICE_PLACES, QTY_PLACES
+from orders.services import LedgerEvent, apply_engine_events
 
 logger = logging.getLogger("execution.events")
 
 BATCH_LINES = 5000
 READ_CHUNK = 1 << 20
 BOM = b"\xef\xbb\xbf"
-QTY_PLACES = Decimal("0.000001")
-PRICE_PLACES = Decimal("0.0000000001")
-MONEY_PLACES = Decimal("0.00000001")
 MAX_NUMBER = 1e12
 
 
@@ -134,8 +133,8 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
-def parse_event(event: dict[str, Any]) -> EngineEvent:
-    """A contract event dict -> EngineEvent, or BadLine."""
+def parse_event(event: dict[str, Any]) -> LedgerEvent:
+    """A contract event dict -> LedgerEvent, or BadLine."""
     tag = event.get("tag")
     if not isinstance(tag, str) or not tag:
         raise BadLine("event has no tag")
@@ -154,11 +153,12 @@ def parse_event(event: dict[str, Any]) -> EngineEvent:
         key = event_identity(event)
     except (TypeError, ValueError):
         raise BadLine("event is not plain JSON") from None
-    return EngineEvent(
+    return LedgerEvent(
         key=key,
         tag=tag,
         status=status,
         payload=event,
+        target=LEAN_STATUS_MAP.get(status),
         run_id=run_id or "",
         engine_order_id=_integer(event, "order_id"),
         engine_event_id=_integer(event, "event_id"),
@@ -180,13 +180,13 @@ def parse_event(event: dict[str, Any]) -> EngineEvent:
 class ParsedBatch:
     """Events in file order, cut into segments at holdings lines, plus the line-level counts."""
 
-    segments: list[tuple[list[EngineEvent], dict[str, Any] | None]] = field(
+    segments: list[tuple[list[LedgerEvent], dict[str, Any] | None]] = field(
         default_factory=lambda: [([], None)]
     )
     report: IngestReport = field(default_factory=IngestReport)
 
     @property
-    def events(self) -> list[EngineEvent]:
+    def events(self) -> list[LedgerEvent]:
         """Every event of the batch, in order."""
         return [event for events, _ in self.segments for event in events]
 

@@ -19,7 +19,7 @@ from orders.models import WORKING_STATUSES, OrderFlag, OrderStatus, TradeOrder
 from orders.services import (
     Actor,
     audit_record,
-    trade_order_cancel_unsent,
+    trade_order_cancel_before_dispatch,
     trade_order_claim_for_dispatch,
     trade_order_record_dispatch,
     trade_order_release_claim,
@@ -122,7 +122,7 @@ def order_cancel(*, order: TradeOrder, actor: Actor | None = None) -> TradeOrder
     """Cancel an order: locally if it never left tradedesk, else a CancelOrderCommand to its engine."""
     if order.status not in WORKING_STATUSES:
         raise Conflict(f"order is {order.status} and cannot be canceled")
-    if trade_order_cancel_unsent(order=order, actor=actor):
+    if trade_order_cancel_before_dispatch(order=order, actor=actor):
         return order
     if order.ib_order_id is None:
         raise Conflict("the engine has not acknowledged this order yet; try again in a moment")

@@ -17,6 +17,10 @@ QTY = {"max_digits": 20, "decimal_places": 6}
 PRICE = {"max_digits": 24, "decimal_places": 10}
 MONEY = {"max_digits": 24, "decimal_places": 8}
 NOTIONAL = {"max_digits": 40, "decimal_places": 16}
+# The smallest step of each kind of number, derived from the columns (the one home of decimal places).
+QTY_PLACES = Decimal(1).scaleb(-QTY["decimal_places"])
+PRICE_PLACES = Decimal(1).scaleb(-PRICE["decimal_places"])
+MONEY_PLACES = Decimal(1).scaleb(-MONEY["decimal_places"])
 
 
 class Mode(models.TextChoices):

@@ -443,7 +443,7 @@ def test_a_line_the_database_refuses_never_blocks_the_lines_after_it(
 
 @pytest.mark.parametrize("run_id", ["r-1", 'r"quoted\\', "r-\u00e9\u4e2d", "r\ttab"])
 def test_identity_is_the_hash_of_the_canonical_id_triple(run_id: str) -> None:
-    from orders.services import canonical_json, event_identity
+    from execution.contract import canonical_json, event_identity
 
     event = {"tag": "t", "status": "Filled", "run_id": run_id, "order_id": 12, "event_id": -3}
     expected = hashlib.sha256(("id:" + canonical_json([run_id, 12, -3])).encode()).hexdigest()

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from execution.events import apply_execution_events, ingest_execution_events, parse_lines
 from orders.models import CLOSED_STATUSES, STATUS_RANK, TradeOrder
-from orders.services import LEAN_STATUS_MAP
+from execution.contract import LEAN_STATUS_MAP
 from tests.factories import ProjectFactory, TradeOrderFactory
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from orders.errors import RiskRejected
 from orders.models import WORKING_STATUSES, Position, Project, Side, TradeFill, TradeOrder, TradingState
 
 if TYPE_CHECKING:
-    from orders.services import CleanOrder
+    from orders.services.validation import CleanOrder
 
 
 def last_known_price(*, project: Project, symbol: str) -> Decimal | None:

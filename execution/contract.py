@@ -1,0 +1,44 @@
+"""The file contract with the engine, in one place: canonical JSON, event identity, LEAN status names.
+
+docs/engine-contract.md describes it in prose; the simulator, the LEAN algorithm and the ingest follow it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False) uses
+from typing import Any
+
+from orders.models import OrderStatus
+
+# LEAN OrderStatus names -> tradedesk status; New and None change nothing.
+LEAN_STATUS_MAP: dict[str, str | None] = {
+    "New": None,
+    "None": None,
+    "Submitted": OrderStatus.SUBMITTED,
+    "UpdateSubmitted": OrderStatus.SUBMITTED,
+    "PartiallyFilled": OrderStatus.PARTIALLY_FILLED,
+    "Filled": OrderStatus.FILLED,
+    "CancelPending": OrderStatus.CANCEL_PENDING,
+    "Canceled": OrderStatus.CANCELED,
+    "Invalid": OrderStatus.REJECTED,
+}
+
+
+def canonical_json(value: Any) -> str:
+    """The contract's canonical JSON: keys sorted, compact separators, UTF-8 text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_identity(event: dict[str, Any]) -> str:
+    """An event's identity: (run_id, order_id, event_id) when all present, else the SHA-256 of its JSON."""
+    run_id, order_id, event_id = event.get("run_id"), event.get("order_id"), event.get("event_id")
+    if type(run_id) is str and run_id and type(order_id) is int and type(event_id) is int:
+        # canonical_json([run_id, order_id, event_id]) exactly, without json.dumps: ingest's hot path.
+        basis = f"id:[{encode_basestring(run_id)},{int.__repr__(order_id)},{int.__repr__(event_id)}]"
+        return hashlib.sha256(basis.encode("utf-8")).hexdigest()
+    if run_id not in (None, "") and order_id is not None and event_id is not None:
+        basis = "id:" + canonical_json([run_id, order_id, event_id])
+        return hashlib.sha256(basis.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(event).encode("utf-8")).hexdigest()

@@ -1,0 +1,69 @@
+"""The domain's services: the only writers of order tables, one concern per module.
+
+Dependency direction: `orders` imports nothing of the project above it (`execution`, `tradedesk`); callers
+import these names from `orders.services`.
+"""
+
+from orders.models import CLOSED_STATUSES
+from orders.services.audit import Actor, audit_record
+from orders.services.dispatch import (
+    trade_order_cancel_before_dispatch,
+    trade_order_claim_for_dispatch,
+    trade_order_record_dispatch,
+    trade_order_release_claim,
+    trade_orders_flag,
+)
+from orders.services.ledger import BatchReport, EngineEvent, LedgerEvent, apply_engine_events
+from orders.services.orders import OrderCreateResult, create_trade_order, trade_order_mark_reviewed
+from orders.services.positions import positions_close, positions_liquidate
+from orders.services.projects import (
+    project_default_for,
+    project_for_user,
+    project_set_mode,
+    project_set_trading_state,
+    require_live_permission,
+)
+from orders.services.status import (
+    StatusChange,
+    apply_fill_to_order,
+    apply_fills_to_orders,
+    update_trade_order_status,
+    update_trade_orders_status,
+)
+from orders.services.tokens import api_token_authenticate, api_token_create, api_token_revoke
+from orders.services.validation import CleanOrder, clean_order_payload
+
+__all__ = [
+    "CLOSED_STATUSES",
+    "Actor",
+    "BatchReport",
+    "CleanOrder",
+    "EngineEvent",
+    "LedgerEvent",
+    "OrderCreateResult",
+    "StatusChange",
+    "api_token_authenticate",
+    "api_token_create",
+    "api_token_revoke",
+    "apply_engine_events",
+    "apply_fill_to_order",
+    "apply_fills_to_orders",
+    "audit_record",
+    "clean_order_payload",
+    "create_trade_order",
+    "positions_close",
+    "positions_liquidate",
+    "project_default_for",
+    "project_for_user",
+    "project_set_mode",
+    "project_set_trading_state",
+    "require_live_permission",
+    "trade_order_cancel_before_dispatch",
+    "trade_order_claim_for_dispatch",
+    "trade_order_mark_reviewed",
+    "trade_order_record_dispatch",
+    "trade_order_release_claim",
+    "trade_orders_flag",
+    "update_trade_order_status",
+    "update_trade_orders_status",
+]

@@ -1,0 +1,76 @@
+"""Dispatch bookkeeping for the engine adapter: claims, releases, records, flags."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from orders.models import (
+    WORKING_STATUSES,
+    OrderStatus,
+    TradeOrder,
+)
+from orders.services.audit import Actor, audit_record
+from orders.services.status import update_trade_orders_status
+
+logger = logging.getLogger("orders")
+
+
+def trade_order_claim_for_dispatch(*, order_id: int) -> TradeOrder | None:
+    """Claim a NEW, never-dispatched order atomically; None when someone else already has it."""
+    now = timezone.now()
+    claimed = TradeOrder.objects.filter(
+        pk=order_id, dispatched_at__isnull=True, status=OrderStatus.NEW
+    ).update(dispatched_at=now, dispatch_attempts=models.F("dispatch_attempts") + 1, updated_at=now)
+    if claimed != 1:
+        return None
+    return TradeOrder.objects.select_related("project").get(pk=order_id)
+
+
+def trade_order_release_claim(*, order_id: int, reason: str) -> bool:
+    """Give back a claim for an order that provably never reached the engine, so it is dispatched again."""
+    released = TradeOrder.objects.filter(
+        pk=order_id, status=OrderStatus.NEW, dispatched_at__isnull=False
+    ).update(dispatched_at=None, updated_at=timezone.now())
+    if released:
+        logger.warning("dispatch claim released", extra={"order_id": order_id, "reason": reason})
+    return bool(released)
+
+
+def trade_order_record_dispatch(*, order_id: int, manual_execution: dict[str, Any]) -> None:
+    """Store where and how the order was handed over (params.manual_execution)."""
+    with transaction.atomic():
+        order = TradeOrder.objects.select_for_update().get(pk=order_id)
+        params = dict(order.params)
+        params["manual_execution"] = {**params.get("manual_execution", {}), **manual_execution}
+        order.params = params
+        order.save(update_fields=["params", "updated_at"])
+
+
+def trade_orders_flag(*, order_ids: Iterable[int], flag: str, message: str) -> int:
+    """Flag working orders (stale, engine down, command unread) until an engine event clears it."""
+    ids = list(order_ids)
+    if not ids:
+        return 0
+    return TradeOrder.objects.filter(pk__in=ids, status__in=WORKING_STATUSES).update(
+        flag=flag, flag_message=message[:2000], updated_at=timezone.now()
+    )
+
+
+def trade_order_cancel_before_dispatch(*, order: TradeOrder, actor: Actor | None = None) -> bool:
+    """Cancel an order that was never handed to an engine; False when it already was."""
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = TradeOrder.objects.filter(
+            pk=order.pk, dispatched_at__isnull=True, status=OrderStatus.NEW
+        ).update(dispatched_at=now, updated_at=now)
+        if not claimed:
+            return False
+        update_trade_orders_status([(order, OrderStatus.CANCELED, "canceled before it reached the engine")])
+        audit_record(actor=actor, action="order_cancel", project=order.project, order=order)
+    order.refresh_from_db()
+    return True

@@ -1,0 +1,348 @@
+"""The ledger: events stored once by key and folded into their orders (status rank, fill sums)."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from orders.models import (
+    PRICE_PLACES,
+    STATUS_RANK,
+    ExecutionEvent,
+    OrderFlag,
+    OrderStatus,
+    Position,
+    TradeFill,
+    TradeOrder,
+)
+from orders.services._bulk import (
+    binary_cursor,
+    column,
+    insert_new_keys,
+    postgresql,
+    stored_event_keys,
+    update_rows,
+)
+from orders.services.position_fills import PositionFill, apply_position_fills
+from orders.services.validation import quantize
+
+logger = logging.getLogger("orders")
+
+
+@dataclass
+class LedgerEvent:
+    """One event for an order: a line of an engine's events file, or a change tradedesk records itself."""
+
+    key: str
+    tag: str
+    status: str  # as received (a LEAN status name for an engine's event), stored as is
+    payload: dict[str, Any]
+    origin: str = "engine"  # "engine" or "tradedesk"
+    target: str | None = None  # the tradedesk status this event asks for; None changes no status
+    run_id: str = ""
+    engine_order_id: int | None = None
+    engine_event_id: int | None = None
+    time: datetime | None = None
+    filled: Decimal | None = None
+    fill_price: Decimal | None = None
+    fee: Decimal | None = None
+    fee_currency: str = ""
+    message: str = ""
+
+    def target_status(self) -> str | None:
+        """The tradedesk status this event asks for, or None."""
+        return self.target if self.target in STATUS_RANK else None
+
+
+# The seed's name for it, kept importable.
+EngineEvent = LedgerEvent
+
+
+@dataclass
+class BatchReport:
+    """What applying one batch did."""
+
+    received: int = 0
+    applied: int = 0
+    duplicates: int = 0
+    unmatched: int = 0
+    ignored: int = 0
+    fills: int = 0
+    orders_changed: set[int] = field(default_factory=set)
+
+
+def _event_sort_key(event: LedgerEvent) -> tuple[Any, ...]:
+    ts = event.time.timestamp() if event.time else float("-inf")
+    return (ts, event.engine_event_id if event.engine_event_id is not None else -1, event.key)
+
+
+# Columns of a locked order that applying events reads, and those it writes back.
+_ORDER_COLUMNS = (
+    "id",
+    "client_order_id",
+    "project_id",
+    "mode",
+    "symbol",
+    "side",
+    "status",
+    "status_ts",
+    "status_message",
+    "last_status_ts",
+    "ib_order_id",
+    "filled_quantity",
+    "filled_notional",
+    "avg_fill_price",
+    "fees",
+    "flag",
+    "flag_message",
+)
+_ORDER_WRITTEN = (
+    "status",
+    "status_ts",
+    "status_message",
+    "last_status_ts",
+    "ib_order_id",
+    "filled_quantity",
+    "filled_notional",
+    "avg_fill_price",
+    "fees",
+    "flag",
+    "flag_message",
+    "updated_at",
+)
+# Every concrete column of Position, in model order (what Position.from_db expects).
+_POSITION_COLUMNS = tuple(field.attname for field in Position._meta.concrete_fields)
+_POSITION_WRITTEN = ("quantity", "avg_cost", "realized_pnl", "last_fill_price", "last_fill_at", "updated_at")
+_EVENT_COLUMNS = (
+    "event_key",
+    "order",
+    "tag",
+    "status",
+    "run_id",
+    "engine_order_id",
+    "engine_event_id",
+    "event_time",
+    "filled",
+    "fill_price",
+    "fee",
+    "message",
+    "payload",
+    "outcome",
+)
+_FILL_COLUMNS = (
+    "order",
+    "event_key",
+    "quantity",
+    "price",
+    "fee",
+    "fee_currency",
+    "filled_at",
+    "run_id",
+    "engine_order_id",
+)
+
+
+@dataclass(slots=True)
+class _LockedOrder:
+    """The columns of a locked order that applying events reads and changes."""
+
+    pk: int
+    client_order_id: str
+    project_id: int
+    mode: str
+    symbol: str
+    side: str
+    status: str
+    status_ts: datetime | None
+    status_message: str
+    last_status_ts: datetime | None
+    ib_order_id: int | None
+    filled_quantity: Decimal
+    filled_notional: Decimal
+    avg_fill_price: Decimal | None
+    fees: Decimal
+    flag: str
+    flag_message: str
+
+
+def _lock_orders(tags: set[str]) -> dict[str, _LockedOrder]:
+    """Lock the orders with these tags (SELECT ... FOR UPDATE in id order): tag -> locked order."""
+    if postgresql():
+        columns = ", ".join(column(TradeOrder, name) for name in _ORDER_COLUMNS)
+        with binary_cursor() as cursor:
+            cursor.execute(
+                f"SELECT {columns} FROM {TradeOrder._meta.db_table} WHERE client_order_id = ANY(%b::text[]) "
+                "ORDER BY id FOR UPDATE",
+                [list(tags)],
+            )
+            rows = cursor.fetchall()
+    else:
+        rows = list(
+            TradeOrder.objects.select_for_update()
+            .filter(client_order_id__in=tags)
+            .order_by("id")
+            .values_list(*_ORDER_COLUMNS)
+        )
+    return {row[1]: _LockedOrder(*row) for row in rows}
+
+
+def apply_engine_events(events: Sequence[LedgerEvent], *, source: str = "") -> BatchReport:
+    """Store each new event once (by key) and apply the new ones to their orders, set-based, atomically."""
+    report = BatchReport(received=len(events))
+    unique: dict[str, LedgerEvent] = {}
+    for event in events:
+        if event.key in unique:
+            report.duplicates += 1
+        else:
+            unique[event.key] = event
+    if not unique:
+        return report
+    now = timezone.now()
+    with transaction.atomic():
+        # Keys already stored are duplicates whatever happens next; the insert below decides for the rest.
+        known = stored_event_keys(list(unique))
+        if known:
+            report.duplicates += len(known)
+            unique = {key: event for key, event in unique.items() if key not in known}
+            if not unique:
+                return report
+        orders = _lock_orders({event.tag for event in unique.values()})
+        rows = []
+        applied_outcome, ignored_outcome = ExecutionEvent.Outcome.APPLIED, ExecutionEvent.Outcome.IGNORED
+        for event in unique.values():
+            order = orders.get(event.tag)
+            if order is None:
+                outcome = ExecutionEvent.Outcome.UNMATCHED
+            else:
+                target = event.target_status()
+                lower = target is not None and STATUS_RANK[target] < STATUS_RANK[order.status]
+                outcome = ignored_outcome if lower else applied_outcome
+            rows.append(
+                (event.key, order.pk if order else None, event.tag[:200], event.status[:64],
+                 event.run_id[:100], event.engine_order_id, event.engine_event_id, event.time, event.filled,
+                 event.fill_price, event.fee, event.message, event.payload, outcome)
+            )  # fmt: skip
+        new_keys = insert_new_keys(
+            ExecutionEvent, _EVENT_COLUMNS, rows, "event_key", {"source": source[:500], "received_at": now}
+        )
+        report.duplicates += len(unique) - len(new_keys)
+        by_order: dict[int, list[LedgerEvent]] = defaultdict(list)
+        for key, event in unique.items():
+            if key not in new_keys:
+                continue
+            order = orders.get(event.tag)
+            if order is None:
+                report.unmatched += 1
+                logger.warning("unmatched engine event", extra={"tag": event.tag, "status": event.status})
+                continue
+            report.applied += 1
+            by_order[order.pk].append(event)
+        if by_order:
+            _apply_to_orders(
+                orders=[o for o in orders.values() if o.pk in by_order], by_order=by_order, report=report
+            )
+    return report
+
+
+def _apply_to_orders(
+    *, orders: list[_LockedOrder], by_order: dict[int, list[LedgerEvent]], report: BatchReport
+) -> None:
+    """Fold new events into their (locked) orders: highest status wins, fills summed once, positions moved."""
+    fill_rows: list[tuple[Any, ...]] = []
+    fill_events: dict[str, tuple[_LockedOrder, LedgerEvent]] = {}
+    changed: dict[int, _LockedOrder] = {}
+    engine_flags = (OrderFlag.STALE, OrderFlag.COMMAND_UNREAD, OrderFlag.ENGINE_DOWN)
+    for order in orders:
+        events = by_order[order.pk]
+        if len(events) > 1:
+            events.sort(key=_event_sort_key)
+        before = (order.status, order.status_message, order.last_status_ts, order.ib_order_id, order.flag)
+        was_failed = order.status == OrderStatus.FAILED
+        for event in events:
+            target = event.target_status()
+            if target is None and was_failed and event.origin == "engine":
+                # FAILED is tradedesk's own guess; any engine event proves the engine has the order.
+                target = OrderStatus.SUBMITTED
+            if event.origin == "engine":
+                if event.engine_order_id is not None and (
+                    order.ib_order_id is None
+                    or order.last_status_ts is None
+                    or (event.time is not None and event.time >= order.last_status_ts)
+                ):
+                    order.ib_order_id = event.engine_order_id
+                if order.flag in engine_flags:
+                    order.flag, order.flag_message = "", ""
+            if event.time is not None and (order.last_status_ts is None or event.time > order.last_status_ts):
+                order.last_status_ts = event.time
+            if target is not None:
+                rank, current = STATUS_RANK[target], STATUS_RANK[order.status]
+                later = event.time is not None and (order.status_ts is None or event.time > order.status_ts)
+                if rank > current or (rank == current and later):
+                    order.status = target
+                    order.status_ts = event.time
+                    order.status_message = event.message
+                elif rank < current:
+                    report.ignored += 1
+                    logger.info(
+                        "status not applied",
+                        extra={"order": order.client_order_id, "status": target, "current": order.status},
+                    )
+            if event.filled is not None and event.filled > 0 and event.fill_price is not None:
+                fill_rows.append(
+                    (order.pk, event.key, event.filled, event.fill_price, event.fee or Decimal(0),
+                     event.fee_currency[:8], event.time, event.run_id[:100], event.engine_order_id)
+                )  # fmt: skip
+                fill_events[event.key] = (order, event)
+        after = (order.status, order.status_message, order.last_status_ts, order.ib_order_id, order.flag)
+        if after != before:
+            changed[order.pk] = order
+    now = timezone.now()
+    new_fill_keys = insert_new_keys(TradeFill, _FILL_COLUMNS, fill_rows, "event_key", {"created_at": now})
+    applied_fills = [fill for key, fill in fill_events.items() if key in new_fill_keys]
+    applied_fills.sort(key=lambda item: _event_sort_key(item[1]))
+    position_fills = []
+    for order, event in applied_fills:
+        assert event.filled is not None and event.fill_price is not None
+        position_fills.append(
+            PositionFill(order.project_id, order.mode, order.symbol, order.side, event.filled,
+                         event.fill_price, event.time)
+        )  # fmt: skip
+        order.filled_quantity += event.filled
+        order.filled_notional += event.filled * event.fill_price
+        order.fees += event.fee or Decimal(0)
+        order.avg_fill_price = quantize(order.filled_notional / order.filled_quantity, PRICE_PLACES)
+        changed[order.pk] = order
+    report.fills += len(applied_fills)
+    if changed:
+        report.orders_changed.update(changed)
+        update_rows(
+            TradeOrder,
+            _ORDER_WRITTEN,
+            [
+                (
+                    o.pk,
+                    o.status,
+                    o.status_ts,
+                    o.status_message,
+                    o.last_status_ts,
+                    o.ib_order_id,
+                    o.filled_quantity,
+                    o.filled_notional,
+                    o.avg_fill_price,
+                    o.fees,
+                    o.flag,
+                    o.flag_message,
+                    now,
+                )
+                for o in changed.values()
+            ],
+        )
+    apply_position_fills(position_fills)

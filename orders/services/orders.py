@@ -1,0 +1,138 @@
+"""Creating orders (idempotent on client_order_id) and reviewing them."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from orders.errors import Conflict, OrderValidationError
+from orders.models import (
+    Project,
+    TradeOrder,
+)
+from orders.services.audit import Actor, audit_record
+from orders.services.projects import project_default_for, project_for_user, require_live_permission
+from orders.services.risk import check_new_order
+from orders.services.validation import CleanOrder, clean_order_payload
+
+
+@dataclass(frozen=True)
+class OrderCreateResult:
+    """What create_trade_order did: the order and whether it is new."""
+
+    order: TradeOrder
+    created: bool
+
+
+def _generate_client_order_id(*, project: Project, user: Any) -> str:
+    user_part = getattr(user, "pk", None) or 0
+    millis = int(time.time() * 1000)
+    while True:
+        candidate = f"oi_{project.pk}_{user_part}_{millis}"
+        if not TradeOrder.objects.filter(client_order_id=candidate).exists():
+            return candidate
+        millis += 1
+
+
+def _same_order(order: TradeOrder, clean: CleanOrder, project: Project) -> bool:
+    return (
+        order.project_id == project.pk
+        and order.symbol == clean.symbol
+        and order.side == clean.side
+        and order.quantity == clean.quantity
+        and order.order_type == clean.order_type
+        and order.limit_price == clean.limit_price
+    )
+
+
+def _replay_or_conflict(*, existing: TradeOrder, clean: CleanOrder, project: Project) -> OrderCreateResult:
+    if _same_order(existing, clean, project):
+        return OrderCreateResult(order=existing, created=False)
+    raise Conflict(f"client_order_id {existing.client_order_id} was already used for a different order")
+
+
+def create_trade_order(
+    payload: dict[str, Any],
+    *,
+    user: Any = None,
+    source: str = "manual",
+    actor: Actor | None = None,
+    extra_params: dict[str, Any] | None = None,
+) -> OrderCreateResult:
+    """Create an order, idempotent on client_order_id; the signal hands manual orders to the engine."""
+    clean = clean_order_payload(payload)
+    if clean.project_id is None:
+        project = project_default_for(user=user)
+    else:
+        project = project_for_user(user=user, project_id=clean.project_id)
+    if clean.mode is not None and clean.mode != project.mode:
+        raise OrderValidationError(
+            f"mode {clean.mode} differs from the project's mode {project.mode}",
+            errors={"mode": f"the project trades in {project.mode} mode"},
+        )
+    require_live_permission(user=user, project=project)
+
+    if clean.client_order_id is not None:
+        existing = TradeOrder.objects.filter(client_order_id=clean.client_order_id).first()
+        if existing is not None:
+            return _replay_or_conflict(existing=existing, clean=clean, project=project)
+
+    check_new_order(project=project, user=user, clean=clean)
+
+    client_order_id = clean.client_order_id or _generate_client_order_id(project=project, user=user)
+    params: dict[str, Any] = {"source": source, "project_id": project.pk, "mode": project.mode}
+    params.update(extra_params or {})
+    created_by = user if getattr(user, "is_authenticated", False) else None
+    try:
+        with transaction.atomic():
+            order = TradeOrder.objects.create(
+                client_order_id=client_order_id,
+                project=project,
+                mode=project.mode,
+                symbol=clean.symbol,
+                side=clean.side,
+                quantity=clean.quantity,
+                order_type=clean.order_type,
+                limit_price=clean.limit_price,
+                params=params,
+                created_by=created_by,
+            )
+            audit_record(
+                actor=actor or Actor(user=user),
+                action="order_create",
+                project=project,
+                order=order,
+                detail={
+                    "client_order_id": client_order_id,
+                    "symbol": clean.symbol,
+                    "side": clean.side,
+                    "quantity": str(clean.quantity),
+                    "order_type": clean.order_type,
+                    "limit_price": None if clean.limit_price is None else str(clean.limit_price),
+                    "source": source,
+                },
+            )
+    except IntegrityError:
+        # A concurrent request with the same client_order_id won the race.
+        existing = TradeOrder.objects.filter(client_order_id=client_order_id).first()
+        if existing is None:
+            raise
+        return _replay_or_conflict(existing=existing, clean=clean, project=project)
+    return OrderCreateResult(order=order, created=True)
+
+
+def trade_order_mark_reviewed(*, order: TradeOrder, user: Any, note: str = "") -> TradeOrder:
+    """Record a desk lead's review of an order."""
+    with transaction.atomic():
+        order.reviewed_by = user
+        order.reviewed_at = timezone.now()
+        order.review_note = note
+        order.save(update_fields=["reviewed_by", "reviewed_at", "review_note", "updated_at"])
+        audit_record(
+            actor=Actor(user=user, channel="admin"), action="review", project=order.project, order=order
+        )
+    return order
