@@ -18,8 +18,8 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, transaction
 
-from execution.models import EventFileCursor
 from execution.contract import LEAN_STATUS_MAP, event_identity
+from execution.models import EventFileCursor
 from orders.models import MONEY_PLACES, PRICE_PLACES, QTY_PLACES
 from orders.services import LedgerEvent, apply_engine_events
 

@@ -10,5 +10,5 @@ urlpatterns = [
     path("api/", api.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("orders.urls")),
+    path("", include("tradedesk.web.urls")),
 ]

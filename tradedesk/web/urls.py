@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from orders import views
+from tradedesk.web import views
 
 urlpatterns = [
     path("", views.home, name="home"),

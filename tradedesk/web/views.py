@@ -29,7 +29,6 @@ from execution.models import HoldingsDiscrepancy
 from execution.services import order_cancel, orders_cancel_working
 from orders import selectors, services
 from orders.errors import NotFound, TradedeskError
-from orders.forms import OrderForm, translate_reason
 from orders.models import (
     CLOSED_STATUSES,
     Mode,
@@ -41,6 +40,7 @@ from orders.models import (
     TradeOrder,
     TradingState,
 )
+from tradedesk.web.forms import OrderForm, translate_reason
 
 ORDERS_SHOWN = 100
 SESSION_PROJECT_KEY = "live_trade_project"

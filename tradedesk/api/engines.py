@@ -9,7 +9,7 @@ from ninja import Router, Schema
 
 from execution.models import HoldingsDiscrepancy
 from execution.services import engines_check
-from orders.auth import api_auth
+from tradedesk.api.auth import api_auth
 
 
 class DiscrepancyOut(Schema):

@@ -10,9 +10,9 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.parser import Parser
 
-from execution.api import router as engines_router
-from orders.api import router as orders_router
 from orders.errors import BadRequest, TradedeskError
+from tradedesk.api.engines import router as engines_router
+from tradedesk.api.orders import router as orders_router
 
 
 class ObjectParser(Parser):

@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 from django.utils import numberformat
 
-from orders.forms import new_client_order_id
+from tradedesk.web.forms import new_client_order_id
 
 register = template.Library()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from execution.models import EventFileCursor, HoldingsDiscrepancy
-from orders.admin import ReadOnlyAdminMixin
+from tradedesk.admin.orders import ReadOnlyAdminMixin
 
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):

@@ -11,10 +11,10 @@ from ninja import Query, Router, Schema, Status
 from execution.events import ingest_execution_events
 from execution.services import order_cancel, orders_cancel_working
 from orders import selectors, services
-from orders.auth import api_auth
 from orders.errors import OrderValidationError
 from orders.models import SYMBOL_REGEX, OrderStatus, TradingState
-from orders.schemas import (
+from tradedesk.api.auth import api_auth
+from tradedesk.api.schemas import (
     CloseIn,
     CloseOut,
     ErrorOut,
