@@ -424,3 +424,8 @@ def events_iter_lines(path: Path) -> Iterator[bytes]:
             if not lines:
                 return
             yield from lines
+
+
+def ingest_before_read() -> IngestReport:
+    """Ingest-on-read, for listings that must not show a stale book: one stat per file when nothing grew."""
+    return ingest_execution_events()

@@ -15,10 +15,11 @@ from django.utils import timezone
 from execution import engines
 from execution.intents import json_number, write_manual_order_intent
 from orders.errors import Conflict
-from orders.models import WORKING_STATUSES, OrderFlag, OrderStatus, TradeOrder
+from orders.models import WORKING_STATUSES, OrderFlag, OrderStatus, Project, TradeOrder, TradingState
 from orders.services import (
     Actor,
     audit_record,
+    project_set_trading_state,
     trade_order_cancel_before_dispatch,
     trade_order_claim_for_dispatch,
     trade_order_record_dispatch,
@@ -32,7 +33,7 @@ logger = logging.getLogger("execution")
 
 @dataclass(frozen=True)
 class DispatchResult:
-    """What execute_manual_order did with an order."""
+    """What order_dispatch did with an order."""
 
     order_id: int
     outcome: str  # dispatched | skipped | failed | rejected
@@ -54,7 +55,7 @@ def _order_command(order: TradeOrder) -> dict[str, Any]:
     )
 
 
-def execute_manual_order(*, order_id: int) -> DispatchResult:
+def order_dispatch(*, order_id: int) -> DispatchResult:
     """Claim the order, write its intent and config, hand it to the engine, and record how (or FAILED)."""
     order = trade_order_claim_for_dispatch(order_id=order_id)
     if order is None:
@@ -250,7 +251,7 @@ def orders_sweep(*, enqueue: Any) -> SweepReport:
     return report
 
 
-def orders_cancel_working(*, project: Any, actor: Actor | None = None) -> dict[str, str]:
+def orders_cancel_working(*, project: Project, actor: Actor | None = None) -> dict[str, str]:
     """Cancel every working order of a project (the kill switch); returns client_order_id -> outcome."""
     outcomes: dict[str, str] = {}
     for order in TradeOrder.objects.filter(project=project, status__in=WORKING_STATUSES).order_by("id"):
@@ -260,6 +261,15 @@ def orders_cancel_working(*, project: Any, actor: Actor | None = None) -> dict[s
         except Conflict as exc:
             outcomes[order.client_order_id] = exc.message
     return outcomes
+
+
+def project_trading_state_change(
+    *, project: Project, state: str, actor: Actor | None = None
+) -> tuple[Project, dict[str, str]]:
+    """The one entry point for every interface: set the state; HALTED also cancels every working order."""
+    project = project_set_trading_state(project=project, state=state, actor=actor)
+    outcomes = orders_cancel_working(project=project, actor=actor) if state == TradingState.HALTED else {}
+    return project, outcomes
 
 
 def simulator_account_add(*, mode: str, fills: list[tuple[str, Decimal, Decimal]]) -> None:

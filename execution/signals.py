@@ -1,4 +1,4 @@
-"""post_save of a new manual order -> execute_manual_order after commit. Signals only enqueue."""
+"""post_save of a new manual order -> the execute_manual_order task after commit. Signals only enqueue."""
 
 from __future__ import annotations
 
@@ -29,6 +29,6 @@ def enqueue_manual_order(
     sender: type[TradeOrder], instance: TradeOrder, created: bool, **kwargs: Any
 ) -> None:
     """Enqueue a newly created manual order once its transaction commits."""
-    if created and instance.params.get("source") == "manual":
+    if created and instance.is_manual:
         order_id = instance.pk
         transaction.on_commit(lambda: _enqueue(order_id), robust=True)

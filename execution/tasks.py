@@ -12,7 +12,7 @@ from execution import events, services
 @shared_task(name="execution.tasks.execute_manual_order", acks_late=True, reject_on_worker_lost=True)
 def execute_manual_order(order_id: int) -> dict[str, Any]:
     """Hand one manual order to its engine (a second run for the same order does nothing)."""
-    result = services.execute_manual_order(order_id=order_id)
+    result = services.order_dispatch(order_id=order_id)
     if result.outcome in ("dispatched", "rejected"):
         # Fresh engines answer within milliseconds; read their first events without waiting for beat.
         ingest_events.apply_async(countdown=0.2, expires=10)

@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 CLIENT_ORDER_ID_REGEX = r"^[A-Za-z0-9_.-]{1,64}$"
 SYMBOL_REGEX = r"^[A-Z][A-Z0-9.]{0,14}$"
+# params.source of an order a person placed (page, API, admin); only these are handed to an engine.
+SOURCE_MANUAL = "manual"
 
 QTY = {"max_digits": 20, "decimal_places": 6}
 PRICE = {"max_digits": 24, "decimal_places": 10}
@@ -191,6 +193,11 @@ class TradeOrder(models.Model):
     def source(self) -> str:
         """Where the order came from (params.source)."""
         return str(self.params.get("source", ""))
+
+    @property
+    def is_manual(self) -> bool:
+        """A person placed it (page, API, admin): the engine adapter hands it to the engine."""
+        return self.source == SOURCE_MANUAL
 
 
 class ExecutionEvent(models.Model):

@@ -412,7 +412,7 @@ def test_engine_killed_mid_order_flags_it_and_the_next_order_starts_a_new_run(
         },
         user=user,
     ).order
-    services.execute_manual_order(order_id=first.pk)
+    services.order_dispatch(order_id=first.pk)
     assert wait_for(
         lambda: (ingest_execution_events(), TradeOrder.objects.get(pk=first.pk).status)[1] == "SUBMITTED", 15
     )
@@ -426,7 +426,7 @@ def test_engine_killed_mid_order_flags_it_and_the_next_order_starts_a_new_run(
     second = create_trade_order(
         {"symbol": "AAPL", "side": "BUY", "quantity": 1, "project_id": project.pk}, user=user
     ).order
-    services.execute_manual_order(order_id=second.pk)
+    services.order_dispatch(order_id=second.pk)
     assert wait_for(
         lambda: (ingest_execution_events(), TradeOrder.objects.get(pk=second.pk).status)[1] == "FILLED", 15
     )

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from orders.errors import Conflict, OrderValidationError
 from orders.models import (
+    SOURCE_MANUAL,
     Project,
     TradeOrder,
 )
@@ -59,7 +60,7 @@ def create_trade_order(
     payload: dict[str, Any],
     *,
     user: Any = None,
-    source: str = "manual",
+    source: str = SOURCE_MANUAL,
     actor: Actor | None = None,
     extra_params: dict[str, Any] | None = None,
 ) -> OrderCreateResult:

@@ -60,7 +60,7 @@ def test_sell_intent_has_the_client_order_id_and_negative_quantity(project: Any,
 
 def test_executing_a_manual_order_launches_the_engine(project: Any, recorder: HandOverRecorder) -> None:
     order = manual_order(project)
-    result = services.execute_manual_order(order_id=order.pk)
+    result = services.order_dispatch(order_id=order.pk)
     assert result.outcome == "dispatched"
     assert len(recorder.calls) == 1
     call = recorder.calls[0]
@@ -77,8 +77,8 @@ def test_a_second_task_for_the_same_order_hands_nothing_over(
     project: Any, recorder: HandOverRecorder
 ) -> None:
     order = manual_order(project)
-    services.execute_manual_order(order_id=order.pk)
-    again = services.execute_manual_order(order_id=order.pk)
+    services.order_dispatch(order_id=order.pk)
+    again = services.order_dispatch(order_id=order.pk)
     assert again.outcome == "skipped" and len(recorder.calls) == 1
 
 
@@ -88,7 +88,7 @@ def test_dispatch_failure_marks_the_order_failed_with_a_reason(project: Any, mon
 
     monkeypatch.setattr(engines, "hand_over", broken)
     order = manual_order(project)
-    result = services.execute_manual_order(order_id=order.pk)
+    result = services.order_dispatch(order_id=order.pk)
     order.refresh_from_db()
     assert result.outcome == "failed"
     assert order.status == "FAILED" and "no dotnet" in order.status_message
@@ -105,7 +105,7 @@ def test_command_refused_by_the_engine_marks_the_order_rejected(project: Any, mo
         lambda *a, **k: {"success": False, "message": "Unable to submit order"},
     )
     order = manual_order(project)
-    result = services.execute_manual_order(order_id=order.pk)
+    result = services.order_dispatch(order_id=order.pk)
     order.refresh_from_db()
     assert result.outcome == "rejected"
     assert (order.status, order.status_message) == ("REJECTED", "Unable to submit order")

@@ -20,7 +20,7 @@ from execution.config import (
     build_execution_config,
     engine_command,
 )
-from execution.services import execute_manual_order
+from execution.services import order_dispatch
 from orders.models import OrderStatus, TradeOrder
 from tests.factories import ProjectFactory, TradeOrderFactory
 
@@ -269,7 +269,7 @@ def test_a_dispatch_keeps_the_password_in_the_config_only(
     order = TradeOrderFactory(project=ProjectFactory(mode="paper"), side="SELL", quantity=10)
     caplog.set_level(logging.DEBUG)
 
-    result = execute_manual_order(order_id=order.pk)
+    result = order_dispatch(order_id=order.pk)
 
     assert result.outcome == "dispatched", result
     folder = engines.engine_dir("paper")
@@ -299,7 +299,7 @@ def test_a_failed_start_names_no_secret(
     order = TradeOrderFactory(project=ProjectFactory(mode="paper"))
     caplog.set_level(logging.DEBUG)
 
-    result = execute_manual_order(order_id=order.pk)
+    result = order_dispatch(order_id=order.pk)
 
     order.refresh_from_db()
     assert result.outcome == "failed"
@@ -315,7 +315,7 @@ def test_missing_ib_login_fails_the_order_with_the_variable_names(
     order = TradeOrderFactory(project=ProjectFactory(mode="paper"))
     caplog.set_level(logging.DEBUG)
 
-    result = execute_manual_order(order_id=order.pk)
+    result = order_dispatch(order_id=order.pk)
 
     order.refresh_from_db()
     assert result.outcome == "failed"

@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from execution.events import ingest_execution_events
-from execution.services import order_cancel, orders_cancel_working
+from execution.services import order_cancel, project_trading_state_change
 from orders import services
 from orders.errors import TradedeskError
 from orders.models import (
@@ -27,13 +27,9 @@ from orders.models import (
     Project,
     TradeFill,
     TradeOrder,
-    TradingState,
     UnmatchedEvent,
 )
-
-
-def _actor(request: HttpRequest) -> services.Actor:
-    return services.Actor(user=request.user, source_address=request.META.get("REMOTE_ADDR"), channel="admin")
+from tradedesk.actors import actor_from_request
 
 
 def _num(value: Any) -> str:
@@ -303,7 +299,7 @@ class TradeOrderAdmin(admin.ModelAdmin):
         requested = 0
         for order in queryset.select_related("project"):
             try:
-                order_cancel(order=order, actor=_actor(request))
+                order_cancel(order=order, actor=actor_from_request(request, channel="admin"))
                 requested += 1
             except TradedeskError as exc:
                 self.message_user(request, f"{order.client_order_id}: {exc.message}", messages.WARNING)
@@ -481,22 +477,22 @@ class ProjectAdmin(admin.ModelAdmin):
         """Other fields save as usual; mode and trading state go through the services (audited)."""
         if not change:
             super().save_model(request, obj, form, change)
-            services.audit_record(actor=_actor(request), action="project_create", project=obj)
+            services.audit_record(
+                actor=actor_from_request(request, channel="admin"), action="project_create", project=obj
+            )
             return
         stored = Project.objects.get(pk=obj.pk)
         new_mode, new_state = obj.mode, obj.trading_state
         obj.mode, obj.trading_state = stored.mode, stored.trading_state
         super().save_model(request, obj, form, change)
-        actor = _actor(request)
+        actor = actor_from_request(request, channel="admin")
         try:
             if new_mode != stored.mode:
                 services.project_set_mode(project=obj, mode=new_mode, actor=actor)
             if new_state != stored.trading_state:
-                services.project_set_trading_state(project=obj, state=new_state, actor=actor)
-                if new_state == TradingState.HALTED:
-                    outcomes = orders_cancel_working(project=obj, actor=actor)
-                    if outcomes:
-                        self.message_user(request, f"Working orders: {outcomes}", messages.WARNING)
+                _project, outcomes = project_trading_state_change(project=obj, state=new_state, actor=actor)
+                if outcomes:
+                    self.message_user(request, f"Working orders: {outcomes}", messages.WARNING)
         except TradedeskError as exc:
             self.message_user(request, exc.message, messages.ERROR)
         obj.refresh_from_db()

@@ -8,11 +8,12 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 
-from execution.events import ingest_execution_events
-from execution.services import order_cancel, orders_cancel_working
+from execution.events import ingest_before_read
+from execution.services import order_cancel, project_trading_state_change
 from orders import selectors, services
 from orders.errors import OrderValidationError
-from orders.models import SYMBOL_REGEX, OrderStatus, TradingState
+from orders.models import SYMBOL_REGEX, OrderStatus
+from tradedesk.actors import actor_from_request
 from tradedesk.api.auth import api_auth
 from tradedesk.api.schemas import (
     CloseIn,
@@ -32,11 +33,6 @@ router = Router(auth=api_auth, tags=["trade"])
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
-def actor_for(request: HttpRequest, channel: str = "api") -> services.Actor:
-    """The audit actor of a request: user, source address, channel."""
-    return services.Actor(user=request.user, source_address=request.META.get("REMOTE_ADDR"), channel=channel)
-
-
 class OrderFilters(Schema):
     """Order list filters."""
 
@@ -51,7 +47,9 @@ class OrderFilters(Schema):
 def create_order(request: HttpRequest, payload: OrderIn) -> Status:
     """Place a manual order: 201 new, 200 idempotent replay of the same client_order_id."""
     data = payload.model_dump(exclude_unset=True)
-    result = services.create_trade_order(data, user=request.user, actor=actor_for(request))
+    result = services.create_trade_order(
+        data, user=request.user, actor=actor_from_request(request, channel="api")
+    )
     return Status(201 if result.created else 200, result.order)
 
 
@@ -66,7 +64,7 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> dict[str,
         )
     if filters.symbol and not re.fullmatch(SYMBOL_REGEX, filters.symbol.upper()):
         raise OrderValidationError("invalid symbol", errors={"symbol": "not a symbol"})
-    ingest_execution_events()
+    ingest_before_read()
     queryset = selectors.orders_for_user(
         user=request.user, status=filters.status, project_id=filters.project_id, symbol=filters.symbol
     ).select_related("created_by")
@@ -79,7 +77,7 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> dict[str,
 @router.get("/orders/{order_id}", response={200: OrderDetailOut, **ERRORS})
 def get_order(request: HttpRequest, order_id: int) -> Any:
     """One order with its fills and events."""
-    ingest_execution_events()
+    ingest_before_read()
     return selectors.order_for_user(user=request.user, order_id=order_id)
 
 
@@ -87,7 +85,7 @@ def get_order(request: HttpRequest, order_id: int) -> Any:
 def cancel_order(request: HttpRequest, order_id: int) -> Any:
     """Cancel a working order (a CancelOrderCommand to the engine that holds it)."""
     order = selectors.order_for_user(user=request.user, order_id=order_id)
-    return order_cancel(order=order, actor=actor_for(request))
+    return order_cancel(order=order, actor=actor_from_request(request, channel="api"))
 
 
 @router.get("/positions", response={200: list[PositionOut], **ERRORS})
@@ -102,7 +100,10 @@ def close_positions(request: HttpRequest, payload: CloseIn) -> dict[str, Any]:
     """One closing order per named position."""
     project = services.project_for_user(user=request.user, project_id=payload.project_id)
     orders, skipped = services.positions_close(
-        project=project, symbols=payload.symbols, user=request.user, actor=actor_for(request)
+        project=project,
+        symbols=payload.symbols,
+        user=request.user,
+        actor=actor_from_request(request, channel="api"),
     )
     return {"orders": orders, "skipped": skipped}
 
@@ -112,7 +113,7 @@ def liquidate(request: HttpRequest, payload: LiquidateIn) -> dict[str, Any]:
     """One closing order per non-zero position of the project."""
     project = services.project_for_user(user=request.user, project_id=payload.project_id)
     orders, skipped = services.positions_liquidate(
-        project=project, user=request.user, actor=actor_for(request)
+        project=project, user=request.user, actor=actor_from_request(request, channel="api")
     )
     return {"orders": orders, "skipped": skipped}
 
@@ -127,8 +128,8 @@ def list_projects(request: HttpRequest) -> Any:
 def set_trading_state(request: HttpRequest, project_id: int, payload: TradingStateIn) -> Any:
     """ACTIVE / REDUCING / HALTED; HALTED is the kill switch and cancels working orders."""
     project = services.project_for_user(user=request.user, project_id=project_id)
-    actor = actor_for(request)
-    project = services.project_set_trading_state(project=project, state=payload.trading_state, actor=actor)
-    if project.trading_state == TradingState.HALTED:
-        orders_cancel_working(project=project, actor=actor)
+    actor = actor_from_request(request, channel="api")
+    project, _outcomes = project_trading_state_change(
+        project=project, state=payload.trading_state, actor=actor
+    )
     return project

@@ -1,0 +1,108 @@
+"""Who may see what on the page: login and language for every view, the project and order of a request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.db.models import F
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from orders import selectors, services
+from orders.errors import NotFound
+from orders.models import (
+    Position,
+    Project,
+    TradeOrder,
+)
+
+# htmx stops polling an element that gets this status (the order timeline once the order is final).
+
+
+SESSION_PROJECT_KEY = "live_trade_project"
+
+
+View = Callable[..., HttpResponse]
+
+
+def activate_requested_language(request: HttpRequest) -> str | None:
+    """Activate `?lang=` (en, zh-hans) for this request; the caller stores it in the language cookie."""
+    wanted = (request.GET.get("lang") or "").strip().lower()
+    codes = {code.lower(): code for code, _name in settings.LANGUAGES}
+    if wanted not in codes:
+        return None
+    translation.activate(codes[wanted])
+    request.LANGUAGE_CODE = translation.get_language()
+    return codes[wanted]
+
+
+def desk_view(view: View) -> View:
+    """Login required (HTMX gets HX-Redirect, not a login page swapped into a panel) and `?lang=`."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            if request.htmx:
+                response = HttpResponse(status=401)
+                response["HX-Redirect"] = f"{settings.LOGIN_URL}?{urlencode({'next': reverse('live-trade')})}"
+                return response
+            return redirect_to_login(request.get_full_path())
+        language = activate_requested_language(request)
+        response = view(request, *args, **kwargs)
+        if language:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                language,
+                max_age=settings.LANGUAGE_COOKIE_AGE or 365 * 24 * 3600,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                samesite="Lax",
+            )
+        return response
+
+    return wrapper
+
+
+def project_or_404(request: HttpRequest, raw: Any) -> Project:
+    """A project the user is a member of; unknown and someone else's look the same (404)."""
+    try:
+        return services.project_for_user(user=request.user, project_id=raw)
+    except NotFound:
+        raise Http404(_("Project not found")) from None
+
+
+def pick_project(request: HttpRequest, projects: Sequence[Project]) -> Project | None:
+    """The project used last, else the first one holding positions, else the first one."""
+    if not projects:
+        return None
+    by_pk = {project.pk: project for project in projects}
+    remembered = request.session.get(SESSION_PROJECT_KEY)
+    if remembered in by_pk:
+        return by_pk[remembered]
+    holding = set(
+        Position.objects.filter(project_id__in=by_pk, mode=F("project__mode"))
+        .exclude(quantity=0)
+        .values_list("project_id", flat=True)
+    )
+    return next((project for project in projects if project.pk in holding), projects[0])
+
+
+def page_url(project: Project | int, **extra: Any) -> str:
+    pk = project if isinstance(project, int) else project.pk
+    return f"{reverse('live-trade')}?{urlencode({'project': pk, **extra})}"
+
+
+def order_or_404(request: HttpRequest, raw: Any, *, project: Project | None = None) -> TradeOrder:
+    try:
+        order = selectors.order_for_user(user=request.user, order_id=int(raw))
+    except (NotFound, TypeError, ValueError):
+        raise Http404(_("Order not found")) from None
+    if project is not None and order.project_id != project.pk:
+        raise Http404(_("Order not found"))
+    return order
