@@ -9,13 +9,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 
 # Services the tests and benchmarks use (started by scripts/ensure-services.sh).
 SERVICE_ENV := DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/tradedesk \
 	CELERY_BROKER_URL=redis://127.0.0.1:6379/15 \
 	DJANGO_ALLOW_ASYNC_UNSAFE=true
 
-.PHONY: help venv run services test lint typecheck pytest smoke bench clean flower
+.PHONY: help venv dev-venv run services test lint typecheck pytest smoke bench clean flower
 
 help:
 	@echo "make run        migrate, seed the demo user, start web+worker+beat (SQLite, filesystem broker, simulator)"
@@ -23,10 +24,16 @@ help:
 	@echo "make lint | typecheck | pytest | smoke | bench | services | venv | clean"
 
 venv: $(STAMP)
+dev-venv: $(DEV_STAMP)
 
+# make run installs what the app needs; make test adds the test, lint and type tools.
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 run: venv
@@ -38,27 +45,28 @@ run: venv
 services:
 	bash scripts/ensure-services.sh
 
-test: venv services lint typecheck pytest smoke
+test: dev-venv services lint typecheck pytest smoke
 
-lint: venv
+lint: dev-venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
-typecheck: venv
+typecheck: dev-venv
 	$(BIN)/mypy
 
 # Extra pytest options: PYTEST_ADDOPTS='-k name -x' make pytest. Exit 5 (no tests collected) is not an error.
-pytest: venv
+pytest: dev-venv
 	$(SERVICE_ENV) $(BIN)/pytest -q || { rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; else exit $$rc; fi; }
 
-smoke: venv
+smoke: dev-venv
 	bash scripts/smoke.sh
 
 # Benchmarks use their own databases (tradedesk_bench_*) and Redis db 14, so they never disturb the tests.
 BENCH_ENV := $(SERVICE_ENV) CELERY_BROKER_URL=redis://127.0.0.1:6379/14
 
 # Every benchmark runs even when an earlier one misses a target; the exit status says whether all held.
-bench: venv services
+bench: dev-venv services
 	rc=0; \
 	for script in ingest latency load; do \
 		echo "== bench/$$script.py"; \

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TypedDict
 
 from django.conf import settings
 from django.db import models
@@ -15,10 +16,18 @@ SYMBOL_REGEX = r"^[A-Z][A-Z0-9.]{0,14}$"
 # params.source of an order a person placed (page, API, admin); only these are handed to an engine.
 SOURCE_MANUAL = "manual"
 
-QTY = {"max_digits": 20, "decimal_places": 6}
-PRICE = {"max_digits": 24, "decimal_places": 10}
-MONEY = {"max_digits": 24, "decimal_places": 8}
-NOTIONAL = {"max_digits": 40, "decimal_places": 16}
+
+class Digits(TypedDict):
+    """A DecimalField's size."""
+
+    max_digits: int
+    decimal_places: int
+
+
+QTY: Digits = {"max_digits": 20, "decimal_places": 6}
+PRICE: Digits = {"max_digits": 24, "decimal_places": 10}
+MONEY: Digits = {"max_digits": 24, "decimal_places": 8}
+NOTIONAL: Digits = {"max_digits": 40, "decimal_places": 16}
 # The smallest step of each kind of number, derived from the columns (the one home of decimal places).
 QTY_PLACES = Decimal(1).scaleb(-QTY["decimal_places"])
 PRICE_PLACES = Decimal(1).scaleb(-PRICE["decimal_places"])
@@ -372,7 +381,7 @@ class AuditLog(models.Model):
         """Refuse updates: the log only grows."""
         if self.pk is not None:
             raise ValueError("audit log entries are append-only")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         """Refuse deletes: the log only grows."""

@@ -17,6 +17,7 @@ from orders.services.ledger import BatchReport, EngineEvent, LedgerEvent, apply_
 from orders.services.orders import OrderCreateResult, create_trade_order, trade_order_mark_reviewed
 from orders.services.positions import positions_close, positions_liquidate
 from orders.services.projects import (
+    project_check_mode_switch,
     project_default_for,
     project_for_user,
     project_set_mode,
@@ -53,6 +54,7 @@ __all__ = [
     "create_trade_order",
     "positions_close",
     "positions_liquidate",
+    "project_check_mode_switch",
     "project_default_for",
     "project_for_user",
     "project_set_mode",

@@ -35,7 +35,7 @@ def binary_cursor() -> Iterator[Any]:
     connection.ensure_connection()
     raw = psycopg.Cursor(connection.connection)
     try:
-        yield connection._prepare_cursor(raw)  # Django's wrapper: query logging and execute_wrappers
+        yield connection._prepare_cursor(raw)  # type: ignore[attr-defined]  # Django's wrapper: query logging and execute_wrappers
     finally:
         raw.close()
 
@@ -197,7 +197,7 @@ def update_rows(model: type[models.Model], names: Sequence[str], rows: list[tupl
     if not rows:
         return
     table = connection.ops.quote_name(model._meta.db_table)
-    pk_column = connection.ops.quote_name(model._meta.pk.column)
+    pk_column = connection.ops.quote_name(str(model._meta.pk.column))
     columns = [column(model, name) for name in names]
     if postgresql():
         source, params, select = _pg_rows(model, ["pk", *names], rows)

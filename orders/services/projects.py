@@ -53,6 +53,19 @@ def require_live_permission(*, user: Any, project: Project) -> None:
         raise Forbidden("LIVE trading needs the orders.trade_live permission")
 
 
+def project_check_mode_switch(*, project: Project, mode: str, user: Any) -> None:
+    """Forbidden or Conflict when this user may not switch the project to `mode` now."""
+    if mode == project.mode:
+        return
+    if mode == Mode.LIVE and user is not None and not user.has_perm("orders.trade_live"):
+        raise Forbidden("switching to LIVE needs the orders.trade_live permission")
+    if (
+        project.pk is not None
+        and TradeOrder.objects.filter(project=project, status__in=WORKING_STATUSES).exists()
+    ):
+        raise Conflict("the project has working orders; cancel them before switching mode")
+
+
 def project_set_trading_state(*, project: Project, state: str, actor: Actor | None = None) -> Project:
     """Set ACTIVE / REDUCING / HALTED; HALTED is the kill switch (the caller cancels working orders)."""
     if state not in TradingState.values:
@@ -68,15 +81,11 @@ def project_set_mode(*, project: Project, mode: str, actor: Actor | None = None)
     """Switch a project between paper and live; LIVE needs orders.trade_live and no working orders."""
     if mode not in Mode.values:
         raise OrderValidationError("mode must be paper or live", errors={"mode": "must be paper or live"})
-    user = actor.user if actor else None
-    if mode == Mode.LIVE and user is not None and not user.has_perm("orders.trade_live"):
-        raise Forbidden("switching to LIVE needs the orders.trade_live permission")
     with transaction.atomic():
         locked = Project.objects.select_for_update().get(pk=project.pk)
         if locked.mode == mode:
             return locked
-        if TradeOrder.objects.filter(project=locked, status__in=WORKING_STATUSES).exists():
-            raise Conflict("the project has working orders; cancel them before switching mode")
+        project_check_mode_switch(project=locked, mode=mode, user=actor.user if actor else None)
         locked.mode = mode
         locked.save(update_fields=["mode", "updated_at"])
         audit_record(actor=actor, action="mode_switch", project=locked, detail={"mode": mode})

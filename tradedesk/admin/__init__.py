@@ -1,5 +1,5 @@
 """The Django admin of tradedesk: ModelAdmins for the orders and execution models (registered on import)."""
 
-from tradedesk.admin import execution, orders
+from tradedesk.admin import events, execution, orders, projects
 
-__all__ = ["execution", "orders"]
+__all__ = ["events", "execution", "orders", "projects"]

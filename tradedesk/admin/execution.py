@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from execution.models import EventFileCursor, HoldingsDiscrepancy
-from tradedesk.admin.orders import ReadOnlyAdminMixin
+from tradedesk.admin.base import ReadOnlyAdminMixin
 
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):

@@ -8,50 +8,21 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from execution.events import ingest_execution_events
-from execution.services import order_cancel, project_trading_state_change
+from execution.services import order_cancel
 from orders import services
 from orders.errors import TradedeskError
 from orders.models import (
-    WORKING_STATUSES,
-    ApiToken,
-    AuditLog,
     ExecutionEvent,
-    Mode,
-    Project,
     TradeFill,
     TradeOrder,
-    UnmatchedEvent,
 )
 from tradedesk.actors import actor_from_request
-
-
-def _num(value: Any) -> str:
-    """A Decimal without trailing zeros ('—' for none)."""
-    return "—" if value is None else format(value.normalize(), "f")
-
-
-class ReadOnlyAdminMixin:
-    """Rows the engine or the services own: viewable, never added, changed or deleted here."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """Never added here."""
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """Never changed here."""
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """Never deleted here."""
-        return False
-
+from tradedesk.admin.base import num
 
 # --------------------------------------------------------------------------------------------------------
 # Orders
@@ -258,17 +229,17 @@ class TradeOrderAdmin(admin.ModelAdmin):
     @admin.display(description=_("quantity"), ordering="quantity")
     def quantity_display(self, obj: TradeOrder) -> str:
         """Ordered quantity."""
-        return _num(obj.quantity)
+        return num(obj.quantity)
 
     @admin.display(description=_("filled"), ordering="filled_quantity")
     def filled_display(self, obj: TradeOrder) -> str:
         """Filled quantity."""
-        return _num(obj.filled_quantity)
+        return num(obj.filled_quantity)
 
     @admin.display(description=_("avg price"), ordering="avg_fill_price")
     def avg_price_display(self, obj: TradeOrder) -> str:
         """Average fill price."""
-        return _num(obj.avg_fill_price)
+        return num(obj.avg_fill_price)
 
     @admin.display(description=_("source"))
     def source(self, obj: TradeOrder) -> str:
@@ -327,213 +298,6 @@ class TradeOrderAdmin(admin.ModelAdmin):
 # --------------------------------------------------------------------------------------------------------
 
 
-class EventAdminBase(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Stored engine events, as received."""
-
-    list_display = (
-        "received_at",
-        "event_time",
-        "tag",
-        "status",
-        "outcome",
-        "filled",
-        "fill_price",
-        "run_id",
-        "order_link",
-    )
-    list_filter = ("outcome", "status", ("received_at", admin.DateFieldListFilter))
-    search_fields = ("tag", "run_id", "event_key", "engine_order_id")
-    date_hierarchy = "received_at"
-    list_select_related = ("order",)
-    list_per_page = 100
-
-    @admin.display(description=_("order"))
-    def order_link(self, obj: ExecutionEvent) -> str:
-        """The order this event was applied to."""
-        if obj.order_id is None:
-            return "—"
-        url = reverse("admin:orders_tradeorder_change", args=[obj.order_id])
-        return format_html('<a href="{}">{}</a>', url, obj.order_id)
-
-
-@admin.register(ExecutionEvent)
-class ExecutionEventAdmin(EventAdminBase):
-    """Every stored engine event."""
-
-
-@admin.register(UnmatchedEvent)
-class UnmatchedEventAdmin(EventAdminBase):
-    """Events whose tag matched no order: to be explained by a human."""
-
-    list_display = (
-        "received_at",
-        "event_time",
-        "tag",
-        "status",
-        "filled",
-        "fill_price",
-        "run_id",
-        "source_file",
-    )
-    list_filter = ("status", ("received_at", admin.DateFieldListFilter))
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ExecutionEvent]:
-        """Unmatched events only."""
-        return super().get_queryset(request).filter(outcome=ExecutionEvent.Outcome.UNMATCHED)
-
-    @admin.display(description=_("file"))
-    def source_file(self, obj: ExecutionEvent) -> str:
-        """The events file the event was read from."""
-        return obj.source
-
-
 # --------------------------------------------------------------------------------------------------------
 # Projects, tokens, audit
 # --------------------------------------------------------------------------------------------------------
-
-
-class ProjectAdminForm(forms.ModelForm):
-    """Mode and trading state changes are checked here and applied by the services in save_model."""
-
-    request: HttpRequest | None = None
-
-    class Meta:
-        model = Project
-        fields = (
-            "name",
-            "mode",
-            "trading_state",
-            "members",
-            "max_order_quantity",
-            "max_order_notional",
-            "max_working_orders",
-            "max_orders_per_minute",
-        )
-
-    def clean_mode(self) -> str:
-        """LIVE needs orders.trade_live; a project with working orders keeps its mode."""
-        mode = self.cleaned_data["mode"]
-        user = getattr(self.request, "user", None)
-        changed = self.instance.pk is None or self.instance.mode != mode
-        if changed and mode == Mode.LIVE and (user is None or not user.has_perm("orders.trade_live")):
-            raise forms.ValidationError(_("Switching to LIVE needs the orders.trade_live permission."))
-        if (
-            changed
-            and self.instance.pk is not None
-            and TradeOrder.objects.filter(project=self.instance, status__in=WORKING_STATUSES).exists()
-        ):
-            raise forms.ValidationError(
-                _("The project has working orders; cancel them before switching mode.")
-            )
-        return mode
-
-
-@admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
-    """Projects: members, mode (LIVE needs orders.trade_live), trading state, risk limits."""
-
-    form = ProjectAdminForm
-    list_display = (
-        "name",
-        "mode",
-        "trading_state",
-        "member_count",
-        "max_order_quantity",
-        "max_order_notional",
-    )
-    list_filter = ("mode", "trading_state")
-    search_fields = ("name",)
-    filter_horizontal = ("members",)
-    readonly_fields = ("created_at", "updated_at")
-    fieldsets = (
-        (None, {"fields": ("name", "mode", "trading_state", "members")}),
-        (
-            _("Risk limits (empty: the settings default)"),
-            {
-                "fields": (
-                    ("max_order_quantity", "max_order_notional"),
-                    ("max_working_orders", "max_orders_per_minute"),
-                )
-            },
-        ),
-        (None, {"fields": (("created_at", "updated_at"),)}),
-    )
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Project]:
-        """With member counts."""
-        return super().get_queryset(request).annotate(member_total=Count("members", distinct=True))
-
-    @admin.display(description=_("members"), ordering="member_total")
-    def member_count(self, obj: Project) -> int:
-        """How many traders are members."""
-        return getattr(obj, "member_total", 0)
-
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
-        """The form knows who is asking (for the LIVE permission check)."""
-        form = super().get_form(request, obj, change=change, **kwargs)
-        return type(form.__name__, (form,), {"request": request})
-
-    def save_model(self, request: HttpRequest, obj: Project, form: Any, change: bool) -> None:
-        """Other fields save as usual; mode and trading state go through the services (audited)."""
-        if not change:
-            super().save_model(request, obj, form, change)
-            services.audit_record(
-                actor=actor_from_request(request, channel="admin"), action="project_create", project=obj
-            )
-            return
-        stored = Project.objects.get(pk=obj.pk)
-        new_mode, new_state = obj.mode, obj.trading_state
-        obj.mode, obj.trading_state = stored.mode, stored.trading_state
-        super().save_model(request, obj, form, change)
-        actor = actor_from_request(request, channel="admin")
-        try:
-            if new_mode != stored.mode:
-                services.project_set_mode(project=obj, mode=new_mode, actor=actor)
-            if new_state != stored.trading_state:
-                _project, outcomes = project_trading_state_change(project=obj, state=new_state, actor=actor)
-                if outcomes:
-                    self.message_user(request, f"Working orders: {outcomes}", messages.WARNING)
-        except TradedeskError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-        obj.refresh_from_db()
-
-
-@admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
-    """API tokens: only the prefix and hash are stored; revoke stops a token at once."""
-
-    list_display = ("prefix", "user", "name", "created_at", "last_used_at", "revoked_at", "active")
-    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
-    search_fields = ("prefix", "name", "user__username")
-    list_select_related = ("user",)
-    readonly_fields = ("user", "name", "prefix", "token_hash", "created_at", "last_used_at", "revoked_at")
-    actions = ("revoke",)
-
-    @admin.display(description=_("active"), boolean=True)
-    def active(self, obj: ApiToken) -> bool:
-        """Not revoked."""
-        return obj.revoked_at is None
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        """Tokens are created with `manage.py create_api_token` (the raw value is shown once, there)."""
-        return False
-
-    @admin.action(description=_("Revoke selected tokens"), permissions=["change"])
-    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
-        """Revoke each selected token."""
-        tokens = list(queryset)
-        for token in tokens:
-            services.api_token_revoke(token=token)
-        self.message_user(request, f"Revoked {len(tokens)} token(s).", messages.SUCCESS)
-
-
-@admin.register(AuditLog)
-class AuditLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """The append-only audit log."""
-
-    list_display = ("at", "username", "action", "channel", "source_address", "project", "order")
-    list_filter = ("action", "channel", ("at", admin.DateFieldListFilter))
-    search_fields = ("username", "action", "order__client_order_id")
-    date_hierarchy = "at"
-    list_select_related = ("project", "order")
-    list_per_page = 100

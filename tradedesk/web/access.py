@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django_htmx.middleware import HtmxDetails
 
 from orders import selectors, services
 from orders.errors import NotFound
@@ -26,13 +27,19 @@ from orders.models import (
 # htmx stops polling an element that gets this status (the order timeline once the order is final).
 
 
+class DeskRequest(HttpRequest):
+    """A request that passed django-htmx's middleware."""
+
+    htmx: HtmxDetails
+
+
 SESSION_PROJECT_KEY = "live_trade_project"
 
 
 View = Callable[..., HttpResponse]
 
 
-def activate_requested_language(request: HttpRequest) -> str | None:
+def activate_requested_language(request: DeskRequest) -> str | None:
     """Activate `?lang=` (en, zh-hans) for this request; the caller stores it in the language cookie."""
     wanted = (request.GET.get("lang") or "").strip().lower()
     codes = {code.lower(): code for code, _name in settings.LANGUAGES}
@@ -47,7 +54,7 @@ def desk_view(view: View) -> View:
     """Login required (HTMX gets HX-Redirect, not a login page swapped into a panel) and `?lang=`."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: DeskRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             if request.htmx:
                 response = HttpResponse(status=401)
@@ -69,7 +76,7 @@ def desk_view(view: View) -> View:
     return wrapper
 
 
-def project_or_404(request: HttpRequest, raw: Any) -> Project:
+def project_or_404(request: DeskRequest, raw: Any) -> Project:
     """A project the user is a member of; unknown and someone else's look the same (404)."""
     try:
         return services.project_for_user(user=request.user, project_id=raw)
@@ -77,7 +84,7 @@ def project_or_404(request: HttpRequest, raw: Any) -> Project:
         raise Http404(_("Project not found")) from None
 
 
-def pick_project(request: HttpRequest, projects: Sequence[Project]) -> Project | None:
+def pick_project(request: DeskRequest, projects: Sequence[Project]) -> Project | None:
     """The project used last, else the first one holding positions, else the first one."""
     if not projects:
         return None
@@ -98,7 +105,7 @@ def page_url(project: Project | int, **extra: Any) -> str:
     return f"{reverse('live-trade')}?{urlencode({'project': pk, **extra})}"
 
 
-def order_or_404(request: HttpRequest, raw: Any, *, project: Project | None = None) -> TradeOrder:
+def order_or_404(request: DeskRequest, raw: Any, *, project: Project | None = None) -> TradeOrder:
     try:
         order = selectors.order_for_user(user=request.user, order_id=int(raw))
     except (NotFound, TypeError, ValueError):

@@ -33,6 +33,12 @@ SERVICE_REASONS = {
         "must be 1-15 letters, digits or dots, starting with a letter"
     ),
     "must be 1-64 letters, digits, '_', '.' or '-'": _("invalid idempotency key; reload the page"),
+    "switching to LIVE needs the orders.trade_live permission": _(
+        "Switching to LIVE needs the orders.trade_live permission."
+    ),
+    "the project has working orders; cancel them before switching mode": _(
+        "The project has working orders; cancel them before switching mode."
+    ),
 }
 # Service field names -> form field names (what is not a form field is shown above the form).
 FIELD_MAP = {

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -24,6 +24,7 @@ from orders.models import (
     Side,
     TradeOrder,
 )
+from tradedesk.web.access import DeskRequest
 from tradedesk.web.forms import OrderForm
 
 # htmx stops polling an element that gets this status (the order timeline once the order is final).
@@ -112,12 +113,12 @@ def timeline_context(order: TradeOrder) -> dict[str, Any]:
     }
 
 
-def base_context(request: HttpRequest, project: Project) -> dict[str, Any]:
+def base_context(request: DeskRequest, project: Project) -> dict[str, Any]:
     return {"project": project, "is_live": project.mode == Mode.LIVE, "mode_live": Mode.LIVE}
 
 
 def desk_context(
-    request: HttpRequest,
+    request: DeskRequest,
     project: Project,
     *,
     form: OrderForm | None = None,
@@ -137,7 +138,7 @@ def desk_context(
 
 
 def render_page(
-    request: HttpRequest,
+    request: DeskRequest,
     project: Project,
     projects: Sequence[Project] | None = None,
     *,
@@ -155,7 +156,7 @@ def render_page(
 
 
 def render_poll(
-    request: HttpRequest, project: Project, *, always_positions: bool, status: int = 200, polled: bool = False
+    request: DeskRequest, project: Project, *, always_positions: bool, status: int = 200, polled: bool = False
 ) -> HttpResponse:
     """Orders table, plus out-of-band header status and (when they changed) positions.
 

@@ -20,4 +20,4 @@ class SessionStore(DBSessionStore):
         if not self.session_key or not _SESSION_KEY.fullmatch(self.session_key):
             self._session_key = None
             return None
-        return super()._get_session_from_db()
+        return super()._get_session_from_db()  # type: ignore[misc]  # private in django-stubs

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -28,6 +28,7 @@ from orders.models import (
 from tradedesk.actors import actor_from_request
 from tradedesk.web.access import (
     SESSION_PROJECT_KEY,
+    DeskRequest,
     desk_view,
     order_or_404,
     page_url,
@@ -65,7 +66,7 @@ STOP_POLLING = 286
 # --------------------------------------------------------------------------------------------------------
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: DeskRequest) -> HttpResponse:
     """The site root opens the live-trade page (keeping ?lang=)."""
     query = request.META.get("QUERY_STRING", "")
     return HttpResponseRedirect(reverse("live-trade") + (f"?{query}" if query else ""))
@@ -73,7 +74,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @desk_view
 @require_GET
-def live_trade(request: HttpRequest) -> HttpResponse:
+def live_trade(request: DeskRequest) -> HttpResponse:
     """The live-trade page of `?project=` (else the project used last, which the URL then names)."""
     projects = list(selectors.projects_for_user(user=request.user).order_by("name"))
     raw = request.GET.get("project")
@@ -96,7 +97,7 @@ def live_trade(request: HttpRequest) -> HttpResponse:
 
 @desk_view
 @require_GET
-def orders_panel(request: HttpRequest) -> HttpResponse:
+def orders_panel(request: DeskRequest) -> HttpResponse:
     """The orders table (polled every second): new engine events are ingested first."""
     project = project_or_404(request, request.GET.get("project"))
     if not request.htmx:
@@ -107,7 +108,7 @@ def orders_panel(request: HttpRequest) -> HttpResponse:
 
 @desk_view
 @require_GET
-def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
+def order_detail(request: DeskRequest, order_id: int) -> HttpResponse:
     """One order's timeline (its events and fills); polled while the order is working."""
     ingest_before_read()
     order = order_or_404(request, order_id)
@@ -136,14 +137,14 @@ def _placed_message(order: TradeOrder, created: bool) -> str:
     return _("Already placed (same idempotency key): %(order)s") % {"order": described}
 
 
-def _live_confirmed(request: HttpRequest, project: Project) -> bool:
+def _live_confirmed(request: DeskRequest, project: Project) -> bool:
     """LIVE destructive actions need the project name typed in the confirmation dialog."""
     return project.mode != Mode.LIVE or request.POST.get("confirm_name", "").strip() == project.name
 
 
 @desk_view
 @require_POST
-def order_create(request: HttpRequest) -> HttpResponse:
+def order_create(request: DeskRequest) -> HttpResponse:
     """Place an order from the ticket or a positions row (idempotent on the rendered client_order_id)."""
     origin = "row" if request.POST.get("origin") == "row" else "ticket"
     form = OrderForm(request.POST)
@@ -215,7 +216,7 @@ def order_create(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/partials/ticket_response.html", context, status=status)
 
 
-def _positions_action(request: HttpRequest, action: Callable[[Project], None]) -> HttpResponse:
+def _positions_action(request: DeskRequest, action: Callable[[Project], None]) -> HttpResponse:
     """Run a close / liquidate action and answer with the positions table and the orders."""
     project = project_or_404(request, request.POST.get("project"))
     status = 200
@@ -239,7 +240,7 @@ def _positions_action(request: HttpRequest, action: Callable[[Project], None]) -
     return render(request, "orders/partials/positions_response.html", context, status=status)
 
 
-def _report_close(request: HttpRequest, created: list[TradeOrder], skipped: dict[str, str]) -> None:
+def _report_close(request: DeskRequest, created: list[TradeOrder], skipped: dict[str, str]) -> None:
     for order in created:
         messages.success(request, _placed_message(order, True))
     for symbol, reason in skipped.items():
@@ -250,7 +251,7 @@ def _report_close(request: HttpRequest, created: list[TradeOrder], skipped: dict
 
 @desk_view
 @require_POST
-def positions_close(request: HttpRequest) -> HttpResponse:
+def positions_close(request: DeskRequest) -> HttpResponse:
     """Close the given positions (one closing market order each)."""
     symbols = [symbol for symbol in request.POST.getlist("symbols") if symbol.strip()]
 
@@ -270,7 +271,7 @@ def positions_close(request: HttpRequest) -> HttpResponse:
 
 @desk_view
 @require_POST
-def positions_liquidate(request: HttpRequest) -> HttpResponse:
+def positions_liquidate(request: DeskRequest) -> HttpResponse:
     """Close every non-zero position of the project."""
 
     def liquidate(project: Project) -> None:
@@ -284,7 +285,7 @@ def positions_liquidate(request: HttpRequest) -> HttpResponse:
 
 @desk_view
 @require_POST
-def trading_state(request: HttpRequest) -> HttpResponse:
+def trading_state(request: DeskRequest) -> HttpResponse:
     """ACTIVE / REDUCING / HALTED; HALTED is the kill switch and cancels the project's working orders."""
     project = project_or_404(request, request.POST.get("project"))
     state = request.POST.get("state", "")
@@ -325,7 +326,7 @@ def trading_state(request: HttpRequest) -> HttpResponse:
 
 @desk_view
 @require_POST
-def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
+def order_cancel(request: DeskRequest, order_id: int) -> HttpResponse:
     """Cancel a working order (locally if it never left tradedesk, else a cancel command to its engine)."""
     order = order_or_404(request, order_id)
     status = 200
@@ -342,7 +343,7 @@ def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
 
 @desk_view
 @require_POST
-def project_mode(request: HttpRequest) -> HttpResponse:
+def project_mode(request: DeskRequest) -> HttpResponse:
     """Switch the project between paper and live (LIVE needs orders.trade_live and the typed project name)."""
     project = project_or_404(request, request.POST.get("project"))
     mode = request.POST.get("mode", "")
@@ -357,7 +358,6 @@ def project_mode(request: HttpRequest) -> HttpResponse:
         except TradedeskError as exc:
             messages.error(request, translate_reason(exc.message))
     # The whole page depends on the mode (badge, positions, ticket): reload it.
-    response = HttpResponseRedirect(page_url(project))
     if request.htmx:
-        response = HttpResponse(status=204, headers={"HX-Redirect": page_url(project)})
-    return response
+        return HttpResponse(status=204, headers={"HX-Redirect": page_url(project)})
+    return HttpResponseRedirect(page_url(project))

@@ -1,0 +1,80 @@
+"""Admins of stored engine events and the execution models (read-only: the engine owns them)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from orders.models import (
+    ExecutionEvent,
+    UnmatchedEvent,
+)
+
+# --------------------------------------------------------------------------------------------------------
+# Orders
+# --------------------------------------------------------------------------------------------------------
+from tradedesk.admin.base import ReadOnlyAdminMixin
+
+
+class EventAdminBase(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Stored engine events, as received."""
+
+    list_display: tuple[str, ...] = (
+        "received_at",
+        "event_time",
+        "tag",
+        "status",
+        "outcome",
+        "filled",
+        "fill_price",
+        "run_id",
+        "order_link",
+    )
+    list_filter = ("outcome", "status", ("received_at", admin.DateFieldListFilter))
+    search_fields = ("tag", "run_id", "event_key", "engine_order_id")
+    date_hierarchy = "received_at"
+    list_select_related = ("order",)
+    list_per_page = 100
+
+    @admin.display(description=_("order"))
+    def order_link(self, obj: ExecutionEvent) -> str:
+        """The order this event was applied to."""
+        if obj.order_id is None:
+            return "—"
+        url = reverse("admin:orders_tradeorder_change", args=[obj.order_id])
+        return format_html('<a href="{}">{}</a>', url, obj.order_id)
+
+
+@admin.register(ExecutionEvent)
+class ExecutionEventAdmin(EventAdminBase):
+    """Every stored engine event."""
+
+
+@admin.register(UnmatchedEvent)
+class UnmatchedEventAdmin(EventAdminBase):
+    """Events whose tag matched no order: to be explained by a human."""
+
+    list_display = (
+        "received_at",
+        "event_time",
+        "tag",
+        "status",
+        "filled",
+        "fill_price",
+        "run_id",
+        "source_file",
+    )
+    list_filter = ("status", ("received_at", admin.DateFieldListFilter))  # type: ignore[assignment]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ExecutionEvent]:
+        """Unmatched events only."""
+        return super().get_queryset(request).filter(outcome=ExecutionEvent.Outcome.UNMATCHED)
+
+    @admin.display(description=_("file"))
+    def source_file(self, obj: ExecutionEvent) -> str:
+        """The events file the event was read from."""
+        return obj.source

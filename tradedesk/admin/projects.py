@@ -1,0 +1,172 @@
+"""Admins of projects (mode and trading state through the services), API tokens and the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from execution.services import project_trading_state_change
+from orders import services
+from orders.errors import TradedeskError
+from orders.models import (
+    ApiToken,
+    AuditLog,
+    Mode,
+    Project,
+)
+from tradedesk.actors import actor_from_request
+from tradedesk.admin.base import ReadOnlyAdminMixin
+
+# --------------------------------------------------------------------------------------------------------
+# Orders
+# --------------------------------------------------------------------------------------------------------
+from tradedesk.web.forms import translate_reason
+
+
+class ProjectAdminForm(forms.ModelForm):
+    """Mode and trading state changes are checked here and applied by the services in save_model."""
+
+    request: HttpRequest | None = None
+
+    class Meta:
+        model = Project
+        fields = (
+            "name",
+            "mode",
+            "trading_state",
+            "members",
+            "max_order_quantity",
+            "max_order_notional",
+            "max_working_orders",
+            "max_orders_per_minute",
+        )
+
+    def clean_mode(self) -> str:
+        """LIVE needs orders.trade_live; a project with working orders keeps its mode."""
+        mode = str(self.cleaned_data["mode"])
+        current = self.instance.mode if self.instance.pk is not None else Mode.PAPER
+        probe = Project(pk=self.instance.pk, mode=current)
+        try:
+            services.project_check_mode_switch(
+                project=probe, mode=mode, user=getattr(self.request, "user", None)
+            )
+        except TradedeskError as exc:
+            raise forms.ValidationError(translate_reason(exc.message)) from None
+        return mode
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    """Projects: members, mode (LIVE needs orders.trade_live), trading state, risk limits."""
+
+    form = ProjectAdminForm
+    list_display = (
+        "name",
+        "mode",
+        "trading_state",
+        "member_count",
+        "max_order_quantity",
+        "max_order_notional",
+    )
+    list_filter = ("mode", "trading_state")
+    search_fields = ("name",)
+    filter_horizontal = ("members",)
+    readonly_fields = ("created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("name", "mode", "trading_state", "members")}),
+        (
+            _("Risk limits (empty: the settings default)"),
+            {
+                "fields": (
+                    ("max_order_quantity", "max_order_notional"),
+                    ("max_working_orders", "max_orders_per_minute"),
+                )
+            },
+        ),
+        (None, {"fields": (("created_at", "updated_at"),)}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Project]:
+        """With member counts."""
+        queryset: QuerySet[Project] = super().get_queryset(request)
+        return queryset.annotate(member_total=Count("members", distinct=True))
+
+    @admin.display(description=_("members"), ordering="member_total")
+    def member_count(self, obj: Project) -> int:
+        """How many traders are members."""
+        return int(getattr(obj, "member_total", 0))
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        """The form knows who is asking (for the LIVE permission check)."""
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"request": request})
+
+    def save_model(self, request: HttpRequest, obj: Project, form: Any, change: bool) -> None:
+        """Other fields save as usual; mode and trading state go through the services (audited)."""
+        if not change:
+            super().save_model(request, obj, form, change)
+            services.audit_record(
+                actor=actor_from_request(request, channel="admin"), action="project_create", project=obj
+            )
+            return
+        stored = Project.objects.get(pk=obj.pk)
+        new_mode, new_state = obj.mode, obj.trading_state
+        obj.mode, obj.trading_state = stored.mode, stored.trading_state
+        super().save_model(request, obj, form, change)
+        actor = actor_from_request(request, channel="admin")
+        try:
+            if new_mode != stored.mode:
+                services.project_set_mode(project=obj, mode=new_mode, actor=actor)
+            if new_state != stored.trading_state:
+                _project, outcomes = project_trading_state_change(project=obj, state=new_state, actor=actor)
+                if outcomes:
+                    self.message_user(request, f"Working orders: {outcomes}", messages.WARNING)
+        except TradedeskError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        obj.refresh_from_db()
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """API tokens: only the prefix and hash are stored; revoke stops a token at once."""
+
+    list_display = ("prefix", "user", "name", "created_at", "last_used_at", "revoked_at", "active")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("prefix", "name", "user__username")
+    list_select_related = ("user",)
+    readonly_fields = ("user", "name", "prefix", "token_hash", "created_at", "last_used_at", "revoked_at")
+    actions = ("revoke",)
+
+    @admin.display(description=_("active"), boolean=True)
+    def active(self, obj: ApiToken) -> bool:
+        """Not revoked."""
+        return obj.revoked_at is None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Tokens are created with `manage.py create_api_token` (the raw value is shown once, there)."""
+        return False
+
+    @admin.action(description=_("Revoke selected tokens"), permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        """Revoke each selected token."""
+        tokens = list(queryset)
+        for token in tokens:
+            services.api_token_revoke(token=token)
+        self.message_user(request, f"Revoked {len(tokens)} token(s).", messages.SUCCESS)
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The append-only audit log."""
+
+    list_display = ("at", "username", "action", "channel", "source_address", "project", "order")
+    list_filter = ("action", "channel", ("at", admin.DateFieldListFilter))
+    search_fields = ("username", "action", "order__client_order_id")
+    date_hierarchy = "at"
+    list_select_related = ("project", "order")
+    list_per_page = 100
