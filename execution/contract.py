@@ -25,6 +25,22 @@ LEAN_STATUS_MAP: dict[str, str | None] = {
     "Invalid": OrderStatus.REJECTED,
 }
 
+# Every key of an order event line, in the order the engines write them (docs/engine-contract.md).
+EVENT_KEYS = (
+    "tag",
+    "status",
+    "order_id",
+    "event_id",
+    "run_id",
+    "symbol",
+    "time",
+    "filled",
+    "fill_price",
+    "fee",
+    "fee_currency",
+    "message",
+)
+
 
 def canonical_json(value: Any) -> str:
     """The contract's canonical JSON: keys sorted, compact separators, UTF-8 text."""

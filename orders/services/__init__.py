@@ -14,7 +14,12 @@ from orders.services.dispatch import (
     trade_orders_flag,
 )
 from orders.services.ledger import BatchReport, EngineEvent, LedgerEvent, apply_engine_events
-from orders.services.orders import OrderCreateResult, create_trade_order, trade_order_mark_reviewed
+from orders.services.orders import (
+    OrderCreateResult,
+    client_order_id_new,
+    create_trade_order,
+    trade_order_mark_reviewed,
+)
 from orders.services.positions import positions_close, positions_liquidate
 from orders.services.projects import (
     project_check_mode_switch,
@@ -51,6 +56,7 @@ __all__ = [
     "apply_fills_to_orders",
     "audit_record",
     "clean_order_payload",
+    "client_order_id_new",
     "create_trade_order",
     "positions_close",
     "positions_liquidate",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -29,14 +30,9 @@ class OrderCreateResult:
     created: bool
 
 
-def _generate_client_order_id(*, project: Project, user: Any) -> str:
-    user_part = getattr(user, "pk", None) or 0
-    millis = int(time.time() * 1000)
-    while True:
-        candidate = f"oi_{project.pk}_{user_part}_{millis}"
-        if not TradeOrder.objects.filter(client_order_id=candidate).exists():
-            return candidate
-        millis += 1
+def client_order_id_new(*, project_id: Any, user_id: Any) -> str:
+    """A fresh idempotency key: oi_<project>_<user>_<ms>_<random> (matches CLIENT_ORDER_ID_REGEX)."""
+    return f"oi_{project_id or 0}_{user_id or 0}_{int(time.time() * 1000)}_{secrets.token_hex(3)}"
 
 
 def _same_order(order: TradeOrder, clean: CleanOrder, project: Project) -> bool:
@@ -84,7 +80,9 @@ def create_trade_order(
 
     check_new_order(project=project, user=user, clean=clean)
 
-    client_order_id = clean.client_order_id or _generate_client_order_id(project=project, user=user)
+    client_order_id = clean.client_order_id or client_order_id_new(
+        project_id=project.pk, user_id=getattr(user, "pk", None)
+    )
     params: dict[str, Any] = {"source": source, "project_id": project.pk, "mode": project.mode}
     params.update(extra_params or {})
     created_by = user if getattr(user, "is_authenticated", False) else None

@@ -21,7 +21,6 @@ from django.test import Client
 
 from orders.models import OrderStatus, Position, Project, TradeOrder
 from orders.services import apply_fill_to_order, update_trade_order_status
-from tests.factories import ProjectFactory, UserFactory
 from tradedesk.celery import app as celery_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -101,18 +100,6 @@ def desk(transactional_db: Any, live_server: Any, celery_worker: Any, settings: 
     """The live server's URL, with orders flowing through the worker to the simulator."""
     settings.TRADEDESK_COMMAND_RESULT_TIMEOUT = 5.0
     return live_server
-
-
-@pytest.fixture
-def trader(transactional_db: Any) -> Any:
-    """alice."""
-    return UserFactory(username="alice")
-
-
-@pytest.fixture
-def book(trader: Any) -> Project:
-    """alice's paper project."""
-    return ProjectFactory(name="alpha", members=[trader])
 
 
 def seed_position(project: Project, symbol: str, quantity: int, price: str) -> Position:

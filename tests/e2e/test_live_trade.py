@@ -38,11 +38,11 @@ def manual_orders() -> list[TradeOrder]:
 
 
 def test_buy_then_sell_from_a_position_row_both_fill_on_screen(
-    page: Page, desk: Any, trader: Any, book: Project, browser_errors: list[str]
+    page: Page, desk: Any, user: Any, project: Project, browser_errors: list[str]
 ) -> None:
-    seed_position(book, "AAPL", 10, "189.20")
-    seed_position(book, "MSFT", 5, "410.45")
-    open_desk(page, desk, trader, book)
+    seed_position(project, "AAPL", 10, "189.20")
+    seed_position(project, "MSFT", 5, "410.45")
+    open_desk(page, desk, user, project)
 
     first_row = page.get_by_test_id("account-positions-table").locator("tbody tr").first
     expect(first_row).to_have_attribute("data-symbol", "AAPL")
@@ -62,7 +62,7 @@ def test_buy_then_sell_from_a_position_row_both_fill_on_screen(
         ("BUY", 1, OrderStatus.FILLED),
         ("SELL", 1, OrderStatus.FILLED),
     ]
-    assert all(o.params["project_id"] == book.pk and o.params["mode"] == "paper" for o in placed)
+    assert all(o.params["project_id"] == project.pk and o.params["mode"] == "paper" for o in placed)
     for order in placed:
         row = page.locator(f"#order-{order.pk}")
         expect(row.get_by_test_id("order-filled")).to_have_text("1 / 1")
@@ -92,11 +92,11 @@ def confirm_dialog(page: Page) -> None:
 
 
 def test_close_one_position_then_liquidate_all_goes_flat_on_screen(
-    page: Page, desk: Any, trader: Any, book: Project
+    page: Page, desk: Any, user: Any, project: Project
 ) -> None:
     for symbol, quantity, price in (("AAPL", 10, "189.20"), ("MSFT", 5, "410.45"), ("NVDA", 8, "131.10")):
-        seed_position(book, symbol, quantity, price)
-    open_desk(page, desk, trader, book)
+        seed_position(project, symbol, quantity, price)
+    open_desk(page, desk, user, project)
     table = page.get_by_test_id("account-positions-table")
 
     # Dismissing the dialog sends nothing.
@@ -117,7 +117,7 @@ def test_close_one_position_then_liquidate_all_goes_flat_on_screen(
     expect(table.locator("tr[data-symbol]")).to_have_count(0, timeout=FILL_TIMEOUT)
     expect(table.locator(".empty-row")).to_be_visible()
     expect(page.locator("#orders-panel tr[data-source=manual][data-status=FILLED]")).to_have_count(3)
-    assert {p.symbol: p.quantity for p in Position.objects.filter(project=book)} == {
+    assert {p.symbol: p.quantity for p in Position.objects.filter(project=project)} == {
         "AAPL": 0,
         "MSFT": 0,
         "NVDA": 0,
@@ -130,10 +130,10 @@ def test_close_one_position_then_liquidate_all_goes_flat_on_screen(
 
 
 def test_bad_quantities_show_inline_errors_and_create_no_order(
-    page: Page, desk: Any, trader: Any, book: Project
+    page: Page, desk: Any, user: Any, project: Project
 ) -> None:
-    seed_position(book, "AAPL", 10, "189.20")
-    open_desk(page, desk, trader, book)
+    seed_position(project, "AAPL", 10, "189.20")
+    open_desk(page, desk, user, project)
     ticket = page.get_by_test_id("order-form")
     ticket.locator("#ticket-symbol").fill("AAPL")
     quantity = ticket.locator("#ticket-quantity")
@@ -174,7 +174,7 @@ def test_bad_quantities_show_inline_errors_and_create_no_order(
 
 
 def test_anonymous_is_sent_to_login_and_a_second_user_cannot_see_the_first_users_project(
-    page: Page, desk: Any, book: Project
+    page: Page, desk: Any, project: Project
 ) -> None:
     page.goto(f"{desk.url}/live-trade")
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/live-trade$"))
@@ -190,7 +190,9 @@ def test_anonymous_is_sent_to_login_and_a_second_user_cannot_see_the_first_users
     expect(page.locator("#project-select")).to_contain_text("bravo")
     expect(page.locator("#project-select")).not_to_contain_text("alpha")
 
-    response = page.goto(f"{desk.url}/live-trade?project={book.pk}")
+    response = page.goto(f"{desk.url}/live-trade?project={project.pk}")
     assert response is not None and response.status == 404
-    poll = page.request.get(f"{desk.url}/live-trade/orders?project={book.pk}", headers={"HX-Request": "true"})
+    poll = page.request.get(
+        f"{desk.url}/live-trade/orders?project={project.pk}", headers={"HX-Request": "true"}
+    )
     assert poll.status == 404

@@ -22,22 +22,10 @@ from typing import Any
 
 import pytest
 
+from execution.contract import EVENT_KEYS
+
 MODULE = "execution.lean.manual_order_execution"
 REPO_ROOT = Path(__file__).resolve().parents[2]
-EVENT_KEYS = [
-    "tag",
-    "status",
-    "order_id",
-    "event_id",
-    "run_id",
-    "symbol",
-    "time",
-    "filled",
-    "fill_price",
-    "fee",
-    "fee_currency",
-    "message",
-]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -357,7 +345,7 @@ def test_order_refused_by_leans_pre_order_checks_is_reported_invalid(
     invalid = [line for line in read_lines(workdir) if line.get("tag")]
     assert len(invalid) == 1
     line = invalid[0]
-    assert list(line) == EVENT_KEYS
+    assert list(line) == list(EVENT_KEYS)
     assert line["tag"] == "oi_3_1_1764000000123"
     assert line["status"] == "Invalid"
     assert (line["order_id"], line["event_id"], line["run_id"]) == (0, 0, "r-1")
@@ -450,7 +438,7 @@ def test_a_partial_fill_of_a_sell_is_exactly_the_contract_line(lean: types.Modul
         "fee_currency": "USD",
         "message": "",
     }
-    assert list(line) == EVENT_KEYS
+    assert list(line) == list(EVENT_KEYS)
 
 
 def test_an_order_placed_from_an_order_command_reports_its_own_tag(

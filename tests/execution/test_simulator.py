@@ -18,21 +18,9 @@ from typing import Any
 
 import pytest
 
+from execution.contract import EVENT_KEYS
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-EVENT_KEYS = {
-    "tag",
-    "status",
-    "order_id",
-    "event_id",
-    "run_id",
-    "symbol",
-    "time",
-    "filled",
-    "fill_price",
-    "fee",
-    "fee_currency",
-    "message",
-}
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 TIMEOUT = 4.0
 
@@ -236,7 +224,7 @@ def test_intent_at_start_is_submitted_then_filled_with_contract_fields(start_eng
     assert [e["status"] for e in events] == ["Submitted", "Filled"]
     submitted, filled = events
     for event in events:
-        assert set(event) == EVENT_KEYS
+        assert set(event) == set(EVENT_KEYS)
         assert event["order_id"] == 1 and event["run_id"] == "r-test-1" and event["symbol"] == "AAPL"
         assert TIME_RE.match(event["time"]) and event["fee_currency"] == "USD"
     assert submitted["event_id"] == 1 and submitted["filled"] == 0 and submitted["fill_price"] == 0

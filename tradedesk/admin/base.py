@@ -6,6 +6,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from tradedesk.display import decimal_text
+
 # --------------------------------------------------------------------------------------------------------
 # Orders
 # --------------------------------------------------------------------------------------------------------
@@ -13,7 +15,7 @@ from django.http import HttpRequest
 
 def num(value: Any) -> str:
     """A Decimal without trailing zeros ('—' for none)."""
-    return "—" if value is None else format(value.normalize(), "f")
+    return "—" if value is None else decimal_text(value)
 
 
 class ReadOnlyAdminMixin:

@@ -10,6 +10,7 @@ from ninja import Router, Schema
 from execution.models import HoldingsDiscrepancy
 from execution.services import engines_check
 from tradedesk.api.auth import api_auth
+from tradedesk.display import decimal_text
 
 
 class DiscrepancyOut(Schema):
@@ -48,8 +49,8 @@ def list_engines(request: HttpRequest) -> list[dict[str, Any]]:
         by_mode.setdefault(row.mode, []).append(
             {
                 "symbol": row.symbol,
-                "engine_quantity": format(row.engine_quantity.normalize(), "f"),
-                "ledger_quantity": format(row.ledger_quantity.normalize(), "f"),
+                "engine_quantity": decimal_text(row.engine_quantity),
+                "ledger_quantity": decimal_text(row.ledger_quantity),
                 "first_seen_at": row.first_seen_at.isoformat(),
                 "last_seen_at": row.last_seen_at.isoformat(),
             }

@@ -9,8 +9,10 @@ from typing import Annotated, Any
 from ninja import Field, Schema
 from pydantic import PlainSerializer
 
+from tradedesk.display import decimal_text
+
 # Decimals travel as strings without trailing zeros ("410.45"), so no precision is lost in JSON.
-Dec = Annotated[Decimal, PlainSerializer(lambda d: format(d.normalize(), "f"), return_type=str)]
+Dec = Annotated[Decimal, PlainSerializer(decimal_text, return_type=str)]
 
 
 class OrderIn(Schema):

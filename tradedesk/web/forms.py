@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-import time
 from typing import Any
 
 from django import forms
@@ -69,11 +67,6 @@ def translate_reason(reason: str) -> str:
             "places": reason.removeprefix("at most ").removesuffix(" decimal places")
         }
     return reason
-
-
-def new_client_order_id(*, project_id: Any, user_id: Any) -> str:
-    """A fresh idempotency key: oi_<project>_<user>_<ms>_<random> (matches CLIENT_ORDER_ID_REGEX)."""
-    return f"oi_{project_id or 0}_{user_id or 0}_{int(time.time() * 1000)}_{secrets.token_hex(3)}"
 
 
 class OrderForm(forms.Form):

@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 from django.utils import numberformat
 
-from tradedesk.web.forms import new_client_order_id
+from orders.services import client_order_id_new
 
 register = template.Library()
 
@@ -78,4 +78,4 @@ def sign_class(value: Any) -> str:
 @register.simple_tag
 def new_key(project: Any, user: Any) -> str:
     """A fresh client_order_id for one form or button."""
-    return new_client_order_id(project_id=getattr(project, "pk", project), user_id=getattr(user, "pk", None))
+    return client_order_id_new(project_id=getattr(project, "pk", project), user_id=getattr(user, "pk", None))
