@@ -2,7 +2,7 @@
 
 Run as ``python -m execution.simulator --config <workdir>/config.json``. It reads the same launch config,
 intent file and ``command*.json`` files a LEAN live engine would, and appends order events and holdings
-lines to the events file in the engine contract's format (docs: shared/design/engine-contract.md).
+lines to the events file in the engine contract's format (docs/engine-contract.md).
 
 Standard library only on purpose: it is another process that meets tradedesk only through files, so it
 must not import Django or any tradedesk module.

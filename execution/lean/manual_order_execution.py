@@ -1,7 +1,7 @@
 """tradedesk's LEAN algorithm: places the order of one intent file, then reports every order event.
 
 LEAN loads this file (config `algorithm-location`) and runs `ManualOrderExecution` (`algorithm-type-name`) in
-live mode. It speaks the engine contract (docs/lean.md, ../shared/design/engine-contract.md):
+live mode. It speaks the engine contract (docs/lean.md, docs/engine-contract.md):
 
 - parameters `intent-file` (the order to place at start, may be empty), `events-file`, `run-id`;
 - every order event becomes one JSON line in the events file: tag, status NAME, order id, event id, run id,
