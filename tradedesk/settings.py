@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # its static Swagger UI, served under the CSP instead of a CDN
     "csp",
     "axes",
     "django_structlog",
