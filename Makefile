@@ -66,8 +66,12 @@ bench: venv services
 	done; \
 	exit $$rc
 
+# Refuses while an engine runs under var/ or its events are not all ingested (manage.py var_clean --force).
 clean:
-	rm -rf var
+	if [ -x $(BIN)/python ]; then $(BIN)/python manage.py var_clean; \
+	elif compgen -G 'var/execution/engines/*/events.jsonl' >/dev/null; then \
+		echo "make clean: var/ holds engine folders and there is no venv to check them; remove var/ by hand"; exit 1; \
+	else rm -rf var; fi
 
 # Watch Celery workers and tasks at http://127.0.0.1:5555 (run beside `make run`).
 flower: venv
