@@ -24,6 +24,7 @@ from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 ROOT = Path(__file__).resolve().parent.parent
+CELERY = [sys.executable, "-m", "celery", "-A", "tradedesk"]
 
 
 def procfile_command(name: str) -> str:
@@ -70,8 +71,7 @@ def test_worker_exits_on_sigterm_to_its_group_after_finishing_its_task(
     )
     try:
         subprocess.run(
-            [sys.executable, "-m", "celery", "-A", "tradedesk", "call", "execution.tasks.execute_manual_order"]
-            + ["--args", f"[{order.pk}]"],
+            [*CELERY, "call", "execution.tasks.execute_manual_order", "--args", f"[{order.pk}]"],
             cwd=ROOT,
             env=env,
             check=True,
