@@ -101,14 +101,15 @@ def execution_files_prune(*, retention_days: int | None = None, now: float | Non
             command_id = result.name.removeprefix("result-command-").removeprefix(".command-").split(".")[0]
             if command_id not in needed.command_ids and _older(result, cutoff):
                 report.results += _unlink(result)
-        for record in (folder / "runs").glob("*.json"):
-            run_id = record.name.split(".", 1)[0]
-            if run_id in needed.run_ids or not _older(record, cutoff):
-                continue
-            parameters = read_json(record) if record.name.endswith(".parameters.json") else None
+        # A run that was given a working order's intent keeps both its records (the sweep reads them).
+        runs = set(needed.run_ids)
+        for record in (folder / "runs").glob("*.parameters.json"):
+            parameters = read_json(record)
             if isinstance(parameters, dict) and parameters.get("intent-file") in needed.intent_paths:
-                continue
-            report.run_records += _unlink(record)
+                runs.add(record.name.split(".", 1)[0])
+        for record in (folder / "runs").glob("*.json"):
+            if record.name.split(".", 1)[0] not in runs and _older(record, cutoff):
+                report.run_records += _unlink(record)
     if any(asdict(report).values()):
         logger.info("pruned execution files", extra=report.as_dict())
     return report
