@@ -15,12 +15,13 @@ SERVICE_ENV := DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/tradedes
 	CELERY_BROKER_URL=redis://127.0.0.1:6379/15 \
 	DJANGO_ALLOW_ASYNC_UNSAFE=true
 
-.PHONY: help venv run services test lint typecheck pytest smoke bench clean flower
+.PHONY: help venv run run-lean services test lint units typecheck pytest smoke bench clean flower
 
 help:
 	@echo "make run        migrate, seed the demo user, start web+worker+beat (SQLite, filesystem broker, simulator)"
-	@echo "make test       services, lint, typecheck, pytest, smoke (what CI runs)"
-	@echo "make lint | typecheck | pytest | smoke | bench | services | venv | clean"
+	@echo "make run-lean   the same on real LEAN (docs/lean.md) in var-lean/: no demo user, no demo fills"
+	@echo "make test       services, lint, units, typecheck, pytest, smoke (what CI runs)"
+	@echo "make lint | units | typecheck | pytest | smoke | bench | services | venv | clean"
 
 venv: $(STAMP)
 
@@ -35,14 +36,25 @@ run: venv
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/honcho start -f Procfile
 
+# Real LEAN (docs/lean.md) on a workstation: its own var folder and database, never seed_demo's demo/demo
+# login or fake fills. Create a login with `TRADEDESK_VAR_DIR=var-lean .venv/bin/python manage.py createsuperuser`.
+LEAN_VAR_DIR ?= var-lean
+run-lean: venv
+	TRADEDESK_VAR_DIR=$(LEAN_VAR_DIR) TRADEDESK_ENGINE=lean $(BIN)/python manage.py migrate --noinput
+	TRADEDESK_VAR_DIR=$(LEAN_VAR_DIR) TRADEDESK_ENGINE=lean $(BIN)/honcho start -f Procfile
+
 services:
 	bash scripts/ensure-services.sh
 
-test: venv services lint typecheck pytest smoke
+test: venv services lint units typecheck pytest smoke
 
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# systemd-analyze verify on deploy/systemd/ (skipped where systemd-analyze is missing).
+units:
+	bash scripts/verify-units.sh
 
 typecheck: venv
 	$(BIN)/mypy
