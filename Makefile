@@ -16,12 +16,13 @@ SERVICE_ENV := DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/tradedes
 	CELERY_BROKER_URL=redis://127.0.0.1:6379/15 \
 	DJANGO_ALLOW_ASYNC_UNSAFE=true
 
-.PHONY: help venv dev-venv run services test lint typecheck pytest smoke bench clean flower
+.PHONY: help venv dev-venv run run-lean services test lint units typecheck pytest smoke bench clean flower
 
 help:
 	@echo "make run        migrate, seed the demo user, start web+worker+beat (SQLite, filesystem broker, simulator)"
-	@echo "make test       services, lint, typecheck, pytest, smoke (what CI runs)"
-	@echo "make lint | typecheck | pytest | smoke | bench | services | venv | clean"
+	@echo "make run-lean   the same on real LEAN (docs/lean.md) in var-lean/: no demo user, no demo fills"
+	@echo "make test       services, lint, units, typecheck, pytest, smoke (what CI runs)"
+	@echo "make lint | units | typecheck | pytest | smoke | bench | services | venv | clean"
 
 venv: $(STAMP)
 dev-venv: $(DEV_STAMP)
@@ -42,15 +43,26 @@ run: venv
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/honcho start -f Procfile
 
+# Real LEAN (docs/lean.md) on a workstation: its own var folder and database, never seed_demo's demo/demo
+# login or fake fills. Create a login with `TRADEDESK_VAR_DIR=var-lean .venv/bin/python manage.py createsuperuser`.
+LEAN_VAR_DIR ?= var-lean
+run-lean: venv
+	TRADEDESK_VAR_DIR=$(LEAN_VAR_DIR) TRADEDESK_ENGINE=lean $(BIN)/python manage.py migrate --noinput
+	TRADEDESK_VAR_DIR=$(LEAN_VAR_DIR) TRADEDESK_ENGINE=lean $(BIN)/honcho start -f Procfile
+
 services:
 	bash scripts/ensure-services.sh
 
-test: dev-venv services lint typecheck pytest smoke
+test: dev-venv services lint units typecheck pytest smoke
 
 lint: dev-venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+
+# systemd-analyze verify on deploy/systemd/ (skipped where systemd-analyze is missing).
+units:
+	bash scripts/verify-units.sh
 
 typecheck: dev-venv
 	$(BIN)/mypy
@@ -74,8 +86,12 @@ bench: dev-venv services
 	done; \
 	exit $$rc
 
+# Refuses while an engine runs under var/ or its events are not all ingested (manage.py var_clean --force).
 clean:
-	rm -rf var
+	if [ -x $(BIN)/python ]; then $(BIN)/python manage.py var_clean; \
+	elif compgen -G 'var/execution/engines/*/events.jsonl' >/dev/null; then \
+		echo "make clean: var/ holds engine folders and there is no venv to check them; remove var/ by hand"; exit 1; \
+	else rm -rf var; fi
 
 # Watch Celery workers and tasks at http://127.0.0.1:5555 (run beside `make run`).
 flower: venv

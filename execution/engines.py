@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import structlog
 from django.conf import settings
 
 from execution.config import PROJECT_ROOT, build_execution_config, engine_command
@@ -29,6 +30,13 @@ from execution.supervise import EXIT_FILE, LOG_FILE, PID_FILE
 logger = logging.getLogger("execution.engines")
 
 MODES = ("paper", "live")
+# What the engine process inherits: system basics and LEAN's runtime (.NET, Python.NET, Java for IB Gateway,
+# the X display). Never the database URL, the secret key, the broker URL or IB secrets (config.json has those).
+ENGINE_ENV_NAMES = frozenset(
+    {"PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM", "DISPLAY"}
+    | {"XAUTHORITY", "LD_LIBRARY_PATH", "SSL_CERT_FILE", "SSL_CERT_DIR", "JAVA_HOME"}
+)
+ENGINE_ENV_PREFIXES = ("LC_", "PYTHON", "DOTNET_", "NUGET_")
 STOP_FILE = "engine.stop-requested.json"
 COMMAND_NAMESPACE = uuid.UUID("6f1c3a52-7d0e-4c1e-9a47-3b1f2c8d9e10")
 
@@ -174,6 +182,23 @@ def engine_state(mode: str) -> EngineState:
     )
 
 
+def engine_environment(extra: dict[str, str]) -> dict[str, str]:
+    """The engine's environment: the allow-listed part of ours plus the engine command's own variables."""
+    inherited = {
+        key: value
+        for key, value in os.environ.items()
+        if key in ENGINE_ENV_NAMES or key.startswith(ENGINE_ENV_PREFIXES)
+    }
+    return inherited | extra
+
+
+def _log_context() -> list[str]:
+    """`--context key=value` arguments for the supervisor: the request and order that started this run."""
+    context = structlog.contextvars.get_contextvars()
+    pairs = [f"{key}={context[key]}" for key in ("request_id", "task_id", "order_id") if key in context]
+    return [arg for pair in pairs for arg in ("--context", pair)]
+
+
 def _start_engine(mode: str, *, intent_path: Path | None) -> tuple[str, int]:
     """Start a new engine run for the mode (caller holds the mode lock); returns (run_id, pid)."""
     folder = engine_dir(mode)
@@ -191,8 +216,7 @@ def _start_engine(mode: str, *, intent_path: Path | None) -> tuple[str, int]:
     parameters = (read_json(config_path) or {}).get("parameters", {})
     write_json_atomic(folder / "runs" / f"{run_id}.parameters.json", parameters)
     command, extra_env = engine_command(config_path)
-    # IB secrets live in the config file only: the engine process does not inherit them.
-    env = {key: value for key, value in os.environ.items() if not key.startswith("IB_")} | extra_env
+    env = engine_environment(extra_env)
     result = subprocess.run(
         [
             sys.executable,
@@ -202,6 +226,7 @@ def _start_engine(mode: str, *, intent_path: Path | None) -> tuple[str, int]:
             str(folder),
             "--run-id",
             run_id,
+            *_log_context(),
             "--",
             *command,
         ],
@@ -329,12 +354,20 @@ def hand_over(*, mode: str, intent_path: Path, command: dict[str, Any]) -> Hando
                 command_id=command["Id"],
                 command_path=str(path),
             )
+        if not settings.TRADEDESK_ENGINE_AUTOSTART:
+            raise EngineError(
+                f"no {mode} engine is running; start it with `manage.py engine start --mode {mode}`"
+                " (TRADEDESK_ENGINE_AUTOSTART is off)"
+            )
         run_id, pid = _start_engine(mode, intent_path=intent_path)
         return Handover(kind="start", run_id=run_id, pid=pid)
 
 
 def ensure_command_read(*, mode: str, command_id: str, intent_path: Path) -> Handover | None:
     """If the engine died before reading a command, take it back and start a new engine with the intent."""
+    if not settings.TRADEDESK_ENGINE_AUTOSTART:
+        # The command file stays: the engine unit's next run reads it (the sweep flags it meanwhile).
+        return None
     with mode_lock(mode):
         if running_engine(mode) is not None or not retract_command(mode, command_id):
             return None
@@ -348,6 +381,14 @@ def send_command(mode: str, command: dict[str, Any]) -> Path:
         if running_engine(mode) is None:
             raise EngineError(f"no {mode} engine is running")
         return write_command(mode, command)
+
+
+def engine_start(mode: str) -> EngineState:
+    """Start the mode's engine without an order (log in to IB before the open); no-op when one runs."""
+    with mode_lock(mode):
+        if running_engine(mode) is None:
+            _start_engine(mode, intent_path=None)
+    return engine_state(mode)
 
 
 def stop_engine(mode: str, *, timeout: float = 10.0) -> EngineState:

@@ -44,10 +44,12 @@ def _tail(path: Path, count: int = 20) -> list[str]:
         return []
 
 
-def _babysit(workdir: Path, run_id: str, command: list[str], ready_fd: int) -> int:
+def _babysit(workdir: Path, run_id: str, command: list[str], ready_fd: int, context: list[str]) -> int:
     """Run the engine to its end; report start through ready_fd; record the exit."""
+    # Append mode: logrotate's copytruncate (deploy/logrotate/tradedesk) can truncate it under the engine.
     log = open(workdir / LOG_FILE, "ab", buffering=0)  # noqa: SIM115 - handed to the child
-    log.write(f"--- {_now()} run {run_id}: {' '.join(command)}\n".encode())
+    started_by = f" [{' '.join(context)}]" if context else ""
+    log.write(f"--- {_now()} run {run_id}{started_by}: {' '.join(command)}\n".encode())
     try:
         proc = subprocess.Popen(
             command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
@@ -110,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workdir", required=True, type=Path)
     parser.add_argument("--run-id", required=True)
+    parser.add_argument("--context", action="append", default=[], help="key=value for the log's start line")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -132,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     try:
-        code = _babysit(workdir, args.run_id, command, write_fd)
+        code = _babysit(workdir, args.run_id, command, write_fd, args.context)
     finally:
         os._exit(0)
     return code  # pragma: no cover - os._exit above

@@ -151,7 +151,7 @@ port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); p
 base="http://127.0.0.1:$port"
 
 start web "$PY" manage.py runserver "127.0.0.1:$port" --noreload
-start worker "$PY" -m celery -A tradedesk worker -l info --concurrency 2 --hostname "smoke-$$@%h"
+start worker "$PY" -m celery -A tradedesk worker -l info --pool threads --concurrency 4 --hostname "smoke-$$@%h"
 start beat "$PY" -m celery -A tradedesk beat -l info --schedule "$tmp/celerybeat-schedule"
 
 deadline=$((SECONDS + START_TIMEOUT))

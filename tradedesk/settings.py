@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import dj_database_url
-import structlog
 from django.core.exceptions import ImproperlyConfigured
 
 from tradedesk.env import (
@@ -17,16 +17,33 @@ from tradedesk.env import (
     env_list,
     env_str,
 )
+from tradedesk.logs import logging_config, structlog_configure
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# One explicit switch: `production` (the deploy env file sets it) refuses unsafe configuration at start-up;
+# `development` (make run, the tests) works with no configuration at all.
+TRADEDESK_ENV = env_choice("TRADEDESK_ENV", "development", ("development", "production"))
+PRODUCTION = TRADEDESK_ENV == "production"
+
+
+def _refuse(problem: str) -> None:
+    """Stop a production start-up with a message naming the variable to fix."""
+    raise ImproperlyConfigured(f"{problem} (TRADEDESK_ENV=production)")
+
+
 VAR_DIR = Path(env_str("TRADEDESK_VAR_DIR", str(BASE_DIR / "var"))).resolve()
+if PRODUCTION and (not env_str("TRADEDESK_VAR_DIR", "") or VAR_DIR.is_relative_to(BASE_DIR)):
+    # State inside the release would be left behind (and an engine orphaned) by the next release.
+    _refuse("TRADEDESK_VAR_DIR must be set to a folder outside the release, e.g. /var/lib/tradedesk")
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
+if PRODUCTION and DEBUG:
+    _refuse("DJANGO_DEBUG must be false")
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "")
+if PRODUCTION and len(SECRET_KEY) < 50:
+    _refuse("DJANGO_SECRET_KEY must be set to a random value of at least 50 characters")
 if not SECRET_KEY:
-    if not DEBUG and env_bool("TRADEDESK_REQUIRE_SECRET_KEY", False):
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set")
     # A fixed development key keeps sessions valid across restarts of `make run`; production sets its own.
     SECRET_KEY = "dev-insecure-tradedesk-key-change-me-in-production-0123456789"
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
@@ -58,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tradedesk.middleware.StaffOnlyPathsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -143,10 +161,27 @@ SESSION_ENGINE = "tradedesk.web.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
+# Production turns these on by default and refuses turning the cookie, HSTS and proxy settings off.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", PRODUCTION)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+# gunicorn sits behind a TLS-terminating proxy that sets X-Forwarded-Proto (deploy/gunicorn.conf.py).
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", PRODUCTION) else None
+)
+if PRODUCTION:
+    if not SESSION_COOKIE_SECURE:
+        _refuse("DJANGO_SECURE_COOKIES must be true")
+    if not SECURE_HSTS_SECONDS:
+        _refuse("DJANGO_SECURE_HSTS_SECONDS must be > 0")
+    if SECURE_PROXY_SSL_HEADER is None:
+        _refuse("DJANGO_SECURE_PROXY_SSL_HEADER must be true")
+# Paths only staff may open (others: the site's login, or 404 once logged in); production hides the admin
+# login form and the API docs from the public.
+TRADEDESK_STAFF_ONLY_PATHS = ("/admin/", "/api/docs", "/api/openapi.json") if PRODUCTION else ()
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -215,11 +250,21 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": TRADEDESK_SWEEP_INTERVAL,
         "options": {"expires": TRADEDESK_SWEEP_INTERVAL * 2},
     },
+    "prune-execution-files": {
+        "task": "execution.tasks.prune_execution_files",
+        "schedule": 3600.0,
+        "options": {"expires": 600},
+    },
 }
 
 # --- Trading / execution --------------------------------------------------------------------------------
 TRADEDESK_EXECUTION_ROOT = Path(env_str("TRADEDESK_EXECUTION_ROOT", str(VAR_DIR / "execution"))).resolve()
 TRADEDESK_ENGINE = env_choice("TRADEDESK_ENGINE", "simulator", ("simulator", "lean"))
+# On: the first order of a mode starts its engine (make run). Off: engines run as their own units
+# (`manage.py engine start --mode paper`), and an order finding no engine fails with that message.
+TRADEDESK_ENGINE_AUTOSTART = env_bool("TRADEDESK_ENGINE_AUTOSTART", True)
+# Intents, command results and run records of finished orders older than this are pruned (0: never).
+TRADEDESK_RETENTION_DAYS = env_int("TRADEDESK_RETENTION_DAYS", 30, minimum=0)
 TRADEDESK_MAX_ORDER_QUANTITY = env_decimal("TRADEDESK_MAX_ORDER_QUANTITY", "1000000")
 TRADEDESK_MAX_ORDER_NOTIONAL = env_decimal("TRADEDESK_MAX_ORDER_NOTIONAL", "10000000")
 TRADEDESK_MAX_WORKING_ORDERS = env_int("TRADEDESK_MAX_WORKING_ORDERS", 200, minimum=1)
@@ -260,32 +305,10 @@ IB_LOGINS = {
 
 # --- Logging --------------------------------------------------------------------------------------------
 LOG_LEVEL = env_choice("TRADEDESK_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {
-            "()": structlog.stdlib.ProcessorFormatter,
-            "processor": structlog.dev.ConsoleRenderer(colors=False),
-        },
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {
-        "tradedesk": {"level": LOG_LEVEL},
-        "orders": {"level": LOG_LEVEL},
-        "execution": {"level": LOG_LEVEL},
-    },
-}
-structlog.configure(
-    processors=[
-        structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
-    ],
-    logger_factory=structlog.stdlib.LoggerFactory(),
-    wrapper_class=structlog.stdlib.BoundLogger,
-    cache_logger_on_first_use=True,
-)
+# json: one JSON object per line (production's default); console: readable lines (make run's default).
+LOG_FORMAT = env_choice("TRADEDESK_LOG_FORMAT", "json" if PRODUCTION else "console", ("json", "console"))
+LOGGING = logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)
+structlog_configure()
+# Request ids ride in task headers into worker log lines; task start/success lines are DEBUG chatter.
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+DJANGO_STRUCTLOG_CELERY_DEFAULT_LOG_LEVEL = logging.DEBUG

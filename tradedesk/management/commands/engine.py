@@ -1,4 +1,6 @@
-"""`manage.py engine status|stop [PROJECT] MODE`: the engine of a mode (shared by its projects)."""
+"""`manage.py engine start|stop|status --mode MODE`: a mode's engine (one per IB login, shared by its projects).
+
+The older form `engine status|stop [PROJECT] MODE` still works."""
 
 from __future__ import annotations
 
@@ -8,25 +10,53 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from execution import engines
+from execution.config import EngineConfigError
 from execution.services import engines_check
 from orders.models import Project
 
 
 class Command(BaseCommand):
-    """Show or stop a mode's engine."""
+    """Start, stop or show a mode's engine."""
 
-    help = "Show or stop the engine of a mode. One engine serves every project of its mode (one IB login)."
+    help = (
+        "Start (log in to IB before the open), stop or show the engine of a mode. One engine serves every "
+        "project of its mode. Exit status of status: 0 running, 3 not running."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        """action, then PROJECT MODE or just MODE."""
-        parser.add_argument("action", choices=["status", "stop"])
-        parser.add_argument("target", nargs="+", help="PROJECT MODE, or MODE")
+        """action, then --mode MODE (or the older PROJECT MODE / MODE)."""
+        parser.add_argument("action", choices=["start", "stop", "status"])
+        parser.add_argument("target", nargs="*", help="(older form) PROJECT MODE, or MODE")
+        parser.add_argument("--mode", choices=engines.MODES)
+        parser.add_argument("--timeout", type=float, default=30.0, help="seconds before stop kills")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        """Print the state (after stopping, for stop)."""
-        target = options["target"]
-        if len(target) > 2:
-            raise CommandError("give PROJECT MODE or MODE")
+        """Print the engine's state as JSON after the action."""
+        mode = self._mode(options["mode"], options["target"])
+        action = options["action"]
+        if action == "start":
+            try:
+                state = engines.engine_start(mode)
+            except (engines.EngineError, EngineConfigError) as exc:
+                raise CommandError(str(exc)) from None
+            if state.state != "running":
+                raise CommandError(f"the {mode} engine did not stay up: {json.dumps(state.as_dict())}")
+        elif action == "stop":
+            engines.stop_engine(mode, timeout=options["timeout"])
+        state = next(s for s in engines_check() if s.mode == mode)
+        self.stdout.write(json.dumps(state.as_dict(), indent=2))
+        if action == "status" and state.state != "running":
+            # systemd and scripts read "not running" from the exit status (LSB: 3).
+            raise SystemExit(3)
+
+    @staticmethod
+    def _mode(mode: str | None, target: list[str]) -> str:
+        if mode is not None:
+            if target:
+                raise CommandError("give --mode MODE or the older PROJECT MODE, not both")
+            return mode
+        if not target or len(target) > 2:
+            raise CommandError("give --mode MODE")
         mode = target[-1]
         if mode not in engines.MODES:
             raise CommandError(f"mode must be one of {', '.join(engines.MODES)}")
@@ -36,7 +66,4 @@ class Command(BaseCommand):
                 raise CommandError(f"no project named {target[0]!r}")
             if project.mode != mode:
                 raise CommandError(f"project {project.name} trades in {project.mode} mode, not {mode}")
-        if options["action"] == "stop":
-            engines.stop_engine(mode)
-        state = next(s for s in engines_check() if s.mode == mode)
-        self.stdout.write(json.dumps(state.as_dict(), indent=2))
+        return mode
