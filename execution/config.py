@@ -77,11 +77,13 @@ def simulator_config(*, workdir: Path, run_id: str, intent_path: Path | None) ->
             "partial-fills": settings.TRADEDESK_SIM_PARTIAL_FILLS,
             "holdings-interval": settings.TRADEDESK_SIM_HOLDINGS_INTERVAL,
             "reference-prices": SIMULATOR_REFERENCE_PRICES,
+            "market-hours": settings.TRADEDESK_SIM_MARKET_HOURS,
+            "clock": settings.TRADEDESK_SIM_CLOCK,
         },
     }
 
 
-def _lean_data_folder(launcher_dir: Path) -> Path:
+def lean_data_folder(launcher_dir: Path) -> Path:
     """LEAN_DATA_FOLDER, else LEAN's own default: `../../../Data/` from the build folder (Launcher/bin/<cfg>),
     or a `Data` folder inside it (a published build)."""
     if settings.LEAN_DATA_FOLDER:
@@ -91,8 +93,8 @@ def _lean_data_folder(launcher_dir: Path) -> Path:
     return beside if beside.is_dir() and not repo_data.is_dir() else repo_data
 
 
-def lean_config(*, mode: str, workdir: Path, run_id: str, intent_path: Path | None) -> dict[str, Any]:
-    """LEAN's live config for Interactive Brokers, one IB login per mode, absolute paths throughout."""
+def lean_missing_settings(mode: str) -> list[str]:
+    """The variables a LEAN engine of `mode` needs that are unset (or unusable), by name, never by value."""
     login = settings.IB_LOGINS.get(mode) or {}
     missing = [
         f"IB_{mode.upper()}_{key.upper()}"
@@ -101,10 +103,26 @@ def lean_config(*, mode: str, workdir: Path, run_id: str, intent_path: Path | No
     ]
     if not settings.LEAN_LAUNCHER_DIR:
         missing.append("LEAN_LAUNCHER_DIR")
+    if not settings.IB_TWS_DIR:
+        missing.append("IB_TWS_DIR")
+    # LEAN reads job-user-id with Config.GetInt (Common/Globals.cs 95 at 24863901): a non-number is unset.
+    if not settings.QC_USER_ID.isdigit():
+        missing.append("QC_USER_ID")
+    if not settings.QC_API_TOKEN:
+        missing.append("QC_API_TOKEN")
+    if not settings.QC_ORGANIZATION_ID:
+        missing.append("QC_ORGANIZATION_ID")
+    return missing
+
+
+def lean_config(*, mode: str, workdir: Path, run_id: str, intent_path: Path | None) -> dict[str, Any]:
+    """LEAN's live config for Interactive Brokers, one IB login per mode, absolute paths throughout."""
+    missing = lean_missing_settings(mode)
     if missing:
         raise EngineConfigError(f"LEAN engine for {mode} needs {', '.join(missing)}")
+    login = settings.IB_LOGINS[mode]
     launcher_dir = Path(settings.LEAN_LAUNCHER_DIR).expanduser().resolve()
-    data_folder = _lean_data_folder(launcher_dir)
+    data_folder = lean_data_folder(launcher_dir)
     config: dict[str, Any] = {
         "environment": "live-interactive",
         "algorithm-type-name": ALGORITHM_TYPE_NAME,
@@ -112,6 +130,17 @@ def lean_config(*, mode: str, workdir: Path, run_id: str, intent_path: Path | No
         "algorithm-location": str(ALGORITHM_FILE),
         "data-folder": str(data_folder),
         "composer-dll-directory": str(launcher_dir),
+        # PythonInitializer.ConfigurePythonPaths puts only the cwd (the engine folder, where LEAN's command
+        # handler looks for command files) and these paths on sys.path; AlgorithmImports.py is copied only
+        # into the launcher's build folder (Common/QuantConnect.csproj 58-65 at 24863901).
+        "python-additional-paths": [str(launcher_dir)],
+        # Without it LEAN waits on Console.Read() after the algorithm ended (Queues/JobQueue.cs 294).
+        "close-automatically": True,
+        # The IB brokerage validates the QuantConnect subscription with these at start and exits the
+        # process when that fails (InteractiveBrokersBrokerage.cs ValidateSubscription, Globals.cs 95-98).
+        "job-user-id": settings.QC_USER_ID,
+        "api-access-token": settings.QC_API_TOKEN,
+        "job-organization-id": settings.QC_ORGANIZATION_ID,
         **LEAN_LIVE_HANDLERS,
         "parameters": _parameters(workdir=workdir, run_id=run_id, intent_path=intent_path),
         "ib-account": login["account"],
@@ -121,10 +150,10 @@ def lean_config(*, mode: str, workdir: Path, run_id: str, intent_path: Path | No
         "ib-host": settings.IB_HOST,
         "ib-port": str(settings.IB_PORT),
         "ib-agent-description": settings.IB_AGENT_DESCRIPTION,
+        # LEAN starts IB Gateway from here; relative to the engine's cwd it would be wrong, and unset it is
+        # LEAN's C:\Jts (InteractiveBrokersBrokerageFactory.cs 76).
+        "ib-tws-dir": str(Path(settings.IB_TWS_DIR).expanduser().resolve()),
     }
-    if settings.IB_TWS_DIR:
-        # LEAN starts IB Gateway from here; relative to the engine's cwd it would be wrong.
-        config["ib-tws-dir"] = str(Path(settings.IB_TWS_DIR).expanduser().resolve())
     if settings.IB_VERSION:
         config["ib-version"] = settings.IB_VERSION
     if settings.IB_WEEKLY_RESTART_UTC_TIME:

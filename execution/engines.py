@@ -38,11 +38,19 @@ ENGINE_ENV_NAMES = frozenset(
 )
 ENGINE_ENV_PREFIXES = ("LC_", "PYTHON", "DOTNET_", "NUGET_")
 STOP_FILE = "engine.stop-requested.json"
+REFUSED_FILE = "engine.refused.json"
+PREFLIGHT_FILE = "engine.preflight.json"
+# After SIGTERM, how long a stop waits before SIGKILL (at most the SIGINT wait).
+TERM_GRACE_SECONDS = 10.0
 COMMAND_NAMESPACE = uuid.UUID("6f1c3a52-7d0e-4c1e-9a47-3b1f2c8d9e10")
 
 
 class EngineError(Exception):
     """The engine could not be started or reached."""
+
+
+class EngineRefused(EngineError):
+    """tradedesk refused to start the engine (another LEAN engine runs on this host)."""
 
 
 @dataclass
@@ -58,6 +66,8 @@ class EngineState:
     exited_at: str = ""
     message: str = ""
     log_tail: list[str] = field(default_factory=list)
+    refused: str = ""  # why tradedesk last refused to start this mode's engine (cleared by a start)
+    preflight: list[str] = field(default_factory=list)  # lean_preflight's failing lines after a failed start
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -68,7 +78,9 @@ class EngineState:
 class Handover:
     """How an order reached its engine."""
 
-    kind: str  # "start": passed as the intent of a fresh engine; "command": an OrderCommand file
+    # "start": passed as the intent of a fresh engine; "command": an OrderCommand file; "refused": not sent,
+    # because the running engine would get an order the market-hours rule refuses.
+    kind: str
     run_id: str
     pid: int
     command_id: str = ""
@@ -135,7 +147,20 @@ def running_engine(mode: str) -> dict[str, Any] | None:
 
 
 def engine_state(mode: str) -> EngineState:
-    """The mode's engine state: running, stopped (clean exit), error (crash) or not started."""
+    """The mode's engine state (running, stopped, error, not started), with a refusal and preflight lines."""
+    state = _process_state(mode)
+    folder = engine_dir(mode)
+    refused = read_json(folder / REFUSED_FILE)
+    if isinstance(refused, dict) and state.state != "running":
+        state.refused = str(refused.get("message", ""))
+    preflight = read_json(folder / PREFLIGHT_FILE)
+    if isinstance(preflight, dict) and state.state != "running":
+        state.preflight = [str(line) for line in preflight.get("failing", [])]
+    return state
+
+
+def _process_state(mode: str) -> EngineState:
+    """What the pid file and the exit record say about the mode's engine process."""
     folder = engine_dir(mode)
     info = running_engine(mode)
     if info is not None:
@@ -197,10 +222,62 @@ def _log_context() -> list[str]:
     context = structlog.contextvars.get_contextvars()
     pairs = [f"{key}={context[key]}" for key in ("request_id", "task_id", "order_id") if key in context]
     return [arg for pair in pairs for arg in ("--context", pair)]
+@contextmanager
+def lean_host_lock() -> Iterator[None]:
+    """A lock over every mode's LEAN start: the check for another LEAN engine and the start are one step."""
+    root = Path(settings.TRADEDESK_EXECUTION_ROOT) / "engines"
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lean-host.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def other_lean_engine(mode: str) -> tuple[str, int] | None:
+    """(mode, pid) of a LEAN engine of this install that runs on this host for another mode, or None."""
+    for other in MODES:
+        if other == mode:
+            continue
+        info = running_engine(other)
+        command = " ".join(str(part) for part in (info or {}).get("command", []))
+        if info is not None and "execution.simulator" not in command:
+            return other, int(info["pid"])
+    return None
+
+
+def _refuse_second_lean(mode: str) -> None:
+    """Refuse a LEAN start while another mode's LEAN runs here: each IB Gateway start kills the other's."""
+    other = other_lean_engine(mode)
+    if other is None:
+        return
+    message = (
+        f"refused to start the {mode} LEAN engine: the {other[0]} LEAN engine (pid {other[1]}) runs on this "
+        "host, and every IB Gateway start or restart runs IBAutomater.sh, which kills every Xvfb and java "
+        "process of the host (pkill -9 java). Run paper and live on separate hosts or as separate OS users "
+        "(docs/lean.md, section 4)."
+    )
+    write_json_atomic(
+        engine_dir(mode) / REFUSED_FILE, {"message": message, "at": datetime.now(UTC).isoformat()}
+    )
+    logger.warning(
+        "engine start refused", extra={"mode": mode, "other_mode": other[0], "other_pid": other[1]}
+    )
+    raise EngineRefused(message)
 
 
 def _start_engine(mode: str, *, intent_path: Path | None) -> tuple[str, int]:
     """Start a new engine run for the mode (caller holds the mode lock); returns (run_id, pid)."""
+    if settings.TRADEDESK_ENGINE != "lean":
+        return _launch(mode, intent_path=intent_path)
+    with lean_host_lock():
+        _refuse_second_lean(mode)
+        return _launch(mode, intent_path=intent_path)
+
+
+def _launch(mode: str, *, intent_path: Path | None) -> tuple[str, int]:
+    """Write the config and start the engine under its supervisor; returns (run_id, pid)."""
     folder = engine_dir(mode)
     (folder / "intents").mkdir(parents=True, exist_ok=True)
     runs = folder / "runs"
@@ -241,6 +318,8 @@ def _start_engine(mode: str, *, intent_path: Path | None) -> tuple[str, int]:
             f"engine for {mode} did not start: {result.stderr.strip() or result.stdout.strip()}"
         )
     pid = int(result.stdout.strip().split()[-1])
+    for stale in (REFUSED_FILE, PREFLIGHT_FILE):
+        (folder / stale).unlink(missing_ok=True)
     logger.info("engine started", extra={"mode": mode, "run_id": run_id, "pid": pid})
     return run_id, pid
 
@@ -272,7 +351,7 @@ def order_command(
         "Ticker": symbol,
         "Market": "usa",
         "SecurityType": "Equity",
-        "OrderType": "Limit" if order_type == "LMT" else "Market",
+        "OrderType": {"LMT": "Limit", "MarketOnOpen": "MarketOnOpen"}.get(order_type, "Market"),
         "Quantity": quantity,
         "LimitPrice": limit_price or 0,
         "StopPrice": 0,
@@ -341,10 +420,15 @@ def wait_command_result(mode: str, command_id: str, *, timeout: float) -> dict[s
         delay = min(delay * 2, 0.05)
 
 
-def hand_over(*, mode: str, intent_path: Path, command: dict[str, Any]) -> Handover:
-    """Give an order to the mode's engine: as a command to a running one, else as the intent of a new one."""
+def hand_over(*, mode: str, intent_path: Path, command: dict[str, Any], refusal: str = "") -> Handover:
+    """Give an order to the mode's engine: as a command to a running one, else as the intent of a new one.
+
+    A `refusal` (the market-hours rule's) stops a command to a running engine; a new engine applies the same
+    rule to its intent itself."""
     with mode_lock(mode):
         info = running_engine(mode)
+        if info is not None and refusal:
+            return Handover(kind="refused", run_id=str(info.get("run_id", "")), pid=info["pid"])
         if info is not None:
             path = write_command(mode, command)
             return Handover(
@@ -391,19 +475,45 @@ def engine_start(mode: str) -> EngineState:
     return engine_state(mode)
 
 
-def stop_engine(mode: str, *, timeout: float = 10.0) -> EngineState:
-    """Stop the mode's engine with SIGTERM (SIGKILL after `timeout`) and return its final state."""
+def _wait_gone(pid: int, marker: str, timeout: float) -> bool:
+    """Wait up to `timeout` seconds for the engine process to end; True when it has."""
+    deadline = time.monotonic() + timeout
+    while _pid_alive(pid, marker):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def stop_engine(mode: str, *, timeout: float | None = None) -> EngineState:
+    """Stop the mode's engine: SIGINT (LEAN's clean shutdown), then SIGTERM, then SIGKILL; its final state.
+
+    LEAN handles only Console.CancelKeyPress (SIGINT, Launcher/Program.cs 98 at 24863901): the algorithm
+    loop ends and OnEndOfAlgorithm runs (Engine/AlgorithmManager.cs 616), so the final holdings and the
+    stopped line are written and IB Gateway is shut down. SIGTERM skips all of that.
+    """
+    wait = settings.TRADEDESK_ENGINE_STOP_TIMEOUT if timeout is None else timeout
     info = running_engine(mode)
     if info is not None:
         pid = info["pid"]
-        write_json_atomic(engine_dir(mode) / STOP_FILE, {"run_id": info.get("run_id"), "pid": pid})
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
         marker = str((engine_dir(mode) / "config.json").resolve())
-        while _pid_alive(pid, marker) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if _pid_alive(pid, marker):
-            os.kill(pid, signal.SIGKILL)
+        sent: list[str] = []
+        for signum, grace in (
+            (signal.SIGINT, wait),
+            (signal.SIGTERM, min(wait, TERM_GRACE_SECONDS)),
+            (signal.SIGKILL, 5.0),
+        ):
+            sent.append(signum.name)
+            write_json_atomic(
+                engine_dir(mode) / STOP_FILE, {"run_id": info.get("run_id"), "pid": pid, "signals": sent}
+            )
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                break
+            if _wait_gone(pid, marker, grace):
+                break
+            logger.warning("engine did not stop", extra={"mode": mode, "pid": pid, "signal": signum.name})
         deadline = time.monotonic() + 5
         while not (engine_dir(mode) / EXIT_FILE).exists() and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from execution import engines
+from execution import control, engines, market_hours
 from execution.intents import json_number, write_manual_order_intent
 from orders.errors import Conflict
 from orders.models import WORKING_STATUSES, OrderFlag, OrderStatus, Project, TradeOrder, TradingState
@@ -44,12 +44,12 @@ def _intent_path(order: TradeOrder) -> Path:
     return engines.engine_dir(order.mode) / "intents" / f"{order.client_order_id}.json"
 
 
-def _order_command(order: TradeOrder) -> dict[str, Any]:
+def _order_command(order: TradeOrder, *, route: str = "") -> dict[str, Any]:
     return engines.order_command(
         command_id=engines.command_id_for(order.client_order_id),
         symbol=order.symbol,
         quantity=json_number(order.signed_quantity) or 0,
-        order_type=order.order_type,
+        order_type=route if route == market_hours.MARKET_ON_OPEN else order.order_type,
         limit_price=json_number(order.limit_price),
         tag=order.client_order_id,
     )
@@ -63,8 +63,14 @@ def order_dispatch(*, order_id: int) -> DispatchResult:
     mode = order.mode
     try:
         intent = write_manual_order_intent(order, engines.engine_dir(mode) / "intents")
-        command = _order_command(order)
-        handover = engines.hand_over(mode=mode, intent_path=intent, command=command)
+        # One market-hours rule for both paths: a new engine applies it to the intent, this to the command.
+        route, route_message = control.market_route(order_type=order.order_type)
+        command = _order_command(order, route=route)
+        refusal = route_message if route == market_hours.REFUSED else ""
+        handover = engines.hand_over(mode=mode, intent_path=intent, command=command, refusal=refusal)
+        if handover.kind == "refused":
+            update_trade_order_status(order, OrderStatus.REJECTED, message=refusal)
+            return DispatchResult(order_id=order_id, outcome="rejected", detail=refusal)
         record: dict[str, Any] = {
             "engine": settings.TRADEDESK_ENGINE,
             "intent_path": str(intent),
@@ -78,9 +84,11 @@ def order_dispatch(*, order_id: int) -> DispatchResult:
         }
         if handover.kind == "command":
             record["command_path"] = handover.command_path
+            record["order_type"] = command["OrderType"]
         trade_order_record_dispatch(order_id=order.pk, manual_execution=record)
     except Exception as exc:  # any failure must become a visible FAILED, never a silent drop
         logger.exception("dispatch failed", extra={"order": order.client_order_id})
+        control.note_failed_start(mode=mode, state=engines.engine_state(mode))
         update_trade_order_status(
             order, OrderStatus.FAILED, message=f"could not hand the order to the engine: {exc}"
         )
@@ -153,6 +161,9 @@ def engines_check() -> list[engines.EngineState]:
     states = []
     for mode in engines.MODES:
         state = engines.engine_state(mode)
+        if state.state == "error":
+            control.note_failed_start(mode=mode, state=state)
+            state = engines.engine_state(mode)
         states.append(state)
         if state.state == "error" and state.run_id:
             ids = [

@@ -5,7 +5,11 @@ intent file and ``command*.json`` files a LEAN live engine would, and appends or
 lines to the events file in the engine contract's format (docs/engine-contract.md).
 
 Standard library only on purpose: it is another process that meets tradedesk only through files, so it
-must not import Django or any tradedesk module.
+must not import Django. Its one tradedesk import, `execution.market_hours`, is standard library only too: the
+market-order rule outside regular hours must be the one tradedesk's command path uses.
+
+Like LEAN (Launcher/Program.cs 98 at 24863901: Console.CancelKeyPress), SIGINT ends the run cleanly: a last
+holdings line, then the stopped line. SIGTERM does the same here (LEAN has no SIGTERM handler).
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import FrameType
 from typing import Any
+
+from execution import market_hours
 
 ENGINE_NAME = "simulator"
 COMMAND_PATTERN = "command*.json"  # LEAN FileCommandHandler's pattern, matched case-sensitively
@@ -172,6 +178,8 @@ class SimulatorConfig:
     holdings_interval: float = 60.0
     poll_interval: float = 0.02
     reference_prices: dict[str, float] = field(default_factory=dict)
+    market_hours: str = "always"  # or "us-equity": MKT outside 9:30-16:00 New York follows LEAN on IB
+    clock: str = ""  # a fixed UTC time for the market hours (tests); empty: the real clock
 
     @classmethod
     def load(cls, config_path: Path) -> SimulatorConfig:
@@ -216,6 +224,12 @@ class SimulatorConfig:
                 raise ValueError(f"simulator.{key} must be a finite number, got {sim.get(key)!r}")
             return float(value)
 
+        hours = str(sim.get("market-hours") or "always")
+        if hours not in market_hours.HOURS_CHOICES:
+            raise ValueError(f"simulator.market-hours must be one of {', '.join(market_hours.HOURS_CHOICES)}")
+        fixed_clock = str(sim.get("clock") or "")
+        if fixed_clock:
+            market_hours.clock(fixed_clock)  # a bad clock names its key now, not at the first order
         return cls(
             workdir=workdir,
             events_file=events_file,
@@ -228,6 +242,8 @@ class SimulatorConfig:
             holdings_interval=setting("holdings-interval", 60),
             poll_interval=max(0.001, setting("poll-interval", 0.02)),
             reference_prices=prices,
+            market_hours=hours,
+            clock=fixed_clock,
         )
 
 
@@ -331,7 +347,7 @@ class Order:
     tag: str
     symbol: str
     quantity: Decimal  # signed: BUY positive, SELL negative
-    order_type: str  # "Market" | "Limit"
+    order_type: str  # "Market" | "MarketOnOpen" | "Limit"
     limit_price: float | None
     parts: list[Decimal]  # remaining absolute fill sizes
     next_attempt: float  # monotonic time of the next fill attempt
@@ -467,6 +483,7 @@ class Simulator:
         order_type: str,
         limit_price: Decimal | None,
         security_type: str = "Equity",
+        submitted_message: str = "",
     ) -> tuple[bool, str]:
         """Validate and place an order like LEAN: an order id always, Submitted or Invalid as its event."""
         order_id = self.next_order_id
@@ -479,8 +496,8 @@ class Simulator:
             error = f"Security type {security_type} is not supported by the simulator (Equity only)"
         elif quantity == 0:
             error = "Order quantity must not be zero"
-        elif order_type not in ("Market", "Limit"):
-            error = f"Order type {order_type} is not supported by the simulator (Market, Limit)"
+        elif order_type not in ("Market", "MarketOnOpen", "Limit"):
+            error = f"Order type {order_type} is not supported by the simulator (Market, MarketOnOpen, Limit)"
         elif order_type == "Limit" and (limit_price is None or limit_price <= 0):
             error = f"Limit order needs a positive limit price, got {limit_price}"
         if error:
@@ -498,7 +515,7 @@ class Simulator:
             next_attempt=time.monotonic() + self.config.fill_delay,
         )
         self.orders[order_id] = order
-        self.emit(order, "Submitted")
+        self.emit(order, "Submitted", message=submitted_message)
         side = "BUY" if quantity > 0 else "SELL"
         limit = f" @ {order.limit_price}" if order.limit_price is not None else ""
         description = f"{order_type} {side} {json_number(abs(quantity))} {symbol_text}{limit}"
@@ -522,6 +539,8 @@ class Simulator:
         for order in list(self.orders.values()):
             if not order.working or now < order.next_attempt:
                 continue
+            if order.order_type == "MarketOnOpen" and not self.market_open():
+                continue  # waits for the next open, as IB holds it
             price = self.prices.next_price(order.symbol)
             buy = order.quantity > 0
             if order.order_type == "Limit":
@@ -559,6 +578,20 @@ class Simulator:
         kind = str(intent.get("order_type") or "").upper()
         order_type = {"MKT": "Market", "LMT": "Limit"}.get(kind, kind or "(none)")
         limit = parse_decimal(intent.get("limit_price"))
+        submitted_message = ""
+        if order_type == "Market" and quantity is not None:
+            # LEAN's MarketOrder path: closed market -> MarketOnOpen when IB accepts it, else refused.
+            route, submitted_message = market_hours.route_at(
+                now=market_hours.clock(self.config.clock), hours=self.config.market_hours
+            )
+            if route == market_hours.REFUSED:
+                order_id = self.next_order_id
+                self.next_order_id += 1
+                symbol = str(intent.get("symbol") or "")
+                self.order_event(order_id, tag, symbol, "Invalid", 1, message=submitted_message)
+                log(f"intent {tag}: {submitted_message}")
+                return
+            order_type = route
         if quantity is None:
             # With a tag tradedesk can match, a bad quantity is reported as an Invalid order, not dropped.
             order_id = self.next_order_id
@@ -567,7 +600,9 @@ class Simulator:
             self.order_event(order_id, tag, str(intent.get("symbol") or ""), "Invalid", 1, message=message)
             log(f"intent {tag}: {message}")
             return
-        self.place_order(tag, intent.get("symbol"), quantity, order_type, limit)
+        self.place_order(
+            tag, intent.get("symbol"), quantity, order_type, limit, submitted_message=submitted_message
+        )
 
     def run_command(self, command: Any) -> tuple[str, bool, str, dict[str, Any]]:
         """Execute one command object; returns (CommandName, Success, Message, extra result fields)."""
@@ -584,7 +619,9 @@ class Simulator:
             order_type = command.get("ordertype", "Market")
             if isinstance(order_type, int) and not isinstance(order_type, bool):
                 order_type = LEAN_ORDER_TYPES.get(order_type, str(order_type))
-            order_type = {"market": "Market", "limit": "Limit"}.get(str(order_type).lower(), str(order_type))
+            order_type = {"market": "Market", "limit": "Limit", "marketonopen": "MarketOnOpen"}.get(
+                str(order_type).lower(), str(order_type)
+            )
             security = command.get("securitytype", "Equity")
             if isinstance(security, int) and not isinstance(security, bool):
                 security = LEAN_SECURITY_TYPES.get(security, str(security))
@@ -598,6 +635,7 @@ class Simulator:
                 order_type,
                 limit if order_type == "Limit" else None,
                 security,
+                submitted_message=market_hours.MOO_MESSAGE if order_type == "MarketOnOpen" else "",
             )
             return short, ok, message, {}
         if type_name == "QuantConnect.Commands.CancelOrderCommand":
@@ -692,15 +730,22 @@ class Simulator:
 
     # ---- lifecycle ---------------------------------------------------------------------------------
 
+    def market_open(self) -> bool:
+        """Whether the simulated exchange is open now (or at the configured fixed clock)."""
+        return market_hours.exchange_open_at(
+            now=market_hours.clock(self.config.clock), hours=self.config.market_hours
+        )
+
     def request_stop(self, signum: int, _frame: FrameType | None) -> None:
         """Signal handler: only flags the stop, the loop writes the stopped line between steps."""
         self.stop_signal = signal.Signals(signum).name
 
     def stop(self, reason: str, **extra: Any) -> None:
-        """Cancel what still works (the simulated broker dies with the run) and write the stopped line."""
+        """Cancel what still works (the simulated broker dies with the run), a last holdings line, stopped."""
         for order in self.orders.values():
             if order.working:
                 self.emit(order, "Canceled", message=f"Canceled: simulator stopped ({reason})")
+        self.holdings_line()
         self.engine_line("stopped", reason=reason, **extra)
         log(f"stopped ({reason})")
 

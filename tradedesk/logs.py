@@ -56,7 +56,7 @@ class QuietPeriodicTasks(logging.Filter):
         if not any(name in message for name in (*QUIET_TASKS, *QUIET_SCHEDULE_ENTRIES)):
             return True
         record.levelno, record.levelname = logging.DEBUG, "DEBUG"
-        return self.debug
+        return bool(self.debug)
 
 
 def logging_config(*, level: str, fmt: str) -> dict[str, Any]:

@@ -273,6 +273,8 @@ TRADEDESK_DUPLICATE_WINDOW_SECONDS = env_float("TRADEDESK_DUPLICATE_WINDOW_SECON
 TRADEDESK_REENQUEUE_AFTER_SECONDS = env_float("TRADEDESK_REENQUEUE_AFTER_SECONDS", 30.0, minimum=1)
 TRADEDESK_STALE_AFTER_SECONDS = env_float("TRADEDESK_STALE_AFTER_SECONDS", 120.0, minimum=1)
 TRADEDESK_COMMAND_RESULT_TIMEOUT = env_float("TRADEDESK_COMMAND_RESULT_TIMEOUT", 10.0, minimum=0)
+# A stop sends SIGINT (LEAN's clean shutdown), waits this long, then SIGTERM, then SIGKILL.
+TRADEDESK_ENGINE_STOP_TIMEOUT = env_float("TRADEDESK_ENGINE_STOP_TIMEOUT", 60.0, minimum=0.1)
 
 # Simulator engine (the embedded default).
 TRADEDESK_SIM_SEED = env_int("TRADEDESK_SIM_SEED", 7)
@@ -280,6 +282,10 @@ TRADEDESK_SIM_IDLE_TIMEOUT = env_float("TRADEDESK_SIM_IDLE_TIMEOUT", 600.0, mini
 TRADEDESK_SIM_FILL_DELAY = env_float("TRADEDESK_SIM_FILL_DELAY", 0.05, minimum=0)
 TRADEDESK_SIM_PARTIAL_FILLS = env_int("TRADEDESK_SIM_PARTIAL_FILLS", 1, minimum=1)
 TRADEDESK_SIM_HOLDINGS_INTERVAL = env_float("TRADEDESK_SIM_HOLDINGS_INTERVAL", 60.0, minimum=0.1)
+# "always": the demo fills market orders around the clock; "us-equity": 9:30-16:00 New York, Mon-Fri.
+TRADEDESK_SIM_MARKET_HOURS = env_choice("TRADEDESK_SIM_MARKET_HOURS", "always", ("always", "us-equity"))
+# A fixed UTC time (ISO 8601) for the simulator's market hours, for tests and demos; empty: the real clock.
+TRADEDESK_SIM_CLOCK = env_str("TRADEDESK_SIM_CLOCK", "")
 
 # Real LEAN (TRADEDESK_ENGINE=lean). IB secrets are read here and written only into the engine's config.json.
 LEAN_LAUNCHER_CMD = env_str("LEAN_LAUNCHER_CMD", "dotnet QuantConnect.Lean.Launcher.dll")
@@ -294,6 +300,11 @@ IB_WEEKLY_RESTART_UTC_TIME = env_str("IB_WEEKLY_RESTART_UTC_TIME", "")
 IB_AGENT_DESCRIPTION = env_choice(
     "IB_AGENT_DESCRIPTION", "Individual", ("Individual", "Agent", "ThirdParty", "Proprietary")
 )
+# QuantConnect account: LEAN's IB brokerage validates the subscription with it at start. Read here but required
+# only when a LEAN engine's config is built, so web hosts need no LEAN secrets.
+QC_USER_ID = env_str("QC_USER_ID", "")
+QC_API_TOKEN = env_str("QC_API_TOKEN", "")
+QC_ORGANIZATION_ID = env_str("QC_ORGANIZATION_ID", "")
 IB_LOGINS = {
     mode: {
         "user_name": env_str(f"IB_{mode.upper()}_USER_NAME", ""),

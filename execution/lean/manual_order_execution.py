@@ -7,12 +7,19 @@ live mode. It speaks the engine contract (docs/lean.md, docs/engine-contract.md)
 - every order event becomes one JSON line in the events file: tag, status NAME, order id, event id, run id,
   symbol, UTC time, this event's absolute fill quantity and price, fee, message. Orders that LEAN places from
   OrderCommand files (FileCommandHandler) reach `on_order_event` the same way, with their Tag;
-- engine lines (started / stopped / error) and a holdings line once LEAN has loaded the account, then every
-  minute, for tradedesk's reconciliation.
+- engine lines (started / stopped / error) and holdings lines for tradedesk's reconciliation: the first one
+  (`"source": "broker"`) right after setup, when LEAN has just read IB's holdings
+  (Engine/Setup/BrokerageSetupHandler.cs 420 at QuantConnect/Lean 24863901); later ones (`"source": "lean"`)
+  are LEAN's own fills since then, because LEAN syncs only cash with IB afterwards
+  (Engine/TransactionHandlers/BrokerageTransactionHandler.cs 733-738).
 
-LEAN refuses orders for a symbol it has no subscription or no price for ("There is no data for this symbol
-yet"), so the intent's order is placed on the first price of its symbol, and the symbols of recent intents
-are subscribed so that OrderCommands for them can be placed.
+LEAN refuses orders for a symbol it has no price for ("There is no data for this symbol yet",
+Algorithm/QCAlgorithm.Trading.cs 1150), so initial prices are seeded (AlgorithmSettings.cs 200: off by
+default), the intent's order is placed once its symbol has a price, and the symbols of recent intents are
+subscribed so that OrderCommands for them can be placed.
+
+A market order while the exchange is closed follows `market_order_route` (the same rule as
+execution/market_hours.py, which this file cannot import: LEAN loads it on its own).
 
 Import only from `AlgorithmImports` (LEAN's module; `quantconnect-stubs` types it for mypy). Nothing in
 tradedesk imports this module at runtime: the stubs have no code. The line-building logic is in plain
@@ -34,7 +41,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from AlgorithmImports import BrokerageMessageType, OrderStatus, QCAlgorithm, Resolution
+from AlgorithmImports import (
+    BrokerageMessageType,
+    MarketHoursState,
+    OrderStatus,
+    OrderType,
+    QCAlgorithm,
+    Resolution,
+)
 
 if TYPE_CHECKING:
     from AlgorithmImports import BrokerageMessageEvent, OrderEvent, OrderTicket, Slice, Symbol
@@ -47,6 +61,10 @@ INTENT_SCAN_EVERY = timedelta(seconds=5)
 RECENT_INTENT_SECONDS = 3 * 24 * 3600
 MAX_SUBSCRIPTIONS = 80
 WAITING_NOTICE_AFTER = timedelta(minutes=2)
+# IB accepts MarketOnOpen only until two minutes before the open (InteractiveBrokersBrokerageModel.cs 352-355).
+MOO_CUTOFF = timedelta(minutes=2)
+MARKET, MARKET_ON_OPEN, REFUSED = "Market", "MarketOnOpen", "Refused"
+MOO_MESSAGE = "MarketOnOpen: sent while the market is closed; it fills at the next open"
 
 # LEAN's OrderStatus names (Common/Orders/OrderTypes.cs). The enum skips 4, so lines carry names, never numbers.
 STATUS_NAMES: tuple[tuple[Any, str], ...] = (
@@ -96,6 +114,34 @@ class Intent:
     quantity: int | float
     order_type: str  # "MKT" | "LMT"
     limit_price: int | float | None
+
+
+def _clock_text(value: timedelta) -> str:
+    minutes = int(value.total_seconds() // 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def market_order_route(
+    *, exchange_open: bool, local_time: timedelta, session: tuple[timedelta, timedelta] | None
+) -> tuple[str, str]:
+    """(Market | MarketOnOpen | Refused, message) for a market order at `local_time` (since local midnight).
+
+    The copy of execution/market_hours.py's rule (tests/execution/test_market_hours.py holds both to one
+    table): closed market -> MarketOnOpen inside IB's window [close, open - 2 min), refused otherwise.
+    """
+    if exchange_open:
+        return MARKET, ""
+    if session is not None:
+        market_open, market_close = session
+        window_end = market_open - MOO_CUTOFF
+        if window_end <= local_time < market_close:
+            return (
+                REFUSED,
+                f"refused: market order outside regular hours; IB accepts it as MarketOnOpen only until "
+                f"{_clock_text(window_end)} exchange time (two minutes before the {_clock_text(market_open)} "
+                f"open). Place it after the open or as a limit order.",
+            )
+    return MARKET_ON_OPEN, MOO_MESSAGE
 
 
 def utc_iso(value: Any) -> str:
@@ -193,9 +239,12 @@ def engine_line(status: str, *, run_id: str, message: str = "", **extra: Any) ->
 
 
 def holdings_line(
-    *, run_id: str, positions: Iterable[tuple[str, Any, Any]], time: Any = None
+    *, run_id: str, positions: Iterable[tuple[str, Any, Any]], time: Any = None, source: str = "lean"
 ) -> dict[str, Any]:
-    """The account's non-zero positions as (symbol, quantity, average price), sorted by symbol."""
+    """The account's non-zero positions as (symbol, quantity, average price), sorted by symbol.
+
+    `source` is "broker" for the line right after setup (IB's holdings as LEAN loaded them) and "lean" for
+    later lines (LEAN's own fills since then)."""
     holdings = []
     for symbol, quantity, avg_price in positions:
         qty = json_number(quantity)
@@ -206,7 +255,13 @@ def holdings_line(
             {"symbol": str(symbol), "quantity": qty, "avg_price": price if price is not None else 0}
         )
     holdings.sort(key=lambda item: item["symbol"])
-    return {"type": "holdings", "run_id": run_id, "time": utc_iso(time), "holdings": holdings}
+    return {
+        "type": "holdings",
+        "run_id": run_id,
+        "time": utc_iso(time),
+        "holdings": holdings,
+        "source": source,
+    }
 
 
 def close_torn_line(path: Path) -> bool:
@@ -314,6 +369,11 @@ def intent_symbols(folder: Path, seen: set[str], *, newer_than: float = 0.0) -> 
     return symbols
 
 
+def _is_market_on_open(order: Any) -> bool:
+    """Whether LEAN's order is a MarketOnOpen order (OrderType.MARKET_ON_OPEN, Common/Orders/OrderTypes.cs)."""
+    return order is not None and getattr(order, "type", None) == OrderType.MARKET_ON_OPEN
+
+
 # ---------------------------------------------------------------------------------------------------------
 # The algorithm
 # ---------------------------------------------------------------------------------------------------------
@@ -354,6 +414,8 @@ class ManualOrderExecution(QCAlgorithm):
         intent_file = self.get_parameter("intent-file") or ""
         self._intents_dir = Path(intent_file).resolve().parent if intent_file else None
 
+        # Without a seeded price every order waits for the first trade (overnight, weekends: for hours).
+        self.settings.seed_initial_prices = True
         self._events_path.parent.mkdir(parents=True, exist_ok=True)
         if close_torn_line(self._events_path):
             self.log(f"events file {self._events_path} ended in a torn line; closed it")
@@ -380,9 +442,9 @@ class ManualOrderExecution(QCAlgorithm):
             self._error(f"initialize: {type(exc).__name__}: {exc}")
 
     def on_warmup_finished(self) -> None:
-        """LEAN has loaded the brokerage's cash and holdings by now: the first holdings line."""
+        """LEAN has loaded the brokerage's cash and holdings by now: the first holdings line (IB's truth)."""
         try:
-            self._write_holdings()
+            self._write_holdings(source="broker")
             self._place_pending()
         except Exception as exc:
             self._error(f"on_warmup_finished: {type(exc).__name__}: {exc}")
@@ -400,6 +462,9 @@ class ManualOrderExecution(QCAlgorithm):
             order = self.transactions.get_order_by_id(order_event.order_id)
             tag = (order.tag if order is not None else "") or ""
             fee = order_event.order_fee.value if order_event.order_fee is not None else None
+            message = str(order_event.message or "")
+            if not message and _is_market_on_open(order) and status_name(order_event.status) == "Submitted":
+                message = MOO_MESSAGE  # the order shows that it waits for the open
             self._write(
                 event_line(
                     tag=str(tag),
@@ -413,7 +478,7 @@ class ManualOrderExecution(QCAlgorithm):
                     fill_price=order_event.fill_price,
                     fee=fee.amount if fee is not None else None,
                     fee_currency=str(fee.currency or "") if fee is not None else "",
-                    message=str(order_event.message or ""),
+                    message=message,
                 )
             )
         except Exception as exc:
@@ -483,11 +548,34 @@ class ManualOrderExecution(QCAlgorithm):
                 assert intent.limit_price is not None  # parse_intent guarantees it
                 ticket = self.limit_order(symbol, intent.quantity, intent.limit_price, tag=intent.tag)
             else:
-                ticket = self.market_order(symbol, intent.quantity, asynchronous=True, tag=intent.tag)
+                route, message = self._market_route(symbol)
+                if route == REFUSED:
+                    self._report_invalid(intent.tag, intent.symbol, message, order_id=0)
+                    return
+                if route == MARKET_ON_OPEN:
+                    ticket = self.market_on_open_order(
+                        symbol, intent.quantity, asynchronous=True, tag=intent.tag
+                    )
+                else:
+                    ticket = self.market_order(symbol, intent.quantity, asynchronous=True, tag=intent.tag)
         except Exception as exc:  # the order was taken off the wait list: its refusal must reach tradedesk
             self._report_invalid(intent.tag, intent.symbol, f"{type(exc).__name__}: {exc}", order_id=0)
             return
         self._check_ticket(ticket, intent)
+
+    def _market_route(self, symbol: Symbol) -> tuple[str, str]:
+        """The rule for a market order now, from LEAN's own exchange hours (holidays and early closes too)."""
+        exchange = self.securities[symbol].exchange
+        if exchange.exchange_open:
+            return MARKET, ""
+        local = self.securities[symbol].local_time
+        session = None
+        for segment in exchange.hours.get_market_hours(local).segments:
+            if segment.state == MarketHoursState.MARKET:
+                session = (segment.start, segment.end)
+                break
+        local_time = timedelta(hours=local.hour, minutes=local.minute, seconds=local.second)
+        return market_order_route(exchange_open=False, local_time=local_time, session=session)
 
     def _check_ticket(self, ticket: OrderTicket, intent: Intent) -> None:
         """LEAN's pre-order checks refuse an order without any order event: report that as Invalid."""
@@ -558,12 +646,12 @@ class ManualOrderExecution(QCAlgorithm):
         except Exception as exc:
             self._error(f"every minute: {type(exc).__name__}: {exc}")
 
-    def _write_holdings(self) -> None:
+    def _write_holdings(self, source: str = "lean") -> None:
         positions = [
             (symbol.value, holding.quantity, holding.average_price)
             for symbol, holding in self.portfolio.items()
         ]
-        self._write(holdings_line(run_id=self._run_id, positions=positions))
+        self._write(holdings_line(run_id=self._run_id, positions=positions, source=source))
 
     def _error(self, message: str) -> None:
         """An engine error line, and the message in LEAN's own log; never raises."""

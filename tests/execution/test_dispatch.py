@@ -28,8 +28,10 @@ class HandOverRecorder:
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
 
-    def __call__(self, *, mode: str, intent_path: Path, command: dict[str, Any]) -> Handover:
-        self.calls.append({"mode": mode, "intent_path": intent_path, "command": command})
+    def __call__(
+        self, *, mode: str, intent_path: Path, command: dict[str, Any], refusal: str = ""
+    ) -> Handover:
+        self.calls.append({"mode": mode, "intent_path": intent_path, "command": command, "refusal": refusal})
         return Handover(kind="start", run_id="r-test", pid=4242)
 
 
@@ -95,7 +97,7 @@ def test_dispatch_failure_marks_the_order_failed_with_a_reason(project: Any, mon
 
 
 def test_command_refused_by_the_engine_marks_the_order_rejected(project: Any, monkeypatch: Any) -> None:
-    def running(*, mode: str, intent_path: Path, command: dict[str, Any]) -> Handover:
+    def running(*, mode: str, intent_path: Path, command: dict[str, Any], refusal: str = "") -> Handover:
         return Handover(kind="command", run_id="r-run", pid=1, command_id=command["Id"], command_path="x")
 
     monkeypatch.setattr(engines, "hand_over", running)

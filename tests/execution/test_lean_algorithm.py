@@ -2,6 +2,15 @@
 
 LEAN cannot run here (no .NET) and quantconnect-stubs has no runtime code, so a fake `AlgorithmImports`
 module is put into sys.modules before the algorithm is imported. Its QCAlgorithm records every call.
+
+LEAN facts the tests hold the algorithm to, read in QuantConnect/Lean at
+24863901deffa9ec7985e21ef8fbdb0258efb9e4: settings.seed_initial_prices is off by default
+(Common/AlgorithmSettings.cs 200) and orders without data are refused (Algorithm/QCAlgorithm.Trading.cs
+1150); MarketOrder turns a closed-market equity order into MarketOnOpen (QCAlgorithm.Trading.cs 245-258);
+IB takes MarketOnOpen only until two minutes before the open (Common/Brokerages/
+InteractiveBrokersBrokerageModel.cs 352-355); LEAN reads IB's holdings only at setup
+(Engine/Setup/BrokerageSetupHandler.cs 420) and OnWarmupFinished runs right after it even without warm-up
+(Engine/AlgorithmManager.cs 711); on SIGINT the loop ends and OnEndOfAlgorithm runs (AlgorithmManager.cs 616).
 """
 
 from __future__ import annotations
@@ -47,6 +56,21 @@ class OrderStatus(enum.IntEnum):
     UPDATE_SUBMITTED = 9
 
 
+class OrderType(enum.IntEnum):
+    """LEAN's OrderType numbers (Common/Orders/OrderTypes.cs)."""
+
+    MARKET = 0
+    LIMIT = 1
+    MARKET_ON_OPEN = 4
+
+
+class MarketHoursState(enum.IntEnum):
+    CLOSED = 0
+    PRE_MARKET = 1
+    MARKET = 2
+    POST_MARKET = 3
+
+
 class Resolution(enum.IntEnum):
     TICK = 0
     SECOND = 1
@@ -72,10 +96,38 @@ class FakeSymbol:
         return f"Symbol({self.value})"
 
 
+NY_SESSION = (timedelta(hours=9, minutes=30), timedelta(hours=16))
+
+
+class FakeExchangeHours:
+    def __init__(self) -> None:
+        self.session: tuple[timedelta, timedelta] | None = NY_SESSION
+
+    def get_market_hours(self, local: datetime) -> SimpleNamespace:
+        segments = []
+        if self.session is not None:
+            start, end = self.session
+            segments = [
+                SimpleNamespace(start=timedelta(hours=4), end=start, state=MarketHoursState.PRE_MARKET),
+                SimpleNamespace(start=start, end=end, state=MarketHoursState.MARKET),
+            ]
+        return SimpleNamespace(segments=segments)
+
+
 class FakeSecurity:
     def __init__(self, symbol: FakeSymbol) -> None:
         self.symbol = symbol
         self.has_data = False
+        self.exchange = SimpleNamespace(exchange_open=True, hours=FakeExchangeHours())
+        self.local_time = datetime(2026, 11, 25, 11, 0)  # a Wednesday, New York time
+
+    def close_market(
+        self, local_time: datetime, session: tuple[timedelta, timedelta] | None = NY_SESSION
+    ) -> None:
+        """The exchange is closed at `local_time`; `session` is that day's regular session."""
+        self.exchange.exchange_open = False
+        self.exchange.hours.session = session
+        self.local_time = local_time
 
 
 class FakeResponse:
@@ -153,6 +205,7 @@ class QCAlgorithm:
         self.time_rules = FakeTimeRules()
         self.next_order_id = 1
         self.refuse = ""  # a pre-order-check error the next order gets
+        self.settings = SimpleNamespace(seed_initial_prices=False)
 
     def get_parameter(self, name: str, default_value: str | None = None) -> str | None:
         self.calls.append(("get_parameter", name))
@@ -164,12 +217,12 @@ class QCAlgorithm:
         self.securities[security.symbol] = security
         return security
 
-    def _ticket(self, tag: str) -> FakeTicket:
+    def _ticket(self, tag: str, kind: OrderType = OrderType.MARKET) -> FakeTicket:
         if self.refuse:
             return FakeTicket(0, self.refuse)
         order_id = self.next_order_id
         self.next_order_id += 1
-        self.transactions.orders[order_id] = SimpleNamespace(id=order_id, tag=tag)
+        self.transactions.orders[order_id] = SimpleNamespace(id=order_id, tag=tag, type=kind)
         return FakeTicket(order_id)
 
     def market_order(
@@ -178,11 +231,17 @@ class QCAlgorithm:
         self.calls.append(("market_order", symbol.value, quantity, asynchronous, tag))
         return self._ticket(tag)
 
+    def market_on_open_order(
+        self, symbol: FakeSymbol, quantity: Any, asynchronous: bool = False, tag: str = ""
+    ) -> Any:
+        self.calls.append(("market_on_open_order", symbol.value, quantity, asynchronous, tag))
+        return self._ticket(tag, OrderType.MARKET_ON_OPEN)
+
     def limit_order(
         self, symbol: FakeSymbol, quantity: Any, limit_price: Any, asynchronous: bool = False, tag: str = ""
     ) -> Any:
         self.calls.append(("limit_order", symbol.value, quantity, limit_price, tag))
-        return self._ticket(tag)
+        return self._ticket(tag, OrderType.LIMIT)
 
     def log(self, message: str) -> None:
         self.calls.append(("log", message))
@@ -195,7 +254,7 @@ class QCAlgorithm:
 
     # helpers for tests
     def orders_placed(self) -> list[tuple[Any, ...]]:
-        return [c for c in self.calls if c[0] in ("market_order", "limit_order")]
+        return [c for c in self.calls if c[0] in ("market_order", "market_on_open_order", "limit_order")]
 
     def security(self, ticker: str) -> FakeSecurity:
         return next(s for sym, s in self.securities.items() if sym.value == ticker)
@@ -207,6 +266,8 @@ def fake_algorithm_imports() -> types.ModuleType:
     module.OrderStatus = OrderStatus  # type: ignore[attr-defined]
     module.Resolution = Resolution  # type: ignore[attr-defined]
     module.BrokerageMessageType = BrokerageMessageType  # type: ignore[attr-defined]
+    module.OrderType = OrderType  # type: ignore[attr-defined]
+    module.MarketHoursState = MarketHoursState  # type: ignore[attr-defined]
     return module
 
 
@@ -593,8 +654,10 @@ def test_holdings_line_at_start_and_every_minute(lean: types.ModuleType, workdir
 
     holdings = [line for line in read_lines(workdir) if line.get("type") == "holdings"]
     assert len(holdings) == 2
+    # The line after setup is IB's holdings as LEAN loaded them; later ones are LEAN's own fills since.
+    assert [line["source"] for line in holdings] == ["broker", "lean"]
     for line in holdings:
-        assert set(line) == {"type", "run_id", "time", "holdings"}
+        assert set(line) == {"type", "run_id", "time", "holdings", "source"}
         assert line["run_id"] == "r-9"
         assert line["holdings"] == [
             {"symbol": "AAPL", "quantity": 10, "avg_price": 189.2},
@@ -693,3 +756,60 @@ def test_tradedesk_never_imports_the_algorithm() -> None:
         [sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Prices and market hours
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_initial_prices_are_seeded(lean: types.ModuleType, workdir: Path) -> None:
+    algo = make_algorithm(lean, workdir, None)
+    algo.initialize()
+    assert algo.settings.seed_initial_prices is True
+
+
+def _closed_market_order(lean: types.ModuleType, workdir: Path, local: datetime, session: Any) -> Any:
+    algo = make_algorithm(lean, workdir, write_intent(workdir, quantity=7))
+    algo.initialize()
+    security = algo.security("AAPL")
+    security.has_data = True
+    security.close_market(local, session)
+    algo.on_data(None)
+    return algo
+
+
+def test_market_order_before_the_open_becomes_market_on_open(lean: types.ModuleType, workdir: Path) -> None:
+    algo = _closed_market_order(lean, workdir, datetime(2026, 11, 25, 8, 0), NY_SESSION)
+    assert algo.orders_placed() == [("market_on_open_order", "AAPL", 7, True, "oi_3_1_1764000000123")]
+
+    algo.on_order_event(order_event(order_id=1, id=1, status=OrderStatus.SUBMITTED))
+    line = read_lines(workdir)[-1]
+    assert (line["status"], line["message"]) == ("Submitted", lean.MOO_MESSAGE)  # the order shows which
+
+
+def test_market_order_on_a_day_without_a_session_becomes_market_on_open(
+    lean: types.ModuleType, workdir: Path
+) -> None:
+    algo = _closed_market_order(lean, workdir, datetime(2026, 11, 28, 12, 0), None)  # a Saturday
+    assert [c[0] for c in algo.orders_placed()] == ["market_on_open_order"]
+
+
+def test_market_order_in_the_two_minutes_before_the_open_is_refused(
+    lean: types.ModuleType, workdir: Path
+) -> None:
+    algo = _closed_market_order(lean, workdir, datetime(2026, 11, 25, 9, 29), NY_SESSION)
+    assert algo.orders_placed() == []
+    events = [line for line in read_lines(workdir) if line.get("tag")]
+    assert [(e["status"], e["order_id"], e["event_id"]) for e in events] == [("Invalid", 0, 0)]
+    assert events[0]["message"].startswith("refused:") and "09:28" in events[0]["message"]
+
+
+def test_market_order_while_open_stays_a_market_order(lean: types.ModuleType, workdir: Path) -> None:
+    algo = make_algorithm(lean, workdir, write_intent(workdir))
+    algo.initialize()
+    algo.security("AAPL").has_data = True
+    algo.on_data(None)
+    assert [c[0] for c in algo.orders_placed()] == ["market_order"]
+    algo.on_order_event(order_event(order_id=1, id=1, status=OrderStatus.SUBMITTED))
+    assert read_lines(workdir)[-1]["message"] == ""

@@ -1,4 +1,16 @@
-"""The LEAN launch config: LEAN's own key names, absolute paths, mode 0600, and IB secrets nowhere else."""
+"""The LEAN launch config: LEAN's own key names, absolute paths, mode 0600, and secrets nowhere else.
+
+LEAN facts from QuantConnect/Lean at 24863901deffa9ec7985e21ef8fbdb0258efb9e4 and
+QuantConnect/Lean.Brokerages.InteractiveBrokers at d154917dc6ec7fa99f2e588d3f5146c3b73b6344:
+- job-user-id, api-access-token, job-organization-id feed Globals.UserId/UserToken/OrganizationID
+  (Common/Globals.cs 95-98); the IB brokerage's ValidateSubscription (InteractiveBrokersBrokerage.cs 1400,
+  5751-5874) exits the process when they do not authenticate.
+- python-additional-paths: PythonInitializer.ConfigurePythonPaths (Common/Python/PythonInitializer.cs
+  316-320) adds only the cwd and these; AlgorithmImports.py is in the launcher build folder only
+  (Common/QuantConnect.csproj 58-65).
+- ib-tws-dir defaults to C:\\Jts (InteractiveBrokersBrokerageFactory.cs 76).
+- close-automatically: Queues/JobQueue.cs 294 waits on Console.Read() without it.
+"""
 
 from __future__ import annotations
 
@@ -27,9 +39,14 @@ from tests.factories import ProjectFactory, TradeOrderFactory
 EXCERPT = Path(__file__).resolve().parents[1] / "fixtures" / "lean" / "launcher-config-excerpt.json"
 PASSWORD = "pw-Sekr1t!paper"
 LIVE_PASSWORD = "pw-Sekr1t!live"
+QC_TOKEN = "qc-T0ken-Sekr1t-0123456789abcdef"
+SECRETS = (PASSWORD, LIVE_PASSWORD, QC_TOKEN)
 
-# Keys tradedesk writes that are not in LEAN's Launcher/config.json, and why. (None for LEAN today.)
-DOCUMENTED_EXCEPTIONS: dict[str, str] = {}
+# Keys tradedesk writes that are not in LEAN's Launcher/config.json, and why.
+DOCUMENTED_EXCEPTIONS: dict[str, str] = {
+    "close-automatically": "read with Config.GetBool by Queues/JobQueue.cs 294 (also a launcher argument, "
+    "Configuration/LeanArgumentParser.cs 40); Launcher/config.json does not list it",
+}
 # Keys the simulator's config adds to LEAN's shape: its own settings section.
 SIMULATOR_EXCEPTIONS = {"simulator": "the simulator engine's own settings; LEAN never reads this config"}
 
@@ -57,6 +74,12 @@ REQUIRED = {
     "ib-host",
     "ib-port",
     "ib-agent-description",
+    "ib-tws-dir",
+    "job-user-id",
+    "api-access-token",
+    "job-organization-id",
+    "python-additional-paths",
+    "close-automatically",
 }
 ABSOLUTE_PATH_KEYS = ("algorithm-location", "data-folder", "composer-dll-directory", "ib-tws-dir")
 
@@ -91,6 +114,9 @@ def lean_settings(settings: Any, tmp_path: Path) -> Any:
     settings.IB_VERSION = "1030"
     settings.IB_WEEKLY_RESTART_UTC_TIME = "22:00:00"
     settings.IB_AGENT_DESCRIPTION = "Individual"
+    settings.QC_USER_ID = "123456"
+    settings.QC_API_TOKEN = QC_TOKEN
+    settings.QC_ORGANIZATION_ID = "org-abc"
     settings.IB_LOGINS = {
         "paper": {"user_name": "paperuser", "password": PASSWORD, "account": "DU1234567"},
         "live": {"user_name": "liveuser", "password": LIVE_PASSWORD, "account": "U7654321"},
@@ -124,7 +150,31 @@ def test_every_key_written_is_one_of_leans(lean_settings: Any, tmp_path: Path) -
     unknown = set(config) - lean_keys() - set(DOCUMENTED_EXCEPTIONS)
     assert not unknown, f"keys LEAN's Launcher/config.json does not know: {sorted(unknown)}"
     assert not REQUIRED - set(config), sorted(REQUIRED - set(config))
-    assert {"ib-tws-dir", "ib-version", "ib-weekly-restart-utc-time"} <= set(config)
+    assert {"ib-version", "ib-weekly-restart-utc-time"} <= set(config)
+
+
+def test_quantconnect_credentials_for_the_subscription_check(lean_settings: Any, tmp_path: Path) -> None:
+    _, config = write_config(tmp_path / "engine")
+    # LEAN reads job-user-id with Config.GetInt: a digit string, as in Launcher/config.json ("0").
+    assert (config["job-user-id"], config["api-access-token"], config["job-organization-id"]) == (
+        "123456",
+        QC_TOKEN,
+        "org-abc",
+    )
+
+
+def test_algorithm_imports_found_through_python_additional_paths(lean_settings: Any, tmp_path: Path) -> None:
+    _, config = write_config(tmp_path / "engine")
+    launcher = str(Path(lean_settings.LEAN_LAUNCHER_DIR).resolve())
+    assert config["python-additional-paths"] == [launcher]
+    # cwd stays the engine folder (FileCommandHandler reads command files from it): only the path is added.
+    command, _ = engine_command(tmp_path / "engine" / "config.json")
+    assert "--config" in command and str(tmp_path / "engine" / "config.json") in command
+
+
+def test_lean_closes_automatically(lean_settings: Any, tmp_path: Path) -> None:
+    _, config = write_config(tmp_path / "engine")
+    assert config["close-automatically"] is True
 
 
 def test_values_for_a_live_python_algorithm_on_ib(lean_settings: Any, tmp_path: Path) -> None:
@@ -185,11 +235,11 @@ def test_lean_data_folder_setting_wins(lean_settings: Any, tmp_path: Path) -> No
 
 
 def test_optional_ib_keys_are_left_out_when_not_set(lean_settings: Any, tmp_path: Path) -> None:
-    lean_settings.IB_TWS_DIR = ""
     lean_settings.IB_VERSION = ""
     lean_settings.IB_WEEKLY_RESTART_UTC_TIME = ""
     _, config = write_config(tmp_path / "engine")
-    assert not {"ib-tws-dir", "ib-version", "ib-weekly-restart-utc-time"} & set(config)
+    assert not {"ib-version", "ib-weekly-restart-utc-time"} & set(config)
+    assert config["ib-tws-dir"] == str(tmp_path / "Jts")  # required, never LEAN's C:\Jts default
 
 
 def test_config_file_is_mode_0600(lean_settings: Any, tmp_path: Path) -> None:
@@ -199,25 +249,45 @@ def test_config_file_is_mode_0600(lean_settings: Any, tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
+FULL_LOGIN = {"user_name": "u", "password": "p", "account": "DU1"}
+
+
 @pytest.mark.parametrize(
-    ("login", "launcher", "named"),
+    ("login", "unset", "named"),
     [
-        ({}, "x", ["IB_PAPER_USER_NAME", "IB_PAPER_PASSWORD", "IB_PAPER_ACCOUNT"]),
-        ({"user_name": "u", "account": "DU1"}, "x", ["IB_PAPER_PASSWORD"]),
-        ({"user_name": "u", "password": "p", "account": "DU1"}, "", ["LEAN_LAUNCHER_DIR"]),
+        ({}, {}, ["IB_PAPER_USER_NAME", "IB_PAPER_PASSWORD", "IB_PAPER_ACCOUNT"]),
+        ({"user_name": "u", "account": "DU1"}, {}, ["IB_PAPER_PASSWORD"]),
+        (FULL_LOGIN, {"LEAN_LAUNCHER_DIR": ""}, ["LEAN_LAUNCHER_DIR"]),
+        (FULL_LOGIN, {"IB_TWS_DIR": ""}, ["IB_TWS_DIR"]),
+        (
+            FULL_LOGIN,
+            {"QC_USER_ID": "", "QC_API_TOKEN": "", "QC_ORGANIZATION_ID": ""},
+            ["QC_USER_ID", "QC_API_TOKEN", "QC_ORGANIZATION_ID"],
+        ),
+        (FULL_LOGIN, {"QC_API_TOKEN": ""}, ["QC_API_TOKEN"]),
+        (FULL_LOGIN, {"QC_USER_ID": "alice"}, ["QC_USER_ID"]),  # LEAN's Config.GetInt: not a number = unset
     ],
 )
 def test_missing_settings_name_the_variables(
-    lean_settings: Any, tmp_path: Path, login: dict[str, str], launcher: str, named: list[str]
+    lean_settings: Any, tmp_path: Path, login: dict[str, str], unset: dict[str, str], named: list[str]
 ) -> None:
     lean_settings.IB_LOGINS = {"paper": login, "live": {}}
-    if not launcher:
-        lean_settings.LEAN_LAUNCHER_DIR = ""
+    for name, value in unset.items():
+        setattr(lean_settings, name, value)
     with pytest.raises(EngineConfigError) as excinfo:
         write_config(tmp_path / "engine")
-    for name in named:
-        assert name in str(excinfo.value)
+    message = str(excinfo.value)
+    assert re.findall(r"[A-Z][A-Z_]+[A-Z]", message.split(" needs ", 1)[1]) == named
+    assert not any(secret in message for secret in SECRETS)
     assert not (tmp_path / "engine" / "config.json").exists()
+
+
+def test_web_hosts_need_no_lean_secrets(settings: Any, tmp_path: Path) -> None:
+    # Settings load without QC_/IB_ variables; only building a LEAN engine's config asks for them.
+    settings.TRADEDESK_ENGINE = "simulator"
+    settings.QC_API_TOKEN = settings.QC_USER_ID = settings.QC_ORGANIZATION_ID = ""
+    _, config = write_config(tmp_path / "engine")
+    assert config["environment"] == "live-paper"
 
 
 def test_simulator_config_says_live_paper(settings: Any, tmp_path: Path) -> None:
@@ -251,19 +321,26 @@ def test_engine_command_runs_the_launcher_dll_with_the_config(lean_settings: Any
 
 
 def _no_secret_anywhere(root: Path, *texts: str) -> None:
-    """No file under the execution root but config.json, and none of the texts, holds an IB password."""
+    """No file under the execution root but config.json, and none of the texts, holds an IB or QC secret."""
     for path in root.rglob("*"):
         if path.is_file() and path.name != "config.json":
             data = path.read_bytes()
-            assert PASSWORD.encode() not in data and LIVE_PASSWORD.encode() not in data, path
+            assert not any(secret.encode() in data for secret in SECRETS), path
     for text in texts:
-        assert PASSWORD not in text and LIVE_PASSWORD not in text
+        assert not any(secret in text for secret in SECRETS)
 
 
 @pytest.mark.django_db
 def test_a_dispatch_keeps_the_password_in_the_config_only(
-    lean_settings: Any, execution_root: Path, caplog: pytest.LogCaptureFixture
+    lean_settings: Any,
+    execution_root: Path,
+    caplog: pytest.LogCaptureFixture,
+    client: Any,
+    admin_user: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("QC_API_TOKEN", QC_TOKEN)  # as on an engine host: the engine must not inherit it
+    monkeypatch.setenv("IB_PAPER_PASSWORD", PASSWORD)
     # A stand-in for `dotnet QuantConnect.Lean.Launcher.dll`: a process that stays up like LEAN would.
     lean_settings.LEAN_LAUNCHER_CMD = f"{sys.executable} -c 'import time; time.sleep(60)'"
     order = TradeOrderFactory(project=ProjectFactory(mode="paper"), side="SELL", quantity=10)
@@ -279,12 +356,19 @@ def test_a_dispatch_keeps_the_password_in_the_config_only(
     intent = json.loads((folder / "intents" / f"{order.client_order_id}.json").read_text(encoding="utf-8"))
     assert intent["quantity"] == -10 and "password" not in json.dumps(intent).lower()
     pid_file = (folder / "engine.pid").read_text(encoding="utf-8")
-    cmdline = Path(f"/proc/{json.loads(pid_file)['pid']}/cmdline").read_bytes().decode(errors="replace")
+    pid = json.loads(pid_file)["pid"]
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    environ = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+    assert QC_TOKEN in config_path.read_text(encoding="utf-8")
     order.refresh_from_db()
+    client.force_login(admin_user)
+    api_text = client.get("/api/trade/engines").content.decode()
     _no_secret_anywhere(
         execution_root,
         caplog.text,
         cmdline,
+        environ,
+        api_text,
         json.dumps(order.params),
         order.status_message or "",
     )

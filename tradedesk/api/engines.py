@@ -7,10 +7,14 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from execution.control import engine_restart
+from execution.engines import MODES
 from execution.models import HoldingsDiscrepancy
 from execution.services import engines_check
+from tradedesk.actors import actor_from_request
 from tradedesk.api.auth import api_auth
 from tradedesk.display import decimal_text
+from orders.errors import Forbidden, NotFound
 
 
 class DiscrepancyOut(Schema):
@@ -35,6 +39,8 @@ class EngineOut(Schema):
     exited_at: str
     message: str
     log_tail: list[str]
+    refused: str
+    preflight: list[str]
     discrepancies: list[DiscrepancyOut]
 
 
@@ -56,3 +62,14 @@ def list_engines(request: HttpRequest) -> list[dict[str, Any]]:
             }
         )
     return [{**state.as_dict(), "discrepancies": by_mode.get(state.mode, [])} for state in engines_check()]
+
+
+@router.post("/engines/{mode}/restart", response=EngineOut)
+def restart_engine(request: HttpRequest, mode: str) -> dict[str, Any]:
+    """Staff: restart a mode's engine so it reloads IB's holdings (refused while any order works)."""
+    if not getattr(request.user, "is_staff", False):
+        raise Forbidden("only staff may restart an engine")
+    if mode not in MODES:
+        raise NotFound(f"no engine mode {mode!r}")
+    state = engine_restart(mode=mode, actor=actor_from_request(request, channel="api"))
+    return {**state.as_dict(), "discrepancies": []}

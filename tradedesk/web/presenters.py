@@ -189,7 +189,7 @@ def orders_version(context: dict[str, Any]) -> str:
     ]
     parts += [
         f"sel={context['selected_order_id']}",
-        f"engine={engine.state}:{engine.run_id}:{engine.message}",
+        f"engine={engine.state}:{engine.run_id}:{engine.message}:{engine.refused}:{engine.preflight}",
         f"project={project.mode}:{project.trading_state}",
         f"recon={','.join(context['discrepancies'])}",
     ]

@@ -11,7 +11,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from execution import engines
 from execution.config import EngineConfigError
+from execution.control import engine_stop
 from execution.services import engines_check
+from orders.errors import Conflict
 from orders.models import Project
 
 
@@ -28,7 +30,12 @@ class Command(BaseCommand):
         parser.add_argument("action", choices=["start", "stop", "status"])
         parser.add_argument("target", nargs="*", help="(older form) PROJECT MODE, or MODE")
         parser.add_argument("--mode", choices=engines.MODES)
-        parser.add_argument("--timeout", type=float, default=30.0, help="seconds before stop kills")
+        parser.add_argument(
+            "--timeout", type=float, default=None, help="seconds a stop waits after SIGINT (default: the setting)"
+        )
+        parser.add_argument(
+            "--force", action="store_true", help="stop even while the engine holds working orders"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Print the engine's state as JSON after the action."""
@@ -42,7 +49,10 @@ class Command(BaseCommand):
             if state.state != "running":
                 raise CommandError(f"the {mode} engine did not stay up: {json.dumps(state.as_dict())}")
         elif action == "stop":
-            engines.stop_engine(mode, timeout=options["timeout"])
+            try:
+                engine_stop(mode=mode, force=options["force"], timeout=options["timeout"])
+            except Conflict as exc:
+                raise CommandError(exc.message) from exc
         state = next(s for s in engines_check() if s.mode == mode)
         self.stdout.write(json.dumps(state.as_dict(), indent=2))
         if action == "status" and state.state != "running":
