@@ -222,6 +222,8 @@ def _log_context() -> list[str]:
     context = structlog.contextvars.get_contextvars()
     pairs = [f"{key}={context[key]}" for key in ("request_id", "task_id", "order_id") if key in context]
     return [arg for pair in pairs for arg in ("--context", pair)]
+
+
 @contextmanager
 def lean_host_lock() -> Iterator[None]:
     """A lock over every mode's LEAN start: the check for another LEAN engine and the start are one step."""

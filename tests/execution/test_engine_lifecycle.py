@@ -21,7 +21,7 @@ from django.test import Client
 
 from execution import engines
 from execution.control import engine_restart, engine_stop
-from execution.services import engines_check, execute_manual_order
+from execution.services import engines_check, order_dispatch
 from orders.errors import Conflict
 from orders.models import OrderFlag, OrderStatus
 from tests.factories import ProjectFactory, TradeOrderFactory, UserFactory
@@ -168,7 +168,7 @@ def test_a_second_lean_engine_on_the_host_is_refused(fake_lean: Any, admin_user:
     paper = start("paper")
     order = TradeOrderFactory(project=ProjectFactory(mode="live"))
 
-    result = execute_manual_order(order_id=order.pk)
+    result = order_dispatch(order_id=order.pk)
 
     order.refresh_from_db()
     assert result.outcome == "failed"

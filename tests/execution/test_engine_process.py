@@ -84,7 +84,7 @@ def test_engine_start_line_names_the_order_and_request(settings: Any, project: A
 def test_without_autostart_an_order_fails_naming_the_engine_command(settings: Any, project: Any) -> None:
     settings.TRADEDESK_ENGINE_AUTOSTART = False
     order = TradeOrderFactory(project=project, params={"source": "test", "mode": "paper"})
-    result = services.execute_manual_order(order_id=order.pk)
+    result = services.order_dispatch(order_id=order.pk)
     order.refresh_from_db()
     assert result.outcome == "failed" and order.status == OrderStatus.FAILED
     assert "manage.py engine start --mode paper" in order.status_message
@@ -97,7 +97,7 @@ def test_without_autostart_orders_go_to_the_engine_the_unit_started(settings: An
     settings.TRADEDESK_COMMAND_RESULT_TIMEOUT = 20
     engines.engine_start("paper")
     order = TradeOrderFactory(project=project, params={"source": "test", "mode": "paper"})
-    result = services.execute_manual_order(order_id=order.pk)
+    result = services.order_dispatch(order_id=order.pk)
     assert result.outcome == "dispatched" and result.detail == "command accepted"
 
 

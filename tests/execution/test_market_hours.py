@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from execution import engines, market_hours
-from execution.services import execute_manual_order
+from execution.services import order_dispatch
 from orders.models import OrderStatus
 from tests.execution.test_lean_algorithm import MODULE, fake_algorithm_imports
 from tests.factories import ProjectFactory, TradeOrderFactory
@@ -115,7 +115,7 @@ def _running_engine() -> None:
     order = TradeOrderFactory(
         project=ProjectFactory(mode="paper"), order_type="LMT", limit_price=1, quantity=1
     )
-    assert execute_manual_order(order_id=order.pk).detail.startswith("started engine run")
+    assert order_dispatch(order_id=order.pk).detail.startswith("started engine run")
 
 
 @pytest.mark.django_db
@@ -124,7 +124,7 @@ def test_command_path_sends_market_on_open_before_the_open(us_hours: Any) -> Non
     _running_engine()
     order = TradeOrderFactory(project=ProjectFactory(mode="paper"), quantity=2)
 
-    result = execute_manual_order(order_id=order.pk)
+    result = order_dispatch(order_id=order.pk)
 
     assert result.outcome == "dispatched", result
     order.refresh_from_db()
@@ -140,7 +140,7 @@ def test_command_path_refuses_in_the_two_minutes_before_the_open(us_hours: Any) 
     _running_engine()
     order = TradeOrderFactory(project=ProjectFactory(mode="paper"), quantity=2)
 
-    result = execute_manual_order(order_id=order.pk)
+    result = order_dispatch(order_id=order.pk)
 
     order.refresh_from_db()
     assert result.outcome == "rejected"

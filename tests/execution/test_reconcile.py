@@ -88,7 +88,9 @@ def test_live_holdings_are_compared_with_live_positions_only(project: Any, execu
 
 def test_engine_command_reports_state_and_checks_the_projects_mode(project: Any) -> None:
     out = StringIO()
-    call_command("engine", "status", project.name, "paper", stdout=out)
+    with pytest.raises(SystemExit) as stopped:  # LSB: status of a service that is not running is 3
+        call_command("engine", "status", project.name, "paper", stdout=out)
+    assert stopped.value.code == 3
     assert json.loads(out.getvalue())["state"] == "not started"
     with pytest.raises(Exception, match="paper mode, not live"):
         call_command("engine", "status", project.name, "live", stdout=StringIO())

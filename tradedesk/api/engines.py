@@ -11,10 +11,10 @@ from execution.control import engine_restart
 from execution.engines import MODES
 from execution.models import HoldingsDiscrepancy
 from execution.services import engines_check
+from orders.errors import Forbidden, NotFound
 from tradedesk.actors import actor_from_request
 from tradedesk.api.auth import api_auth
 from tradedesk.display import decimal_text
-from orders.errors import Forbidden, NotFound
 
 
 class DiscrepancyOut(Schema):

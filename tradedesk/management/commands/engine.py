@@ -31,7 +31,10 @@ class Command(BaseCommand):
         parser.add_argument("target", nargs="*", help="(older form) PROJECT MODE, or MODE")
         parser.add_argument("--mode", choices=engines.MODES)
         parser.add_argument(
-            "--timeout", type=float, default=None, help="seconds a stop waits after SIGINT (default: the setting)"
+            "--timeout",
+            type=float,
+            default=None,
+            help="seconds a stop waits after SIGINT (default: the setting)",
         )
         parser.add_argument(
             "--force", action="store_true", help="stop even while the engine holds working orders"
