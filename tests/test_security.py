@@ -68,3 +68,17 @@ def test_a_malformed_session_cookie_is_no_session_not_a_server_error(token: str)
     anonymous = Client()
     anonymous.cookies["sessionid"] = "bad\x00key"
     assert anonymous.get("/live-trade").status_code == 302
+
+
+def test_failed_logins_for_one_user_never_lock_out_another_user_from_the_same_address(
+    db: Any, settings: Any
+) -> None:
+    settings.AXES_FAILURE_LIMIT = 3
+    UserFactory(username="victim")
+    UserFactory(username="bystander")
+    attacker = Client(REMOTE_ADDR="10.0.0.7")
+    for _ in range(4):
+        attacker.post("/accounts/login/", {"username": "victim", "password": "wrong"})
+    colleague = Client(REMOTE_ADDR="10.0.0.7")
+    response = colleague.post("/accounts/login/", {"username": "bystander", "password": "pw"})
+    assert response.status_code == 302 and "_auth_user_id" in colleague.session

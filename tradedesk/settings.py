@@ -51,6 +51,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost of the app's: every /api/ error answer (404 route, 405, 413, 500) leaves in one JSON shape.
+    "tradedesk.api.errors.ApiErrorShapeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -162,6 +164,16 @@ CONTENT_SECURITY_POLICY = {
 AXES_FAILURE_LIMIT = env_int("TRADEDESK_LOGIN_FAILURE_LIMIT", 10, minimum=1)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_RESET_ON_SUCCESS = True
+# Lock out the (username, address) pair: failures against one user never lock another user out from the
+# same address (behind a proxy every user shares one address).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Behind a reverse proxy, set how many proxies append to X-Forwarded-For so axes sees the client's address.
+TRADEDESK_PROXY_COUNT = env_int("TRADEDESK_PROXY_COUNT", 0, minimum=0)
+if TRADEDESK_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = TRADEDESK_PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# Request bodies above this are refused (413 JSON under /api/) before they are read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("TRADEDESK_MAX_REQUEST_BYTES", 1 << 20, minimum=1024)
 
 # --- Celery ---------------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")

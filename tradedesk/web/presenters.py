@@ -24,6 +24,7 @@ from orders.models import (
     Side,
     TradeOrder,
 )
+from orders.services.validation import bounded_id
 from tradedesk.web.access import DeskRequest
 from tradedesk.web.forms import OrderForm
 
@@ -83,10 +84,7 @@ def orders_context(project: Project, *, selected: Any = None) -> dict[str, Any]:
             :ORDERS_SHOWN
         ]
     )
-    try:
-        selected_id = int(selected) if selected not in (None, "") else None
-    except (TypeError, ValueError):
-        selected_id = None
+    selected_id = bounded_id(selected)
     return {
         "orders": orders,
         "orders_shown": ORDERS_SHOWN,
