@@ -238,6 +238,12 @@ TRADEDESK_MAX_ORDERS_PER_MINUTE = env_int("TRADEDESK_MAX_ORDERS_PER_MINUTE", 120
 TRADEDESK_DUPLICATE_WINDOW_SECONDS = env_float("TRADEDESK_DUPLICATE_WINDOW_SECONDS", 3.0, minimum=0)
 TRADEDESK_REENQUEUE_AFTER_SECONDS = env_float("TRADEDESK_REENQUEUE_AFTER_SECONDS", 30.0, minimum=1)
 TRADEDESK_STALE_AFTER_SECONDS = env_float("TRADEDESK_STALE_AFTER_SECONDS", 120.0, minimum=1)
+# An events line longer than this is a bad line, skipped without being held in memory.
+TRADEDESK_EVENTS_MAX_LINE_BYTES = env_int("TRADEDESK_EVENTS_MAX_LINE_BYTES", 1 << 20, minimum=1024)
+# Each ingest transaction stops applying after this many seconds (a backlog never holds the lock long).
+TRADEDESK_INGEST_TRANSACTION_SECONDS = env_float("TRADEDESK_INGEST_TRANSACTION_SECONDS", 1.0, minimum=0)
+# Bad lines stored (with a 1 KiB excerpt) per batch; the rest are counted on the file's cursor.
+TRADEDESK_BAD_LINES_KEPT_PER_BATCH = env_int("TRADEDESK_BAD_LINES_KEPT_PER_BATCH", 100, minimum=1)
 TRADEDESK_COMMAND_RESULT_TIMEOUT = env_float("TRADEDESK_COMMAND_RESULT_TIMEOUT", 10.0, minimum=0)
 
 # Simulator engine (the embedded default).
