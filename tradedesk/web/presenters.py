@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from execution import engines
+from execution.events import events_file_problems
 from execution.models import HoldingsDiscrepancy
 from orders import selectors
 from orders.models import (
@@ -50,9 +51,10 @@ def positions_version(positions: Sequence[Position], project: Project) -> str:
 
 
 def status_context(project: Project) -> dict[str, Any]:
-    """Header status: the mode's engine, reconciliation flags."""
+    """Header status: the mode's engine, reconciliation flags, and (shown to staff) why its events are skipped."""
     return {
         "engine": engines.engine_state(project.mode),
+        "events_file_problem": events_file_problems().get(project.mode, ""),
         "discrepancies": list(
             HoldingsDiscrepancy.objects.filter(mode=project.mode).values_list("symbol", flat=True)[:50]
         ),
