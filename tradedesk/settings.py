@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -20,7 +21,12 @@ from tradedesk.env import (
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("TRADEDESK_VAR_DIR", str(BASE_DIR / "var"))).resolve()
+# Nothing under var/ (SQLite with sessions and password hashes, engine logs, configs) is readable by other
+# users: no "other" bits on anything this process creates; group bits only where a deployment shares it.
+TRADEDESK_VAR_GROUP_ACCESS = env_bool("TRADEDESK_VAR_GROUP_ACCESS", False)
+os.umask(0o007 if TRADEDESK_VAR_GROUP_ACCESS else 0o077)
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR.chmod(0o770 if TRADEDESK_VAR_GROUP_ACCESS else 0o700)
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "")

@@ -705,3 +705,14 @@ def test_tradedesk_never_imports_the_algorithm() -> None:
         [sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_algorithm_never_appends_through_a_symlinked_events_file(
+    lean: types.ModuleType, tmp_path: Path
+) -> None:
+    target = tmp_path / "victim"
+    target.write_bytes(b"precious\n")
+    os.symlink(target, tmp_path / "events.jsonl")
+    with pytest.raises(OSError):
+        lean.append_line(tmp_path / "events.jsonl", {"type": "engine", "status": "started"})
+    assert target.read_bytes() == b"precious\n"
