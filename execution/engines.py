@@ -414,7 +414,12 @@ def wait_command_result(mode: str, command_id: str, *, timeout: float) -> dict[s
     delay = 0.005
     while True:
         result = read_command_result(mode, command_id)
-        if result is not None or time.monotonic() >= deadline:
+        if result is not None:
+            # Read once: the order's dispatch record (handed_over_at) already tells the sweep it arrived,
+            # so the file is removed instead of piling up one per order.
+            result_path(mode, command_id).unlink(missing_ok=True)
+            return result
+        if time.monotonic() >= deadline:
             return result
         if not command_path(mode, command_id).exists() and running_engine(mode) is None:
             return read_command_result(mode, command_id)

@@ -1,68 +1,174 @@
-"""Operations on events files: rotate one safely (stop, ingest to the end, rename) and replay after a restore."""
+"""Events files as the ingest may read them: no symlinks, regular files only, lines capped, rotations found."""
 
 from __future__ import annotations
 
-import logging
+import errno
 import os
-from datetime import UTC, datetime
+import stat as stat_module
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import transaction
+from django.conf import settings
 
-from execution import engines
-from execution.events import IngestReport, ingest_execution_events, ingest_file
-from execution.models import EventFileCursor
-
-logger = logging.getLogger("execution.event_files")
-
-ARCHIVE_DIR = "events-archive"
+READ_CHUNK = 1 << 20
+BOM = b"\xef\xbb\xbf"
+EXCERPT_BYTES = 1024
+EVENTS_NAME = "events.jsonl"
 
 
-def events_file_rotate(*, mode: str, stop: bool = False, timeout: float = 30.0) -> Path:
-    """Ingest the mode's events file to its end and move it to events-archive/; returns the archive's path."""
-    with engines.mode_lock(mode):  # no engine starts (and no new events file appears) meanwhile
-        if engines.running_engine(mode) is not None:
-            if not stop:
-                raise engines.EngineError(f"the {mode} engine is running; stop it first (or pass --stop)")
-            engines.stop_engine(mode, timeout=timeout)
-        path = (engines.engine_dir(mode) / "events.jsonl").resolve()
-        if not path.exists():
-            raise engines.EngineError(f"{path} does not exist")
-        report = ingest_file(path)
-        if report.pending_bytes:
-            raise engines.EngineError(
-                f"{path} ends with {report.pending_bytes} bytes of an incomplete line; not rotated"
-            )
-        archive = path.parent / ARCHIVE_DIR / f"events-{datetime.now(UTC):%Y%m%dT%H%M%S}.jsonl"
-        archive.parent.mkdir(exist_ok=True)
-        with transaction.atomic():
-            cursor = EventFileCursor.objects.select_for_update().get(path=str(path))
-            stat = os.stat(path)
-            if cursor.offset != stat.st_size or cursor.inode != stat.st_ino:
-                raise engines.EngineError(f"{path} changed while rotating; try again")
-            os.replace(path, archive)
-            # The next engine run starts a new file; its cursor starts at 0 without a "replaced" warning.
-            cursor.offset, cursor.device, cursor.inode, cursor.first_line_hash = 0, None, None, ""
-            cursor.save()
-    logger.info("events file rotated", extra={"mode": mode, "archive": str(archive), "bytes": stat.st_size})
-    return archive
+class RefusedFile(OSError):
+    """An events path the ingest will not read (not a regular file, a symlink, outside the root...)."""
 
 
-def events_files_for_replay(*, mode: str) -> list[Path]:
-    """A mode's archived events files, oldest first, then the current one."""
-    folder = engines.engine_dir(mode)
-    files = sorted((folder / ARCHIVE_DIR).glob("events-*.jsonl"))
-    current = folder / "events.jsonl"
-    return [*files, current] if current.exists() else files
+def open_regular(path: Path, *, flags: int = os.O_RDONLY) -> int:
+    """A descriptor of `path`, opened without following a symlink and only when it is a regular file."""
+    # O_NONBLOCK: opening a FIFO someone put in place of the file must not hang the ingest.
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise RefusedFile(errno.ELOOP, "a symlink (not followed)", str(path)) from None
+        raise
+    info = os.fstat(fd)
+    if not stat_module.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise RefusedFile(errno.EINVAL, "not a regular file", str(path))
+    return fd
 
 
-def events_replay(*, paths: list[Path]) -> IngestReport:
-    """Read events files again from their start (after a database restore); known events are skipped."""
-    resolved = [Path(path).resolve() for path in paths]
-    EventFileCursor.objects.filter(path__in=[str(path) for path in resolved]).update(
-        offset=0, device=None, inode=None, first_line_hash=""
-    )
-    total = IngestReport()
-    for path in resolved:
-        total.absorb(ingest_execution_events(path, force=True))
-    return total
+def refusal_reason(exc: OSError) -> str:
+    """A short, stable reason for the engines panel and the logs."""
+    if isinstance(exc, RefusedFile):
+        return str(exc.strerror)
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if exc.errno == errno.ELOOP:
+        return "a symlink loop"
+    return f"unreadable ({errno.errorcode.get(exc.errno or 0, 'error')})"
+
+
+def scanned_events_files(root: Path | None = None) -> list[Path]:
+    """Every `engines/<mode>/events.jsonl` under the execution root, named lexically (never resolved)."""
+    root = Path(root or settings.TRADEDESK_EXECUTION_ROOT)
+    engines = root / "engines"
+    try:
+        modes = sorted(entry.name for entry in os.scandir(engines))
+    except OSError:
+        return []
+    return [engines / mode / EVENTS_NAME for mode in modes]
+
+
+def check_under_root(path: Path, root: Path | None = None) -> None:
+    """RefusedFile when the folder of a scanned file resolves outside the execution root (a symlinked folder)."""
+    real_root = Path(root or settings.TRADEDESK_EXECUTION_ROOT).resolve()
+    try:
+        folder = path.parent.resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise RefusedFile(errno.ELOOP, "a folder that cannot be resolved", str(path)) from None
+    if not folder.is_relative_to(real_root):
+        raise RefusedFile(errno.EXDEV, "outside the execution root", str(path))
+
+
+def rotated_sibling(path: Path, *, device: int, inode: int) -> Path | None:
+    """The rotated `<name>.<suffix>` file next to `path` that is still the inode the cursor was reading."""
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return None
+    prefix = path.name + "."
+    for entry in entries:
+        if not entry.name.startswith(prefix):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if stat_module.S_ISREG(info.st_mode) and (info.st_dev, info.st_ino) == (device, inode):
+            return Path(entry.path)
+    return None
+
+
+@dataclass
+class BadRaw:
+    """A line refused before parsing (longer than the cap): where it started and its first bytes."""
+
+    offset: int
+    reason: str
+    excerpt: bytes
+
+
+@dataclass
+class LineChunk:
+    """Complete lines read from `start`: each line's end offset, lines over the cap, and where reading stopped."""
+
+    lines: list[bytes] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+    too_long: list[tuple[int, BadRaw]] = field(default_factory=list)  # (index in lines, the bad line)
+    offset: int = 0
+    discarding: bool = False  # stopped inside an over-cap line: the next read skips to its newline
+
+
+def read_lines(
+    fd: int, start: int, *, max_lines: int, max_line_bytes: int, discarding: bool = False
+) -> LineChunk:
+    """Up to max_lines complete lines from `start`; an over-cap line is skipped without being held whole."""
+    # pread: no shared file position between the ingest loop and anyone else holding the descriptor.
+    chunk = LineChunk(offset=start, discarding=discarding)
+    position = start
+    buffer = b""
+    line_start = start
+    head = b""  # the first bytes of a line being discarded, for its excerpt
+    while len(chunk.lines) < max_lines:
+        data = os.pread(fd, READ_CHUNK, position)
+        if not data:
+            break
+        position += len(data)
+        cursor = 0
+        while cursor < len(data) and len(chunk.lines) < max_lines:
+            newline = data.find(b"\n", cursor)
+            if chunk.discarding:
+                if newline < 0:
+                    if len(head) < EXCERPT_BYTES:
+                        head += data[cursor : cursor + EXCERPT_BYTES - len(head)]
+                    cursor = len(data)
+                    chunk.offset = position  # a torn over-cap line is never read again
+                    continue
+                if len(head) < EXCERPT_BYTES:
+                    head += data[cursor : min(newline, cursor + EXCERPT_BYTES - len(head))]
+                bad = BadRaw(
+                    offset=line_start, reason=f"line longer than {max_line_bytes} bytes", excerpt=head
+                )
+                chunk.too_long.append((len(chunk.lines), bad))
+                cursor = newline + 1
+                chunk.offset = position - len(data) + cursor
+                line_start = chunk.offset
+                chunk.discarding, head = False, b""
+                continue
+            if newline < 0:
+                buffer += data[cursor:]
+                cursor = len(data)
+                if len(buffer) > max_line_bytes:
+                    chunk.discarding, head, buffer = True, buffer[:EXCERPT_BYTES], b""
+                    chunk.offset = position
+                continue
+            part = buffer + data[cursor:newline]
+            buffer = b""
+            cursor = newline + 1
+            end = position - len(data) + cursor
+            if len(part) > max_line_bytes:
+                bad = BadRaw(
+                    offset=line_start,
+                    reason=f"line longer than {max_line_bytes} bytes",
+                    excerpt=part[:EXCERPT_BYTES],
+                )
+                chunk.too_long.append((len(chunk.lines), bad))
+            else:
+                if line_start == 0 and part.startswith(BOM):
+                    part = part[len(BOM) :]
+                chunk.lines.append(part[:-1] if part.endswith(b"\r") else part)
+                chunk.ends.append(end)
+            chunk.offset = end
+            line_start = end
+        if len(chunk.lines) >= max_lines:
+            break
+    return chunk

@@ -8,6 +8,7 @@ import logging
 import math
 import os
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,15 +20,25 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 
 from execution.contract import LEAN_STATUS_MAP, event_identity
-from execution.models import EventFileCursor
+from execution.event_files import (
+    EXCERPT_BYTES,
+    LineChunk,
+    check_under_root,
+    open_regular,
+    read_lines,
+    refusal_reason,
+    rotated_sibling,
+    scanned_events_files,
+)
+from execution.models import BadEventLine, EventFileCursor
 from orders.models import MONEY_PLACES, PRICE_PLACES, QTY_PLACES
 from orders.services import LedgerEvent, apply_engine_events
 
 logger = logging.getLogger("execution.events")
 
 BATCH_LINES = 5000
-READ_CHUNK = 1 << 20
-BOM = b"\xef\xbb\xbf"
+# Lines applied per savepoint inside a transaction; the time budget is checked between them.
+APPLY_STEP = 500
 MAX_NUMBER = 1e12
 
 
@@ -52,7 +63,10 @@ class IngestReport:
     fills: int = 0
     resets: int = 0
     pending_bytes: int = 0
+    rotations: int = 0
+    skipped_files: int = 0
     orders_changed: set[int] = field(default_factory=set)
+    skipped: dict[str, str] = field(default_factory=dict)  # path -> why the ingest did not read it
 
     def as_dict(self) -> dict[str, int]:
         """Counts only (for JSON and the command's output)."""
@@ -66,6 +80,7 @@ class IngestReport:
             if isinstance(value, int):
                 setattr(self, name, getattr(self, name) + value)
         self.orders_changed |= other.orders_changed
+        self.skipped.update(other.skipped)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -184,13 +199,20 @@ class ParsedBatch:
         default_factory=lambda: [([], None)]
     )
     report: IngestReport = field(default_factory=IngestReport)
+    # (line number in the batch, reason, first bytes): stored for staff and logged once per batch.
+    bad_lines: list[tuple[int, str, bytes]] = field(default_factory=list)
+
+    def refuse(self, *, line: int, reason: str, raw: bytes) -> None:
+        """Count a bad line and keep its reason and a capped excerpt."""
+        self.report.bad += 1
+        self.bad_lines.append((line, reason, raw[:EXCERPT_BYTES]))
 
     @property
     def events(self) -> list[LedgerEvent]:
         """Every event of the batch, in order."""
         return [event for events, _ in self.segments for event in events]
 
-    def add(self, obj: Any, *, source: str, line: int) -> None:
+    def add(self, obj: Any, *, source: str, line: int, raw: bytes = b"") -> None:
         """Classify one decoded line: an event, an engine or holdings line, or a bad line."""
         report = self.report
         try:
@@ -209,8 +231,7 @@ class ParsedBatch:
             else:
                 self.segments[-1][0].append(parse_event(obj))
         except BadLine as exc:
-            report.bad += 1
-            logger.warning("bad events line", extra={"source": source, "line": line, "reason": str(exc)})
+            self.refuse(line=line, reason=str(exc), raw=raw)
 
 
 def parse_lines(lines: Iterable[bytes], *, source: str = "") -> ParsedBatch:
@@ -226,13 +247,9 @@ def parse_lines(lines: Iterable[bytes], *, source: str = "") -> ParsedBatch:
         try:
             obj = loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-            report.bad += 1
-            logger.warning(
-                "bad events line",
-                extra={"source": source, "line": number, "reason": f"not JSON: {exc.__class__.__name__}"},
-            )
+            batch.refuse(line=number, reason=f"not JSON: {exc.__class__.__name__}", raw=raw)
             continue
-        add(obj, source=source, line=number)
+        add(obj, source=source, line=number, raw=raw)
     return batch
 
 
@@ -260,9 +277,11 @@ def apply_execution_events(events: list[dict[str, Any]], *, source: str = "api")
     batch = ParsedBatch()
     for number, event in enumerate(events, start=1):
         batch.report.lines_read += 1
-        batch.add(event, source=source, line=number)
+        batch.add(event, source=source, line=number, raw=repr(event)[:EXCERPT_BYTES].encode())
     with transaction.atomic():
-        return apply_parsed(batch, source=source)
+        report = apply_parsed(batch, source=source)
+        record_bad_lines([(None, reason, raw) for _, reason, raw in batch.bad_lines], source=source)
+    return report
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -270,53 +289,50 @@ def apply_execution_events(events: list[dict[str, Any]], *, source: str = "api")
 # --------------------------------------------------------------------------------------------------------
 
 
-def _first_line_hash(handle: Any) -> str:
+def _first_line_hash(fd: int) -> str:
     """SHA-256 of the file's first complete line ('' while there is none): part of the file's identity."""
-    head = os.pread(handle.fileno(), 1 << 16, 0)
+    head = os.pread(fd, 1 << 16, 0)
     end = head.find(b"\n")
     if end < 0:
         return ""
     return hashlib.sha256(head[: end + 1]).hexdigest()
 
 
-def _complete_lines(handle: Any, start: int, max_lines: int) -> tuple[list[bytes], int]:
-    """Up to max_lines complete lines from `start`; returns them (no line endings) and the new offset."""
-    # pread: the read-ahead thread and the ingest loop never share a file position.
-    fd = handle.fileno()
-    lines: list[bytes] = []
-    offset = start
-    position = start
-    buffer = b""
-    while len(lines) < max_lines:
-        chunk = os.pread(fd, READ_CHUNK, position)
-        if not chunk:
-            break
-        position += len(chunk)
-        buffer += chunk
-        parts = buffer.split(b"\n")
-        buffer = parts.pop()
-        for part in parts:
-            consumed = len(part) + 1
-            if offset == 0 and part.startswith(BOM):
-                part = part[len(BOM) :]
-            offset += consumed
-            lines.append(part[:-1] if part.endswith(b"\r") else part)
-            if len(lines) >= max_lines:
-                return lines, offset
-    return lines, offset
-
-
 # Sizes seen at the end of a complete ingest, per path: a listing that finds them unchanged does no query.
 _seen: dict[str, tuple[int, int, int, int]] = {}
 _seen_lock = threading.Lock()
+# The last refusal logged per path, so a file refused every second is logged when its reason changes.
+_refused: dict[str, str] = {}
 
 
 def _stat_key(stat: os.stat_result) -> tuple[int, int, int, int]:
     return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
+def record_bad_lines(bad: list[tuple[int | None, str, bytes]], *, source: str) -> None:
+    """Store bad lines (byte offset, reason, capped excerpt) for the admin and log them once for the batch."""
+    if not bad:
+        return
+    BadEventLine.objects.bulk_create(
+        [
+            BadEventLine(
+                source=source[:1000],
+                offset=offset,
+                reason=reason[:300],
+                # PostgreSQL text cannot hold NUL: shown escaped, as the rest of the undecodable bytes.
+                excerpt=raw[:EXCERPT_BYTES].decode("utf-8", "backslashreplace").replace("\x00", "\\x00"),
+            )
+            for offset, reason, raw in bad[: settings.TRADEDESK_BAD_LINES_KEPT_PER_BATCH]
+        ]
+    )
+    logger.warning(
+        "bad events lines",
+        extra={"source": source, "count": len(bad), "first_reason": bad[0][1], "first_offset": bad[0][0]},
+    )
+
+
 def _apply_lines(lines: list[bytes], *, source: str) -> ParsedBatch:
-    """Parse and apply a batch; if the database refuses it, apply line by line so one line never blocks."""
+    """Parse and apply lines; if the database refuses them, apply line by line so one line never blocks."""
     batch = parse_lines(lines, source=source)
     try:
         with transaction.atomic():
@@ -334,96 +350,216 @@ def _apply_lines(lines: list[bytes], *, source: str) -> ParsedBatch:
                 apply_parsed(single, source=source)
         except DatabaseError as exc:
             single.report.bad += 1
-            logger.warning(
-                "bad events line", extra={"source": source, "line": number, "reason": str(exc)[:200]}
-            )
+            single.bad_lines.append((1, f"refused by the database: {str(exc)[:200]}", line[:EXCERPT_BYTES]))
         whole.report.absorb(single.report)
+        whole.bad_lines.extend((number, reason, raw) for _, reason, raw in single.bad_lines)
     return whole
 
 
+def _apply_chunk(chunk: LineChunk, start: int, *, source: str) -> tuple[IngestReport, int, bool]:
+    """Apply a chunk's lines (in the caller's transaction) until the time budget is spent.
+
+    Returns the report, the offset after the last line applied, and whether the whole chunk was applied.
+    """
+    report = IngestReport()
+    deadline = time.monotonic() + settings.TRADEDESK_INGEST_TRANSACTION_SECONDS
+    starts = [start, *chunk.ends[:-1]]
+    bad: list[tuple[int | None, str, bytes]] = []
+    done = 0
+    while done < len(chunk.lines):
+        step = chunk.lines[done : done + APPLY_STEP]
+        batch = _apply_lines(step, source=source)
+        report.absorb(batch.report)
+        bad.extend((starts[done + number - 1], reason, raw) for number, reason, raw in batch.bad_lines)
+        done += len(step)
+        if done < len(chunk.lines) and time.monotonic() > deadline:
+            break
+    whole = done == len(chunk.lines)
+    for index, line in chunk.too_long:
+        if whole or index < done:
+            report.bad += 1
+            report.lines_read += 1
+            bad.append((line.offset, line.reason, line.excerpt))
+    record_bad_lines(sorted(bad, key=lambda row: row[0] or 0), source=source)
+    offset = chunk.offset if whole else chunk.ends[done - 1]
+    return report, offset, whole
+
+
+def _drain(fd: int, key: str, *, batch_lines: int, identity: tuple[int, int] | None = None) -> IngestReport:
+    """Ingest the complete lines of an open file from the cursor's offset, a transaction per batch.
+
+    Reads happen outside the transaction (they never hold the database's write lock); the transaction
+    re-checks that the cursor did not move meanwhile and applies within the time budget.
+    """
+    report = IngestReport()
+    EventFileCursor.objects.bulk_create([EventFileCursor(path=key)], ignore_conflicts=True)
+    while True:
+        stat = os.fstat(fd)
+        first_hash = _first_line_hash(fd)
+        seen = EventFileCursor.objects.get(path=key)
+        dev_ino = identity or (stat.st_dev, stat.st_ino)
+        same_file = (seen.device, seen.inode) == dev_ino and seen.first_line_hash in ("", first_hash)
+        start, discarding = seen.offset, seen.discarding
+        reset = bool(seen.offset) and (not same_file or stat.st_size < seen.offset)
+        if reset:
+            start, discarding = 0, False
+        chunk = read_lines(
+            fd,
+            start,
+            max_lines=batch_lines,
+            max_line_bytes=settings.TRADEDESK_EVENTS_MAX_LINE_BYTES,
+            discarding=discarding,
+        )
+        with transaction.atomic():
+            # The row lock serialises ingests of this file; a cursor moved by another ingest means re-read.
+            cursor = EventFileCursor.objects.select_for_update().get(path=key)
+            if (cursor.offset, cursor.device, cursor.inode, cursor.discarding) != (
+                seen.offset,
+                seen.device,
+                seen.inode,
+                seen.discarding,
+            ):
+                continue
+            if reset:
+                logger.warning(
+                    "events file replaced or truncated; reading again from the start",
+                    extra={"path": key, "offset": cursor.offset, "size": stat.st_size},
+                )
+                cursor.resets += 1
+                report.resets += 1
+            applied, new_offset, whole = _apply_chunk(chunk, start, source=key)
+            report.absorb(applied)
+            cursor.lines_read += applied.lines_read
+            cursor.bad_lines += applied.bad
+            cursor.offset = new_offset
+            cursor.discarding = chunk.discarding if whole else False
+            cursor.device, cursor.inode = dev_ino
+            cursor.first_line_hash = first_hash
+            cursor.save()
+        if whole and len(chunk.lines) < batch_lines:
+            report.pending_bytes = max(0, stat.st_size - new_offset)
+            if report.pending_bytes == 0:
+                with _seen_lock:
+                    _seen[key] = _stat_key(stat)
+            return report
+
+
+def _drain_rotated(path: Path, key: str, fd: int, *, batch_lines: int) -> IngestReport:
+    """Before reading a new file at `path`, finish the rotated one (`<name>.<suffix>`) the cursor was on."""
+    cursor = EventFileCursor.objects.filter(path=key).first()
+    if cursor is None or cursor.inode is None or cursor.device is None:
+        return IngestReport()
+    current = os.fstat(fd)
+    if (current.st_dev, current.st_ino) == (cursor.device, cursor.inode):
+        return IngestReport()
+    rotated = rotated_sibling(path, device=cursor.device, inode=cursor.inode)
+    if rotated is None:
+        return IngestReport()
+    old_fd = open_regular(rotated)
+    try:
+        report = _drain(old_fd, key, batch_lines=batch_lines, identity=(cursor.device, cursor.inode))
+    finally:
+        os.close(old_fd)
+    with transaction.atomic():
+        cursor = EventFileCursor.objects.select_for_update().get(path=key)
+        if (cursor.device, cursor.inode) != (current.st_dev, current.st_ino):
+            cursor.offset, cursor.discarding, cursor.first_line_hash = 0, False, ""
+            cursor.device, cursor.inode = current.st_dev, current.st_ino
+            cursor.save()
+    logger.info(
+        "events file rotated; drained the previous file", extra={"path": key, "rotated": str(rotated)}
+    )
+    report.rotations += 1
+    return report
+
+
 def ingest_file(path: Path, *, batch_lines: int = BATCH_LINES) -> IngestReport:
-    """Ingest the new complete lines of one events file, a batch per transaction, offset saved with it."""
-    path = Path(path).resolve()
+    """Ingest the new complete lines of one events file where it is (never through a symlink)."""
+    path = Path(os.path.abspath(path))
     key = str(path)
     report = IngestReport(files=1)
     try:
-        handle = open(path, "rb")  # noqa: SIM115 - held across batches
+        fd = open_regular(path)
     except FileNotFoundError:
         return report
-    with handle:
-        EventFileCursor.objects.bulk_create([EventFileCursor(path=key)], ignore_conflicts=True)
-        while True:
-            with transaction.atomic():
-                # The row lock serialises ingests of this file; each batch re-reads where the last one ended.
-                cursor = EventFileCursor.objects.select_for_update().get(path=key)
-                stat = os.fstat(handle.fileno())
-                first_hash = _first_line_hash(handle)
-                same_file = (
-                    cursor.device == stat.st_dev
-                    and cursor.inode == stat.st_ino
-                    and (cursor.first_line_hash in ("", first_hash))
-                )
-                if cursor.offset and (not same_file or stat.st_size < cursor.offset):
-                    logger.warning(
-                        "events file replaced or truncated; reading again from the start",
-                        extra={"path": key, "offset": cursor.offset, "size": stat.st_size},
-                    )
-                    cursor.offset = 0
-                    cursor.resets += 1
-                    report.resets += 1
-                lines, new_offset = _complete_lines(handle, cursor.offset, batch_lines)
-                if lines:
-                    batch = _apply_lines(lines, source=key)
-                    report.absorb(batch.report)
-                    cursor.lines_read += batch.report.lines_read
-                    cursor.bad_lines += batch.report.bad
-                cursor.offset = new_offset
-                cursor.device, cursor.inode = stat.st_dev, stat.st_ino
-                cursor.first_line_hash = first_hash
-                cursor.save()
-            if len(lines) < batch_lines:
-                report.pending_bytes = max(0, stat.st_size - new_offset)
-                if report.pending_bytes == 0:
-                    with _seen_lock:
-                        _seen[key] = _stat_key(stat)
-                return report
+    try:
+        report.absorb(_drain_rotated(path, key, fd, batch_lines=batch_lines))
+        report.absorb(_drain(fd, key, batch_lines=batch_lines))
+    finally:
+        os.close(fd)
+    return report
 
 
 def events_files() -> list[Path]:
-    """Every engine's events file under the execution root."""
-    root = Path(settings.TRADEDESK_EXECUTION_ROOT)
-    return sorted(root.glob("engines/*/events.jsonl"))
+    """Every engine's events file under the execution root (not resolved: symlinks are refused on open)."""
+    return scanned_events_files()
+
+
+def _skip(report: IngestReport, key: str, exc: OSError) -> None:
+    reason = refusal_reason(exc)
+    report.skipped_files += 1
+    report.skipped[key] = reason
+    if _refused.get(key) != reason:
+        _refused[key] = reason
+        logger.error("events file skipped", extra={"path": key, "reason": reason})
 
 
 def ingest_execution_events(path: str | Path | None = None, *, force: bool = False) -> IngestReport:
-    """Ingest one events file, or every engine's; a file unchanged since its last full ingest costs a stat."""
-    paths = [Path(path)] if path is not None else events_files()
+    """Ingest one events file, or every engine's; each file on its own, so one bad file stops no other."""
+    scanned = path is None
+    paths = events_files() if path is None else [Path(path)]
     total = IngestReport()
     for file_path in paths:
-        key = str(Path(file_path).resolve())
-        if not force:
-            try:
-                stat = os.stat(key)
-            except FileNotFoundError:
-                continue
+        key = os.path.abspath(file_path)
+        try:
+            if scanned:
+                check_under_root(Path(key))
+            stat = os.stat(key, follow_symlinks=False)
             with _seen_lock:
-                if _seen.get(key) == _stat_key(stat):
-                    continue
-        total.absorb(ingest_file(Path(file_path)))
+                unchanged = _seen.get(key) == _stat_key(stat)
+            if unchanged and not force:
+                continue
+            total.absorb(ingest_file(Path(key)))
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            _skip(total, key, exc)
+            continue
+        _refused.pop(key, None)
     if total.bad:
         logger.warning("ingest found bad lines", extra=total.as_dict())
     return total
 
 
+def events_file_problems() -> dict[str, str]:
+    """Why each engine's events file would be skipped now (mode -> reason), for the engines panel."""
+    problems: dict[str, str] = {}
+    for file_path in events_files():
+        try:
+            check_under_root(file_path)
+            os.close(open_regular(file_path))
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            problems[file_path.parent.name] = refusal_reason(exc)
+    return problems
+
+
 def events_iter_lines(path: Path) -> Iterator[bytes]:
     """Every complete line of a file (for tools and tests)."""
-    with open(path, "rb") as handle:
+    fd = open_regular(Path(path))
+    try:
         offset = 0
         while True:
-            lines, offset = _complete_lines(handle, offset, BATCH_LINES)
-            if not lines:
+            chunk = read_lines(
+                fd, offset, max_lines=BATCH_LINES, max_line_bytes=settings.TRADEDESK_EVENTS_MAX_LINE_BYTES
+            )
+            if chunk.offset == offset:
                 return
-            yield from lines
+            offset = chunk.offset
+            yield from chunk.lines
+    finally:
+        os.close(fd)
 
 
 def ingest_before_read() -> IngestReport:

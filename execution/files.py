@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
 
 
-def write_json_atomic(path: Path, data: Any, *, mode: int = 0o644) -> Path:
+def write_json_atomic(path: Path, data: Any, *, mode: int = 0o600) -> Path:
     """Write JSON to a temp file in the same folder, fsync, chmod, then rename over `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -30,10 +31,19 @@ def write_json_atomic(path: Path, data: Any, *, mode: int = 0o644) -> Path:
 def read_json(path: Path) -> Any | None:
     """The JSON in `path`, or None when it is missing or unreadable."""
     try:
-        with open(path, encoding="utf-8-sig") as handle:
-            return json.load(handle)
-    except (FileNotFoundError, ValueError, OSError):
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
         return None
+    try:
+        # Only a regular file: a symlink (refused above), FIFO or device never stands in for engine output.
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, encoding="utf-8-sig", closefd=False) as handle:
+            return json.load(handle)
+    except (ValueError, OSError):
+        return None
+    finally:
+        os.close(fd)
 
 
 def tail_lines(path: Path, count: int = 20, *, max_bytes: int = 64 * 1024) -> list[str]:

@@ -17,6 +17,8 @@ class EventFileCursor(models.Model):
     lines_read = models.BigIntegerField(default=0)
     bad_lines = models.BigIntegerField(default=0)
     resets = models.PositiveIntegerField(default=0)
+    # The offset stopped inside a line longer than the cap: the next read skips to that line's newline.
+    discarding = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -43,3 +45,19 @@ class HoldingsDiscrepancy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mode} {self.symbol}: engine {self.engine_quantity} vs ledger {self.ledger_quantity}"
+
+
+class BadEventLine(models.Model):
+    """An events line the ingest refused: where, why, and its first KiB (for staff; logged once per batch)."""
+
+    source = models.CharField(max_length=1000)
+    offset = models.BigIntegerField(null=True, blank=True, help_text="byte offset of the line in the file")
+    reason = models.CharField(max_length=300)
+    excerpt = models.TextField(blank=True, help_text="the line's first 1 KiB")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.source} @ {self.offset}: {self.reason}"

@@ -24,6 +24,7 @@ import random
 import re
 import secrets
 import signal
+import stat
 import sys
 import time
 import traceback
@@ -66,6 +67,16 @@ LEAN_ORDER_TYPES = {
     11: "TrailingStop",
 }
 LEAN_SECURITY_TYPES = {0: "Base", 1: "Equity"}
+
+
+def open_events_for_append(path: Path) -> Any:
+    """The events file for unbuffered appends: never through a symlink, only a regular file, owner-only."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    fd = os.open(path, flags, 0o600)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(f"{path} is not a regular file; not appending to it")
+    return os.fdopen(fd, "ab", buffering=0)
 
 
 class InvalidCommand(ValueError):
@@ -387,7 +398,7 @@ class Simulator:
         """Append one JSON line with a single write, opening the file each time so a replaced file is used."""
         data = json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n"
         # Unbuffered append: the whole line goes to the OS in one write() and is visible at once.
-        with open(self.config.events_file, "ab", buffering=0) as handle:
+        with open_events_for_append(self.config.events_file) as handle:
             written = handle.write(data)
             while written is not None and written < len(data):  # a short write is rare but possible
                 more = handle.write(data[written:])
@@ -404,7 +415,7 @@ class Simulator:
             last = handle.read(1)
         if last != b"\n":
             log(f"events file {path.name} ends in a torn line; closing it with a newline")
-            with open(path, "ab", buffering=0) as handle:
+            with open_events_for_append(path) as handle:
                 handle.write(b"\n")
 
     def engine_line(self, status: str, **extra: Any) -> None:
@@ -798,7 +809,7 @@ def report_config_error(config_path: Path, message: str) -> None:
                 handle.seek(-1, os.SEEK_END)
                 if handle.read(1) != b"\n":
                     data = b"\n" + data  # close a torn line first, as at a normal start
-        with open(events, "ab", buffering=0) as handle:
+        with open_events_for_append(events) as handle:
             handle.write(data)
     except (OSError, ValueError, TypeError, KeyError):
         pass  # nothing usable in the config: stderr (engine.log) already has the reason

@@ -21,6 +21,41 @@ from typing import Any
 PID_FILE = "engine.pid"
 EXIT_FILE = "engine.exit.json"
 LOG_FILE = "engine.log"
+CONFIG_FILE = "config.json"
+MASK = b"********"
+# Config keys whose values never reach engine.log, engine.exit.json or the engines API (IB and QuantConnect).
+SECRET_KEY_PARTS = ("password", "token", "secret", "user-name", "account", "job-user-id", "api-access")
+
+
+def _secrets(workdir: Path) -> list[bytes]:
+    """The configured secret values of the engine's config.json, longest first (so none is half-masked)."""
+    try:
+        with open(workdir / CONFIG_FILE, encoding="utf-8") as handle:
+            config = json.load(handle)
+    except (OSError, ValueError):
+        return []
+    values = {
+        str(value).encode()
+        for key, value in (config.items() if isinstance(config, dict) else ())
+        if any(part in str(key).lower() for part in SECRET_KEY_PARTS) and len(str(value)) >= 3
+    }
+    return sorted(values, key=len, reverse=True)
+
+
+def mask_secrets(line: bytes, secrets: list[bytes]) -> bytes:
+    """The line with every secret value replaced."""
+    for secret in secrets:
+        line = line.replace(secret, MASK)
+    return line
+
+
+def _open_log(workdir: Path) -> int:
+    """engine.log for appending: owner-only (0600), never through a symlink."""
+    fd = os.open(
+        workdir / LOG_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
+    )
+    os.fchmod(fd, 0o600)
+    return fd
 
 
 def _now() -> str:
@@ -46,16 +81,19 @@ def _tail(path: Path, count: int = 20) -> list[str]:
 
 def _babysit(workdir: Path, run_id: str, command: list[str], ready_fd: int, context: list[str]) -> int:
     """Run the engine to its end; report start through ready_fd; record the exit."""
-    # Append mode: logrotate's copytruncate (deploy/logrotate/tradedesk) can truncate it under the engine.
-    log = open(workdir / LOG_FILE, "ab", buffering=0)  # noqa: SIM115 - handed to the child
+    secrets = _secrets(workdir)
+    # O_APPEND (_open_log): logrotate's copytruncate (deploy/logrotate/tradedesk) can truncate it under us.
+    log = os.fdopen(_open_log(workdir), "ab", buffering=0)
     started_by = f" [{' '.join(context)}]" if context else ""
-    log.write(f"--- {_now()} run {run_id}{started_by}: {' '.join(command)}\n".encode())
+    log.write(mask_secrets(f"--- {_now()} run {run_id}{started_by}: {' '.join(command)}\n".encode(), secrets))
     try:
+        # The engine writes into a pipe and every line is masked here before it reaches engine.log
+        # (a launcher that prints its config must not leak the IB password).
         proc = subprocess.Popen(
-            command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            command, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
     except OSError as exc:
-        message = f"cannot start engine: {exc}"
+        message = mask_secrets(f"cannot start engine: {exc}".encode(), secrets).decode("utf-8", "replace")
         log.write(f"{message}\n".encode())
         _write_json(
             workdir / PID_FILE, {"pid": None, "run_id": run_id, "started_at": _now(), "command": command}
@@ -92,6 +130,13 @@ def _babysit(workdir: Path, run_id: str, command: list[str], ready_fd: int, cont
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
+    assert proc.stdout is not None
+    while True:
+        # Bounded reads: a line without a newline never grows without limit in memory.
+        line = proc.stdout.readline(1 << 16)
+        if not line:
+            break
+        log.write(mask_secrets(line, secrets))
     code = proc.wait()
     log.write(f"--- {_now()} run {run_id} exited with {code}\n".encode())
     _write_json(

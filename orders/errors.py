@@ -15,11 +15,8 @@ class TradedeskError(Exception):
         self.errors = errors or {}
 
     def as_dict(self) -> dict[str, object]:
-        """The JSON body of this error."""
-        body: dict[str, object] = {"detail": self.message, "code": self.code}
-        if self.errors:
-            body["errors"] = self.errors
-        return body
+        """The JSON body of this error: `errors` always present (empty when no field is to blame)."""
+        return {"detail": self.message, "code": self.code, "errors": dict(self.errors)}
 
 
 class BadRequest(TradedeskError):
@@ -59,3 +56,24 @@ class Conflict(TradedeskError):
 
     status_code = 409
     code = "conflict"
+
+
+class Unauthorized(TradedeskError):
+    """No valid credentials (no session, a bad or revoked token)."""
+
+    status_code = 401
+    code = "unauthorized"
+
+
+class CsrfFailed(TradedeskError):
+    """A session request that changes state without the CSRF token."""
+
+    status_code = 403
+    code = "csrf_failed"
+
+
+class PayloadTooLarge(TradedeskError):
+    """The request body is larger than the configured cap."""
+
+    status_code = 413
+    code = "payload_too_large"

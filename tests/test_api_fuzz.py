@@ -45,3 +45,41 @@ def fuzz_token(db: Any) -> str:
 def test_no_input_produces_a_server_error(case: Any, fuzz_token: str) -> None:
     response = case.call_wsgi(headers={"Authorization": f"Bearer {fuzz_token}"})
     case.validate_response(response, checks=(schemathesis.checks.not_a_server_error,))
+
+
+@pytest.fixture
+def fuzz_client(fuzz_token: str) -> Any:
+    from django.test import Client
+
+    return Client(HTTP_AUTHORIZATION=f"Bearer {fuzz_token}")
+
+
+def _operations(client: Any) -> list[tuple[str, str, dict[str, Any]]]:
+    spec = client.get("/api/openapi.json").json()
+    return [
+        (path.replace("{order_id}", "1").replace("{project_id}", "1"), method, operation)
+        for path, methods in spec["paths"].items()
+        for method, operation in methods.items()
+    ]
+
+
+def test_every_operation_answers_405_413_and_unknown_fields_in_the_error_shape(
+    fuzz_client: Any, settings: Any
+) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 4096
+    checked = 0
+    for path, method, operation in _operations(fuzz_client):
+        shapes = []
+        if method != "put":
+            shapes.append((fuzz_client.put(path, "{}", content_type="application/json"), 405))
+        if "requestBody" in operation:
+            too_big = '{"pad": "' + "x" * 10_000 + '"}'
+            shapes.append((fuzz_client.post(path, too_big, content_type="application/json"), 413))
+            unknown = fuzz_client.post(path, '{"surprise_field": 1}', content_type="application/json")
+            assert "surprise_field" in unknown.json()["errors"], (path, unknown.content)
+            shapes.append((unknown, 422))
+        for response, status in shapes:
+            assert response.status_code == status, (path, method, response.content)
+            assert set(response.json()) == {"detail", "code", "errors"}, (path, response.content)
+            checked += 1
+    assert checked >= 10

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from execution import engines
-from execution.event_files import events_file_rotate, events_files_for_replay
+from execution.event_rotation import events_file_rotate, events_files_for_replay
 from execution.events import ingest_execution_events
 from execution.models import EventFileCursor, HoldingsDiscrepancy
 from orders.models import ExecutionEvent, Position, TradeFill, TradeOrder

@@ -68,3 +68,40 @@ def test_a_malformed_session_cookie_is_no_session_not_a_server_error(token: str)
     anonymous = Client()
     anonymous.cookies["sessionid"] = "bad\x00key"
     assert anonymous.get("/live-trade").status_code == 302
+
+
+def test_failed_logins_for_one_user_never_lock_out_another_user_from_the_same_address(
+    db: Any, settings: Any
+) -> None:
+    settings.AXES_FAILURE_LIMIT = 3
+    UserFactory(username="victim")
+    UserFactory(username="bystander")
+    attacker = Client(REMOTE_ADDR="10.0.0.7")
+    for _ in range(4):
+        attacker.post("/accounts/login/", {"username": "victim", "password": "wrong"})
+    colleague = Client(REMOTE_ADDR="10.0.0.7")
+    response = colleague.post("/accounts/login/", {"username": "bystander", "password": "pw"})
+    assert response.status_code == 302 and "_auth_user_id" in colleague.session
+
+
+def test_engines_endpoint_shows_a_trader_only_the_state_of_their_modes(db: Any, execution_root: Any) -> None:
+    from orders.services import api_token_create
+    from tests.factories import ProjectFactory
+
+    trader = UserFactory(username="trader")
+    ProjectFactory(name="p", members=[trader], mode="paper")
+    lonely = UserFactory(username="lonely")
+    (execution_root / "engines" / "aaa" / "events.jsonl").mkdir(parents=True)
+    staff = UserFactory(username="lead", is_staff=True)
+
+    def engines(user: Any) -> list[dict[str, Any]]:
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=user)[1]}")
+        return client.get("/api/trade/engines").json()
+
+    assert engines(lonely) == []
+    (paper,) = engines(trader)
+    assert paper["mode"] == "paper" and paper["state"] == "not started"
+    assert all(paper[key] is None for key in ("pid", "run_id", "log_tail", "discrepancies", "message"))
+    everything = engines(staff)
+    assert {row["mode"] for row in everything} == {"paper", "live"}
+    assert all(isinstance(row["log_tail"], list) for row in everything)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -35,7 +36,12 @@ VAR_DIR = Path(env_str("TRADEDESK_VAR_DIR", str(BASE_DIR / "var"))).resolve()
 if PRODUCTION and (not env_str("TRADEDESK_VAR_DIR", "") or VAR_DIR.is_relative_to(BASE_DIR)):
     # State inside the release would be left behind (and an engine orphaned) by the next release.
     _refuse("TRADEDESK_VAR_DIR must be set to a folder outside the release, e.g. /var/lib/tradedesk")
+# Nothing under var/ (SQLite with sessions and password hashes, engine logs, configs) is readable by other
+# users: no "other" bits on anything this process creates; group bits only where a deployment shares it.
+TRADEDESK_VAR_GROUP_ACCESS = env_bool("TRADEDESK_VAR_GROUP_ACCESS", False)
+os.umask(0o007 if TRADEDESK_VAR_GROUP_ACCESS else 0o077)
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR.chmod(0o770 if TRADEDESK_VAR_GROUP_ACCESS else 0o700)
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 if PRODUCTION and DEBUG:
@@ -69,6 +75,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost of the app's: every /api/ error answer (404 route, 405, 413, 500) leaves in one JSON shape.
+    "tradedesk.api.errors.ApiErrorShapeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -198,6 +206,16 @@ CONTENT_SECURITY_POLICY = {
 AXES_FAILURE_LIMIT = env_int("TRADEDESK_LOGIN_FAILURE_LIMIT", 10, minimum=1)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_RESET_ON_SUCCESS = True
+# Lock out the (username, address) pair: failures against one user never lock another user out from the
+# same address (behind a proxy every user shares one address).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Behind a reverse proxy, set how many proxies append to X-Forwarded-For so axes sees the client's address.
+TRADEDESK_PROXY_COUNT = env_int("TRADEDESK_PROXY_COUNT", 0, minimum=0)
+if TRADEDESK_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = TRADEDESK_PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# Request bodies above this are refused (413 JSON under /api/) before they are read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("TRADEDESK_MAX_REQUEST_BYTES", 1 << 20, minimum=1024)
 
 # --- Celery ---------------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
@@ -272,6 +290,12 @@ TRADEDESK_MAX_ORDERS_PER_MINUTE = env_int("TRADEDESK_MAX_ORDERS_PER_MINUTE", 120
 TRADEDESK_DUPLICATE_WINDOW_SECONDS = env_float("TRADEDESK_DUPLICATE_WINDOW_SECONDS", 3.0, minimum=0)
 TRADEDESK_REENQUEUE_AFTER_SECONDS = env_float("TRADEDESK_REENQUEUE_AFTER_SECONDS", 30.0, minimum=1)
 TRADEDESK_STALE_AFTER_SECONDS = env_float("TRADEDESK_STALE_AFTER_SECONDS", 120.0, minimum=1)
+# An events line longer than this is a bad line, skipped without being held in memory.
+TRADEDESK_EVENTS_MAX_LINE_BYTES = env_int("TRADEDESK_EVENTS_MAX_LINE_BYTES", 1 << 20, minimum=1024)
+# Each ingest transaction stops applying after this many seconds (a backlog never holds the lock long).
+TRADEDESK_INGEST_TRANSACTION_SECONDS = env_float("TRADEDESK_INGEST_TRANSACTION_SECONDS", 1.0, minimum=0)
+# Bad lines stored (with a 1 KiB excerpt) per batch; the rest are counted on the file's cursor.
+TRADEDESK_BAD_LINES_KEPT_PER_BATCH = env_int("TRADEDESK_BAD_LINES_KEPT_PER_BATCH", 100, minimum=1)
 TRADEDESK_COMMAND_RESULT_TIMEOUT = env_float("TRADEDESK_COMMAND_RESULT_TIMEOUT", 10.0, minimum=0)
 # A stop sends SIGINT (LEAN's clean shutdown), waits this long, then SIGTERM, then SIGKILL.
 TRADEDESK_ENGINE_STOP_TIMEOUT = env_float("TRADEDESK_ENGINE_STOP_TIMEOUT", 60.0, minimum=0.1)

@@ -33,6 +33,7 @@ import json
 import math
 import os
 import re
+import stat
 import threading
 import time as _time
 from collections.abc import Iterable
@@ -277,10 +278,20 @@ def close_torn_line(path: Path) -> bool:
         return False
     if last == b"\n":
         return False
-    with open(path, "ab", buffering=0) as handle:
+    with open_events_for_append(path) as handle:
         handle.write(b"\n")
         os.fsync(handle.fileno())
     return True
+
+
+def open_events_for_append(path: Path) -> Any:
+    """The events file for unbuffered appends: never through a symlink, only a regular file, owner-only."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    fd = os.open(path, flags, 0o600)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(f"{path} is not a regular file; not appending to it")
+    return os.fdopen(fd, "ab", buffering=0)
 
 
 def encode_line(payload: dict[str, Any]) -> bytes:
@@ -291,7 +302,7 @@ def encode_line(payload: dict[str, Any]) -> bytes:
 def append_line(path: Path, payload: dict[str, Any], *, fsync: bool = True) -> None:
     """Append one line with a single unbuffered write (re-opened each time, so a replaced file is used)."""
     data = encode_line(payload)
-    with open(path, "ab", buffering=0) as handle:
+    with open_events_for_append(path) as handle:
         written = handle.write(data) or 0
         while written < len(data):  # a short write is rare but possible
             written += handle.write(data[written:]) or 0

@@ -20,21 +20,48 @@ from orders.models import (
     Side,
 )
 
+# The largest id PostgreSQL's bigint (and SQLite's integer) holds: a bigger one overflows in the database.
+MAX_DB_ID = 2**63 - 1
+# Plain decimal notation only: no "1_000" (Python's Decimal takes it), no NaN or infinities.
+NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+MAX_NUMBER_TEXT = 64
+# Order numbers have at most 14 integer digits (the model columns); anything larger is refused before
+# any arithmetic, so an exponent like 1e999999999 never reaches Decimal's context limits.
+MAX_INTEGER_DIGITS = 14
+
+
+def _invalid(field_name: str, reason: str) -> OrderValidationError:
+    return OrderValidationError(f"{field_name} {reason}", errors={field_name: reason})
+
 
 def _to_decimal(value: Any, *, field_name: str, places: Decimal) -> Decimal:
     """A finite Decimal from a JSON/form value, with at most `places` decimals, or a validation error."""
     if isinstance(value, bool) or value is None:
-        raise OrderValidationError(f"{field_name} must be a number", errors={field_name: "must be a number"})
+        raise _invalid(field_name, "must be a number")
+    if isinstance(value, int):
+        text = str(value) if abs(value) < 10**MAX_INTEGER_DIGITS else "1e99"
+    elif isinstance(value, Decimal | float):
+        text = str(value)
+    elif isinstance(value, str):
+        text = value.strip()
+    else:
+        raise _invalid(field_name, "must be a number")
+    if len(text) > MAX_NUMBER_TEXT:
+        raise _invalid(field_name, f"must be at most {MAX_NUMBER_TEXT} characters")
+    if not NUMBER_TEXT.fullmatch(text):
+        lowered = text.lower().lstrip("+-")
+        if lowered in ("nan", "snan", "inf", "infinity"):
+            raise _invalid(field_name, "must be finite")
+        raise _invalid(field_name, "must be a number")
     try:
-        number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+        number = Decimal(text)
     except (InvalidOperation, ValueError):
-        raise OrderValidationError(
-            f"{field_name} must be a number", errors={field_name: "must be a number"}
-        ) from None
-    if not number.is_finite():
-        raise OrderValidationError(f"{field_name} must be finite", errors={field_name: "must be finite"})
-    if abs(number) >= Decimal("1e14"):
-        raise OrderValidationError(f"{field_name} is too large", errors={field_name: "is too large"})
+        raise _invalid(field_name, "must be a number") from None
+    # adjusted() is the exponent of the leading digit: no rounding, no context, no overflow.
+    if not number.is_zero() and number.adjusted() >= MAX_INTEGER_DIGITS:
+        raise _invalid(field_name, "is too large")
+    if not number.is_zero() and number.adjusted() < -(MAX_INTEGER_DIGITS + 12):
+        raise _invalid(field_name, "has too many decimal places")
     if number != number.quantize(places, rounding=ROUND_HALF_EVEN):
         decimals = -places.as_tuple().exponent  # type: ignore[operator]
         raise OrderValidationError(
@@ -42,6 +69,56 @@ def _to_decimal(value: Any, *, field_name: str, places: Decimal) -> Decimal:
             errors={field_name: f"at most {decimals} decimal places"},
         )
     return number.quantize(places)
+
+
+def bounded_id(raw: Any) -> int | None:
+    """A database id from a form, URL or JSON value (digits or an int, 1..2**63-1), else None."""
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 19:
+        raw = int(raw)
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_DB_ID:
+        return None
+    return raw
+
+
+def _project_id(value: Any, errors: dict[str, str], *, name: str) -> int | None:
+    """A project id within the database's integer range; the page sends it as digits, the API as an int."""
+    if value in (None, ""):
+        return None
+    pk = bounded_id(value)
+    if pk is None:
+        errors[name] = "must be a project id"
+    return pk
+
+
+PARAMS_KEYS = frozenset({"source", "project_id", "mode"})
+
+
+def _merge_params(
+    params: Any, *, project_id: int | None, mode: str | None, errors: dict[str, str]
+) -> tuple[int | None, str | None]:
+    """The plan's params object: exactly source (manual), project_id, mode; twice given, values agree."""
+    if not isinstance(params, dict):
+        errors["params"] = "must be an object"
+        return project_id, mode
+    unknown = sorted(set(params) - PARAMS_KEYS)
+    if unknown:
+        errors[f"params.{unknown[0]}"] = "unknown field"
+    if "source" in params and params["source"] != "manual":
+        errors["params.source"] = "must be manual (other sources do not place orders here)"
+    inner_id = _project_id(params.get("project_id"), errors, name="params.project_id")
+    if inner_id is not None:
+        if project_id is not None and inner_id != project_id:
+            errors["params.project_id"] = "differs from project_id"
+        project_id = inner_id
+    inner_mode = params.get("mode")
+    if inner_mode not in (None, ""):
+        if inner_mode not in Mode.values:
+            errors["params.mode"] = "must be paper or live"
+        elif mode is not None and inner_mode != mode:
+            errors["params.mode"] = "differs from mode"
+        else:
+            mode = inner_mode
+    return project_id, mode
 
 
 def quantize(value: Decimal, places: Decimal) -> Decimal:
@@ -58,7 +135,7 @@ class CleanOrder:
     order_type: str
     limit_price: Decimal | None
     client_order_id: str | None
-    project_id: Any
+    project_id: int | None
     mode: str | None
     confirm: bool
 
@@ -73,18 +150,24 @@ def clean_order_payload(payload: Any) -> CleanOrder:
     if not isinstance(symbol, str) or not symbol.strip():
         errors["symbol"] = "required"
         symbol = ""
+    elif not symbol.isascii():
+        # Checked before upper(): "ıbm".upper() is "IBM" and "ßß".upper() is "SSSS".
+        errors["symbol"] = "must be 1-15 letters, digits or dots, starting with a letter"
+        symbol = ""
     else:
         symbol = symbol.strip().upper()
         if not re.fullmatch(SYMBOL_REGEX, symbol):
             errors["symbol"] = "must be 1-15 letters, digits or dots, starting with a letter"
 
     side = payload.get("side")
-    side = side.strip().upper() if isinstance(side, str) else side
+    side = side.strip().upper() if isinstance(side, str) and side.isascii() else side
     if side not in Side.values:
         errors["side"] = "must be BUY or SELL"
 
     order_type = payload.get("order_type") or OrderType.MKT
-    order_type = order_type.strip().upper() if isinstance(order_type, str) else order_type
+    order_type = (
+        order_type.strip().upper() if isinstance(order_type, str) and order_type.isascii() else order_type
+    )
     if order_type not in OrderType.values:
         errors["order_type"] = "must be MKT or LMT"
 
@@ -136,11 +219,10 @@ def clean_order_payload(payload: Any) -> CleanOrder:
     if not isinstance(confirm, bool):
         errors["confirm"] = "must be true or false"
 
-    project_id = payload.get("project_id")
-    if project_id in ("",):
-        project_id = None
-    if project_id is not None and (isinstance(project_id, bool) or not str(project_id).isdigit()):
-        errors["project_id"] = "must be a project id"
+    project_id = _project_id(payload.get("project_id"), errors, name="project_id")
+    params = payload.get("params")
+    if params is not None:
+        project_id, mode = _merge_params(params, project_id=project_id, mode=mode, errors=errors)
 
     if errors:
         first = next(iter(errors.items()))

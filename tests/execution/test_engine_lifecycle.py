@@ -200,6 +200,8 @@ def test_a_failing_start_shows_the_preflight_lines(fake_lean: Any, user: Any, pr
     assert any(line.startswith("FAIL launcher:") for line in state.preflight)
     assert any(line.startswith("FAIL IB Gateway:") for line in state.preflight)
     assert all(line.startswith("FAIL ") and " -- fix: " in line for line in state.preflight)
+    user.is_staff = True  # the preflight lines are for the operator (staff), like pids and log tails
+    user.save(update_fields=["is_staff"])
     client = Client()
     client.force_login(user)
     paper = next(e for e in client.get("/api/trade/engines").json() if e["mode"] == "paper")

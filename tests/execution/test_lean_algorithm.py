@@ -813,3 +813,14 @@ def test_market_order_while_open_stays_a_market_order(lean: types.ModuleType, wo
     assert [c[0] for c in algo.orders_placed()] == ["market_order"]
     algo.on_order_event(order_event(order_id=1, id=1, status=OrderStatus.SUBMITTED))
     assert read_lines(workdir)[-1]["message"] == ""
+
+
+def test_the_algorithm_never_appends_through_a_symlinked_events_file(
+    lean: types.ModuleType, tmp_path: Path
+) -> None:
+    target = tmp_path / "victim"
+    target.write_bytes(b"precious\n")
+    os.symlink(target, tmp_path / "events.jsonl")
+    with pytest.raises(OSError):
+        lean.append_line(tmp_path / "events.jsonl", {"type": "engine", "status": "started"})
+    assert target.read_bytes() == b"precious\n"

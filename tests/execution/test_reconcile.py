@@ -39,8 +39,10 @@ def events_file(execution_root: Path) -> Path:
 
 
 def test_disagreeing_holdings_are_flagged_until_they_agree(
-    project: Any, events_file: Path, api: Client
+    project: Any, events_file: Path, api: Client, user: Any
 ) -> None:
+    user.is_staff = True  # desk-wide holdings are for staff
+    user.save()
     seed = TradeOrderFactory(project=project, quantity=Decimal(10))
     apply_fill_to_order(seed, quantity=10, price=100)
     with open(events_file, "a") as handle:

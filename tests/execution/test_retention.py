@@ -13,7 +13,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from execution import engines
-from execution.event_files import events_file_rotate
+from execution.event_rotation import events_file_rotate
 from execution.events import ingest_execution_events
 from execution.models import EventFileCursor
 from execution.retention import execution_files_prune, var_clean_blockers

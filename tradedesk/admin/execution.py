@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from execution.models import EventFileCursor, HoldingsDiscrepancy
+from execution.models import BadEventLine, EventFileCursor, HoldingsDiscrepancy
 from tradedesk.admin.base import ReadOnlyAdminMixin
 
 
@@ -38,3 +38,14 @@ class HoldingsDiscrepancyAdmin(ReadOnlyAdmin):
     )
     list_filter = ("mode",)
     search_fields = ("symbol", "run_id")
+
+
+@admin.register(BadEventLine)
+class BadEventLineAdmin(ReadOnlyAdmin):
+    """Events lines the ingest refused, with the reason and the line's first KiB."""
+
+    list_display = ("created_at", "source", "offset", "reason")
+    list_filter = (("created_at", admin.DateFieldListFilter),)
+    search_fields = ("source", "reason")
+    readonly_fields = ("created_at", "source", "offset", "reason", "excerpt")
+    list_per_page = 100

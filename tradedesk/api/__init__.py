@@ -1,26 +1,33 @@
-"""The one NinjaAPI: mounts the app routers and maps domain errors to JSON once."""
+"""The one NinjaAPI: mounts the app routers and maps every error to {detail, code, errors} once."""
 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
-from orders.errors import BadRequest, TradedeskError
+from orders.errors import BadRequest, PayloadTooLarge, TradedeskError, Unauthorized
 from tradedesk.api.engines import router as engines_router
+from tradedesk.api.errors import error_body
 from tradedesk.api.orders import router as orders_router
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
 class ObjectParser(Parser):
-    """JSON bodies must be JSON objects."""
+    """JSON bodies must be JSON objects; decimals stay exact and NaN/Infinity are refused."""
 
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
         """The body as a dict, or BadRequest."""
-        data = json.loads(request.body)
+        data = json.loads(request.body, parse_float=Decimal, parse_constant=_refuse_constant)
         if not isinstance(data, dict):
             raise BadRequest("the request body must be a JSON object")
         return data
@@ -47,7 +54,10 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
         location = [
             str(part) for part in error.get("loc", ()) if part not in ("body", "payload", "query", "filters")
         ]
-        errors[".".join(location) or "body"] = str(error.get("msg", "invalid"))
+        reason = str(error.get("msg", "invalid"))
+        if error.get("type") == "extra_forbidden":
+            reason = "unknown field"
+        errors[".".join(location) or "body"] = reason
     first = next(iter(errors.items()), ("body", "invalid"))
     body = {"detail": f"{first[0]}: {first[1]}", "code": "invalid", "errors": errors}
     return api.create_response(request, body, status=422)
@@ -56,8 +66,25 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
 @api.exception_handler(AuthenticationError)
 def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     """401 with a JSON body, never a redirect to the login page."""
-    body = {
-        "detail": "authentication required: log in or send Authorization: Bearer <token>",
-        "code": "unauthorized",
-    }
-    return api.create_response(request, body, status=401)
+    error = Unauthorized("authentication required: log in or send Authorization: Bearer <token>")
+    return domain_error(request, error)
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """ninja's own refusals (a body that is not JSON, say) in the same shape."""
+    if isinstance(exc.__cause__, TradedeskError):
+        return domain_error(request, exc.__cause__)
+    return api.create_response(request, error_body(exc.status_code, str(exc)), status=exc.status_code)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    """404 in the same shape."""
+    return api.create_response(request, error_body(404, "not found"), status=404)
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413, nothing read."""
+    return domain_error(request, PayloadTooLarge("the request body is too large"))

@@ -6,12 +6,14 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja.security import APIKeyCookie, HttpBearer
+from ninja.utils import check_csrf
 
+from orders.errors import CsrfFailed
 from orders.services import api_token_authenticate
 
 
 class BearerToken(HttpBearer):
-    """A hashed API token from `manage.py create_api_token`."""
+    """A hashed API token from `manage.py create_api_token`; never subject to CSRF (no cookie is involved)."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any | None:
         """The token's user, set on the request, or None."""
@@ -27,14 +29,21 @@ class SessionAuth(APIKeyCookie):
     param_name = "sessionid"
 
     def __init__(self) -> None:
-        super().__init__(csrf=True)
+        # CSRF is checked in authenticate(), once a session user is found: a request with no session
+        # (or a bad Bearer token) is a 401, not a 403 about a token it never needed.
+        super().__init__(csrf=False)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any | None:
-        """The session's user when logged in."""
+        """The session's user when logged in; CsrfFailed when an unsafe request lacks the token."""
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            return user
-        return None
+        if user is None or not user.is_authenticated:
+            return None
+        if request.headers.get("Authorization"):
+            # Credentials were sent and refused: the session must not quietly stand in for them.
+            return None
+        if check_csrf(request) is not None:
+            raise CsrfFailed("CSRF token missing or incorrect")
+        return user
 
 
 api_auth = [BearerToken(), SessionAuth()]

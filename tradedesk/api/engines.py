@@ -1,4 +1,4 @@
-"""Engine state API (`/api/trade/engines`)."""
+"""Engine state API (`/api/trade/engines`): staff see everything, traders their modes' state only."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from ninja import Router, Schema
 from execution.control import engine_restart
 from execution.engines import MODES
 from execution.models import HoldingsDiscrepancy
-from execution.services import engines_check
+from execution.selectors import engines_overview
 from orders.errors import Forbidden, NotFound
 from tradedesk.actors import actor_from_request
 from tradedesk.api.auth import api_auth
@@ -26,22 +26,46 @@ class DiscrepancyOut(Schema):
     first_seen_at: str
     last_seen_at: str
 
+    @staticmethod
+    def resolve_engine_quantity(obj: HoldingsDiscrepancy) -> str:
+        """Plain decimal text."""
+        return decimal_text(obj.engine_quantity)
+
+    @staticmethod
+    def resolve_ledger_quantity(obj: HoldingsDiscrepancy) -> str:
+        """Plain decimal text."""
+        return decimal_text(obj.ledger_quantity)
+
+    @staticmethod
+    def resolve_first_seen_at(obj: HoldingsDiscrepancy) -> str:
+        """ISO 8601."""
+        return obj.first_seen_at.isoformat()
+
+    @staticmethod
+    def resolve_last_seen_at(obj: HoldingsDiscrepancy) -> str:
+        """ISO 8601."""
+        return obj.last_seen_at.isoformat()
+
 
 class EngineOut(Schema):
-    """One mode's engine and its reconciliation flags."""
+    """One mode's engine. pid, run id, exit details, log tail, start refusals, preflight lines, file problems
+    and holdings are staff-only."""
 
     mode: str
     state: str
-    pid: int | None
-    run_id: str
-    started_at: str
-    exit_code: int | None
-    exited_at: str
-    message: str
-    log_tail: list[str]
-    refused: str
-    preflight: list[str]
-    discrepancies: list[DiscrepancyOut]
+    since: str
+    last_event_age_seconds: float | None
+    pid: int | None = None
+    run_id: str | None = None
+    started_at: str | None = None
+    exit_code: int | None = None
+    exited_at: str | None = None
+    message: str | None = None
+    log_tail: list[str] | None = None
+    refused: str | None = None
+    preflight: list[str] | None = None
+    events_file_problem: str | None = None
+    discrepancies: list[DiscrepancyOut] | None = None
 
 
 router = Router(auth=api_auth, tags=["engines"])
@@ -49,19 +73,8 @@ router = Router(auth=api_auth, tags=["engines"])
 
 @router.get("/engines", response=list[EngineOut])
 def list_engines(request: HttpRequest) -> list[dict[str, Any]]:
-    """Each mode's engine (running / stopped / error) and symbols whose holdings disagree."""
-    by_mode: dict[str, list[dict[str, str]]] = {}
-    for row in HoldingsDiscrepancy.objects.all():
-        by_mode.setdefault(row.mode, []).append(
-            {
-                "symbol": row.symbol,
-                "engine_quantity": decimal_text(row.engine_quantity),
-                "ledger_quantity": decimal_text(row.ledger_quantity),
-                "first_seen_at": row.first_seen_at.isoformat(),
-                "last_seen_at": row.last_seen_at.isoformat(),
-            }
-        )
-    return [{**state.as_dict(), "discrepancies": by_mode.get(state.mode, [])} for state in engines_check()]
+    """Each visible mode's engine (running / stopped / error / not started) and how fresh its events are."""
+    return engines_overview(user=request.user)
 
 
 @router.post("/engines/{mode}/restart", response=EngineOut)
@@ -71,5 +84,5 @@ def restart_engine(request: HttpRequest, mode: str) -> dict[str, Any]:
         raise Forbidden("only staff may restart an engine")
     if mode not in MODES:
         raise NotFound(f"no engine mode {mode!r}")
-    state = engine_restart(mode=mode, actor=actor_from_request(request, channel="api"))
-    return {**state.as_dict(), "discrepancies": []}
+    engine_restart(mode=mode, actor=actor_from_request(request, channel="api"))
+    return next(row for row in engines_overview(user=request.user) if row["mode"] == mode)

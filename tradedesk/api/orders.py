@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Path, Query, Router, Schema, Status
 
 from execution.events import ingest_before_read
 from execution.services import order_cancel, project_trading_state_change
@@ -16,6 +16,7 @@ from orders.models import SYMBOL_REGEX, OrderStatus
 from tradedesk.actors import actor_from_request
 from tradedesk.api.auth import api_auth
 from tradedesk.api.schemas import (
+    MAX_DB_ID,
     CloseIn,
     CloseOut,
     ErrorOut,
@@ -30,17 +31,28 @@ from tradedesk.api.schemas import (
 )
 
 router = Router(auth=api_auth, tags=["trade"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    413: ErrorOut,
+    422: ErrorOut,
+}
+# Query and path ids keep their usual parsing ("?project_id=3") but stay within the database's bigint.
+QueryId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_DB_ID)]
 
 
 class OrderFilters(Schema):
     """Order list filters."""
 
-    limit: int = 50
-    offset: int = 0
-    status: str | None = None
-    project_id: int | None = None
-    symbol: str | None = None
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=MAX_DB_ID)
+    status: str | None = Field(None, max_length=32)
+    project_id: QueryId | None = None
+    symbol: str | None = Field(None, max_length=32)
 
 
 @router.post("/orders", response={200: OrderOut, 201: OrderOut, **ERRORS})
@@ -56,13 +68,13 @@ def create_order(request: HttpRequest, payload: OrderIn) -> Status:
 @router.get("/orders", response={200: OrderListOut, **ERRORS})
 def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> dict[str, Any]:
     """The user's orders, newest first (new engine events are ingested first)."""
-    if not 1 <= filters.limit <= 500 or filters.offset < 0:
-        raise OrderValidationError("limit must be 1-500 and offset >= 0", errors={"limit": "1-500"})
     if filters.status and filters.status.upper() not in OrderStatus.values:
         raise OrderValidationError(
             "unknown status", errors={"status": f"one of {', '.join(OrderStatus.values)}"}
         )
-    if filters.symbol and not re.fullmatch(SYMBOL_REGEX, filters.symbol.upper()):
+    if filters.symbol and not (
+        filters.symbol.isascii() and re.fullmatch(SYMBOL_REGEX, filters.symbol.upper())
+    ):
         raise OrderValidationError("invalid symbol", errors={"symbol": "not a symbol"})
     ingest_before_read()
     queryset = selectors.orders_for_user(
@@ -75,21 +87,21 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> dict[str,
 
 
 @router.get("/orders/{order_id}", response={200: OrderDetailOut, **ERRORS})
-def get_order(request: HttpRequest, order_id: int) -> Any:
+def get_order(request: HttpRequest, order_id: PathId) -> Any:
     """One order with its fills and events."""
     ingest_before_read()
     return selectors.order_for_user(user=request.user, order_id=order_id)
 
 
 @router.post("/orders/{order_id}/cancel", response={200: OrderOut, **ERRORS})
-def cancel_order(request: HttpRequest, order_id: int) -> Any:
+def cancel_order(request: HttpRequest, order_id: PathId) -> Any:
     """Cancel a working order (a CancelOrderCommand to the engine that holds it)."""
     order = selectors.order_for_user(user=request.user, order_id=order_id)
     return order_cancel(order=order, actor=actor_from_request(request, channel="api"))
 
 
 @router.get("/positions", response={200: list[PositionOut], **ERRORS})
-def list_positions(request: HttpRequest, project_id: int) -> Any:
+def list_positions(request: HttpRequest, project_id: Annotated[int, Query(ge=1, le=MAX_DB_ID)]) -> Any:
     """The project's non-zero positions in its mode."""
     project = services.project_for_user(user=request.user, project_id=project_id)
     return list(selectors.positions_for_project(project=project))
@@ -125,7 +137,7 @@ def list_projects(request: HttpRequest) -> Any:
 
 
 @router.post("/projects/{project_id}/trading-state", response={200: ProjectOut, **ERRORS})
-def set_trading_state(request: HttpRequest, project_id: int, payload: TradingStateIn) -> Any:
+def set_trading_state(request: HttpRequest, project_id: PathId, payload: TradingStateIn) -> Any:
     """ACTIVE / REDUCING / HALTED; HALTED is the kill switch and cancels working orders."""
     project = services.project_for_user(user=request.user, project_id=project_id)
     actor = actor_from_request(request, channel="api")

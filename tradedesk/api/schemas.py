@@ -4,29 +4,66 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
-from pydantic import PlainSerializer
+from pydantic import BeforeValidator, ConfigDict, PlainSerializer, StrictBool, StrictInt, WithJsonSchema
 
+from orders.services.validation import MAX_DB_ID
 from tradedesk.display import decimal_text
 
 # Decimals travel as strings without trailing zeros ("410.45"), so no precision is lost in JSON.
 Dec = Annotated[Decimal, PlainSerializer(decimal_text, return_type=str)]
 
 
-class OrderIn(Schema):
+def _number_text(value: Any) -> str:
+    """A JSON number (exact: the parser reads floats as Decimal) or numeric string, as text for the service."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        raise ValueError("must be a number")
+    return value if isinstance(value, str) else str(value)
+
+
+# Checked as numbers by orders.services.validation (finite, within the column's digits, no "1_000").
+NumberIn = Annotated[
+    str,
+    BeforeValidator(_number_text),
+    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "maxLength": 64}]}),
+]
+# Ids only from JSON integers (not true, not "3"), within the database's bigint.
+IdIn = Annotated[StrictInt, Field(ge=1, le=MAX_DB_ID)]
+
+
+class StrictIn(Schema):
+    """Request bodies: an unknown field is a 422 naming it, never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class OrderParamsIn(StrictIn):
+    """The plan's params object: where the order comes from and, optionally, its project and mode."""
+
+    source: Literal["manual"] = Field(
+        "manual", description="manual only: other sources are not this endpoint's"
+    )
+    project_id: IdIn | None = None
+    mode: Literal["paper", "live"] | None = None
+
+
+class OrderIn(StrictIn):
     """A manual order; `client_order_id` makes the request idempotent."""
 
     symbol: str = Field(..., max_length=32, examples=["AAPL"])
     side: str = Field(..., max_length=8, description="BUY or SELL")
-    quantity: Decimal = Field(..., description="> 0")
+    quantity: NumberIn = Field(..., description="> 0; a JSON number or a numeric string")
     order_type: str = Field("MKT", max_length=8, description="MKT or LMT")
-    limit_price: Decimal | None = Field(None, description="required (> 0) for LMT")
+    limit_price: NumberIn | None = Field(None, description="required (> 0) for LMT")
     client_order_id: str | None = Field(None, max_length=64)
-    project_id: int | None = None
+    project_id: IdIn | None = None
     mode: str | None = Field(None, max_length=8, description="paper or live; must equal the project's")
-    confirm: bool = Field(False, description="place it even if the same order was placed seconds ago")
+    confirm: StrictBool = Field(False, description="place it even if the same order was placed seconds ago")
+    params: OrderParamsIn | None = Field(
+        None, description="source/project_id/mode; ids given twice must agree"
+    )
 
 
 class FillOut(Schema):
@@ -128,17 +165,17 @@ class PositionOut(Schema):
     last_fill_at: datetime | None
 
 
-class CloseIn(Schema):
+class CloseIn(StrictIn):
     """Close some positions of a project."""
 
-    project_id: int
+    project_id: IdIn
     symbols: list[str] = Field(..., min_length=1, max_length=500)
 
 
-class LiquidateIn(Schema):
+class LiquidateIn(StrictIn):
     """Close every position of a project."""
 
-    project_id: int
+    project_id: IdIn
 
 
 class CloseOut(Schema):
@@ -157,7 +194,7 @@ class ProjectOut(Schema):
     trading_state: str
 
 
-class TradingStateIn(Schema):
+class TradingStateIn(StrictIn):
     """Set a project's trading state (HALTED also cancels working orders)."""
 
     trading_state: str
@@ -168,4 +205,4 @@ class ErrorOut(Schema):
 
     detail: str
     code: str
-    errors: dict[str, str] | None = None
+    errors: dict[str, str] = Field(default_factory=dict, description="field -> reason; empty when none")

@@ -23,6 +23,7 @@ from orders.models import (
     Project,
     TradeOrder,
 )
+from orders.services.validation import bounded_id
 
 # htmx stops polling an element that gets this status (the order timeline once the order is final).
 
@@ -79,7 +80,8 @@ def desk_view(view: View) -> View:
 def project_or_404(request: DeskRequest, raw: Any) -> Project:
     """A project the user is a member of; unknown and someone else's look the same (404)."""
     try:
-        return services.project_for_user(user=request.user, project_id=raw)
+        # Bounded first: an id beyond the database's integer range would overflow in SQL.
+        return services.project_for_user(user=request.user, project_id=bounded_id(raw))
     except NotFound:
         raise Http404(_("Project not found")) from None
 
@@ -107,8 +109,11 @@ def page_url(project: Project | int, **extra: Any) -> str:
 
 def order_or_404(request: DeskRequest, raw: Any, *, project: Project | None = None) -> TradeOrder:
     try:
-        order = selectors.order_for_user(user=request.user, order_id=int(raw))
-    except (NotFound, TypeError, ValueError):
+        pk = bounded_id(raw)
+        if pk is None:
+            raise NotFound("order not found")
+        order = selectors.order_for_user(user=request.user, order_id=pk)
+    except NotFound:
         raise Http404(_("Order not found")) from None
     if project is not None and order.project_id != project.pk:
         raise Http404(_("Order not found"))

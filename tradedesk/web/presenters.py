@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from execution import engines
+from execution.events import events_file_problems
 from execution.models import HoldingsDiscrepancy
 from orders import selectors
 from orders.models import (
@@ -24,6 +25,7 @@ from orders.models import (
     Side,
     TradeOrder,
 )
+from orders.services.validation import bounded_id
 from tradedesk.web.access import DeskRequest
 from tradedesk.web.forms import OrderForm
 
@@ -49,9 +51,10 @@ def positions_version(positions: Sequence[Position], project: Project) -> str:
 
 
 def status_context(project: Project) -> dict[str, Any]:
-    """Header status: the mode's engine, reconciliation flags."""
+    """Header status: the mode's engine, reconciliation flags, and (shown to staff) why its events are skipped."""
     return {
         "engine": engines.engine_state(project.mode),
+        "events_file_problem": events_file_problems().get(project.mode, ""),
         "discrepancies": list(
             HoldingsDiscrepancy.objects.filter(mode=project.mode).values_list("symbol", flat=True)[:50]
         ),
@@ -83,10 +86,7 @@ def orders_context(project: Project, *, selected: Any = None) -> dict[str, Any]:
             :ORDERS_SHOWN
         ]
     )
-    try:
-        selected_id = int(selected) if selected not in (None, "") else None
-    except (TypeError, ValueError):
-        selected_id = None
+    selected_id = bounded_id(selected)
     return {
         "orders": orders,
         "orders_shown": ORDERS_SHOWN,

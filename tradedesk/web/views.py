@@ -25,6 +25,7 @@ from orders.models import (
     TradeOrder,
     TradingState,
 )
+from orders.services.validation import bounded_id
 from tradedesk.actors import actor_from_request
 from tradedesk.web.access import (
     SESSION_PROJECT_KEY,
@@ -150,7 +151,7 @@ def order_create(request: DeskRequest) -> HttpResponse:
     form = OrderForm(request.POST)
     try:
         project: Project | None = services.project_for_user(
-            user=request.user, project_id=request.POST.get("project")
+            user=request.user, project_id=bounded_id(request.POST.get("project"))
         )
     except NotFound:
         project = None

@@ -226,9 +226,9 @@ def test_kill_switch_halts_and_cancels_working_orders(api: Client, project: Proj
     assert refused.status_code == 422 and "halted" in refused.json()["detail"]
 
 
-def test_engines_endpoint_lists_both_modes(api: Client) -> None:
+def test_engines_endpoint_lists_the_modes_of_the_users_projects(api: Client, project: Project) -> None:
     data = api.get("/api/trade/engines").json()
-    assert {e["mode"] for e in data} == {"paper", "live"}
+    assert {e["mode"] for e in data} == {"paper"}
     assert all(e["state"] == "not started" for e in data)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from execution import engines
-from execution.event_files import events_files_for_replay, events_replay
+from execution.event_rotation import events_files_for_replay, events_replay
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from execution import engines
-from execution.event_files import events_file_rotate
+from execution.event_rotation import events_file_rotate
 
 
 class Command(BaseCommand):

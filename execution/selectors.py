@@ -1,0 +1,62 @@
+"""Reads of engine state for any interface: what each user may see of the engines of their modes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Max
+from django.utils import timezone
+
+from execution.events import events_file_problems
+from execution.models import HoldingsDiscrepancy
+from execution.services import engines_check
+from orders import selectors
+from orders.models import ExecutionEvent
+
+
+def holdings_discrepancies() -> dict[str, list[HoldingsDiscrepancy]]:
+    """Open disagreements between an engine's holdings and the ledger, by mode."""
+    by_mode: dict[str, list[HoldingsDiscrepancy]] = {}
+    for row in HoldingsDiscrepancy.objects.order_by("mode", "symbol"):
+        by_mode.setdefault(row.mode, []).append(row)
+    return by_mode
+
+
+def _last_event_at() -> dict[str, datetime]:
+    return dict(
+        ExecutionEvent.objects.values("order__mode")
+        .annotate(at=Max("received_at"))
+        .values_list("order__mode", "at")
+    )
+
+
+def engines_overview(*, user: Any) -> list[dict[str, Any]]:
+    """Each visible mode's engine: state, since, last event age; pids, run ids, logs and holdings for staff.
+
+    Non-staff see only the modes of their projects: one engine serves every project of its mode, so its log
+    tail and holdings speak of other projects' orders.
+    """
+    staff = bool(getattr(user, "is_staff", False))
+    modes = None if staff else set(selectors.projects_for_user(user=user).values_list("mode", flat=True))
+    last = _last_event_at()
+    now = timezone.now()
+    problems = events_file_problems() if staff else {}
+    discrepancies = holdings_discrepancies() if staff else {}
+    overview = []
+    for state in engines_check():
+        if modes is not None and state.mode not in modes:
+            continue
+        at = last.get(state.mode)
+        row: dict[str, Any] = {
+            "mode": state.mode,
+            "state": state.state,
+            "since": state.exited_at if state.state in ("stopped", "error") else state.started_at,
+            "last_event_age_seconds": round((now - at).total_seconds(), 3) if at else None,
+        }
+        if staff:
+            row.update(state.as_dict())
+            row["events_file_problem"] = problems.get(state.mode)
+            row["discrepancies"] = discrepancies.get(state.mode, [])
+        overview.append(row)
+    return overview
