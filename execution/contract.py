@@ -10,7 +10,16 @@ import json
 from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False) uses
 from typing import Any
 
-from orders.models import OrderStatus
+from orders.models import OrderStatus, OrderType
+
+# tradedesk order type -> LEAN's OrderType name (Common/Orders/OrderTypes.cs, enum OrderType: Market = 0,
+# Limit = 1, StopMarket = 2, StopLimit = 3; QuantConnect/Lean@24863901deffa9ec7985e21ef8fbdb0258efb9e4).
+LEAN_ORDER_TYPE_NAMES: dict[str, str] = {
+    OrderType.MKT: "Market",
+    OrderType.LMT: "Limit",
+    OrderType.STP: "StopMarket",
+    OrderType.STP_LMT: "StopLimit",
+}
 
 # LEAN OrderStatus names -> tradedesk status; New and None change nothing.
 LEAN_STATUS_MAP: dict[str, str | None] = {

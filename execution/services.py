@@ -52,6 +52,7 @@ def _order_command(order: TradeOrder) -> dict[str, Any]:
         order_type=order.order_type,
         limit_price=json_number(order.limit_price),
         tag=order.client_order_id,
+        stop_price=json_number(order.stop_price),
     )
 
 

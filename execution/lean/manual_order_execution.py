@@ -8,7 +8,10 @@ live mode. It speaks the engine contract (docs/lean.md, ../shared/design/engine-
   symbol, UTC time, this event's absolute fill quantity and price, fee, message. Orders that LEAN places from
   OrderCommand files (FileCommandHandler) reach `on_order_event` the same way, with their Tag;
 - engine lines (started / stopped / error) and a holdings line once LEAN has loaded the account, then every
-  minute, for tradedesk's reconciliation.
+  minute, for tradedesk's reconciliation;
+- a prices snapshot `prices.json` beside the events file, replaced atomically every `prices-interval`
+  seconds (parameter), with the last / bid / ask of held symbols and of symbols of open orders (not lines:
+  the events file does not grow with prices).
 
 LEAN refuses orders for a symbol it has no subscription or no price for ("There is no data for this symbol
 yet"), so the intent's order is placed on the first price of its symbol, and the symbols of recent intents
@@ -47,6 +50,8 @@ INTENT_SCAN_EVERY = timedelta(seconds=5)
 RECENT_INTENT_SECONDS = 3 * 24 * 3600
 MAX_SUBSCRIPTIONS = 80
 WAITING_NOTICE_AFTER = timedelta(minutes=2)
+PRICES_FILE = "prices.json"
+DEFAULT_PRICES_INTERVAL = 2.0
 
 # LEAN's OrderStatus names (Common/Orders/OrderTypes.cs). The enum skips 4, so lines carry names, never numbers.
 STATUS_NAMES: tuple[tuple[Any, str], ...] = (
@@ -94,8 +99,9 @@ class Intent:
     tag: str
     symbol: str
     quantity: int | float
-    order_type: str  # "MKT" | "LMT"
+    order_type: str  # "MKT" | "LMT" | "STP" | "STP LMT"
     limit_price: int | float | None
+    stop_price: int | float | None = None
 
 
 def utc_iso(value: Any) -> str:
@@ -209,6 +215,44 @@ def holdings_line(
     return {"type": "holdings", "run_id": run_id, "time": utc_iso(time), "holdings": holdings}
 
 
+def prices_snapshot(
+    *, run_id: str, quotes: Iterable[tuple[str, Any, Any, Any]], time: Any = None
+) -> dict[str, Any]:
+    """The prices file's content: (symbol, last, bid, ask) per symbol, sorted; symbols without a last price
+    are left out, a bid or ask LEAN does not have (0) is null."""
+    prices = []
+    for symbol, last, bid, ask in quotes:
+        last_number = json_number(last)
+        if last_number is None or last_number <= 0:
+            continue
+        entry: dict[str, Any] = {"symbol": str(symbol), "last": last_number}
+        for key, value in (("bid", bid), ("ask", ask)):
+            number = json_number(value)
+            entry[key] = number if number is not None and number > 0 else None
+        prices.append(entry)
+    prices.sort(key=lambda item: item["symbol"])
+    return {"run_id": run_id, "time": utc_iso(time), "prices": prices}
+
+
+def replace_json(path: Path, payload: dict[str, Any]) -> None:
+    """Write JSON to a hidden temp file beside `path`, then rename it over `path` (readers see whole files)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8"))
+    os.replace(tmp, path)
+
+
+def prices_interval(raw: str | None) -> timedelta:
+    """The prices-interval parameter (seconds, at least 1); a missing or bad value is the default."""
+    try:
+        seconds = float(raw or DEFAULT_PRICES_INTERVAL)
+    except ValueError:
+        seconds = DEFAULT_PRICES_INTERVAL
+    if not math.isfinite(seconds):
+        seconds = DEFAULT_PRICES_INTERVAL
+    return timedelta(seconds=max(1.0, seconds))
+
+
 def close_torn_line(path: Path) -> bool:
     """If the file's last byte is not a newline (a line torn by a crashed run), write one; True if it did."""
     try:
@@ -260,20 +304,29 @@ def parse_intent(data: Any) -> Intent:
     if quantity == 0:
         raise IntentError("quantity must not be zero", tag)
     order_type = data.get("order_type")
-    limit_price = data.get("limit_price")
-    if order_type == "MKT":
-        limit_price = None
-    elif order_type == "LMT":
-        if (
-            isinstance(limit_price, bool)
-            or not isinstance(limit_price, int | float)
-            or not math.isfinite(limit_price)
-            or limit_price <= 0
-        ):
-            raise IntentError(f"limit order needs a positive limit_price, got {limit_price!r}", tag)
-    else:
-        raise IntentError(f"unsupported order_type {order_type!r} (MKT, LMT)", tag)
-    return Intent(tag=tag, symbol=symbol, quantity=quantity, order_type=order_type, limit_price=limit_price)
+    if order_type not in ("MKT", "LMT", "STP", "STP LMT"):
+        raise IntentError(f"unsupported order_type {order_type!r} (MKT, LMT, STP, STP LMT)", tag)
+    limit_price = data.get("limit_price") if order_type in ("LMT", "STP LMT") else None
+    stop_price = data.get("stop_price") if order_type in ("STP", "STP LMT") else None
+    if order_type in ("LMT", "STP LMT") and not _positive(limit_price):
+        raise IntentError(f"{order_type} order needs a positive limit_price, got {limit_price!r}", tag)
+    if order_type in ("STP", "STP LMT") and not _positive(stop_price):
+        raise IntentError(f"{order_type} order needs a positive stop_price, got {stop_price!r}", tag)
+    return Intent(
+        tag=tag,
+        symbol=symbol,
+        quantity=quantity,
+        order_type=order_type,
+        limit_price=limit_price,
+        stop_price=stop_price,
+    )
+
+
+def _positive(value: Any) -> bool:
+    """True for a finite JSON number > 0 (not a bool)."""
+    return (
+        not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value) and value > 0
+    )
 
 
 def read_intent(path: Path) -> Intent:
@@ -375,6 +428,11 @@ class ManualOrderExecution(QCAlgorithm):
             )
             self.schedule.on(
                 self.date_rules.every_day(), self.time_rules.every(INTENT_SCAN_EVERY), self._scan_intents
+            )
+            self.schedule.on(
+                self.date_rules.every_day(),
+                self.time_rules.every(prices_interval(self.get_parameter("prices-interval"))),
+                self._write_prices,
             )
         except Exception as exc:
             self._error(f"initialize: {type(exc).__name__}: {exc}")
@@ -482,6 +540,14 @@ class ManualOrderExecution(QCAlgorithm):
             if intent.order_type == "LMT":
                 assert intent.limit_price is not None  # parse_intent guarantees it
                 ticket = self.limit_order(symbol, intent.quantity, intent.limit_price, tag=intent.tag)
+            elif intent.order_type == "STP":
+                assert intent.stop_price is not None
+                ticket = self.stop_market_order(symbol, intent.quantity, intent.stop_price, tag=intent.tag)
+            elif intent.order_type == "STP LMT":
+                assert intent.stop_price is not None and intent.limit_price is not None
+                ticket = self.stop_limit_order(
+                    symbol, intent.quantity, intent.stop_price, intent.limit_price, tag=intent.tag
+                )
             else:
                 ticket = self.market_order(symbol, intent.quantity, asynchronous=True, tag=intent.tag)
         except Exception as exc:  # the order was taken off the wait list: its refusal must reach tradedesk
@@ -564,6 +630,20 @@ class ManualOrderExecution(QCAlgorithm):
             for symbol, holding in self.portfolio.items()
         ]
         self._write(holdings_line(run_id=self._run_id, positions=positions))
+
+    def _write_prices(self) -> None:
+        """Replace prices.json with the prices of held symbols and of symbols of open orders."""
+        try:
+            wanted = {symbol for symbol, holding in self.portfolio.items() if holding.quantity != 0}
+            wanted |= {order.symbol for order in self.transactions.get_open_orders()}
+            quotes = []
+            for symbol in wanted:
+                security = self.securities[symbol]
+                quotes.append((symbol.value, security.price, security.bid_price, security.ask_price))
+            snapshot = prices_snapshot(run_id=self._run_id, quotes=quotes, time=self.utc_time)
+            replace_json(self._events_path.parent / PRICES_FILE, snapshot)
+        except Exception as exc:
+            self._error(f"prices: {type(exc).__name__}: {exc}")
 
     def _error(self, message: str) -> None:
         """An engine error line, and the message in LEAN's own log; never raises."""
