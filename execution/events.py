@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, transaction
 
+from execution import metrics
 from execution.contract import LEAN_STATUS_MAP, event_identity
 from execution.models import EventFileCursor
 from orders.models import MONEY_PLACES, PRICE_PLACES, QTY_PLACES
@@ -374,6 +375,12 @@ def ingest_file(path: Path, *, batch_lines: int = BATCH_LINES) -> IngestReport:
                 lines, new_offset = _complete_lines(handle, cursor.offset, batch_lines)
                 if lines:
                     batch = _apply_lines(lines, source=key)
+                    metrics.ingest_batch_observe(
+                        applied=batch.report.applied,
+                        duplicates=batch.report.duplicates,
+                        unmatched=batch.report.unmatched,
+                        bad=batch.report.bad,
+                    )
                     report.absorb(batch.report)
                     cursor.lines_read += batch.report.lines_read
                     cursor.bad_lines += batch.report.bad

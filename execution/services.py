@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from execution import engines
+from execution import engines, metrics
 from execution.intents import json_number, write_manual_order_intent
 from orders.errors import Conflict
 from orders.models import WORKING_STATUSES, OrderFlag, OrderStatus, Project, TradeOrder, TradingState
@@ -80,6 +80,7 @@ def order_dispatch(*, order_id: int) -> DispatchResult:
         if handover.kind == "command":
             record["command_path"] = handover.command_path
         trade_order_record_dispatch(order_id=order.pk, manual_execution=record)
+        metrics.dispatch_latency_observe(seconds=(timezone.now() - order.created_at).total_seconds())
     except Exception as exc:  # any failure must become a visible FAILED, never a silent drop
         logger.exception("dispatch failed", extra={"order": order.client_order_id})
         update_trade_order_status(

@@ -12,6 +12,7 @@ from ninja.parser import Parser
 
 from orders.errors import BadRequest, TradedeskError
 from tradedesk.api.engines import router as engines_router
+from tradedesk.api.exports import router as exports_router
 from tradedesk.api.orders import router as orders_router
 
 
@@ -31,6 +32,7 @@ api = NinjaAPI(
 )
 api.add_router("/trade/", orders_router)
 api.add_router("/trade/", engines_router)
+api.add_router("/trade/", exports_router)
 
 
 @api.exception_handler(TradedeskError)
