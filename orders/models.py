@@ -183,12 +183,27 @@ class TradeOrder(models.Model):
             models.CheckConstraint(condition=Q(filled_notional__gte=0), name="order_notional_nonnegative"),
             models.CheckConstraint(condition=Q(fees__gte=0), name="order_fees_nonnegative"),
             models.CheckConstraint(
-                condition=(
-                    Q(order_type=OrderType.MKT) & Q(limit_price__isnull=True) & Q(stop_price__isnull=True)
+                # A comparison with NULL is unknown, which a CHECK lets pass: required prices say NOT NULL.
+                condition=Q(order_type=OrderType.MKT, limit_price__isnull=True, stop_price__isnull=True)
+                | Q(
+                    order_type=OrderType.LMT,
+                    limit_price__isnull=False,
+                    limit_price__gt=0,
+                    stop_price__isnull=True,
                 )
-                | (Q(order_type=OrderType.LMT) & Q(limit_price__gt=0) & Q(stop_price__isnull=True))
-                | (Q(order_type=OrderType.STP) & Q(stop_price__gt=0) & Q(limit_price__isnull=True))
-                | (Q(order_type=OrderType.STP_LMT) & Q(stop_price__gt=0) & Q(limit_price__gt=0)),
+                | Q(
+                    order_type=OrderType.STP,
+                    stop_price__isnull=False,
+                    stop_price__gt=0,
+                    limit_price__isnull=True,
+                )
+                | Q(
+                    order_type=OrderType.STP_LMT,
+                    stop_price__isnull=False,
+                    stop_price__gt=0,
+                    limit_price__isnull=False,
+                    limit_price__gt=0,
+                ),
                 name="order_prices_match_type",
             ),
             models.CheckConstraint(
