@@ -27,11 +27,14 @@ class FillExportFilters(Schema):
     format: str = "csv"
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    """A time without a zone is UTC."""
-    if value is None or timezone.is_aware(value):
-        return value
-    return timezone.make_aware(value, UTC)
+def _utc(value: datetime | None, *, field: str) -> datetime | None:
+    """A time in UTC (one without a zone is UTC); a time UTC cannot hold is invalid input."""
+    if value is None:
+        return None
+    try:
+        return value.replace(tzinfo=UTC) if timezone.is_naive(value) else value.astimezone(UTC)
+    except OverflowError:
+        raise OrderValidationError(f"{field} is out of range", errors={field: "out of range"}) from None
 
 
 @router.get(
@@ -51,7 +54,7 @@ def export_fills(request: HttpRequest, filters: Query[FillExportFilters]) -> Str
     export_format = filters.format.lower()
     if export_format not in EXPORT_FORMATS:
         raise OrderValidationError("unknown format", errors={"format": "csv or json"})
-    since, until = _aware(filters.since), _aware(filters.until)
+    since, until = _utc(filters.since, field="since"), _utc(filters.until, field="until")
     if since is not None and until is not None and since >= until:
         raise OrderValidationError("since must be before until", errors={"until": "must be after since"})
     if filters.project_id is not None:
