@@ -10,5 +10,9 @@ class ExecutionConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Connect the signal that enqueues manual orders."""
+        """Connect the signal that enqueues manual orders; give the domain the engines' fresh prices."""
         from execution import signals  # noqa: F401
+        from execution.prices import fresh_market_price
+        from orders.services.market import market_price_source_register
+
+        market_price_source_register(fresh_market_price)

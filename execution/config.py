@@ -58,6 +58,7 @@ def _parameters(*, workdir: Path, run_id: str, intent_path: Path | None) -> dict
         "intent-file": str(intent_path.resolve()) if intent_path else "",
         "events-file": str((workdir / "events.jsonl").resolve()),
         "run-id": run_id,
+        "prices-interval": str(settings.TRADEDESK_PRICES_INTERVAL),
     }
 
 
@@ -76,6 +77,7 @@ def simulator_config(*, workdir: Path, run_id: str, intent_path: Path | None) ->
             "fill-delay": settings.TRADEDESK_SIM_FILL_DELAY,
             "partial-fills": settings.TRADEDESK_SIM_PARTIAL_FILLS,
             "holdings-interval": settings.TRADEDESK_SIM_HOLDINGS_INTERVAL,
+            "prices-interval": settings.TRADEDESK_PRICES_INTERVAL,
             "reference-prices": SIMULATOR_REFERENCE_PRICES,
             "market-hours": settings.TRADEDESK_SIM_MARKET_HOURS,
             "clock": settings.TRADEDESK_SIM_CLOCK,

@@ -10,7 +10,20 @@ import json
 from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False) uses
 from typing import Any
 
-from orders.models import OrderStatus
+from execution.market_hours import MARKET_ON_OPEN
+from orders.models import OrderStatus, OrderType
+
+# tradedesk order type -> LEAN's OrderType name (Common/Orders/OrderTypes.cs, enum OrderType: Market = 0,
+# Limit = 1, StopMarket = 2, StopLimit = 3, MarketOnOpen = 4; QuantConnect/Lean@24863901deffa9ec7985e21ef8fbdb0258efb9e4).
+# MarketOnOpen is no tradedesk order type: it is what the market-hours rule makes of a MKT order sent while
+# the exchange is closed (execution/market_hours.py).
+LEAN_ORDER_TYPE_NAMES: dict[str, str] = {
+    OrderType.MKT: "Market",
+    OrderType.LMT: "Limit",
+    OrderType.STP: "StopMarket",
+    OrderType.STP_LMT: "StopLimit",
+    MARKET_ON_OPEN: MARKET_ON_OPEN,
+}
 
 # LEAN OrderStatus names -> tradedesk status; New and None change nothing.
 LEAN_STATUS_MAP: dict[str, str | None] = {

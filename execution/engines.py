@@ -24,6 +24,7 @@ import structlog
 from django.conf import settings
 
 from execution.config import PROJECT_ROOT, build_execution_config, engine_command
+from execution.contract import LEAN_ORDER_TYPE_NAMES
 from execution.files import read_json, tail_lines, write_json_atomic
 from execution.supervise import EXIT_FILE, LOG_FILE, PID_FILE
 
@@ -345,18 +346,23 @@ def order_command(
     order_type: str,
     limit_price: float | int | None,
     tag: str,
+    stop_price: float | int | None = None,
 ) -> dict[str, Any]:
-    """LEAN's OrderCommand (the same file lean-cli's `lean live submit-order` writes)."""
+    """LEAN's OrderCommand (the same file lean-cli's `lean live submit-order` writes).
+
+    Fields as Common/Commands/OrderCommand.cs declares them (QuantConnect/Lean@24863901): LimitPrice applies
+    to Limit and StopLimit, StopPrice to StopMarket and StopLimit; both are 0 when they do not apply.
+    """
     return {
         "$type": "QuantConnect.Commands.OrderCommand, QuantConnect.Common",
         "Id": command_id,
         "Ticker": symbol,
         "Market": "usa",
         "SecurityType": "Equity",
-        "OrderType": {"LMT": "Limit", "MarketOnOpen": "MarketOnOpen"}.get(order_type, "Market"),
+        "OrderType": LEAN_ORDER_TYPE_NAMES[order_type],
         "Quantity": quantity,
         "LimitPrice": limit_price or 0,
-        "StopPrice": 0,
+        "StopPrice": stop_price or 0,
         "Tag": tag,
     }
 

@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, transaction
 
+from execution import metrics
 from execution.contract import LEAN_STATUS_MAP, event_identity
 from execution.event_files import (
     EXCERPT_BYTES,
@@ -436,6 +437,9 @@ def _drain(fd: int, key: str, *, batch_lines: int, identity: tuple[int, int] | N
             cursor.device, cursor.inode = dev_ino
             cursor.first_line_hash = first_hash
             cursor.save()
+        metrics.ingest_batch_observe(
+            applied=applied.applied, duplicates=applied.duplicates, unmatched=applied.unmatched, bad=applied.bad
+        )
         if whole and len(chunk.lines) < batch_lines:
             report.pending_bytes = max(0, stat.st_size - new_offset)
             if report.pending_bytes == 0:

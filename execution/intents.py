@@ -18,13 +18,14 @@ def json_number(value: Decimal | None) -> int | float | None:
 
 
 def intent_payload(order: TradeOrder) -> dict[str, object]:
-    """The intent of an order; quantity is signed (BUY positive, SELL negative)."""
+    """The intent of an order; quantity is signed (BUY positive, SELL negative); stop_price null but for STP."""
     return {
         "order_intent_id": order.client_order_id,
         "symbol": order.symbol,
         "quantity": json_number(order.signed_quantity),
         "order_type": order.order_type,
         "limit_price": json_number(order.limit_price),
+        "stop_price": json_number(order.stop_price),
         "weight": None,
         "project_id": order.project_id,
         "mode": order.mode,

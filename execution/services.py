@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from execution import control, engines, market_hours
+from execution import control, engines, market_hours, metrics
 from execution.intents import json_number, write_manual_order_intent
 from orders.errors import Conflict
 from orders.models import WORKING_STATUSES, OrderFlag, OrderStatus, Project, TradeOrder, TradingState
@@ -52,6 +52,7 @@ def _order_command(order: TradeOrder, *, route: str = "") -> dict[str, Any]:
         order_type=route if route == market_hours.MARKET_ON_OPEN else order.order_type,
         limit_price=json_number(order.limit_price),
         tag=order.client_order_id,
+        stop_price=json_number(order.stop_price),
     )
 
 
@@ -86,6 +87,7 @@ def order_dispatch(*, order_id: int) -> DispatchResult:
             record["command_path"] = handover.command_path
             record["order_type"] = command["OrderType"]
         trade_order_record_dispatch(order_id=order.pk, manual_execution=record)
+        metrics.dispatch_latency_observe(seconds=(timezone.now() - order.created_at).total_seconds())
     except Exception as exc:  # any failure must become a visible FAILED, never a silent drop
         logger.exception("dispatch failed", extra={"order": order.client_order_id})
         control.note_failed_start(mode=mode, state=engines.engine_state(mode))

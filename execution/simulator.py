@@ -43,6 +43,7 @@ COMMAND_PATTERN = "command*.json"  # LEAN FileCommandHandler's pattern, matched 
 RESULT_PREFIX = "result-command-"  # LEAN FileCommandHandler's result file base name
 ACCOUNT_FILE = "simulator-account.json"
 DEFAULT_EVENTS_FILE = "events.jsonl"
+PRICES_FILE = "prices.json"  # the prices snapshot, beside the events file
 RESULT_PACKET_TYPE = "QuantConnect.Packets.CommandResultPacket, QuantConnect.Common"
 SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.]{0,14}$")
 # Ids end up in a file name: anything outside this set could escape the working directory.
@@ -67,6 +68,9 @@ LEAN_ORDER_TYPES = {
     11: "TrailingStop",
 }
 LEAN_SECURITY_TYPES = {0: "Base", 1: "Equity"}
+# The LEAN order types the simulator works, and the intent file's names for them.
+SUPPORTED_ORDER_TYPES = ("Market", "MarketOnOpen", "Limit", "StopMarket", "StopLimit")
+INTENT_ORDER_TYPES = {"MKT": "Market", "LMT": "Limit", "STP": "StopMarket", "STP LMT": "StopLimit"}
 
 
 def open_events_for_append(path: Path) -> Any:
@@ -191,6 +195,7 @@ class SimulatorConfig:
     reference_prices: dict[str, float] = field(default_factory=dict)
     market_hours: str = "always"  # or "us-equity": MKT outside 9:30-16:00 New York follows LEAN on IB
     clock: str = ""  # a fixed UTC time for the market hours (tests); empty: the real clock
+    prices_interval: float = 0.0  # seconds between prices snapshots; 0: no snapshot
 
     @classmethod
     def load(cls, config_path: Path) -> SimulatorConfig:
@@ -255,6 +260,7 @@ class SimulatorConfig:
             reference_prices=prices,
             market_hours=hours,
             clock=fixed_clock,
+            prices_interval=max(0.0, setting("prices-interval", 0)),
         )
 
 
@@ -358,11 +364,13 @@ class Order:
     tag: str
     symbol: str
     quantity: Decimal  # signed: BUY positive, SELL negative
-    order_type: str  # "Market" | "MarketOnOpen" | "Limit"
+    order_type: str  # "Market" | "MarketOnOpen" | "Limit" | "StopMarket" | "StopLimit"
     limit_price: float | None
     parts: list[Decimal]  # remaining absolute fill sizes
     next_attempt: float  # monotonic time of the next fill attempt
     status: str = "Submitted"
+    stop_price: float | None = None
+    triggered: bool = False  # a stop order's stop was reached: it now works as a market / limit order
     filled: Decimal = Decimal(0)  # signed running total
     last_event_id: int = 0
 
@@ -391,6 +399,7 @@ class Simulator:
         self.undeletable: set[str] = set()
         self.last_activity = time.monotonic()
         self.next_holdings = 0.0
+        self.next_prices = 0.0
 
     # ---- writing -----------------------------------------------------------------------------------
 
@@ -446,6 +455,18 @@ class Simulator:
         interval = self.config.holdings_interval
         self.next_holdings = time.monotonic() + interval if interval > 0 else math.inf
 
+    def prices_snapshot(self) -> None:
+        """Replace prices.json: one step of the walk of each held symbol and each working order's symbol."""
+        symbols = set(self.account.positions) | {o.symbol for o in self.orders.values() if o.working}
+        prices = []
+        for symbol in sorted(symbols):
+            last = self.prices.next_price(symbol)
+            bid, ask = max(0.01, round(last - 0.01, 2)), round(last + 0.01, 2)
+            prices.append({"symbol": symbol, "last": last, "bid": bid, "ask": ask})
+        snapshot = {"run_id": self.config.run_id, "time": utc_now_iso(), "prices": prices}
+        atomic_write_json(self.config.events_file.parent / PRICES_FILE, snapshot)
+        self.next_prices = time.monotonic() + self.config.prices_interval
+
     def order_event(
         self,
         order_id: int,
@@ -495,6 +516,7 @@ class Simulator:
         limit_price: Decimal | None,
         security_type: str = "Equity",
         submitted_message: str = "",
+        stop_price: Decimal | None = None,
     ) -> tuple[bool, str]:
         """Validate and place an order like LEAN: an order id always, Submitted or Invalid as its event."""
         order_id = self.next_order_id
@@ -507,10 +529,12 @@ class Simulator:
             error = f"Security type {security_type} is not supported by the simulator (Equity only)"
         elif quantity == 0:
             error = "Order quantity must not be zero"
-        elif order_type not in ("Market", "MarketOnOpen", "Limit"):
-            error = f"Order type {order_type} is not supported by the simulator (Market, MarketOnOpen, Limit)"
-        elif order_type == "Limit" and (limit_price is None or limit_price <= 0):
-            error = f"Limit order needs a positive limit price, got {limit_price}"
+        elif order_type not in SUPPORTED_ORDER_TYPES:
+            error = f"Order type {order_type} is not supported by the simulator ({', '.join(SUPPORTED_ORDER_TYPES)})"
+        elif order_type in ("Limit", "StopLimit") and (limit_price is None or limit_price <= 0):
+            error = f"{order_type} order needs a positive limit price, got {limit_price}"
+        elif order_type in ("StopMarket", "StopLimit") and (stop_price is None or stop_price <= 0):
+            error = f"{order_type} order needs a positive stop price, got {stop_price}"
         if error:
             self.order_event(order_id, tag, symbol_text, "Invalid", 1, message=error)
             log(f"order {order_id} [{tag}] invalid: {error}")
@@ -521,14 +545,16 @@ class Simulator:
             symbol=symbol_text,
             quantity=quantity,
             order_type=order_type,
-            limit_price=float(limit_price) if limit_price is not None else None,
+            limit_price=float(limit_price) if limit_price is not None and "Limit" in order_type else None,
             parts=split_quantity(abs(quantity), self.config.partial_fills),
             next_attempt=time.monotonic() + self.config.fill_delay,
+            stop_price=float(stop_price) if stop_price is not None and "Stop" in order_type else None,
         )
         self.orders[order_id] = order
         self.emit(order, "Submitted", message=submitted_message)
         side = "BUY" if quantity > 0 else "SELL"
         limit = f" @ {order.limit_price}" if order.limit_price is not None else ""
+        limit = (f" stop {order.stop_price}" if order.stop_price is not None else "") + limit
         description = f"{order_type} {side} {json_number(abs(quantity))} {symbol_text}{limit}"
         log(f"order {order_id} [{tag}] submitted: {description}")
         return True, f"Order {order_id} submitted: {description}"
@@ -545,7 +571,11 @@ class Simulator:
         return True, f"Order {order_id} canceled", order.filled
 
     def work_orders(self) -> None:
-        """Attempt the fills that are due: a MKT part fills at the next price, a LMT part when crossed."""
+        """Attempt the fills that are due: a MKT part fills at the next price, a LMT part when crossed.
+
+        A stop order first waits for its stop: a buy stop triggers at a price at or above it, a sell stop at
+        or below it; from then on a StopMarket fills like a market order, a StopLimit like a limit order.
+        """
         now = time.monotonic()
         for order in list(self.orders.values()):
             if not order.working or now < order.next_attempt:
@@ -554,8 +584,13 @@ class Simulator:
                 continue  # waits for the next open, as IB holds it
             price = self.prices.next_price(order.symbol)
             buy = order.quantity > 0
-            if order.order_type == "Limit":
-                assert order.limit_price is not None
+            if order.stop_price is not None and not order.triggered:
+                if not (price >= order.stop_price if buy else price <= order.stop_price):
+                    order.next_attempt = now + self.config.fill_delay
+                    continue
+                order.triggered = True
+                log(f"order {order.order_id} [{order.tag}] stop {order.stop_price} triggered at {price}")
+            if order.limit_price is not None:
                 crossed = price <= order.limit_price if buy else price >= order.limit_price
                 if not crossed:
                     continue  # checked again at the next poll
@@ -587,8 +622,10 @@ class Simulator:
             return
         quantity = parse_decimal(intent.get("quantity"))
         kind = str(intent.get("order_type") or "").upper()
-        order_type = {"MKT": "Market", "LMT": "Limit"}.get(kind, kind or "(none)")
+        kind = " ".join(kind.split())
+        order_type = INTENT_ORDER_TYPES.get(kind, kind or "(none)")
         limit = parse_decimal(intent.get("limit_price"))
+        stop = parse_decimal(intent.get("stop_price"))
         submitted_message = ""
         if order_type == "Market" and quantity is not None:
             # LEAN's MarketOrder path: closed market -> MarketOnOpen when IB accepts it, else refused.
@@ -612,7 +649,13 @@ class Simulator:
             log(f"intent {tag}: {message}")
             return
         self.place_order(
-            tag, intent.get("symbol"), quantity, order_type, limit, submitted_message=submitted_message
+            tag,
+            intent.get("symbol"),
+            quantity,
+            order_type,
+            limit,
+            stop_price=stop,
+            submitted_message=submitted_message,
         )
 
     def run_command(self, command: Any) -> tuple[str, bool, str, dict[str, Any]]:
@@ -630,7 +673,7 @@ class Simulator:
             order_type = command.get("ordertype", "Market")
             if isinstance(order_type, int) and not isinstance(order_type, bool):
                 order_type = LEAN_ORDER_TYPES.get(order_type, str(order_type))
-            order_type = {"market": "Market", "limit": "Limit", "marketonopen": "MarketOnOpen"}.get(
+            order_type = {name.lower(): name for name in SUPPORTED_ORDER_TYPES}.get(
                 str(order_type).lower(), str(order_type)
             )
             security = command.get("securitytype", "Equity")
@@ -638,15 +681,17 @@ class Simulator:
                 security = LEAN_SECURITY_TYPES.get(security, str(security))
             security = "Equity" if str(security).lower() == "equity" else str(security)
             limit = parse_decimal(command.get("limitprice"))
+            stop = parse_decimal(command.get("stopprice"))
             tag = command.get("tag")
             ok, message = self.place_order(
                 "" if tag is None else str(tag),
                 command.get("ticker"),
                 quantity,
                 order_type,
-                limit if order_type == "Limit" else None,
+                limit if order_type in ("Limit", "StopLimit") else None,
                 security,
                 submitted_message=market_hours.MOO_MESSAGE if order_type == "MarketOnOpen" else "",
+                stop_price=stop if order_type in ("StopMarket", "StopLimit") else None,
             )
             return short, ok, message, {}
         if type_name == "QuantConnect.Commands.CancelOrderCommand":
@@ -780,6 +825,8 @@ class Simulator:
             now = time.monotonic()
             if now >= self.next_holdings:
                 self.holdings_line()
+            if cfg.prices_interval > 0 and now >= self.next_prices:
+                self.prices_snapshot()
             working = any(order.working for order in self.orders.values())
             if cfg.idle_timeout > 0 and not working and now - self.last_activity >= cfg.idle_timeout:
                 self.stop("idle")

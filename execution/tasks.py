@@ -7,7 +7,7 @@ from typing import Any
 import structlog
 from celery import shared_task
 
-from execution import events, retention, services
+from execution import events, metrics, retention, services
 
 
 @shared_task(name="execution.tasks.execute_manual_order", acks_late=True, reject_on_worker_lost=True)
@@ -25,6 +25,8 @@ def execute_manual_order(order_id: int) -> dict[str, Any]:
 @shared_task(name="execution.tasks.ingest_events", acks_late=True, ignore_result=True)
 def ingest_events(path: str | None = None) -> dict[str, int]:
     """Ingest new lines of the engines' events files (beat runs this every interval)."""
+    if path is None:
+        metrics.ingest_heartbeat_touch()
     return events.ingest_execution_events(path).as_dict()
 
 

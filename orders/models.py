@@ -53,6 +53,13 @@ class Side(models.TextChoices):
 class OrderType(models.TextChoices):
     MKT = "MKT", _("Market")
     LMT = "LMT", _("Limit")
+    STP = "STP", _("Stop")
+    STP_LMT = "STP LMT", _("Stop limit")
+
+
+# Order types that carry a limit price / a stop price (the rest must leave the field empty).
+LIMIT_PRICE_TYPES = frozenset({OrderType.LMT, OrderType.STP_LMT})
+STOP_PRICE_TYPES = frozenset({OrderType.STP, OrderType.STP_LMT})
 
 
 class OrderStatus(models.TextChoices):
@@ -127,8 +134,9 @@ class TradeOrder(models.Model):
     symbol = models.CharField(max_length=15)
     side = models.CharField(max_length=4, choices=Side.choices)
     quantity = models.DecimalField(**QTY)
-    order_type = models.CharField(max_length=3, choices=OrderType.choices, default=OrderType.MKT)
+    order_type = models.CharField(max_length=8, choices=OrderType.choices, default=OrderType.MKT)
     limit_price = models.DecimalField(**PRICE, null=True, blank=True)
+    stop_price = models.DecimalField(**PRICE, null=True, blank=True)
     status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.NEW)
     filled_quantity = models.DecimalField(**QTY, default=Decimal(0))
     # Sum of quantity * price over the fills: exact, so the average never depends on arrival order.
@@ -175,9 +183,28 @@ class TradeOrder(models.Model):
             models.CheckConstraint(condition=Q(filled_notional__gte=0), name="order_notional_nonnegative"),
             models.CheckConstraint(condition=Q(fees__gte=0), name="order_fees_nonnegative"),
             models.CheckConstraint(
-                condition=(Q(order_type=OrderType.LMT) & Q(limit_price__gt=0))
-                | (Q(order_type=OrderType.MKT) & Q(limit_price__isnull=True)),
-                name="order_limit_price_matches_type",
+                # A comparison with NULL is unknown, which a CHECK lets pass: required prices say NOT NULL.
+                condition=Q(order_type=OrderType.MKT, limit_price__isnull=True, stop_price__isnull=True)
+                | Q(
+                    order_type=OrderType.LMT,
+                    limit_price__isnull=False,
+                    limit_price__gt=0,
+                    stop_price__isnull=True,
+                )
+                | Q(
+                    order_type=OrderType.STP,
+                    stop_price__isnull=False,
+                    stop_price__gt=0,
+                    limit_price__isnull=True,
+                )
+                | Q(
+                    order_type=OrderType.STP_LMT,
+                    stop_price__isnull=False,
+                    stop_price__gt=0,
+                    limit_price__isnull=False,
+                    limit_price__gt=0,
+                ),
+                name="order_prices_match_type",
             ),
             models.CheckConstraint(
                 condition=Q(avg_fill_price__isnull=True) | Q(avg_fill_price__gt=0),

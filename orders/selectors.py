@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
 
 from orders.errors import NotFound
-from orders.models import ExecutionEvent, Position, Project, TradeOrder
+from orders.models import ExecutionEvent, Position, Project, TradeFill, TradeOrder
 
 
 def projects_for_user(*, user: Any) -> QuerySet[Project]:
@@ -61,3 +62,21 @@ def order_events(*, order: TradeOrder) -> QuerySet[ExecutionEvent]:
 def unmatched_events() -> QuerySet[ExecutionEvent]:
     """Events whose tag matched no order, kept for review."""
     return ExecutionEvent.objects.filter(outcome=ExecutionEvent.Outcome.UNMATCHED).order_by("-received_at")
+
+
+def fills_for_user(
+    *,
+    user: Any,
+    project_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[TradeFill]:
+    """Fills of the user's visible orders, in a project and a time window [since, until) when given."""
+    queryset = TradeFill.objects.filter(order__project__in=projects_for_user(user=user).values("pk"))
+    if project_id is not None:
+        queryset = queryset.filter(order__project_id=project_id)
+    if since is not None:
+        queryset = queryset.filter(filled_at__gte=since)
+    if until is not None:
+        queryset = queryset.filter(filled_at__lt=until)
+    return queryset

@@ -299,6 +299,11 @@ TRADEDESK_BAD_LINES_KEPT_PER_BATCH = env_int("TRADEDESK_BAD_LINES_KEPT_PER_BATCH
 TRADEDESK_COMMAND_RESULT_TIMEOUT = env_float("TRADEDESK_COMMAND_RESULT_TIMEOUT", 10.0, minimum=0)
 # A stop sends SIGINT (LEAN's clean shutdown), waits this long, then SIGTERM, then SIGKILL.
 TRADEDESK_ENGINE_STOP_TIMEOUT = env_float("TRADEDESK_ENGINE_STOP_TIMEOUT", 60.0, minimum=0.1)
+# Market prices: the engine replaces prices.json at most every N seconds; older than the threshold is stale.
+TRADEDESK_PRICES_INTERVAL = env_float("TRADEDESK_PRICES_INTERVAL", 2.0, minimum=1)
+TRADEDESK_PRICE_STALE_SECONDS = env_float("TRADEDESK_PRICE_STALE_SECONDS", 30.0, minimum=1)
+# /metrics: "staff" (a staff session or HTTP basic auth of a staff user) or "open" (a private network only).
+TRADEDESK_METRICS_ACCESS = env_choice("TRADEDESK_METRICS_ACCESS", "staff", ("staff", "open"))
 
 # Simulator engine (the embedded default).
 TRADEDESK_SIM_SEED = env_int("TRADEDESK_SIM_SEED", 7)

@@ -12,6 +12,9 @@ live mode. It speaks the engine contract (docs/lean.md, docs/engine-contract.md)
   (Engine/Setup/BrokerageSetupHandler.cs 420 at QuantConnect/Lean 24863901); later ones (`"source": "lean"`)
   are LEAN's own fills since then, because LEAN syncs only cash with IB afterwards
   (Engine/TransactionHandlers/BrokerageTransactionHandler.cs 733-738).
+- a prices snapshot `prices.json` beside the events file, replaced atomically every `prices-interval`
+  seconds (parameter), with the last / bid / ask of held symbols and of symbols of open orders (not lines:
+  the events file does not grow with prices).
 
 LEAN refuses orders for a symbol it has no price for ("There is no data for this symbol yet",
 Algorithm/QCAlgorithm.Trading.cs 1150), so initial prices are seeded (AlgorithmSettings.cs 200: off by
@@ -66,6 +69,8 @@ WAITING_NOTICE_AFTER = timedelta(minutes=2)
 MOO_CUTOFF = timedelta(minutes=2)
 MARKET, MARKET_ON_OPEN, REFUSED = "Market", "MarketOnOpen", "Refused"
 MOO_MESSAGE = "MarketOnOpen: sent while the market is closed; it fills at the next open"
+PRICES_FILE = "prices.json"
+DEFAULT_PRICES_INTERVAL = 2.0
 
 # LEAN's OrderStatus names (Common/Orders/OrderTypes.cs). The enum skips 4, so lines carry names, never numbers.
 STATUS_NAMES: tuple[tuple[Any, str], ...] = (
@@ -113,8 +118,9 @@ class Intent:
     tag: str
     symbol: str
     quantity: int | float
-    order_type: str  # "MKT" | "LMT"
+    order_type: str  # "MKT" | "LMT" | "STP" | "STP LMT"
     limit_price: int | float | None
+    stop_price: int | float | None = None
 
 
 def _clock_text(value: timedelta) -> str:
@@ -265,6 +271,44 @@ def holdings_line(
     }
 
 
+def prices_snapshot(
+    *, run_id: str, quotes: Iterable[tuple[str, Any, Any, Any]], time: Any = None
+) -> dict[str, Any]:
+    """The prices file's content: (symbol, last, bid, ask) per symbol, sorted; symbols without a last price
+    are left out, a bid or ask LEAN does not have (0) is null."""
+    prices = []
+    for symbol, last, bid, ask in quotes:
+        last_number = json_number(last)
+        if last_number is None or last_number <= 0:
+            continue
+        entry: dict[str, Any] = {"symbol": str(symbol), "last": last_number}
+        for key, value in (("bid", bid), ("ask", ask)):
+            number = json_number(value)
+            entry[key] = number if number is not None and number > 0 else None
+        prices.append(entry)
+    prices.sort(key=lambda item: item["symbol"])
+    return {"run_id": run_id, "time": utc_iso(time), "prices": prices}
+
+
+def replace_json(path: Path, payload: dict[str, Any]) -> None:
+    """Write JSON to a hidden temp file beside `path`, then rename it over `path` (readers see whole files)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8"))
+    os.replace(tmp, path)
+
+
+def prices_interval(raw: str | None) -> timedelta:
+    """The prices-interval parameter (seconds, at least 1); a missing or bad value is the default."""
+    try:
+        seconds = float(raw or DEFAULT_PRICES_INTERVAL)
+    except ValueError:
+        seconds = DEFAULT_PRICES_INTERVAL
+    if not math.isfinite(seconds):
+        seconds = DEFAULT_PRICES_INTERVAL
+    return timedelta(seconds=max(1.0, seconds))
+
+
 def close_torn_line(path: Path) -> bool:
     """If the file's last byte is not a newline (a line torn by a crashed run), write one; True if it did."""
     try:
@@ -326,20 +370,29 @@ def parse_intent(data: Any) -> Intent:
     if quantity == 0:
         raise IntentError("quantity must not be zero", tag)
     order_type = data.get("order_type")
-    limit_price = data.get("limit_price")
-    if order_type == "MKT":
-        limit_price = None
-    elif order_type == "LMT":
-        if (
-            isinstance(limit_price, bool)
-            or not isinstance(limit_price, int | float)
-            or not math.isfinite(limit_price)
-            or limit_price <= 0
-        ):
-            raise IntentError(f"limit order needs a positive limit_price, got {limit_price!r}", tag)
-    else:
-        raise IntentError(f"unsupported order_type {order_type!r} (MKT, LMT)", tag)
-    return Intent(tag=tag, symbol=symbol, quantity=quantity, order_type=order_type, limit_price=limit_price)
+    if order_type not in ("MKT", "LMT", "STP", "STP LMT"):
+        raise IntentError(f"unsupported order_type {order_type!r} (MKT, LMT, STP, STP LMT)", tag)
+    limit_price = data.get("limit_price") if order_type in ("LMT", "STP LMT") else None
+    stop_price = data.get("stop_price") if order_type in ("STP", "STP LMT") else None
+    if order_type in ("LMT", "STP LMT") and not _positive(limit_price):
+        raise IntentError(f"{order_type} order needs a positive limit_price, got {limit_price!r}", tag)
+    if order_type in ("STP", "STP LMT") and not _positive(stop_price):
+        raise IntentError(f"{order_type} order needs a positive stop_price, got {stop_price!r}", tag)
+    return Intent(
+        tag=tag,
+        symbol=symbol,
+        quantity=quantity,
+        order_type=order_type,
+        limit_price=limit_price,
+        stop_price=stop_price,
+    )
+
+
+def _positive(value: Any) -> bool:
+    """True for a finite JSON number > 0 (not a bool)."""
+    return (
+        not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value) and value > 0
+    )
 
 
 def read_intent(path: Path) -> Intent:
@@ -448,6 +501,11 @@ class ManualOrderExecution(QCAlgorithm):
             )
             self.schedule.on(
                 self.date_rules.every_day(), self.time_rules.every(INTENT_SCAN_EVERY), self._scan_intents
+            )
+            self.schedule.on(
+                self.date_rules.every_day(),
+                self.time_rules.every(prices_interval(self.get_parameter("prices-interval"))),
+                self._write_prices,
             )
         except Exception as exc:
             self._error(f"initialize: {type(exc).__name__}: {exc}")
@@ -558,6 +616,14 @@ class ManualOrderExecution(QCAlgorithm):
             if intent.order_type == "LMT":
                 assert intent.limit_price is not None  # parse_intent guarantees it
                 ticket = self.limit_order(symbol, intent.quantity, intent.limit_price, tag=intent.tag)
+            elif intent.order_type == "STP":
+                assert intent.stop_price is not None
+                ticket = self.stop_market_order(symbol, intent.quantity, intent.stop_price, tag=intent.tag)
+            elif intent.order_type == "STP LMT":
+                assert intent.stop_price is not None and intent.limit_price is not None
+                ticket = self.stop_limit_order(
+                    symbol, intent.quantity, intent.stop_price, intent.limit_price, tag=intent.tag
+                )
             else:
                 route, message = self._market_route(symbol)
                 if route == REFUSED:
@@ -663,6 +729,20 @@ class ManualOrderExecution(QCAlgorithm):
             for symbol, holding in self.portfolio.items()
         ]
         self._write(holdings_line(run_id=self._run_id, positions=positions, source=source))
+
+    def _write_prices(self) -> None:
+        """Replace prices.json with the prices of held symbols and of symbols of open orders."""
+        try:
+            wanted = {symbol for symbol, holding in self.portfolio.items() if holding.quantity != 0}
+            wanted |= {order.symbol for order in self.transactions.get_open_orders()}
+            quotes = []
+            for symbol in wanted:
+                security = self.securities[symbol]
+                quotes.append((symbol.value, security.price, security.bid_price, security.ask_price))
+            snapshot = prices_snapshot(run_id=self._run_id, quotes=quotes, time=self.utc_time)
+            replace_json(self._events_path.parent / PRICES_FILE, snapshot)
+        except Exception as exc:
+            self._error(f"prices: {type(exc).__name__}: {exc}")
 
     def _error(self, message: str) -> None:
         """An engine error line, and the message in LEAN's own log; never raises."""

@@ -43,6 +43,7 @@ def _same_order(order: TradeOrder, clean: CleanOrder, project: Project) -> bool:
         and order.quantity == clean.quantity
         and order.order_type == clean.order_type
         and order.limit_price == clean.limit_price
+        and order.stop_price == clean.stop_price
     )
 
 
@@ -97,6 +98,7 @@ def create_trade_order(
                 quantity=clean.quantity,
                 order_type=clean.order_type,
                 limit_price=clean.limit_price,
+                stop_price=clean.stop_price,
                 params=params,
                 created_by=created_by,
             )
@@ -112,6 +114,7 @@ def create_trade_order(
                     "quantity": str(clean.quantity),
                     "order_type": clean.order_type,
                     "limit_price": None if clean.limit_price is None else str(clean.limit_price),
+                    "stop_price": None if clean.stop_price is None else str(clean.stop_price),
                     "source": source,
                 },
             )

@@ -10,7 +10,17 @@ from django.conf import settings
 from django.utils import timezone
 
 from orders.errors import RiskRejected
-from orders.models import WORKING_STATUSES, Position, Project, Side, TradeFill, TradeOrder, TradingState
+from orders.models import (
+    WORKING_STATUSES,
+    OrderType,
+    Position,
+    Project,
+    Side,
+    TradeFill,
+    TradeOrder,
+    TradingState,
+)
+from orders.services.market import market_price_fresh
 
 if TYPE_CHECKING:
     from orders.services.validation import CleanOrder
@@ -23,6 +33,29 @@ def last_known_price(*, project: Project, symbol: str) -> Decimal | None:
         return position.last_fill_price
     fill = TradeFill.objects.filter(order__symbol=symbol).order_by("-filled_at", "-id").first()
     return fill.price if fill is not None else None
+
+
+def notional_price(*, project: Project, clean: CleanOrder) -> Decimal | None:
+    """The price the notional check values an order at.
+
+    A stop order at its stop price (a stop limit at the larger of stop and limit: it may fill up to the
+    limit), a limit order at its limit, a market order at the engine's fresh market price, else the last
+    fill price known for the symbol.
+    """
+    if (
+        clean.order_type == OrderType.STP_LMT
+        and clean.stop_price is not None
+        and clean.limit_price is not None
+    ):
+        return max(clean.stop_price, clean.limit_price)
+    if clean.stop_price is not None:
+        return clean.stop_price
+    if clean.limit_price is not None:
+        return clean.limit_price
+    fresh = market_price_fresh(mode=project.mode, symbol=clean.symbol)
+    if fresh is not None:
+        return fresh
+    return last_known_price(project=project, symbol=clean.symbol)
 
 
 def check_new_order(*, project: Project, user: Any, clean: CleanOrder) -> None:
@@ -46,7 +79,7 @@ def check_new_order(*, project: Project, user: Any, clean: CleanOrder) -> None:
             f"quantity {clean.quantity} is above the project's limit of {max_quantity}",
             errors={"quantity": f"must be at most {max_quantity}"},
         )
-    price = clean.limit_price or last_known_price(project=project, symbol=clean.symbol)
+    price = notional_price(project=project, clean=clean)
     max_notional = project.max_order_notional or settings.TRADEDESK_MAX_ORDER_NOTIONAL
     if price is not None and clean.quantity * price > max_notional:
         raise RiskRejected(

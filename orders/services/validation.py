@@ -12,8 +12,10 @@ from django.conf import settings
 from orders.errors import OrderValidationError
 from orders.models import (
     CLIENT_ORDER_ID_REGEX,
+    LIMIT_PRICE_TYPES,
     PRICE_PLACES,
     QTY_PLACES,
+    STOP_PRICE_TYPES,
     SYMBOL_REGEX,
     Mode,
     OrderType,
@@ -119,6 +121,20 @@ def _merge_params(
         else:
             mode = inner_mode
     return project_id, mode
+def _clean_price(raw: Any, *, field_name: str, errors: dict[str, str]) -> Decimal | None:
+    """A positive price from raw input, or None with the reason added to `errors`."""
+    try:
+        price = _to_decimal(raw, field_name=field_name, places=PRICE_PLACES)
+    except OrderValidationError as exc:
+        errors.update(exc.errors)
+        return None
+    if price <= 0:
+        errors[field_name] = "must be greater than 0"
+        return None
+    if price >= Decimal("1e13"):
+        errors[field_name] = "is too large"
+        return None
+    return price
 
 
 def quantize(value: Decimal, places: Decimal) -> Decimal:
@@ -138,6 +154,7 @@ class CleanOrder:
     project_id: int | None
     mode: str | None
     confirm: bool
+    stop_price: Decimal | None = None
 
 
 def clean_order_payload(payload: Any) -> CleanOrder:
@@ -165,11 +182,10 @@ def clean_order_payload(payload: Any) -> CleanOrder:
         errors["side"] = "must be BUY or SELL"
 
     order_type = payload.get("order_type") or OrderType.MKT
-    order_type = (
-        order_type.strip().upper() if isinstance(order_type, str) and order_type.isascii() else order_type
-    )
+    if isinstance(order_type, str) and order_type.isascii():
+        order_type = " ".join(order_type.upper().split())  # "stp  lmt" -> "STP LMT"
     if order_type not in OrderType.values:
-        errors["order_type"] = "must be MKT or LMT"
+        errors["order_type"] = "must be MKT, LMT, STP or STP LMT"
 
     quantity: Decimal | None = None
     if payload.get("quantity") in (None, ""):
@@ -187,21 +203,23 @@ def clean_order_payload(payload: Any) -> CleanOrder:
 
     limit_price: Decimal | None = None
     raw_limit = payload.get("limit_price")
-    if order_type == OrderType.LMT:
+    if order_type in LIMIT_PRICE_TYPES:
         if raw_limit in (None, ""):
             errors["limit_price"] = "required for a limit order"
         else:
-            try:
-                limit_price = _to_decimal(raw_limit, field_name="limit_price", places=PRICE_PLACES)
-            except OrderValidationError as exc:
-                errors.update(exc.errors)
-            else:
-                if limit_price <= 0:
-                    errors["limit_price"] = "must be greater than 0"
-                elif limit_price >= Decimal("1e13"):
-                    errors["limit_price"] = "is too large"
+            limit_price = _clean_price(raw_limit, field_name="limit_price", errors=errors)
     elif raw_limit not in (None, ""):
         errors["limit_price"] = "only a limit order has a limit price"
+
+    stop_price: Decimal | None = None
+    raw_stop = payload.get("stop_price")
+    if order_type in STOP_PRICE_TYPES:
+        if raw_stop in (None, ""):
+            errors["stop_price"] = "required for a stop order"
+        else:
+            stop_price = _clean_price(raw_stop, field_name="stop_price", errors=errors)
+    elif raw_stop not in (None, ""):
+        errors["stop_price"] = "only a stop order has a stop price"
 
     client_order_id = payload.get("client_order_id")
     if client_order_id in (None, ""):
@@ -238,4 +256,5 @@ def clean_order_payload(payload: Any) -> CleanOrder:
         project_id=project_id,
         mode=mode,
         confirm=bool(confirm),
+        stop_price=stop_price,
     )

@@ -196,8 +196,10 @@
       target.form.requestSubmit();
     }
     if (target.matches("[data-order-type]")) {
-      var field = target.form && $("[data-limit-field]", target.form);
-      if (field) field.hidden = target.value !== "LMT";
+      var limit = target.form && $("[data-limit-field]", target.form);
+      if (limit) limit.hidden = target.value !== "LMT" && target.value !== "STP LMT";
+      var stop = target.form && $("[data-stop-field]", target.form);
+      if (stop) stop.hidden = target.value !== "STP" && target.value !== "STP LMT";
     }
   });
 })();

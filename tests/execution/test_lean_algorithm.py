@@ -128,6 +128,9 @@ class FakeSecurity:
         self.exchange.exchange_open = False
         self.exchange.hours.session = session
         self.local_time = local_time
+        self.price = 0.0
+        self.bid_price = 0.0
+        self.ask_price = 0.0
 
 
 class FakeResponse:
@@ -155,6 +158,9 @@ class FakeTransactions:
         if self.fail is not None:
             raise self.fail
         return self.orders.get(order_id)
+
+    def get_open_orders(self) -> list[Any]:
+        return [order for order in self.orders.values() if getattr(order, "open", False)]
 
 
 class FakePortfolio:
@@ -206,6 +212,7 @@ class QCAlgorithm:
         self.next_order_id = 1
         self.refuse = ""  # a pre-order-check error the next order gets
         self.settings = SimpleNamespace(seed_initial_prices=False)
+        self.utc_time = datetime(2026, 11, 25, 19, 0, 5, 500000)  # LEAN's UtcTime: naive, UTC
 
     def get_parameter(self, name: str, default_value: str | None = None) -> str | None:
         self.calls.append(("get_parameter", name))
@@ -243,6 +250,24 @@ class QCAlgorithm:
         self.calls.append(("limit_order", symbol.value, quantity, limit_price, tag))
         return self._ticket(tag, OrderType.LIMIT)
 
+    def stop_market_order(
+        self, symbol: FakeSymbol, quantity: Any, stop_price: Any, asynchronous: bool = False, tag: str = ""
+    ) -> Any:
+        self.calls.append(("stop_market_order", symbol.value, quantity, stop_price, tag))
+        return self._ticket(tag)
+
+    def stop_limit_order(
+        self,
+        symbol: FakeSymbol,
+        quantity: Any,
+        stop_price: Any,
+        limit_price: Any,
+        asynchronous: bool = False,
+        tag: str = "",
+    ) -> Any:
+        self.calls.append(("stop_limit_order", symbol.value, quantity, stop_price, limit_price, tag))
+        return self._ticket(tag)
+
     def log(self, message: str) -> None:
         self.calls.append(("log", message))
 
@@ -254,7 +279,14 @@ class QCAlgorithm:
 
     # helpers for tests
     def orders_placed(self) -> list[tuple[Any, ...]]:
-        return [c for c in self.calls if c[0] in ("market_order", "market_on_open_order", "limit_order")]
+        placing = (
+            "market_order",
+            "market_on_open_order",
+            "limit_order",
+            "stop_market_order",
+            "stop_limit_order",
+        )
+        return [c for c in self.calls if c[0] in placing]
 
     def security(self, ticker: str) -> FakeSecurity:
         return next(s for sym, s in self.securities.items() if sym.value == ticker)
@@ -343,11 +375,11 @@ def order_event(**fields: Any) -> SimpleNamespace:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_initialize_reads_the_three_parameters(lean: types.ModuleType, workdir: Path) -> None:
+def test_initialize_reads_its_four_parameters(lean: types.ModuleType, workdir: Path) -> None:
     algo = make_algorithm(lean, workdir, write_intent(workdir))
     algo.initialize()
     asked = {c[1] for c in algo.calls if c[0] == "get_parameter"}
-    assert asked == {"intent-file", "events-file", "run-id"}
+    assert asked == {"intent-file", "events-file", "run-id", "prices-interval"}
 
 
 def test_market_sell_is_placed_with_negative_quantity_and_the_tag(
@@ -824,3 +856,100 @@ def test_the_algorithm_never_appends_through_a_symlinked_events_file(
     with pytest.raises(OSError):
         lean.append_line(tmp_path / "events.jsonl", {"type": "engine", "status": "started"})
     assert target.read_bytes() == b"precious\n"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Stop orders and the prices snapshot
+# ---------------------------------------------------------------------------------------------------------
+
+
+def place_on_first_price(lean: types.ModuleType, workdir: Path, **intent: Any) -> Any:
+    algo = make_algorithm(lean, workdir, write_intent(workdir, **intent))
+    algo.initialize()
+    algo.security("AAPL").has_data = True
+    algo.on_data(None)
+    return algo
+
+
+def test_stop_sell_is_placed_as_a_stop_market_order_with_its_stop(
+    lean: types.ModuleType, workdir: Path
+) -> None:
+    algo = place_on_first_price(lean, workdir, order_type="STP", stop_price=180.5)
+    assert algo.orders_placed() == [("stop_market_order", "AAPL", -10, 180.5, "oi_3_1_1764000000123")]
+
+
+def test_stop_limit_buy_is_placed_with_stop_and_limit(lean: types.ModuleType, workdir: Path) -> None:
+    algo = place_on_first_price(
+        lean, workdir, quantity=5, order_type="STP LMT", stop_price=195, limit_price=196.25
+    )
+    assert algo.orders_placed() == [("stop_limit_order", "AAPL", 5, 195, 196.25, "oi_3_1_1764000000123")]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"order_type": "STP", "stop_price": None},
+        {"order_type": "STP", "stop_price": 0},
+        {"order_type": "STP LMT", "stop_price": 195, "limit_price": None},
+        {"order_type": "STP LMT", "stop_price": True, "limit_price": 196},
+    ],
+)
+def test_a_stop_intent_without_its_prices_is_reported_invalid(
+    lean: types.ModuleType, workdir: Path, fields: dict[str, Any]
+) -> None:
+    algo = make_algorithm(lean, workdir, write_intent(workdir, **fields))
+    algo.initialize()
+    assert algo.orders_placed() == []
+    invalid = [line for line in read_lines(workdir) if line.get("status") == "Invalid"]
+    assert len(invalid) == 1 and "price" in invalid[0]["message"]
+
+
+def test_prices_file_has_held_and_open_order_symbols_and_is_not_an_events_line(
+    lean: types.ModuleType, workdir: Path
+) -> None:
+    algo = make_algorithm(lean, workdir, None, run_id="r-7")
+    algo.parameters["prices-interval"] = "3"
+    algo.initialize()
+    for ticker, last, bid, ask in (
+        ("AAPL", 190.25, 190.2, 190.3),
+        ("MSFT", 410.0, 0.0, 0.0),
+        ("TSLA", 1.0, 1, 1),
+    ):
+        security = algo.add_equity(ticker)
+        security.price, security.bid_price, security.ask_price = last, bid, ask
+    symbols = {s.value: s for s in algo.securities}
+    algo.portfolio.holdings = {
+        symbols["AAPL"]: SimpleNamespace(quantity=10.0, average_price=189.2),
+        symbols["TSLA"]: SimpleNamespace(quantity=0.0, average_price=0.0),
+    }
+    algo.transactions.orders[9] = SimpleNamespace(id=9, tag="oi_9", symbol=symbols["MSFT"], open=True)
+    lines_before = (workdir / "events.jsonl").read_bytes()
+
+    algo.schedule.every(timedelta(seconds=3))()
+
+    snapshot = json.loads((workdir / "prices.json").read_text())
+    assert snapshot == {
+        "run_id": "r-7",
+        "time": "2026-11-25T19:00:05.500Z",
+        "prices": [
+            {"symbol": "AAPL", "last": 190.25, "bid": 190.2, "ask": 190.3},
+            {"symbol": "MSFT", "last": 410, "bid": None, "ask": None},
+        ],
+    }
+    assert (workdir / "events.jsonl").read_bytes() == lines_before
+    assert not [p for p in workdir.iterdir() if p.name.startswith(".prices.json")]
+
+
+def test_prices_interval_parameter_is_at_least_a_second(lean: types.ModuleType) -> None:
+    assert lean.prices_interval("5") == timedelta(seconds=5)
+    assert lean.prices_interval("0.2") == timedelta(seconds=1)
+    assert lean.prices_interval(None) == timedelta(seconds=2)
+    assert lean.prices_interval("soon") == timedelta(seconds=2)
+    assert lean.prices_interval("nan") == timedelta(seconds=2)
+
+
+def test_prices_snapshot_leaves_out_symbols_without_a_price(lean: types.ModuleType) -> None:
+    snapshot = lean.prices_snapshot(
+        run_id="r", quotes=[("B", 0, 1, 1), ("A", float("nan"), 1, 1), ("C", 2.5, None, 2.6)], time=None
+    )
+    assert snapshot["prices"] == [{"symbol": "C", "last": 2.5, "bid": None, "ask": 2.6}]

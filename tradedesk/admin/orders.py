@@ -23,6 +23,7 @@ from orders.models import (
 )
 from tradedesk.actors import actor_from_request
 from tradedesk.admin.base import num
+from tradedesk.admin.fills import export_order_fills
 
 # --------------------------------------------------------------------------------------------------------
 # Orders
@@ -168,14 +169,14 @@ class TradeOrderAdmin(admin.ModelAdmin):
     list_per_page = 100
     ordering = ("-created_at", "-id")
     inlines = (TradeFillInline, ExecutionEventInline)
-    actions = ("cancel_selected", "reingest_events", "mark_reviewed")
+    actions = ("cancel_selected", "reingest_events", "mark_reviewed", export_order_fills)
     fieldsets = (
         (
             _("Order"),
             {
                 "fields": (
                     ("client_order_id", "project", "mode"),
-                    ("side", "quantity", "symbol", "order_type", "limit_price"),
+                    ("side", "quantity", "symbol", "order_type", "limit_price", "stop_price"),
                     ("created_by", "created_at", "source"),
                     "params",
                 )
@@ -205,6 +206,7 @@ class TradeOrderAdmin(admin.ModelAdmin):
         "symbol",
         "order_type",
         "limit_price",
+        "stop_price",
         "created_by",
         "created_at",
         "source",

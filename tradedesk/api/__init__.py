@@ -15,6 +15,7 @@ from ninja.parser import Parser
 from orders.errors import BadRequest, PayloadTooLarge, TradedeskError, Unauthorized
 from tradedesk.api.engines import router as engines_router
 from tradedesk.api.errors import error_body
+from tradedesk.api.exports import router as exports_router
 from tradedesk.api.orders import router as orders_router
 
 
@@ -38,6 +39,7 @@ api = NinjaAPI(
 )
 api.add_router("/trade/", orders_router)
 api.add_router("/trade/", engines_router)
+api.add_router("/trade/", exports_router)
 
 
 @api.exception_handler(TradedeskError)

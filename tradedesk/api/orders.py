@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema, Status
 
 from execution.events import ingest_before_read
+from execution.prices import positions_value
 from execution.services import order_cancel, project_trading_state_change
 from orders import selectors, services
 from orders.errors import OrderValidationError
@@ -102,9 +103,11 @@ def cancel_order(request: HttpRequest, order_id: PathId) -> Any:
 
 @router.get("/positions", response={200: list[PositionOut], **ERRORS})
 def list_positions(request: HttpRequest, project_id: Annotated[int, Query(ge=1, le=MAX_DB_ID)]) -> Any:
-    """The project's non-zero positions in its mode."""
+    """The project's non-zero positions in its mode, valued at the engine's last prices."""
     project = services.project_for_user(user=request.user, project_id=project_id)
-    return list(selectors.positions_for_project(project=project))
+    positions = list(selectors.positions_for_project(project=project))
+    positions_value(positions, mode=project.mode)
+    return positions
 
 
 @router.post("/positions/close", response={200: CloseOut, **ERRORS})

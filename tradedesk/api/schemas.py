@@ -55,8 +55,9 @@ class OrderIn(StrictIn):
     symbol: str = Field(..., max_length=32, examples=["AAPL"])
     side: str = Field(..., max_length=8, description="BUY or SELL")
     quantity: NumberIn = Field(..., description="> 0; a JSON number or a numeric string")
-    order_type: str = Field("MKT", max_length=8, description="MKT or LMT")
-    limit_price: NumberIn | None = Field(None, description="required (> 0) for LMT")
+    order_type: str = Field("MKT", max_length=8, description="MKT, LMT, STP or STP LMT")
+    limit_price: NumberIn | None = Field(None, description="required (> 0) for LMT and STP LMT")
+    stop_price: NumberIn | None = Field(None, description="required (> 0) for STP and STP LMT")
     client_order_id: str | None = Field(None, max_length=64)
     project_id: IdIn | None = None
     mode: str | None = Field(None, max_length=8, description="paper or live; must equal the project's")
@@ -105,6 +106,7 @@ class OrderOut(Schema):
     quantity: Dec
     order_type: str
     limit_price: Dec | None
+    stop_price: Dec | None
     status: str
     filled_quantity: Dec
     avg_fill_price: Dec | None
@@ -152,7 +154,7 @@ class OrderListOut(Schema):
 
 
 class PositionOut(Schema):
-    """A position in the project's ledger."""
+    """A position in the project's ledger, valued at the engine's last price (else its last fill)."""
 
     project_id: int
     mode: str
@@ -163,6 +165,49 @@ class PositionOut(Schema):
     last_fill_price: Dec | None
     unrealized_pnl: Dec | None
     last_fill_at: datetime | None
+    last_price: Dec | None = None
+    market_value: Dec | None = None
+    price_time: datetime | None = None
+    price_stale: bool = Field(True, description="the price is older than TRADEDESK_PRICE_STALE_SECONDS")
+    price_source: str = Field("", description="market (the engine's prices), last_fill, or empty")
+
+    @staticmethod
+    def resolve_unrealized_pnl(obj: Any) -> Decimal | None:
+        """At the valuation's price when the position was valued, else at the last fill."""
+        valuation = getattr(obj, "valuation", None)
+        if valuation is not None:
+            return valuation.unrealized_pnl  # type: ignore[no-any-return]
+        return obj.unrealized_pnl  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_last_price(obj: Any) -> Decimal | None:
+        """The price the position is valued at."""
+        valuation = getattr(obj, "valuation", None)
+        return valuation.last_price if valuation is not None else None
+
+    @staticmethod
+    def resolve_market_value(obj: Any) -> Decimal | None:
+        """quantity * last_price."""
+        valuation = getattr(obj, "valuation", None)
+        return valuation.market_value if valuation is not None else None
+
+    @staticmethod
+    def resolve_price_time(obj: Any) -> datetime | None:
+        """When the price was taken."""
+        valuation = getattr(obj, "valuation", None)
+        return valuation.price_time if valuation is not None else None
+
+    @staticmethod
+    def resolve_price_stale(obj: Any) -> bool:
+        """True when the price is too old (or there is none)."""
+        valuation = getattr(obj, "valuation", None)
+        return valuation.stale if valuation is not None else True
+
+    @staticmethod
+    def resolve_price_source(obj: Any) -> str:
+        """market or last_fill."""
+        valuation = getattr(obj, "valuation", None)
+        return valuation.source if valuation is not None else ""
 
 
 class CloseIn(StrictIn):

@@ -9,7 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from orders.errors import TradedeskError
-from orders.models import OrderType, Side
+from orders.models import LIMIT_PRICE_TYPES, STOP_PRICE_TYPES, OrderType, Side
 
 # The service's reasons, marked for translation so the page shows them in the trader's language.
 SERVICE_REASONS = {
@@ -21,6 +21,9 @@ SERVICE_REASONS = {
     "only a limit order has a limit price": _("only a limit order has a limit price"),
     "must be BUY or SELL": _("must be BUY or SELL"),
     "must be MKT or LMT": _("must be MKT or LMT"),
+    "must be MKT, LMT, STP or STP LMT": _("must be MKT, LMT, STP or STP LMT"),
+    "required for a stop order": _("required for a stop order"),
+    "only a stop order has a stop price": _("only a stop order has a stop price"),
     "must be a project id": _("unknown project"),
     "trading halted": _("trading is halted for this project"),
     "too many working orders": _("too many working orders"),
@@ -45,6 +48,7 @@ FIELD_MAP = {
     "quantity": "quantity",
     "order_type": "order_type",
     "limit_price": "limit_price",
+    "stop_price": "stop_price",
     "project_id": "project",
     "client_order_id": "client_order_id",
     "confirm": "confirm",
@@ -94,11 +98,19 @@ class OrderForm(forms.Form):
     order_type = forms.ChoiceField(
         label=_("Type"),
         required=False,
-        choices=[(OrderType.MKT, "MKT"), (OrderType.LMT, "LMT")],
+        choices=[(value, value) for value in OrderType.values],
         initial="MKT",
     )
     limit_price = forms.CharField(
         label=_("Limit price"),
+        required=False,
+        max_length=40,
+        widget=forms.NumberInput(
+            attrs={"min": 0, "step": "any", "inputmode": "decimal", "autocomplete": "off"}
+        ),
+    )
+    stop_price = forms.CharField(
+        label=_("Stop price"),
         required=False,
         max_length=40,
         widget=forms.NumberInput(
@@ -119,7 +131,8 @@ class OrderForm(forms.Form):
             "side": data.get("side") or "",
             "quantity": data.get("quantity") or None,
             "order_type": order_type,
-            "limit_price": (data.get("limit_price") or None) if order_type == OrderType.LMT else None,
+            "limit_price": (data.get("limit_price") or None) if order_type in LIMIT_PRICE_TYPES else None,
+            "stop_price": (data.get("stop_price") or None) if order_type in STOP_PRICE_TYPES else None,
             "confirm": bool(data.get("confirm")),
         }
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -14,6 +15,7 @@ from django.utils import timezone
 from execution import engines
 from execution.events import events_file_problems
 from execution.models import HoldingsDiscrepancy
+from execution.prices import positions_value
 from orders import selectors
 from orders.models import (
     CLOSED_STATUSES,
@@ -72,11 +74,33 @@ def positions_context(
     """The positions table; rows carry their own inline errors and kept input."""
     if positions is None:
         positions = list(selectors.positions_for_project(project=project))
+    snapshot = positions_value(positions, mode=project.mode)
     for position in positions:
         position.row_errors = (row_errors or {}).get(position.symbol, [])  # type: ignore[attr-defined]
         position.row_value = (row_values or {}).get(position.symbol, "")  # type: ignore[attr-defined]
         position.row_confirm = position.symbol in (row_confirm or set())  # type: ignore[attr-defined]
-    return {"positions": positions, "positions_version": positions_version(positions, project)}
+    version = positions_version(positions, project)
+    return {
+        "positions": positions,
+        "positions_version": version,
+        "prices_version": prices_version(positions, version, snapshot.version if snapshot else ""),
+        "prices_poll_seconds": settings.TRADEDESK_PRICES_INTERVAL,
+    }
+
+
+def prices_version(positions: Sequence[Position], positions_version: str, snapshot_version: str) -> str:
+    """A fingerprint of the prices the positions table shows (the file replaced, a price turning stale)."""
+    stale = "".join("s" if getattr(p, "valuation", None) and p.valuation.stale else "f" for p in positions)  # type: ignore[attr-defined]
+    basis = f"{positions_version}|{snapshot_version}|{stale}"
+    return hashlib.sha256(basis.encode()).hexdigest()[:16]
+
+
+def render_prices(request: DeskRequest, project: Project) -> HttpResponse:
+    """The positions table when its prices changed since what the page shows (`prices`), else 204."""
+    context = {**base_context(request, project), **positions_context(project)}
+    if context["prices_version"] == request.GET.get("prices"):
+        return HttpResponse(status=204)
+    return render(request, "orders/partials/positions.html", context)
 
 
 def orders_context(project: Project, *, selected: Any = None) -> dict[str, Any]:

@@ -44,6 +44,7 @@ from tradedesk.web.presenters import (
     positions_context,
     render_page,
     render_poll,
+    render_prices,
     ticket_form,
     timeline_context,
 )
@@ -105,6 +106,16 @@ def orders_panel(request: DeskRequest) -> HttpResponse:
         return HttpResponseRedirect(page_url(project))
     ingest_before_read()
     return render_poll(request, project, always_positions=False, polled=True)
+
+
+@desk_view
+@require_GET
+def positions_prices(request: DeskRequest) -> HttpResponse:
+    """The positions table again when the engine's prices changed (polled; 204 when nothing did)."""
+    project = project_or_404(request, request.GET.get("project"))
+    if not request.htmx:
+        return HttpResponseRedirect(page_url(project))
+    return render_prices(request, project)
 
 
 @desk_view
@@ -205,7 +216,7 @@ def order_create(request: DeskRequest) -> HttpResponse:
     if created:
         keep = {
             key: form.cleaned_data.get(key)
-            for key in ("symbol", "side", "quantity", "order_type", "limit_price")
+            for key in ("symbol", "side", "quantity", "order_type", "limit_price", "stop_price")
         }
         form = ticket_form(project, keep)
     context = {

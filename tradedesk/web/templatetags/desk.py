@@ -67,6 +67,16 @@ def money(value: Any) -> str:
 
 
 @register.filter
+def amount(value: Any) -> str:
+    """An amount with 2 decimals, a sign only when negative: 1,892.00, −410.45."""
+    number = _decimal(value)
+    if number is None:
+        return "—"
+    rounded = number.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+    return ("−" if rounded < 0 else "") + _fmt(abs(rounded), 2)
+
+
+@register.filter
 def sign_class(value: Any) -> str:
     """up / down / flat, for colouring a signed number."""
     number = _decimal(value)
