@@ -438,7 +438,10 @@ def _drain(fd: int, key: str, *, batch_lines: int, identity: tuple[int, int] | N
             cursor.first_line_hash = first_hash
             cursor.save()
         metrics.ingest_batch_observe(
-            applied=applied.applied, duplicates=applied.duplicates, unmatched=applied.unmatched, bad=applied.bad
+            applied=applied.applied,
+            duplicates=applied.duplicates,
+            unmatched=applied.unmatched,
+            bad=applied.bad,
         )
         if whole and len(chunk.lines) < batch_lines:
             report.pending_bytes = max(0, stat.st_size - new_offset)

@@ -121,6 +121,8 @@ def _merge_params(
         else:
             mode = inner_mode
     return project_id, mode
+
+
 def _clean_price(raw: Any, *, field_name: str, errors: dict[str, str]) -> Decimal | None:
     """A positive price from raw input, or None with the reason added to `errors`."""
     try:

@@ -23,7 +23,7 @@ def test_the_supervisor_masks_configured_secrets_and_writes_engine_log_0600(tmp_
     )
     printer = "import sys; print(open('config.json').read()); print('pw=hunter2-secret', file=sys.stderr)"
     read_fd, write_fd = os.pipe()
-    _babysit(tmp_path, "run-1", [sys.executable, "-c", printer], write_fd)
+    _babysit(tmp_path, "run-1", [sys.executable, "-c", printer], write_fd, [])
     os.close(read_fd)
     log = (tmp_path / LOG_FILE).read_text()
     exit_record = (tmp_path / EXIT_FILE).read_text()

@@ -126,12 +126,10 @@ def test_command_path_sends_market_on_open_before_the_open(us_hours: Any) -> Non
 
     result = order_dispatch(order_id=order.pk)
 
-    assert result.outcome == "dispatched", result
+    # The engine accepted the command (its result file is read, then removed, by the dispatch itself).
+    assert (result.outcome, result.detail) == ("dispatched", "command accepted"), result
     order.refresh_from_db()
     assert order.params["manual_execution"]["order_type"] == "MarketOnOpen"
-    command_id = engines.command_id_for(order.client_order_id)
-    answer = engines.read_command_result("paper", command_id)
-    assert answer is not None and answer["success"] is True
 
 
 @pytest.mark.django_db
