@@ -22,11 +22,11 @@ def open_desk(page: Page, desk: Any, user: Any, project: Project) -> None:
 
 
 def test_engine_prices_replace_the_last_fill_and_move_on_screen(
-    page: Page, desk: Any, trader: Any, book: Project, settings: Any
+    page: Page, desk: Any, user: Any, project: Project, settings: Any
 ) -> None:
     settings.TRADEDESK_PRICES_INTERVAL = 1.0
-    seed_position(book, "AAPL", 10, "150")
-    open_desk(page, desk, trader, book)
+    seed_position(project, "AAPL", 10, "150")
+    open_desk(page, desk, user, project)
     row = page.locator("#positions-panel tr[data-symbol=AAPL]")
     last = row.get_by_test_id("position-last-price")
     expect(last).to_have_attribute("data-source", "last_fill")
@@ -51,9 +51,9 @@ def test_engine_prices_replace_the_last_fill_and_move_on_screen(
 
 
 def test_a_stop_order_from_the_ticket_triggers_and_fills(
-    page: Page, desk: Any, trader: Any, book: Project
+    page: Page, desk: Any, user: Any, project: Project
 ) -> None:
-    open_desk(page, desk, trader, book)
+    open_desk(page, desk, user, project)
     ticket = page.get_by_test_id("order-form")
     expect(ticket.locator("#ticket-stop")).to_be_hidden()
     ticket.locator("#ticket-symbol").fill("AAPL")
