@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 
 from execution.contract import LEAN_STATUS_MAP, event_identity
+from execution.engines import MODES
 from execution.models import EventFileCursor
 from orders.models import MONEY_PLACES, PRICE_PLACES, QTY_PLACES
 from orders.services import LedgerEvent, apply_engine_events
@@ -236,14 +237,16 @@ def parse_lines(lines: Iterable[bytes], *, source: str = "") -> ParsedBatch:
     return batch
 
 
-def apply_parsed(batch: ParsedBatch, *, source: str) -> IngestReport:
-    """Apply a parsed batch (in the caller's transaction), segment by segment, and fold in the results."""
+def apply_parsed(batch: ParsedBatch, *, source: str, mode: str | None = None) -> IngestReport:
+    """Apply a parsed batch (in the caller's transaction), segment by segment, and fold in the results.
+
+    With `mode`, tags match only orders of that mode (the batch came from that mode's engine)."""
     from execution import reconcile
 
     report = batch.report
     for events, holdings in batch.segments:
         if events:
-            result = apply_engine_events(events, source=source)
+            result = apply_engine_events(events, source=source, mode=mode)
             report.applied += result.applied
             report.duplicates += result.duplicates
             report.unmatched += result.unmatched
@@ -255,14 +258,28 @@ def apply_parsed(batch: ParsedBatch, *, source: str) -> IngestReport:
     return report
 
 
-def apply_execution_events(events: list[dict[str, Any]], *, source: str = "api") -> IngestReport:
-    """Apply event dicts (as an engine would write them); identity and dedupe exactly as for a file."""
+def apply_execution_events(
+    events: list[dict[str, Any]], *, source: str = "api", mode: str | None = None
+) -> IngestReport:
+    """Apply event dicts (as an engine would write them); identity and dedupe exactly as for a file.
+
+    Tags match by tag alone, or only orders of `mode` when given."""
     batch = ParsedBatch()
     for number, event in enumerate(events, start=1):
         batch.report.lines_read += 1
         batch.add(event, source=source, line=number)
     with transaction.atomic():
-        return apply_parsed(batch, source=source)
+        return apply_parsed(batch, source=source, mode=mode)
+
+
+def engine_mode_of(path: Path) -> str | None:
+    """The mode whose engine writes this file (engines/<mode>/ under the execution root), else None."""
+    engines_root = (Path(settings.TRADEDESK_EXECUTION_ROOT) / "engines").resolve()
+    resolved = Path(path).resolve()
+    if resolved.parent.parent != engines_root:
+        return None
+    mode = resolved.parent.name
+    return mode if mode in MODES else None
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -315,12 +332,12 @@ def _stat_key(stat: os.stat_result) -> tuple[int, int, int, int]:
     return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
-def _apply_lines(lines: list[bytes], *, source: str) -> ParsedBatch:
+def _apply_lines(lines: list[bytes], *, source: str, mode: str | None) -> ParsedBatch:
     """Parse and apply a batch; if the database refuses it, apply line by line so one line never blocks."""
     batch = parse_lines(lines, source=source)
     try:
         with transaction.atomic():
-            apply_parsed(batch, source=source)
+            apply_parsed(batch, source=source, mode=mode)
         return batch
     except DatabaseError:
         logger.exception(
@@ -331,7 +348,7 @@ def _apply_lines(lines: list[bytes], *, source: str) -> ParsedBatch:
         single = parse_lines([line], source=source)
         try:
             with transaction.atomic():
-                apply_parsed(single, source=source)
+                apply_parsed(single, source=source, mode=mode)
         except DatabaseError as exc:
             single.report.bad += 1
             logger.warning(
@@ -345,6 +362,8 @@ def ingest_file(path: Path, *, batch_lines: int = BATCH_LINES) -> IngestReport:
     """Ingest the new complete lines of one events file, a batch per transaction, offset saved with it."""
     path = Path(path).resolve()
     key = str(path)
+    # A line of an engine's own file can only be about an order of that engine's mode.
+    mode = engine_mode_of(path)
     report = IngestReport(files=1)
     try:
         handle = open(path, "rb")  # noqa: SIM115 - held across batches
@@ -373,7 +392,7 @@ def ingest_file(path: Path, *, batch_lines: int = BATCH_LINES) -> IngestReport:
                     report.resets += 1
                 lines, new_offset = _complete_lines(handle, cursor.offset, batch_lines)
                 if lines:
-                    batch = _apply_lines(lines, source=key)
+                    batch = _apply_lines(lines, source=key, mode=mode)
                     report.absorb(batch.report)
                     cursor.lines_read += batch.report.lines_read
                     cursor.bad_lines += batch.report.bad

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from orders.errors import NotFound
-from orders.models import ExecutionEvent, Position, Project, TradeOrder
+from orders.models import UNKNOWN_FLAG, WORKING_STATUSES, ExecutionEvent, Position, Project, TradeOrder
 
 
 def projects_for_user(*, user: Any) -> QuerySet[Project]:
@@ -61,3 +61,25 @@ def order_events(*, order: TradeOrder) -> QuerySet[ExecutionEvent]:
 def unmatched_events() -> QuerySet[ExecutionEvent]:
     """Events whose tag matched no order, kept for review."""
     return ExecutionEvent.objects.filter(outcome=ExecutionEvent.Outcome.UNMATCHED).order_by("-received_at")
+
+
+def orders_working(*, project: Project | None = None, mode: str | None = None) -> QuerySet[TradeOrder]:
+    """Orders that can still trade and whose engine is alive: what limits, closes, HALT and the page count.
+
+    Unknown orders (their engine run died) are left out: see orders_unknown."""
+    queryset = TradeOrder.objects.filter(status__in=WORKING_STATUSES).exclude(flag=UNKNOWN_FLAG)
+    if project is not None:
+        queryset = queryset.filter(project=project)
+    if mode is not None:
+        queryset = queryset.filter(mode=mode)
+    return queryset
+
+
+def orders_unknown(*, project: Project | None = None, mode: str | None = None) -> QuerySet[TradeOrder]:
+    """Orders whose engine run died while they were working: they may still be live at the broker."""
+    queryset = TradeOrder.objects.filter(status__in=WORKING_STATUSES, flag=UNKNOWN_FLAG)
+    if project is not None:
+        queryset = queryset.filter(project=project)
+    if mode is not None:
+        queryset = queryset.filter(mode=mode)
+    return queryset

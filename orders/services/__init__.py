@@ -14,12 +14,29 @@ from orders.services.dispatch import (
     trade_orders_flag,
 )
 from orders.services.ledger import BatchReport, EngineEvent, LedgerEvent, apply_engine_events
-from orders.services.orders import OrderCreateResult, create_trade_order, trade_order_mark_reviewed
-from orders.services.positions import positions_close, positions_liquidate
+from orders.services.orders import (
+    OrderCreateResult,
+    create_trade_order,
+    order_create_locked,
+    trade_order_mark_reviewed,
+)
+from orders.services.positions import (
+    ALREADY_CLOSING,
+    ALREADY_FLAT,
+    CLOSE_ACTION,
+    CloseResult,
+    close_order_blockers,
+    is_close_order,
+    positions_close,
+    positions_liquidate,
+)
 from orders.services.projects import (
+    live_permitted,
     project_check_mode_switch,
+    project_check_trading_state,
     project_default_for,
     project_for_user,
+    project_lock,
     project_set_mode,
     project_set_trading_state,
     require_live_permission,
@@ -28,6 +45,8 @@ from orders.services.status import (
     StatusChange,
     apply_fill_to_order,
     apply_fills_to_orders,
+    require_resolver,
+    trade_order_resolve,
     update_trade_order_status,
     update_trade_orders_status,
 )
@@ -35,10 +54,14 @@ from orders.services.tokens import api_token_authenticate, api_token_create, api
 from orders.services.validation import CleanOrder, clean_order_payload
 
 __all__ = [
+    "ALREADY_CLOSING",
+    "ALREADY_FLAT",
     "CLOSED_STATUSES",
+    "CLOSE_ACTION",
     "Actor",
     "BatchReport",
     "CleanOrder",
+    "CloseResult",
     "EngineEvent",
     "LedgerEvent",
     "OrderCreateResult",
@@ -51,20 +74,28 @@ __all__ = [
     "apply_fills_to_orders",
     "audit_record",
     "clean_order_payload",
+    "close_order_blockers",
     "create_trade_order",
+    "is_close_order",
+    "live_permitted",
+    "order_create_locked",
     "positions_close",
     "positions_liquidate",
     "project_check_mode_switch",
+    "project_check_trading_state",
     "project_default_for",
     "project_for_user",
+    "project_lock",
     "project_set_mode",
     "project_set_trading_state",
     "require_live_permission",
+    "require_resolver",
     "trade_order_cancel_before_dispatch",
     "trade_order_claim_for_dispatch",
     "trade_order_mark_reviewed",
     "trade_order_record_dispatch",
     "trade_order_release_claim",
+    "trade_order_resolve",
     "trade_orders_flag",
     "update_trade_order_status",
     "update_trade_orders_status",

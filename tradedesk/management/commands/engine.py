@@ -8,8 +8,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from execution import engines
-from execution.services import engines_check
+from execution.services import engine_stop, engines_check
+from orders.errors import TradedeskError
 from orders.models import Project
+from orders.services import Actor
 
 
 class Command(BaseCommand):
@@ -21,6 +23,9 @@ class Command(BaseCommand):
         """action, then PROJECT MODE or just MODE."""
         parser.add_argument("action", choices=["status", "stop"])
         parser.add_argument("target", nargs="+", help="PROJECT MODE, or MODE")
+        parser.add_argument(
+            "--force", action="store_true", help="stop even with working orders (they become unknown)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Print the state (after stopping, for stop)."""
@@ -37,6 +42,9 @@ class Command(BaseCommand):
             if project.mode != mode:
                 raise CommandError(f"project {project.name} trades in {project.mode} mode, not {mode}")
         if options["action"] == "stop":
-            engines.stop_engine(mode)
+            try:
+                engine_stop(mode=mode, force=options["force"], actor=Actor(channel="command"))
+            except TradedeskError as exc:
+                raise CommandError(exc.message) from None
         state = next(s for s in engines_check() if s.mode == mode)
         self.stdout.write(json.dumps(state.as_dict(), indent=2))
