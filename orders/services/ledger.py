@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from orders.models import (
@@ -180,6 +181,7 @@ class _LockedOrder:
     flag_message: str
     overfilled: bool
     future_event_time: bool
+    dispatch_run: str | None  # params.manual_execution.run_id: the run the order was handed to
 
 
 # An event dated further ahead than this is stored and flagged, but never moves an order's clocks.
@@ -190,6 +192,7 @@ def _lock_orders(tags: set[str], mode: str | None) -> dict[str, _LockedOrder]:
     """Lock the orders with these tags (of `mode` when given), SELECT ... FOR UPDATE in id order."""
     if postgresql():
         columns = ", ".join(column(TradeOrder, name) for name in _ORDER_COLUMNS)
+        columns += f", ({column(TradeOrder, 'params')} -> 'manual_execution' ->> 'run_id')"
         mode_clause = f" AND {column(TradeOrder, 'mode')} = %b::text" if mode is not None else ""
         with binary_cursor() as cursor:
             cursor.execute(
@@ -202,7 +205,8 @@ def _lock_orders(tags: set[str], mode: str | None) -> dict[str, _LockedOrder]:
         queryset = TradeOrder.objects.select_for_update().filter(client_order_id__in=tags)
         if mode is not None:
             queryset = queryset.filter(mode=mode)
-        rows = list(queryset.order_by("id").values_list(*_ORDER_COLUMNS))
+        queryset = queryset.annotate(dispatch_run=KT("params__manual_execution__run_id"))
+        rows = list(queryset.order_by("id").values_list(*_ORDER_COLUMNS, "dispatch_run"))
     return {row[1]: _LockedOrder(*row) for row in rows}
 
 
@@ -329,7 +333,12 @@ def _apply_to_orders(
                     or (at is not None and at >= order.last_status_ts)
                 ):
                     order.ib_order_id = event.engine_order_id
-                if order.flag in engine_flags:
+                # An event proves the engine is alive, except the dead run's own events read late: its
+                # orders stay unknown until a later run reports on them or staff resolve them.
+                if order.flag in engine_flags and (
+                    order.flag != OrderFlag.ENGINE_DOWN
+                    or (event.run_id and event.run_id != order.dispatch_run)
+                ):
                     order.flag, order.flag_message = "", ""
             if at is not None and (order.last_status_ts is None or at > order.last_status_ts):
                 order.last_status_ts = at

@@ -101,7 +101,9 @@ def order_create_locked(
             f"mode {clean.mode} differs from the project's mode {project.mode}",
             errors={"mode": f"the project trades in {project.mode} mode"},
         )
-    require_live_permission(user=user, project=project)
+    if not closing:
+        # Closing reduces risk: open to every member; anything else on LIVE needs orders.trade_live.
+        require_live_permission(user=user, project=project)
     # A replay is answered before any risk check: the order exists, nothing new is placed.
     if clean.client_order_id is not None:
         existing = TradeOrder.objects.filter(client_order_id=clean.client_order_id).first()
