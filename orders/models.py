@@ -154,8 +154,8 @@ class TradeOrder(models.Model):
     flag_message = models.TextField(blank=True, default="")
     # Fills still count (the contract); these say the engine reported more than ordered, or an event time
     # more than a day ahead (stored, but it does not move last_status_ts).
-    overfilled = models.BooleanField(default=False)
-    future_event_time = models.BooleanField(default=False)
+    overfilled = models.BooleanField(default=False, db_default=False)
+    future_event_time = models.BooleanField(default=False, db_default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -268,7 +268,7 @@ class ExecutionEvent(models.Model):
     source = models.CharField(max_length=500, blank=True, default="")
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     # Why an event was not applied as is (a tag of another mode's order, a time far in the future).
-    reason = models.CharField(max_length=200, blank=True, default="")
+    reason = models.CharField(max_length=200, blank=True, default="", db_default="")
     received_at = models.DateTimeField()
 
     class Meta:
