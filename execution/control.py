@@ -11,6 +11,7 @@ from django.conf import settings
 from execution import engines, market_hours
 from orders.errors import Conflict
 from orders.models import WORKING_STATUSES, OrderFlag, TradeOrder
+from orders.selectors import orders_working
 from orders.services import Actor, audit_record, trade_orders_flag
 
 logger = logging.getLogger("execution.control")
@@ -22,11 +23,8 @@ def held_working_orders(*, mode: str) -> list[int]:
     if info is None:
         return []
     return list(
-        TradeOrder.objects.filter(
-            mode=mode,
-            status__in=WORKING_STATUSES,
-            params__manual_execution__run_id=str(info.get("run_id", "")),
-        )
+        orders_working(mode=mode)
+        .filter(params__manual_execution__run_id=str(info.get("run_id", "")))
         .order_by("pk")
         .values_list("pk", flat=True)
     )
@@ -43,7 +41,7 @@ def engine_stop(
     if held and not force:
         raise Conflict(
             f"the {mode} engine holds {len(held)} working order(s) (ids {', '.join(map(str, held[:20]))}); "
-            "cancel them first, or force the stop and check them in IB"
+            "cancel them first, or force the stop: they become unknown until staff resolve them (check them in IB)"
         )
     run_id = str((engines.running_engine(mode) or {}).get("run_id", ""))
     state = engines.stop_engine(mode, timeout=timeout)
@@ -55,7 +53,7 @@ def engine_stop(
         )
     audit_record(
         actor=actor,
-        action="engine_stop",
+        action="engine_stop_forced" if held else "engine_stop",
         detail={"mode": mode, "force": force, "run_id": run_id, "held": held},
     )
     return state
@@ -63,7 +61,7 @@ def engine_stop(
 
 def engine_restart(*, mode: str, actor: Actor | None = None) -> engines.EngineState:
     """Restart the mode's engine so it reloads the broker's holdings; refused while any order works."""
-    working = TradeOrder.objects.filter(mode=mode, status__in=WORKING_STATUSES).count()
+    working = orders_working(mode=mode).count()
     if working:
         raise Conflict(
             f"the {mode} mode has {working} working order(s); restart the engine when none is working"

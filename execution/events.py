@@ -21,6 +21,7 @@ from django.db import DatabaseError, transaction
 
 from execution import metrics
 from execution.contract import LEAN_STATUS_MAP, event_identity
+from execution.engines import MODES
 from execution.event_files import (
     EXCERPT_BYTES,
     LineChunk,
@@ -254,14 +255,16 @@ def parse_lines(lines: Iterable[bytes], *, source: str = "") -> ParsedBatch:
     return batch
 
 
-def apply_parsed(batch: ParsedBatch, *, source: str) -> IngestReport:
-    """Apply a parsed batch (in the caller's transaction), segment by segment, and fold in the results."""
+def apply_parsed(batch: ParsedBatch, *, source: str, mode: str | None = None) -> IngestReport:
+    """Apply a parsed batch (in the caller's transaction), segment by segment, and fold in the results.
+
+    With `mode`, tags match only orders of that mode (the batch came from that mode's engine)."""
     from execution import reconcile
 
     report = batch.report
     for events, holdings in batch.segments:
         if events:
-            result = apply_engine_events(events, source=source)
+            result = apply_engine_events(events, source=source, mode=mode)
             report.applied += result.applied
             report.duplicates += result.duplicates
             report.unmatched += result.unmatched
@@ -273,16 +276,30 @@ def apply_parsed(batch: ParsedBatch, *, source: str) -> IngestReport:
     return report
 
 
-def apply_execution_events(events: list[dict[str, Any]], *, source: str = "api") -> IngestReport:
-    """Apply event dicts (as an engine would write them); identity and dedupe exactly as for a file."""
+def apply_execution_events(
+    events: list[dict[str, Any]], *, source: str = "api", mode: str | None = None
+) -> IngestReport:
+    """Apply event dicts (as an engine would write them); identity and dedupe exactly as for a file.
+
+    Tags match by tag alone, or only orders of `mode` when given."""
     batch = ParsedBatch()
     for number, event in enumerate(events, start=1):
         batch.report.lines_read += 1
         batch.add(event, source=source, line=number, raw=repr(event)[:EXCERPT_BYTES].encode())
     with transaction.atomic():
-        report = apply_parsed(batch, source=source)
+        report = apply_parsed(batch, source=source, mode=mode)
         record_bad_lines([(None, reason, raw) for _, reason, raw in batch.bad_lines], source=source)
     return report
+
+
+def engine_mode_of(path: Path) -> str | None:
+    """The mode whose engine writes this file (engines/<mode>/ under the execution root), else None."""
+    engines_root = (Path(settings.TRADEDESK_EXECUTION_ROOT) / "engines").resolve()
+    resolved = Path(path).resolve()
+    if resolved.parent.parent != engines_root:
+        return None
+    mode = resolved.parent.name
+    return mode if mode in MODES else None
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -332,12 +349,12 @@ def record_bad_lines(bad: list[tuple[int | None, str, bytes]], *, source: str) -
     )
 
 
-def _apply_lines(lines: list[bytes], *, source: str) -> ParsedBatch:
+def _apply_lines(lines: list[bytes], *, source: str, mode: str | None) -> ParsedBatch:
     """Parse and apply lines; if the database refuses them, apply line by line so one line never blocks."""
     batch = parse_lines(lines, source=source)
     try:
         with transaction.atomic():
-            apply_parsed(batch, source=source)
+            apply_parsed(batch, source=source, mode=mode)
         return batch
     except DatabaseError:
         logger.exception(
@@ -348,7 +365,7 @@ def _apply_lines(lines: list[bytes], *, source: str) -> ParsedBatch:
         single = parse_lines([line], source=source)
         try:
             with transaction.atomic():
-                apply_parsed(single, source=source)
+                apply_parsed(single, source=source, mode=mode)
         except DatabaseError as exc:
             single.report.bad += 1
             single.bad_lines.append((1, f"refused by the database: {str(exc)[:200]}", line[:EXCERPT_BYTES]))
@@ -357,7 +374,9 @@ def _apply_lines(lines: list[bytes], *, source: str) -> ParsedBatch:
     return whole
 
 
-def _apply_chunk(chunk: LineChunk, start: int, *, source: str) -> tuple[IngestReport, int, bool]:
+def _apply_chunk(
+    chunk: LineChunk, start: int, *, source: str, mode: str | None
+) -> tuple[IngestReport, int, bool]:
     """Apply a chunk's lines (in the caller's transaction) until the time budget is spent.
 
     Returns the report, the offset after the last line applied, and whether the whole chunk was applied.
@@ -369,7 +388,7 @@ def _apply_chunk(chunk: LineChunk, start: int, *, source: str) -> tuple[IngestRe
     done = 0
     while done < len(chunk.lines):
         step = chunk.lines[done : done + APPLY_STEP]
-        batch = _apply_lines(step, source=source)
+        batch = _apply_lines(step, source=source, mode=mode)
         report.absorb(batch.report)
         bad.extend((starts[done + number - 1], reason, raw) for number, reason, raw in batch.bad_lines)
         done += len(step)
@@ -386,7 +405,9 @@ def _apply_chunk(chunk: LineChunk, start: int, *, source: str) -> tuple[IngestRe
     return report, offset, whole
 
 
-def _drain(fd: int, key: str, *, batch_lines: int, identity: tuple[int, int] | None = None) -> IngestReport:
+def _drain(
+    fd: int, key: str, *, batch_lines: int, mode: str | None, identity: tuple[int, int] | None = None
+) -> IngestReport:
     """Ingest the complete lines of an open file from the cursor's offset, a transaction per batch.
 
     Reads happen outside the transaction (they never hold the database's write lock); the transaction
@@ -428,7 +449,7 @@ def _drain(fd: int, key: str, *, batch_lines: int, identity: tuple[int, int] | N
                 )
                 cursor.resets += 1
                 report.resets += 1
-            applied, new_offset, whole = _apply_chunk(chunk, start, source=key)
+            applied, new_offset, whole = _apply_chunk(chunk, start, source=key, mode=mode)
             report.absorb(applied)
             cursor.lines_read += applied.lines_read
             cursor.bad_lines += applied.bad
@@ -451,7 +472,7 @@ def _drain(fd: int, key: str, *, batch_lines: int, identity: tuple[int, int] | N
             return report
 
 
-def _drain_rotated(path: Path, key: str, fd: int, *, batch_lines: int) -> IngestReport:
+def _drain_rotated(path: Path, key: str, fd: int, *, batch_lines: int, mode: str | None) -> IngestReport:
     """Before reading a new file at `path`, finish the rotated one (`<name>.<suffix>`) the cursor was on."""
     cursor = EventFileCursor.objects.filter(path=key).first()
     if cursor is None or cursor.inode is None or cursor.device is None:
@@ -464,7 +485,9 @@ def _drain_rotated(path: Path, key: str, fd: int, *, batch_lines: int) -> Ingest
         return IngestReport()
     old_fd = open_regular(rotated)
     try:
-        report = _drain(old_fd, key, batch_lines=batch_lines, identity=(cursor.device, cursor.inode))
+        report = _drain(
+            old_fd, key, batch_lines=batch_lines, mode=mode, identity=(cursor.device, cursor.inode)
+        )
     finally:
         os.close(old_fd)
     with transaction.atomic():
@@ -484,14 +507,16 @@ def ingest_file(path: Path, *, batch_lines: int = BATCH_LINES) -> IngestReport:
     """Ingest the new complete lines of one events file where it is (never through a symlink)."""
     path = Path(os.path.abspath(path))
     key = str(path)
+    # A line of an engine's own file can only be about an order of that engine's mode.
+    mode = engine_mode_of(path)
     report = IngestReport(files=1)
     try:
         fd = open_regular(path)
     except FileNotFoundError:
         return report
     try:
-        report.absorb(_drain_rotated(path, key, fd, batch_lines=batch_lines))
-        report.absorb(_drain(fd, key, batch_lines=batch_lines))
+        report.absorb(_drain_rotated(path, key, fd, batch_lines=batch_lines, mode=mode))
+        report.absorb(_drain(fd, key, batch_lines=batch_lines, mode=mode))
     finally:
         os.close(fd)
     return report

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -16,19 +17,30 @@ from execution import control, engines, market_hours, metrics
 from execution.intents import json_number, write_manual_order_intent
 from orders.errors import Conflict
 from orders.models import WORKING_STATUSES, OrderFlag, OrderStatus, Project, TradeOrder, TradingState
+from orders.selectors import orders_unknown, orders_working
 from orders.services import (
+    CLOSE_ACTION,
     Actor,
+    CloseResult,
     audit_record,
+    close_order_blockers,
+    positions_close,
+    positions_liquidate,
     project_set_trading_state,
+    require_resolver,
     trade_order_cancel_before_dispatch,
     trade_order_claim_for_dispatch,
     trade_order_record_dispatch,
     trade_order_release_claim,
+    trade_order_resolve,
     trade_orders_flag,
     update_trade_order_status,
 )
 
 logger = logging.getLogger("execution")
+
+CANCEL_REQUESTED = "cancel requested"
+UNKNOWN_OUTCOME = "unknown: its engine run is down; it may still be live at the broker (staff resolve it)"
 
 
 @dataclass(frozen=True)
@@ -130,9 +142,21 @@ def _follow_command(*, order: TradeOrder, intent: Path, command_id: str) -> Disp
 
 
 def order_cancel(*, order: TradeOrder, actor: Actor | None = None) -> TradeOrder:
-    """Cancel an order: locally if it never left tradedesk, else a CancelOrderCommand to its engine."""
+    """Cancel an order: locally if it never left tradedesk, else a CancelOrderCommand to its engine.
+
+    Open to every member (it reduces risk). An unknown order's cancel is recorded and refused: its engine
+    run is down, so only staff can settle it (order_resolve) once the broker says what happened."""
     if order.status not in WORKING_STATUSES:
         raise Conflict(f"order is {order.status} and cannot be canceled")
+    if order.is_unknown:
+        audit_record(
+            actor=actor, action="order_cancel_requested", project=order.project, order=order,
+            detail={"outcome": "engine down"},
+        )  # fmt: skip
+        raise Conflict(
+            "the engine run that held this order is down: the cancel request is recorded; the order may "
+            "still be live at the broker, staff resolve it once the broker reports"
+        )
     if trade_order_cancel_before_dispatch(order=order, actor=actor):
         return order
     if order.ib_order_id is None:
@@ -170,9 +194,7 @@ def engines_check() -> list[engines.EngineState]:
         if state.state == "error" and state.run_id:
             ids = [
                 order.pk
-                for order in TradeOrder.objects.filter(mode=mode, status__in=WORKING_STATUSES)
-                .exclude(flag=OrderFlag.ENGINE_DOWN)
-                .only("pk", "params")
+                for order in orders_working(mode=mode).only("pk", "params")
                 if order.params.get("manual_execution", {}).get("run_id") == state.run_id
             ]
             if ids:
@@ -260,20 +282,70 @@ def orders_sweep(*, enqueue: Any) -> SweepReport:
             order_ids=ids, flag=OrderFlag.STALE, message="no event from the engine for too long"
         )
         report.flagged.extend(ids)
+    closes_release(enqueue=enqueue)
     engines_check()
     return report
 
 
-def orders_cancel_working(*, project: Project, actor: Actor | None = None) -> dict[str, str]:
-    """Cancel every working order of a project (the kill switch); returns client_order_id -> outcome."""
+def orders_cancel(*, orders: Iterable[TradeOrder], actor: Actor | None = None) -> dict[str, str]:
+    """Request the cancel of each order; returns client_order_id -> "cancel requested" or why not."""
     outcomes: dict[str, str] = {}
-    for order in TradeOrder.objects.filter(project=project, status__in=WORKING_STATUSES).order_by("id"):
+    for order in orders:
         try:
             order_cancel(order=order, actor=actor)
-            outcomes[order.client_order_id] = "cancel requested"
+            outcomes[order.client_order_id] = CANCEL_REQUESTED
         except Conflict as exc:
             outcomes[order.client_order_id] = exc.message
     return outcomes
+
+
+def orders_cancel_working(*, project: Project, actor: Actor | None = None) -> dict[str, str]:
+    """Cancel every working order of a project (the kill switch); unknown ones are listed, not cancelled."""
+    outcomes = orders_cancel(orders=orders_working(project=project).order_by("id"), actor=actor)
+    for order in orders_unknown(project=project).order_by("id"):
+        outcomes[order.client_order_id] = UNKNOWN_OUTCOME
+    return outcomes
+
+
+def project_close_positions(
+    *, project: Project, symbols: Iterable[str], user: Any = None, actor: Actor | None = None
+) -> CloseResult:
+    """Close positions (the entry point of page, API and admin): closing orders, then their cancels."""
+    result = positions_close(project=project, symbols=symbols, user=user, actor=actor)
+    _request_close_cancels(result=result, actor=actor)
+    return result
+
+
+def project_liquidate(*, project: Project, user: Any = None, actor: Actor | None = None) -> CloseResult:
+    """Liquidate: cancel every working order of the project and close every non-zero position."""
+    result = positions_liquidate(project=project, user=user, actor=actor)
+    _request_close_cancels(result=result, actor=actor)
+    return result
+
+
+def _request_close_cancels(*, result: CloseResult, actor: Actor | None) -> None:
+    """Send the cancels the closing orders wait for (after their commit); a refusal is retried by the sweep."""
+    for client_order_id, outcome in orders_cancel(orders=result.to_cancel, actor=actor).items():
+        if outcome != CANCEL_REQUESTED:
+            logger.info("close: cancel not sent yet", extra={"order": client_order_id, "reason": outcome})
+
+
+def closes_release(*, enqueue: Any, actor: Actor | None = None) -> list[int]:
+    """Enqueue the held closing orders whose cancels are final; ask again for cancels not yet requested."""
+    released = []
+    held = TradeOrder.objects.filter(
+        status=OrderStatus.NEW, dispatched_at__isnull=True, params__action=CLOSE_ACTION
+    ).order_by("id")
+    for close in held:
+        blockers = close_order_blockers(order=close)
+        if not blockers:
+            enqueue(close.pk)
+            released.append(close.pk)
+            continue
+        unsent = [order for order in blockers if order.status != OrderStatus.CANCEL_PENDING]
+        if unsent:
+            orders_cancel(orders=unsent, actor=actor)
+    return released
 
 
 def project_trading_state_change(
@@ -283,6 +355,34 @@ def project_trading_state_change(
     project = project_set_trading_state(project=project, state=state, actor=actor)
     outcomes = orders_cancel_working(project=project, actor=actor) if state == TradingState.HALTED else {}
     return project, outcomes
+
+
+def order_resolve(
+    *,
+    order: TradeOrder,
+    status: str,
+    note: str,
+    quantity: Decimal | None = None,
+    price: Decimal | None = None,
+    actor: Actor | None = None,
+) -> TradeOrder:
+    """Staff settle an unknown order, once its dead run's events file is fully read (no fill counted twice)."""
+    from execution.events import ingest_file
+
+    require_resolver(actor=actor)
+    if not order.is_unknown:
+        raise Conflict("only an unknown order (its engine run died while it was working) can be resolved")
+    run_id = str(order.params.get("manual_execution", {}).get("run_id", ""))
+    state = engines.engine_state(order.mode)
+    if state.state == "running" and state.run_id == run_id:
+        raise Conflict("the engine run that holds this order is running again; cancel the order instead")
+    report = ingest_file(engines.engine_dir(order.mode) / "events.jsonl")
+    if report.pending_bytes:
+        raise Conflict("the engine's events file ends in an unfinished line; try again once it is complete")
+    order.refresh_from_db()
+    return trade_order_resolve(
+        order=order, status=status, note=note, quantity=quantity, price=price, actor=actor
+    )
 
 
 def simulator_account_add(*, mode: str, fills: list[tuple[str, Decimal, Decimal]]) -> None:

@@ -24,10 +24,13 @@ def execute_manual_order(order_id: int) -> dict[str, Any]:
 
 @shared_task(name="execution.tasks.ingest_events", acks_late=True, ignore_result=True)
 def ingest_events(path: str | None = None) -> dict[str, int]:
-    """Ingest new lines of the engines' events files (beat runs this every interval)."""
+    """Ingest new lines of the engines' events files (beat runs this every interval), then send the closing
+    orders whose cancels just became final."""
     if path is None:
         metrics.ingest_heartbeat_touch()
-    return events.ingest_execution_events(path).as_dict()
+    report = events.ingest_execution_events(path)
+    services.closes_release(enqueue=lambda order_id: execute_manual_order.delay(order_id))
+    return report.as_dict()
 
 
 @shared_task(name="execution.tasks.sweep_orders", acks_late=True, ignore_result=True)

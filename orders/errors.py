@@ -77,3 +77,16 @@ class PayloadTooLarge(TradedeskError):
 
     status_code = 413
     code = "payload_too_large"
+class ConfirmRequired(TradedeskError):
+    """A check the user may override asked for confirmation; `checks` names it (send confirm to override)."""
+
+    status_code = 422
+    code = "confirm_required"
+
+    def __init__(self, message: str, *, checks: list[str], errors: dict[str, str] | None = None) -> None:
+        super().__init__(message, errors=errors or {"confirm": message})
+        self.checks = list(checks)
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON body, with the checks that asked."""
+        return {**super().as_dict(), "checks": self.checks}

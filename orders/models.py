@@ -88,6 +88,14 @@ class OrderFlag(models.TextChoices):
     COMMAND_UNREAD = "COMMAND_UNREAD", _("Engine has not read the order's command file")
 
 
+# Flags that stand beside the engine flag above (which tracks the engine's liveness and clears on its next
+# event): each is its own column, so an order can be engine-down and overfilled at once.
+FLAG_OVERFILL = "OVERFILL"
+FLAG_FUTURE_TIME = "FUTURE_TIME"
+# An order whose engine run died is unknown, not working: it may still be live at the broker.
+UNKNOWN_FLAG = OrderFlag.ENGINE_DOWN
+
+
 class Project(models.Model):
     """A trading book: its orders and positions live in one mode (paper or live)."""
 
@@ -152,6 +160,10 @@ class TradeOrder(models.Model):
     dispatch_attempts = models.PositiveIntegerField(default=0)
     flag = models.CharField(max_length=16, choices=OrderFlag.choices, blank=True, default="")
     flag_message = models.TextField(blank=True, default="")
+    # Fills still count (the contract); these say the engine reported more than ordered, or an event time
+    # more than a day ahead (stored, but it does not move last_status_ts).
+    overfilled = models.BooleanField(default=False, db_default=False)
+    future_event_time = models.BooleanField(default=False, db_default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -210,6 +222,10 @@ class TradeOrder(models.Model):
                 condition=Q(avg_fill_price__isnull=True) | Q(avg_fill_price__gt=0),
                 name="order_avg_price_positive",
             ),
+            models.CheckConstraint(
+                condition=Q(overfilled=False) | Q(filled_quantity__gt=models.F("quantity")),
+                name="order_overfilled_means_more_than_ordered",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -219,6 +235,21 @@ class TradeOrder(models.Model):
     def is_working(self) -> bool:
         """True while the order can still trade or be canceled."""
         return self.status in WORKING_STATUSES
+
+    @property
+    def is_unknown(self) -> bool:
+        """Working, but its engine run died: it may still be live at the broker (an operator resolves it)."""
+        return self.is_working and self.flag == UNKNOWN_FLAG
+
+    @property
+    def flags(self) -> list[str]:
+        """Every flag the order carries (engine flag, overfill, future event time)."""
+        found = [self.flag] if self.flag else []
+        if self.overfilled:
+            found.append(FLAG_OVERFILL)
+        if self.future_event_time:
+            found.append(FLAG_FUTURE_TIME)
+        return found
 
     @property
     def signed_quantity(self) -> Decimal:
@@ -263,6 +294,8 @@ class ExecutionEvent(models.Model):
     payload = models.JSONField()
     source = models.CharField(max_length=500, blank=True, default="")
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    # Why an event was not applied as is (a tag of another mode's order, a time far in the future).
+    reason = models.CharField(max_length=200, blank=True, default="", db_default="")
     received_at = models.DateTimeField()
 
     class Meta:

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from orders.errors import NotFound
-from orders.models import ExecutionEvent, Position, Project, TradeFill, TradeOrder
+from orders.models import UNKNOWN_FLAG, WORKING_STATUSES, ExecutionEvent, Position, Project, TradeFill, TradeOrder
 
 
 def projects_for_user(*, user: Any) -> QuerySet[Project]:
@@ -79,4 +79,26 @@ def fills_for_user(
         queryset = queryset.filter(filled_at__gte=since)
     if until is not None:
         queryset = queryset.filter(filled_at__lt=until)
+    return queryset
+
+
+def orders_working(*, project: Project | None = None, mode: str | None = None) -> QuerySet[TradeOrder]:
+    """Orders that can still trade and whose engine is alive: what limits, closes, HALT and the page count.
+
+    Unknown orders (their engine run died) are left out: see orders_unknown."""
+    queryset = TradeOrder.objects.filter(status__in=WORKING_STATUSES).exclude(flag=UNKNOWN_FLAG)
+    if project is not None:
+        queryset = queryset.filter(project=project)
+    if mode is not None:
+        queryset = queryset.filter(mode=mode)
+    return queryset
+
+
+def orders_unknown(*, project: Project | None = None, mode: str | None = None) -> QuerySet[TradeOrder]:
+    """Orders whose engine run died while they were working: they may still be live at the broker."""
+    queryset = TradeOrder.objects.filter(status__in=WORKING_STATUSES, flag=UNKNOWN_FLAG)
+    if project is not None:
+        queryset = queryset.filter(project=project)
+    if mode is not None:
+        queryset = queryset.filter(mode=mode)
     return queryset

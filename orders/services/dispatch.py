@@ -15,14 +15,21 @@ from orders.models import (
     TradeOrder,
 )
 from orders.services.audit import Actor, audit_record
+from orders.services.positions import CLOSE_ACTION, close_order_claim
 from orders.services.status import update_trade_orders_status
 
 logger = logging.getLogger("orders")
 
 
 def trade_order_claim_for_dispatch(*, order_id: int) -> TradeOrder | None:
-    """Claim a NEW, never-dispatched order atomically; None when someone else already has it."""
+    """Claim a NEW, never-dispatched order atomically; None when someone else already has it.
+
+    A closing order is claimed only once the cancels it waits for are final, sized from the position then
+    (orders.services.positions.close_order_claim)."""
     now = timezone.now()
+    params = TradeOrder.objects.filter(pk=order_id).values_list("params", flat=True).first()
+    if isinstance(params, dict) and params.get("action") == CLOSE_ACTION:
+        return close_order_claim(order_id=order_id, now=now)
     claimed = TradeOrder.objects.filter(
         pk=order_id, dispatched_at__isnull=True, status=OrderStatus.NEW
     ).update(dispatched_at=now, dispatch_attempts=models.F("dispatch_attempts") + 1, updated_at=now)

@@ -6,11 +6,12 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from orders.models import (
@@ -92,6 +93,7 @@ _ORDER_COLUMNS = (
     "mode",
     "symbol",
     "side",
+    "quantity",
     "status",
     "status_ts",
     "status_message",
@@ -103,6 +105,8 @@ _ORDER_COLUMNS = (
     "fees",
     "flag",
     "flag_message",
+    "overfilled",
+    "future_event_time",
 )
 _ORDER_WRITTEN = (
     "status",
@@ -116,6 +120,8 @@ _ORDER_WRITTEN = (
     "fees",
     "flag",
     "flag_message",
+    "overfilled",
+    "future_event_time",
     "updated_at",
 )
 # Every concrete column of Position, in model order (what Position.from_db expects).
@@ -136,6 +142,7 @@ _EVENT_COLUMNS = (
     "message",
     "payload",
     "outcome",
+    "reason",
 )
 _FILL_COLUMNS = (
     "order",
@@ -160,6 +167,7 @@ class _LockedOrder:
     mode: str
     symbol: str
     side: str
+    quantity: Decimal
     status: str
     status_ts: datetime | None
     status_message: str
@@ -171,31 +179,55 @@ class _LockedOrder:
     fees: Decimal
     flag: str
     flag_message: str
+    overfilled: bool
+    future_event_time: bool
+    dispatch_run: str | None  # params.manual_execution.run_id: the run the order was handed to
 
 
-def _lock_orders(tags: set[str]) -> dict[str, _LockedOrder]:
-    """Lock the orders with these tags (SELECT ... FOR UPDATE in id order): tag -> locked order."""
+# An event dated further ahead than this is stored and flagged, but never moves an order's clocks.
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+def _lock_orders(tags: set[str], mode: str | None) -> dict[str, _LockedOrder]:
+    """Lock the orders with these tags (of `mode` when given), SELECT ... FOR UPDATE in id order."""
     if postgresql():
         columns = ", ".join(column(TradeOrder, name) for name in _ORDER_COLUMNS)
+        columns += f", ({column(TradeOrder, 'params')} -> 'manual_execution' ->> 'run_id')"
+        mode_clause = f" AND {column(TradeOrder, 'mode')} = %b::text" if mode is not None else ""
         with binary_cursor() as cursor:
             cursor.execute(
-                f"SELECT {columns} FROM {TradeOrder._meta.db_table} WHERE client_order_id = ANY(%b::text[]) "
-                "ORDER BY id FOR UPDATE",
-                [list(tags)],
+                f"SELECT {columns} FROM {TradeOrder._meta.db_table} WHERE client_order_id = ANY(%b::text[])"
+                f"{mode_clause} ORDER BY id FOR UPDATE",
+                [list(tags), *([mode] if mode is not None else [])],
             )
             rows = cursor.fetchall()
     else:
-        rows = list(
-            TradeOrder.objects.select_for_update()
-            .filter(client_order_id__in=tags)
-            .order_by("id")
-            .values_list(*_ORDER_COLUMNS)
-        )
+        queryset = TradeOrder.objects.select_for_update().filter(client_order_id__in=tags)
+        if mode is not None:
+            queryset = queryset.filter(mode=mode)
+        queryset = queryset.annotate(dispatch_run=KT("params__manual_execution__run_id"))
+        rows = list(queryset.order_by("id").values_list(*_ORDER_COLUMNS, "dispatch_run"))
     return {row[1]: _LockedOrder(*row) for row in rows}
 
 
-def apply_engine_events(events: Sequence[LedgerEvent], *, source: str = "") -> BatchReport:
-    """Store each new event once (by key) and apply the new ones to their orders, set-based, atomically."""
+def _other_mode_tags(tags: set[str], mode: str | None) -> dict[str, str]:
+    """Tags among `tags` that belong to an order of another mode: tag -> that order's mode."""
+    if mode is None or not tags:
+        return {}
+    return dict(
+        TradeOrder.objects.filter(client_order_id__in=tags)
+        .exclude(mode=mode)
+        .values_list("client_order_id", "mode")
+    )
+
+
+def apply_engine_events(
+    events: Sequence[LedgerEvent], *, source: str = "", mode: str | None = None
+) -> BatchReport:
+    """Store each new event once (by key) and apply the new ones to their orders, set-based, atomically.
+
+    With `mode` (the events were read from that mode's engine file) a tag matches only an order of that
+    mode; a tag of another mode's order is stored as unmatched with the reason, and that order is untouched."""
     report = BatchReport(received=len(events))
     unique: dict[str, LedgerEvent] = {}
     for event in events:
@@ -214,21 +246,29 @@ def apply_engine_events(events: Sequence[LedgerEvent], *, source: str = "") -> B
             unique = {key: event for key, event in unique.items() if key not in known}
             if not unique:
                 return report
-        orders = _lock_orders({event.tag for event in unique.values()})
+        tags = {event.tag for event in unique.values()}
+        orders = _lock_orders(tags, mode)
+        foreign = _other_mode_tags(tags - set(orders), mode)
+        future_after = now + FUTURE_TOLERANCE
         rows = []
         applied_outcome, ignored_outcome = ExecutionEvent.Outcome.APPLIED, ExecutionEvent.Outcome.IGNORED
         for event in unique.values():
             order = orders.get(event.tag)
+            reason = ""
             if order is None:
                 outcome = ExecutionEvent.Outcome.UNMATCHED
+                if event.tag in foreign:
+                    reason = f"the tag is a {foreign[event.tag]} order's; read from the {mode} engine's file"
             else:
                 target = event.target_status()
                 lower = target is not None and STATUS_RANK[target] < STATUS_RANK[order.status]
                 outcome = ignored_outcome if lower else applied_outcome
+            if event.time is not None and event.time > future_after:
+                reason = reason or "event time more than a day ahead: stored, the order's clocks not moved"
             rows.append(
                 (event.key, order.pk if order else None, event.tag[:200], event.status[:64],
                  event.run_id[:100], event.engine_order_id, event.engine_event_id, event.time, event.filled,
-                 event.fill_price, event.fee, event.message, event.payload, outcome)
+                 event.fill_price, event.fee, event.message, event.payload, outcome, reason)
             )  # fmt: skip
         new_keys = insert_new_keys(
             ExecutionEvent, _EVENT_COLUMNS, rows, "event_key", {"source": source[:500], "received_at": now}
@@ -241,19 +281,29 @@ def apply_engine_events(events: Sequence[LedgerEvent], *, source: str = "") -> B
             order = orders.get(event.tag)
             if order is None:
                 report.unmatched += 1
-                logger.warning("unmatched engine event", extra={"tag": event.tag, "status": event.status})
+                logger.warning(
+                    "unmatched engine event",
+                    extra={"tag": event.tag, "status": event.status, "other_mode": foreign.get(event.tag)},
+                )
                 continue
             report.applied += 1
             by_order[order.pk].append(event)
         if by_order:
             _apply_to_orders(
-                orders=[o for o in orders.values() if o.pk in by_order], by_order=by_order, report=report
+                orders=[o for o in orders.values() if o.pk in by_order],
+                by_order=by_order,
+                report=report,
+                future_after=future_after,
             )
     return report
 
 
 def _apply_to_orders(
-    *, orders: list[_LockedOrder], by_order: dict[int, list[LedgerEvent]], report: BatchReport
+    *,
+    orders: list[_LockedOrder],
+    by_order: dict[int, list[LedgerEvent]],
+    report: BatchReport,
+    future_after: datetime,
 ) -> None:
     """Fold new events into their (locked) orders: highest status wins, fills summed once, positions moved."""
     fill_rows: list[tuple[Any, ...]] = []
@@ -264,9 +314,14 @@ def _apply_to_orders(
         events = by_order[order.pk]
         if len(events) > 1:
             events.sort(key=_event_sort_key)
-        before = (order.status, order.status_message, order.last_status_ts, order.ib_order_id, order.flag)
+        before = (order.status, order.status_message, order.last_status_ts, order.ib_order_id, order.flag,
+                  order.future_event_time)  # fmt: skip
         was_failed = order.status == OrderStatus.FAILED
         for event in events:
+            # A time far ahead would pin the order's clocks forever: flag it and order by arrival instead.
+            at = event.time
+            if at is not None and at > future_after:
+                order.future_event_time, at = True, None
             target = event.target_status()
             if target is None and was_failed and event.origin == "engine":
                 # FAILED is tradedesk's own guess; any engine event proves the engine has the order.
@@ -275,19 +330,24 @@ def _apply_to_orders(
                 if event.engine_order_id is not None and (
                     order.ib_order_id is None
                     or order.last_status_ts is None
-                    or (event.time is not None and event.time >= order.last_status_ts)
+                    or (at is not None and at >= order.last_status_ts)
                 ):
                     order.ib_order_id = event.engine_order_id
-                if order.flag in engine_flags:
+                # An event proves the engine is alive, except the dead run's own events read late: its
+                # orders stay unknown until a later run reports on them or staff resolve them.
+                if order.flag in engine_flags and (
+                    order.flag != OrderFlag.ENGINE_DOWN
+                    or (event.run_id and event.run_id != order.dispatch_run)
+                ):
                     order.flag, order.flag_message = "", ""
-            if event.time is not None and (order.last_status_ts is None or event.time > order.last_status_ts):
-                order.last_status_ts = event.time
+            if at is not None and (order.last_status_ts is None or at > order.last_status_ts):
+                order.last_status_ts = at
             if target is not None:
                 rank, current = STATUS_RANK[target], STATUS_RANK[order.status]
-                later = event.time is not None and (order.status_ts is None or event.time > order.status_ts)
+                later = at is not None and (order.status_ts is None or at > order.status_ts)
                 if rank > current or (rank == current and later):
                     order.status = target
-                    order.status_ts = event.time
+                    order.status_ts = at
                     order.status_message = event.message
                 elif rank < current:
                     report.ignored += 1
@@ -301,7 +361,8 @@ def _apply_to_orders(
                      event.fee_currency[:8], event.time, event.run_id[:100], event.engine_order_id)
                 )  # fmt: skip
                 fill_events[event.key] = (order, event)
-        after = (order.status, order.status_message, order.last_status_ts, order.ib_order_id, order.flag)
+        after = (order.status, order.status_message, order.last_status_ts, order.ib_order_id, order.flag,
+                 order.future_event_time)  # fmt: skip
         if after != before:
             changed[order.pk] = order
     now = timezone.now()
@@ -319,6 +380,14 @@ def _apply_to_orders(
         order.filled_notional += event.filled * event.fill_price
         order.fees += event.fee or Decimal(0)
         order.avg_fill_price = quantize(order.filled_notional / order.filled_quantity, PRICE_PLACES)
+        if order.filled_quantity > order.quantity and not order.overfilled:
+            # The fill still counts (the contract): the flag makes the overfill visible for review.
+            order.overfilled = True
+            logger.warning(
+                "overfill",
+                extra={"order": order.client_order_id, "filled": str(order.filled_quantity),
+                       "quantity": str(order.quantity)},
+            )  # fmt: skip
         changed[order.pk] = order
     report.fills += len(applied_fills)
     if changed:
@@ -340,6 +409,8 @@ def _apply_to_orders(
                     o.fees,
                     o.flag,
                     o.flag_message,
+                    o.overfilled,
+                    o.future_event_time,
                     now,
                 )
                 for o in changed.values()

@@ -17,7 +17,12 @@ from orders.models import (
     TradeOrder,
 )
 from orders.services.audit import Actor, audit_record
-from orders.services.projects import project_default_for, project_for_user, require_live_permission
+from orders.services.projects import (
+    project_default_for,
+    project_for_user,
+    project_lock,
+    require_live_permission,
+)
 from orders.services.risk import check_new_order
 from orders.services.validation import CleanOrder, clean_order_payload
 
@@ -61,25 +66,48 @@ def create_trade_order(
     actor: Actor | None = None,
     extra_params: dict[str, Any] | None = None,
 ) -> OrderCreateResult:
-    """Create an order, idempotent on client_order_id; the signal hands manual orders to the engine."""
+    """Create an order, idempotent on client_order_id; the signal hands manual orders to the engine.
+
+    Lookup, checks, insert and audit run in one transaction under the project lock, so parallel requests
+    (a double click, a retried POST) are decided one after the other."""
     clean = clean_order_payload(payload)
     if clean.project_id is None:
         project = project_default_for(user=user)
     else:
         project = project_for_user(user=user, project_id=clean.project_id)
+    with transaction.atomic():
+        locked = project_lock(project_id=project.pk)
+        return order_create_locked(
+            project=locked, clean=clean, user=user, source=source, actor=actor, extra_params=extra_params
+        )
+
+
+def order_create_locked(
+    *,
+    project: Project,
+    clean: CleanOrder,
+    user: Any,
+    source: str = SOURCE_MANUAL,
+    actor: Actor | None = None,
+    extra_params: dict[str, Any] | None = None,
+    closing: bool = False,
+) -> OrderCreateResult:
+    """Create an order in the caller's transaction, which holds the project lock (project_lock)."""
     if clean.mode is not None and clean.mode != project.mode:
         raise OrderValidationError(
             f"mode {clean.mode} differs from the project's mode {project.mode}",
             errors={"mode": f"the project trades in {project.mode} mode"},
         )
-    require_live_permission(user=user, project=project)
-
+    if not closing:
+        # Closing reduces risk: open to every member; anything else on LIVE needs orders.trade_live.
+        require_live_permission(user=user, project=project)
+    # A replay is answered before any risk check: the order exists, nothing new is placed.
     if clean.client_order_id is not None:
         existing = TradeOrder.objects.filter(client_order_id=clean.client_order_id).first()
         if existing is not None:
             return _replay_or_conflict(existing=existing, clean=clean, project=project)
 
-    check_new_order(project=project, user=user, clean=clean)
+    check_new_order(project=project, user=user, clean=clean, closing=closing)
 
     client_order_id = clean.client_order_id or client_order_id_new(
         project_id=project.pk, user_id=getattr(user, "pk", None)
@@ -102,28 +130,29 @@ def create_trade_order(
                 params=params,
                 created_by=created_by,
             )
-            audit_record(
-                actor=actor or Actor(user=user),
-                action="order_create",
-                project=project,
-                order=order,
-                detail={
-                    "client_order_id": client_order_id,
-                    "symbol": clean.symbol,
-                    "side": clean.side,
-                    "quantity": str(clean.quantity),
-                    "order_type": clean.order_type,
-                    "limit_price": None if clean.limit_price is None else str(clean.limit_price),
-                    "stop_price": None if clean.stop_price is None else str(clean.stop_price),
-                    "source": source,
-                },
-            )
     except IntegrityError:
-        # A concurrent request with the same client_order_id won the race.
+        # The same client_order_id was committed meanwhile by a request for another project.
         existing = TradeOrder.objects.filter(client_order_id=client_order_id).first()
         if existing is None:
             raise
         return _replay_or_conflict(existing=existing, clean=clean, project=project)
+    audit_record(
+        actor=actor or Actor(user=user),
+        action="order_create",
+        project=project,
+        order=order,
+        detail={
+            "client_order_id": client_order_id,
+            "symbol": clean.symbol,
+            "side": clean.side,
+            "quantity": str(clean.quantity),
+            "order_type": clean.order_type,
+            "limit_price": None if clean.limit_price is None else str(clean.limit_price),
+            "stop_price": None if clean.stop_price is None else str(clean.stop_price),
+            "source": source,
+            **({"action": str(params["action"])} if "action" in params else {}),
+        },
+    )
     return OrderCreateResult(order=order, created=True)
 
 

@@ -1,83 +1,190 @@
-"""Closing positions: one closing order per held symbol, liquidation of a whole project."""
+"""Closing positions: one held closing order per symbol, sized to flat at its dispatch; liquidation.
+
+A close is decided under the project lock: parallel closes of one position make one closing order. It holds
+its dispatch until the cancels of the symbol's working orders are final (params.hold_until_cancels), then
+takes its quantity from the project's own position at that moment (close_order_claim), so fills of the
+cancelled orders that arrived in the race are included; already flat ends it CANCELED."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.db import transaction
+
 from orders.models import (
-    WORKING_STATUSES,
+    OrderStatus,
     OrderType,
     Position,
     Project,
     Side,
     TradeOrder,
 )
+from orders.selectors import orders_unknown, orders_working
 from orders.services.audit import Actor, audit_record
-from orders.services.orders import create_trade_order
+from orders.services.orders import order_create_locked
+from orders.services.projects import project_lock
+from orders.services.status import update_trade_orders_status
+from orders.services.validation import clean_order_payload
+
+CLOSE_ACTION = "close"
+HOLD_KEY = "hold_until_cancels"
+ALREADY_CLOSING = "already being closed"
+ALREADY_FLAT = "already flat"
+
+
+@dataclass
+class CloseResult:
+    """What a close or liquidation did: orders created, symbols skipped (why), warnings, cancels to send."""
+
+    orders: list[TradeOrder] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    warnings: dict[str, str] = field(default_factory=dict)
+    # Working orders whose cancel the closing orders wait for (execution.services sends the cancels).
+    to_cancel: list[TradeOrder] = field(default_factory=list)
+
+
+def is_close_order(order: TradeOrder) -> bool:
+    """A closing order: sized to flat at its dispatch, after the cancels it waits for are final."""
+    return bool(order.params.get("action") == CLOSE_ACTION)
+
+
+def _close_locked(
+    *, project: Project, symbols: list[str], user: Any, actor: Actor | None, result: CloseResult
+) -> None:
+    """Create the closing orders (caller holds the project lock): one per held symbol not already closing."""
+    positions = {
+        p.symbol: p for p in Position.objects.filter(project=project, mode=project.mode, symbol__in=symbols)
+    }
+    working = list(
+        orders_working(project=project).filter(mode=project.mode, symbol__in=symbols).order_by("id")
+    )
+    unknown = set(orders_unknown(project=project).filter(symbol__in=symbols).values_list("symbol", flat=True))
+    for symbol in symbols:
+        position = positions.get(symbol)
+        if position is None or position.quantity == 0:
+            result.skipped[symbol] = "no position"
+            continue
+        of_symbol = [order for order in working if order.symbol == symbol]
+        if any(is_close_order(order) for order in of_symbol):
+            result.skipped[symbol] = ALREADY_CLOSING
+            continue
+        if symbol in unknown:
+            result.warnings[symbol] = (
+                "an order of a dead engine run may still be live at the broker; resolve it once known"
+            )
+        clean = clean_order_payload(
+            {
+                "project_id": project.pk,
+                "symbol": symbol,
+                "side": Side.SELL if position.quantity > 0 else Side.BUY,
+                "quantity": str(abs(position.quantity)),
+                "order_type": OrderType.MKT,
+                "confirm": True,
+            }
+        )
+        created = order_create_locked(
+            project=project,
+            clean=clean,
+            user=user,
+            actor=actor,
+            extra_params={"action": CLOSE_ACTION, HOLD_KEY: [order.pk for order in of_symbol]},
+            closing=True,
+        )
+        result.orders.append(created.order)
+        result.to_cancel.extend(order for order in of_symbol if order not in result.to_cancel)
 
 
 def positions_close(
     *, project: Project, symbols: Iterable[str], user: Any = None, actor: Actor | None = None
-) -> tuple[list[TradeOrder], dict[str, str]]:
-    """One closing order per symbol for what is held and not already being closed; skips say why."""
-    from django.db.models import Sum
+) -> CloseResult:
+    """Close the named positions of the project, exactly once each, under the project lock.
 
-    created: list[TradeOrder] = []
-    skipped: dict[str, str] = {}
+    The closing orders wait for the cancels of `to_cancel`; execution.services.project_close_positions is
+    the entry point that also requests those cancels."""
     wanted = sorted({str(symbol).strip().upper() for symbol in symbols})
-    positions = {
-        p.symbol: p for p in Position.objects.filter(project=project, mode=project.mode, symbol__in=wanted)
-    }
-    for symbol in wanted:
-        position = positions.get(symbol)
-        if position is None or position.quantity == 0:
-            skipped[symbol] = "no position"
-            continue
-        side = Side.SELL if position.quantity > 0 else Side.BUY
-        # Working orders already closing this position count, so a double click never flips it.
-        working = TradeOrder.objects.filter(
-            project=project, mode=project.mode, symbol=symbol, side=side, status__in=WORKING_STATUSES
-        ).aggregate(q=Sum("quantity"), f=Sum("filled_quantity"))
-        pending = (working["q"] or Decimal(0)) - (working["f"] or Decimal(0))
-        quantity = abs(position.quantity) - pending
-        if quantity <= 0:
-            skipped[symbol] = "already being closed"
-            continue
-        result = create_trade_order(
-            {
-                "project_id": project.pk,
-                "symbol": symbol,
-                "side": side,
-                "quantity": str(quantity),
-                "order_type": OrderType.MKT,
-                "confirm": True,
+    result = CloseResult()
+    with transaction.atomic():
+        locked = project_lock(project_id=project.pk)
+        _close_locked(project=locked, symbols=wanted, user=user, actor=actor, result=result)
+        audit_record(
+            actor=actor or Actor(user=user),
+            action="positions_close",
+            project=locked,
+            detail={
+                "symbols": wanted,
+                "orders": [o.client_order_id for o in result.orders],
+                "skipped": result.skipped,
+                "cancels": [o.client_order_id for o in result.to_cancel],
             },
-            user=user,
-            actor=actor,
-            extra_params={"action": "close"},
         )
-        created.append(result.order)
-    audit_record(
-        actor=actor or Actor(user=user),
-        action="positions_close",
-        project=project,
-        detail={"symbols": wanted, "orders": [o.client_order_id for o in created], "skipped": skipped},
-    )
-    return created, skipped
+    return result
 
 
-def positions_liquidate(
-    *, project: Project, user: Any = None, actor: Actor | None = None
-) -> tuple[list[TradeOrder], dict[str, str]]:
-    """Close every non-zero position of the project (one tagged closing order each)."""
-    symbols = list(
-        Position.objects.filter(project=project, mode=project.mode)
-        .exclude(quantity=0)
-        .values_list("symbol", flat=True)
-    )
-    audit_record(
-        actor=actor or Actor(user=user), action="liquidate", project=project, detail={"symbols": symbols}
-    )
-    return positions_close(project=project, symbols=symbols, user=user, actor=actor)
+def positions_liquidate(*, project: Project, user: Any = None, actor: Actor | None = None) -> CloseResult:
+    """Close every non-zero position and cancel every working order of the project, under the project lock."""
+    result = CloseResult()
+    with transaction.atomic():
+        locked = project_lock(project_id=project.pk)
+        symbols = list(
+            Position.objects.filter(project=locked, mode=locked.mode)
+            .exclude(quantity=0)
+            .order_by("symbol")
+            .values_list("symbol", flat=True)
+        )
+        _close_locked(project=locked, symbols=symbols, user=user, actor=actor, result=result)
+        closing = {order.pk for order in result.orders}
+        for order in orders_working(project=locked).order_by("id"):
+            if order.pk not in closing and not is_close_order(order) and order not in result.to_cancel:
+                result.to_cancel.append(order)
+        audit_record(
+            actor=actor or Actor(user=user),
+            action="liquidate",
+            project=locked,
+            detail={
+                "symbols": symbols,
+                "orders": [o.client_order_id for o in result.orders],
+                "skipped": result.skipped,
+                "cancels": [o.client_order_id for o in result.to_cancel],
+            },
+        )
+    return result
+
+
+def close_order_blockers(*, order: TradeOrder) -> list[TradeOrder]:
+    """The orders a closing order still waits for: those it holds for that are working (unknown ones never)."""
+    held = [int(pk) for pk in order.params.get(HOLD_KEY, [])]
+    if not held:
+        return []
+    return list(orders_working().filter(pk__in=held).order_by("id"))
+
+
+def close_order_claim(*, order_id: int, now: Any) -> TradeOrder | None:
+    """Claim a NEW closing order for dispatch, sized from the project's position now; None when not to send.
+
+    Under the project lock, then the order's: None while an order it waits for is still working, and when
+    the project is already flat on the symbol (the order then ends CANCELED "already flat")."""
+    with transaction.atomic():
+        project_id = TradeOrder.objects.values_list("project_id", flat=True).get(pk=order_id)
+        project_lock(project_id=project_id)
+        order = TradeOrder.objects.select_for_update().select_related("project").get(pk=order_id)
+        if order.status != OrderStatus.NEW or order.dispatched_at is not None:
+            return None
+        if close_order_blockers(order=order):
+            return None
+        position = Position.objects.filter(
+            project_id=project_id, mode=order.mode, symbol=order.symbol
+        ).first()
+        held = position.quantity if position is not None else Decimal(0)
+        side = Side.SELL if held > 0 else Side.BUY
+        order.dispatched_at = now
+        order.dispatch_attempts += 1
+        if held == 0 or side != order.side:
+            order.save(update_fields=["dispatched_at", "dispatch_attempts", "updated_at"])
+            update_trade_orders_status([(order, OrderStatus.CANCELED, ALREADY_FLAT)])
+            return None
+        order.quantity = abs(held)
+        order.save(update_fields=["quantity", "dispatched_at", "dispatch_attempts", "updated_at"])
+    return order

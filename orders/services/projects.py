@@ -8,16 +8,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders.errors import Conflict, Forbidden, NotFound, OrderValidationError
-from orders.models import (
-    WORKING_STATUSES,
-    Mode,
-    Project,
-    TradeOrder,
-    TradingState,
-)
+from orders.models import Mode, Project, TradingState
+from orders.selectors import orders_working, projects_for_user
 from orders.services.audit import Actor, audit_record
 
 DEFAULT_PROJECT_NAME = "default"
+# Lower is riskier: a move to a lower rank adds risk (un-halt, leave reduce-only).
+_STATE_RISK = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
+
+
+def project_lock(*, project_id: int) -> Project:
+    """Lock the project row (inside the caller's transaction): the one serialization point of its orders.
+
+    Every check-then-act on a project's orders (place, close, liquidate, modify, the dispatch of a held close)
+    takes it first, then order rows; the ingest never takes it."""
+    return Project.objects.select_for_update().get(pk=project_id)
 
 
 def project_for_user(*, user: Any, project_id: Any) -> Project:
@@ -38,18 +43,33 @@ def project_for_user(*, user: Any, project_id: Any) -> Project:
 
 
 def project_default_for(*, user: Any) -> Project:
-    """The project named `default`, created when missing (its creator becomes a member)."""
-    project, created = Project.objects.get_or_create(name=DEFAULT_PROJECT_NAME)
-    if user is not None and getattr(user, "is_authenticated", False):
-        if created:
-            project.members.add(user)
-        elif not getattr(user, "is_superuser", False) and not project.members.filter(pk=user.pk).exists():
-            raise NotFound("project not found")
-    return project
+    """The project an order without project_id goes to: `default` or the user's only project; never created."""
+    visible = Project.objects.all() if user is None else projects_for_user(user=user)
+    chosen = visible.filter(name=DEFAULT_PROJECT_NAME).first()
+    if chosen is not None:
+        return chosen
+    projects = list(visible.order_by("name")[:2])
+    if len(projects) == 1:
+        return projects[0]
+    if not projects:
+        raise OrderValidationError(
+            "you are not a member of any project: ask a desk lead for access",
+            errors={"project_id": "no project: ask a desk lead for access"},
+        )
+    raise OrderValidationError(
+        "you are a member of several projects: say which one (project_id)",
+        errors={"project_id": "required: you trade in several projects"},
+    )
+
+
+def live_permitted(*, user: Any, project: Project) -> bool:
+    """Whether this user may add risk to / change the set-up of this project (orders.trade_live for LIVE)."""
+    return project.mode != Mode.LIVE or user is None or bool(user.has_perm("orders.trade_live"))
 
 
 def require_live_permission(*, user: Any, project: Project) -> None:
-    if project.mode == Mode.LIVE and user is not None and not user.has_perm("orders.trade_live"):
+    """Forbidden unless the user may add risk to this project (LIVE needs orders.trade_live)."""
+    if not live_permitted(user=user, project=project):
         raise Forbidden("LIVE trading needs the orders.trade_live permission")
 
 
@@ -57,20 +77,31 @@ def project_check_mode_switch(*, project: Project, mode: str, user: Any) -> None
     """Forbidden or Conflict when this user may not switch the project to `mode` now."""
     if mode == project.mode:
         return
-    if mode == Mode.LIVE and user is not None and not user.has_perm("orders.trade_live"):
-        raise Forbidden("switching to LIVE needs the orders.trade_live permission")
-    if (
-        project.pk is not None
-        and TradeOrder.objects.filter(project=project, status__in=WORKING_STATUSES).exists()
-    ):
+    # Either direction touches a LIVE set-up: to LIVE adds risk, from LIVE strands its LIVE positions.
+    if Mode.LIVE in (mode, project.mode) and user is not None and not user.has_perm("orders.trade_live"):
+        raise Forbidden("switching to or from LIVE needs the orders.trade_live permission")
+    if project.pk is not None and orders_working(project=project).exists():
         raise Conflict("the project has working orders; cancel them before switching mode")
 
 
+def project_check_trading_state(*, project: Project, state: str, user: Any) -> None:
+    """Forbidden when the move adds risk (towards ACTIVE: un-halt, leave reduce-only) on a LIVE project
+    without orders.trade_live; HALTED and REDUCING from ACTIVE are open to every member."""
+    if state not in TradingState.values:
+        raise OrderValidationError("unknown trading state", errors={"trading_state": "unknown value"})
+    if _STATE_RISK[TradingState(state)] < _STATE_RISK[TradingState(project.trading_state)]:
+        require_live_permission(user=user, project=project)
+
+
 def project_set_trading_state(*, project: Project, state: str, actor: Actor | None = None) -> Project:
-    """Set ACTIVE / REDUCING / HALTED; HALTED is the kill switch (the caller cancels working orders)."""
+    """Set ACTIVE / REDUCING / HALTED; towards ACTIVE on a LIVE project needs orders.trade_live.
+
+    HALTED is the kill switch: execution.services.project_trading_state_change also cancels working orders."""
     if state not in TradingState.values:
         raise OrderValidationError("unknown trading state", errors={"trading_state": "unknown value"})
     with transaction.atomic():
+        locked = project_lock(project_id=project.pk)
+        project_check_trading_state(project=locked, state=state, user=actor.user if actor else None)
         Project.objects.filter(pk=project.pk).update(trading_state=state, updated_at=timezone.now())
         project.refresh_from_db()
         audit_record(actor=actor, action="trading_state", project=project, detail={"state": state})
@@ -82,7 +113,7 @@ def project_set_mode(*, project: Project, mode: str, actor: Actor | None = None)
     if mode not in Mode.values:
         raise OrderValidationError("mode must be paper or live", errors={"mode": "must be paper or live"})
     with transaction.atomic():
-        locked = Project.objects.select_for_update().get(pk=project.pk)
+        locked = project_lock(project_id=project.pk)
         if locked.mode == mode:
             return locked
         project_check_mode_switch(project=locked, mode=mode, user=actor.user if actor else None)

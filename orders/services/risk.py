@@ -7,19 +7,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.db.models import Sum
 from django.utils import timezone
 
-from orders.errors import RiskRejected
-from orders.models import (
-    WORKING_STATUSES,
-    OrderType,
-    Position,
-    Project,
-    Side,
-    TradeFill,
-    TradeOrder,
-    TradingState,
-)
+from orders.errors import ConfirmRequired, RiskRejected
+from orders.models import OrderType, Position, Project, Side, TradeFill, TradeOrder, TradingState
+from orders.selectors import orders_working
 from orders.services.market import market_price_fresh
 
 if TYPE_CHECKING:
@@ -58,15 +51,31 @@ def notional_price(*, project: Project, clean: CleanOrder) -> Decimal | None:
     return last_known_price(project=project, symbol=clean.symbol)
 
 
-def check_new_order(*, project: Project, user: Any, clean: CleanOrder) -> None:
-    """Refuse the order when any limit of the project (or the settings default) would be broken."""
+def _pending_reduction(*, project: Project, symbol: str, side: str) -> Decimal:
+    """What the project's working orders on this side of the symbol may still trade (quantity - filled)."""
+    totals = (
+        orders_working(project=project)
+        .filter(mode=project.mode, symbol=symbol, side=side)
+        .aggregate(q=Sum("quantity"), f=Sum("filled_quantity"))
+    )
+    return (totals["q"] or Decimal(0)) - (totals["f"] or Decimal(0))
+
+
+def check_new_order(*, project: Project, user: Any, clean: CleanOrder, closing: bool = False) -> None:
+    """Refuse the order when any limit of the project (or the settings default) would be broken.
+
+    The caller holds the project lock (orders.services.projects.project_lock), so the counts below cannot
+    change between the check and the insert. A close (`closing`) is sized to flatten the position at its
+    dispatch and cancels the symbol's working orders, so it skips reduce-only, working and duplicate checks."""
     if project.trading_state == TradingState.HALTED:
         raise RiskRejected("trading is halted for this project", errors={"project_id": "trading halted"})
-    if project.trading_state == TradingState.REDUCING:
+    if project.trading_state == TradingState.REDUCING and not closing:
         position = Position.objects.filter(project=project, mode=project.mode, symbol=clean.symbol).first()
         held = position.quantity if position else Decimal(0)
-        shrinks = (clean.side == Side.SELL and held > 0 and clean.quantity <= held) or (
-            clean.side == Side.BUY and held < 0 and clean.quantity <= -held
+        # Working orders that already reduce the position count: two SELL 5 on a 5-share long never both pass.
+        pending = _pending_reduction(project=project, symbol=clean.symbol, side=clean.side)
+        shrinks = (clean.side == Side.SELL and held > 0 and clean.quantity + pending <= held) or (
+            clean.side == Side.BUY and held < 0 and clean.quantity + pending <= -held
         )
         if not shrinks:
             raise RiskRejected(
@@ -86,13 +95,14 @@ def check_new_order(*, project: Project, user: Any, clean: CleanOrder) -> None:
             f"order value {clean.quantity * price:,.2f} is above the project's limit of {max_notional:,.2f}",
             errors={"quantity": f"order value must be at most {max_notional:,.2f}"},
         )
-    max_working = project.max_working_orders or settings.TRADEDESK_MAX_WORKING_ORDERS
-    working = TradeOrder.objects.filter(project=project, status__in=WORKING_STATUSES).count()
-    if working >= max_working:
-        raise RiskRejected(
-            f"the project already has {working} working orders (limit {max_working})",
-            errors={"project_id": "too many working orders"},
-        )
+    if not closing:
+        max_working = project.max_working_orders or settings.TRADEDESK_MAX_WORKING_ORDERS
+        working = orders_working(project=project).count()
+        if working >= max_working:
+            raise RiskRejected(
+                f"the project already has {working} working orders (limit {max_working})",
+                errors={"project_id": "too many working orders"},
+            )
     now = timezone.now()
     if user is not None and getattr(user, "is_authenticated", False):
         per_minute = project.max_orders_per_minute or settings.TRADEDESK_MAX_ORDERS_PER_MINUTE
@@ -105,17 +115,21 @@ def check_new_order(*, project: Project, user: Any, clean: CleanOrder) -> None:
                 errors={"quantity": "order rate limit reached"},
             )
     window = settings.TRADEDESK_DUPLICATE_WINDOW_SECONDS
-    if window > 0 and not clean.confirm:
+    if window > 0 and not clean.confirm and not closing:
         duplicate = TradeOrder.objects.filter(
             project=project,
             symbol=clean.symbol,
             side=clean.side,
             quantity=clean.quantity,
+            order_type=clean.order_type,
+            limit_price=clean.limit_price,
+            stop_price=clean.stop_price,
             created_at__gte=now - timedelta(seconds=window),
         ).exists()
         if duplicate:
-            raise RiskRejected(
+            raise ConfirmRequired(
                 f"the same order ({clean.side} {clean.quantity} {clean.symbol}) was placed seconds ago; "
                 "send it again with confirm to place it anyway",
+                checks=["duplicate"],
                 errors={"confirm": "duplicate order: confirm to place it"},
             )

@@ -12,17 +12,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
-from orders.errors import OrderValidationError
+from orders.errors import Conflict, Forbidden, OrderValidationError
 from orders.models import (
     MONEY_PLACES,
     PRICE_PLACES,
     QTY_PLACES,
     STATUS_RANK,
+    OrderStatus,
     TradeOrder,
 )
+from orders.services.audit import Actor, audit_record
 from orders.services.ledger import BatchReport, LedgerEvent, apply_engine_events
+from orders.services.projects import project_lock
 from orders.services.validation import quantize
 
 logger = logging.getLogger("orders")
@@ -142,5 +146,75 @@ def apply_fill_to_order(
     apply_fills_to_orders(
         [{"order": order, "quantity": quantity, "price": price, "fee": fee, "at": at, "event_key": event_key}]
     )
+    order.refresh_from_db()
+    return order
+
+
+RESOLVABLE = (OrderStatus.CANCELED, OrderStatus.FILLED)
+
+
+def require_resolver(*, actor: Actor | None) -> None:
+    """Forbidden unless the actor is staff: settling an unknown order is an operator's act."""
+    user = actor.user if actor else None
+    if user is None or not getattr(user, "is_staff", False):
+        raise Forbidden("resolving an order needs a staff account")
+
+
+def trade_order_resolve(
+    *,
+    order: TradeOrder,
+    status: str,
+    note: str,
+    quantity: Decimal | int | str | None = None,
+    price: Decimal | int | str | None = None,
+    actor: Actor | None = None,
+) -> TradeOrder:
+    """Staff settle an unknown order (its engine run died) with what the broker reports, audited.
+
+    `quantity` is the order's total filled quantity at the broker; the part tradedesk has not recorded is
+    booked as one fill at `price`. The caller (execution.services.order_resolve) first makes sure the dead
+    run's events file is fully read, so no fill is counted twice."""
+    require_resolver(actor=actor)
+    if status not in RESOLVABLE:
+        raise OrderValidationError(
+            "status must be CANCELED or FILLED", errors={"status": "CANCELED or FILLED"}
+        )
+    note = (note or "").strip()
+    if not note:
+        raise OrderValidationError(
+            "a note is required", errors={"note": "required: what the broker reported"}
+        )
+    with transaction.atomic():
+        project_lock(project_id=order.project_id)
+        locked = TradeOrder.objects.select_for_update().get(pk=order.pk)
+        if not locked.is_unknown:
+            raise Conflict("only an unknown order (its engine run died while it was working) can be resolved")
+        missing = Decimal(0)
+        if quantity is not None:
+            total = quantize(Decimal(str(quantity)), QTY_PLACES)
+            if total < locked.filled_quantity:
+                raise OrderValidationError(
+                    f"the broker quantity is below the {locked.filled_quantity} already recorded",
+                    errors={"quantity": f"at least {locked.filled_quantity}"},
+                )
+            missing = total - locked.filled_quantity
+        elif status == OrderStatus.FILLED:
+            raise OrderValidationError("FILLED needs the broker's quantity", errors={"quantity": "required"})
+        if missing > 0:
+            if price is None or Decimal(str(price)) <= 0:
+                raise OrderValidationError(
+                    "a fill needs the broker's price", errors={"price": "required, > 0"}
+                )
+            apply_fills_to_orders([{"order": locked, "quantity": missing, "price": price}], source="resolve")
+        update_trade_orders_status([(locked, status, f"resolved by staff: {note}")], source="resolve")
+        TradeOrder.objects.filter(pk=locked.pk).update(flag="", flag_message="", updated_at=timezone.now())
+        audit_record(
+            actor=actor,
+            action="order_resolve",
+            project=locked.project,
+            order=locked,
+            detail={"status": status, "quantity": None if quantity is None else str(quantity),
+                    "price": None if price is None else str(price), "note": note},
+        )  # fmt: skip
     order.refresh_from_db()
     return order

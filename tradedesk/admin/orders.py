@@ -13,11 +13,12 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from execution.events import ingest_execution_events
-from execution.services import order_cancel
+from execution.services import order_cancel, order_resolve
 from orders import services
 from orders.errors import TradedeskError
 from orders.models import (
     ExecutionEvent,
+    OrderStatus,
     TradeFill,
     TradeOrder,
 )
@@ -125,7 +126,30 @@ class ExecutionEventInline(admin.TabularInline):
 
 
 class TradeOrderReviewForm(forms.ModelForm):
-    """Only the review note is editable; reviewer and time are set by trade_order_mark_reviewed."""
+    """The review note, and for an unknown order (dead engine run) its resolution; services do the writing."""
+
+    resolve_status = forms.ChoiceField(
+        required=False,
+        label=_("Resolve as"),
+        choices=[("", "—"), (OrderStatus.CANCELED, _("Canceled")), (OrderStatus.FILLED, _("Filled"))],
+        help_text=_("Only for an unknown order, once the broker reports what happened to it."),
+    )
+    resolve_quantity = forms.DecimalField(
+        required=False, min_value=0, label=_("Broker filled quantity"), help_text=_("the order's total")
+    )
+    resolve_price = forms.DecimalField(
+        required=False, min_value=0, label=_("Broker price"), help_text=_("of the quantity not yet recorded")
+    )
+    resolve_note = forms.CharField(
+        required=False, label=_("Resolution note"), widget=forms.Textarea(attrs={"rows": 2, "cols": 80})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        """A resolution needs its note."""
+        data = super().clean() or {}
+        if data.get("resolve_status") and not (data.get("resolve_note") or "").strip():
+            self.add_error("resolve_note", _("required: what the broker reported"))
+        return data
 
     class Meta:
         model = TradeOrder
@@ -152,6 +176,7 @@ class TradeOrderAdmin(admin.ModelAdmin):
         "source",
         "created_by",
         "reviewed",
+        "flags_display",
     )
     list_display_links = ("id", "created_at")
     list_filter = (
@@ -162,6 +187,8 @@ class TradeOrderAdmin(admin.ModelAdmin):
         ("created_at", admin.DateFieldListFilter),
         ReviewedFilter,
         "flag",
+        "overfilled",
+        "future_event_time",
     )
     search_fields = ("client_order_id", "symbol", "ib_order_id")
     date_hierarchy = "created_at"
@@ -191,11 +218,16 @@ class TradeOrderAdmin(admin.ModelAdmin):
                     ("filled_quantity", "avg_fill_price", "fees"),
                     ("ib_order_id", "dispatched_at", "dispatch_attempts"),
                     ("flag", "flag_message"),
+                    ("overfilled", "future_event_time"),
                     "updated_at",
                 )
             },
         ),
         (_("Review"), {"fields": (("reviewed_by", "reviewed_at"), "review_note")}),
+        (
+            _("Resolve an unknown order (staff)"),
+            {"fields": (("resolve_status", "resolve_quantity", "resolve_price"), "resolve_note")},
+        ),
     )
     readonly_fields = (
         "client_order_id",
@@ -223,6 +255,8 @@ class TradeOrderAdmin(admin.ModelAdmin):
         "dispatch_attempts",
         "flag",
         "flag_message",
+        "overfilled",
+        "future_event_time",
         "updated_at",
         "reviewed_by",
         "reviewed_at",
@@ -248,6 +282,11 @@ class TradeOrderAdmin(admin.ModelAdmin):
         """params.source."""
         return obj.source
 
+    @admin.display(description=_("flags"))
+    def flags_display(self, obj: TradeOrder) -> str:
+        """Every flag of the order (unknown, stale, overfill, future time)."""
+        return ", ".join(obj.flags) or "—"
+
     @admin.display(description=_("reviewed"), boolean=True, ordering="reviewed_at")
     def reviewed(self, obj: TradeOrder) -> bool:
         """Whether a desk lead reviewed the order."""
@@ -265,6 +304,20 @@ class TradeOrderAdmin(admin.ModelAdmin):
         """Saving the review note records the review (reviewer and time) through the service."""
         if "review_note" in form.changed_data:
             services.trade_order_mark_reviewed(order=obj, user=request.user, note=obj.review_note)
+        status = form.cleaned_data.get("resolve_status")
+        if status:
+            try:
+                order_resolve(
+                    order=obj,
+                    status=status,
+                    note=form.cleaned_data.get("resolve_note") or "",
+                    quantity=form.cleaned_data.get("resolve_quantity"),
+                    price=form.cleaned_data.get("resolve_price"),
+                    actor=actor_from_request(request, channel="admin"),
+                )
+                self.message_user(request, f"{obj.client_order_id} resolved as {status}.", messages.SUCCESS)
+            except TradedeskError as exc:
+                self.message_user(request, f"{obj.client_order_id}: {exc.message}", messages.ERROR)
 
     @admin.action(description=_("Cancel selected"), permissions=["change"])
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[TradeOrder]) -> None:

@@ -59,6 +59,23 @@ class ProjectAdminForm(forms.ModelForm):
             raise forms.ValidationError(translate_reason(exc.message)) from None
         return mode
 
+    def clean(self) -> dict[str, Any]:
+        """A LIVE project's set-up and a move towards ACTIVE need orders.trade_live (the services' rule)."""
+        data = super().clean() or {}
+        user = getattr(self.request, "user", None)
+        if self.instance.pk is None:
+            return data
+        stored = Project.objects.get(pk=self.instance.pk)
+        try:
+            state = data.get("trading_state")
+            if state:
+                services.project_check_trading_state(project=stored, state=str(state), user=user)
+            if set(self.changed_data) - {"trading_state", "mode"}:
+                services.require_live_permission(user=user, project=stored)
+        except TradedeskError as exc:
+            raise forms.ValidationError(translate_reason(exc.message)) from None
+        return data
+
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):

@@ -10,7 +10,13 @@ from ninja import Field, Path, Query, Router, Schema, Status
 
 from execution.events import ingest_before_read
 from execution.prices import positions_value
-from execution.services import order_cancel, project_trading_state_change
+from execution.services import (
+    order_cancel,
+    order_resolve,
+    project_close_positions,
+    project_liquidate,
+    project_trading_state_change,
+)
 from orders import selectors, services
 from orders.errors import OrderValidationError
 from orders.models import SYMBOL_REGEX, OrderStatus
@@ -28,6 +34,7 @@ from tradedesk.api.schemas import (
     OrderOut,
     PositionOut,
     ProjectOut,
+    ResolveIn,
     TradingStateIn,
 )
 
@@ -101,6 +108,20 @@ def cancel_order(request: HttpRequest, order_id: PathId) -> Any:
     return order_cancel(order=order, actor=actor_from_request(request, channel="api"))
 
 
+@router.post("/orders/{order_id}/resolve", response={200: OrderOut, **ERRORS})
+def resolve_order(request: HttpRequest, order_id: int, payload: ResolveIn) -> Any:
+    """Staff: settle an unknown order (dead engine run) as CANCELED or FILLED with the broker's numbers."""
+    order = selectors.order_for_user(user=request.user, order_id=order_id)
+    return order_resolve(
+        order=order,
+        status=payload.status,
+        note=payload.note,
+        quantity=payload.quantity,
+        price=payload.price,
+        actor=actor_from_request(request, channel="api"),
+    )
+
+
 @router.get("/positions", response={200: list[PositionOut], **ERRORS})
 def list_positions(request: HttpRequest, project_id: Annotated[int, Query(ge=1, le=MAX_DB_ID)]) -> Any:
     """The project's non-zero positions in its mode, valued at the engine's last prices."""
@@ -112,25 +133,25 @@ def list_positions(request: HttpRequest, project_id: Annotated[int, Query(ge=1, 
 
 @router.post("/positions/close", response={200: CloseOut, **ERRORS})
 def close_positions(request: HttpRequest, payload: CloseIn) -> dict[str, Any]:
-    """One closing order per named position."""
+    """One closing order per named position (skipped: already closing or flat)."""
     project = services.project_for_user(user=request.user, project_id=payload.project_id)
-    orders, skipped = services.positions_close(
+    result = project_close_positions(
         project=project,
         symbols=payload.symbols,
         user=request.user,
         actor=actor_from_request(request, channel="api"),
     )
-    return {"orders": orders, "skipped": skipped}
+    return {"orders": result.orders, "skipped": result.skipped, "warnings": result.warnings}
 
 
 @router.post("/positions/liquidate", response={200: CloseOut, **ERRORS})
 def liquidate(request: HttpRequest, payload: LiquidateIn) -> dict[str, Any]:
-    """One closing order per non-zero position of the project."""
+    """Cancel every working order and close every non-zero position of the project."""
     project = services.project_for_user(user=request.user, project_id=payload.project_id)
-    orders, skipped = services.positions_liquidate(
+    result = project_liquidate(
         project=project, user=request.user, actor=actor_from_request(request, channel="api")
     )
-    return {"orders": orders, "skipped": skipped}
+    return {"orders": result.orders, "skipped": result.skipped, "warnings": result.warnings}
 
 
 @router.get("/projects", response={200: list[ProjectOut], **ERRORS})

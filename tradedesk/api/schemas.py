@@ -116,11 +116,20 @@ class OrderOut(Schema):
     status_message: str
     flag: str
     flag_message: str
+    flags: list[str] = Field(
+        description="every flag: ENGINE_DOWN (unknown), STALE, COMMAND_UNREAD, OVERFILL, FUTURE_TIME"
+    )
+    unknown: bool = Field(description="its engine run died while it was working: it may still be live")
     source: str
     params: dict[str, Any]
     created_by: str | None = None
     created_at: datetime
     updated_at: datetime
+
+    @staticmethod
+    def resolve_unknown(obj: Any) -> bool:
+        """Working with a dead engine run."""
+        return bool(obj.is_unknown)
 
     @staticmethod
     def resolve_created_by(obj: Any) -> str | None:
@@ -228,6 +237,7 @@ class CloseOut(Schema):
 
     orders: list[OrderOut]
     skipped: dict[str, str]
+    warnings: dict[str, str] = Field(default_factory=dict, description="e.g. an unknown order may be live")
 
 
 class ProjectOut(Schema):
@@ -245,9 +255,21 @@ class TradingStateIn(StrictIn):
     trading_state: str
 
 
+class ResolveIn(Schema):
+    """Staff settle an unknown order with what the broker reports."""
+
+    status: str = Field(..., description="CANCELED or FILLED")
+    quantity: Decimal | None = Field(None, description="the order's total filled quantity at the broker")
+    price: Decimal | None = Field(None, description="price of the quantity tradedesk has not recorded")
+    note: str = Field(..., min_length=1, max_length=2000, description="what the broker reported")
+
+
 class ErrorOut(Schema):
-    """An error: a message, a code and, for invalid input, the reason per field."""
+    """An error: a message, a code and, for invalid input, the reason per field.
+
+    `confirm_required` (422) names the overridable `checks` that asked; send `confirm: true` to override."""
 
     detail: str
     code: str
     errors: dict[str, str] = Field(default_factory=dict, description="field -> reason; empty when none")
+    checks: list[str] | None = Field(None, description="confirm_required: the checks that asked")

@@ -75,7 +75,14 @@ def positions_context(
     if positions is None:
         positions = list(selectors.positions_for_project(project=project))
     snapshot = positions_value(positions, mode=project.mode)
+    # The close dialog warns when an order of a dead engine run may still be live at the broker.
+    unknown = (
+        set(selectors.orders_unknown(project=project).values_list("symbol", flat=True))
+        if positions
+        else set()
+    )
     for position in positions:
+        position.unknown_order = position.symbol in unknown  # type: ignore[attr-defined]
         position.row_errors = (row_errors or {}).get(position.symbol, [])  # type: ignore[attr-defined]
         position.row_value = (row_values or {}).get(position.symbol, "")  # type: ignore[attr-defined]
         position.row_confirm = position.symbol in (row_confirm or set())  # type: ignore[attr-defined]

@@ -16,9 +16,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from execution import services as execution_services
 from execution.events import ingest_before_read
-from execution.services import project_trading_state_change
+from execution.services import CANCEL_REQUESTED, project_trading_state_change
 from orders import selectors, services
-from orders.errors import NotFound, TradedeskError
+from orders.errors import Forbidden, NotFound, TradedeskError
 from orders.models import (
     Mode,
     Project,
@@ -149,6 +149,11 @@ def _placed_message(order: TradeOrder, created: bool) -> str:
     return _("Already placed (same idempotency key): %(order)s") % {"order": described}
 
 
+def _refusal_status(exc: TradedeskError) -> int:
+    """A missing right is 403; every other refusal of an action is 422."""
+    return exc.status_code if isinstance(exc, Forbidden) else 422
+
+
 def _live_confirmed(request: DeskRequest, project: Project) -> bool:
     """LIVE destructive actions need the project name typed in the confirmation dialog."""
     return project.mode != Mode.LIVE or request.POST.get("confirm_name", "").strip() == project.name
@@ -167,6 +172,7 @@ def order_create(request: DeskRequest) -> HttpResponse:
     except NotFound:
         project = None
     created = False
+    refusal = 422
     if form.is_valid() and project is None:
         form.add_error("project", _("unknown project"))
     elif form.is_valid() and project is not None:
@@ -178,10 +184,11 @@ def order_create(request: DeskRequest) -> HttpResponse:
             )
         except TradedeskError as exc:
             form.add_service_error(exc)
+            refusal = _refusal_status(exc)
         else:
             created = True
             messages.success(request, _placed_message(result.order, result.created))
-    status = 200 if created else 422
+    status = 200 if created else refusal
 
     if not request.htmx:
         if created and project is not None:
@@ -240,7 +247,7 @@ def _positions_action(request: DeskRequest, action: Callable[[Project], None]) -
             action(project)
         except TradedeskError as exc:
             messages.error(request, translate_reason(exc.message))
-            status = 422
+            status = _refusal_status(exc)
     if not request.htmx:
         return HttpResponseRedirect(page_url(project))
     context = {
@@ -252,12 +259,14 @@ def _positions_action(request: DeskRequest, action: Callable[[Project], None]) -
     return render(request, "orders/partials/positions_response.html", context, status=status)
 
 
-def _report_close(request: DeskRequest, created: list[TradeOrder], skipped: dict[str, str]) -> None:
-    for order in created:
+def _report_close(request: DeskRequest, result: services.CloseResult) -> None:
+    for order in result.orders:
         messages.success(request, _placed_message(order, True))
-    for symbol, reason in skipped.items():
+    for symbol, reason in result.skipped.items():
         messages.warning(request, f"{symbol}: {translate_reason(reason)}")
-    if not created and not skipped:
+    for symbol, warning in result.warnings.items():
+        messages.warning(request, f"{symbol}: {translate_reason(warning)}")
+    if not result.orders and not result.skipped:
         messages.info(request, _("No open positions."))
 
 
@@ -270,13 +279,13 @@ def positions_close(request: DeskRequest) -> HttpResponse:
     def close(project: Project) -> None:
         if not symbols:
             raise TradedeskError(_("Select at least one position to close."))
-        created, skipped = services.positions_close(
+        result = execution_services.project_close_positions(
             project=project,
             symbols=symbols,
             user=request.user,
             actor=actor_from_request(request, channel="web"),
         )
-        _report_close(request, created, skipped)
+        _report_close(request, result)
 
     return _positions_action(request, close)
 
@@ -287,10 +296,10 @@ def positions_liquidate(request: DeskRequest) -> HttpResponse:
     """Close every non-zero position of the project."""
 
     def liquidate(project: Project) -> None:
-        created, skipped = services.positions_liquidate(
+        result = execution_services.project_liquidate(
             project=project, user=request.user, actor=actor_from_request(request, channel="web")
         )
-        _report_close(request, created, skipped)
+        _report_close(request, result)
 
     return _positions_action(request, liquidate)
 
@@ -302,7 +311,11 @@ def trading_state(request: DeskRequest) -> HttpResponse:
     project = project_or_404(request, request.POST.get("project"))
     state = request.POST.get("state", "")
     status = 200
-    if state == TradingState.ACTIVE and not _live_confirmed(request, project):
+    # Leaving HALTED or reduce-only adds risk: on LIVE the project name is typed (the service checks the right).
+    toward_active = state == TradingState.ACTIVE or (
+        state == TradingState.REDUCING and project.trading_state == TradingState.HALTED
+    )
+    if toward_active and not _live_confirmed(request, project):
         messages.error(request, _("LIVE project: type the project name to confirm."))
         status = 422
     else:
@@ -310,7 +323,7 @@ def trading_state(request: DeskRequest) -> HttpResponse:
             actor = actor_from_request(request, channel="web")
             project, outcomes = project_trading_state_change(project=project, state=state, actor=actor)
             if project.trading_state == TradingState.HALTED:
-                requested = sum(1 for outcome in outcomes.values() if outcome == "cancel requested")
+                requested = sum(1 for outcome in outcomes.values() if outcome == CANCEL_REQUESTED)
                 if outcomes:
                     messages.warning(
                         request,
@@ -322,7 +335,7 @@ def trading_state(request: DeskRequest) -> HttpResponse:
                 else:
                     messages.warning(request, _("Trading halted. No working orders to cancel."))
                 for client_order_id, outcome in outcomes.items():
-                    if outcome != "cancel requested":
+                    if outcome != CANCEL_REQUESTED:
                         messages.error(request, f"{client_order_id}: {outcome}")
             else:
                 messages.success(
@@ -330,7 +343,7 @@ def trading_state(request: DeskRequest) -> HttpResponse:
                 )
         except TradedeskError as exc:
             messages.error(request, translate_reason(exc.message))
-            status = 422
+            status = _refusal_status(exc)
     if not request.htmx:
         return HttpResponseRedirect(page_url(project))
     return render_poll(request, project, always_positions=True, status=status)
@@ -367,6 +380,11 @@ def project_mode(request: DeskRequest) -> HttpResponse:
                 project=project, mode=mode, actor=actor_from_request(request, channel="web")
             )
             messages.success(request, _("Mode: %(mode)s") % {"mode": project.get_mode_display()})
+        except Forbidden as exc:
+            messages.error(request, translate_reason(exc.message))
+            if request.htmx:
+                return render_poll(request, project, always_positions=True, status=exc.status_code)
+            return HttpResponseRedirect(page_url(project))
         except TradedeskError as exc:
             messages.error(request, translate_reason(exc.message))
     # The whole page depends on the mode (badge, positions, ticket): reload it.

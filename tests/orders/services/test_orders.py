@@ -51,16 +51,17 @@ def test_reused_client_order_id_with_another_payload_is_a_conflict(user: Any, pr
         )
 
 
-def test_missing_project_uses_default_project_created_on_demand(db: Any) -> None:
-    newcomer = UserFactory(username="newcomer")
-    order = create_trade_order(BUY, user=newcomer).order
-    assert order.project.name == "default" and order.project.members.filter(pk=newcomer.pk).exists()
-
-
-def test_default_project_of_others_is_not_found(db: Any) -> None:
+def test_a_user_without_a_project_is_told_to_ask_for_access_and_nothing_is_created(db: Any) -> None:
     ProjectFactory(name="default")
-    with pytest.raises(NotFound):
+    with pytest.raises(OrderValidationError) as info:
         create_trade_order(BUY, user=UserFactory(username="outsider"))
+    assert "ask a desk lead for access" in info.value.message and "project_id" in info.value.errors
+    assert not TradeOrder.objects.exists()
+    assert Project.objects.count() == 1 and not Project.objects.get().members.exists()
+
+
+def test_missing_project_uses_the_users_only_project(user: Any, project: Project) -> None:
+    assert create_trade_order(BUY, user=user).order.project == project
 
 
 def test_mode_that_differs_from_the_projects_is_refused(user: Any, project: Project) -> None:
@@ -162,7 +163,8 @@ def test_same_fill_event_key_is_applied_once(project: Project) -> None:
 def test_close_creates_one_opposite_order_for_the_full_position(user: Any, project: Project) -> None:
     seed = TradeOrderFactory(project=project, symbol="MSFT", quantity=Decimal(7))
     apply_fill_to_order(seed, quantity=7, price=100)
-    orders, skipped = positions_close(project=project, symbols=["MSFT", "TSLA"], user=user)
+    result = positions_close(project=project, symbols=["MSFT", "TSLA"], user=user)
+    orders, skipped = result.orders, result.skipped
     assert [(o.symbol, o.side, o.quantity) for o in orders] == [("MSFT", "SELL", Decimal(7))]
     assert orders[0].params["source"] == "manual"
     assert skipped == {"TSLA": "no position"}
@@ -172,15 +174,15 @@ def test_closing_twice_does_not_flip_the_position(user: Any, project: Project) -
     seed = TradeOrderFactory(project=project, symbol="MSFT", quantity=Decimal(7))
     apply_fill_to_order(seed, quantity=7, price=100)
     positions_close(project=project, symbols=["MSFT"], user=user)
-    orders, skipped = positions_close(project=project, symbols=["MSFT"], user=user)
-    assert orders == [] and skipped == {"MSFT": "already being closed"}
+    again = positions_close(project=project, symbols=["MSFT"], user=user)
+    assert again.orders == [] and again.skipped == {"MSFT": "already being closed"}
 
 
 def test_liquidate_closes_every_non_zero_position(user: Any, project: Project) -> None:
     for symbol, side in (("AAPL", "BUY"), ("MSFT", "SELL")):
         seed = TradeOrderFactory(project=project, symbol=symbol, side=side, quantity=Decimal(2))
         apply_fill_to_order(seed, quantity=2, price=50)
-    orders, _ = positions_liquidate(project=project, user=user)
+    orders = positions_liquidate(project=project, user=user).orders
     assert sorted((o.symbol, o.side) for o in orders) == [("AAPL", "SELL"), ("MSFT", "BUY")]
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from orders.errors import RiskRejected
+from orders.errors import ConfirmRequired, RiskRejected
 from orders.models import Project, TradeOrder
 from orders.services import apply_fill_to_order, create_trade_order
 from tests.factories import TradeOrderFactory
@@ -70,9 +70,53 @@ def test_orders_per_minute_per_user_is_limited(user: Any, project: Project) -> N
 def test_duplicate_order_within_seconds_needs_confirm(user: Any, project: Project, settings: Any) -> None:
     settings.TRADEDESK_DUPLICATE_WINDOW_SECONDS = 5
     create_trade_order(order(project), user=user)
-    error = refused(user, order(project))
-    assert "confirm" in error.errors
+    with pytest.raises(ConfirmRequired) as info:
+        create_trade_order(order(project), user=user)
+    assert info.value.checks == ["duplicate"] and "confirm" in info.value.errors
+    assert TradeOrder.objects.count() == 1
     assert create_trade_order(order(project, confirm=True), user=user).created
+
+
+def test_duplicate_guard_compares_order_type_and_price(user: Any, project: Project, settings: Any) -> None:
+    settings.TRADEDESK_DUPLICATE_WINDOW_SECONDS = 5
+    create_trade_order(order(project, order_type="LMT", limit_price="10"), user=user)
+    assert create_trade_order(order(project, order_type="LMT", limit_price="11"), user=user).created
+    assert create_trade_order(order(project), user=user).created
+    with pytest.raises(ConfirmRequired):
+        create_trade_order(order(project, order_type="LMT", limit_price="11"), user=user)
+
+
+def test_confirm_never_overrides_a_hard_limit(user: Any, project: Project, settings: Any) -> None:
+    settings.TRADEDESK_DUPLICATE_WINDOW_SECONDS = 5
+    project.max_order_quantity = Decimal(1)
+    project.save()
+    refused(user, order(project, quantity=2, confirm=True))
+
+
+def test_confirm_required_is_422_with_the_checks_that_asked(
+    api: Client, project: Project, settings: Any
+) -> None:
+    settings.TRADEDESK_DUPLICATE_WINDOW_SECONDS = 5
+    body = json.dumps(order(project))
+    assert api.post("/api/trade/orders", data=body, content_type="application/json").status_code == 201
+    response = api.post("/api/trade/orders", data=body, content_type="application/json")
+    assert response.status_code == 422
+    data = response.json()
+    assert (
+        data["code"] == "confirm_required" and data["checks"] == ["duplicate"] and "confirm" in data["errors"]
+    )
+    again = json.dumps(order(project, confirm=True))
+    assert api.post("/api/trade/orders", data=again, content_type="application/json").status_code == 201
+
+
+def test_reduce_only_counts_working_orders(user: Any, project: Project) -> None:
+    seed = TradeOrderFactory(project=project, quantity=Decimal(5))
+    apply_fill_to_order(seed, quantity=5, price=10)
+    project.trading_state = "REDUCING"
+    project.save()
+    assert create_trade_order(order(project, side="SELL", quantity=5), user=user).created
+    refused(user, order(project, side="SELL", quantity=5, confirm=True))
+    refused(user, order(project, side="SELL", quantity=1, confirm=True))
 
 
 def test_reducing_allows_only_orders_that_shrink_a_position(user: Any, project: Project) -> None:

@@ -13,8 +13,10 @@ from execution import engines
 from execution.config import EngineConfigError
 from execution.control import engine_stop
 from execution.services import engines_check
-from orders.errors import Conflict
+from orders.errors import TradedeskError
+from orders.services import Actor
 from orders.models import Project
+from orders.services import Actor
 
 
 class Command(BaseCommand):
@@ -53,8 +55,10 @@ class Command(BaseCommand):
                 raise CommandError(f"the {mode} engine did not stay up: {json.dumps(state.as_dict())}")
         elif action == "stop":
             try:
-                engine_stop(mode=mode, force=options["force"], timeout=options["timeout"])
-            except Conflict as exc:
+                engine_stop(
+                    mode=mode, force=options["force"], timeout=options["timeout"], actor=Actor(channel="command")
+                )
+            except TradedeskError as exc:
                 raise CommandError(exc.message) from exc
         state = next(s for s in engines_check() if s.mode == mode)
         self.stdout.write(json.dumps(state.as_dict(), indent=2))
