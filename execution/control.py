@@ -10,7 +10,7 @@ from django.conf import settings
 
 from execution import engines, market_hours
 from orders.errors import Conflict
-from orders.models import WORKING_STATUSES, OrderFlag, TradeOrder
+from orders.models import OrderFlag
 from orders.selectors import orders_working
 from orders.services import Actor, audit_record, trade_orders_flag
 

@@ -295,10 +295,11 @@ def apply_execution_events(
 def engine_mode_of(path: Path) -> str | None:
     """The mode whose engine writes this file (engines/<mode>/ under the execution root), else None."""
     engines_root = (Path(settings.TRADEDESK_EXECUTION_ROOT) / "engines").resolve()
-    resolved = Path(path).resolve()
-    if resolved.parent.parent != engines_root:
+    # The folder, not the file, is resolved: the file may be a symlink (refused later, never followed).
+    folder = Path(path).parent.resolve()
+    if folder.parent != engines_root:
         return None
-    mode = resolved.parent.name
+    mode = folder.name
     return mode if mode in MODES else None
 
 

@@ -362,8 +362,8 @@ def order_resolve(
     order: TradeOrder,
     status: str,
     note: str,
-    quantity: Decimal | None = None,
-    price: Decimal | None = None,
+    quantity: Decimal | str | None = None,
+    price: Decimal | str | None = None,
     actor: Actor | None = None,
 ) -> TradeOrder:
     """Staff settle an unknown order, once its dead run's events file is fully read (no fill counted twice)."""

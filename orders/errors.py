@@ -77,6 +77,8 @@ class PayloadTooLarge(TradedeskError):
 
     status_code = 413
     code = "payload_too_large"
+
+
 class ConfirmRequired(TradedeskError):
     """A check the user may override asked for confirmation; `checks` names it (send confirm to override)."""
 

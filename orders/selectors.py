@@ -8,7 +8,15 @@ from typing import Any
 from django.db.models import QuerySet
 
 from orders.errors import NotFound
-from orders.models import UNKNOWN_FLAG, WORKING_STATUSES, ExecutionEvent, Position, Project, TradeFill, TradeOrder
+from orders.models import (
+    UNKNOWN_FLAG,
+    WORKING_STATUSES,
+    ExecutionEvent,
+    Position,
+    Project,
+    TradeFill,
+    TradeOrder,
+)
 
 
 def projects_for_user(*, user: Any) -> QuerySet[Project]:

@@ -27,7 +27,7 @@ from orders.models import (
 from orders.services.audit import Actor, audit_record
 from orders.services.ledger import BatchReport, LedgerEvent, apply_engine_events
 from orders.services.projects import project_lock
-from orders.services.validation import quantize
+from orders.services.validation import decimal_input, quantize
 
 logger = logging.getLogger("orders")
 
@@ -191,7 +191,7 @@ def trade_order_resolve(
             raise Conflict("only an unknown order (its engine run died while it was working) can be resolved")
         missing = Decimal(0)
         if quantity is not None:
-            total = quantize(Decimal(str(quantity)), QTY_PLACES)
+            total = decimal_input(quantity, field_name="quantity", places=QTY_PLACES)
             if total < locked.filled_quantity:
                 raise OrderValidationError(
                     f"the broker quantity is below the {locked.filled_quantity} already recorded",
@@ -201,7 +201,7 @@ def trade_order_resolve(
         elif status == OrderStatus.FILLED:
             raise OrderValidationError("FILLED needs the broker's quantity", errors={"quantity": "required"})
         if missing > 0:
-            if price is None or Decimal(str(price)) <= 0:
+            if price is None or decimal_input(price, field_name="price", places=PRICE_PLACES) <= 0:
                 raise OrderValidationError(
                     "a fill needs the broker's price", errors={"price": "required, > 0"}
                 )

@@ -36,7 +36,7 @@ def _invalid(field_name: str, reason: str) -> OrderValidationError:
     return OrderValidationError(f"{field_name} {reason}", errors={field_name: reason})
 
 
-def _to_decimal(value: Any, *, field_name: str, places: Decimal) -> Decimal:
+def decimal_input(value: Any, *, field_name: str, places: Decimal) -> Decimal:
     """A finite Decimal from a JSON/form value, with at most `places` decimals, or a validation error."""
     if isinstance(value, bool) or value is None:
         raise _invalid(field_name, "must be a number")
@@ -126,7 +126,7 @@ def _merge_params(
 def _clean_price(raw: Any, *, field_name: str, errors: dict[str, str]) -> Decimal | None:
     """A positive price from raw input, or None with the reason added to `errors`."""
     try:
-        price = _to_decimal(raw, field_name=field_name, places=PRICE_PLACES)
+        price = decimal_input(raw, field_name=field_name, places=PRICE_PLACES)
     except OrderValidationError as exc:
         errors.update(exc.errors)
         return None
@@ -194,7 +194,7 @@ def clean_order_payload(payload: Any) -> CleanOrder:
         errors["quantity"] = "required"
     else:
         try:
-            quantity = _to_decimal(payload["quantity"], field_name="quantity", places=QTY_PLACES)
+            quantity = decimal_input(payload["quantity"], field_name="quantity", places=QTY_PLACES)
         except OrderValidationError as exc:
             errors.update(exc.errors)
         else:

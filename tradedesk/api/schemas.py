@@ -255,12 +255,12 @@ class TradingStateIn(StrictIn):
     trading_state: str
 
 
-class ResolveIn(Schema):
+class ResolveIn(StrictIn):
     """Staff settle an unknown order with what the broker reports."""
 
     status: str = Field(..., description="CANCELED or FILLED")
-    quantity: Decimal | None = Field(None, description="the order's total filled quantity at the broker")
-    price: Decimal | None = Field(None, description="price of the quantity tradedesk has not recorded")
+    quantity: NumberIn | None = Field(None, description="the order's total filled quantity at the broker")
+    price: NumberIn | None = Field(None, description="price of the quantity tradedesk has not recorded")
     note: str = Field(..., min_length=1, max_length=2000, description="what the broker reported")
 
 

@@ -14,7 +14,6 @@ from execution.config import EngineConfigError
 from execution.control import engine_stop
 from execution.services import engines_check
 from orders.errors import TradedeskError
-from orders.services import Actor
 from orders.models import Project
 from orders.services import Actor
 
@@ -56,7 +55,10 @@ class Command(BaseCommand):
         elif action == "stop":
             try:
                 engine_stop(
-                    mode=mode, force=options["force"], timeout=options["timeout"], actor=Actor(channel="command")
+                    mode=mode,
+                    force=options["force"],
+                    timeout=options["timeout"],
+                    actor=Actor(channel="command"),
                 )
             except TradedeskError as exc:
                 raise CommandError(exc.message) from exc
