@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from orders.models import (
     TradeOrder,
 )
 from orders.services._bulk import (
+    JsonText,
     binary_cursor,
     column,
     insert_new_keys,
@@ -33,8 +33,6 @@ from orders.services._bulk import (
 )
 from orders.services.position_fills import PositionFill, apply_position_fills
 from orders.services.validation import quantize
-
-logger = logging.getLogger("orders")
 
 
 @dataclass
@@ -56,6 +54,8 @@ class LedgerEvent:
     fee: Decimal | None = None
     fee_currency: str = ""
     message: str = ""
+    # The payload's JSON text as received, when it decodes to exactly `payload`: stored without dumping it again.
+    payload_text: str | None = None
 
     def target_status(self) -> str | None:
         """The tradedesk status this event asks for, or None."""
@@ -217,34 +217,50 @@ def apply_engine_events(events: Sequence[LedgerEvent], *, source: str = "") -> B
         orders = _lock_orders({event.tag for event in unique.values()})
         rows = []
         applied_outcome, ignored_outcome = ExecutionEvent.Outcome.APPLIED, ExecutionEvent.Outcome.IGNORED
+        # Status "not applied", decided for the batch as a set: an event whose status ranks below what its
+        # order holds after the batch (its current status or a higher one among the batch's events) is
+        # recorded with outcome "ignored"; the fold below needs no per-event verdict (nor a log line).
+        ranks = {
+            event.key: STATUS_RANK.get(event.target) if event.target else None for event in unique.values()
+        }
+        final_rank = {tag: STATUS_RANK[order.status] for tag, order in orders.items()}
+        for event in unique.values():
+            rank = ranks[event.key]
+            if rank is not None and rank > final_rank.get(event.tag, rank):
+                final_rank[event.tag] = rank
         for event in unique.values():
             order = orders.get(event.tag)
             if order is None:
                 outcome = ExecutionEvent.Outcome.UNMATCHED
             else:
-                target = event.target_status()
-                lower = target is not None and STATUS_RANK[target] < STATUS_RANK[order.status]
-                outcome = ignored_outcome if lower else applied_outcome
+                rank = ranks[event.key]
+                outcome = (
+                    ignored_outcome if rank is not None and rank < final_rank[event.tag] else applied_outcome
+                )
             rows.append(
                 (event.key, order.pk if order else None, event.tag[:200], event.status[:64],
                  event.run_id[:100], event.engine_order_id, event.engine_event_id, event.time, event.filled,
-                 event.fill_price, event.fee, event.message, event.payload, outcome)
+                 event.fill_price, event.fee, event.message,
+                 event.payload if event.payload_text is None else JsonText(event.payload_text), outcome)
             )  # fmt: skip
         new_keys = insert_new_keys(
             ExecutionEvent, _EVENT_COLUMNS, rows, "event_key", {"source": source[:500], "received_at": now}
         )
         report.duplicates += len(unique) - len(new_keys)
+        # Outcomes are decided above for the whole batch and stored with each event; nothing is logged per
+        # event (the caller logs the batch's counts once).
         by_order: dict[int, list[LedgerEvent]] = defaultdict(list)
-        for key, event in unique.items():
-            if key not in new_keys:
+        for row in rows:
+            if row[0] not in new_keys:
                 continue
-            order = orders.get(event.tag)
-            if order is None:
+            order_pk, outcome = row[1], row[-1]
+            if order_pk is None:  # outcome "unmatched"
                 report.unmatched += 1
-                logger.warning("unmatched engine event", extra={"tag": event.tag, "status": event.status})
                 continue
             report.applied += 1
-            by_order[order.pk].append(event)
+            if outcome == ignored_outcome:
+                report.ignored += 1
+            by_order[order_pk].append(unique[row[0]])
         if by_order:
             _apply_to_orders(
                 orders=[o for o in orders.values() if o.pk in by_order], by_order=by_order, report=report
@@ -289,12 +305,6 @@ def _apply_to_orders(
                     order.status = target
                     order.status_ts = event.time
                     order.status_message = event.message
-                elif rank < current:
-                    report.ignored += 1
-                    logger.info(
-                        "status not applied",
-                        extra={"order": order.client_order_id, "status": target, "current": order.status},
-                    )
             if event.filled is not None and event.filled > 0 and event.fill_price is not None:
                 fill_rows.append(
                     (order.pk, event.key, event.filled, event.fill_price, event.fee or Decimal(0),
