@@ -386,3 +386,22 @@ class AuditLog(models.Model):
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         """Refuse deletes: the log only grows."""
         raise ValueError("audit log entries are append-only")
+
+
+class ProjectVersion(models.Model):
+    """Change counters of a project's orders and positions, so an idle page poll answers 204 from one row.
+
+    A row of its own, not columns of Project: bumping it never takes the project row's lock (which order
+    creation holds), and every writer bumps it last in its transaction, after its order and position locks,
+    so ingest, dispatch and order creation never wait on each other in a cycle. A project without a row has
+    never changed since the counters exist (0, 0)."""
+
+    project = models.OneToOneField(
+        Project, on_delete=models.CASCADE, primary_key=True, related_name="version"
+    )
+    orders = models.BigIntegerField(default=0)
+    positions = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.project_id}: orders {self.orders}, positions {self.positions}"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
 
 from orders.errors import NotFound
-from orders.models import ExecutionEvent, Position, Project, TradeOrder
+from orders.models import ExecutionEvent, Position, Project, ProjectVersion, TradeOrder
 
 
 def projects_for_user(*, user: Any) -> QuerySet[Project]:
@@ -35,6 +36,20 @@ def orders_for_user(
     if symbol:
         queryset = queryset.filter(symbol=symbol.upper())
     return queryset.order_by("-created_at", "-id")
+
+
+def project_counters(*, project: Project) -> tuple[int, int, datetime | None]:
+    """The project's change counters (orders, positions, last change), read once per project instance."""
+    cached: tuple[int, int, datetime | None] | None = getattr(project, "_counters", None)
+    if cached is None:
+        row = (
+            ProjectVersion.objects.filter(project_id=project.pk)
+            .values_list("orders", "positions", "changed_at")
+            .first()
+        )
+        cached = row if row is not None else (0, 0, None)
+        project._counters = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def order_for_user(*, user: Any, order_id: int) -> TradeOrder:

@@ -33,6 +33,7 @@ from orders.services._bulk import (
 )
 from orders.services.position_fills import PositionFill, apply_position_fills
 from orders.services.validation import quantize
+from orders.services.versions import project_versions_bump
 
 
 @dataclass
@@ -356,3 +357,7 @@ def _apply_to_orders(
             ],
         )
     apply_position_fills(position_fills)
+    # Last, after the order and position locks: the pages' poll counters of the projects touched.
+    project_versions_bump(
+        {o.project_id for o in changed.values()}, positions={fill.project_id for fill in position_fills}
+    )

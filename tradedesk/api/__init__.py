@@ -13,6 +13,7 @@ from ninja.parser import Parser
 from orders.errors import BadRequest, TradedeskError
 from tradedesk.api.engines import router as engines_router
 from tradedesk.api.orders import router as orders_router
+from tradedesk.api.renderers import ORJSONRenderer
 
 
 class ObjectParser(Parser):
@@ -27,7 +28,12 @@ class ObjectParser(Parser):
 
 
 api = NinjaAPI(
-    title="tradedesk", version="1.0", urls_namespace="api", parser=ObjectParser(), docs_url="/docs"
+    title="tradedesk",
+    version="1.0",
+    urls_namespace="api",
+    parser=ObjectParser(),
+    renderer=ORJSONRenderer(),
+    docs_url="/docs",
 )
 api.add_router("/trade/", orders_router)
 api.add_router("/trade/", engines_router)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
+from datetime import datetime
 from typing import Any
 
+from django.db.models import F, Q
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from execution.events import ingest_before_read
 from execution.services import order_cancel, project_trading_state_change
@@ -41,6 +45,30 @@ class OrderFilters(Schema):
     status: str | None = None
     project_id: int | None = None
     symbol: str | None = None
+    cursor: str | None = Field(None, description="the `next` of the previous page (keyset paging)")
+
+
+# count is exact up to this many orders; beyond, it says so (count_exact false) instead of counting them all.
+COUNT_CAP = 1000
+# The columns of OrderOut, read as plain values (no model instances on the list path).
+_LIST_FIELDS = (
+    "id", "client_order_id", "project_id", "mode", "symbol", "side", "quantity", "order_type", "limit_price",
+    "status", "filled_quantity", "avg_fill_price", "fees", "ib_order_id", "last_status_ts", "status_message",
+    "flag", "flag_message", "params", "created_at", "updated_at",
+)  # fmt: skip
+
+
+def _encode_cursor(created_at: datetime, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{pk}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created_at, pk = text.split("|")
+        return datetime.fromisoformat(created_at), int(pk)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise OrderValidationError("invalid cursor", errors={"cursor": "not a cursor of this API"}) from None
 
 
 @router.post("/orders", response={200: OrderOut, 201: OrderOut, **ERRORS})
@@ -54,8 +82,11 @@ def create_order(request: HttpRequest, payload: OrderIn) -> Status:
 
 
 @router.get("/orders", response={200: OrderListOut, **ERRORS})
-def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> dict[str, Any]:
-    """The user's orders, newest first (new engine events are ingested first)."""
+def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> OrderListOut:
+    """The user's orders, newest first (new engine events are ingested first).
+
+    `count` is exact up to 1,000 (`count_exact`); page with `limit`/`offset`, or with `cursor` = the previous
+    page's `next` (keyset: every page costs the same)."""
     if not 1 <= filters.limit <= 500 or filters.offset < 0:
         raise OrderValidationError("limit must be 1-500 and offset >= 0", errors={"limit": "1-500"})
     if filters.status and filters.status.upper() not in OrderStatus.values:
@@ -64,14 +95,33 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> dict[str,
         )
     if filters.symbol and not re.fullmatch(SYMBOL_REGEX, filters.symbol.upper()):
         raise OrderValidationError("invalid symbol", errors={"symbol": "not a symbol"})
+    after = _decode_cursor(filters.cursor) if filters.cursor else None
     ingest_before_read()
     queryset = selectors.orders_for_user(
         user=request.user, status=filters.status, project_id=filters.project_id, symbol=filters.symbol
-    ).select_related("created_by")
-    return {
-        "items": list(queryset[filters.offset : filters.offset + filters.limit]),
-        "count": queryset.count(),
-    }
+    )
+    page = queryset
+    if after is not None:
+        page = page.filter(Q(created_at__lt=after[0]) | Q(created_at=after[0], id__lt=after[1]))
+    rows = list(
+        page.values(*_LIST_FIELDS, created_by_name=F("created_by__username"))[
+            filters.offset : filters.offset + filters.limit
+        ]
+    )
+    items = []
+    for row in rows:
+        row["created_by"] = row.pop("created_by_name")
+        row["source"] = str((row["params"] or {}).get("source", ""))
+        items.append(OrderOut.model_construct(**row))
+    # Never a COUNT(*) over the whole history: count up to the cap and say when it stopped there.
+    count = queryset.order_by()[: COUNT_CAP + 1].count()
+    last = rows[-1] if len(rows) == filters.limit else None
+    return OrderListOut.model_construct(
+        items=items,
+        count=min(count, COUNT_CAP),
+        count_exact=count <= COUNT_CAP,
+        next=_encode_cursor(last["created_at"], last["id"]) if last is not None else None,
+    )
 
 
 @router.get("/orders/{order_id}", response={200: OrderDetailOut, **ERRORS})
