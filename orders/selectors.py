@@ -38,6 +38,19 @@ def orders_for_user(
     return queryset.order_by("-created_at", "-id")
 
 
+def project_with_counters(queryset: QuerySet[Project]) -> Project | None:
+    """The first project of `queryset` with its change counters read in the same query."""
+    project = queryset.select_related("version").first()
+    if project is not None:
+        try:
+            version = project.version
+        except ProjectVersion.DoesNotExist:
+            project._counters = (0, 0, None)  # type: ignore[attr-defined]
+        else:
+            project._counters = (version.orders, version.positions, version.changed_at)  # type: ignore[attr-defined]
+    return project
+
+
 def project_counters(*, project: Project) -> tuple[int, int, datetime | None]:
     """The project's change counters (orders, positions, last change), read once per project instance."""
     cached: tuple[int, int, datetime | None] | None = getattr(project, "_counters", None)

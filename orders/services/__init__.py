@@ -33,6 +33,7 @@ from orders.services.status import (
 )
 from orders.services.tokens import api_token_authenticate, api_token_create, api_token_revoke
 from orders.services.validation import CleanOrder, clean_order_payload
+from orders.services.versions import project_versions_bump_for_mode
 
 __all__ = [
     "CLOSED_STATUSES",
@@ -59,6 +60,7 @@ __all__ = [
     "project_for_user",
     "project_set_mode",
     "project_set_trading_state",
+    "project_versions_bump_for_mode",
     "require_live_permission",
     "trade_order_cancel_before_dispatch",
     "trade_order_claim_for_dispatch",

@@ -15,13 +15,16 @@ from orders.models import (
     TradeOrder,
     TradingState,
 )
+from orders.selectors import project_with_counters
 from orders.services.audit import Actor, audit_record
 
 DEFAULT_PROJECT_NAME = "default"
 
 
-def project_for_user(*, user: Any, project_id: Any) -> Project:
-    """The project the user may trade in, or NotFound (no difference between unknown and not a member)."""
+def project_for_user(*, user: Any, project_id: Any, with_counters: bool = False) -> Project:
+    """The project the user may trade in, or NotFound (no difference between unknown and not a member).
+
+    with_counters: its change counters come in the same query (orders.selectors.project_counters)."""
     if isinstance(project_id, bool) or project_id is None:
         raise NotFound("project not found")
     try:
@@ -31,7 +34,7 @@ def project_for_user(*, user: Any, project_id: Any) -> Project:
     queryset = Project.objects.filter(pk=pk)
     if user is not None and not getattr(user, "is_superuser", False):
         queryset = queryset.filter(members=user)
-    project = queryset.first()
+    project = project_with_counters(queryset) if with_counters else queryset.first()
     if project is None:
         raise NotFound("project not found")
     return project

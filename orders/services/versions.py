@@ -14,7 +14,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from orders.models import ProjectVersion, TradeOrder
+from orders.models import Project, ProjectVersion, TradeOrder
 
 _TABLE = ProjectVersion._meta.db_table
 _UPSERT_TAIL = (
@@ -52,6 +52,11 @@ def project_versions_bump_for_orders(order_ids: Iterable[int]) -> None:
             f"WHERE id IN ({placeholders}) ORDER BY project_id " + _UPSERT_TAIL,
             [timezone.now(), *ids],
         )
+
+
+def project_versions_bump_for_mode(mode: str) -> None:
+    """Something every project of `mode` shows changed (the header's reconciliation flags)."""
+    project_versions_bump(Project.objects.filter(mode=mode).values_list("pk", flat=True))
 
 
 def order_saved(sender: Any, instance: TradeOrder, raw: bool = False, **kwargs: Any) -> None:

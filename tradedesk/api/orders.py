@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import F, Q
+from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
@@ -103,18 +104,22 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> OrderList
     page = queryset
     if after is not None:
         page = page.filter(Q(created_at__lt=after[0]) | Q(created_at=after[0], id__lt=after[1]))
+    # The capped count travels with the page, in the same query (an uncorrelated subquery, run once).
+    capped_sql, capped_params = queryset.order_by().values("pk")[: COUNT_CAP + 1].query.sql_with_params()
+    counted = RawSQL(f"SELECT COUNT(*) FROM ({capped_sql}) AS capped", capped_params)
     rows = list(
-        page.values(*_LIST_FIELDS, created_by_name=F("created_by__username"))[
+        page.values(*_LIST_FIELDS, created_by_name=F("created_by__username"), matching=counted)[
             filters.offset : filters.offset + filters.limit
         ]
     )
+    # Never a COUNT(*) over the whole history: count up to the cap and say when it stopped there.
+    count = rows[0]["matching"] if rows else queryset.order_by()[: COUNT_CAP + 1].count()
     items = []
     for row in rows:
         row["created_by"] = row.pop("created_by_name")
+        del row["matching"]
         row["source"] = str((row["params"] or {}).get("source", ""))
         items.append(OrderOut.model_construct(**row))
-    # Never a COUNT(*) over the whole history: count up to the cap and say when it stopped there.
-    count = queryset.order_by()[: COUNT_CAP + 1].count()
     last = rows[-1] if len(rows) == filters.limit else None
     return OrderListOut.model_construct(
         items=items,

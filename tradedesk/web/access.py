@@ -76,10 +76,10 @@ def desk_view(view: View) -> View:
     return wrapper
 
 
-def project_or_404(request: DeskRequest, raw: Any) -> Project:
+def project_or_404(request: DeskRequest, raw: Any, *, with_counters: bool = False) -> Project:
     """A project the user is a member of; unknown and someone else's look the same (404)."""
     try:
-        return services.project_for_user(user=request.user, project_id=raw)
+        return services.project_for_user(user=request.user, project_id=raw, with_counters=with_counters)
     except NotFound:
         raise Http404(_("Project not found")) from None
 

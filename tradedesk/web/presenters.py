@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.auth.models import Permission
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -54,10 +56,10 @@ def _digest(basis: str) -> str:
     return hashlib.sha256(basis.encode()).hexdigest()[:16]
 
 
-def status_context(project: Project) -> dict[str, Any]:
+def status_context(project: Project, *, engine: Any = None) -> dict[str, Any]:
     """Header status: the mode's engine, reconciliation flags."""
     return {
-        "engine": engines.engine_state(project.mode),
+        "engine": engine if engine is not None else engines.engine_state(project.mode),
         "discrepancies": list(
             HoldingsDiscrepancy.objects.filter(mode=project.mode).values_list("symbol", flat=True)[:50]
         ),
@@ -94,6 +96,12 @@ def _selected_id(selected: Any) -> int | None:
 _ROWS: OrderedDict[tuple[Any, ...], SafeString] = OrderedDict()
 _ROWS_MAX = 4096
 _ROWS_LOCK = threading.Lock()
+# The columns a row shows (orders/partials/order_row.html) and its cache key reads.
+_ROW_FIELDS = (
+    "id", "client_order_id", "project_id", "symbol", "side", "quantity", "order_type", "limit_price", "status",
+    "filled_quantity", "avg_fill_price", "ib_order_id", "last_status_ts", "status_message", "params", "flag",
+    "flag_message", "created_at", "updated_at",
+)  # fmt: skip
 
 
 def order_rows(
@@ -140,9 +148,9 @@ def order_rows(
 def orders_context(project: Project, *, selected: Any = None) -> dict[str, Any]:
     """The project's latest orders in its mode, newest first, as rendered rows."""
     orders = list(
-        TradeOrder.objects.filter(project=project, mode=project.mode).order_by("-created_at", "-id")[
-            :ORDERS_SHOWN
-        ]
+        TradeOrder.objects.filter(project=project, mode=project.mode)
+        .only(*_ROW_FIELDS)
+        .order_by("-created_at", "-id")[:ORDERS_SHOWN]
     )
     selected_id = _selected_id(selected)
     cutoff = timezone.now() - timedelta(seconds=RECENT_SECONDS)
@@ -173,8 +181,28 @@ def timeline_context(order: TradeOrder) -> dict[str, Any]:
     }
 
 
+def can_trade_live(user: Any) -> bool:
+    """user.has_perm("orders.trade_live") in one query (ModelBackend reads user and group permissions in two)."""
+    if not getattr(user, "is_active", False):
+        return False
+    if user.is_superuser:
+        return True
+    cache = getattr(user, "_perm_cache", None)
+    if cache is not None:
+        return "orders.trade_live" in cache
+    return Permission.objects.filter(
+        Q(user=user) | Q(group__user=user), content_type__app_label="orders", codename="trade_live"
+    ).exists()
+
+
 def base_context(request: DeskRequest, project: Project) -> dict[str, Any]:
-    return {"project": project, "is_live": project.mode == Mode.LIVE, "mode_live": Mode.LIVE}
+    return {
+        "project": project,
+        "is_live": project.mode == Mode.LIVE,
+        "mode_live": Mode.LIVE,
+        # A callable: templates call it only where the mode switch is shown.
+        "can_trade_live": lambda: can_trade_live(request.user),
+    }
 
 
 def desk_context(
@@ -221,11 +249,12 @@ def render_poll(
     """Orders table, plus out-of-band header status and (when they changed) positions.
 
     A poll whose orders and positions versions match what the page already shows gets 204 (nothing to swap):
-    the versions come from the project's counters row and the header status, before any order is read."""
+    the versions come from the project's counters (read with the project when the view asked for them) and
+    the engine's state files, before any order, position or reconciliation row is read."""
     selected = request.GET.get("selected") or request.POST.get("selected")
     context: dict[str, Any] = {
         **base_context(request, project),
-        **status_context(project),
+        "engine": engines.engine_state(project.mode),
         "selected_order_id": _selected_id(selected),
         "oob_status": True,
     }
@@ -234,6 +263,7 @@ def render_poll(
     positions_changed = always_positions or positions_version_now != request.GET.get("pv")
     if polled and not positions_changed and context["orders_version"] == request.GET.get("ov"):
         return HttpResponse(status=204)
+    context.update(status_context(project, engine=context["engine"]))
     context.update(orders_context(project, selected=selected))
     if positions_changed:
         context.update(positions_context(project))
@@ -243,8 +273,9 @@ def render_poll(
 
 def orders_version(context: dict[str, Any]) -> str:
     """What the orders table and the header status show: the project's orders counter (bumped by every
-    change of one of its orders), the selection, the engine, the project's state, reconciliation flags, and
-    while an order changed in the last seconds the current second (the "recent" highlight fades)."""
+    change of one of its orders and of the mode's reconciliation flags), the selection, the engine, the
+    project's state, and whether an order changed in the last seconds (when that ends, the rows render once
+    more without their "recent" highlight; while changes keep coming, earlier highlights last until then)."""
     engine = context["engine"]
     project = context["project"]
     orders, _positions, changed_at = selectors.project_counters(project=project)
@@ -255,7 +286,6 @@ def orders_version(context: dict[str, Any]) -> str:
         f"sel={context['selected_order_id']}",
         f"engine={engine.state}:{engine.run_id}:{engine.message}",
         f"project={project.mode}:{project.trading_state}",
-        f"recon={','.join(context['discrepancies'])}",
-        f"recent={int(now.timestamp()) if recent else ''}",
+        f"recent={'yes' if recent else ''}",
     ]
     return _digest("|".join(parts))
