@@ -151,6 +151,99 @@ def write_file(path: Path, plan: Plan) -> int:
     return count
 
 
+# The second workload: one hot position, every line shuffled (replays, re-ingests, two engines' files).
+HOT_SYMBOL = "HOT"
+HOT_FILLS = 50  # one-share fills per order: PartiallyFilled x49 then Filled
+
+
+def hot_orders(events: int) -> int:
+    """Orders of a shuffled run of `events` lines (5% of them duplicates, 50 unique events per order)."""
+    return max(1, round(events * 0.95) // HOT_FILLS)
+
+
+def hot_tag(index: int) -> str:
+    """The client_order_id (and LEAN tag) of hot-position order `index`."""
+    return f"oi_h_{index}"
+
+
+def hot_side(index: int) -> str:
+    return "BUY" if index % 3 else "SELL"
+
+
+def write_hot_file(path: Path, events: int, seed: int = 11) -> tuple[int, int]:
+    """2,000 orders x 50 one-share fills of one symbol (per 100,000 lines), 5% duplicates, all shuffled."""
+    rng = random.Random(seed)
+    orders = hot_orders(events)
+    lines: list[bytes] = []
+    for index in range(orders):
+        start = BASE_MS + index * ORDER_STAGGER_MS
+        for number in range(1, HOT_FILLS + 1):
+            event = {
+                "tag": hot_tag(index),
+                "status": "Filled" if number == HOT_FILLS else "PartiallyFilled",
+                "order_id": index + 1,
+                "event_id": number,
+                "run_id": RUN_ID,
+                "symbol": HOT_SYMBOL,
+                "time": iso_ms(start + number * EVENT_STEP_MS),
+                "filled": 1,
+                "fill_price": round(100 + rng.random() * 100, 2),
+                "fee": 0.01,
+                "fee_currency": "USD",
+                "message": "",
+            }
+            lines.append(json.dumps(event).encode() + b"\n")
+    unique = len(lines)
+    lines += rng.sample(lines, max(0, events - unique))
+    rng.shuffle(lines)
+    with open(path, "wb") as handle:
+        handle.writelines(lines)
+    return len(lines), unique
+
+
+def create_hot_orders(orders: int) -> None:
+    """One project and `orders` NEW orders of one symbol, quantity 50, written with COPY."""
+    from django.db import connection
+
+    from orders.models import Project, TradeOrder
+
+    project = Project.objects.create(name="bench-0")
+    columns = [
+        "client_order_id", "project_id", "mode", "symbol", "side", "quantity", "order_type", "status",
+        "filled_quantity", "filled_notional", "fees", "status_message", "params", "dispatch_attempts",
+        "flag", "flag_message", "review_note", "created_at", "updated_at",
+    ]  # fmt: skip
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY {TradeOrder._meta.db_table} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for index in range(orders):
+            copy.write_row(
+                (hot_tag(index), project.pk, "paper", HOT_SYMBOL, hot_side(index), HOT_FILLS, "MKT", "NEW",
+                 0, 0, 0, "", '{"source": "bench"}', 0, "", "", "", "now", "now")
+            )  # fmt: skip
+
+
+def check_hot(orders: int, label: str) -> bool:
+    """Every order FILLED with 50, the one position at the signed sum."""
+    from orders.models import Position, TradeOrder
+
+    wrong = [
+        row
+        for row in TradeOrder.objects.values_list("client_order_id", "status", "filled_quantity")
+        if row[1:] != ("FILLED", Decimal(HOT_FILLS))
+    ]
+    expected = sum(HOT_FILLS if hot_side(i) == "BUY" else -HOT_FILLS for i in range(orders))
+    actual = list(Position.objects.values_list("symbol", "quantity"))
+    ok = not wrong and actual == [(HOT_SYMBOL, Decimal(expected))]
+    print(
+        f"check {label}: {orders - len(wrong):,}/{orders:,} orders and the hot position "
+        f"({actual} vs {expected}) as expected" + ("" if ok else f" (first wrong: {wrong[:3]})"),
+        flush=True,
+    )
+    return ok
+
+
 def create_orders(plan: Plan) -> None:
     """The bench's projects and `plan.orders` NEW orders, written with COPY."""
     from django.db import connection
@@ -177,7 +270,7 @@ def create_orders(plan: Plan) -> None:
 
 
 def truncate_orders() -> None:
-    """Empty the order, event, fill, position and cursor tables."""
+    """Empty the order, event, fill, position and cursor tables (the cursor: a new file is read from 0)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -354,13 +447,63 @@ def memory_run(workdir: Path, events: int, targets: Targets) -> None:
     targets.check(f"peak RSS ingesting {events:,} events", data["rss_kb"] / 1024, "<=", RSS_TARGET_MB, "MB")
 
 
+def run_workload(
+    name: str,
+    path: Path,
+    lines: int,
+    unique: int,
+    orders: int,
+    check: Any,
+    targets: Targets,
+    profile: str | None,
+) -> None:
+    """Cold ingest, replay and the floors of one workload's file, with its targets."""
+    size = path.stat().st_size
+    print(
+        f"[{name}] file: {lines:,} lines ({unique:,} unique, {lines - unique:,} duplicates), "
+        f"{size / 1e6:.1f} MB; {orders:,} orders",
+        flush=True,
+    )
+    elapsed, report = timed_ingest(path, f"[{name}] cold ingest", f"{profile}.{name}" if profile else None)
+    cold = lines / elapsed
+    figure(f"[{name}] cold ingest seconds", elapsed)
+    figure(f"[{name}] cold ingest events/s", cold)
+    print(f"[{name}] cold report: {report.as_dict()}", flush=True)
+    if not check(f"[{name}] after cold ingest"):
+        targets.missed.append(f"{name} cold ingest state")
+
+    with open(path, "ab") as handle, open(path, "rb") as source:
+        handle.write(source.read(size))
+    elapsed, report = timed_ingest(path, f"[{name}] replay ingest")
+    replay = lines / elapsed
+    figure(f"[{name}] replay ingest seconds", elapsed)
+    figure(f"[{name}] replay ingest events/s", replay)
+    print(f"[{name}] replay report: {report.as_dict()}", flush=True)
+    if not check(f"[{name}] after replay"):
+        targets.missed.append(f"{name} replay state")
+
+    bare_rate, staged_rate = floors(path, size, lines)
+    figure(f"[{name}] floor 1 COPY into a bare temp table events/s", bare_rate)
+    figure(f"[{name}] floor 2 COPY + INSERT ON CONFLICT (jsonb, unique key) events/s", staged_rate)
+    figure(f"[{name}] cold ingest / floor 2 slowdown", staged_rate / cold, "x")
+
+    targets.check(f"[{name}] cold ingest events/s", cold, ">=", COLD_TARGET)
+    targets.check(
+        f"[{name}] cold ingest slowdown vs floor 2", staged_rate / cold, "<=", FLOOR_RATIO_TARGET, "x"
+    )
+    targets.check(f"[{name}] replay ingest events/s", replay, ">=", REPLAY_TARGET)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ingest benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--events", type=int, default=100_000, help="lines in the throughput file")
     parser.add_argument("--memory-events", type=int, default=1_000_000, help="lines in the memory file")
     parser.add_argument("--skip-memory", action="store_true", help="skip the memory run")
-    parser.add_argument("--profile", help="write a cProfile of the cold ingest here")
+    parser.add_argument("--profile", help="write a cProfile of each cold ingest to FILE.<workload>")
+    parser.add_argument(
+        "--workload", choices=("ordered", "shuffled", "both"), default="both", help="which events file(s)"
+    )
     parser.add_argument("--keep-db", action="store_true", help="keep the bench database")
     parser.add_argument("--memory-child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -373,44 +516,27 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
             workdir = Path(tmp)
-            plan = Plan.for_events(args.events)
-            path = workdir / "events.jsonl"
-            create_orders(plan)
-            lines = write_file(path, plan)
-            size = path.stat().st_size
-            print(
-                f"file: {lines:,} lines ({plan.unique:,} unique, {lines - plan.unique:,} duplicates), "
-                f"{size / 1e6:.1f} MB; {plan.orders:,} orders",
-                flush=True,
-            )
-            elapsed, report = timed_ingest(path, "cold ingest", args.profile)
-            cold = lines / elapsed
-            figure("cold ingest seconds", elapsed)
-            figure("cold ingest events/s", cold)
-            print(f"cold report: {report.as_dict()}", flush=True)
-            if not check_orders(plan, "after cold ingest"):
-                targets.missed.append("cold ingest state")
+            workloads = [w for w in ("ordered", "shuffled") if args.workload in (w, "both")]
+            for workload in workloads:
+                truncate_orders()
+                path = workdir / f"{workload}.jsonl"
+                if workload == "ordered":
+                    plan = Plan.for_events(args.events)
+                    create_orders(plan)
+                    lines, unique = write_file(path, plan), plan.unique
+                    orders = plan.orders
 
-            with open(path, "ab") as handle, open(path, "rb") as source:
-                handle.write(source.read(size))
-            elapsed, report = timed_ingest(path, "replay ingest")
-            replay = lines / elapsed
-            figure("replay ingest seconds", elapsed)
-            figure("replay ingest events/s", replay)
-            print(f"replay report: {report.as_dict()}", flush=True)
-            if not check_orders(plan, "after replay"):
-                targets.missed.append("replay state")
+                    def check(label: str, plan: Plan = plan) -> bool:
+                        return check_orders(plan, label)
+                else:
+                    orders = hot_orders(args.events)
+                    create_hot_orders(orders)
+                    lines, unique = write_hot_file(path, args.events)
 
-            bare_rate, staged_rate = floors(path, size, lines)
-            figure("floor 1 COPY into a bare temp table events/s", bare_rate)
-            figure("floor 2 COPY + INSERT ON CONFLICT (jsonb, unique key) events/s", staged_rate)
-            figure("cold ingest / floor 2 slowdown", staged_rate / cold, "x")
+                    def check(label: str, orders: int = orders) -> bool:
+                        return check_hot(orders, label)
 
-            targets.check("cold ingest events/s", cold, ">=", COLD_TARGET)
-            targets.check(
-                "cold ingest slowdown vs floor 2", staged_rate / cold, "<=", FLOOR_RATIO_TARGET, "x"
-            )
-            targets.check("replay ingest events/s", replay, ">=", REPLAY_TARGET)
+                run_workload(workload, path, lines, unique, orders, check, targets, args.profile)
             if not args.skip_memory:
                 memory_run(workdir, args.memory_events, targets)
     finally:

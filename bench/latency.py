@@ -152,6 +152,37 @@ def report(name: str, values: list[float], unit: str = "ms") -> dict[int, float]
     return marks
 
 
+def broker_down_posts(count: int, project_id: int, token: str, env: dict[str, str], tmp: Path) -> None:
+    """POST round trips of a web process whose broker (Redis) is down: a figure, no target.
+
+    The shared Redis keeps running (other processes use it); this gunicorn's CELERY_BROKER_URL names a port
+    nothing listens on, which is what a web process sees while Redis is down."""
+    port = free_port()
+    dead = {**env, "CELERY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/14"}
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    web = start_process(
+        "web-broker-down",
+        [gunicorn, "tradedesk.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "1"],
+        dead,
+        tmp,
+    )
+    try:
+        wait_port(port)
+        api = Api(port, token)
+        times, statuses = [], []
+        for index in range(count):
+            body = {"symbol": "AAPL", "side": "BUY", "quantity": 1, "order_type": "MKT", "project_id": project_id,
+                    "client_order_id": f"oi_down_{index}"}  # fmt: skip
+            start = time.perf_counter()
+            status, _ = api.call("POST", "/api/trade/orders", body)
+            times.append(time.perf_counter() - start)
+            statuses.append(status)
+        report(f"POST response while the broker is down ({count} orders)", times)
+        print(f"POST statuses while the broker is down: {sorted(set(statuses))}", flush=True)
+    finally:
+        stop_process(web)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the latency benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -160,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fill-delay", default="0.02", help="TRADEDESK_SIM_FILL_DELAY (seconds)")
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--background", type=int, default=30, help="orders followed without API reads")
+    parser.add_argument(
+        "--broker-down", type=int, default=20, help="POSTs timed against a web process whose broker is down"
+    )
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args(argv)
 
@@ -231,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
             report(
                 f"(c') POST to FILLED in the database, no API reads ({args.background} orders)", background
             )
+        if args.broker_down:
+            broker_down_posts(args.broker_down, project_id, token, env, tmp)
         targets.check("(a) POST p99", a[99], "<=", POST_P99_MS, "ms")
         targets.check("(b) POST to command file p99", b[99], "<=", COMMAND_P99_MS, "ms")
         targets.check("(c) POST to FILLED p95", c[95] / 1000, "<=", FILLED_P95_S, "s")

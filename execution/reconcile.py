@@ -12,6 +12,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from execution.models import HoldingsDiscrepancy
+from orders import services
 from orders.models import Mode, Position
 
 logger = logging.getLogger("execution.reconcile")
@@ -58,6 +59,7 @@ def record_holdings(line: dict[str, Any], *, source: str) -> list[HoldingsDiscre
     }
     now = timezone.now()
     run_id = str(line.get("run_id") or "")[:100]
+    flagged_before = set(HoldingsDiscrepancy.objects.filter(mode=mode).values_list("symbol", flat=True))
     differing: list[HoldingsDiscrepancy] = []
     for symbol in sorted(set(engine) | set(ledger)):
         engine_qty, ledger_qty = engine.get(symbol, Decimal(0)), ledger.get(symbol, Decimal(0))
@@ -87,4 +89,7 @@ def record_holdings(line: dict[str, Any], *, source: str) -> list[HoldingsDiscre
             )
         differing.append(row)
     HoldingsDiscrepancy.objects.filter(mode=mode).exclude(symbol__in=[d.symbol for d in differing]).delete()
+    if {d.symbol for d in differing} != flagged_before:
+        # The page's header lists the flagged symbols: its poll version is the projects' counters.
+        services.project_versions_bump_for_mode(mode)
     return differing

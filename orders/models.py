@@ -96,6 +96,21 @@ FLAG_FUTURE_TIME = "FUTURE_TIME"
 UNKNOWN_FLAG = OrderFlag.ENGINE_DOWN
 
 
+def order_is_unknown(*, status: str, flag: str) -> bool:
+    """Working, but its engine run died (the one rule; also for rows read as plain values)."""
+    return status in WORKING_STATUSES and flag == UNKNOWN_FLAG
+
+
+def order_flags(*, flag: str, overfilled: bool, future_event_time: bool) -> list[str]:
+    """Every flag of an order: its engine flag, overfill, future event time (also for plain-value rows)."""
+    found = [flag] if flag else []
+    if overfilled:
+        found.append(FLAG_OVERFILL)
+    if future_event_time:
+        found.append(FLAG_FUTURE_TIME)
+    return found
+
+
 class Project(models.Model):
     """A trading book: its orders and positions live in one mode (paper or live)."""
 
@@ -239,17 +254,14 @@ class TradeOrder(models.Model):
     @property
     def is_unknown(self) -> bool:
         """Working, but its engine run died: it may still be live at the broker (an operator resolves it)."""
-        return self.is_working and self.flag == UNKNOWN_FLAG
+        return order_is_unknown(status=self.status, flag=self.flag)
 
     @property
     def flags(self) -> list[str]:
         """Every flag the order carries (engine flag, overfill, future event time)."""
-        found = [self.flag] if self.flag else []
-        if self.overfilled:
-            found.append(FLAG_OVERFILL)
-        if self.future_event_time:
-            found.append(FLAG_FUTURE_TIME)
-        return found
+        return order_flags(
+            flag=self.flag, overfilled=self.overfilled, future_event_time=self.future_event_time
+        )
 
     @property
     def signed_quantity(self) -> Decimal:
@@ -446,3 +458,22 @@ class AuditLog(models.Model):
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         """Refuse deletes: the log only grows."""
         raise ValueError("audit log entries are append-only")
+
+
+class ProjectVersion(models.Model):
+    """Change counters of a project's orders and positions, so an idle page poll answers 204 from one row.
+
+    A row of its own, not columns of Project: bumping it never takes the project row's lock (which order
+    creation holds), and every writer bumps it last in its transaction, after its order and position locks,
+    so ingest, dispatch and order creation never wait on each other in a cycle. A project without a row has
+    never changed since the counters exist (0, 0)."""
+
+    project = models.OneToOneField(
+        Project, on_delete=models.CASCADE, primary_key=True, related_name="version"
+    )
+    orders = models.BigIntegerField(default=0)
+    positions = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.project_id}: orders {self.orders}, positions {self.positions}"

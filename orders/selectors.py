@@ -14,6 +14,7 @@ from orders.models import (
     ExecutionEvent,
     Position,
     Project,
+    ProjectVersion,
     TradeFill,
     TradeOrder,
 )
@@ -44,6 +45,33 @@ def orders_for_user(
     if symbol:
         queryset = queryset.filter(symbol=symbol.upper())
     return queryset.order_by("-created_at", "-id")
+
+
+def project_with_counters(queryset: QuerySet[Project]) -> Project | None:
+    """The first project of `queryset` with its change counters read in the same query."""
+    project = queryset.select_related("version").first()
+    if project is not None:
+        try:
+            version = project.version
+        except ProjectVersion.DoesNotExist:
+            project._counters = (0, 0, None)  # type: ignore[attr-defined]
+        else:
+            project._counters = (version.orders, version.positions, version.changed_at)  # type: ignore[attr-defined]
+    return project
+
+
+def project_counters(*, project: Project) -> tuple[int, int, datetime | None]:
+    """The project's change counters (orders, positions, last change), read once per project instance."""
+    cached: tuple[int, int, datetime | None] | None = getattr(project, "_counters", None)
+    if cached is None:
+        row = (
+            ProjectVersion.objects.filter(project_id=project.pk)
+            .values_list("orders", "positions", "changed_at")
+            .first()
+        )
+        cached = row if row is not None else (0, 0, None)
+        project._counters = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def order_for_user(*, user: Any, order_id: int) -> TradeOrder:

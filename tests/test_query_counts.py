@@ -47,3 +47,25 @@ def test_orders_partial_queries_do_not_grow_with_the_orders(client: Client, proj
     add_orders(project, user, 45)
     fifty = queries(client, path, HTTP_HX_REQUEST="true")
     assert fifty == five
+
+
+def test_idle_poll_answers_204_from_the_counters_without_reading_orders(
+    client: Client, project: Any, user: Any
+) -> None:
+    from orders.models import ProjectVersion
+
+    client.force_login(user)
+    add_orders(project, user, 5)
+    # Past the few seconds in which just-changed orders are highlighted (the version follows the clock then).
+    ProjectVersion.objects.filter(project=project).update(changed_at="2020-01-01T00:00:00Z")
+    page = client.get(f"/live-trade?project={project.pk}").content.decode()
+    ov, pv = (page.split(f'name="{name}" value="')[1].split('"')[0] for name in ("ov", "pv"))
+    path = f"/live-trade/orders?project={project.pk}&ov={ov}&pv={pv}"
+    with CaptureQueriesContext(connection) as idle:
+        response = client.get(path, HTTP_HX_REQUEST="true")
+    assert response.status_code == 204
+    sql = " ".join(query["sql"] for query in idle.captured_queries)
+    assert "orders_tradeorder" not in sql and "orders_position" not in sql, sql
+    assert len(idle) <= 5, [query["sql"] for query in idle.captured_queries]
+    add_orders(project, user, 1)
+    assert client.get(path, HTTP_HX_REQUEST="true").status_code == 200

@@ -53,6 +53,7 @@ from orders.services.status import (
 )
 from orders.services.tokens import api_token_authenticate, api_token_create, api_token_revoke
 from orders.services.validation import CleanOrder, clean_order_payload
+from orders.services.versions import project_versions_bump_for_mode
 
 __all__ = [
     "ALREADY_CLOSING",
@@ -90,6 +91,7 @@ __all__ = [
     "project_lock",
     "project_set_mode",
     "project_set_trading_state",
+    "project_versions_bump_for_mode",
     "require_live_permission",
     "require_resolver",
     "trade_order_cancel_before_dispatch",

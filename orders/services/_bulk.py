@@ -23,6 +23,12 @@ _PROBE_FULL_RATIO = 8
 _COPY_MIN_ROWS = 256
 
 
+class JsonText(str):
+    """A JSON document already serialized (an engine's line as read): stored as its text, not dumped again."""
+
+    __slots__ = ()
+
+
 def postgresql() -> bool:
     return bool(connection.vendor == "postgresql")
 
@@ -81,7 +87,10 @@ def _pg_rows(
     select = [f"v.c{i}::jsonb" if i in json_columns else f"v.c{i}" for i in range(len(fields))]
     dumps = json.dumps
     for i in json_columns:
-        rows = [(*row[:i], None if row[i] is None else dumps(row[i]), *row[i + 1 :]) for row in rows]
+        rows = [
+            (*row[:i], row[i] if row[i] is None or type(row[i]) is JsonText else dumps(row[i]), *row[i + 1 :])
+            for row in rows
+        ]
     if len(rows) < _COPY_MIN_ROWS:
         arrays = ", ".join(f"%b::{kind}[]" for kind in types)
         aliases = ", ".join(f"c{i}" for i in range(len(types)))
@@ -179,7 +188,9 @@ def insert_new_keys(
             params = []
             for row in chunk:
                 params.extend(
-                    field.get_db_prep_save(value, connection)
+                    field.get_db_prep_save(
+                        json.loads(value) if type(value) is JsonText else value, connection
+                    )
                     for field, value in zip(fields, row, strict=True)
                 )
                 params.extend(prepared_constants)

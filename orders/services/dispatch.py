@@ -17,6 +17,7 @@ from orders.models import (
 from orders.services.audit import Actor, audit_record
 from orders.services.positions import CLOSE_ACTION, close_order_claim
 from orders.services.status import update_trade_orders_status
+from orders.services.versions import project_versions_bump_for_orders
 
 logger = logging.getLogger("orders")
 
@@ -35,6 +36,7 @@ def trade_order_claim_for_dispatch(*, order_id: int) -> TradeOrder | None:
     ).update(dispatched_at=now, dispatch_attempts=models.F("dispatch_attempts") + 1, updated_at=now)
     if claimed != 1:
         return None
+    project_versions_bump_for_orders([order_id])
     return TradeOrder.objects.select_related("project").get(pk=order_id)
 
 
@@ -44,6 +46,7 @@ def trade_order_release_claim(*, order_id: int, reason: str) -> bool:
         pk=order_id, status=OrderStatus.NEW, dispatched_at__isnull=False
     ).update(dispatched_at=None, updated_at=timezone.now())
     if released:
+        project_versions_bump_for_orders([order_id])
         logger.warning("dispatch claim released", extra={"order_id": order_id, "reason": reason})
     return bool(released)
 
@@ -55,7 +58,7 @@ def trade_order_record_dispatch(*, order_id: int, manual_execution: dict[str, An
         params = dict(order.params)
         params["manual_execution"] = {**params.get("manual_execution", {}), **manual_execution}
         order.params = params
-        order.save(update_fields=["params", "updated_at"])
+        order.save(update_fields=["params", "updated_at"])  # post_save bumps the project's counter
 
 
 def trade_orders_flag(*, order_ids: Iterable[int], flag: str, message: str) -> int:
@@ -63,9 +66,13 @@ def trade_orders_flag(*, order_ids: Iterable[int], flag: str, message: str) -> i
     ids = list(order_ids)
     if not ids:
         return 0
-    return TradeOrder.objects.filter(pk__in=ids, status__in=WORKING_STATUSES).update(
-        flag=flag, flag_message=message[:2000], updated_at=timezone.now()
-    )
+    with transaction.atomic():
+        flagged = TradeOrder.objects.filter(pk__in=ids, status__in=WORKING_STATUSES).update(
+            flag=flag, flag_message=message[:2000], updated_at=timezone.now()
+        )
+        if flagged:
+            project_versions_bump_for_orders(ids)
+    return flagged
 
 
 def trade_order_cancel_before_dispatch(*, order: TradeOrder, actor: Actor | None = None) -> bool:

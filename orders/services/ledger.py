@@ -25,6 +25,7 @@ from orders.models import (
     TradeOrder,
 )
 from orders.services._bulk import (
+    JsonText,
     binary_cursor,
     column,
     insert_new_keys,
@@ -34,6 +35,7 @@ from orders.services._bulk import (
 )
 from orders.services.position_fills import PositionFill, apply_position_fills
 from orders.services.validation import quantize
+from orders.services.versions import project_versions_bump
 
 logger = logging.getLogger("orders")
 
@@ -57,6 +59,8 @@ class LedgerEvent:
     fee: Decimal | None = None
     fee_currency: str = ""
     message: str = ""
+    # The payload's JSON text as received, when it decodes to exactly `payload`: stored without dumping it again.
+    payload_text: str | None = None
 
     def target_status(self) -> str | None:
         """The tradedesk status this event asks for, or None."""
@@ -144,6 +148,7 @@ _EVENT_COLUMNS = (
     "outcome",
     "reason",
 )
+_OUTCOME = _EVENT_COLUMNS.index("outcome")
 _FILL_COLUMNS = (
     "order",
     "event_key",
@@ -252,6 +257,17 @@ def apply_engine_events(
         future_after = now + FUTURE_TOLERANCE
         rows = []
         applied_outcome, ignored_outcome = ExecutionEvent.Outcome.APPLIED, ExecutionEvent.Outcome.IGNORED
+        # Status "not applied", decided for the batch as a set: an event whose status ranks below what its
+        # order holds after the batch (its current status or a higher one among the batch's events) is
+        # recorded with outcome "ignored"; the fold below needs no per-event verdict (nor a log line).
+        ranks = {
+            event.key: STATUS_RANK.get(event.target) if event.target else None for event in unique.values()
+        }
+        final_rank = {tag: STATUS_RANK[order.status] for tag, order in orders.items()}
+        for event in unique.values():
+            rank = ranks[event.key]
+            if rank is not None and rank > final_rank.get(event.tag, rank):
+                final_rank[event.tag] = rank
         for event in unique.values():
             order = orders.get(event.tag)
             reason = ""
@@ -260,34 +276,36 @@ def apply_engine_events(
                 if event.tag in foreign:
                     reason = f"the tag is a {foreign[event.tag]} order's; read from the {mode} engine's file"
             else:
-                target = event.target_status()
-                lower = target is not None and STATUS_RANK[target] < STATUS_RANK[order.status]
-                outcome = ignored_outcome if lower else applied_outcome
+                rank = ranks[event.key]
+                outcome = (
+                    ignored_outcome if rank is not None and rank < final_rank[event.tag] else applied_outcome
+                )
             if event.time is not None and event.time > future_after:
                 reason = reason or "event time more than a day ahead: stored, the order's clocks not moved"
             rows.append(
                 (event.key, order.pk if order else None, event.tag[:200], event.status[:64],
                  event.run_id[:100], event.engine_order_id, event.engine_event_id, event.time, event.filled,
-                 event.fill_price, event.fee, event.message, event.payload, outcome, reason)
+                 event.fill_price, event.fee, event.message,
+                 event.payload if event.payload_text is None else JsonText(event.payload_text), outcome, reason)
             )  # fmt: skip
         new_keys = insert_new_keys(
             ExecutionEvent, _EVENT_COLUMNS, rows, "event_key", {"source": source[:500], "received_at": now}
         )
         report.duplicates += len(unique) - len(new_keys)
+        # Outcomes are decided above for the whole batch and stored with each event; nothing is logged per
+        # event (the caller logs the batch's counts once).
         by_order: dict[int, list[LedgerEvent]] = defaultdict(list)
-        for key, event in unique.items():
-            if key not in new_keys:
+        for row in rows:
+            if row[0] not in new_keys:
                 continue
-            order = orders.get(event.tag)
-            if order is None:
+            order_pk, row_outcome = row[1], row[_OUTCOME]
+            if order_pk is None:  # outcome "unmatched"
                 report.unmatched += 1
-                logger.warning(
-                    "unmatched engine event",
-                    extra={"tag": event.tag, "status": event.status, "other_mode": foreign.get(event.tag)},
-                )
                 continue
             report.applied += 1
-            by_order[order.pk].append(event)
+            if row_outcome == ignored_outcome:
+                report.ignored += 1
+            by_order[order_pk].append(unique[row[0]])
         if by_order:
             _apply_to_orders(
                 orders=[o for o in orders.values() if o.pk in by_order],
@@ -349,12 +367,6 @@ def _apply_to_orders(
                     order.status = target
                     order.status_ts = at
                     order.status_message = event.message
-                elif rank < current:
-                    report.ignored += 1
-                    logger.info(
-                        "status not applied",
-                        extra={"order": order.client_order_id, "status": target, "current": order.status},
-                    )
             if event.filled is not None and event.filled > 0 and event.fill_price is not None:
                 fill_rows.append(
                     (order.pk, event.key, event.filled, event.fill_price, event.fee or Decimal(0),
@@ -370,6 +382,7 @@ def _apply_to_orders(
     applied_fills = [fill for key, fill in fill_events.items() if key in new_fill_keys]
     applied_fills.sort(key=lambda item: _event_sort_key(item[1]))
     position_fills = []
+    overfilled: list[str] = []
     for order, event in applied_fills:
         assert event.filled is not None and event.fill_price is not None
         position_fills.append(
@@ -383,12 +396,11 @@ def _apply_to_orders(
         if order.filled_quantity > order.quantity and not order.overfilled:
             # The fill still counts (the contract): the flag makes the overfill visible for review.
             order.overfilled = True
-            logger.warning(
-                "overfill",
-                extra={"order": order.client_order_id, "filled": str(order.filled_quantity),
-                       "quantity": str(order.quantity)},
-            )  # fmt: skip
+            overfilled.append(order.client_order_id)
         changed[order.pk] = order
+    if overfilled:
+        # One line per batch (never per event): the orders that just became overfilled.
+        logger.warning("overfill", extra={"orders": overfilled[:50], "count": len(overfilled)})
     report.fills += len(applied_fills)
     if changed:
         report.orders_changed.update(changed)
@@ -417,3 +429,7 @@ def _apply_to_orders(
             ],
         )
     apply_position_fills(position_fills)
+    # Last, after the order and position locks: the pages' poll counters of the projects touched.
+    project_versions_bump(
+        {o.project_id for o in changed.values()}, positions={fill.project_id for fill in position_fills}
+    )

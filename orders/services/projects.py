@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from orders.errors import Conflict, Forbidden, NotFound, OrderValidationError
 from orders.models import Mode, Project, TradingState
-from orders.selectors import orders_working, projects_for_user
+from orders.selectors import orders_working, project_with_counters, projects_for_user
 from orders.services.audit import Actor, audit_record
 
 DEFAULT_PROJECT_NAME = "default"
@@ -25,8 +25,10 @@ def project_lock(*, project_id: int) -> Project:
     return Project.objects.select_for_update().get(pk=project_id)
 
 
-def project_for_user(*, user: Any, project_id: Any) -> Project:
-    """The project the user may trade in, or NotFound (no difference between unknown and not a member)."""
+def project_for_user(*, user: Any, project_id: Any, with_counters: bool = False) -> Project:
+    """The project the user may trade in, or NotFound (no difference between unknown and not a member).
+
+    with_counters: its change counters come in the same query (orders.selectors.project_counters)."""
     if isinstance(project_id, bool) or project_id is None:
         raise NotFound("project not found")
     try:
@@ -36,7 +38,7 @@ def project_for_user(*, user: Any, project_id: Any) -> Project:
     queryset = Project.objects.filter(pk=pk)
     if user is not None and not getattr(user, "is_superuser", False):
         queryset = queryset.filter(members=user)
-    project = queryset.first()
+    project = project_with_counters(queryset) if with_counters else queryset.first()
     if project is None:
         raise NotFound("project not found")
     return project

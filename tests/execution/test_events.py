@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from execution import events as events_module
+from execution.contract import canonical_json
 from execution.events import apply_execution_events, ingest_execution_events, parse_lines
 from execution.models import EventFileCursor
 from orders.models import ExecutionEvent, Position, TradeFill, TradeOrder
@@ -448,3 +450,54 @@ def test_identity_is_the_hash_of_the_canonical_id_triple(run_id: str) -> None:
     event = {"tag": "t", "status": "Filled", "run_id": run_id, "order_id": 12, "event_id": -3}
     expected = hashlib.sha256(("id:" + canonical_json([run_id, 12, -3])).encode()).hexdigest()
     assert event_identity(event) == expected
+
+
+# --- logging: one line per batch, never one per event ------------------------------------------------------
+
+
+def test_a_batch_logs_one_line_of_counts_whatever_its_events(
+    tmp_path: Path, order: TradeOrder, caplog: pytest.LogCaptureFixture
+) -> None:
+    from execution.events import ingest_file
+
+    lines = [line(**ev("oi_9_1_1", "Filled", 50, filled=10, fill_price=1.0))]
+    lines += [line(**ev("oi_9_1_1", "Submitted", i)) for i in range(1, 20)]  # status not applied, x19
+    lines += [line(**ev("oi_nobody", "Submitted", i, order_id=8)) for i in range(1, 6)]  # unmatched, x5
+    lines += ["not json\n", '{"tag": 1}\n', '{"type": "engine", "status": "started"}\n']  # bad x2, engine
+    nul = '{"tag": "oi_9_1_1", "status": "Submitted", "message": "a\\u0000b", "order_id": 7, "event_id": 99}'
+    lines.append(nul + "\n")
+    path = write(tmp_path / "e.jsonl", "".join(lines))
+    caplog.set_level(logging.DEBUG)
+    report = ingest_file(path, batch_lines=10)
+    batches = 3  # 29 lines in batches of 10
+    records = [r for r in caplog.records if r.name.startswith(("orders", "execution"))]
+    assert [r.getMessage() for r in records] == ["events batch"] * batches, [r.getMessage() for r in records]
+    assert (report.applied, report.ignored, report.unmatched, report.bad) == (20, 19, 5, 3)
+    assert sum(getattr(r, "ignored", 0) for r in records) == 19
+    assert sum(getattr(r, "unmatched", 0) for r in records) == 5
+    assert sum(getattr(r, "bad", 0) for r in records) == 3
+    assert ExecutionEvent.objects.filter(outcome="ignored").count() == 19
+    assert ExecutionEvent.objects.filter(outcome="unmatched").count() == 5
+
+
+def test_nul_is_found_in_the_raw_line_and_escaped_backslashes_are_not_nul(
+    tmp_path: Path, order: TradeOrder
+) -> None:
+    # "a\\u0000b" in JSON is a backslash followed by u0000: no NUL, a good line.
+    text = (
+        '{"tag": "oi_9_1_1", "status": "Submitted", "message": "a\\\\u0000b", "order_id": 7, "event_id": 9}'
+    )
+    report = ingest_execution_events(write(tmp_path / "e.jsonl", text + "\n"))
+    assert report.bad == 0 and report.applied == 1
+    assert ExecutionEvent.objects.get().message == "a\\u0000b"
+
+
+def test_lines_orjson_reads_differently_are_decoded_as_json_loads_does(tmp_path: Path) -> None:
+    # No id triple, so the identity is the hash of the whole JSON: a 20-digit integer must stay an integer.
+    big = '{"tag": "oi_x", "status": "Submitted", "ref": 12345678901234567890123}'
+    nan = '{"tag": "oi_y", "status": "Submitted", "ref": NaN}'
+    batch = parse_lines([big.encode(), nan.encode()])
+    first, second = batch.events
+    assert first.payload["ref"] == 12345678901234567890123 and first.payload_text is None
+    assert first.key == hashlib.sha256(canonical_json(json.loads(big)).encode()).hexdigest()
+    assert second.payload_text is None and second.payload["ref"] != second.payload["ref"]

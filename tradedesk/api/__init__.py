@@ -17,6 +17,7 @@ from tradedesk.api.engines import router as engines_router
 from tradedesk.api.errors import error_body
 from tradedesk.api.exports import router as exports_router
 from tradedesk.api.orders import router as orders_router
+from tradedesk.api.renderers import ORJSONRenderer
 
 
 def _refuse_constant(name: str) -> Any:
@@ -35,7 +36,12 @@ class ObjectParser(Parser):
 
 
 api = NinjaAPI(
-    title="tradedesk", version="1.0", urls_namespace="api", parser=ObjectParser(), docs_url="/docs"
+    title="tradedesk",
+    version="1.0",
+    urls_namespace="api",
+    parser=ObjectParser(),
+    renderer=ORJSONRenderer(),
+    docs_url="/docs",
 )
 api.add_router("/trade/", orders_router)
 api.add_router("/trade/", engines_router)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
+from datetime import datetime
 from typing import Annotated, Any
 
+from django.db.models import F, Q
+from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema, Status
 
@@ -19,7 +24,7 @@ from execution.services import (
 )
 from orders import selectors, services
 from orders.errors import OrderValidationError
-from orders.models import SYMBOL_REGEX, OrderStatus
+from orders.models import SYMBOL_REGEX, OrderStatus, order_flags, order_is_unknown
 from tradedesk.actors import actor_from_request
 from tradedesk.api.auth import api_auth
 from tradedesk.api.schemas import (
@@ -61,6 +66,31 @@ class OrderFilters(Schema):
     status: str | None = Field(None, max_length=32)
     project_id: QueryId | None = None
     symbol: str | None = Field(None, max_length=32)
+    cursor: str | None = Field(None, description="the `next` of the previous page (keyset paging)")
+
+
+# count is exact up to this many orders; beyond, it says so (count_exact false) instead of counting them all.
+COUNT_CAP = 1000
+# The columns of OrderOut, read as plain values (no model instances on the list path).
+_LIST_FIELDS = (
+    "id", "client_order_id", "project_id", "mode", "symbol", "side", "quantity", "order_type", "limit_price",
+    "status", "filled_quantity", "avg_fill_price", "fees", "ib_order_id", "last_status_ts", "status_message",
+    "flag", "flag_message", "params", "created_at", "updated_at", "stop_price", "overfilled",
+    "future_event_time",
+)  # fmt: skip
+
+
+def _encode_cursor(created_at: datetime, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{pk}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created_at, pk = text.split("|")
+        return datetime.fromisoformat(created_at), int(pk)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise OrderValidationError("invalid cursor", errors={"cursor": "not a cursor of this API"}) from None
 
 
 @router.post("/orders", response={200: OrderOut, 201: OrderOut, **ERRORS})
@@ -74,8 +104,11 @@ def create_order(request: HttpRequest, payload: OrderIn) -> Status:
 
 
 @router.get("/orders", response={200: OrderListOut, **ERRORS})
-def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> dict[str, Any]:
-    """The user's orders, newest first (new engine events are ingested first)."""
+def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> OrderListOut:
+    """The user's orders, newest first (new engine events are ingested first).
+
+    `count` is exact up to 1,000 (`count_exact`); page with `limit`/`offset`, or with `cursor` = the previous
+    page's `next` (keyset: every page costs the same)."""
     if filters.status and filters.status.upper() not in OrderStatus.values:
         raise OrderValidationError(
             "unknown status", errors={"status": f"one of {', '.join(OrderStatus.values)}"}
@@ -84,14 +117,41 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> dict[str,
         filters.symbol.isascii() and re.fullmatch(SYMBOL_REGEX, filters.symbol.upper())
     ):
         raise OrderValidationError("invalid symbol", errors={"symbol": "not a symbol"})
+    after = _decode_cursor(filters.cursor) if filters.cursor else None
     ingest_before_read()
     queryset = selectors.orders_for_user(
         user=request.user, status=filters.status, project_id=filters.project_id, symbol=filters.symbol
-    ).select_related("created_by")
-    return {
-        "items": list(queryset[filters.offset : filters.offset + filters.limit]),
-        "count": queryset.count(),
-    }
+    )
+    page = queryset
+    if after is not None:
+        page = page.filter(Q(created_at__lt=after[0]) | Q(created_at=after[0], id__lt=after[1]))
+    # The capped count travels with the page, in the same query (an uncorrelated subquery, run once).
+    capped_sql, capped_params = queryset.order_by().values("pk")[: COUNT_CAP + 1].query.sql_with_params()
+    counted = RawSQL(f"SELECT COUNT(*) FROM ({capped_sql}) AS capped", capped_params)
+    rows = list(
+        page.values(*_LIST_FIELDS, created_by_name=F("created_by__username"), matching=counted)[
+            filters.offset : filters.offset + filters.limit
+        ]
+    )
+    # Never a COUNT(*) over the whole history: count up to the cap and say when it stopped there.
+    count = rows[0]["matching"] if rows else queryset.order_by()[: COUNT_CAP + 1].count()
+    items = []
+    for row in rows:
+        row["created_by"] = row.pop("created_by_name")
+        del row["matching"]
+        row["source"] = str((row["params"] or {}).get("source", ""))
+        row["flags"] = order_flags(
+            flag=row["flag"], overfilled=row.pop("overfilled"), future_event_time=row.pop("future_event_time")
+        )
+        row["unknown"] = order_is_unknown(status=row["status"], flag=row["flag"])
+        items.append(OrderOut.model_construct(**row))
+    last = rows[-1] if len(rows) == filters.limit else None
+    return OrderListOut.model_construct(
+        items=items,
+        count=min(count, COUNT_CAP),
+        count_exact=count <= COUNT_CAP,
+        next=_encode_cursor(last["created_at"], last["id"]) if last is not None else None,
+    )
 
 
 @router.get("/orders/{order_id}", response={200: OrderDetailOut, **ERRORS})

@@ -156,10 +156,20 @@ class OrderDetailOut(OrderOut):
 
 
 class OrderListOut(Schema):
-    """A page of orders."""
+    """A page of orders, newest first."""
 
     items: list[OrderOut]
-    count: int
+    count: int = Field(
+        ...,
+        description="How many orders match the filters: exact up to 1,000 (count_exact true), "
+        "else 1,000 and count_exact false",
+    )
+    count_exact: bool = Field(True, description="false when count stopped at its cap (more orders match)")
+    next: str | None = Field(
+        None,
+        description="Cursor of the next page (pass it as `cursor`, with the same filters and limit): "
+        "keyset paging that costs the same on any page; null on the last page",
+    )
 
 
 class PositionOut(Schema):

@@ -77,11 +77,13 @@ def desk_view(view: View) -> View:
     return wrapper
 
 
-def project_or_404(request: DeskRequest, raw: Any) -> Project:
+def project_or_404(request: DeskRequest, raw: Any, *, with_counters: bool = False) -> Project:
     """A project the user is a member of; unknown and someone else's look the same (404)."""
     try:
         # Bounded first: an id beyond the database's integer range would overflow in SQL.
-        return services.project_for_user(user=request.user, project_id=bounded_id(raw))
+        return services.project_for_user(
+            user=request.user, project_id=bounded_id(raw), with_counters=with_counters
+        )
     except NotFound:
         raise Http404(_("Project not found")) from None
 

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
 
 from execution import engines
 from execution.events import events_file_problems
@@ -44,18 +50,20 @@ RECENT_SECONDS = 4
 
 
 def positions_version(positions: Sequence[Position], project: Project) -> str:
-    """A fingerprint of what the positions table shows, so a poll re-renders it only when it changed."""
-    basis = (
-        "|".join(f"{p.pk}:{p.symbol}:{p.quantity}:{p.avg_cost}:{p.last_fill_price}" for p in positions)
-        + f"|{project.mode}|{project.trading_state}"
-    )
+    """What the positions table shows, so a poll re-renders it only when it changed: the project's positions
+    counter (bumped by every fill, orders.services.versions), its mode and trading state."""
+    _orders, moved, _at = selectors.project_counters(project=project)
+    return _digest(f"p{moved}|{project.mode}|{project.trading_state}")
+
+
+def _digest(basis: str) -> str:
     return hashlib.sha256(basis.encode()).hexdigest()[:16]
 
 
-def status_context(project: Project) -> dict[str, Any]:
+def status_context(project: Project, *, engine: Any = None) -> dict[str, Any]:
     """Header status: the mode's engine, reconciliation flags, and (shown to staff) why its events are skipped."""
     return {
-        "engine": engines.engine_state(project.mode),
+        "engine": engine if engine is not None else engines.engine_state(project.mode),
         "events_file_problem": events_file_problems().get(project.mode, ""),
         "discrepancies": list(
             HoldingsDiscrepancy.objects.filter(mode=project.mode).values_list("symbol", flat=True)[:50]
@@ -110,20 +118,76 @@ def render_prices(request: DeskRequest, project: Project) -> HttpResponse:
     return render(request, "orders/partials/positions.html", context)
 
 
+# Rendered order rows, per process, keyed by everything a row shows: the order's version (updated_at, which
+# every change of an order row sets), the selection, the "recent" highlight and the language.
+_ROWS: OrderedDict[tuple[Any, ...], SafeString] = OrderedDict()
+_ROWS_MAX = 4096
+_ROWS_LOCK = threading.Lock()
+# The columns a row shows (orders/partials/order_row.html) and its cache key reads.
+_ROW_FIELDS = (
+    "id", "client_order_id", "project_id", "symbol", "side", "quantity", "order_type", "limit_price", "status",
+    "filled_quantity", "avg_fill_price", "ib_order_id", "last_status_ts", "status_message", "params", "flag",
+    "flag_message", "created_at", "updated_at", "stop_price", "overfilled", "future_event_time",
+)  # fmt: skip
+
+
+def order_rows(
+    orders: Sequence[TradeOrder], *, project: Project, selected_id: int | None, cutoff: datetime
+) -> list[SafeString]:
+    """Each order's table row, rendered once per version of the order (fragment cache)."""
+    language = translation.get_language()
+    rows = []
+    for order in orders:
+        recent = order.status in FINAL_STATUSES and order.updated_at > cutoff
+        key = (
+            order.pk,
+            order.updated_at,
+            order.status,
+            order.pk == selected_id,
+            recent,
+            project.pk,
+            language,
+        )
+        with _ROWS_LOCK:
+            html = _ROWS.get(key)
+            if html is not None:
+                _ROWS.move_to_end(key)
+        if html is None:
+            html = mark_safe(
+                render_to_string(
+                    "orders/partials/order_row.html",
+                    {
+                        "o": order,
+                        "project": project,
+                        "selected_order_id": selected_id,
+                        "recent": recent,
+                    },
+                )
+            )
+            with _ROWS_LOCK:
+                _ROWS[key] = html
+                if len(_ROWS) > _ROWS_MAX:
+                    _ROWS.popitem(last=False)
+        rows.append(html)
+    return rows
+
+
 def orders_context(project: Project, *, selected: Any = None) -> dict[str, Any]:
-    """The project's latest orders in its mode, newest first."""
+    """The project's latest orders in its mode, newest first, as rendered rows."""
     orders = list(
-        TradeOrder.objects.filter(project=project, mode=project.mode).order_by("-created_at", "-id")[
-            :ORDERS_SHOWN
-        ]
+        TradeOrder.objects.filter(project=project, mode=project.mode)
+        .only(*_ROW_FIELDS)
+        .order_by("-created_at", "-id")[:ORDERS_SHOWN]
     )
     selected_id = bounded_id(selected)
+    cutoff = timezone.now() - timedelta(seconds=RECENT_SECONDS)
     return {
         "orders": orders,
+        "order_rows": order_rows(orders, project=project, selected_id=selected_id, cutoff=cutoff),
         "orders_shown": ORDERS_SHOWN,
         "selected_order_id": selected_id,
         "final_statuses": FINAL_STATUSES,
-        "recent_cutoff": timezone.now() - timedelta(seconds=RECENT_SECONDS),
+        "recent_cutoff": cutoff,
     }
 
 
@@ -144,8 +208,28 @@ def timeline_context(order: TradeOrder) -> dict[str, Any]:
     }
 
 
+def can_trade_live(user: Any) -> bool:
+    """user.has_perm("orders.trade_live") in one query (ModelBackend reads user and group permissions in two)."""
+    if not getattr(user, "is_active", False):
+        return False
+    if user.is_superuser:
+        return True
+    cache = getattr(user, "_perm_cache", None)
+    if cache is not None:
+        return "orders.trade_live" in cache
+    return Permission.objects.filter(
+        Q(user=user) | Q(group__user=user), content_type__app_label="orders", codename="trade_live"
+    ).exists()
+
+
 def base_context(request: DeskRequest, project: Project) -> dict[str, Any]:
-    return {"project": project, "is_live": project.mode == Mode.LIVE, "mode_live": Mode.LIVE}
+    return {
+        "project": project,
+        "is_live": project.mode == Mode.LIVE,
+        "mode_live": Mode.LIVE,
+        # A callable: templates call it only where the mode switch is shown.
+        "can_trade_live": lambda: can_trade_live(request.user),
+    }
 
 
 def desk_context(
@@ -191,37 +275,44 @@ def render_poll(
 ) -> HttpResponse:
     """Orders table, plus out-of-band header status and (when they changed) positions.
 
-    A poll whose orders and positions versions match what the page already shows gets 204 (nothing to swap),
-    so an idle page costs the queries but no rendering."""
-    positions = list(selectors.positions_for_project(project=project))
-    context = {
+    A poll whose orders and positions versions match what the page already shows gets 204 (nothing to swap):
+    the versions come from the project's counters (read with the project when the view asked for them) and
+    the engine's state files, before any order, position or reconciliation row is read."""
+    selected = request.GET.get("selected") or request.POST.get("selected")
+    context: dict[str, Any] = {
         **base_context(request, project),
-        **status_context(project),
-        **orders_context(project, selected=request.GET.get("selected") or request.POST.get("selected")),
-        **positions_context(project, positions=positions),
+        "engine": engines.engine_state(project.mode),
+        "selected_order_id": bounded_id(selected),
         "oob_status": True,
     }
     context["orders_version"] = orders_version(context)
-    positions_changed = always_positions or context["positions_version"] != request.GET.get("pv")
+    positions_version_now = positions_version((), project)
+    positions_changed = always_positions or positions_version_now != request.GET.get("pv")
     if polled and not positions_changed and context["orders_version"] == request.GET.get("ov"):
         return HttpResponse(status=204)
+    context.update(status_context(project, engine=context["engine"]))
+    context.update(orders_context(project, selected=selected))
+    if positions_changed:
+        context.update(positions_context(project))
     context["oob_positions"] = positions_changed
     return render(request, "orders/partials/poll.html", context, status=status)
 
 
 def orders_version(context: dict[str, Any]) -> str:
-    """A fingerprint of what the orders table and the header status show."""
-    cutoff = context["recent_cutoff"]
+    """What the orders table and the header status show: the project's orders counter (bumped by every
+    change of one of its orders and of the mode's reconciliation flags), the selection, the engine, the
+    project's state, and whether an order changed in the last seconds (when that ends, the rows render once
+    more without their "recent" highlight; while changes keep coming, earlier highlights last until then)."""
     engine = context["engine"]
     project = context["project"]
+    orders, _positions, changed_at = selectors.project_counters(project=project)
+    now = timezone.now()
+    recent = changed_at is not None and now - changed_at < timedelta(seconds=RECENT_SECONDS + 1)
     parts = [
-        f"{o.pk}:{o.status}:{o.updated_at.timestamp()}:{o.status in FINAL_STATUSES and o.updated_at > cutoff}"
-        for o in context["orders"]
-    ]
-    parts += [
+        f"o{orders}",
         f"sel={context['selected_order_id']}",
         f"engine={engine.state}:{engine.run_id}:{engine.message}:{engine.refused}:{engine.preflight}",
         f"project={project.mode}:{project.trading_state}",
-        f"recon={','.join(context['discrepancies'])}",
+        f"recent={'yes' if recent else ''}",
     ]
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+    return _digest("|".join(parts))

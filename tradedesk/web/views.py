@@ -101,7 +101,7 @@ def live_trade(request: DeskRequest) -> HttpResponse:
 @require_GET
 def orders_panel(request: DeskRequest) -> HttpResponse:
     """The orders table (polled every second): new engine events are ingested first."""
-    project = project_or_404(request, request.GET.get("project"))
+    project = project_or_404(request, request.GET.get("project"), with_counters=True)
     if not request.htmx:
         return HttpResponseRedirect(page_url(project))
     ingest_before_read()

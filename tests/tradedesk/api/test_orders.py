@@ -240,3 +240,34 @@ def test_openapi_schema_is_served(api: Client) -> None:
 @pytest.mark.parametrize("params", [{"status": "BOGUS"}, {"symbol": "A\x00B"}, {"status": "\x00"}])
 def test_bad_list_filters_are_422(api: Client, params: dict[str, str]) -> None:
     assert api.get(URL, params).status_code == 422
+
+
+def test_list_items_are_the_detail_shape_byte_for_byte(api: Client, project: Project, user: Any) -> None:
+    order = TradeOrderFactory(project=project, created_by=user, quantity=Decimal("3.5"), symbol="MSFT")
+    apply_fill_to_order(order, quantity=Decimal(2), price=Decimal("101.25"))
+    item = api.get(URL).json()["items"][0]
+    detail = api.get(f"{URL}/{order.pk}").json()
+    assert item == {k: v for k, v in detail.items() if k not in ("fills", "events")}
+    assert item["created_by"] == user.get_username() and item["quantity"] == "3.5"
+
+
+def test_count_is_capped_and_the_cursor_pages_through_everything(
+    api: Client, project: Project, monkeypatch: Any
+) -> None:
+    from tradedesk.api import orders as orders_api
+
+    monkeypatch.setattr(orders_api, "COUNT_CAP", 4)
+    ids = sorted((TradeOrderFactory(project=project).pk for _ in range(7)), reverse=True)
+    first = api.get(URL, {"limit": 3}).json()
+    assert (first["count"], first["count_exact"]) == (4, False)
+    seen, page = [], first
+    while True:
+        seen += [item["id"] for item in page["items"]]
+        if page["next"] is None:
+            break
+        page = api.get(URL, {"limit": 3, "cursor": page["next"]}).json()
+    assert seen == ids
+    assert api.get(URL, {"limit": 3, "offset": 3}).json()["items"][0]["id"] == ids[3]
+    small = api.get(URL, {"symbol": "NOPE"}).json()
+    assert (small["count"], small["count_exact"], small["next"]) == (0, True, None)
+    assert api.get(URL, {"cursor": "not-a-cursor"}).status_code == 422

@@ -1,0 +1,65 @@
+"""The per-project change counters the page's poll compares (orders.models.ProjectVersion).
+
+Every change of an order row bumps its project's counter: a model save (create, save) through the post_save
+receiver below; the set-based writers (ledger batches, dispatch claims, flags) explicitly, once per batch and
+last (after their order and position locks). One INSERT ... ON CONFLICT DO UPDATE per project, never the
+project row's lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from orders.models import Project, ProjectVersion, TradeOrder
+
+_TABLE = ProjectVersion._meta.db_table
+_UPSERT_TAIL = (
+    "ON CONFLICT (project_id) DO UPDATE SET "
+    f"orders = {_TABLE}.orders + 1, positions = {_TABLE}.positions + excluded.positions, "
+    "changed_at = excluded.changed_at"
+)
+
+
+def project_versions_bump(project_ids: Iterable[int], *, positions: Iterable[int] = ()) -> None:
+    """Orders changed in these projects (and positions in `positions`): +1 each, in project id order."""
+    moved = set(positions)
+    ids = sorted(set(project_ids) | moved)
+    if not ids:
+        return
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {_TABLE} (project_id, orders, positions, changed_at) VALUES (%s, 1, %s, %s) "
+            + _UPSERT_TAIL,
+            [(pk, int(pk in moved), now) for pk in ids],
+        )
+
+
+def project_versions_bump_for_orders(order_ids: Iterable[int]) -> None:
+    """The projects of these orders changed (one statement, whatever the number of orders)."""
+    ids = sorted(set(order_ids))
+    if not ids:
+        return
+    placeholders = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_TABLE} (project_id, orders, positions, changed_at) "
+            f"SELECT DISTINCT project_id, 1, 0, %s FROM {TradeOrder._meta.db_table} "
+            f"WHERE id IN ({placeholders}) ORDER BY project_id " + _UPSERT_TAIL,
+            [timezone.now(), *ids],
+        )
+
+
+def project_versions_bump_for_mode(mode: str) -> None:
+    """Something every project of `mode` shows changed (the header's reconciliation flags)."""
+    project_versions_bump(Project.objects.filter(mode=mode).values_list("pk", flat=True))
+
+
+def order_saved(sender: Any, instance: TradeOrder, raw: bool = False, **kwargs: Any) -> None:
+    """post_save of TradeOrder: its project's orders counter (fixtures loaded raw are left alone)."""
+    if not raw:
+        project_versions_bump([instance.project_id])
