@@ -247,5 +247,5 @@ def test_bad_lines_are_stored_and_logged_once_per_batch(tmp_path: Path, caplog: 
     assert report.bad == 52
     assert BadEventLine.objects.count() == 52
     assert BadEventLine.objects.filter(offset=9 * 50).get().reason.startswith("not a JSON object")
-    per_batch = [r for r in caplog.records if r.getMessage() == "bad events lines"]
-    assert len(per_batch) == 1 and per_batch[0].count == 52
+    per_batch = [r for r in caplog.records if r.getMessage() == "events batch"]
+    assert len(per_batch) == 1 and per_batch[0].bad == 52
