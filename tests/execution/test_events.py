@@ -501,3 +501,23 @@ def test_lines_orjson_reads_differently_are_decoded_as_json_loads_does(tmp_path:
     assert first.payload["ref"] == 12345678901234567890123 and first.payload_text is None
     assert first.key == hashlib.sha256(canonical_json(json.loads(big)).encode()).hexdigest()
     assert second.payload_text is None and second.payload["ref"] != second.payload["ref"]
+
+
+def test_ingest_hands_the_files_parsed_events_to_the_public_batch_apply(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_text(
+        '{"tag": "oi_1", "status": "Submitted", "order_id": 1, "event_id": 1, "run_id": "r1"}\n'
+        '{"tag": "oi_1", "status": "Filled", "order_id": 1, "event_id": 2, "run_id": "r1", '
+        '"filled": 1, "fill_price": 100}\n'
+    )
+    seen: list[dict[str, Any]] = []
+
+    def fake_apply(events: list[dict[str, Any]], **kwargs: Any) -> Any:
+        seen.extend(events)
+        return kwargs["parsed"].report
+
+    monkeypatch.setattr(events_module, "apply_execution_events", fake_apply)
+    events_module.ingest_execution_events(path)
+    assert [(event["tag"], event["status"]) for event in seen] == [("oi_1", "Submitted"), ("oi_1", "Filled")]
