@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 
 from execution import metrics
-from execution.contract import LEAN_STATUS_MAP, event_identity
+from execution.contract import LEAN_STATUS_MAP, RUN_BOUNDARIES, event_identity
 from execution.engines import MODES
 from execution.event_files import (
     EXCERPT_BYTES,
@@ -231,7 +231,8 @@ def parse_event(event: dict[str, Any]) -> LedgerEvent:
 
 @dataclass
 class ParsedBatch:
-    """Events in file order, cut into segments at holdings lines, plus the line-level counts."""
+    """Events in file order, cut into segments at holdings lines (and a run's started and stopped lines), plus
+    the line-level counts."""
 
     segments: list[tuple[list[LedgerEvent], dict[str, Any] | None]] = field(
         default_factory=lambda: [([], None)]
@@ -263,6 +264,10 @@ class ParsedBatch:
             kind = obj.get("type")
             if kind == "engine" and not obj.get("tag"):
                 report.engine_lines += 1
+                if obj.get("status") in RUN_BOUNDARIES:
+                    # A run's start or end cuts a segment too: reconciliation drops a snapshot left incomplete.
+                    self.segments[-1] = (self.segments[-1][0], obj)
+                    self.segments.append(([], None))
             elif kind == "holdings" and not obj.get("tag"):
                 report.holdings_lines += 1
                 self.segments[-1] = (self.segments[-1][0], obj)
@@ -345,8 +350,10 @@ def apply_parsed(batch: ParsedBatch, *, source: str, mode: str | None = None) ->
             report.ignored += result.ignored
             report.fills += result.fills
             report.orders_changed |= result.orders_changed
-        if holdings is not None:
+        if holdings is not None and holdings.get("type") == "holdings":
             reconcile.record_holdings(holdings, source=source)
+        elif holdings is not None:
+            reconcile.end_of_run(holdings, source=source)
     return report
 
 
