@@ -59,6 +59,8 @@ def _parameters(*, workdir: Path, run_id: str, intent_path: Path | None) -> dict
         "events-file": str((workdir / "events.jsonl").resolve()),
         "run-id": run_id,
         "prices-interval": str(settings.TRADEDESK_PRICES_INTERVAL),
+        # The ingest's line cap: the engines split a holdings snapshot whose line would be longer.
+        "max-line-bytes": str(settings.TRADEDESK_EVENTS_MAX_LINE_BYTES),
     }
 
 

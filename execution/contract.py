@@ -38,6 +38,13 @@ LEAN_STATUS_MAP: dict[str, str | None] = {
     "Invalid": OrderStatus.REJECTED,
 }
 
+# Engine line statuses that start or end a run: the missing parts of a split holdings snapshot written
+# before one will never come (execution/reconcile.py drops them).
+RUN_BOUNDARIES = ("started", "stopped")
+
+# The keys that make a holdings line one part of a snapshot written as several lines.
+HOLDINGS_PART_KEYS = ("snapshot", "part", "parts")
+
 # Every key of an order event line, in the order the engines write them (docs/engine-contract.md).
 EVENT_KEYS = (
     "tag",

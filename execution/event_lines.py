@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from execution.contract import LEAN_STATUS_MAP, event_identity
+from execution.contract import LEAN_STATUS_MAP, RUN_BOUNDARIES, event_identity
 from execution.event_files import (
     EXCERPT_BYTES,
 )
@@ -208,7 +208,8 @@ def parse_event(event: dict[str, Any]) -> LedgerEvent:
 
 @dataclass
 class ParsedBatch:
-    """Events in file order, cut into segments at holdings lines, plus the line-level counts."""
+    """Events in file order, cut into segments at holdings lines (and a run's started and stopped lines), plus
+    the line-level counts."""
 
     segments: list[tuple[list[LedgerEvent], dict[str, Any] | None]] = field(
         default_factory=lambda: [([], None)]
@@ -243,6 +244,10 @@ class ParsedBatch:
             kind = obj.get("type")
             if kind == "engine" and not obj.get("tag"):
                 report.engine_lines += 1
+                if obj.get("status") in RUN_BOUNDARIES:
+                    # A run's start or end cuts a segment too: reconciliation drops a snapshot left incomplete.
+                    self.segments[-1] = (self.segments[-1][0], obj)
+                    self.segments.append(([], None))
             elif kind == "holdings" and not obj.get("tag"):
                 report.holdings_lines += 1
                 self.segments[-1] = (self.segments[-1][0], obj)

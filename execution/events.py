@@ -60,8 +60,10 @@ def apply_parsed(batch: ParsedBatch, *, source: str, mode: str | None = None) ->
             report.ignored += result.ignored
             report.fills += result.fills
             report.orders_changed |= result.orders_changed
-        if holdings is not None:
+        if holdings is not None and holdings.get("type") == "holdings":
             reconcile.record_holdings(holdings, source=source)
+        elif holdings is not None:
+            reconcile.end_of_run(holdings, source=source)
     return report
 
 

@@ -47,6 +47,29 @@ class HoldingsDiscrepancy(models.Model):
         return f"{self.mode} {self.symbol}: engine {self.engine_quantity} vs ledger {self.ledger_quantity}"
 
 
+class HoldingsPart(models.Model):
+    """One part of a holdings snapshot split over several lines, kept until its last part arrives."""
+
+    mode = models.CharField(max_length=8)
+    run_id = models.CharField(max_length=100, blank=True, default="")
+    snapshot = models.CharField(max_length=100)
+    part = models.PositiveIntegerField()
+    parts = models.PositiveIntegerField()
+    line = models.JSONField(help_text="the part's line as the engine wrote it")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["mode", "run_id", "snapshot", "part"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mode", "run_id", "snapshot", "part"], name="holdings_part_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mode} {self.run_id} snapshot {self.snapshot}: part {self.part}/{self.parts}"
+
+
 class BadEventLine(models.Model):
     """An events line the ingest refused: where, why, and its first KiB (for staff; logged once per batch)."""
 

@@ -11,11 +11,15 @@ from typing import Any
 from django.db.models import Sum
 from django.utils import timezone
 
-from execution.models import HoldingsDiscrepancy
+from execution.contract import HOLDINGS_PART_KEYS
+from execution.models import HoldingsDiscrepancy, HoldingsPart
 from orders import services
 from orders.models import Mode, Position
 
 logger = logging.getLogger("execution.reconcile")
+
+# More parts than this is no engine's snapshot (10,000 lines of 1 MiB): the line is unusable.
+MAX_PARTS = 10_000
 
 
 def mode_of_events_file(source: str) -> str | None:
@@ -46,9 +50,94 @@ def _engine_quantities(line: dict[str, Any]) -> dict[str, Decimal] | None:
     return dict(quantities)
 
 
-def record_holdings(line: dict[str, Any], *, source: str) -> list[HoldingsDiscrepancy]:
-    """Compare one holdings line with the mode's ledger; keep a row per differing symbol, drop agreed ones."""
+def _drop_pending(mode: str, *, reason: str, keep: tuple[str, str] | None = None) -> None:
+    """Forget the parts of the mode's incomplete snapshot (all but `keep`'s (run_id, snapshot)), logging why."""
+    pending = HoldingsPart.objects.filter(mode=mode)
+    if keep is not None:
+        pending = pending.exclude(run_id=keep[0], snapshot=keep[1])
+    dropped: dict[tuple[str, str], tuple[int, int]] = {}
+    for run_id, snapshot, parts in pending.values_list("run_id", "snapshot", "parts"):
+        received, _ = dropped.get((run_id, snapshot), (0, parts))
+        dropped[(run_id, snapshot)] = (received + 1, parts)
+    if not dropped:
+        return
+    pending.delete()
+    for (run_id, snapshot), (received, parts) in sorted(dropped.items()):
+        logger.warning(
+            "incomplete holdings snapshot dropped",
+            extra={
+                "mode": mode,
+                "run_id": run_id,
+                "snapshot": snapshot,
+                "parts_received": received,
+                "parts": parts,
+                "reason": reason,
+            },
+        )
+
+
+def _part_numbers(line: dict[str, Any]) -> tuple[str, int, int] | None:
+    """(snapshot, part, parts) of a part line, or None when they break the contract."""
+    snapshot, part, parts = (line.get(key) for key in HOLDINGS_PART_KEYS)
+    if isinstance(snapshot, bool) or not isinstance(snapshot, int | str) or snapshot == "":
+        return None
+    if type(part) is not int or type(parts) is not int:  # a bool is no part number
+        return None
+    if not 1 <= part <= parts <= MAX_PARTS or len(str(snapshot)) > 100:
+        return None
+    return str(snapshot), part, parts
+
+
+def _whole_snapshot(line: dict[str, Any], *, mode: str, source: str) -> dict[str, Any] | None:
+    """Keep one part; once every part of its snapshot is kept, the snapshot as a single line, else None.
+
+    Parts are stored, not held in memory, because a snapshot's parts may be read by different ingest batches.
+    """
+    numbers = _part_numbers(line)
+    run_id = str(line.get("run_id") or "")[:100]
+    if numbers is None or _engine_quantities(line) is None:
+        logger.warning("holdings part not usable", extra={"source": source})
+        return None
+    snapshot, part, parts = numbers
+    _drop_pending(mode, reason="a later snapshot started", keep=(run_id, snapshot))
+    kept = HoldingsPart.objects.filter(mode=mode, run_id=run_id, snapshot=snapshot)
+    if kept.exclude(parts=parts).exists():
+        # Parts that disagree on the count cannot be put together into one account.
+        _drop_pending(mode, reason="its parts disagree on the number of parts")
+        logger.warning("holdings part not usable", extra={"source": source, "snapshot": snapshot})
+        return None
+    HoldingsPart.objects.update_or_create(
+        mode=mode, run_id=run_id, snapshot=snapshot, part=part, defaults={"parts": parts, "line": line}
+    )
+    lines = [row.line for row in kept.order_by("part")]
+    if len(lines) < parts:
+        return None
+    kept.delete()
+    whole = {key: value for key, value in lines[0].items() if key not in HOLDINGS_PART_KEYS}
+    whole["holdings"] = [item for each in lines for item in each["holdings"]]
+    return whole
+
+
+def end_of_run(line: dict[str, Any], *, source: str) -> None:
+    """An engine's started or stopped line: the missing parts of a snapshot before it will never come."""
     mode = mode_of_events_file(source)
+    if mode is not None:
+        status = line.get("status")
+        _drop_pending(mode, reason="a new run started" if status == "started" else "the run ended")
+
+
+def record_holdings(line: dict[str, Any], *, source: str) -> list[HoldingsDiscrepancy]:
+    """Compare one holdings snapshot with the mode's ledger; keep a row per differing symbol, drop agreed ones.
+
+    A part of a split snapshot is kept until the snapshot's last part arrives, which compares the whole."""
+    mode = mode_of_events_file(source)
+    if mode is not None and any(key in line for key in HOLDINGS_PART_KEYS):
+        whole = _whole_snapshot(line, mode=mode, source=source)
+        if whole is None:
+            return []
+        line = whole
+    elif mode is not None:
+        _drop_pending(mode, reason="a later snapshot started")
     engine = _engine_quantities(line)
     if mode is None or engine is None:
         logger.warning("holdings line not usable", extra={"source": source})

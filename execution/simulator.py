@@ -51,6 +51,9 @@ SAFE_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 ID_SNIFF_RE = re.compile(rb'"Id"\s*:\s*"?([A-Za-z0-9_.-]{1,128})"?', re.IGNORECASE)
 WORKING = ("Submitted", "PartiallyFilled")
 QTY_PLACES = Decimal("0.00000001")
+# The events file's line cap (TRADEDESK_EVENTS_MAX_LINE_BYTES), from the `max-line-bytes` launch parameter.
+DEFAULT_MAX_LINE_BYTES = 1 << 20
+MIN_MAX_LINE_BYTES = 1024
 
 # LEAN enum numbers, for commands serialized with numeric enums instead of names.
 LEAN_ORDER_TYPES = {
@@ -178,6 +181,54 @@ def fee_for(quantity: Decimal) -> float:
 # --------------------------------------------------------------------------------------------------------
 
 
+def line_cap(value: Any) -> int:
+    """The `max-line-bytes` launch parameter: an integer of at least MIN_MAX_LINE_BYTES, else the default."""
+    try:
+        cap = int(str(value).strip())
+    except ValueError:
+        return DEFAULT_MAX_LINE_BYTES
+    return cap if cap >= MIN_MAX_LINE_BYTES else DEFAULT_MAX_LINE_BYTES
+
+
+def encode_line(payload: dict[str, Any]) -> bytes:
+    """One JSON object and its newline, as the events file gets it (NaN and infinities are refused)."""
+    return json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n"
+
+
+def split_holdings_line(line: dict[str, Any], *, snapshot: int, max_line_bytes: int) -> list[dict[str, Any]]:
+    """The holdings line alone when it fits the cap, else the parts of one snapshot, each line within the cap.
+
+    The same rule in the simulator and the LEAN algorithm (tests/execution/test_holdings_split.py): every part
+    repeats the line's other keys, adds `snapshot`, `part` (from 1) and `parts`, and takes the next holdings in
+    order while its line stays within `max_line_bytes` (newline included).
+    """
+    if len(encode_line(line)) <= max_line_bytes:
+        return [line]
+    holdings = line["holdings"]
+    head = {key: value for key, value in line.items() if key != "holdings"}
+    # Part numbers sized at their widest (one holding a part), so no part outgrows the room measured here.
+    widest = {**head, "snapshot": snapshot, "part": len(holdings), "parts": len(holdings), "holdings": []}
+    room = max_line_bytes - len(encode_line(widest))
+    groups: list[list[dict[str, Any]]] = [[]]
+    used = 0
+    for item in holdings:
+        # ", " separates list items in json.dumps' default separators; the first item's two bytes are slack.
+        size = len(json.dumps(item, ensure_ascii=False, allow_nan=False).encode("utf-8")) + 2
+        if size > room:
+            raise ValueError(
+                f"holding {item.get('symbol')!r} does not fit in a line of {max_line_bytes} bytes"
+            )
+        if groups[-1] and used + size > room:
+            groups.append([])
+            used = 0
+        groups[-1].append(item)
+        used += size
+    return [
+        {**head, "snapshot": snapshot, "part": number, "parts": len(groups), "holdings": group}
+        for number, group in enumerate(groups, start=1)
+    ]
+
+
 @dataclass
 class SimulatorConfig:
     """What the simulator reads from the LEAN-style launch config."""
@@ -196,6 +247,7 @@ class SimulatorConfig:
     market_hours: str = "always"  # or "us-equity": MKT outside 9:30-16:00 New York follows LEAN on IB
     clock: str = ""  # a fixed UTC time for the market hours (tests); empty: the real clock
     prices_interval: float = 0.0  # seconds between prices snapshots; 0: no snapshot
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES  # a longer holdings line is split into parts
 
     @classmethod
     def load(cls, config_path: Path) -> SimulatorConfig:
@@ -261,6 +313,7 @@ class SimulatorConfig:
             market_hours=hours,
             clock=fixed_clock,
             prices_interval=max(0.0, setting("prices-interval", 0)),
+            max_line_bytes=line_cap(params.get("max-line-bytes")),
         )
 
 
@@ -399,13 +452,16 @@ class Simulator:
         self.undeletable: set[str] = set()
         self.last_activity = time.monotonic()
         self.next_holdings = 0.0
+        self.holdings_snapshots = (
+            0  # numbers this run's snapshots, so the parts of a split one belong together
+        )
         self.next_prices = 0.0
 
     # ---- writing -----------------------------------------------------------------------------------
 
     def append_line(self, payload: dict[str, Any]) -> None:
         """Append one JSON line with a single write, opening the file each time so a replaced file is used."""
-        data = json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n"
+        data = encode_line(payload)
         # Unbuffered append: the whole line goes to the OS in one write() and is visible at once.
         with open_events_for_append(self.config.events_file) as handle:
             written = handle.write(data)
@@ -442,15 +498,23 @@ class Simulator:
         )
 
     def holdings_line(self) -> None:
-        """The account's holdings, for tradedesk's reconciliation against its ledger."""
-        self.append_line(
-            {
-                "type": "holdings",
-                "run_id": self.config.run_id,
-                "time": utc_now_iso(),
-                "holdings": self.account.holdings(),
-            }
-        )
+        """The account's holdings, for tradedesk's reconciliation against its ledger (in parts over the cap)."""
+        self.holdings_snapshots += 1
+        line = {
+            "type": "holdings",
+            "run_id": self.config.run_id,
+            "time": utc_now_iso(),
+            "holdings": self.account.holdings(),
+        }
+        try:
+            parts = split_holdings_line(
+                line, snapshot=self.holdings_snapshots, max_line_bytes=self.config.max_line_bytes
+            )
+        except ValueError as exc:
+            self.engine_line("error", message=f"holdings: {exc}")
+            parts = []
+        for part in parts:
+            self.append_line(part)
         # A non-positive interval means "at start only" rather than a line at every poll.
         interval = self.config.holdings_interval
         self.next_holdings = time.monotonic() + interval if interval > 0 else math.inf

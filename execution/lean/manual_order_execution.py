@@ -71,6 +71,9 @@ MARKET, MARKET_ON_OPEN, REFUSED = "Market", "MarketOnOpen", "Refused"
 MOO_MESSAGE = "MarketOnOpen: sent while the market is closed; it fills at the next open"
 PRICES_FILE = "prices.json"
 DEFAULT_PRICES_INTERVAL = 2.0
+# The events file's line cap (TRADEDESK_EVENTS_MAX_LINE_BYTES), from the `max-line-bytes` launch parameter.
+DEFAULT_MAX_LINE_BYTES = 1 << 20
+MIN_MAX_LINE_BYTES = 1024
 
 # LEAN's OrderStatus names (Common/Orders/OrderTypes.cs). The enum skips 4, so lines carry names, never numbers.
 STATUS_NAMES: tuple[tuple[Any, str], ...] = (
@@ -271,6 +274,49 @@ def holdings_line(
     }
 
 
+def line_cap(value: Any) -> int:
+    """The `max-line-bytes` launch parameter: an integer of at least MIN_MAX_LINE_BYTES, else the default."""
+    try:
+        cap = int(str(value).strip())
+    except ValueError:
+        return DEFAULT_MAX_LINE_BYTES
+    return cap if cap >= MIN_MAX_LINE_BYTES else DEFAULT_MAX_LINE_BYTES
+
+
+def split_holdings_line(line: dict[str, Any], *, snapshot: int, max_line_bytes: int) -> list[dict[str, Any]]:
+    """The holdings line alone when it fits the cap, else the parts of one snapshot, each line within the cap.
+
+    The same rule in the simulator and the LEAN algorithm (tests/execution/test_holdings_split.py): every part
+    repeats the line's other keys, adds `snapshot`, `part` (from 1) and `parts`, and takes the next holdings in
+    order while its line stays within `max_line_bytes` (newline included).
+    """
+    if len(encode_line(line)) <= max_line_bytes:
+        return [line]
+    holdings = line["holdings"]
+    head = {key: value for key, value in line.items() if key != "holdings"}
+    # Part numbers sized at their widest (one holding a part), so no part outgrows the room measured here.
+    widest = {**head, "snapshot": snapshot, "part": len(holdings), "parts": len(holdings), "holdings": []}
+    room = max_line_bytes - len(encode_line(widest))
+    groups: list[list[dict[str, Any]]] = [[]]
+    used = 0
+    for item in holdings:
+        # ", " separates list items in json.dumps' default separators; the first item's two bytes are slack.
+        size = len(json.dumps(item, ensure_ascii=False, allow_nan=False).encode("utf-8")) + 2
+        if size > room:
+            raise ValueError(
+                f"holding {item.get('symbol')!r} does not fit in a line of {max_line_bytes} bytes"
+            )
+        if groups[-1] and used + size > room:
+            groups.append([])
+            used = 0
+        groups[-1].append(item)
+        used += size
+    return [
+        {**head, "snapshot": snapshot, "part": number, "parts": len(groups), "holdings": group}
+        for number, group in enumerate(groups, start=1)
+    ]
+
+
 def prices_snapshot(
     *, run_id: str, quotes: Iterable[tuple[str, Any, Any, Any]], time: Any = None
 ) -> dict[str, Any]:
@@ -456,6 +502,8 @@ class ManualOrderExecution(QCAlgorithm):
     _pending: Intent | None
     _pending_since: datetime | None
     _waiting_noticed: bool
+    _max_line_bytes: int
+    _holdings_snapshots: int
 
     # ---- LEAN entry points ------------------------------------------------------------------------
 
@@ -473,6 +521,8 @@ class ManualOrderExecution(QCAlgorithm):
         self._pending_since = None
         self._waiting_noticed = False
         self._run_id = self.get_parameter("run-id") or ""
+        self._max_line_bytes = line_cap(self.get_parameter("max-line-bytes"))
+        self._holdings_snapshots = 0
         events_file = self.get_parameter("events-file") or ""
         self._events_path = Path(events_file or "events.jsonl").resolve()
         intent_file = self.get_parameter("intent-file") or ""
@@ -724,11 +774,21 @@ class ManualOrderExecution(QCAlgorithm):
             self._error(f"every minute: {type(exc).__name__}: {exc}")
 
     def _write_holdings(self, source: str = "lean") -> None:
+        """The account's holdings line, in parts of one snapshot when it is longer than the line cap."""
         positions = [
             (symbol.value, holding.quantity, holding.average_price)
             for symbol, holding in self.portfolio.items()
         ]
-        self._write(holdings_line(run_id=self._run_id, positions=positions, source=source))
+        self._holdings_snapshots += 1
+        parts = split_holdings_line(
+            holdings_line(run_id=self._run_id, positions=positions, source=source),
+            snapshot=self._holdings_snapshots,
+            max_line_bytes=self._max_line_bytes,
+        )
+        # One lock for all parts: no order event from the brokerage's thread lands between them.
+        with self._lock:
+            for part in parts:
+                append_line(self._events_path, part)
 
     def _write_prices(self) -> None:
         """Replace prices.json with the prices of held symbols and of symbols of open orders."""
