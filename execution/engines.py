@@ -376,6 +376,31 @@ def cancel_command(*, command_id: str, engine_order_id: int) -> dict[str, Any]:
     }
 
 
+def update_command(
+    *,
+    command_id: str,
+    engine_order_id: int,
+    quantity: float | int | None,
+    limit_price: float | int | None,
+    stop_price: float | int | None,
+) -> dict[str, Any]:
+    """LEAN's UpdateOrderCommand: null leaves a field as it is; Tag is always null (it is the order's id).
+
+    Fields as Common/Commands/UpdateOrderCommand.cs declares them (QuantConnect/Lean@24863901): Quantity is
+    the signed total quantity (Order.ApplyUpdateOrderRequest), LimitPrice applies to Limit and StopLimit,
+    StopPrice to StopMarket and StopLimit orders.
+    """
+    return {
+        "$type": "QuantConnect.Commands.UpdateOrderCommand, QuantConnect.Common",
+        "Id": command_id,
+        "OrderId": engine_order_id,
+        "Quantity": quantity,
+        "LimitPrice": limit_price,
+        "StopPrice": stop_price,
+        "Tag": None,
+    }
+
+
 def command_path(mode: str, command_id: str) -> Path:
     """Where a command file lives while the engine has not read it."""
     return engine_dir(mode) / f"command-{command_id}.json"

@@ -49,7 +49,7 @@ SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.]{0,14}$")
 # Ids end up in a file name: anything outside this set could escape the working directory.
 SAFE_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 ID_SNIFF_RE = re.compile(rb'"Id"\s*:\s*"?([A-Za-z0-9_.-]{1,128})"?', re.IGNORECASE)
-WORKING = ("Submitted", "PartiallyFilled")
+WORKING = ("Submitted", "PartiallyFilled", "UpdateSubmitted")
 QTY_PLACES = Decimal("0.00000001")
 # The events file's line cap (TRADEDESK_EVENTS_MAX_LINE_BYTES), from the `max-line-bytes` launch parameter.
 DEFAULT_MAX_LINE_BYTES = 1 << 20
@@ -634,6 +634,38 @@ class Simulator:
         log(f"order {order_id} [{order.tag}] canceled after {json_number(order.filled)} filled")
         return True, f"Order {order_id} canceled", order.filled
 
+    def update_order(
+        self, order_id: int, quantity: Decimal | None, limit: Decimal | None, stop: Decimal | None
+    ) -> tuple[bool, str]:
+        """Change a working order's quantity / limit / stop like LEAN's UpdateOrder; UpdateSubmitted confirms it.
+
+        As LEAN's Order.ApplyUpdateOrderRequest: a limit only changes an order that has one, a stop likewise;
+        the quantity is the signed total and must keep the side and stay above what is filled."""
+        order = self.orders.get(order_id)
+        if order is None:
+            return False, f"Order {order_id} is not an order of run {self.config.run_id}"
+        if not order.working:
+            return False, f"Order {order_id} is already {order.status}"
+        if quantity is not None:
+            if quantity == 0 or (quantity > 0) != (order.quantity > 0):
+                return False, f"Order {order_id}: quantity {quantity} is zero or of the other side"
+            if abs(quantity) <= abs(order.filled):
+                return False, f"Order {order_id}: quantity {quantity} is not above the {order.filled} filled"
+        for name, value in (("limit", limit), ("stop", stop)):
+            if value is not None and value <= 0:
+                return False, f"Order {order_id}: {name} price {value} must be positive"
+        if quantity is not None:
+            order.quantity = quantity
+            order.parts = split_quantity(abs(quantity) - abs(order.filled), max(len(order.parts), 1))
+        if limit is not None and order.limit_price is not None:
+            order.limit_price = float(limit)
+        if stop is not None and order.stop_price is not None:
+            order.stop_price = float(stop)
+        changes = f"quantity {json_number(order.quantity)} limit {order.limit_price} stop {order.stop_price}"
+        self.emit(order, "UpdateSubmitted", message=f"Updated by UpdateOrderCommand: {changes}")
+        log(f"order {order_id} [{order.tag}] updated: {changes}")
+        return True, f"Order {order_id} updated"
+
     def work_orders(self) -> None:
         """Attempt the fills that are due: a MKT part fills at the next price, a LMT part when crossed.
 
@@ -764,6 +796,13 @@ class Simulator:
                 return short, False, f"Invalid OrderId {command.get('orderid')!r}", {"QuantityFilled": 0}
             ok, message, filled = self.cancel_order(int(order_id))
             return short, ok, message, {"QuantityFilled": json_number(filled)}
+        if type_name == "QuantConnect.Commands.UpdateOrderCommand":
+            order_id = parse_decimal(command.get("orderid"))
+            if order_id is None or order_id != order_id.to_integral_value():
+                return short, False, f"Invalid OrderId {command.get('orderid')!r}", {}
+            values = [parse_decimal(command.get(key)) for key in ("quantity", "limitprice", "stopprice")]
+            ok, message = self.update_order(int(order_id), *values)
+            return short, ok, message, {}
         return short, False, f"Command type {type_name or '(missing $type)'} is not supported", {}
 
     def write_result(

@@ -179,6 +179,12 @@ class TradeOrder(models.Model):
     # more than a day ahead (stored, but it does not move last_status_ts).
     overfilled = models.BooleanField(default=False, db_default=False)
     future_event_time = models.BooleanField(default=False, db_default=False)
+    # A modify sent to the engine and not yet confirmed: the requested values (None: unchanged) wait here and
+    # become the order's on the engine's UpdateSubmitted event (orders/services/modify.py).
+    update_pending = models.BooleanField(default=False, db_default=False)
+    update_quantity = models.DecimalField(**QTY, null=True, blank=True)
+    update_limit_price = models.DecimalField(**PRICE, null=True, blank=True)
+    update_stop_price = models.DecimalField(**PRICE, null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -240,6 +246,21 @@ class TradeOrder(models.Model):
             models.CheckConstraint(
                 condition=Q(overfilled=False) | Q(filled_quantity__gt=models.F("quantity")),
                 name="order_overfilled_means_more_than_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(update_pending=True)
+                | Q(
+                    update_quantity__isnull=True,
+                    update_limit_price__isnull=True,
+                    update_stop_price__isnull=True,
+                ),
+                name="order_update_values_only_when_pending",
+            ),
+            models.CheckConstraint(
+                condition=(Q(update_quantity__isnull=True) | Q(update_quantity__gt=0))
+                & (Q(update_limit_price__isnull=True) | Q(update_limit_price__gt=0))
+                & (Q(update_stop_price__isnull=True) | Q(update_stop_price__gt=0)),
+                name="order_update_values_positive",
             ),
         ]
 

@@ -15,6 +15,7 @@ from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from orders.models import (
+    CLOSED_STATUSES,
     PRICE_PLACES,
     STATUS_RANK,
     ExecutionEvent,
@@ -33,6 +34,7 @@ from orders.services._bulk import (
     stored_event_keys,
     update_rows,
 )
+from orders.services.modify import UPDATE_CONFIRMED_STATUS, UPDATE_FAILED_MESSAGES, orders_settle_updates
 from orders.services.position_fills import PositionFill, apply_position_fills
 from orders.services.validation import quantize
 from orders.services.versions import project_versions_bump
@@ -429,7 +431,16 @@ def _apply_to_orders(
             ],
         )
     apply_position_fills(position_fills)
+    # Pending modifies: confirmed by an UpdateSubmitted event, dropped on LEAN's update failure or a final status.
+    engine_events = [(o, e) for o in orders for e in by_order[o.pk] if e.origin == "engine"]
+    updated = orders_settle_updates(
+        confirmed={o.pk: o.project_id for o, e in engine_events if e.status == UPDATE_CONFIRMED_STATUS},
+        dropped={o.pk: o.project_id for o, e in engine_events if e.message.startswith(UPDATE_FAILED_MESSAGES)}
+        | {o.pk: o.project_id for o in orders if o.status in CLOSED_STATUSES},
+        now=now,
+    )
     # Last, after the order and position locks: the pages' poll counters of the projects touched.
     project_versions_bump(
-        {o.project_id for o in changed.values()}, positions={fill.project_id for fill in position_fills}
+        {o.project_id for o in changed.values()} | updated,
+        positions={fill.project_id for fill in position_fills},
     )

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from orders.errors import ConfirmRequired, RiskRejected
@@ -51,29 +51,45 @@ def notional_price(*, project: Project, clean: CleanOrder) -> Decimal | None:
     return last_known_price(project=project, symbol=clean.symbol)
 
 
-def _pending_reduction(*, project: Project, symbol: str, side: str) -> Decimal:
+def _others(exclude_order_id: int | None) -> Q:
+    """Every order but the one being modified (every order when none is)."""
+    return Q() if exclude_order_id is None else ~Q(pk=exclude_order_id)
+
+
+def _pending_reduction(*, project: Project, symbol: str, side: str, exclude_order_id: int | None) -> Decimal:
     """What the project's working orders on this side of the symbol may still trade (quantity - filled)."""
     totals = (
         orders_working(project=project)
         .filter(mode=project.mode, symbol=symbol, side=side)
+        .filter(_others(exclude_order_id))
         .aggregate(q=Sum("quantity"), f=Sum("filled_quantity"))
     )
     return (totals["q"] or Decimal(0)) - (totals["f"] or Decimal(0))
 
 
-def check_new_order(*, project: Project, user: Any, clean: CleanOrder, closing: bool = False) -> None:
+def check_new_order(
+    *,
+    project: Project,
+    user: Any,
+    clean: CleanOrder,
+    closing: bool = False,
+    exclude_order_id: int | None = None,
+) -> None:
     """Refuse the order when any limit of the project (or the settings default) would be broken.
 
     The caller holds the project lock (orders.services.projects.project_lock), so the counts below cannot
     change between the check and the insert. A close (`closing`) is sized to flatten the position at its
-    dispatch and cancels the symbol's working orders, so it skips reduce-only, working and duplicate checks."""
+    dispatch and cancels the symbol's working orders, so it skips reduce-only, working and duplicate checks.
+    A modify checks the changed order as new with `exclude_order_id` = itself (not counted against itself)."""
     if project.trading_state == TradingState.HALTED:
         raise RiskRejected("trading is halted for this project", errors={"project_id": "trading halted"})
     if project.trading_state == TradingState.REDUCING and not closing:
         position = Position.objects.filter(project=project, mode=project.mode, symbol=clean.symbol).first()
         held = position.quantity if position else Decimal(0)
         # Working orders that already reduce the position count: two SELL 5 on a 5-share long never both pass.
-        pending = _pending_reduction(project=project, symbol=clean.symbol, side=clean.side)
+        pending = _pending_reduction(
+            project=project, symbol=clean.symbol, side=clean.side, exclude_order_id=exclude_order_id
+        )
         shrinks = (clean.side == Side.SELL and held > 0 and clean.quantity + pending <= held) or (
             clean.side == Side.BUY and held < 0 and clean.quantity + pending <= -held
         )
@@ -97,7 +113,7 @@ def check_new_order(*, project: Project, user: Any, clean: CleanOrder, closing: 
         )
     if not closing:
         max_working = project.max_working_orders or settings.TRADEDESK_MAX_WORKING_ORDERS
-        working = orders_working(project=project).count()
+        working = orders_working(project=project).filter(_others(exclude_order_id)).count()
         if working >= max_working:
             raise RiskRejected(
                 f"the project already has {working} working orders (limit {max_working})",
@@ -116,16 +132,20 @@ def check_new_order(*, project: Project, user: Any, clean: CleanOrder, closing: 
             )
     window = settings.TRADEDESK_DUPLICATE_WINDOW_SECONDS
     if window > 0 and not clean.confirm and not closing:
-        duplicate = TradeOrder.objects.filter(
-            project=project,
-            symbol=clean.symbol,
-            side=clean.side,
-            quantity=clean.quantity,
-            order_type=clean.order_type,
-            limit_price=clean.limit_price,
-            stop_price=clean.stop_price,
-            created_at__gte=now - timedelta(seconds=window),
-        ).exists()
+        duplicate = (
+            TradeOrder.objects.filter(
+                project=project,
+                symbol=clean.symbol,
+                side=clean.side,
+                quantity=clean.quantity,
+                order_type=clean.order_type,
+                limit_price=clean.limit_price,
+                stop_price=clean.stop_price,
+                created_at__gte=now - timedelta(seconds=window),
+            )
+            .filter(_others(exclude_order_id))
+            .exists()
+        )
         if duplicate:
             raise ConfirmRequired(
                 f"the same order ({clean.side} {clean.quantity} {clean.symbol}) was placed seconds ago; "

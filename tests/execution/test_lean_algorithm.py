@@ -953,3 +953,24 @@ def test_prices_snapshot_leaves_out_symbols_without_a_price(lean: types.ModuleTy
         run_id="r", quotes=[("B", 0, 1, 1), ("A", float("nan"), 1, 1), ("C", 2.5, None, 2.6)], time=None
     )
     assert snapshot["prices"] == [{"symbol": "C", "last": 2.5, "bid": None, "ask": 2.6}]
+
+
+def test_an_update_of_a_working_order_is_reported_as_update_submitted_with_its_tag(
+    lean: types.ModuleType, workdir: Path
+) -> None:
+    algo = make_algorithm(lean, workdir, None)
+    algo.initialize()
+    # LEAN ran the UpdateOrderCommand itself (Transactions.UpdateOrder); the algorithm sees the order events.
+    algo.transactions.orders[7] = SimpleNamespace(id=7, tag="oi_4_9_1764000000999")
+    algo.on_order_event(order_event(order_id=7, id=2, status=OrderStatus.UPDATE_SUBMITTED))
+    algo.on_order_event(order_event(order_id=7, id=3, message="Brokerage failed to update order"))
+    confirmed, failed = read_lines(workdir)[-2:]
+    assert (confirmed["tag"], confirmed["status"], confirmed["order_id"], confirmed["event_id"]) == (
+        "oi_4_9_1764000000999",
+        "UpdateSubmitted",
+        7,
+        2,
+    )
+    assert confirmed["filled"] == 0
+    # The ingest drops the pending update on this message (orders.services.modify.UPDATE_FAILED_MESSAGES).
+    assert (failed["status"], failed["message"]) == ("Submitted", "Brokerage failed to update order")

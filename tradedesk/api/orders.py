@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema, Status
 
 from execution.events import ingest_before_read
+from execution.modify import order_update
 from execution.prices import positions_value
 from execution.services import (
     order_cancel,
@@ -33,6 +34,7 @@ from tradedesk.api.schemas import (
     CloseOut,
     ErrorOut,
     LiquidateIn,
+    ModifyIn,
     OrderDetailOut,
     OrderIn,
     OrderListOut,
@@ -76,7 +78,7 @@ _LIST_FIELDS = (
     "id", "client_order_id", "project_id", "mode", "symbol", "side", "quantity", "order_type", "limit_price",
     "status", "filled_quantity", "avg_fill_price", "fees", "ib_order_id", "last_status_ts", "status_message",
     "flag", "flag_message", "params", "created_at", "updated_at", "stop_price", "overfilled",
-    "future_event_time",
+    "future_event_time", "update_pending", "update_quantity", "update_limit_price", "update_stop_price",
 )  # fmt: skip
 
 
@@ -166,6 +168,19 @@ def cancel_order(request: HttpRequest, order_id: PathId) -> Any:
     """Cancel a working order (a CancelOrderCommand to the engine that holds it)."""
     order = selectors.order_for_user(user=request.user, order_id=order_id)
     return order_cancel(order=order, actor=actor_from_request(request, channel="api"))
+
+
+@router.patch("/orders/{order_id}", response={202: OrderOut, **ERRORS})
+def modify_order(request: HttpRequest, order_id: PathId, payload: ModifyIn) -> Status:
+    """Modify a working order (an UpdateOrderCommand to its engine): 202, update_pending until confirmed."""
+    order = selectors.order_for_user(user=request.user, order_id=order_id)
+    updated = order_update(
+        order=order,
+        **payload.model_dump(exclude_unset=True),
+        user=request.user,
+        actor=actor_from_request(request, channel="api"),
+    )
+    return Status(202, updated)
 
 
 @router.post("/orders/{order_id}/resolve", response={200: OrderOut, **ERRORS})

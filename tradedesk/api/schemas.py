@@ -67,6 +67,14 @@ class OrderIn(StrictIn):
     )
 
 
+class ModifyIn(StrictIn):
+    """A modify of a working order: only the fields given change (prices only those its type has)."""
+
+    quantity: NumberIn | None = Field(None, description="the new total quantity (> what is filled)")
+    limit_price: NumberIn | None = Field(None, description="LMT and STP LMT only")
+    stop_price: NumberIn | None = Field(None, description="STP and STP LMT only")
+
+
 class FillOut(Schema):
     """One fill."""
 
@@ -122,6 +130,10 @@ class OrderOut(Schema):
     unknown: bool = Field(description="its engine run died while it was working: it may still be live")
     source: str
     params: dict[str, Any]
+    update_pending: bool = Field(False, description="a modify was sent; the engine has not confirmed it yet")
+    update_quantity: Dec | None = None
+    update_limit_price: Dec | None = None
+    update_stop_price: Dec | None = None
     created_by: str | None = None
     created_at: datetime
     updated_at: datetime

@@ -127,7 +127,8 @@ _ROWS_LOCK = threading.Lock()
 _ROW_FIELDS = (
     "id", "client_order_id", "project_id", "symbol", "side", "quantity", "order_type", "limit_price", "status",
     "filled_quantity", "avg_fill_price", "ib_order_id", "last_status_ts", "status_message", "params", "flag",
-    "flag_message", "created_at", "updated_at", "stop_price", "overfilled", "future_event_time",
+    "flag_message", "created_at", "updated_at", "stop_price", "overfilled", "future_event_time", "update_pending",
+    "update_quantity", "update_limit_price", "update_stop_price",
 )  # fmt: skip
 
 

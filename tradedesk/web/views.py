@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from execution import services as execution_services
 from execution.events import ingest_before_read
+from execution.modify import order_update
 from execution.services import CANCEL_REQUESTED, project_trading_state_change
 from orders import selectors, services
 from orders.errors import Forbidden, NotFound, TradedeskError
@@ -361,6 +362,30 @@ def order_cancel(request: DeskRequest, order_id: int) -> HttpResponse:
     except TradedeskError as exc:
         messages.error(request, translate_reason(exc.message))
         status = 409
+    if not request.htmx:
+        return HttpResponseRedirect(page_url(order.project_id))
+    return render_poll(request, order.project, always_positions=False, status=status)
+
+
+@desk_view
+@require_POST
+def order_modify(request: DeskRequest, order_id: int) -> HttpResponse:
+    """Modify a working order inline (an update command to its engine; shown as pending until confirmed)."""
+    order = order_or_404(request, order_id)
+    status = 200
+    try:
+        order_update(
+            order=order,
+            quantity=request.POST.get("quantity") or None,
+            limit_price=request.POST.get("limit_price") or None,
+            stop_price=request.POST.get("stop_price") or None,
+            user=request.user,
+            actor=actor_from_request(request, channel="web"),
+        )
+        messages.info(request, _("Update requested: %(order)s") % {"order": order.client_order_id})
+    except TradedeskError as exc:
+        messages.error(request, translate_reason(exc.message))
+        status = 409 if exc.status_code == 409 else 422
     if not request.htmx:
         return HttpResponseRedirect(page_url(order.project_id))
     return render_poll(request, order.project, always_positions=False, status=status)

@@ -1,0 +1,213 @@
+"""Modifying a working order: the request (checked like a new order), the engine's answer, the ledger's settle.
+
+A modify never changes the order's quantity or prices by itself: the requested values wait in the order's
+`update_*` columns (`update_pending`) until the engine confirms them with an UpdateSubmitted event; an engine
+that refuses the update, or an order that closes first, drops them (docs/engine-contract.md section 6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from orders.errors import Conflict, OrderValidationError
+from orders.models import (
+    LIMIT_PRICE_TYPES,
+    QTY_PLACES,
+    STOP_PRICE_TYPES,
+    OrderStatus,
+    TradeOrder,
+)
+from orders.services.audit import Actor, audit_record
+from orders.services.projects import project_lock, require_live_permission
+from orders.services.risk import check_new_order
+from orders.services.validation import CleanOrder, _clean_price, decimal_input
+
+# LEAN's status name of the event that confirms an update (IB plugin InteractiveBrokersBrokerage.cs 2429).
+UPDATE_CONFIRMED_STATUS = "UpdateSubmitted"
+# The messages of the OrderEvent LEAN emits when an accepted update fails later (QuantConnect/Lean@24863901
+# Engine/TransactionHandlers/BrokerageTransactionHandler.cs HandleUpdateOrderRequest): the update is dropped.
+UPDATE_FAILED_MESSAGES = (
+    "Brokerage failed to update order",
+    "BrokerageModel declared unable to update order",
+)
+_UPDATE_FIELDS = (
+    "update_pending",
+    "update_quantity",
+    "update_limit_price",
+    "update_stop_price",
+    "updated_at",
+)
+
+
+@dataclass(frozen=True)
+class ModifyRequest:
+    """A stored modify: the order and the values asked for (None: unchanged)."""
+
+    order: TradeOrder
+    quantity: Decimal | None
+    limit_price: Decimal | None
+    stop_price: Decimal | None
+
+
+def _refusal(order: TradeOrder) -> str | None:
+    """Why this order cannot be modified now, or None."""
+    if order.status not in (OrderStatus.NEW, OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED):
+        if order.status == OrderStatus.CANCEL_PENDING:
+            return "a cancel is pending for this order: it cannot be modified"
+        return f"order is {order.status} and cannot be modified"
+    if order.is_unknown:
+        return "the engine run that held this order is down: it cannot be modified until staff resolve it"
+    if not order.params.get("manual_execution") or order.dispatched_at is None:
+        return "the order has not been sent to an engine yet; try again in a moment"
+    if order.ib_order_id is None:
+        return "the engine has not acknowledged this order yet; try again in a moment"
+    if order.update_pending:
+        return "an update of this order is already pending"
+    if order.overfilled:
+        return "the order is overfilled: it cannot be modified"
+    return None
+
+
+def _clean_values(
+    order: TradeOrder, *, quantity: Any, limit_price: Any, stop_price: Any
+) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+    """The requested values, validated like a new order's (the order's type decides which prices it has)."""
+    errors: dict[str, str] = {}
+    new_quantity: Decimal | None = None
+    if quantity not in (None, ""):
+        try:
+            new_quantity = decimal_input(quantity, field_name="quantity", places=QTY_PLACES)
+        except OrderValidationError as exc:
+            errors.update(exc.errors)
+        else:
+            if new_quantity <= 0:
+                errors["quantity"] = "must be greater than 0"
+            elif new_quantity <= order.filled_quantity:
+                errors["quantity"] = (
+                    f"must be more than the {order.filled_quantity.normalize():f} already filled"
+                )
+    new_limit: Decimal | None = None
+    if limit_price not in (None, ""):
+        if order.order_type in LIMIT_PRICE_TYPES:
+            new_limit = _clean_price(limit_price, field_name="limit_price", errors=errors)
+        else:
+            errors["limit_price"] = "only a limit order has a limit price"
+    new_stop: Decimal | None = None
+    if stop_price not in (None, ""):
+        if order.order_type in STOP_PRICE_TYPES:
+            new_stop = _clean_price(stop_price, field_name="stop_price", errors=errors)
+        else:
+            errors["stop_price"] = "only a stop order has a stop price"
+    if not errors:
+        if new_quantity == order.quantity:
+            new_quantity = None
+        if new_limit == order.limit_price:
+            new_limit = None
+        if new_stop == order.stop_price:
+            new_stop = None
+        if new_quantity is None and new_limit is None and new_stop is None:
+            errors["quantity"] = "nothing to change: give a new quantity or price"
+    if errors:
+        first = next(iter(errors.items()))
+        raise OrderValidationError(f"{first[0]}: {first[1]}", errors=errors)
+    return new_quantity, new_limit, new_stop
+
+
+def order_modify(
+    *,
+    order: TradeOrder,
+    quantity: Any = None,
+    limit_price: Any = None,
+    stop_price: Any = None,
+    user: Any,
+    actor: Actor | None = None,
+) -> ModifyRequest:
+    """Check and store a modify of a working order (project lock, then the order): the engine confirms it."""
+    with transaction.atomic():
+        project = project_lock(project_id=order.project_id)
+        locked = TradeOrder.objects.select_for_update().get(pk=order.pk)
+        refusal = _refusal(locked)
+        if refusal is not None:
+            raise Conflict(refusal)
+        new_quantity, new_limit, new_stop = _clean_values(
+            locked, quantity=quantity, limit_price=limit_price, stop_price=stop_price
+        )
+        if new_quantity is not None and new_quantity > locked.quantity:
+            # A bigger order adds risk; a smaller one or a new price is open to every member.
+            require_live_permission(user=user, project=project)
+        changed = CleanOrder(
+            symbol=locked.symbol,
+            side=locked.side,
+            quantity=new_quantity if new_quantity is not None else locked.quantity,
+            order_type=locked.order_type,
+            limit_price=new_limit if new_limit is not None else locked.limit_price,
+            client_order_id=locked.client_order_id,
+            project_id=project.pk,
+            mode=locked.mode,
+            confirm=True,
+            stop_price=new_stop if new_stop is not None else locked.stop_price,
+        )
+        check_new_order(project=project, user=None, clean=changed, exclude_order_id=locked.pk)
+        locked.update_pending = True
+        locked.update_quantity, locked.update_limit_price, locked.update_stop_price = (
+            new_quantity,
+            new_limit,
+            new_stop,
+        )
+        locked.save(update_fields=list(_UPDATE_FIELDS))
+        audit_record(
+            actor=actor or Actor(user=user), action="order_modify", project=project, order=locked,
+            detail={"quantity": _text(new_quantity), "limit_price": _text(new_limit), "stop_price": _text(new_stop)},
+        )  # fmt: skip
+    return ModifyRequest(order=locked, quantity=new_quantity, limit_price=new_limit, stop_price=new_stop)
+
+
+def order_modify_reject(*, order: TradeOrder, message: str, actor: Actor | None = None) -> TradeOrder:
+    """Drop the pending modify the engine refused (the order itself stays as it is) and audit why."""
+    with transaction.atomic():
+        project_lock(project_id=order.project_id)
+        locked = TradeOrder.objects.select_for_update().get(pk=order.pk)
+        if locked.update_pending:
+            locked.update_pending = False
+            locked.update_quantity = locked.update_limit_price = locked.update_stop_price = None
+            locked.save(update_fields=list(_UPDATE_FIELDS))
+        audit_record(
+            actor=actor, action="order_modify_rejected", project=locked.project, order=locked,
+            detail={"message": message[:500]},
+        )  # fmt: skip
+    return locked
+
+
+def orders_settle_updates(*, confirmed: dict[int, int], dropped: dict[int, int], now: Any = None) -> set[int]:
+    """The ledger's step, set-based: apply the pending values of confirmed orders, drop those of the others.
+
+    `confirmed`/`dropped` map order id -> project id; runs in the ingest's transaction with the orders locked.
+    Returns the projects whose orders changed (one UPDATE per non-empty set, no SELECT)."""
+    now = now or timezone.now()
+    projects: set[int] = set()
+    clear = {"update_pending": False, "update_quantity": None, "update_limit_price": None,
+             "update_stop_price": None, "updated_at": now}  # fmt: skip
+    if confirmed:
+        applied = TradeOrder.objects.filter(pk__in=confirmed, update_pending=True).update(
+            quantity=Coalesce(F("update_quantity"), F("quantity")),
+            limit_price=Coalesce(F("update_limit_price"), F("limit_price")),
+            stop_price=Coalesce(F("update_stop_price"), F("stop_price")),
+            **clear,
+        )
+        if applied:
+            projects.update(confirmed.values())
+    rest = {pk: project for pk, project in dropped.items() if pk not in confirmed}
+    if rest and TradeOrder.objects.filter(pk__in=rest, update_pending=True).update(**clear):
+        projects.update(rest.values())
+    return projects
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
