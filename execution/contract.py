@@ -78,3 +78,67 @@ def event_identity(event: dict[str, Any]) -> str:
         basis = "id:" + canonical_json([run_id, order_id, event_id])
         return hashlib.sha256(basis.encode("utf-8")).hexdigest()
     return hashlib.sha256(canonical_json(event).encode("utf-8")).hexdigest()
+
+
+# The command files tradedesk writes for a running engine (LEAN reads them from its cwd).
+def order_command(
+    *,
+    command_id: str,
+    symbol: str,
+    quantity: float | int,
+    order_type: str,
+    limit_price: float | int | None,
+    tag: str,
+    stop_price: float | int | None = None,
+) -> dict[str, Any]:
+    """LEAN's OrderCommand (the same file lean-cli's `lean live submit-order` writes).
+
+    Fields as Common/Commands/OrderCommand.cs declares them (QuantConnect/Lean@24863901): LimitPrice applies
+    to Limit and StopLimit, StopPrice to StopMarket and StopLimit; both are 0 when they do not apply.
+    """
+    return {
+        "$type": "QuantConnect.Commands.OrderCommand, QuantConnect.Common",
+        "Id": command_id,
+        "Ticker": symbol,
+        "Market": "usa",
+        "SecurityType": "Equity",
+        "OrderType": LEAN_ORDER_TYPE_NAMES[order_type],
+        "Quantity": quantity,
+        "LimitPrice": limit_price or 0,
+        "StopPrice": stop_price or 0,
+        "Tag": tag,
+    }
+
+
+def cancel_command(*, command_id: str, engine_order_id: int) -> dict[str, Any]:
+    """LEAN's CancelOrderCommand for an order of the running engine."""
+    return {
+        "$type": "QuantConnect.Commands.CancelOrderCommand, QuantConnect.Common",
+        "Id": command_id,
+        "OrderId": engine_order_id,
+    }
+
+
+def update_command(
+    *,
+    command_id: str,
+    engine_order_id: int,
+    quantity: float | int | None,
+    limit_price: float | int | None,
+    stop_price: float | int | None,
+) -> dict[str, Any]:
+    """LEAN's UpdateOrderCommand: null leaves a field as it is; Tag is always null (it is the order's id).
+
+    Fields as Common/Commands/UpdateOrderCommand.cs declares them (QuantConnect/Lean@24863901): Quantity is
+    the signed total quantity (Order.ApplyUpdateOrderRequest), LimitPrice applies to Limit and StopLimit,
+    StopPrice to StopMarket and StopLimit orders.
+    """
+    return {
+        "$type": "QuantConnect.Commands.UpdateOrderCommand, QuantConnect.Common",
+        "Id": command_id,
+        "OrderId": engine_order_id,
+        "Quantity": quantity,
+        "LimitPrice": limit_price,
+        "StopPrice": stop_price,
+        "Tag": None,
+    }

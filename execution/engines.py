@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,13 +24,24 @@ import structlog
 from django.conf import settings
 
 from execution.config import PROJECT_ROOT, build_execution_config, engine_command
-from execution.contract import LEAN_ORDER_TYPE_NAMES
-from execution.files import read_json, tail_lines, write_json_atomic
-from execution.supervise import EXIT_FILE, LOG_FILE, PID_FILE
+from execution.contract import cancel_command, order_command, update_command
+from execution.engine_state import (
+    MODES,
+    PREFLIGHT_FILE,
+    REFUSED_FILE,
+    STOP_FILE,
+    EngineError,
+    EngineState,
+    engine_dir,
+    engine_state,
+    pid_alive,
+    running_engine,
+)
+from execution.files import read_json, write_json_atomic
+from execution.supervise import EXIT_FILE
 
 logger = logging.getLogger("execution.engines")
 
-MODES = ("paper", "live")
 # What the engine process inherits: system basics and LEAN's runtime (.NET, Python.NET, Java for IB Gateway,
 # the X display). Never the database URL, the secret key, the broker URL or IB secrets (config.json has those).
 ENGINE_ENV_NAMES = frozenset(
@@ -38,41 +49,13 @@ ENGINE_ENV_NAMES = frozenset(
     | {"XAUTHORITY", "LD_LIBRARY_PATH", "SSL_CERT_FILE", "SSL_CERT_DIR", "JAVA_HOME"}
 )
 ENGINE_ENV_PREFIXES = ("LC_", "PYTHON", "DOTNET_", "NUGET_")
-STOP_FILE = "engine.stop-requested.json"
-REFUSED_FILE = "engine.refused.json"
-PREFLIGHT_FILE = "engine.preflight.json"
 # After SIGTERM, how long a stop waits before SIGKILL (at most the SIGINT wait).
 TERM_GRACE_SECONDS = 10.0
 COMMAND_NAMESPACE = uuid.UUID("6f1c3a52-7d0e-4c1e-9a47-3b1f2c8d9e10")
 
 
-class EngineError(Exception):
-    """The engine could not be started or reached."""
-
-
 class EngineRefused(EngineError):
     """tradedesk refused to start the engine (another LEAN engine runs on this host)."""
-
-
-@dataclass
-class EngineState:
-    """What is known about a mode's engine from its folder."""
-
-    mode: str
-    state: str  # running | stopped | error | not started
-    pid: int | None = None
-    run_id: str = ""
-    started_at: str = ""
-    exit_code: int | None = None
-    exited_at: str = ""
-    message: str = ""
-    log_tail: list[str] = field(default_factory=list)
-    refused: str = ""  # why tradedesk last refused to start this mode's engine (cleared by a start)
-    preflight: list[str] = field(default_factory=list)  # lean_preflight's failing lines after a failed start
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -86,13 +69,6 @@ class Handover:
     pid: int
     command_id: str = ""
     command_path: str = ""
-
-
-def engine_dir(mode: str) -> Path:
-    """The engine's working directory (also its cwd): <EXECUTION_ROOT>/engines/<mode>/."""
-    if mode not in MODES:
-        raise EngineError(f"unknown mode {mode!r}")
-    return Path(settings.TRADEDESK_EXECUTION_ROOT) / "engines" / mode
 
 
 def command_id_for(client_order_id: str) -> str:
@@ -116,96 +92,6 @@ def mode_lock(mode: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _pid_alive(pid: int, marker: str) -> bool:
-    """True when the pid runs, is no zombie, and its command line mentions `marker` (no pid reuse)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        if stat.rsplit(")", 1)[1].split()[0] in ("Z", "X"):
-            return False
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
-    except (FileNotFoundError, IndexError):
-        return False
-    return marker in cmdline
-
-
-def running_engine(mode: str) -> dict[str, Any] | None:
-    """The pid file of the mode's live engine, or None when no engine is alive."""
-    folder = engine_dir(mode)
-    info = read_json(folder / PID_FILE)
-    if not isinstance(info, dict) or not isinstance(info.get("pid"), int):
-        return None
-    if _pid_alive(info["pid"], str((folder / "config.json").resolve())):
-        return info
-    return None
-
-
-def engine_state(mode: str) -> EngineState:
-    """The mode's engine state (running, stopped, error, not started), with a refusal and preflight lines."""
-    state = _process_state(mode)
-    folder = engine_dir(mode)
-    refused = read_json(folder / REFUSED_FILE)
-    if isinstance(refused, dict) and state.state != "running":
-        state.refused = str(refused.get("message", ""))
-    preflight = read_json(folder / PREFLIGHT_FILE)
-    if isinstance(preflight, dict) and state.state != "running":
-        state.preflight = [str(line) for line in preflight.get("failing", [])]
-    return state
-
-
-def _process_state(mode: str) -> EngineState:
-    """What the pid file and the exit record say about the mode's engine process."""
-    folder = engine_dir(mode)
-    info = running_engine(mode)
-    if info is not None:
-        return EngineState(
-            mode=mode,
-            state="running",
-            pid=info["pid"],
-            run_id=str(info.get("run_id", "")),
-            started_at=str(info.get("started_at", "")),
-        )
-    pid_info = read_json(folder / PID_FILE)
-    exit_info = read_json(folder / EXIT_FILE)
-    if not isinstance(pid_info, dict):
-        return EngineState(mode=mode, state="not started")
-    run_id = str(pid_info.get("run_id", ""))
-    if isinstance(exit_info, dict) and exit_info.get("run_id") == run_id:
-        code = exit_info.get("exit_code")
-        # An engine tradedesk asked to stop is stopped, even if the signal beat its handler.
-        requested = (read_json(folder / STOP_FILE) or {}).get("run_id") == run_id
-        return EngineState(
-            mode=mode,
-            state="stopped" if code == 0 or requested else "error",
-            pid=pid_info.get("pid"),
-            run_id=run_id,
-            started_at=str(pid_info.get("started_at", "")),
-            exit_code=code if isinstance(code, int) else None,
-            exited_at=str(exit_info.get("exited_at", "")),
-            message=str(exit_info.get("message", ""))
-            or (
-                ""
-                if code == 0
-                else f"{'stopped on request, ' if requested else ''}engine exited with code {code}"
-            ),
-            log_tail=[str(line) for line in exit_info.get("log_tail", [])][-20:],
-        )
-    return EngineState(
-        mode=mode,
-        state="error",
-        pid=pid_info.get("pid"),
-        run_id=run_id,
-        started_at=str(pid_info.get("started_at", "")),
-        message="engine process is gone and left no exit record",
-        log_tail=tail_lines(folder / LOG_FILE),
-    )
 
 
 def engine_environment(extra: dict[str, str]) -> dict[str, str]:
@@ -338,69 +224,6 @@ def intent_handed_over(mode: str, intent_path: Path) -> str | None:
     return None
 
 
-def order_command(
-    *,
-    command_id: str,
-    symbol: str,
-    quantity: float | int,
-    order_type: str,
-    limit_price: float | int | None,
-    tag: str,
-    stop_price: float | int | None = None,
-) -> dict[str, Any]:
-    """LEAN's OrderCommand (the same file lean-cli's `lean live submit-order` writes).
-
-    Fields as Common/Commands/OrderCommand.cs declares them (QuantConnect/Lean@24863901): LimitPrice applies
-    to Limit and StopLimit, StopPrice to StopMarket and StopLimit; both are 0 when they do not apply.
-    """
-    return {
-        "$type": "QuantConnect.Commands.OrderCommand, QuantConnect.Common",
-        "Id": command_id,
-        "Ticker": symbol,
-        "Market": "usa",
-        "SecurityType": "Equity",
-        "OrderType": LEAN_ORDER_TYPE_NAMES[order_type],
-        "Quantity": quantity,
-        "LimitPrice": limit_price or 0,
-        "StopPrice": stop_price or 0,
-        "Tag": tag,
-    }
-
-
-def cancel_command(*, command_id: str, engine_order_id: int) -> dict[str, Any]:
-    """LEAN's CancelOrderCommand for an order of the running engine."""
-    return {
-        "$type": "QuantConnect.Commands.CancelOrderCommand, QuantConnect.Common",
-        "Id": command_id,
-        "OrderId": engine_order_id,
-    }
-
-
-def update_command(
-    *,
-    command_id: str,
-    engine_order_id: int,
-    quantity: float | int | None,
-    limit_price: float | int | None,
-    stop_price: float | int | None,
-) -> dict[str, Any]:
-    """LEAN's UpdateOrderCommand: null leaves a field as it is; Tag is always null (it is the order's id).
-
-    Fields as Common/Commands/UpdateOrderCommand.cs declares them (QuantConnect/Lean@24863901): Quantity is
-    the signed total quantity (Order.ApplyUpdateOrderRequest), LimitPrice applies to Limit and StopLimit,
-    StopPrice to StopMarket and StopLimit orders.
-    """
-    return {
-        "$type": "QuantConnect.Commands.UpdateOrderCommand, QuantConnect.Common",
-        "Id": command_id,
-        "OrderId": engine_order_id,
-        "Quantity": quantity,
-        "LimitPrice": limit_price,
-        "StopPrice": stop_price,
-        "Tag": None,
-    }
-
-
 def command_path(mode: str, command_id: str) -> Path:
     """Where a command file lives while the engine has not read it."""
     return engine_dir(mode) / f"command-{command_id}.json"
@@ -516,7 +339,7 @@ def engine_start(mode: str) -> EngineState:
 def _wait_gone(pid: int, marker: str, timeout: float) -> bool:
     """Wait up to `timeout` seconds for the engine process to end; True when it has."""
     deadline = time.monotonic() + timeout
-    while _pid_alive(pid, marker):
+    while pid_alive(pid, marker):
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.05)
@@ -556,3 +379,23 @@ def stop_engine(mode: str, *, timeout: float | None = None) -> EngineState:
         while not (engine_dir(mode) / EXIT_FILE).exists() and time.monotonic() < deadline:
             time.sleep(0.05)
     return engine_state(mode)
+
+
+# Re-exported: callers ask "the engines" for a folder, a state or a command's JSON.
+__all__ = [
+    "MODES",
+    "EngineError",
+    "EngineRefused",
+    "EngineState",
+    "Handover",
+    "cancel_command",
+    "engine_dir",
+    "engine_start",
+    "engine_state",
+    "hand_over",
+    "order_command",
+    "running_engine",
+    "send_command",
+    "stop_engine",
+    "update_command",
+]
