@@ -179,6 +179,12 @@ class TradeOrder(models.Model):
     # more than a day ahead (stored, but it does not move last_status_ts).
     overfilled = models.BooleanField(default=False, db_default=False)
     future_event_time = models.BooleanField(default=False, db_default=False)
+    # A cancel asked for while an engine holds the order; cancel_sent_at once the engine host wrote its command.
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cancel_sent_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -195,6 +201,11 @@ class TradeOrder(models.Model):
         indexes = [
             models.Index(fields=["project", "-created_at"], name="order_project_created"),
             models.Index(fields=["status"], name="order_status"),
+            models.Index(
+                fields=["mode", "cancel_requested_at"],
+                name="order_cancel_pending",
+                condition=Q(cancel_requested_at__isnull=False, cancel_sent_at__isnull=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -241,6 +252,10 @@ class TradeOrder(models.Model):
                 condition=Q(overfilled=False) | Q(filled_quantity__gt=models.F("quantity")),
                 name="order_overfilled_means_more_than_ordered",
             ),
+            models.CheckConstraint(
+                condition=Q(cancel_sent_at__isnull=True) | Q(cancel_requested_at__isnull=False),
+                name="order_cancel_sent_after_request",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -250,6 +265,11 @@ class TradeOrder(models.Model):
     def is_working(self) -> bool:
         """True while the order can still trade or be canceled."""
         return self.status in WORKING_STATUSES
+
+    @property
+    def cancel_requested(self) -> bool:
+        """Working, with a cancel requested from its engine (sent or not yet)."""
+        return self.cancel_requested_at is not None and self.is_working
 
     @property
     def is_unknown(self) -> bool:
