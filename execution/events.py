@@ -330,10 +330,15 @@ def _skip(report: IngestReport, key: str, exc: OSError) -> None:
         logger.error("events file skipped", extra={"path": key, "reason": reason})
 
 
-def ingest_execution_events(path: str | Path | None = None, *, force: bool = False) -> IngestReport:
-    """Ingest one events file, or every engine's; each file on its own, so one bad file stops no other."""
+def ingest_execution_events(
+    path: str | Path | None = None, *, force: bool = False, mode: str | None = None
+) -> IngestReport:
+    """Ingest one events file, or every engine's (of `mode` when given); each file on its own, so one bad
+    file stops no other."""
     scanned = path is None
     paths = events_files() if path is None else [Path(path)]
+    if scanned and mode:
+        paths = [file_path for file_path in paths if file_path.parent.name == mode]
     total = IngestReport()
     for file_path in paths:
         key = os.path.abspath(file_path)
@@ -389,7 +394,12 @@ def events_iter_lines(path: Path) -> Iterator[bytes]:
 
 
 def ingest_before_read() -> IngestReport:
-    """Ingest-on-read, for listings that must not show a stale book: one stat per file when nothing grew."""
+    """Ingest-on-read, for listings that must not show a stale book: one stat per file when nothing grew.
+
+    Only where the engine files are local (TRADEDESK_ENGINE_FILES_LOCAL); elsewhere beat ingests on the
+    engine hosts."""
+    if not settings.TRADEDESK_ENGINE_FILES_LOCAL:
+        return IngestReport()
     return ingest_execution_events()
 
 

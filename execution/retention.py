@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -80,14 +81,16 @@ def _unlink(path: Path) -> int:
     return 1
 
 
-def execution_files_prune(*, retention_days: int | None = None, now: float | None = None) -> PruneReport:
+def execution_files_prune(
+    *, retention_days: int | None = None, now: float | None = None, modes: Iterable[str] = engines.MODES
+) -> PruneReport:
     """Delete intents, command results and run records older than the retention that no working order needs."""
     days = settings.TRADEDESK_RETENTION_DAYS if retention_days is None else retention_days
     report = PruneReport()
     if days <= 0:
         return report
     cutoff = (time.time() if now is None else now) - days * 86400
-    for mode in engines.MODES:
+    for mode in modes:
         folder = engines.engine_dir(mode)
         if not folder.is_dir():
             continue

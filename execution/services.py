@@ -11,24 +11,24 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from execution import control, engines, market_hours, metrics
+from execution.cancels import order_cancel_request
 from execution.intents import json_number, write_manual_order_intent
 from orders.errors import Conflict
-from orders.models import WORKING_STATUSES, OrderFlag, OrderStatus, Project, TradeOrder, TradingState
+from orders.models import OrderFlag, OrderStatus, Project, TradeOrder, TradingState
 from orders.selectors import orders_unknown, orders_working
 from orders.services import (
     CLOSE_ACTION,
     Actor,
     CloseResult,
-    audit_record,
     close_order_blockers,
     positions_close,
     positions_liquidate,
     project_set_trading_state,
     require_resolver,
-    trade_order_cancel_before_dispatch,
     trade_order_claim_for_dispatch,
     trade_order_record_dispatch,
     trade_order_release_claim,
@@ -141,51 +141,10 @@ def _follow_command(*, order: TradeOrder, intent: Path, command_id: str) -> Disp
     return DispatchResult(order_id=order.pk, outcome="dispatched", detail="command accepted")
 
 
-def order_cancel(*, order: TradeOrder, actor: Actor | None = None) -> TradeOrder:
-    """Cancel an order: locally if it never left tradedesk, else a CancelOrderCommand to its engine.
-
-    Open to every member (it reduces risk). An unknown order's cancel is recorded and refused: its engine
-    run is down, so only staff can settle it (order_resolve) once the broker says what happened."""
-    if order.status not in WORKING_STATUSES:
-        raise Conflict(f"order is {order.status} and cannot be canceled")
-    if order.is_unknown:
-        audit_record(
-            actor=actor, action="order_cancel_requested", project=order.project, order=order,
-            detail={"outcome": "engine down"},
-        )  # fmt: skip
-        raise Conflict(
-            "the engine run that held this order is down: the cancel request is recorded; the order may "
-            "still be live at the broker, staff resolve it once the broker reports"
-        )
-    if trade_order_cancel_before_dispatch(order=order, actor=actor):
-        return order
-    if order.ib_order_id is None:
-        raise Conflict("the engine has not acknowledged this order yet; try again in a moment")
-    run_id = str(order.params.get("manual_execution", {}).get("run_id", ""))
-    running = engines.running_engine(order.mode)
-    if running is None or str(running.get("run_id")) != run_id:
-        raise Conflict("the engine run that holds this order is no longer running")
-    command = engines.cancel_command(
-        command_id=engines.command_id_for(f"{order.client_order_id}:cancel:{timezone.now().timestamp()}"),
-        engine_order_id=order.ib_order_id,
-    )
-    engines.send_command(order.mode, command)
-    update_trade_order_status(order, OrderStatus.CANCEL_PENDING, message="cancel requested")
-    audit_record(
-        actor=actor,
-        action="order_cancel",
-        project=order.project,
-        order=order,
-        detail={"command_id": command["Id"]},
-    )
-    order.refresh_from_db()
-    return order
-
-
-def engines_check() -> list[engines.EngineState]:
+def engines_check(*, modes: Iterable[str] = engines.MODES) -> list[engines.EngineState]:
     """Each mode's engine state; working orders of a run that died are flagged ENGINE_DOWN."""
     states = []
-    for mode in engines.MODES:
+    for mode in modes:
         state = engines.engine_state(mode)
         if state.state == "error":
             control.note_failed_start(mode=mode, state=state)
@@ -215,8 +174,11 @@ class SweepReport:
     flagged: list[int]
 
 
-def orders_sweep(*, enqueue: Any) -> SweepReport:
-    """Find orders lost between the click and the engine and put them back on the path (or flag them)."""
+def orders_sweep(*, enqueue: Any, mode: str | None = None) -> SweepReport:
+    """Find orders lost between the click and the engine and put them back on the path (or flag them).
+
+    With `mode`, only that mode's orders: the sweep reads engine files, so it runs on the mode's engine host."""
+    scope = {"mode": mode} if mode else {}
     now = timezone.now()
     report = SweepReport(reenqueued=[], released=[], flagged=[])
     reenqueue_before = now - timedelta(seconds=settings.TRADEDESK_REENQUEUE_AFTER_SECONDS)
@@ -224,7 +186,7 @@ def orders_sweep(*, enqueue: Any) -> SweepReport:
 
     # NEW and never claimed: the broker was down at commit.
     for order_id in TradeOrder.objects.filter(
-        status=OrderStatus.NEW, dispatched_at__isnull=True, created_at__lt=reenqueue_before
+        status=OrderStatus.NEW, dispatched_at__isnull=True, created_at__lt=reenqueue_before, **scope
     ).values_list("pk", flat=True):
         enqueue(order_id)
         report.reenqueued.append(order_id)
@@ -235,6 +197,7 @@ def orders_sweep(*, enqueue: Any) -> SweepReport:
         dispatched_at__isnull=False,
         dispatched_at__lt=reenqueue_before,
         last_status_ts__isnull=True,
+        **scope,
     ):
         mode, record = order.mode, order.params.get("manual_execution", {})
         command_id = engines.command_id_for(order.client_order_id)
@@ -272,6 +235,7 @@ def orders_sweep(*, enqueue: Any) -> SweepReport:
         TradeOrder.objects.filter(
             status__in=[OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.CANCEL_PENDING],
             last_status_ts__lt=stale_before,
+            **scope,
         )
         .exclude(flag__in=[OrderFlag.STALE, OrderFlag.ENGINE_DOWN])
         .values_list("pk", flat=True)
@@ -282,8 +246,8 @@ def orders_sweep(*, enqueue: Any) -> SweepReport:
             order_ids=ids, flag=OrderFlag.STALE, message="no event from the engine for too long"
         )
         report.flagged.extend(ids)
-    closes_release(enqueue=enqueue)
-    engines_check()
+    closes_release(enqueue=enqueue, mode=mode)
+    engines_check(modes=[mode] if mode else engines.MODES)
     return report
 
 
@@ -292,7 +256,7 @@ def orders_cancel(*, orders: Iterable[TradeOrder], actor: Actor | None = None) -
     outcomes: dict[str, str] = {}
     for order in orders:
         try:
-            order_cancel(order=order, actor=actor)
+            order_cancel_request(order=order, actor=actor)
             outcomes[order.client_order_id] = CANCEL_REQUESTED
         except Conflict as exc:
             outcomes[order.client_order_id] = exc.message
@@ -330,19 +294,25 @@ def _request_close_cancels(*, result: CloseResult, actor: Actor | None) -> None:
             logger.info("close: cancel not sent yet", extra={"order": client_order_id, "reason": outcome})
 
 
-def closes_release(*, enqueue: Any, actor: Actor | None = None) -> list[int]:
+def closes_release(*, enqueue: Any, actor: Actor | None = None, mode: str | None = None) -> list[int]:
     """Enqueue the held closing orders whose cancels are final; ask again for cancels not yet requested."""
     released = []
     held = TradeOrder.objects.filter(
         status=OrderStatus.NEW, dispatched_at__isnull=True, params__action=CLOSE_ACTION
     ).order_by("id")
+    if mode:
+        held = held.filter(mode=mode)
     for close in held:
         blockers = close_order_blockers(order=close)
         if not blockers:
             enqueue(close.pk)
             released.append(close.pk)
             continue
-        unsent = [order for order in blockers if order.status != OrderStatus.CANCEL_PENDING]
+        unsent = [
+            order
+            for order in blockers
+            if order.status != OrderStatus.CANCEL_PENDING and order.cancel_requested_at is None
+        ]
         if unsent:
             orders_cancel(orders=unsent, actor=actor)
     return released
@@ -351,9 +321,13 @@ def closes_release(*, enqueue: Any, actor: Actor | None = None) -> list[int]:
 def project_trading_state_change(
     *, project: Project, state: str, actor: Actor | None = None
 ) -> tuple[Project, dict[str, str]]:
-    """The one entry point for every interface: set the state; HALTED also cancels every working order."""
-    project = project_set_trading_state(project=project, state=state, actor=actor)
-    outcomes = orders_cancel_working(project=project, actor=actor) if state == TradingState.HALTED else {}
+    """The one entry point for every interface: set the state; HALTED also cancels every working order.
+
+    HALTED and its cancel requests commit in one transaction: the engine hosts' sweeps send the requests even
+    when no task could be enqueued (the kill switch never depends on the broker)."""
+    with transaction.atomic():
+        project = project_set_trading_state(project=project, state=state, actor=actor)
+        outcomes = orders_cancel_working(project=project, actor=actor) if state == TradingState.HALTED else {}
     return project, outcomes
 
 

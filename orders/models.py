@@ -185,6 +185,12 @@ class TradeOrder(models.Model):
     update_quantity = models.DecimalField(**QTY, null=True, blank=True)
     update_limit_price = models.DecimalField(**PRICE, null=True, blank=True)
     update_stop_price = models.DecimalField(**PRICE, null=True, blank=True)
+    # A cancel asked for while an engine holds the order; cancel_sent_at once the engine host wrote its command.
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cancel_sent_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -201,6 +207,11 @@ class TradeOrder(models.Model):
         indexes = [
             models.Index(fields=["project", "-created_at"], name="order_project_created"),
             models.Index(fields=["status"], name="order_status"),
+            models.Index(
+                fields=["mode", "cancel_requested_at"],
+                name="order_cancel_pending",
+                condition=Q(cancel_requested_at__isnull=False, cancel_sent_at__isnull=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -262,6 +273,10 @@ class TradeOrder(models.Model):
                 & (Q(update_stop_price__isnull=True) | Q(update_stop_price__gt=0)),
                 name="order_update_values_positive",
             ),
+            models.CheckConstraint(
+                condition=Q(cancel_sent_at__isnull=True) | Q(cancel_requested_at__isnull=False),
+                name="order_cancel_sent_after_request",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -271,6 +286,11 @@ class TradeOrder(models.Model):
     def is_working(self) -> bool:
         """True while the order can still trade or be canceled."""
         return self.status in WORKING_STATUSES
+
+    @property
+    def cancel_requested(self) -> bool:
+        """Working, with a cancel requested from its engine (sent or not yet)."""
+        return self.cancel_requested_at is not None and self.is_working
 
     @property
     def is_unknown(self) -> bool:

@@ -104,8 +104,8 @@ def test_cancel_of_a_working_order_goes_to_its_engine_as_a_cancel_command(
 
     assert wait_for(lambda: status() == "SUBMITTED", timeout=20)
     response = api.post(f"/api/trade/orders/{order_id}/cancel")
-    assert response.status_code == 200, response.content
-    assert response.json()["status"] == "CANCEL_PENDING"
+    assert response.status_code == 202, response.content
+    assert response.json()["cancel_requested"] is True
     assert wait_for(lambda: status() == "CANCELED", timeout=20)
     results = list((execution_root / "engines" / "paper").glob("result-command-*.json"))
     assert any(json.loads(p.read_text()).get("CommandName") == "CancelOrderCommand" for p in results)

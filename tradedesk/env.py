@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
@@ -95,3 +96,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_mapping(name: str, keys: Iterable[str]) -> dict[str, str]:
+    """A comma-separated list of key=value pairs (e.g. paper=engine.paper), keys from a fixed set."""
+    allowed = tuple(keys)
+    mapping: dict[str, str] = {}
+    for item in env_list(name, []):
+        key, sep, value = (part.strip() for part in item.partition("="))
+        if not sep or key not in allowed or not re.fullmatch(r"[A-Za-z0-9._-]+", value) or key in mapping:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} must be KEY=NAME once per key, KEY one of {', '.join(allowed)}"
+            )
+        mapping[key] = value
+    return mapping

@@ -16,6 +16,7 @@ from tradedesk.env import (
     env_float,
     env_int,
     env_list,
+    env_mapping,
     env_str,
 )
 from tradedesk.logs import logging_config, structlog_configure
@@ -257,23 +258,37 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 TRADEDESK_INGEST_INTERVAL = env_float("TRADEDESK_INGEST_INTERVAL", 1.0, minimum=0.1)
 TRADEDESK_SWEEP_INTERVAL = env_float("TRADEDESK_SWEEP_INTERVAL", 15.0, minimum=1.0)
-CELERY_BEAT_SCHEDULE = {
-    "ingest-execution-events": {
-        "task": "execution.tasks.ingest_events",
-        "schedule": TRADEDESK_INGEST_INTERVAL,
-        "options": {"expires": max(TRADEDESK_INGEST_INTERVAL * 5, 5.0)},
-    },
-    "sweep-orders": {
-        "task": "execution.tasks.sweep_orders",
-        "schedule": TRADEDESK_SWEEP_INTERVAL,
-        "options": {"expires": TRADEDESK_SWEEP_INTERVAL * 2},
-    },
-    "prune-execution-files": {
-        "task": "execution.tasks.prune_execution_files",
-        "schedule": 3600.0,
-        "options": {"expires": 600},
-    },
-}
+# Engine-host queues: mode -> the queue of the worker on the host that runs that mode's engine (e.g.
+# paper=engine.paper,live=engine.live). Empty: every task on the default queue (one host sees every engine).
+TRADEDESK_ENGINE_QUEUES = env_mapping("TRADEDESK_ENGINE_QUEUES", ("paper", "live"))
+# True: this process sees the engine folders (ingest-on-read). False on web hosts without engines.
+TRADEDESK_ENGINE_FILES_LOCAL = env_bool("TRADEDESK_ENGINE_FILES_LOCAL", True)
+CELERY_TASK_ROUTES = ("execution.routing.route_task",)
+# The one beat schedule: engine tasks once per mode when engine hosts have their own queues.
+_engine_task_modes: list[str | None] = ["paper", "live"] if TRADEDESK_ENGINE_QUEUES else [None]
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+for _mode in _engine_task_modes:
+    _suffix, _kwargs = (f"-{_mode}", {"mode": _mode}) if _mode else ("", {})
+    CELERY_BEAT_SCHEDULE |= {
+        f"ingest-execution-events{_suffix}": {
+            "task": "execution.tasks.ingest_events",
+            "schedule": TRADEDESK_INGEST_INTERVAL,
+            "kwargs": _kwargs,
+            "options": {"expires": max(TRADEDESK_INGEST_INTERVAL * 5, 5.0)},
+        },
+        f"sweep-orders{_suffix}": {
+            "task": "execution.tasks.sweep_orders",
+            "schedule": TRADEDESK_SWEEP_INTERVAL,
+            "kwargs": _kwargs,
+            "options": {"expires": TRADEDESK_SWEEP_INTERVAL * 2},
+        },
+        f"prune-execution-files{_suffix}": {
+            "task": "execution.tasks.prune_execution_files",
+            "schedule": 3600.0,
+            "kwargs": _kwargs,
+            "options": {"expires": 600},
+        },
+    }
 
 # --- Trading / execution --------------------------------------------------------------------------------
 TRADEDESK_EXECUTION_ROOT = Path(env_str("TRADEDESK_EXECUTION_ROOT", str(VAR_DIR / "execution"))).resolve()

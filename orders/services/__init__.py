@@ -6,6 +6,11 @@ import these names from `orders.services`.
 
 from orders.models import CLOSED_STATUSES
 from orders.services.audit import Actor, audit_record
+from orders.services.cancels import (
+    trade_order_cancel_request,
+    trade_order_cancel_sent,
+    trade_orders_cancel_pending,
+)
 from orders.services.dispatch import (
     trade_order_cancel_before_dispatch,
     trade_order_claim_for_dispatch,
@@ -95,11 +100,14 @@ __all__ = [
     "require_live_permission",
     "require_resolver",
     "trade_order_cancel_before_dispatch",
+    "trade_order_cancel_request",
+    "trade_order_cancel_sent",
     "trade_order_claim_for_dispatch",
     "trade_order_mark_reviewed",
     "trade_order_record_dispatch",
     "trade_order_release_claim",
     "trade_order_resolve",
+    "trade_orders_cancel_pending",
     "trade_orders_flag",
     "update_trade_order_status",
     "update_trade_orders_status",

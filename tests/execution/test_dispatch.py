@@ -117,7 +117,9 @@ def test_new_manual_order_is_enqueued_after_commit(
     user: Any, project: Any, monkeypatch: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     sent: list[int] = []
-    monkeypatch.setattr(tasks.execute_manual_order, "delay", lambda order_id: sent.append(order_id))
+    monkeypatch.setattr(
+        tasks.execute_manual_order, "apply_async", lambda kwargs: sent.append(kwargs["order_id"])
+    )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         order = create_trade_order(
             {"symbol": "AAPL", "side": "BUY", "quantity": 1, "project_id": project.pk}, user=user
@@ -132,7 +134,9 @@ def test_orders_not_from_a_manual_source_are_not_enqueued(
     project: Any, monkeypatch: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     sent: list[int] = []
-    monkeypatch.setattr(tasks.execute_manual_order, "delay", lambda order_id: sent.append(order_id))
+    monkeypatch.setattr(
+        tasks.execute_manual_order, "apply_async", lambda kwargs: sent.append(kwargs["order_id"])
+    )
     with django_capture_on_commit_callbacks(execute=True):
         TradeOrderFactory(project=project)
         order = manual_order(project)
@@ -144,10 +148,10 @@ def test_orders_not_from_a_manual_source_are_not_enqueued(
 def test_broker_outage_keeps_the_order_and_still_answers_201(
     api: Client, project: Any, monkeypatch: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    def down(order_id: int) -> None:
+    def down(kwargs: dict[str, Any]) -> None:
         raise ConnectionRefusedError("Error 111 connecting to 127.0.0.1:6379")
 
-    monkeypatch.setattr(tasks.execute_manual_order, "delay", down)
+    monkeypatch.setattr(tasks.execute_manual_order, "apply_async", down)
     with django_capture_on_commit_callbacks(execute=True):
         response = api.post(
             "/api/trade/orders",

@@ -12,8 +12,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from execution.cancels import order_cancel_request
 from execution.events import ingest_execution_events
-from execution.services import order_cancel, order_resolve
+from execution.services import order_resolve
 from orders import services
 from orders.errors import TradedeskError
 from orders.models import (
@@ -325,7 +326,7 @@ class TradeOrderAdmin(admin.ModelAdmin):
         requested = 0
         for order in queryset.select_related("project"):
             try:
-                order_cancel(order=order, actor=actor_from_request(request, channel="admin"))
+                order_cancel_request(order=order, actor=actor_from_request(request, channel="admin"))
                 requested += 1
             except TradedeskError as exc:
                 self.message_user(request, f"{order.client_order_id}: {exc.message}", messages.WARNING)

@@ -13,11 +13,11 @@ from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema, Status
 
+from execution.cancels import order_cancel_request
 from execution.events import ingest_before_read
 from execution.modify import order_update
 from execution.prices import positions_value
 from execution.services import (
-    order_cancel,
     order_resolve,
     project_close_positions,
     project_liquidate,
@@ -25,7 +25,7 @@ from execution.services import (
 )
 from orders import selectors, services
 from orders.errors import OrderValidationError
-from orders.models import SYMBOL_REGEX, OrderStatus, order_flags, order_is_unknown
+from orders.models import SYMBOL_REGEX, WORKING_STATUSES, OrderStatus, order_flags, order_is_unknown
 from tradedesk.actors import actor_from_request
 from tradedesk.api.auth import api_auth
 from tradedesk.api.schemas import (
@@ -79,6 +79,7 @@ _LIST_FIELDS = (
     "status", "filled_quantity", "avg_fill_price", "fees", "ib_order_id", "last_status_ts", "status_message",
     "flag", "flag_message", "params", "created_at", "updated_at", "stop_price", "overfilled",
     "future_event_time", "update_pending", "update_quantity", "update_limit_price", "update_stop_price",
+    "cancel_requested_at",
 )  # fmt: skip
 
 
@@ -146,6 +147,9 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> OrderList
             flag=row["flag"], overfilled=row.pop("overfilled"), future_event_time=row.pop("future_event_time")
         )
         row["unknown"] = order_is_unknown(status=row["status"], flag=row["flag"])
+        row["cancel_requested"] = (
+            row.pop("cancel_requested_at") is not None and row["status"] in WORKING_STATUSES
+        )
         items.append(OrderOut.model_construct(**row))
     last = rows[-1] if len(rows) == filters.limit else None
     return OrderListOut.model_construct(
@@ -163,11 +167,13 @@ def get_order(request: HttpRequest, order_id: PathId) -> Any:
     return selectors.order_for_user(user=request.user, order_id=order_id)
 
 
-@router.post("/orders/{order_id}/cancel", response={200: OrderOut, **ERRORS})
+@router.post("/orders/{order_id}/cancel", response={200: OrderOut, 202: OrderOut, **ERRORS})
 def cancel_order(request: HttpRequest, order_id: PathId) -> Any:
-    """Cancel a working order (a CancelOrderCommand to the engine that holds it)."""
+    """Cancel a working order: 200 CANCELED when it never left tradedesk, else 202 with `cancel_requested`
+    (its engine host sends the CancelOrderCommand; the engine's event makes it CANCELED)."""
     order = selectors.order_for_user(user=request.user, order_id=order_id)
-    return order_cancel(order=order, actor=actor_from_request(request, channel="api"))
+    result = order_cancel_request(order=order, actor=actor_from_request(request, channel="api"))
+    return Status(202 if result.requested else 200, result.order)
 
 
 @router.patch("/orders/{order_id}", response={202: OrderOut, **ERRORS})

@@ -128,6 +128,7 @@ class OrderOut(Schema):
         description="every flag: ENGINE_DOWN (unknown), STALE, COMMAND_UNREAD, OVERFILL, FUTURE_TIME"
     )
     unknown: bool = Field(description="its engine run died while it was working: it may still be live")
+    cancel_requested: bool = Field(description="working, with a cancel requested from its engine")
     source: str
     params: dict[str, Any]
     update_pending: bool = Field(False, description="a modify was sent; the engine has not confirmed it yet")
@@ -142,6 +143,11 @@ class OrderOut(Schema):
     def resolve_unknown(obj: Any) -> bool:
         """Working with a dead engine run."""
         return bool(obj.is_unknown)
+
+    @staticmethod
+    def resolve_cancel_requested(obj: Any) -> bool:
+        """Working, with a cancel requested."""
+        return bool(obj.cancel_requested)
 
     @staticmethod
     def resolve_created_by(obj: Any) -> str | None:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from execution import services as execution_services
+from execution.cancels import order_cancel_request
 from execution.events import ingest_before_read
 from execution.modify import order_update
 from execution.services import CANCEL_REQUESTED, project_trading_state_change
@@ -353,12 +354,15 @@ def trading_state(request: DeskRequest) -> HttpResponse:
 @desk_view
 @require_POST
 def order_cancel(request: DeskRequest, order_id: int) -> HttpResponse:
-    """Cancel a working order (locally if it never left tradedesk, else a cancel command to its engine)."""
+    """Cancel a working order (locally if it never left tradedesk, else a request its engine host sends)."""
     order = order_or_404(request, order_id)
     status = 200
     try:
-        execution_services.order_cancel(order=order, actor=actor_from_request(request, channel="web"))
-        messages.info(request, _("Cancel requested: %(order)s") % {"order": order.client_order_id})
+        result = order_cancel_request(order=order, actor=actor_from_request(request, channel="web"))
+        if result.requested:
+            messages.info(request, _("Cancel requested: %(order)s") % {"order": order.client_order_id})
+        else:
+            messages.info(request, _("Canceled: %(order)s") % {"order": order.client_order_id})
     except TradedeskError as exc:
         messages.error(request, translate_reason(exc.message))
         status = 409

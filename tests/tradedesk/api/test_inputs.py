@@ -21,7 +21,7 @@ HUGE = "99999999999999999999"
 @pytest.fixture(autouse=True)
 def _no_dispatch(monkeypatch: Any) -> None:
     """Orders are not handed to an engine here."""
-    monkeypatch.setattr("execution.signals._enqueue", lambda order_id: None)
+    monkeypatch.setattr("execution.signals.dispatch_enqueue", lambda **kwargs: None)
 
 
 def post(client: Client, body: Any, url: str = URL) -> Any:

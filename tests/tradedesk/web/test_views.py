@@ -27,7 +27,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 @pytest.fixture(autouse=True)
 def _no_dispatch(monkeypatch: Any) -> None:
     """Manual orders are not handed to an engine here (the e2e tests do that)."""
-    monkeypatch.setattr("execution.signals._enqueue", lambda order_id: None)
+    monkeypatch.setattr("execution.signals.dispatch_enqueue", lambda **kwargs: None)
 
 
 @pytest.fixture

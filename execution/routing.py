@@ -1,0 +1,69 @@
+"""Engine-host queues: every task that touches a mode's engine files or process goes to that mode's queue.
+
+TRADEDESK_ENGINE_QUEUES maps a mode to the queue its engine host's worker consumes; a mode without one uses
+Celery's default queue (the single-host default, where one worker sees every engine folder)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from orders.models import TradeOrder
+
+logger = logging.getLogger("execution")
+
+ENGINE_TASKS = frozenset(
+    {
+        "execution.tasks.execute_manual_order",
+        "execution.tasks.cancel_order",
+        "execution.tasks.ingest_events",
+        "execution.tasks.sweep_orders",
+        "execution.tasks.prune_execution_files",
+    }
+)
+
+
+def queue_for(mode: str | None) -> str | None:
+    """The queue of the host that runs this mode's engine; None for Celery's default queue."""
+    if mode is None:
+        return None
+    queues: dict[str, str] = settings.TRADEDESK_ENGINE_QUEUES
+    return queues.get(mode)
+
+
+def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None, **extra: Any) -> Any:
+    """CELERY_TASK_ROUTES: an engine task carrying `mode` goes to that mode's queue."""
+    if name not in ENGINE_TASKS or not isinstance(kwargs, dict):
+        return None
+    queue = queue_for(kwargs.get("mode"))
+    return {"queue": queue} if queue else None
+
+
+def dispatch_enqueue(*, order_id: int, mode: str | None = None) -> None:
+    """Queue the hand-over of an order on its mode's engine host (the sweep retries a failed publish)."""
+    from execution.tasks import execute_manual_order
+
+    if mode is None:
+        mode = TradeOrder.objects.filter(pk=order_id).values_list("mode", flat=True).first()
+    try:
+        execute_manual_order.apply_async(kwargs={"order_id": order_id, "mode": mode})
+    except Exception:
+        logger.exception("could not enqueue order; the sweep will retry", extra={"order_id": order_id})
+
+
+def cancel_enqueue_on_commit(*, order_id: int, mode: str) -> None:
+    """After commit, queue the sending of a cancel request on the mode's engine host (the sweep sends it
+    anyway when the broker is down)."""
+
+    def enqueue() -> None:
+        from execution.tasks import cancel_order
+
+        try:
+            cancel_order.apply_async(kwargs={"order_id": order_id, "mode": mode})
+        except Exception:
+            logger.exception("could not enqueue a cancel; the sweep sends it", extra={"order_id": order_id})
+
+    transaction.on_commit(enqueue, robust=True)
