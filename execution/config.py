@@ -83,6 +83,7 @@ def simulator_config(*, workdir: Path, run_id: str, intent_path: Path | None) ->
             "reference-prices": SIMULATOR_REFERENCE_PRICES,
             "market-hours": settings.TRADEDESK_SIM_MARKET_HOURS,
             "clock": settings.TRADEDESK_SIM_CLOCK,
+            "universe-file": settings.TRADEDESK_SIM_UNIVERSE_FILE,
         },
     }
 

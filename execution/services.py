@@ -5,20 +5,29 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from execution import control, engines, market_hours, metrics
 from execution.cancels import order_cancel_request
 from execution.intents import json_number, write_manual_order_intent
 from orders.errors import Conflict
-from orders.models import OrderFlag, OrderStatus, Project, TradeOrder, TradingState
+from orders.models import (
+    Mode,
+    OrderFlag,
+    OrderStatus,
+    OrderType,
+    Project,
+    TradeOrder,
+    TradingState,
+)
 from orders.selectors import orders_unknown, orders_working
 from orders.services import (
     CLOSE_ACTION,
@@ -174,6 +183,31 @@ class SweepReport:
     flagged: list[int]
 
 
+def _silent_orders_flag(*, now: datetime, stale_before: datetime, mode: str | None) -> list[int]:
+    """Flag STALE the orders a running engine should have moved but has said nothing about.
+
+    A market order still SUBMITTED while the market is open should have filled, and a cancel should have
+    been answered; a resting limit or stop order waits for its price and is never STALE."""
+    hours = "us-equity" if settings.TRADEDESK_ENGINE == "lean" else settings.TRADEDESK_SIM_MARKET_HOURS
+    market_open = market_hours.exchange_open_at(now=now, hours=hours)
+    should_move = Q(status=OrderStatus.CANCEL_PENDING)
+    if market_open:
+        should_move |= Q(
+            order_type=OrderType.MKT, status__in=[OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED]
+        )
+    modes = [mode] if mode else list(Mode.values)
+    running = [m for m in modes if engines.engine_state(m).state == "running"]
+    ids = list(
+        TradeOrder.objects.filter(should_move, mode__in=running, last_status_ts__lt=stale_before)
+        .exclude(flag__in=[OrderFlag.STALE, OrderFlag.ENGINE_DOWN])
+        .values_list("pk", flat=True)
+    )
+    if ids:
+        seconds = int(settings.TRADEDESK_STALE_AFTER_SECONDS)
+        trade_orders_flag(order_ids=ids, flag=OrderFlag.STALE, message=f"no engine event for {seconds} s")
+    return ids
+
+
 def orders_sweep(*, enqueue: Any, mode: str | None = None) -> SweepReport:
     """Find orders lost between the click and the engine and put them back on the path (or flag them).
 
@@ -230,24 +264,10 @@ def orders_sweep(*, enqueue: Any, mode: str | None = None) -> SweepReport:
             )
             report.flagged.append(order.pk)
 
-    # Working at the engine, but silent for too long.
-    silent = (
-        TradeOrder.objects.filter(
-            status__in=[OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.CANCEL_PENDING],
-            last_status_ts__lt=stale_before,
-            **scope,
-        )
-        .exclude(flag__in=[OrderFlag.STALE, OrderFlag.ENGINE_DOWN])
-        .values_list("pk", flat=True)
-    )
-    ids = list(silent)
-    if ids:
-        trade_orders_flag(
-            order_ids=ids, flag=OrderFlag.STALE, message="no event from the engine for too long"
-        )
-        report.flagged.extend(ids)
-    closes_release(enqueue=enqueue, mode=mode)
+    # Dead runs first: their orders are ENGINE_DOWN (unknown), never STALE.
     engines_check(modes=[mode] if mode else engines.MODES)
+    report.flagged.extend(_silent_orders_flag(now=now, stale_before=stale_before, mode=mode))
+    closes_release(enqueue=enqueue, mode=mode)
     return report
 
 

@@ -159,6 +159,18 @@ def reference_price(symbol: str, configured: dict[str, float]) -> float:
     return 20 + (digest % 48000) / 100
 
 
+def universe_load(path: Path) -> frozenset[str]:
+    """The symbols of a universe file: one a line, blank lines and '#' comments skipped."""
+    symbols = set()
+    for line in path.read_text(encoding="utf-8-sig").splitlines():
+        symbol = line.split("#", 1)[0].strip().upper()
+        if symbol:
+            symbols.add(symbol)
+    if not symbols:
+        raise ValueError(f"simulator.universe-file {path} lists no symbol")
+    return frozenset(symbols)
+
+
 def split_quantity(quantity: Decimal, parts: int) -> list[Decimal]:
     """Absolute quantity split into fill parts: integers stay integers (10 in 3 -> 3, 3, 4)."""
     if parts <= 1 or quantity <= 0:
@@ -248,6 +260,7 @@ class SimulatorConfig:
     clock: str = ""  # a fixed UTC time for the market hours (tests); empty: the real clock
     prices_interval: float = 0.0  # seconds between prices snapshots; 0: no snapshot
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES  # a longer holdings line is split into parts
+    universe: frozenset[str] | None = None  # the symbols it trades; None: any well-formed symbol
 
     @classmethod
     def load(cls, config_path: Path) -> SimulatorConfig:
@@ -298,6 +311,7 @@ class SimulatorConfig:
         fixed_clock = str(sim.get("clock") or "")
         if fixed_clock:
             market_hours.clock(fixed_clock)  # a bad clock names its key now, not at the first order
+        universe_file = resolve(sim.get("universe-file"))
         return cls(
             workdir=workdir,
             events_file=events_file,
@@ -314,6 +328,7 @@ class SimulatorConfig:
             clock=fixed_clock,
             prices_interval=max(0.0, setting("prices-interval", 0)),
             max_line_bytes=line_cap(params.get("max-line-bytes")),
+            universe=None if universe_file is None else universe_load(universe_file),
         )
 
 
@@ -589,6 +604,9 @@ class Simulator:
         error = ""
         if not isinstance(symbol, str) or not SYMBOL_RE.fullmatch(symbol):
             error = f"Invalid symbol {symbol_text!r}: expected ^[A-Z][A-Z0-9.]{{0,14}}$"
+        elif self.config.universe is not None and symbol not in self.config.universe:
+            # IB answers an unknown contract with error 200 ("No security definition has been found").
+            error = f"Invalid order: unknown contract {symbol} (no security definition found)"
         elif security_type != "Equity":
             error = f"Security type {security_type} is not supported by the simulator (Equity only)"
         elif quantity == 0:

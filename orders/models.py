@@ -123,6 +123,9 @@ class Project(models.Model):
     max_order_notional = models.DecimalField(**MONEY, null=True, blank=True)
     max_working_orders = models.PositiveIntegerField(null=True, blank=True)
     max_orders_per_minute = models.PositiveIntegerField(null=True, blank=True)
+    # Limit/stop price distance from the market price, in percent: past soft asks to confirm, past hard refuses.
+    price_band_soft_pct = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    price_band_hard_pct = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -141,6 +144,14 @@ class Project(models.Model):
             models.CheckConstraint(
                 condition=Q(max_order_notional__isnull=True) | Q(max_order_notional__gt=0),
                 name="project_max_notional_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(price_band_soft_pct__isnull=True) | Q(price_band_soft_pct__gt=0),
+                name="project_price_band_soft_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(price_band_hard_pct__isnull=True) | Q(price_band_hard_pct__gt=0),
+                name="project_price_band_hard_positive",
             ),
         ]
 

@@ -302,6 +302,9 @@ TRADEDESK_MAX_ORDER_QUANTITY = env_decimal("TRADEDESK_MAX_ORDER_QUANTITY", "1000
 TRADEDESK_MAX_ORDER_NOTIONAL = env_decimal("TRADEDESK_MAX_ORDER_NOTIONAL", "10000000")
 TRADEDESK_MAX_WORKING_ORDERS = env_int("TRADEDESK_MAX_WORKING_ORDERS", 200, minimum=1)
 TRADEDESK_MAX_ORDERS_PER_MINUTE = env_int("TRADEDESK_MAX_ORDERS_PER_MINUTE", 120, minimum=1)
+# A limit/stop price this many percent from the market price asks to confirm (soft) or is refused (hard).
+TRADEDESK_PRICE_BAND_SOFT_PCT = env_decimal("TRADEDESK_PRICE_BAND_SOFT_PCT", "10")
+TRADEDESK_PRICE_BAND_HARD_PCT = env_decimal("TRADEDESK_PRICE_BAND_HARD_PCT", "50")
 TRADEDESK_DUPLICATE_WINDOW_SECONDS = env_float("TRADEDESK_DUPLICATE_WINDOW_SECONDS", 3.0, minimum=0)
 TRADEDESK_REENQUEUE_AFTER_SECONDS = env_float("TRADEDESK_REENQUEUE_AFTER_SECONDS", 30.0, minimum=1)
 TRADEDESK_STALE_AFTER_SECONDS = env_float("TRADEDESK_STALE_AFTER_SECONDS", 120.0, minimum=1)
@@ -330,6 +333,11 @@ TRADEDESK_SIM_HOLDINGS_INTERVAL = env_float("TRADEDESK_SIM_HOLDINGS_INTERVAL", 6
 TRADEDESK_SIM_MARKET_HOURS = env_choice("TRADEDESK_SIM_MARKET_HOURS", "always", ("always", "us-equity"))
 # A fixed UTC time (ISO 8601) for the simulator's market hours, for tests and demos; empty: the real clock.
 TRADEDESK_SIM_CLOCK = env_str("TRADEDESK_SIM_CLOCK", "")
+# The symbols the simulator trades (others get an Invalid event, like an unknown contract at IB); the ticket
+# completes symbols from it.
+TRADEDESK_SIM_UNIVERSE_FILE = env_str(
+    "TRADEDESK_SIM_UNIVERSE_FILE", str(BASE_DIR / "execution/data/us_equities.txt")
+)
 
 # Real LEAN (TRADEDESK_ENGINE=lean). IB secrets are read here and written only into the engine's config.json.
 LEAN_LAUNCHER_CMD = env_str("LEAN_LAUNCHER_CMD", "dotnet QuantConnect.Lean.Launcher.dll")

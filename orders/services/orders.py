@@ -24,7 +24,7 @@ from orders.services.projects import (
     require_live_permission,
 )
 from orders.services.risk import check_new_order
-from orders.services.validation import CleanOrder, clean_order_payload
+from orders.services.validation import CleanOrder, clean_order_payload, order_lots_and_ticks_check
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,9 @@ def order_create_locked(
         if existing is not None:
             return _replay_or_conflict(existing=existing, clean=clean, project=project)
 
+    if not closing:
+        # A close is sized from the position, which may hold a fraction (a split, a transfer): it must flatten.
+        order_lots_and_ticks_check(clean)
     check_new_order(project=project, user=user, clean=clean, closing=closing)
 
     client_order_id = clean.client_order_id or client_order_id_new(

@@ -67,6 +67,42 @@ def _pending_reduction(*, project: Project, symbol: str, side: str, exclude_orde
     return (totals["q"] or Decimal(0)) - (totals["f"] or Decimal(0))
 
 
+def _percent(value: Decimal) -> str:
+    """A percentage for a message: at most one decimal, no trailing zeros ("12.5", "40")."""
+    text = f"{value:.1f}"
+    return text.removesuffix(".0")
+
+
+def check_price_deviation(*, project: Project, clean: CleanOrder) -> None:
+    """Refuse a limit or stop price past the hard band from the freshest market price; past the soft band,
+    ask for a confirmation. The reference is the engine's fresh price, else the last fill of the symbol."""
+    prices = [p for p in (clean.limit_price, clean.stop_price) if p is not None]
+    if not prices:
+        return
+    reference = market_price_fresh(mode=project.mode, symbol=clean.symbol) or last_known_price(
+        project=project, symbol=clean.symbol
+    )
+    if reference is None or reference <= 0:
+        return
+    price = max(prices, key=lambda p: abs(p - reference))
+    deviation = abs(price - reference) / reference * 100
+    hard = project.price_band_hard_pct or settings.TRADEDESK_PRICE_BAND_HARD_PCT
+    soft = project.price_band_soft_pct or settings.TRADEDESK_PRICE_BAND_SOFT_PCT
+    field_name = "limit_price" if price == clean.limit_price else "stop_price"
+    where = f"{_percent(deviation)}% from the market price {reference}"
+    if deviation > hard:
+        raise RiskRejected(
+            f"price {price} is {where}, past the hard limit of {_percent(hard)}%",
+            errors={field_name: f"price is {where} (limit {_percent(hard)}%)"},
+        )
+    if deviation > soft and not clean.confirm:
+        raise ConfirmRequired(
+            f"price {price} is {where} (more than {_percent(soft)}%); send it again with confirm to place it",
+            checks=["price_deviation"],
+            errors={"confirm": f"price is {where}: confirm to place it"},
+        )
+
+
 def check_new_order(
     *,
     project: Project,
@@ -79,9 +115,11 @@ def check_new_order(
 
     The caller holds the project lock (orders.services.projects.project_lock), so the counts below cannot
     change between the check and the insert. A close (`closing`) is sized to flatten the position at its
-    dispatch and cancels the symbol's working orders, so it skips reduce-only, working and duplicate checks.
-    A modify checks the changed order as new with `exclude_order_id` = itself (not counted against itself)."""
-    if project.trading_state == TradingState.HALTED:
+    dispatch and cancels the symbol's working orders, so it skips halted, reduce-only, working, price-band and
+    duplicate checks. A modify checks the changed order as new with `exclude_order_id` = itself (not counted
+    against itself)."""
+    # HALTED stops everything that may add risk; a close (or liquidation) only reduces it, so it passes.
+    if project.trading_state == TradingState.HALTED and not closing:
         raise RiskRejected("trading is halted for this project", errors={"project_id": "trading halted"})
     if project.trading_state == TradingState.REDUCING and not closing:
         position = Position.objects.filter(project=project, mode=project.mode, symbol=clean.symbol).first()
@@ -130,6 +168,8 @@ def check_new_order(
                 f"you placed {recent} orders in the last minute (limit {per_minute}); wait a moment",
                 errors={"quantity": "order rate limit reached"},
             )
+    if not closing:
+        check_price_deviation(project=project, clean=clean)
     window = settings.TRADEDESK_DUPLICATE_WINDOW_SECONDS
     if window > 0 and not clean.confirm and not closing:
         duplicate = (

@@ -260,3 +260,29 @@ def clean_order_payload(payload: Any) -> CleanOrder:
         confirm=bool(confirm),
         stop_price=stop_price,
     )
+
+
+# US equities trade in whole shares: LEAN's symbol-properties-database.csv gives usa/equity a lot size of 1.
+EQUITY_LOT_SIZE = Decimal(1)
+# Reg NMS sub-penny rule (LEAN's EquityPriceVariationModel): 0.01 at or above $1, 0.0001 below.
+TICK_AT_OR_ABOVE_ONE = Decimal("0.01")
+TICK_BELOW_ONE = Decimal("0.0001")
+WHOLE_SHARES_REASON = "must be whole shares (lot size 1)"
+
+
+def equity_tick(price: Decimal) -> Decimal:
+    """The minimum price variation of a US equity at this price."""
+    return TICK_AT_OR_ABOVE_ONE if price >= 1 else TICK_BELOW_ONE
+
+
+def order_lots_and_ticks_check(clean: CleanOrder) -> None:
+    """Refuse a fractional quantity or a price off the tick, every bad field at once (closes skip this)."""
+    errors: dict[str, str] = {}
+    if clean.quantity % EQUITY_LOT_SIZE != 0:
+        errors["quantity"] = WHOLE_SHARES_REASON
+    for name, price in (("limit_price", clean.limit_price), ("stop_price", clean.stop_price)):
+        if price is not None and price % equity_tick(price) != 0:
+            errors[name] = f"must be on the tick of {equity_tick(price)}"
+    if errors:
+        first = next(iter(errors.items()))
+        raise OrderValidationError(f"{first[0]}: {first[1]}", errors=errors)

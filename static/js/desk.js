@@ -190,8 +190,19 @@
     }
   });
 
+  // A button acting on ticked rows (data-needs-selection) is enabled only while one is ticked.
+  function armSelectionButtons() {
+    document.querySelectorAll("[data-needs-selection]").forEach(function (button) {
+      var ticked = document.querySelector(button.getAttribute("data-needs-selection") + ":checked");
+      button.disabled = !ticked;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", armSelectionButtons);
+  document.addEventListener("htmx:afterSettle", armSelectionButtons);
+
   document.addEventListener("change", function (evt) {
     var target = evt.target;
+    if (target.matches(".pos-select")) armSelectionButtons();
     if (target.matches("[data-autosubmit]") && target.form) {
       target.form.requestSubmit();
     }

@@ -196,8 +196,11 @@ def test_sweep_flags_an_unread_command_and_keeps_the_claim(project: Any) -> None
     assert order.flag == "COMMAND_UNREAD" and order.dispatched_at is not None
 
 
-def test_sweep_flags_submitted_orders_silent_for_too_long(project: Any, settings: Any) -> None:
-    order = manual_order(project, status=OrderStatus.SUBMITTED)
+def test_sweep_flags_submitted_market_orders_silent_for_too_long(
+    project: Any, settings: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(engines, "engine_state", lambda mode: engines.EngineState(mode=mode, state="running"))
+    order = manual_order(project, status=OrderStatus.SUBMITTED, order_type="MKT")
     TradeOrder.objects.filter(pk=order.pk).update(last_status_ts=timezone.now() - timedelta(hours=1))
     report = services.orders_sweep(enqueue=lambda _: None)
     order.refresh_from_db()

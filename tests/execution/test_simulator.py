@@ -332,6 +332,28 @@ def test_invalid_symbol_intent_gets_invalid_event(start_engine: Callable[..., En
     assert "symbol" in events[0]["message"].lower()
 
 
+def test_a_symbol_outside_the_universe_gets_invalid_like_an_unknown_contract(
+    start_engine: Callable[..., Engine], tmp_path: Path
+):
+    universe = tmp_path / "universe.txt"
+    universe.write_text("# test universe\nAAPL\nMSFT  # a comment\n")
+    engine = start_engine(universe_file=str(universe))
+    refused = engine.send_command(order_command("ZZZZZZ", 1, "oi_unknown"))
+    accepted = engine.send_command(order_command("MSFT", 1, "oi_known"))
+    events = engine.wait_status("oi_unknown", "Invalid")
+    engine.wait_status("oi_known", "Filled")
+
+    assert refused["Success"] is False and accepted["Success"] is True
+    assert events[-1]["message"] == "Invalid order: unknown contract ZZZZZZ (no security definition found)"
+
+
+def test_the_shipped_universe_holds_the_symbols_the_desk_uses():
+    from execution.simulator import universe_load
+
+    universe = universe_load(REPO_ROOT / "execution" / "data" / "us_equities.txt")
+    assert {"AAPL", "MSFT", "NVDA", "KO", "TSLA", "SPY", "BRK.B"} <= universe and "ZZZZZZ" not in universe
+
+
 def test_cancel_command_cancels_working_order_only(start_engine: Callable[..., Engine]):
     engine = start_engine()
     engine.send_command(order_command("AAPL", 10, "oi_wait", "Limit", 1.0))

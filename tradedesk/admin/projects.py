@@ -44,6 +44,8 @@ class ProjectAdminForm(forms.ModelForm):
             "max_order_notional",
             "max_working_orders",
             "max_orders_per_minute",
+            "price_band_soft_pct",
+            "price_band_hard_pct",
         )
 
     def clean_mode(self) -> str:
@@ -102,6 +104,7 @@ class ProjectAdmin(admin.ModelAdmin):
                 "fields": (
                     ("max_order_quantity", "max_order_notional"),
                     ("max_working_orders", "max_orders_per_minute"),
+                    ("price_band_soft_pct", "price_band_hard_pct"),
                 )
             },
         ),

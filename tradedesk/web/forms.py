@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -30,6 +31,7 @@ SERVICE_REASONS = {
     "order rate limit reached": _("order rate limit reached"),
     "duplicate order: confirm to place it": _("the same order was placed seconds ago: tick “place anyway”"),
     "reduce-only: the order must shrink the position": _("reduce-only: the order must shrink the position"),
+    "must be whole shares (lot size 1)": _("must be whole shares (lot size 1)"),
     "must be 1-15 letters, digits or dots, starting with a letter": _(
         "must be 1-15 letters, digits or dots, starting with a letter"
     ),
@@ -55,11 +57,33 @@ FIELD_MAP = {
 }
 
 
+# Reasons carrying numbers: the pattern of the service's text and its message in the active language.
+PATTERNED_REASONS = (
+    (re.compile(r"must be on the tick of (?P<tick>[0-9.]+)"), _("must be on the tick of %(tick)s")),
+    (
+        re.compile(
+            r"price is (?P<pct>[0-9.]+)% from the market price (?P<price>[0-9.]+) \(limit (?P<limit>[0-9.]+)%\)"
+        ),
+        _("price is %(pct)s%% from the market price %(price)s (limit %(limit)s%%)"),
+    ),
+    (
+        re.compile(
+            r"price is (?P<pct>[0-9.]+)% from the market price (?P<price>[0-9.]+): confirm to place it"
+        ),
+        _("price is %(pct)s%% from the market price %(price)s: tick “place anyway” to send it"),
+    ),
+)
+
+
 def translate_reason(reason: str) -> str:
     """A service reason in the active language (unknown reasons are shown as they are)."""
     known = SERVICE_REASONS.get(reason)
     if known is not None:
         return str(known)
+    for pattern, message in PATTERNED_REASONS:
+        match = pattern.fullmatch(reason)
+        if match is not None:
+            return str(message) % match.groupdict()
     if reason.startswith("must be at most "):
         return gettext("must be at most %(limit)s") % {"limit": reason.removeprefix("must be at most ")}
     if reason.startswith("order value must be at most "):

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Permission
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -25,6 +25,7 @@ from execution.prices import positions_value
 from orders import selectors
 from orders.models import (
     CLOSED_STATUSES,
+    WORKING_STATUSES,
     Mode,
     OrderStatus,
     OrderType,
@@ -174,17 +175,26 @@ def order_rows(
     return rows
 
 
+def order_label(order: TradeOrder) -> str:
+    """An order as a trader says it: "Buy 3 MSFT @ 100" (the side in the active language)."""
+    price = order.limit_price if order.limit_price is not None else order.stop_price
+    at = "" if price is None else f" @ {price.normalize():f}"
+    return f"{order.get_side_display()} {order.quantity.normalize():f} {order.symbol}{at}"
+
+
 def orders_context(project: Project, *, selected: Any = None) -> dict[str, Any]:
-    """The project's latest orders in its mode, newest first, as rendered rows."""
+    """The project's orders in its mode as rendered rows: working ones first (a blotter), then the newest."""
+    working_first = Case(When(status__in=WORKING_STATUSES, then=Value(0)), default=Value(1))
     orders = list(
         TradeOrder.objects.filter(project=project, mode=project.mode)
         .only(*_ROW_FIELDS)
-        .order_by("-created_at", "-id")[:ORDERS_SHOWN]
+        .order_by(working_first, "-created_at", "-id")[:ORDERS_SHOWN]
     )
     selected_id = bounded_id(selected)
     cutoff = timezone.now() - timedelta(seconds=RECENT_SECONDS)
     return {
         "orders": orders,
+        "working_count": sum(1 for order in orders if order.status in WORKING_STATUSES),
         "order_rows": order_rows(orders, project=project, selected_id=selected_id, cutoff=cutoff),
         "orders_shown": ORDERS_SHOWN,
         "selected_order_id": selected_id,

@@ -13,6 +13,7 @@ urlpatterns = [
     path("live-trade/orders/<int:order_id>", views.order_detail, name="live-trade-order"),
     path("live-trade/orders/<int:order_id>/cancel", views.order_cancel, name="live-trade-order-cancel"),
     path("live-trade/orders/<int:order_id>/modify", views.order_modify, name="live-trade-order-modify"),
+    path("live-trade/orders/cancel-all", views.orders_cancel_all, name="live-trade-orders-cancel-all"),
     path("live-trade/positions/close", views.positions_close, name="live-trade-close"),
     path("live-trade/positions/liquidate", views.positions_liquidate, name="live-trade-liquidate"),
     path("live-trade/trading-state", views.trading_state, name="live-trade-trading-state"),

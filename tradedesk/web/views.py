@@ -42,6 +42,7 @@ from tradedesk.web.forms import OrderForm, translate_reason
 from tradedesk.web.presenters import (
     FINAL_STATUSES,
     base_context,
+    order_label,
     orders_context,
     positions_context,
     render_page,
@@ -360,9 +361,9 @@ def order_cancel(request: DeskRequest, order_id: int) -> HttpResponse:
     try:
         result = order_cancel_request(order=order, actor=actor_from_request(request, channel="web"))
         if result.requested:
-            messages.info(request, _("Cancel requested: %(order)s") % {"order": order.client_order_id})
+            messages.info(request, _("Cancel requested: %(order)s") % {"order": order_label(order)})
         else:
-            messages.info(request, _("Canceled: %(order)s") % {"order": order.client_order_id})
+            messages.info(request, _("Canceled: %(order)s") % {"order": order_label(order)})
     except TradedeskError as exc:
         messages.error(request, translate_reason(exc.message))
         status = 409
@@ -393,6 +394,26 @@ def order_modify(request: DeskRequest, order_id: int) -> HttpResponse:
     if not request.htmx:
         return HttpResponseRedirect(page_url(order.project_id))
     return render_poll(request, order.project, always_positions=False, status=status)
+
+
+@desk_view
+@require_POST
+def orders_cancel_all(request: DeskRequest) -> HttpResponse:
+    """Cancel every working order of the project (the blotter's Cancel all, confirmed in the page)."""
+    project = project_or_404(request, request.POST.get("project"))
+    working = list(selectors.orders_working(project=project).order_by("id"))
+    outcomes = execution_services.orders_cancel(
+        orders=working, actor=actor_from_request(request, channel="web")
+    )
+    requested = sum(1 for outcome in outcomes.values() if outcome == CANCEL_REQUESTED)
+    messages.info(request, _("Cancel requested for %(count)s working orders.") % {"count": requested})
+    for order in working:
+        outcome = outcomes.get(order.client_order_id)
+        if outcome is not None and outcome != CANCEL_REQUESTED:
+            messages.error(request, f"{order_label(order)}: {translate_reason(outcome)}")
+    if not request.htmx:
+        return HttpResponseRedirect(page_url(project))
+    return render_poll(request, project, always_positions=False)
 
 
 @desk_view
