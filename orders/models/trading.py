@@ -1,162 +1,32 @@
-"""Orders: projects, trade orders, their fills and engine events, positions, API tokens, the audit log."""
+"""Orders, their fills, and the positions they move."""
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TypedDict
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
-from django.utils.translation import gettext_lazy as _
 
-CLIENT_ORDER_ID_REGEX = r"^[A-Za-z0-9_.-]{1,64}$"
-SYMBOL_REGEX = r"^[A-Z][A-Z0-9.]{0,14}$"
-# params.source of an order a person placed (page, API, admin); only these are handed to an engine.
-SOURCE_MANUAL = "manual"
-
-
-class Digits(TypedDict):
-    """A DecimalField's size."""
-
-    max_digits: int
-    decimal_places: int
-
-
-QTY: Digits = {"max_digits": 20, "decimal_places": 6}
-PRICE: Digits = {"max_digits": 24, "decimal_places": 10}
-MONEY: Digits = {"max_digits": 24, "decimal_places": 8}
-NOTIONAL: Digits = {"max_digits": 40, "decimal_places": 16}
-# The smallest step of each kind of number, derived from the columns (the one home of decimal places).
-QTY_PLACES = Decimal(1).scaleb(-QTY["decimal_places"])
-PRICE_PLACES = Decimal(1).scaleb(-PRICE["decimal_places"])
-MONEY_PLACES = Decimal(1).scaleb(-MONEY["decimal_places"])
-
-
-class Mode(models.TextChoices):
-    PAPER = "paper", _("Paper")
-    LIVE = "live", _("Live")
-
-
-class TradingState(models.TextChoices):
-    ACTIVE = "ACTIVE", _("Active")
-    REDUCING = "REDUCING", _("Reducing only")
-    HALTED = "HALTED", _("Halted")
-
-
-class Side(models.TextChoices):
-    BUY = "BUY", _("Buy")
-    SELL = "SELL", _("Sell")
-
-
-class OrderType(models.TextChoices):
-    MKT = "MKT", _("Market")
-    LMT = "LMT", _("Limit")
-    STP = "STP", _("Stop")
-    STP_LMT = "STP LMT", _("Stop limit")
-
-
-# Order types that carry a limit price / a stop price (the rest must leave the field empty).
-LIMIT_PRICE_TYPES = frozenset({OrderType.LMT, OrderType.STP_LMT})
-STOP_PRICE_TYPES = frozenset({OrderType.STP, OrderType.STP_LMT})
-
-
-class OrderStatus(models.TextChoices):
-    NEW = "NEW", _("New")
-    FAILED = "FAILED", _("Failed")
-    SUBMITTED = "SUBMITTED", _("Submitted")
-    PARTIALLY_FILLED = "PARTIALLY_FILLED", _("Partially filled")
-    CANCEL_PENDING = "CANCEL_PENDING", _("Cancel pending")
-    REJECTED = "REJECTED", _("Rejected")
-    CANCELED = "CANCELED", _("Canceled")
-    FILLED = "FILLED", _("Filled")
-
-
-# The engine contract's rank: an order's status is the highest-ranked status among what was applied.
-STATUS_RANK: dict[str, int] = {status.value: rank for rank, status in enumerate(OrderStatus)}
-CLOSED_STATUSES = frozenset({OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED})
-WORKING_STATUSES = frozenset(
-    {OrderStatus.NEW, OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.CANCEL_PENDING}
+from orders.models.choices import (
+    CLIENT_ORDER_ID_REGEX,
+    MONEY,
+    NOTIONAL,
+    PRICE,
+    QTY,
+    SOURCE_MANUAL,
+    SYMBOL_REGEX,
+    WORKING_STATUSES,
+    Mode,
+    OrderFlag,
+    OrderStatus,
+    OrderType,
+    Side,
+    order_flags,
+    order_is_unknown,
 )
-
-
-class OrderFlag(models.TextChoices):
-    NONE = "", _("None")
-    STALE = "STALE", _("No engine event for too long")
-    ENGINE_DOWN = "ENGINE_DOWN", _("Engine exited while the order was working")
-    COMMAND_UNREAD = "COMMAND_UNREAD", _("Engine has not read the order's command file")
-
-
-# Flags that stand beside the engine flag above (which tracks the engine's liveness and clears on its next
-# event): each is its own column, so an order can be engine-down and overfilled at once.
-FLAG_OVERFILL = "OVERFILL"
-FLAG_FUTURE_TIME = "FUTURE_TIME"
-# An order whose engine run died is unknown, not working: it may still be live at the broker.
-UNKNOWN_FLAG = OrderFlag.ENGINE_DOWN
-
-
-def order_is_unknown(*, status: str, flag: str) -> bool:
-    """Working, but its engine run died (the one rule; also for rows read as plain values)."""
-    return status in WORKING_STATUSES and flag == UNKNOWN_FLAG
-
-
-def order_flags(*, flag: str, overfilled: bool, future_event_time: bool) -> list[str]:
-    """Every flag of an order: its engine flag, overfill, future event time (also for plain-value rows)."""
-    found = [flag] if flag else []
-    if overfilled:
-        found.append(FLAG_OVERFILL)
-    if future_event_time:
-        found.append(FLAG_FUTURE_TIME)
-    return found
-
-
-class Project(models.Model):
-    """A trading book: its orders and positions live in one mode (paper or live)."""
-
-    name = models.CharField(max_length=100, unique=True)
-    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.PAPER)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="trading_projects", blank=True)
-    trading_state = models.CharField(max_length=10, choices=TradingState.choices, default=TradingState.ACTIVE)
-    # Risk limits; empty means the settings default applies.
-    max_order_quantity = models.DecimalField(**QTY, null=True, blank=True)
-    max_order_notional = models.DecimalField(**MONEY, null=True, blank=True)
-    max_working_orders = models.PositiveIntegerField(null=True, blank=True)
-    max_orders_per_minute = models.PositiveIntegerField(null=True, blank=True)
-    # Limit/stop price distance from the market price, in percent: past soft asks to confirm, past hard refuses.
-    price_band_soft_pct = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
-    price_band_hard_pct = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["name"]
-        permissions = [("trade_live", "Can place and manage LIVE orders")]
-        constraints = [
-            models.CheckConstraint(condition=Q(mode__in=Mode.values), name="project_mode_valid"),
-            models.CheckConstraint(
-                condition=Q(trading_state__in=TradingState.values), name="project_trading_state_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(max_order_quantity__isnull=True) | Q(max_order_quantity__gt=0),
-                name="project_max_qty_positive",
-            ),
-            models.CheckConstraint(
-                condition=Q(max_order_notional__isnull=True) | Q(max_order_notional__gt=0),
-                name="project_max_notional_positive",
-            ),
-            models.CheckConstraint(
-                condition=Q(price_band_soft_pct__isnull=True) | Q(price_band_soft_pct__gt=0),
-                name="project_price_band_soft_positive",
-            ),
-            models.CheckConstraint(
-                condition=Q(price_band_hard_pct__isnull=True) | Q(price_band_hard_pct__gt=0),
-                name="project_price_band_hard_positive",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.mode})"
+from orders.models.projects import Project
 
 
 class TradeOrder(models.Model):
@@ -331,69 +201,6 @@ class TradeOrder(models.Model):
         return self.source == SOURCE_MANUAL
 
 
-class ExecutionEvent(models.Model):
-    """One raw engine event, stored once by its identity (order history, dedupe, unmatched review)."""
-
-    class Outcome(models.TextChoices):
-        APPLIED = "applied", _("Applied")
-        IGNORED = "ignored", _("Recorded, status not applied")
-        UNMATCHED = "unmatched", _("No order with this tag")
-
-    # Uniqueness and the tag index are declared in Meta: `unique=True`/`db_index=True` on a CharField also
-    # build a LIKE (pattern_ops) index on PostgreSQL that nothing uses and every insert pays for.
-    event_key = models.CharField(max_length=64)
-    order = models.ForeignKey(
-        TradeOrder, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
-    )
-    tag = models.CharField(max_length=200)
-    status = models.CharField(max_length=64)
-    run_id = models.CharField(max_length=100, blank=True, default="")
-    engine_order_id = models.BigIntegerField(null=True, blank=True)
-    engine_event_id = models.BigIntegerField(null=True, blank=True)
-    event_time = models.DateTimeField(null=True, blank=True)
-    filled = models.DecimalField(**QTY, null=True, blank=True)
-    fill_price = models.DecimalField(**PRICE, null=True, blank=True)
-    fee = models.DecimalField(**MONEY, null=True, blank=True)
-    message = models.TextField(blank=True, default="")
-    payload = models.JSONField()
-    source = models.CharField(max_length=500, blank=True, default="")
-    outcome = models.CharField(max_length=10, choices=Outcome.choices)
-    # Why an event was not applied as is (a tag of another mode's order, a time far in the future).
-    reason = models.CharField(max_length=200, blank=True, default="", db_default="")
-    received_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["event_time", "id"]
-        indexes = [models.Index(fields=["tag"], name="event_tag")]
-        constraints = [
-            models.UniqueConstraint(fields=["event_key"], name="event_key_unique"),
-            models.CheckConstraint(
-                condition=Q(filled__isnull=True) | Q(filled__gte=0), name="event_filled_nonneg"
-            ),
-            models.CheckConstraint(
-                condition=Q(fill_price__isnull=True) | Q(fill_price__gte=0), name="event_price_nonneg"
-            ),
-            models.CheckConstraint(condition=Q(fee__isnull=True) | Q(fee__gte=0), name="event_fee_nonneg"),
-            models.CheckConstraint(
-                condition=Q(outcome="unmatched", order__isnull=True)
-                | Q(~Q(outcome="unmatched"), order__isnull=False),
-                name="event_unmatched_has_no_order",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.tag} {self.status} ({self.event_key[:12]})"
-
-
-class UnmatchedEvent(ExecutionEvent):
-    """Engine events whose tag matched no order: the admin's review list (rows with outcome "unmatched")."""
-
-    class Meta:
-        proxy = True
-        verbose_name = _("unmatched engine event")
-        verbose_name_plural = _("unmatched engine events")
-
-
 class TradeFill(models.Model):
     """One fill event of an order."""
 
@@ -460,72 +267,3 @@ class Position(models.Model):
         if self.last_fill_price is None or self.quantity == 0:
             return None
         return (self.last_fill_price - self.avg_cost) * self.quantity
-
-
-class ApiToken(models.Model):
-    """A Bearer token for scripts; only its SHA-256 is stored."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100, blank=True, default="")
-    token_hash = models.CharField(max_length=64, unique=True)
-    prefix = models.CharField(max_length=12)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.prefix}… ({self.user})"
-
-
-class AuditLog(models.Model):
-    """Append-only record of every manual action."""
-
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    username = models.CharField(max_length=150, blank=True, default="")
-    action = models.CharField(max_length=32)
-    source_address = models.GenericIPAddressField(null=True, blank=True)
-    channel = models.CharField(max_length=16, blank=True, default="")
-    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    order = models.ForeignKey(TradeOrder, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    detail = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        ordering = ["-at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.action}"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        """Refuse updates: the log only grows."""
-        if self.pk is not None:
-            raise ValueError("audit log entries are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        """Refuse deletes: the log only grows."""
-        raise ValueError("audit log entries are append-only")
-
-
-class ProjectVersion(models.Model):
-    """Change counters of a project's orders and positions, so an idle page poll answers 204 from one row.
-
-    A row of its own, not columns of Project: bumping it never takes the project row's lock (which order
-    creation holds), and every writer bumps it last in its transaction, after its order and position locks,
-    so ingest, dispatch and order creation never wait on each other in a cycle. A project without a row has
-    never changed since the counters exist (0, 0)."""
-
-    project = models.OneToOneField(
-        Project, on_delete=models.CASCADE, primary_key=True, related_name="version"
-    )
-    orders = models.BigIntegerField(default=0)
-    positions = models.BigIntegerField(default=0)
-    changed_at = models.DateTimeField()
-
-    def __str__(self) -> str:
-        return f"{self.project_id}: orders {self.orders}, positions {self.positions}"

@@ -1,0 +1,108 @@
+"""The vocabulary of the domain: modes, states, sides, order types, statuses, flags, number sizes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TypedDict
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+CLIENT_ORDER_ID_REGEX = r"^[A-Za-z0-9_.-]{1,64}$"
+SYMBOL_REGEX = r"^[A-Z][A-Z0-9.]{0,14}$"
+# params.source of an order a person placed (page, API, admin); only these are handed to an engine.
+SOURCE_MANUAL = "manual"
+
+
+class Digits(TypedDict):
+    """A DecimalField's size."""
+
+    max_digits: int
+    decimal_places: int
+
+
+QTY: Digits = {"max_digits": 20, "decimal_places": 6}
+PRICE: Digits = {"max_digits": 24, "decimal_places": 10}
+MONEY: Digits = {"max_digits": 24, "decimal_places": 8}
+NOTIONAL: Digits = {"max_digits": 40, "decimal_places": 16}
+# The smallest step of each kind of number, derived from the columns (the one home of decimal places).
+QTY_PLACES = Decimal(1).scaleb(-QTY["decimal_places"])
+PRICE_PLACES = Decimal(1).scaleb(-PRICE["decimal_places"])
+MONEY_PLACES = Decimal(1).scaleb(-MONEY["decimal_places"])
+
+
+class Mode(models.TextChoices):
+    PAPER = "paper", _("Paper")
+    LIVE = "live", _("Live")
+
+
+class TradingState(models.TextChoices):
+    ACTIVE = "ACTIVE", _("Active")
+    REDUCING = "REDUCING", _("Reducing only")
+    HALTED = "HALTED", _("Halted")
+
+
+class Side(models.TextChoices):
+    BUY = "BUY", _("Buy")
+    SELL = "SELL", _("Sell")
+
+
+class OrderType(models.TextChoices):
+    MKT = "MKT", _("Market")
+    LMT = "LMT", _("Limit")
+    STP = "STP", _("Stop")
+    STP_LMT = "STP LMT", _("Stop limit")
+
+
+# Order types that carry a limit price / a stop price (the rest must leave the field empty).
+LIMIT_PRICE_TYPES = frozenset({OrderType.LMT, OrderType.STP_LMT})
+STOP_PRICE_TYPES = frozenset({OrderType.STP, OrderType.STP_LMT})
+
+
+class OrderStatus(models.TextChoices):
+    NEW = "NEW", _("New")
+    FAILED = "FAILED", _("Failed")
+    SUBMITTED = "SUBMITTED", _("Submitted")
+    PARTIALLY_FILLED = "PARTIALLY_FILLED", _("Partially filled")
+    CANCEL_PENDING = "CANCEL_PENDING", _("Cancel pending")
+    REJECTED = "REJECTED", _("Rejected")
+    CANCELED = "CANCELED", _("Canceled")
+    FILLED = "FILLED", _("Filled")
+
+
+# The engine contract's rank: an order's status is the highest-ranked status among what was applied.
+STATUS_RANK: dict[str, int] = {status.value: rank for rank, status in enumerate(OrderStatus)}
+CLOSED_STATUSES = frozenset({OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED})
+WORKING_STATUSES = frozenset(
+    {OrderStatus.NEW, OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.CANCEL_PENDING}
+)
+
+
+class OrderFlag(models.TextChoices):
+    NONE = "", _("None")
+    STALE = "STALE", _("No engine event for too long")
+    ENGINE_DOWN = "ENGINE_DOWN", _("Engine exited while the order was working")
+    COMMAND_UNREAD = "COMMAND_UNREAD", _("Engine has not read the order's command file")
+
+
+# Flags that stand beside the engine flag above (which tracks the engine's liveness and clears on its next
+# event): each is its own column, so an order can be engine-down and overfilled at once.
+FLAG_OVERFILL = "OVERFILL"
+FLAG_FUTURE_TIME = "FUTURE_TIME"
+# An order whose engine run died is unknown, not working: it may still be live at the broker.
+UNKNOWN_FLAG = OrderFlag.ENGINE_DOWN
+
+
+def order_is_unknown(*, status: str, flag: str) -> bool:
+    """Working, but its engine run died (the one rule; also for rows read as plain values)."""
+    return status in WORKING_STATUSES and flag == UNKNOWN_FLAG
+
+
+def order_flags(*, flag: str, overfilled: bool, future_event_time: bool) -> list[str]:
+    """Every flag of an order: its engine flag, overfill, future event time (also for plain-value rows)."""
+    found = [flag] if flag else []
+    if overfilled:
+        found.append(FLAG_OVERFILL)
+    if future_event_time:
+        found.append(FLAG_FUTURE_TIME)
+    return found
