@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -18,6 +19,9 @@ ENGINE_TIMEOUT = 20_000
 def test_a_far_limit_order_is_edited_inline_and_the_engine_confirms_the_new_price(
     page: Page, desk: Any, user: Any, project: Project
 ) -> None:
+    # Far from the market on purpose (it must keep working): the price bands would refuse it otherwise.
+    project.price_band_soft_pct = project.price_band_hard_pct = Decimal("99.9")
+    project.save(update_fields=["price_band_soft_pct", "price_band_hard_pct"])
     log_in(page.context, desk.url, user)
     page.goto(f"{desk.url}/live-trade?project={project.pk}")
     ticket = page.get_by_test_id("order-form")
