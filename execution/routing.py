@@ -11,8 +11,6 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from orders.models import TradeOrder
-
 logger = logging.getLogger("execution")
 
 ENGINE_TASKS = frozenset(
@@ -47,6 +45,10 @@ def dispatch_enqueue(*, order_id: int, mode: str | None = None) -> None:
     from execution.tasks import execute_manual_order
 
     if mode is None:
+        # Imported here: Celery imports this module for CELERY_TASK_ROUTES before Django's apps are loaded
+        # (`celery call`, a worker's boot), when no model can be imported yet.
+        from orders.models import TradeOrder
+
         mode = TradeOrder.objects.filter(pk=order_id).values_list("mode", flat=True).first()
     try:
         execute_manual_order.apply_async(kwargs={"order_id": order_id, "mode": mode})

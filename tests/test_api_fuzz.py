@@ -74,8 +74,9 @@ def test_every_operation_answers_405_413_and_unknown_fields_in_the_error_shape(
             shapes.append((fuzz_client.put(path, "{}", content_type="application/json"), 405))
         if "requestBody" in operation:
             too_big = '{"pad": "' + "x" * 10_000 + '"}'
-            shapes.append((fuzz_client.post(path, too_big, content_type="application/json"), 413))
-            unknown = fuzz_client.post(path, '{"surprise_field": 1}', content_type="application/json")
+            send = getattr(fuzz_client, method)  # the operation's own method (POST, PATCH)
+            shapes.append((send(path, too_big, content_type="application/json"), 413))
+            unknown = send(path, '{"surprise_field": 1}', content_type="application/json")
             assert "surprise_field" in unknown.json()["errors"], (path, unknown.content)
             shapes.append((unknown, 422))
         for response, status in shapes:

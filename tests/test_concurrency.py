@@ -14,6 +14,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from execution import cancels
 from execution import services as execution_services
 from execution.events import ingest_execution_events
 from orders.models import Position, Project, TradeOrder
@@ -160,10 +161,12 @@ def test_parallel_sells_in_reduce_only_never_exceed_the_position(project: Projec
 
 
 def ingest_until(predicate: Callable[[], Any], timeout: float = 30) -> Any:
-    """Ingest the engines' events and send released closes until predicate() holds."""
+    """What the engine host does each tick (ingest, send pending cancel requests, send released closes) until
+    predicate() holds."""
 
     def step() -> Any:
         ingest_execution_events()
+        cancels.cancels_send_pending()
         execution_services.closes_release(
             enqueue=lambda order_id: execution_services.order_dispatch(order_id=order_id)
         )
@@ -179,8 +182,11 @@ def reload(order: TradeOrder) -> TradeOrder:
 
 def test_close_goes_past_a_resting_limit_order(project: Project, user: Any, token: str) -> None:
     hold(project, "KO", 5)
+    # Far above the market on purpose (it must rest): the project's price bands are widened for it.
+    project.price_band_soft_pct = project.price_band_hard_pct = Decimal("99999")
+    project.save(update_fields=["price_band_soft_pct", "price_band_hard_pct"])
     resting = create_trade_order(
-        {"symbol": "KO", "side": "SELL", "quantity": 5, "order_type": "LMT", "limit_price": "99999",
+        {"symbol": "KO", "side": "SELL", "quantity": 5, "order_type": "LMT", "limit_price": "500",
          "project_id": project.pk},
         user=user,
     ).order  # fmt: skip

@@ -11,6 +11,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -78,8 +79,10 @@ def test_orders_cancels_and_halt_reach_the_engine_host_of_their_mode(
     hosts: dict[str, Path], processes: Processes, tmp_path: Path, user: Any, token: str
 ) -> None:
     user.user_permissions.add(Permission.objects.get(codename="trade_live"))
-    paper = ProjectFactory(name="alpha", members=[user])
-    live = ProjectFactory(name="beta", mode="live", members=[user])
+    # Resting limits far below the market (they must stay working): the price bands are widened for them.
+    wide = {"price_band_soft_pct": Decimal("99.9"), "price_band_hard_pct": Decimal("99.9")}
+    paper = ProjectFactory(name="alpha", members=[user], **wide)
+    live = ProjectFactory(name="beta", mode="live", members=[user], **wide)
     db = connection.settings_dict
     redis_port, web_port = free_port(), free_port()
     base = {

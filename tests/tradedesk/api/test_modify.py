@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -23,6 +24,9 @@ def patch(client: Client, order_id: int, body: Any) -> Any:
 def test_a_far_limit_is_modified_through_the_engine_which_confirms_the_new_price(
     api: Client, project: Any, celery_worker_thread: Any
 ) -> None:
+    # Far below the market on purpose (it must keep working): the project's price bands are widened for it.
+    project.price_band_soft_pct = project.price_band_hard_pct = Decimal("99.9")
+    project.save(update_fields=["price_band_soft_pct", "price_band_hard_pct"])
     body = {"symbol": "AAPL", "side": "BUY", "quantity": 2, "order_type": "LMT", "limit_price": 1,
             "project_id": project.pk}  # fmt: skip
     order_id = api.post(URL, data=json.dumps(body), content_type="application/json").json()["id"]
