@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from orders.models import OrderStatus, Project, TradeOrder
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, seed_position
 
 pytestmark = [pytest.mark.e2e]
 
@@ -49,3 +49,31 @@ def test_cancel_all_cancels_a_working_order_at_the_engine(
     expect(working.first).to_have_attribute("data-status", "CANCELED", timeout=ENGINE_TIMEOUT)
     order = TradeOrder.objects.get(params__source="manual")
     assert order.status == OrderStatus.CANCELED
+
+
+def test_place_anyway_of_a_row_survives_the_refreshes_and_sends_the_duplicate(
+    page: Page, desk: Any, user: Any, project: Project, settings: Any
+) -> None:
+    settings.TRADEDESK_DUPLICATE_WINDOW_SECONDS = 600
+    seed_position(project, "AAPL", 10, "189.20")
+    log_in(page.context, desk.url, user)
+    page.goto(f"{desk.url}/live-trade?project={project.pk}")
+    row = page.locator("#positions-panel tr[data-symbol=AAPL]")
+    row.locator(".qty-input").fill("1")
+    row.get_by_test_id("row-buy").click()
+    expect(page.locator("#orders-panel tr[data-source=manual]")).to_have_count(1)
+    row.get_by_test_id("row-buy").click()
+    confirm = row.get_by_test_id("row-confirm").locator("input")
+    expect(confirm).to_be_visible()
+    confirm.check()
+
+    # A new position re-renders the whole table; then a few more one-second polls.
+    seed_position(project, "MSFT", 5, "410.00")
+    expect(page.locator("#positions-panel tr[data-symbol=MSFT]")).to_be_visible()
+    page.wait_for_timeout(3_000)
+    expect(confirm).to_be_checked()
+
+    row.get_by_test_id("row-buy").click()
+    expect(page.locator("#orders-panel tr[data-source=manual]")).to_have_count(2)
+    expect(row.get_by_test_id("row-confirm")).to_have_count(0)
+    assert TradeOrder.objects.filter(params__source="manual", symbol="AAPL", side="BUY").count() == 2
