@@ -183,6 +183,33 @@
     if (row && placeAnyway[row.dataset.symbol]) placeAnyway[row.dataset.symbol].checked = evt.target.checked;
   });
 
+  // ---- Focus after an action ------------------------------------------------------------------------
+  // hx-disabled-elt disables the acting button during its request, which drops the focus to <body>; a
+  // keyboard trader gets it back on that button (Place order, a dialog-confirmed Close, Cancel all).
+  var acting = null;
+
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var elt = evt.detail.elt;
+    if (!elt || elt.hidden || !elt.matches) return;
+    if (elt.matches("form")) acting = $("button[type=submit]", elt);
+    else if (elt.matches("button")) acting = elt;
+  });
+
+  function restoreFocus() {
+    if (!acting) return;
+    var lost = !document.activeElement || document.activeElement === document.body;
+    if (!lost || !acting.isConnected) {
+      if (!lost) acting = null;
+      return;
+    }
+    if (acting.disabled) return; // still in flight or disabled by the answer (HALTED): the next settle retries
+    acting.focus();
+    acting = null;
+  }
+
+  document.addEventListener("htmx:afterSettle", restoreFocus);
+  document.addEventListener("htmx:afterRequest", function () { window.setTimeout(restoreFocus, 0); });
+
   // ---- Wiring ---------------------------------------------------------------------------------------
   document.addEventListener("DOMContentLoaded", function () {
     known = snapshot();

@@ -77,3 +77,41 @@ def test_place_anyway_of_a_row_survives_the_refreshes_and_sends_the_duplicate(
     expect(page.locator("#orders-panel tr[data-source=manual]")).to_have_count(2)
     expect(row.get_by_test_id("row-confirm")).to_have_count(0)
     assert TradeOrder.objects.filter(params__source="manual", symbol="AAPL", side="BUY").count() == 2
+
+
+def test_focus_returns_to_place_order_and_the_ticket_comes_before_the_tables_in_tab_order(
+    page: Page, desk: Any, user: Any, project: Project
+) -> None:
+    seed_position(project, "AAPL", 10, "189.20")
+    log_in(page.context, desk.url, user)
+    page.goto(f"{desk.url}/live-trade?project={project.pk}")
+    ticket_first = page.evaluate(
+        "document.getElementById('ticket-symbol').compareDocumentPosition("
+        "document.querySelector('[data-testid=row-buy]')) & Node.DOCUMENT_POSITION_FOLLOWING"
+    )
+    assert ticket_first
+
+    ticket = page.get_by_test_id("order-form")
+    ticket.locator("#ticket-symbol").fill("AAPL")
+    ticket.locator("#ticket-quantity").fill("1")
+    page.get_by_test_id("place-order").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#orders-panel tr[data-source=manual]")).to_have_count(1)
+    expect(page.get_by_test_id("place-order")).to_be_focused()
+
+
+def test_focus_returns_to_cancel_all_after_its_confirm_dialog(
+    page: Page, desk: Any, user: Any, project: Project
+) -> None:
+    widen_price_bands(project)
+    log_in(page.context, desk.url, user)
+    page.goto(f"{desk.url}/live-trade?project={project.pk}")
+    place_far_limit(page)
+    place_far_limit(page)  # a new idempotency key each time: two working orders
+    expect(page.locator("#orders-panel tr[data-status=SUBMITTED]")).to_have_count(2, timeout=ENGINE_TIMEOUT)
+    page.get_by_test_id("cancel-all").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#confirm-dialog")).to_be_visible()
+    page.locator("#confirm-ok").click()
+    expect(page.locator("#confirm-dialog")).to_be_hidden()
+    expect(page.get_by_test_id("cancel-all")).to_be_focused()
