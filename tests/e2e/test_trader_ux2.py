@@ -7,10 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from orders.models import OrderStatus, Project, TradeOrder
+from orders.models import ExecutionEvent, OrderStatus, Project, TradeOrder
+from orders.services import update_trade_order_status
 from tests.e2e.conftest import log_in, seed_position
+from tests.factories import TradeOrderFactory
 
 pytestmark = [pytest.mark.e2e]
 
@@ -115,3 +118,41 @@ def test_focus_returns_to_cancel_all_after_its_confirm_dialog(
     page.locator("#confirm-ok").click()
     expect(page.locator("#confirm-dialog")).to_be_hidden()
     expect(page.get_by_test_id("cancel-all")).to_be_focused()
+
+
+ENGLISH_STATUS_WORDS = (
+    "Submitted",
+    "SUBMITTED",
+    "Canceled",
+    "CANCEL_PENDING",
+    "CancelPending",
+    "CancelOrderCommand",
+    "manual",
+    "seeded",
+    "Filled",
+)
+
+
+def test_the_zh_hans_timeline_shows_no_english_status_names(
+    page: Page, desk: Any, user: Any, project: Project
+) -> None:
+    position = seed_position(project, "AAPL", 10, "189.20")
+    seeded = TradeOrder.objects.get(symbol=position.symbol, params__source="seed")
+    order = TradeOrderFactory(
+        project=project, params={"source": "manual", "project_id": project.pk, "mode": project.mode}
+    )
+    update_trade_order_status(order, OrderStatus.SUBMITTED, message="")
+    update_trade_order_status(order, OrderStatus.CANCEL_PENDING, message="cancel requested")
+    now = timezone.now()
+    for status, message in (("CancelPending", ""), ("Canceled", "Canceled by CancelOrderCommand")):
+        ExecutionEvent.objects.create(
+            event_key=f"{order.pk}-{status}", order=order, tag=order.client_order_id, status=status,
+            event_time=now, message=message, payload={}, outcome="applied", received_at=now,
+        )  # fmt: skip
+    log_in(page.context, desk.url, user)
+    for shown in (seeded, order):
+        page.goto(f"{desk.url}/live-trade?project={project.pk}&order={shown.pk}&lang=zh-hans")
+        timeline = page.locator(f"#timeline-{shown.pk}")
+        expect(timeline.locator(".event").first).to_be_visible()
+        text = timeline.inner_text()
+        assert not [word for word in ENGLISH_STATUS_WORDS if word in text], text
