@@ -3,6 +3,7 @@ timeline and the remembered project."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +14,7 @@ from playwright.sync_api import Page, expect
 from orders.models import ExecutionEvent, OrderStatus, Project, TradeOrder
 from orders.services import update_trade_order_status
 from tests.e2e.conftest import log_in, seed_position
-from tests.factories import TradeOrderFactory
+from tests.factories import ProjectFactory, TradeOrderFactory
 
 pytestmark = [pytest.mark.e2e]
 
@@ -156,3 +157,26 @@ def test_the_zh_hans_timeline_shows_no_english_status_names(
         expect(timeline.locator(".event").first).to_be_visible()
         text = timeline.inner_text()
         assert not [word for word in ENGLISH_STATUS_WORDS if word in text], text
+
+
+def test_the_project_picked_last_opens_in_a_new_session_and_is_named_in_ticket_and_dialog(
+    page: Page, desk: Any, user: Any, project: Project
+) -> None:
+    second = ProjectFactory(name="beta", members=[user])
+    seed_position(
+        project, "AAPL", 10, "189.20"
+    )  # the page would otherwise prefer the project holding positions
+    log_in(page.context, desk.url, user)
+    page.goto(f"{desk.url}/live-trade?project={second.pk}")
+    expect(page.get_by_test_id("ticket-project")).to_have_text("beta")
+
+    fresh = page.context.browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US")
+    try:
+        other = fresh.new_page()
+        log_in(fresh, desk.url, user)
+        other.goto(f"{desk.url}/live-trade")
+        expect(other).to_have_url(re.compile(rf"project={second.pk}"))
+        expect(other.get_by_test_id("ticket-project")).to_have_text("beta")
+        expect(other.get_by_test_id("confirm-project")).to_contain_text("beta", use_inner_text=False)
+    finally:
+        fresh.close()
