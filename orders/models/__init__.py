@@ -41,6 +41,7 @@ from orders.models.ledger import (
 )
 from orders.models.projects import (
     Project,
+    ProjectChoice,
     ProjectVersion,
 )
 from orders.models.trading import (
@@ -78,6 +79,7 @@ __all__ = [
     "OrderType",
     "Position",
     "Project",
+    "ProjectChoice",
     "ProjectVersion",
     "Side",
     "TradeFill",

@@ -79,3 +79,16 @@ class ProjectVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id}: orders {self.orders}, positions {self.positions}"
+
+
+class ProjectChoice(models.Model):
+    """The project a user last opened on the live-trade page: the page opens it again in a new session."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="project_choice"
+    )
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    chosen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.project_id}"

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders.errors import Conflict, Forbidden, NotFound, OrderValidationError
-from orders.models import Mode, Project, TradingState
+from orders.models import Mode, Project, ProjectChoice, TradingState
 from orders.selectors import orders_working, project_with_counters, projects_for_user
 from orders.services.audit import Actor, audit_record
 
@@ -123,3 +123,15 @@ def project_set_mode(*, project: Project, mode: str, actor: Actor | None = None)
         locked.save(update_fields=["mode", "updated_at"])
         audit_record(actor=actor, action="mode_switch", project=locked, detail={"mode": mode})
     return locked
+
+
+def project_remember(*, user: Any, project: Project) -> None:
+    """Remember the project the user opened, for the page's next session (one row per user)."""
+    ProjectChoice.objects.update_or_create(
+        user=user, defaults={"project": project, "chosen_at": timezone.now()}
+    )
+
+
+def project_remembered(*, user: Any) -> int | None:
+    """The id of the project the user opened last (whether still a member is the caller's check)."""
+    return ProjectChoice.objects.filter(user=user).values_list("project_id", flat=True).first()

@@ -131,6 +131,85 @@
     job.evt.detail.issueRequest(true);
   }
 
+  // ---- "Place anyway" of a positions row ------------------------------------------------------------
+  // The refreshes re-render the positions table from the server, which knows nothing of the box a refused
+  // row order showed: the page keeps it (ticked or not) per symbol until that row's next order answers.
+  var placeAnyway = {};
+
+  function positionRow(symbol) {
+    var found = null;
+    document.querySelectorAll("#positions-panel tr[data-symbol]").forEach(function (row) {
+      if (row.dataset.symbol === symbol) found = row;
+    });
+    return found;
+  }
+
+  function rememberRowAnswer(evt) {
+    var source = evt.detail.requestConfig && evt.detail.requestConfig.elt;
+    var symbol = source && source.getAttribute && source.getAttribute("data-row-order");
+    if (!symbol) return;
+    var row = positionRow(symbol);
+    var label = row && $(".confirm-inline", row);
+    if (label) {
+      placeAnyway[symbol] = { node: label.cloneNode(true), checked: $("input", label).checked };
+    } else {
+      delete placeAnyway[symbol];
+    }
+  }
+
+  function restorePlaceAnyway() {
+    Object.keys(placeAnyway).forEach(function (symbol) {
+      var row = positionRow(symbol);
+      var qty = row && $(".qty-input", row);
+      if (!qty) return;
+      var label = $(".confirm-inline", row);
+      if (!label) {
+        label = placeAnyway[symbol].node.cloneNode(true);
+        qty.insertAdjacentElement("afterend", label);
+      }
+      $("input", label).checked = placeAnyway[symbol].checked;
+    });
+  }
+
+  document.addEventListener("htmx:afterSettle", function (evt) {
+    rememberRowAnswer(evt);
+    restorePlaceAnyway();
+  });
+  document.addEventListener("htmx:oobAfterSwap", restorePlaceAnyway);
+
+  document.addEventListener("change", function (evt) {
+    var label = evt.target.closest && evt.target.closest(".confirm-inline");
+    var row = label && label.closest("#positions-panel tr[data-symbol]");
+    if (row && placeAnyway[row.dataset.symbol]) placeAnyway[row.dataset.symbol].checked = evt.target.checked;
+  });
+
+  // ---- Focus after an action ------------------------------------------------------------------------
+  // hx-disabled-elt disables the acting button during its request, which drops the focus to <body>; a
+  // keyboard trader gets it back on that button (Place order, a dialog-confirmed Close, Cancel all).
+  var acting = null;
+
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var elt = evt.detail.elt;
+    if (!elt || elt.hidden || !elt.matches) return;
+    if (elt.matches("form")) acting = $("button[type=submit]", elt);
+    else if (elt.matches("button")) acting = elt;
+  });
+
+  function restoreFocus() {
+    if (!acting) return;
+    var lost = !document.activeElement || document.activeElement === document.body;
+    if (!lost || !acting.isConnected) {
+      if (!lost) acting = null;
+      return;
+    }
+    if (acting.disabled) return; // still in flight or disabled by the answer (HALTED): the next settle retries
+    acting.focus();
+    acting = null;
+  }
+
+  document.addEventListener("htmx:afterSettle", restoreFocus);
+  document.addEventListener("htmx:afterRequest", function () { window.setTimeout(restoreFocus, 0); });
+
   // ---- Wiring ---------------------------------------------------------------------------------------
   document.addEventListener("DOMContentLoaded", function () {
     known = snapshot();

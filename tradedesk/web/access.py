@@ -94,6 +94,9 @@ def pick_project(request: DeskRequest, projects: Sequence[Project]) -> Project |
         return None
     by_pk = {project.pk: project for project in projects}
     remembered = request.session.get(SESSION_PROJECT_KEY)
+    if remembered not in by_pk:
+        # A new session (another browser, a new login): the project this user opened last.
+        remembered = services.project_remembered(user=request.user)
     if remembered in by_pk:
         return by_pk[remembered]
     holding = set(

@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from orders.errors import TradedeskError
-from orders.models import LIMIT_PRICE_TYPES, STOP_PRICE_TYPES, OrderType, Side
+from orders.models import LIMIT_PRICE_TYPES, STOP_PRICE_TYPES, OrderStatus, OrderType, Side
 
 # The service's reasons, marked for translation so the page shows them in the trader's language.
 SERVICE_REASONS = {
@@ -73,6 +73,47 @@ PATTERNED_REASONS = (
         _("price is %(pct)s%% from the market price %(price)s: tick “place anyway” to send it"),
     ),
 )
+
+
+# An order's timeline: LEAN's status names (its events) and tradedesk's own, in the active language.
+EVENT_STATUSES = {
+    "New": _("New"),
+    "None": _("New"),
+    "Submitted": _("Submitted"),
+    "UpdateSubmitted": _("Update submitted"),
+    "PartiallyFilled": _("Partially filled"),
+    "Filled": _("Filled"),
+    "Fill": _("Fill"),
+    "CancelPending": _("Cancel pending"),
+    "Canceled": _("Canceled"),
+    "Invalid": _("Invalid"),
+}
+# The engine's and tradedesk's messages on those events, and where an order came from.
+EVENT_MESSAGES = {
+    "seeded": _("seeded"),
+    "manual": _("manual"),
+    "seed": _("seeded"),
+    "cancel requested": _("cancel requested"),
+    "Canceled by CancelOrderCommand": _("canceled by a cancel command"),
+    "the engine accepted the order but sent no event": _("the engine accepted the order but sent no event"),
+    "handed to the engine but no event came back": _("handed to the engine but no event came back"),
+    "engine process is gone and left no exit record": _("engine process is gone and left no exit record"),
+    "the engine stopped before reading the update": _("the engine stopped before reading the update"),
+}
+
+
+def translate_status(status: str) -> str:
+    """A timeline status (LEAN's name or tradedesk's) in the active language; unknown ones as they are."""
+    if status in OrderStatus.values:
+        return str(OrderStatus(status).label)
+    known = EVENT_STATUSES.get(status)
+    return str(known) if known is not None else status
+
+
+def translate_message(message: str) -> str:
+    """An engine or tradedesk message of the timeline in the active language (else as a service reason)."""
+    known = EVENT_MESSAGES.get(message)
+    return str(known) if known is not None else translate_reason(message)
 
 
 def translate_reason(reason: str) -> str:

@@ -94,6 +94,7 @@ def live_trade(request: DeskRequest) -> HttpResponse:
         raise Http404(_("Project not found")) from None
     if request.session.get(SESSION_PROJECT_KEY) != project.pk:
         request.session[SESSION_PROJECT_KEY] = project.pk
+        services.project_remember(user=request.user, project=project)
     detail = None
     if request.GET.get("order"):
         detail = order_or_404(request, request.GET["order"], project=project)

@@ -1,4 +1,4 @@
-"""Template helpers of the live-trade page: number formats and fresh idempotency keys."""
+"""Template helpers of the live-trade page: number formats, timeline words and fresh idempotency keys."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django import template
 from django.utils import numberformat
 
 from orders.services import client_order_id_new
+from tradedesk.web.forms import translate_message, translate_status
 
 register = template.Library()
 
@@ -89,3 +90,15 @@ def sign_class(value: Any) -> str:
 def new_key(project: Any, user: Any) -> str:
     """A fresh client_order_id for one form or button."""
     return client_order_id_new(project_id=getattr(project, "pk", project), user_id=getattr(user, "pk", None))
+
+
+@register.filter
+def event_status(value: Any) -> str:
+    """A timeline status in the page's language."""
+    return translate_status(str(value or ""))
+
+
+@register.filter
+def event_message(value: Any) -> str:
+    """A timeline message (or an order's source) in the page's language."""
+    return translate_message(str(value or ""))
