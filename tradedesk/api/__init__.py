@@ -17,6 +17,8 @@ from tradedesk.api.engines import router as engines_router
 from tradedesk.api.errors import error_body
 from tradedesk.api.exports import router as exports_router
 from tradedesk.api.orders import router as orders_router
+from tradedesk.api.positions import router as positions_router
+from tradedesk.api.projects import router as projects_router
 from tradedesk.api.renderers import ORJSONRenderer
 
 
@@ -44,6 +46,8 @@ api = NinjaAPI(
     docs_url="/docs",
 )
 api.add_router("/trade/", orders_router)
+api.add_router("/trade/", positions_router)
+api.add_router("/trade/", projects_router)
 api.add_router("/trade/", engines_router)
 api.add_router("/trade/", exports_router)
 

@@ -1,4 +1,4 @@
-"""The trade API (`/api/trade/...`): thin endpoints over the order and execution services."""
+"""Orders (`/api/trade/orders...`): place, list, read, cancel, modify, resolve; thin over the services."""
 
 from __future__ import annotations
 
@@ -6,22 +6,18 @@ import base64
 import binascii
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from django.db.models import F, Q
 from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
-from ninja import Field, Path, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from execution.cancels import order_cancel_request
 from execution.events import ingest_before_read
 from execution.modify import order_update
-from execution.prices import positions_value
 from execution.services import (
     order_resolve,
-    project_close_positions,
-    project_liquidate,
-    project_trading_state_change,
 )
 from orders import selectors, services
 from orders.errors import OrderValidationError
@@ -29,35 +25,19 @@ from orders.models import SYMBOL_REGEX, WORKING_STATUSES, OrderStatus, order_fla
 from tradedesk.actors import actor_from_request
 from tradedesk.api.auth import api_auth
 from tradedesk.api.schemas import (
+    ERRORS,
     MAX_DB_ID,
-    CloseIn,
-    CloseOut,
-    ErrorOut,
-    LiquidateIn,
     ModifyIn,
     OrderDetailOut,
     OrderIn,
     OrderListOut,
     OrderOut,
-    PositionOut,
-    ProjectOut,
+    PathId,
+    QueryId,
     ResolveIn,
-    TradingStateIn,
 )
 
-router = Router(auth=api_auth, tags=["trade"])
-ERRORS = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    413: ErrorOut,
-    422: ErrorOut,
-}
-# Query and path ids keep their usual parsing ("?project_id=3") but stay within the database's bigint.
-QueryId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
-PathId = Annotated[int, Path(ge=1, le=MAX_DB_ID)]
+router = Router(auth=api_auth, tags=["orders"])
 
 
 class OrderFilters(Schema):
@@ -201,52 +181,3 @@ def resolve_order(request: HttpRequest, order_id: int, payload: ResolveIn) -> An
         price=payload.price,
         actor=actor_from_request(request, channel="api"),
     )
-
-
-@router.get("/positions", response={200: list[PositionOut], **ERRORS})
-def list_positions(request: HttpRequest, project_id: Annotated[int, Query(ge=1, le=MAX_DB_ID)]) -> Any:
-    """The project's non-zero positions in its mode, valued at the engine's last prices."""
-    project = services.project_for_user(user=request.user, project_id=project_id)
-    positions = list(selectors.positions_for_project(project=project))
-    positions_value(positions, mode=project.mode)
-    return positions
-
-
-@router.post("/positions/close", response={200: CloseOut, **ERRORS})
-def close_positions(request: HttpRequest, payload: CloseIn) -> dict[str, Any]:
-    """One closing order per named position (skipped: already closing or flat)."""
-    project = services.project_for_user(user=request.user, project_id=payload.project_id)
-    result = project_close_positions(
-        project=project,
-        symbols=payload.symbols,
-        user=request.user,
-        actor=actor_from_request(request, channel="api"),
-    )
-    return {"orders": result.orders, "skipped": result.skipped, "warnings": result.warnings}
-
-
-@router.post("/positions/liquidate", response={200: CloseOut, **ERRORS})
-def liquidate(request: HttpRequest, payload: LiquidateIn) -> dict[str, Any]:
-    """Cancel every working order and close every non-zero position of the project."""
-    project = services.project_for_user(user=request.user, project_id=payload.project_id)
-    result = project_liquidate(
-        project=project, user=request.user, actor=actor_from_request(request, channel="api")
-    )
-    return {"orders": result.orders, "skipped": result.skipped, "warnings": result.warnings}
-
-
-@router.get("/projects", response={200: list[ProjectOut], **ERRORS})
-def list_projects(request: HttpRequest) -> Any:
-    """The projects the user is a member of."""
-    return list(selectors.projects_for_user(user=request.user))
-
-
-@router.post("/projects/{project_id}/trading-state", response={200: ProjectOut, **ERRORS})
-def set_trading_state(request: HttpRequest, project_id: PathId, payload: TradingStateIn) -> Any:
-    """ACTIVE / REDUCING / HALTED; HALTED is the kill switch and cancels working orders."""
-    project = services.project_for_user(user=request.user, project_id=project_id)
-    actor = actor_from_request(request, channel="api")
-    project, _outcomes = project_trading_state_change(
-        project=project, state=payload.trading_state, actor=actor
-    )
-    return project

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from ninja import Field, Schema
+from ninja import Field, Path, Schema
 from pydantic import BeforeValidator, ConfigDict, PlainSerializer, StrictBool, StrictInt, WithJsonSchema
 
 from orders.services.validation import MAX_DB_ID
@@ -301,3 +301,18 @@ class ErrorOut(Schema):
     code: str
     errors: dict[str, str] = Field(default_factory=dict, description="field -> reason; empty when none")
     checks: list[str] | None = Field(None, description="confirm_required: the checks that asked")
+
+
+# The error answers every endpoint documents (one shape: ErrorOut).
+ERRORS: dict[int, type[Schema]] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    413: ErrorOut,
+    422: ErrorOut,
+}
+# Query and path ids keep their usual parsing ("?project_id=3") but stay within the database's bigint.
+QueryId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_DB_ID)]

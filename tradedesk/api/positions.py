@@ -1,0 +1,59 @@
+"""Positions (`/api/trade/positions...`): the project's book valued at market, closes and liquidation."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from django.http import HttpRequest
+from ninja import Query, Router
+
+from execution.prices import positions_value
+from execution.services import (
+    project_close_positions,
+    project_liquidate,
+)
+from orders import selectors, services
+from tradedesk.actors import actor_from_request
+from tradedesk.api.auth import api_auth
+from tradedesk.api.schemas import (
+    ERRORS,
+    MAX_DB_ID,
+    CloseIn,
+    CloseOut,
+    LiquidateIn,
+    PositionOut,
+)
+
+router = Router(auth=api_auth, tags=["positions"])
+
+
+@router.get("/positions", response={200: list[PositionOut], **ERRORS})
+def list_positions(request: HttpRequest, project_id: Annotated[int, Query(ge=1, le=MAX_DB_ID)]) -> Any:
+    """The project's non-zero positions in its mode, valued at the engine's last prices."""
+    project = services.project_for_user(user=request.user, project_id=project_id)
+    positions = list(selectors.positions_for_project(project=project))
+    positions_value(positions, mode=project.mode)
+    return positions
+
+
+@router.post("/positions/close", response={200: CloseOut, **ERRORS})
+def close_positions(request: HttpRequest, payload: CloseIn) -> dict[str, Any]:
+    """One closing order per named position (skipped: already closing or flat)."""
+    project = services.project_for_user(user=request.user, project_id=payload.project_id)
+    result = project_close_positions(
+        project=project,
+        symbols=payload.symbols,
+        user=request.user,
+        actor=actor_from_request(request, channel="api"),
+    )
+    return {"orders": result.orders, "skipped": result.skipped, "warnings": result.warnings}
+
+
+@router.post("/positions/liquidate", response={200: CloseOut, **ERRORS})
+def liquidate(request: HttpRequest, payload: LiquidateIn) -> dict[str, Any]:
+    """Cancel every working order and close every non-zero position of the project."""
+    project = services.project_for_user(user=request.user, project_id=payload.project_id)
+    result = project_liquidate(
+        project=project, user=request.user, actor=actor_from_request(request, channel="api")
+    )
+    return {"orders": result.orders, "skipped": result.skipped, "warnings": result.warnings}
