@@ -14,27 +14,17 @@ from execution.selectors import engines_overview
 from orders.errors import Forbidden, NotFound
 from tradedesk.actors import actor_from_request
 from tradedesk.api.auth import api_auth
-from tradedesk.display import decimal_text
+from tradedesk.api.schemas import Dec
 
 
 class DiscrepancyOut(Schema):
     """A symbol whose engine holdings disagree with the ledger."""
 
     symbol: str
-    engine_quantity: str
-    ledger_quantity: str
+    engine_quantity: Dec
+    ledger_quantity: Dec
     first_seen_at: str
     last_seen_at: str
-
-    @staticmethod
-    def resolve_engine_quantity(obj: HoldingsDiscrepancy) -> str:
-        """Plain decimal text."""
-        return decimal_text(obj.engine_quantity)
-
-    @staticmethod
-    def resolve_ledger_quantity(obj: HoldingsDiscrepancy) -> str:
-        """Plain decimal text."""
-        return decimal_text(obj.ledger_quantity)
 
     @staticmethod
     def resolve_first_seen_at(obj: HoldingsDiscrepancy) -> str:
