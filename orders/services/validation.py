@@ -262,9 +262,12 @@ def clean_order_payload(payload: Any) -> CleanOrder:
     )
 
 
-# US equities trade in whole shares: LEAN's symbol-properties-database.csv gives usa/equity a lot size of 1.
+# US equities trade in whole shares: LEAN's Data/symbol-properties/symbol-properties-database.csv line 204,
+# `usa,[*],equity,,USD,1,0.01,1`, gives every usa equity lot_size 1 and minimum_price_variation 0.01
+# (QuantConnect/Lean 24863901deffa9ec7985e21ef8fbdb0258efb9e4).
 EQUITY_LOT_SIZE = Decimal(1)
-# Reg NMS sub-penny rule (LEAN's EquityPriceVariationModel): 0.01 at or above $1, 0.0001 below.
+# Reg NMS rule 612, as LEAN's Common/Securities/EquityPriceVariationModel.cs (same commit) applies it:
+# 0.0001 when the reference price is below $1, else the database's 0.01.
 TICK_AT_OR_ABOVE_ONE = Decimal("0.01")
 TICK_BELOW_ONE = Decimal("0.0001")
 WHOLE_SHARES_REASON = "must be whole shares (lot size 1)"
