@@ -78,7 +78,8 @@ smoke: dev-venv
 BENCH_ENV := $(SERVICE_ENV) CELERY_BROKER_URL=redis://127.0.0.1:6379/14
 
 # Every benchmark runs even when an earlier one misses a target; the exit status says whether all held.
-bench: dev-venv services
+bench: dev-venv
+	bash scripts/ensure-services.sh --bench
 	rc=0; \
 	for script in ingest latency load; do \
 		echo "== bench/$$script.py"; \

@@ -2,6 +2,8 @@
 # Make the services the tests need answer locally (idempotent; run as root):
 #   PostgreSQL on 127.0.0.1:5432 (role postgres/postgres, database tradedesk),
 #   Redis on 127.0.0.1:6379, Debian's chromium at /usr/bin/chromium.
+# With --bench, also wrk (bench/load.py's HTTP load generator: a Python client would share the two cores
+# with the server under test and compress every ratio).
 # Prints one line per service saying what it found or did.
 set -euo pipefail
 
@@ -105,4 +107,13 @@ if fc-list :lang=zh 2>/dev/null | grep -q .; then
 else
     apt_install fonts-wqy-microhei
     echo "cjk font: installed fonts-wqy-microhei"
+fi
+
+if [ "${1:-}" = "--bench" ]; then
+    if command -v wrk >/dev/null 2>&1; then
+        echo "wrk: present"
+    else
+        apt_install wrk
+        echo "wrk: installed"
+    fi
 fi
