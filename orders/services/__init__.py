@@ -18,6 +18,12 @@ from orders.services.dispatch import (
     trade_order_release_claim,
     trade_orders_flag,
 )
+from orders.services.halts import (
+    engine_halt_get,
+    engine_halt_locked,
+    engine_halt_permitted,
+    engine_halt_set,
+)
 from orders.services.ledger import BatchReport, EngineEvent, LedgerEvent, apply_engine_events
 from orders.services.orders import (
     OrderCreateResult,
@@ -84,6 +90,10 @@ __all__ = [
     "audit_record",
     "clean_order_payload",
     "client_order_id_new",
+    "engine_halt_get",
+    "engine_halt_locked",
+    "engine_halt_permitted",
+    "engine_halt_set",
     "close_order_blockers",
     "create_trade_order",
     "is_close_order",
