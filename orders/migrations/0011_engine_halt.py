@@ -5,6 +5,13 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def create_halt_rows(apps, schema_editor):
+    """One running row per mode, so the admin lists both (the service also creates a missing one)."""
+    EngineHalt = apps.get_model("orders", "EngineHalt")
+    for mode in ("paper", "live"):
+        EngineHalt.objects.get_or_create(mode=mode)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -29,4 +36,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('mode__in', ['paper', 'live'])), name='engine_halt_mode_valid'), models.CheckConstraint(condition=models.Q(('halted', False), models.Q(('reason', ''), _negated=True), _connector='OR'), name='engine_halt_has_reason'), models.CheckConstraint(condition=models.Q(('halted', False), ('changed_at__isnull', False), _connector='OR'), name='engine_halt_has_time')],
             },
         ),
+        migrations.RunPython(create_halt_rows, migrations.RunPython.noop),
     ]
