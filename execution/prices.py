@@ -159,3 +159,28 @@ def positions_value(positions: list[Position], *, mode: str) -> PriceSnapshot | 
     for position in positions:
         position.valuation = position_valuation(position, snapshot, now=now)  # type: ignore[attr-defined]
     return snapshot
+
+
+@dataclass(frozen=True)
+class PositionTotals:
+    """A project's book in one mode: open positions' market value and unrealised P&L (over the priced ones),
+    and the realised P&L of every position, flat ones included."""
+
+    market_value: Decimal
+    unrealized_pnl: Decimal
+    realized_pnl: Decimal
+    open_positions: int
+    unpriced_positions: int  # open positions with no price at all: left out of the two sums above
+
+
+def positions_totals(positions: list[Position], *, realized_pnl: Decimal) -> PositionTotals:
+    """Totals of positions valued by positions_value; `realized_pnl` is the project's total in the mode."""
+    valuations = [position.valuation for position in positions]  # type: ignore[attr-defined]
+    priced = [valuation for valuation in valuations if valuation.market_value is not None]
+    return PositionTotals(
+        market_value=sum((v.market_value for v in priced), Decimal(0)),
+        unrealized_pnl=sum((v.unrealized_pnl for v in priced), Decimal(0)),
+        realized_pnl=realized_pnl,
+        open_positions=len(positions),
+        unpriced_positions=len(valuations) - len(priced),
+    )

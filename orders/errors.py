@@ -37,6 +37,12 @@ class RiskRejected(TradedeskError):
     code = "risk_rejected"
 
 
+class EngineHalted(RiskRejected):
+    """Staff halted the mode's engine for every project: only orders that reduce a position pass."""
+
+    code = "engine_halted"
+
+
 class NotFound(TradedeskError):
     """The object does not exist or belongs to someone else."""
 

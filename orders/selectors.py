@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 
 from orders.errors import NotFound
 from orders.models import (
@@ -88,6 +89,12 @@ def positions_for_project(*, project: Project, include_flat: bool = False) -> Qu
     if not include_flat:
         queryset = queryset.exclude(quantity=0)
     return queryset.order_by("symbol")
+
+
+def positions_realized_pnl(*, project: Project) -> Decimal:
+    """The project's realised P&L in its current mode, flat positions included."""
+    total = Position.objects.filter(project=project, mode=project.mode).aggregate(total=Sum("realized_pnl"))
+    return total["total"] or Decimal(0)
 
 
 def order_events(*, order: TradeOrder) -> QuerySet[ExecutionEvent]:

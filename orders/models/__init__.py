@@ -40,6 +40,7 @@ from orders.models.ledger import (
     UnmatchedEvent,
 )
 from orders.models.projects import (
+    EngineHalt,
     Project,
     ProjectChoice,
     ProjectVersion,
@@ -72,6 +73,7 @@ __all__ = [
     "ApiToken",
     "AuditLog",
     "Digits",
+    "EngineHalt",
     "ExecutionEvent",
     "Mode",
     "OrderFlag",

@@ -92,3 +92,35 @@ class ProjectChoice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.project_id}"
+
+
+class EngineHalt(models.Model):
+    """The engine-wide halt of one mode (paper / live): while halted, every project of the mode accepts only
+    orders that reduce a position (Close, Liquidate), like a project's HALTED.
+
+    One row per mode, created on first use; order creation reads it FOR SHARE and a halt change takes it FOR
+    UPDATE (orders.services.halts), so no risk-increasing order commits after a halt has committed."""
+
+    mode = models.CharField(max_length=8, choices=Mode.choices, primary_key=True)
+    halted = models.BooleanField(default=False)
+    reason = models.CharField(max_length=500, blank=True, default="")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_by_name = models.CharField(max_length=150, blank=True, default="")
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["mode"]
+        permissions = [("halt_engine", "Can halt and resume a mode's engine for every project")]
+        constraints = [
+            models.CheckConstraint(condition=Q(mode__in=Mode.values), name="engine_halt_mode_valid"),
+            # A halt always says why (the page shows the reason to every trader of the mode).
+            models.CheckConstraint(condition=Q(halted=False) | ~Q(reason=""), name="engine_halt_has_reason"),
+            models.CheckConstraint(
+                condition=Q(halted=False) | Q(changed_at__isnull=False), name="engine_halt_has_time"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mode}: {'HALTED' if self.halted else 'running'}"

@@ -18,6 +18,12 @@ from orders.services.dispatch import (
     trade_order_release_claim,
     trade_orders_flag,
 )
+from orders.services.halts import (
+    engine_halt_get,
+    engine_halt_locked,
+    engine_halt_permitted,
+    engine_halt_set,
+)
 from orders.services.ledger import BatchReport, EngineEvent, LedgerEvent, apply_engine_events
 from orders.services.orders import (
     OrderCreateResult,
@@ -86,6 +92,10 @@ __all__ = [
     "client_order_id_new",
     "close_order_blockers",
     "create_trade_order",
+    "engine_halt_get",
+    "engine_halt_locked",
+    "engine_halt_permitted",
+    "engine_halt_set",
     "is_close_order",
     "live_permitted",
     "order_create_locked",

@@ -10,9 +10,10 @@ from django.conf import settings
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from orders.errors import ConfirmRequired, RiskRejected
+from orders.errors import ConfirmRequired, EngineHalted, RiskRejected
 from orders.models import OrderType, Position, Project, Side, TradeFill, TradeOrder, TradingState
 from orders.selectors import orders_working
+from orders.services.halts import engine_halt_locked
 from orders.services.market import market_price_fresh
 
 if TYPE_CHECKING:
@@ -103,6 +104,24 @@ def check_price_deviation(*, project: Project, clean: CleanOrder) -> None:
         )
 
 
+def check_not_halted(*, project: Project) -> None:
+    """The one halt rule: while the project is HALTED or its mode's engine is halted (staff), only orders that
+    reduce a position (Close, Liquidate: `closing`) pass, and the caller skips this check for those.
+
+    The engine halt is read FOR SHARE in the caller's transaction: a halt change (FOR UPDATE) waits for this
+    order to commit, and an order checked after a halt committed sees it."""
+    halt = engine_halt_locked(mode=project.mode)
+    if halt.halted:
+        raise EngineHalted(
+            f"the {project.mode.upper()} engine is halted for all projects by {halt.changed_by_name or 'staff'}: "
+            f"{halt.reason}; only Close and Liquidate are allowed",
+            errors={"project_id": "engine halted"},
+        )
+    # HALTED stops everything that may add risk; a close (or liquidation) only reduces it, so it passes.
+    if project.trading_state == TradingState.HALTED:
+        raise RiskRejected("trading is halted for this project", errors={"project_id": "trading halted"})
+
+
 def check_new_order(
     *,
     project: Project,
@@ -118,9 +137,8 @@ def check_new_order(
     dispatch and cancels the symbol's working orders, so it skips halted, reduce-only, working, price-band and
     duplicate checks. A modify checks the changed order as new with `exclude_order_id` = itself (not counted
     against itself)."""
-    # HALTED stops everything that may add risk; a close (or liquidation) only reduces it, so it passes.
-    if project.trading_state == TradingState.HALTED and not closing:
-        raise RiskRejected("trading is halted for this project", errors={"project_id": "trading halted"})
+    if not closing:
+        check_not_halted(project=project)
     if project.trading_state == TradingState.REDUCING and not closing:
         position = Position.objects.filter(project=project, mode=project.mode, symbol=clean.symbol).first()
         held = position.quantity if position else Decimal(0)

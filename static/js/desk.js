@@ -113,11 +113,19 @@
     input.value = "";
     field.hidden = !expected;
     $("#confirm-name-expected").textContent = expected || "";
-    $("#confirm-ok").disabled = !!expected;
-    pending = { evt: evt, elt: elt, expected: expected };
+    // An engine-wide action names its scope instead of the project, and may ask for a reason.
+    var scope = elt.getAttribute("data-confirm-scope");
+    var asksReason = elt.hasAttribute("data-confirm-reason");
+    $("#confirm-project").hidden = !!scope;
+    $("#confirm-scope").hidden = !scope;
+    $("#confirm-scope strong").textContent = scope || "";
+    $("#confirm-reason").value = "";
+    $("#confirm-reason-field").hidden = !asksReason;
+    $("#confirm-ok").disabled = !!expected || asksReason;
+    pending = { evt: evt, elt: elt, expected: expected, asksReason: asksReason };
     dialog.returnValue = "";
     dialog.showModal();
-    (expected ? input : $("#confirm-cancel")).focus();
+    (expected ? input : asksReason ? $("#confirm-reason") : $("#confirm-cancel")).focus();
   }
 
   function closeConfirm() {
@@ -128,6 +136,9 @@
     var typed = $("#confirm-name").value.trim();
     if (job.expected && typed !== job.expected) return;
     if (job.expected) job.elt.dataset.confirmedName = typed;
+    var reason = $("#confirm-reason").value.trim();
+    if (job.asksReason && !reason) return;
+    if (job.asksReason) job.elt.dataset.confirmedReason = reason;
     job.evt.detail.issueRequest(true);
   }
 
@@ -220,6 +231,9 @@
       $("#confirm-name").addEventListener("input", function () {
         $("#confirm-ok").disabled = !!(pending && pending.expected) && this.value.trim() !== pending.expected;
       });
+      $("#confirm-reason").addEventListener("input", function () {
+        $("#confirm-ok").disabled = !!(pending && pending.asksReason) && !this.value.trim();
+      });
     }
     new MutationObserver(armAll).observe($("#notices") || document.body, { childList: true });
   });
@@ -233,6 +247,10 @@
     if (elt && elt.dataset && elt.dataset.confirmedName) {
       evt.detail.parameters.confirm_name = elt.dataset.confirmedName;
       delete elt.dataset.confirmedName;
+    }
+    if (elt && elt.dataset && elt.dataset.confirmedReason) {
+      evt.detail.parameters.reason = elt.dataset.confirmedReason;
+      delete elt.dataset.confirmedReason;
     }
   });
 

@@ -16,6 +16,7 @@ from orders.errors import BadRequest, PayloadTooLarge, TradedeskError, Unauthori
 from tradedesk.api.engines import router as engines_router
 from tradedesk.api.errors import error_body
 from tradedesk.api.exports import router as exports_router
+from tradedesk.api.halts import router as halts_router
 from tradedesk.api.orders import router as orders_router
 from tradedesk.api.positions import router as positions_router
 from tradedesk.api.projects import router as projects_router
@@ -48,6 +49,7 @@ api = NinjaAPI(
 api.add_router("/trade/", orders_router)
 api.add_router("/trade/", positions_router)
 api.add_router("/trade/", projects_router)
+api.add_router("/trade/", halts_router)
 api.add_router("/trade/", engines_router)
 api.add_router("/trade/", exports_router)
 

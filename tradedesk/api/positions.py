@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Query, Router
 
-from execution.prices import positions_value
+from execution.prices import positions_totals, positions_value
 from execution.services import (
     project_close_positions,
     project_liquidate,
@@ -22,6 +23,7 @@ from tradedesk.api.schemas import (
     CloseOut,
     LiquidateIn,
     PositionOut,
+    PositionTotalsOut,
 )
 
 router = Router(auth=api_auth, tags=["positions"])
@@ -34,6 +36,19 @@ def list_positions(request: HttpRequest, project_id: Annotated[int, Query(ge=1, 
     positions = list(selectors.positions_for_project(project=project))
     positions_value(positions, mode=project.mode)
     return positions
+
+
+@router.get("/positions/totals", response={200: PositionTotalsOut, **ERRORS})
+def positions_totals_get(
+    request: HttpRequest, project_id: Annotated[int, Query(ge=1, le=MAX_DB_ID)]
+) -> dict[str, Any]:
+    """The project's totals in its mode: market value and unrealised P&L of its open positions, and the
+    realised P&L of all of them (flat ones included), valued like GET /positions."""
+    project = services.project_for_user(user=request.user, project_id=project_id)
+    positions = list(selectors.positions_for_project(project=project))
+    positions_value(positions, mode=project.mode)
+    totals = positions_totals(positions, realized_pnl=selectors.positions_realized_pnl(project=project))
+    return {"project_id": project.pk, "mode": project.mode, **asdict(totals)}
 
 
 @router.post("/positions/close", response={200: CloseOut, **ERRORS})

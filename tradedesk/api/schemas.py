@@ -247,6 +247,41 @@ class PositionOut(Schema):
         return valuation.source if valuation is not None else ""
 
 
+class PositionTotalsOut(Schema):
+    """A project's book in its mode: open positions' market value and unrealised P&L (over the priced ones),
+    and the realised P&L of every position, flat ones included."""
+
+    project_id: int
+    mode: str
+    market_value: Dec
+    unrealized_pnl: Dec
+    realized_pnl: Dec
+    open_positions: int
+    unpriced_positions: int = Field(..., description="open positions with no price, left out of the sums")
+
+
+class EngineHaltIn(StrictIn):
+    """Staff: halt (with a reason) or resume every project of a mode."""
+
+    halted: StrictBool
+    reason: str = Field("", max_length=500, description="required to halt: every trader of the mode sees it")
+
+
+class EngineHaltOut(Schema):
+    """A mode's engine-wide halt: while halted, only orders that reduce a position (Close, Liquidate) pass."""
+
+    mode: str
+    halted: bool
+    reason: str
+    changed_by: str = Field(..., description="username of the staff member who halted or resumed it last")
+    changed_at: datetime | None
+
+    @staticmethod
+    def resolve_changed_by(obj: Any) -> str:
+        """The username recorded with the change."""
+        return str(obj.changed_by_name)
+
+
 class CloseIn(StrictIn):
     """Close some positions of a project."""
 

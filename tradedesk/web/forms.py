@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from orders.errors import TradedeskError
+from orders.errors import EngineHalted, TradedeskError
 from orders.models import LIMIT_PRICE_TYPES, STOP_PRICE_TYPES, OrderStatus, OrderType, Side
 
 # The service's reasons, marked for translation so the page shows them in the trader's language.
@@ -42,6 +42,11 @@ SERVICE_REASONS = {
     "the project has working orders; cancel them before switching mode": _(
         "The project has working orders; cancel them before switching mode."
     ),
+    "engine halted": _("the engine of this mode is halted for all projects"),
+    "say why the engine is halted": _("Say why the engine is halted."),
+    "halting or resuming an engine needs staff status or the orders.halt_engine permission": _(
+        "Halting or resuming an engine needs staff status or the orders.halt_engine permission."
+    ),
 }
 # Service field names -> form field names (what is not a form field is shown above the form).
 FIELD_MAP = {
@@ -59,6 +64,17 @@ FIELD_MAP = {
 
 # Reasons carrying numbers: the pattern of the service's text and its message in the active language.
 PATTERNED_REASONS = (
+    (
+        re.compile(
+            r"the (?P<mode>[A-Z]+) engine is halted for all projects by (?P<who>[^:]*): (?P<reason>.*); "
+            r"only Close and Liquidate are allowed",
+            re.DOTALL,
+        ),
+        _(
+            "The %(mode)s engine is halted for all projects by %(who)s: %(reason)s. "
+            "Only Close and Liquidate are allowed."
+        ),
+    ),
     (re.compile(r"must be on the tick of (?P<tick>[0-9.]+)"), _("must be on the tick of %(tick)s")),
     (
         re.compile(
@@ -203,7 +219,8 @@ class OrderForm(forms.Form):
 
     def add_service_error(self, exc: TradedeskError) -> None:
         """Show a service refusal next to the fields it names, else above the form."""
-        if not exc.errors:
+        # An engine halt names who halted it and why: the whole message, not the field's short reason.
+        if not exc.errors or isinstance(exc, EngineHalted):
             self.add_error(None, translate_reason(exc.message))
             return
         for key, reason in exc.errors.items():

@@ -6,7 +6,8 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -16,16 +17,19 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from execution import engines
 from execution.events import events_file_problems
 from execution.models import HoldingsDiscrepancy
-from execution.prices import positions_value
-from orders import selectors
+from execution.prices import positions_totals, positions_value
+from orders import selectors, services
 from orders.models import (
     CLOSED_STATUSES,
     WORKING_STATUSES,
+    EngineHalt,
     Mode,
     OrderStatus,
     OrderType,
@@ -33,6 +37,7 @@ from orders.models import (
     Project,
     Side,
     TradeOrder,
+    TradingState,
 )
 from orders.services.validation import bounded_id
 from tradedesk.web.access import DeskRequest
@@ -82,7 +87,12 @@ def positions_context(
 ) -> dict[str, Any]:
     """The positions table; rows carry their own inline errors and kept input."""
     if positions is None:
-        positions = list(selectors.positions_for_project(project=project))
+        # Flat positions too, for the realised P&L total (one query): the table shows the open ones.
+        book = list(selectors.positions_for_project(project=project, include_flat=True))
+        positions = [position for position in book if position.quantity != 0]
+        realized = sum((position.realized_pnl for position in book), Decimal(0))
+    else:
+        realized = selectors.positions_realized_pnl(project=project)
     snapshot = positions_value(positions, mode=project.mode)
     # The close dialog warns when an order of a dead engine run may still be live at the broker.
     unknown = (
@@ -98,6 +108,7 @@ def positions_context(
     version = positions_version(positions, project)
     return {
         "positions": positions,
+        "positions_totals": positions_totals(positions, realized_pnl=realized),
         "positions_version": version,
         "prices_version": prices_version(positions, version, snapshot.version if snapshot else ""),
         "prices_poll_seconds": settings.TRADEDESK_PRICES_INTERVAL,
@@ -234,13 +245,36 @@ def can_trade_live(user: Any) -> bool:
     ).exists()
 
 
+def halt_notice(project: Project, halt: EngineHalt) -> str:
+    """Why this project may only close positions now (the engine-wide halt first), or "" when it may trade."""
+    if halt.halted:
+        return gettext(
+            "The %(mode)s engine is halted for all projects by %(who)s at %(time)s UTC: %(reason)s. "
+            "Only Close and Liquidate are allowed."
+        ) % {
+            "mode": project.mode.upper(),
+            "who": halt.changed_by_name or gettext("staff"),
+            "time": halt.changed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if halt.changed_at else "?",
+            "reason": halt.reason,
+        }
+    if project.trading_state == TradingState.HALTED:
+        return gettext("Trading is halted: only Close and Liquidate are allowed")
+    return ""
+
+
 def base_context(request: DeskRequest, project: Project) -> dict[str, Any]:
+    # Lazy: read once where a template shows it, never by an idle poll (a halt change bumps the counters).
+    halt = SimpleLazyObject(lambda: services.engine_halt_get(mode=project.mode))
     return {
         "project": project,
         "is_live": project.mode == Mode.LIVE,
         "mode_live": Mode.LIVE,
         # A callable: templates call it only where the mode switch is shown.
         "can_trade_live": lambda: can_trade_live(request.user),
+        "engine_halt": halt,
+        # Why Buy / Sell / Place are disabled (their tooltip), or "" while the project may trade.
+        "halt_reason": SimpleLazyObject(lambda: halt_notice(project, halt)),  # type: ignore[arg-type]
+        "can_halt_engine": lambda: services.engine_halt_permitted(user=request.user),
     }
 
 
