@@ -39,6 +39,7 @@ from orders.models.ledger import (
     ExecutionEvent,
     UnmatchedEvent,
 )
+from orders.models.preferences import TIME_ZONE_REGEX, TimeZoneChoice
 from orders.models.projects import (
     Project,
     ProjectChoice,
@@ -67,6 +68,7 @@ __all__ = [
     "STATUS_RANK",
     "STOP_PRICE_TYPES",
     "SYMBOL_REGEX",
+    "TIME_ZONE_REGEX",
     "UNKNOWN_FLAG",
     "WORKING_STATUSES",
     "ApiToken",
@@ -82,6 +84,7 @@ __all__ = [
     "ProjectChoice",
     "ProjectVersion",
     "Side",
+    "TimeZoneChoice",
     "TradeFill",
     "TradeOrder",
     "TradingState",

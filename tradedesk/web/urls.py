@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tradedesk.web import views
+from tradedesk.web import preferences, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,4 +18,5 @@ urlpatterns = [
     path("live-trade/positions/liquidate", views.positions_liquidate, name="live-trade-liquidate"),
     path("live-trade/trading-state", views.trading_state, name="live-trade-trading-state"),
     path("live-trade/mode", views.project_mode, name="live-trade-mode"),
+    path("live-trade/time-zone", preferences.time_zone_set, name="live-trade-time-zone"),
 ]
