@@ -148,5 +148,6 @@ def audit_detail_text(action: str, detail: Any) -> str:
         new = rest.pop(changed)
         old = rest.pop("previous", None)
         parts.append(f"{_value_text(old)} → {_value_text(new)}" if old is not None else f"→ {_value_text(new)}")
-    parts.extend(f"{key}: {_value_text(value)}" for key, value in rest.items())
+    # Keys in one order whatever the database kept (PostgreSQL's jsonb reorders them).
+    parts.extend(f"{key}: {_value_text(rest[key])}" for key in sorted(rest))
     return "; ".join(parts)

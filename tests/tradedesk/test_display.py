@@ -161,9 +161,9 @@ def test_admin_datetimes_have_seconds_and_the_zone() -> None:
         ("trading_state", {"previous": "ACTIVE", "state": "HALTED"}, "ACTIVE → HALTED"),
         ("trading_state", {"state": "HALTED"}, "→ HALTED"),
         ("mode_switch", {"previous": "paper", "mode": "live"}, "paper → live"),
-        ("review", {"reviewer": "lead", "note": "checked"}, "reviewer: lead; note: checked"),
-        ("positions_close", {"symbols": ["AAPL", "MSFT"], "orders": []}, "symbols: AAPL, MSFT; orders: —"),
-        ("engine_stop", {"mode": "paper", "held": {"AAPL": 1}}, 'mode: paper; held: {"AAPL": 1}'),
+        ("review", {"reviewer": "lead", "note": "checked"}, "note: checked; reviewer: lead"),
+        ("positions_close", {"symbols": ["AAPL", "MSFT"], "orders": []}, "orders: —; symbols: AAPL, MSFT"),
+        ("engine_stop", {"mode": "paper", "held": {"AAPL": 1}}, 'held: {"AAPL": 1}; mode: paper'),
         ("review", {}, ""),
     ],
 )
