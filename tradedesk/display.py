@@ -147,7 +147,9 @@ def audit_detail_text(action: str, detail: Any) -> str:
     if changed and changed in rest:
         new = rest.pop(changed)
         old = rest.pop("previous", None)
-        parts.append(f"{_value_text(old)} → {_value_text(new)}" if old is not None else f"→ {_value_text(new)}")
+        parts.append(
+            f"{_value_text(old)} → {_value_text(new)}" if old is not None else f"→ {_value_text(new)}"
+        )
     # Keys in one order whatever the database kept (PostgreSQL's jsonb reorders them).
     parts.extend(f"{key}: {_value_text(rest[key])}" for key in sorted(rest))
     return "; ".join(parts)

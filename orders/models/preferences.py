@@ -21,7 +21,9 @@ class TimeZoneChoice(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(time_zone__regex=TIME_ZONE_REGEX), name="time_zone_choice_name"),
+            models.CheckConstraint(
+                condition=Q(time_zone__regex=TIME_ZONE_REGEX), name="time_zone_choice_name"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -161,7 +161,9 @@ class TradeOrder(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.client_order_id} {self.side} {self.quantity.normalize():f} {self.symbol} [{self.status}]"
+        return (
+            f"{self.client_order_id} {self.side} {self.quantity.normalize():f} {self.symbol} [{self.status}]"
+        )
 
     @property
     def is_working(self) -> bool:

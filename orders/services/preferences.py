@@ -30,7 +30,9 @@ def time_zone_remember(*, user: Any, time_zone: str) -> str:
         raise OrderValidationError(
             f"unknown time zone: {name[:64]!r}", errors={"time_zone": "not an IANA time zone"}
         )
-    TimeZoneChoice.objects.update_or_create(user=user, defaults={"time_zone": name, "chosen_at": timezone.now()})
+    TimeZoneChoice.objects.update_or_create(
+        user=user, defaults={"time_zone": name, "chosen_at": timezone.now()}
+    )
     return name
 
 

@@ -108,7 +108,10 @@ def project_set_trading_state(*, project: Project, state: str, actor: Actor | No
         Project.objects.filter(pk=project.pk).update(trading_state=state, updated_at=timezone.now())
         project.refresh_from_db()
         audit_record(
-            actor=actor, action="trading_state", project=project, detail={"previous": previous, "state": state}
+            actor=actor,
+            action="trading_state",
+            project=project,
+            detail={"previous": previous, "state": state},
         )
     return project
 

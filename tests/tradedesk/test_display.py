@@ -90,7 +90,11 @@ def test_quantities_are_whole_numbers_unless_they_have_a_fraction(value: Any, ex
         (Decimal("1892.005"), "1,892.00", "+1,892.00"),
         (Decimal("1892.015"), "1,892.02", "+1,892.02"),
         (Decimal("-410.4500000000"), "−410.45", "−410.45"),
-        (Decimal("98765432109876543210.99"), "98,765,432,109,876,543,210.99", "+98,765,432,109,876,543,210.99"),
+        (
+            Decimal("98765432109876543210.99"),
+            "98,765,432,109,876,543,210.99",
+            "+98,765,432,109,876,543,210.99",
+        ),
     ],
 )
 def test_money_has_two_decimals_and_pnl_a_sign(value: Any, amount: str, signed: str) -> None:
@@ -128,7 +132,9 @@ def test_times_are_local_with_their_zone_and_utc_beside(
 
 
 def test_the_timestamp_filter_writes_a_time_element_with_the_utc_tooltip() -> None:
-    template = Template("{% load desk %}{{ t|timestamp }}|{{ t|timestamp:'ms' }}|{{ t|timestamp:'date' }}|{{ n|timestamp }}")
+    template = Template(
+        "{% load desk %}{{ t|timestamp }}|{{ t|timestamp:'ms' }}|{{ t|timestamp:'date' }}|{{ n|timestamp }}"
+    )
     with timezone.override(zoneinfo.ZoneInfo("America/New_York")):
         html = template.render(Context({"t": WINTER, "n": None}))
     plain, millis, dated, none = html.split("|")

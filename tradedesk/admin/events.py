@@ -13,7 +13,6 @@ from orders.models import (
     ExecutionEvent,
     UnmatchedEvent,
 )
-
 from tradedesk.admin.base import ReadOnlyAdminMixin, money, price, quantity
 
 

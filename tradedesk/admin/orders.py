@@ -210,7 +210,14 @@ class TradeOrderAdmin(admin.ModelAdmin):
             {
                 "fields": (
                     ("client_order_id", "project", "mode"),
-                    ("side", "quantity_shown", "symbol", "order_type", "limit_price_shown", "stop_price_shown"),
+                    (
+                        "side",
+                        "quantity_shown",
+                        "symbol",
+                        "order_type",
+                        "limit_price_shown",
+                        "stop_price_shown",
+                    ),
                     ("created_by", "created_at", "source"),
                     "params",
                 )

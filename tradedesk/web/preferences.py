@@ -15,6 +15,7 @@ from tradedesk.web.access import DeskRequest, desk_view, page_url, pick_project,
 from tradedesk.web.forms import TimeZoneForm
 from tradedesk.web.presenters import render_page, time_zone_context
 
+
 @desk_view
 @require_POST
 def time_zone_set(request: DeskRequest) -> HttpResponse:

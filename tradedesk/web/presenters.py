@@ -81,7 +81,9 @@ def time_zone_context(form: TimeZoneForm | None = None) -> dict[str, Any]:
     return {
         "tz_form": form or TimeZoneForm(),
         "time_zone": current,
-        "time_zones": [(name, f"{name} · {now.astimezone(zoneinfo.ZoneInfo(name)).tzname()}") for name in names],
+        "time_zones": [
+            (name, f"{name} · {now.astimezone(zoneinfo.ZoneInfo(name)).tzname()}") for name in names
+        ],
     }
 
 

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from orders.models import AuditLog, ExecutionEvent, Position, Project, TradeFill, TradeOrder
-from orders.services import apply_fill_to_order, audit_record, project_set_trading_state, Actor
+from orders.services import Actor, apply_fill_to_order, audit_record, project_set_trading_state
 from tests.factories import TradeOrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +108,9 @@ def test_sub_dollar_prices_keep_their_ticks(admin_client: Client, project: Proje
     assert '<td class="field-quantity_shown">100</td>' in html
 
 
-def test_admin_times_follow_the_users_chosen_zone(admin_client: Client, filled: TradeOrder, lead: Any) -> None:
+def test_admin_times_follow_the_users_chosen_zone(
+    admin_client: Client, filled: TradeOrder, lead: Any
+) -> None:
     from orders.services import time_zone_remember
 
     time_zone_remember(user=lead, time_zone="Asia/Tokyo")

@@ -86,7 +86,9 @@ def test_the_admin_shows_times_in_the_chosen_zone(order: TradeOrder, settings: A
     lead = UserFactory(username="lead", is_staff=True, is_superuser=True)
     settings.TRADEDESK_TIME_ZONE = "America/New_York"
     client = signed_in(lead)
-    assert client.post(SET_ZONE, {"time_zone": "Europe/London", "project": order.project_id}).status_code == 302
+    assert (
+        client.post(SET_ZONE, {"time_zone": "Europe/London", "project": order.project_id}).status_code == 302
+    )
     html = client.get(reverse("admin:orders_tradeorder_changelist")).content.decode()
     assert "2026-01-15 19:32:05 GMT" in html
 

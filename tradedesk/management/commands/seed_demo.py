@@ -59,10 +59,10 @@ class Command(BaseCommand):
                     params={"source": "seed", "project_id": demo.pk, "mode": demo.mode},
                     created_by=user,
                 )
-                created = start + timedelta(minutes=number)
+                opened = start + timedelta(minutes=number)
                 # created_at is auto_now_add: backdated by an update, before any status time is recorded.
-                TradeOrder.objects.filter(pk=order.pk).update(created_at=created)
-                submitted, filled = created + timedelta(seconds=1), created + timedelta(seconds=2)
+                TradeOrder.objects.filter(pk=order.pk).update(created_at=opened)
+                submitted, filled = opened + timedelta(seconds=1), opened + timedelta(seconds=2)
                 update_trade_order_status(order, OrderStatus.SUBMITTED, message="seeded", at=submitted)
                 apply_fill_to_order(
                     order,
