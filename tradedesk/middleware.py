@@ -39,16 +39,21 @@ SESSION_TIME_ZONE_KEY = "time_zone"
 
 
 def time_zone_for(request: HttpRequest) -> str:
-    """The zone of this request's user: the session's copy, else the stored choice, else the setting."""
+    """The zone of this request's user: the stored choice, else the setting.
+
+    Read from the table on each full page load (a choice made in another browser applies at its next
+    reload); HTMX requests, the page's polls among them, use the copy kept in the session."""
     user = getattr(request, "user", None)
     session = getattr(request, "session", None)
     if user is None or not user.is_authenticated or session is None:
         return str(settings.TRADEDESK_TIME_ZONE)
     chosen = session.get(SESSION_TIME_ZONE_KEY)
-    if not isinstance(chosen, str):
-        # Once per session ("" when the user chose none): the polls that follow read the session's copy.
-        chosen = time_zone_remembered(user=user) or ""
-        session[SESSION_TIME_ZONE_KEY] = chosen
+    full_page = request.method == "GET" and request.headers.get("HX-Request") != "true"
+    if full_page or not isinstance(chosen, str):
+        stored = time_zone_remembered(user=user) or ""  # "": the user chose none
+        if stored != chosen:
+            session[SESSION_TIME_ZONE_KEY] = stored
+        chosen = stored
     return chosen if chosen and time_zone_is_known(name=chosen) else str(settings.TRADEDESK_TIME_ZONE)
 
 

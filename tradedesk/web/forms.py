@@ -220,7 +220,6 @@ class TimeZoneForm(forms.Form):
     """The trader's time zone (an IANA name; orders.services.time_zone_remember decides if it is known)."""
 
     time_zone = forms.CharField(max_length=64, label=_("Time zone"))
-    project = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def refuse(self) -> None:
         """The zone is not one zoneinfo knows."""

@@ -168,3 +168,28 @@ def test_the_setting_must_name_a_known_zone(monkeypatch: pytest.MonkeyPatch) -> 
     assert env_time_zone("TRADEDESK_TIME_ZONE", "America/New_York") == "Asia/Shanghai"
     monkeypatch.delenv("TRADEDESK_TIME_ZONE")
     assert env_time_zone("TRADEDESK_TIME_ZONE", "America/New_York") == "America/New_York"
+
+
+def test_a_choice_made_in_another_browser_applies_at_the_next_page_load(
+    user: Any, project: Project, order: TradeOrder, settings: Any
+) -> None:
+    settings.TRADEDESK_TIME_ZONE = "America/New_York"
+    first = signed_in(user)
+    assert "14:32:05 EST" in page(first, project)
+    signed_in(user).post(SET_ZONE, {"time_zone": "Asia/Tokyo", "project": project.pk})
+    assert "04:32:05 JST" in page(first, project)
+
+
+def test_polls_read_the_zone_from_the_session_not_the_table(
+    user: Any, project: Project, order: TradeOrder
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = signed_in(user)
+    client.post(SET_ZONE, {"time_zone": "Asia/Tokyo", "project": project.pk})
+    page(client, project)
+    with CaptureQueriesContext(connection) as polled:
+        response = client.get(reverse("live-trade-orders"), {"project": project.pk}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "04:32:05 JST" in response.content.decode()
+    assert "orders_timezonechoice" not in " ".join(query["sql"] for query in polled.captured_queries)
