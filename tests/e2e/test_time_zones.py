@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from orders.models import Project, TradeOrder
-from tests.e2e.conftest import log_in, seed_position
+from tests.e2e.conftest import SCREENSHOTS, log_in, seed_position
 
 pytestmark = [pytest.mark.e2e]
 
@@ -60,6 +60,9 @@ def test_the_order_row_shows_the_chosen_zone_and_utc_in_its_tooltip(
             "#orders-panel tr.order-row:has(td.sym:text-is('MSFT')) [data-testid=order-updated] time"
         )
     ).to_contain_text("JST")
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "time-zone.png"))
 
     # The choice is the user's: a new session opens in Tokyo time too.
     other = page.context.browser.new_context()  # type: ignore[union-attr]
