@@ -105,9 +105,7 @@ def aware_datetime(value: Any) -> datetime | None:
 def time_parts(
     value: datetime, *, seconds_fraction: bool = False, with_date: bool = False
 ) -> tuple[str, str, str, str]:
-    """(local time, local zone abbreviation, ISO-8601 UTC, "Y-m-d H:i:s UTC") of an aware datetime.
-
-    Local means the time zone activated for the request (tradedesk.middleware.TimeZoneMiddleware)."""
+    """(local time, zone abbreviation, ISO-8601 UTC, "Y-m-d H:i:s UTC"); local: the request's zone (middleware)."""
     local = timezone.localtime(value)
     utc = value.astimezone(UTC)
     clock = local.strftime("%Y-%m-%d %H:%M:%S" if with_date else "%H:%M:%S")

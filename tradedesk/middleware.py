@@ -39,10 +39,9 @@ SESSION_TIME_ZONE_KEY = "time_zone"
 
 
 def time_zone_for(request: HttpRequest) -> str:
-    """The zone of this request's user: the stored choice, else the setting.
-
-    Read from the table on each full page load (a choice made in another browser applies at its next
-    reload); HTMX requests, the page's polls among them, use the copy kept in the session."""
+    """The zone of this request's user: the stored choice, else the setting."""
+    # A full page load reads the table (a choice made in another browser applies at its next reload);
+    # HTMX requests, the page's polls among them, use the session's copy.
     user = getattr(request, "user", None)
     session = getattr(request, "session", None)
     if user is None or not user.is_authenticated or session is None:

@@ -73,8 +73,7 @@ TIME_ZONES = (
 
 
 def time_zone_context(form: TimeZoneForm | None = None) -> dict[str, Any]:
-    """The page's time zone choice: ("America/New_York", "America/New_York · EST") pairs, the active zone
-    (tradedesk.middleware.TimeZoneMiddleware) first when it is not one of the offered ones."""
+    """The page's time zone choice: (name, "name · abbreviation") pairs, the active zone always among them."""
     current = timezone.get_current_timezone_name()
     names = TIME_ZONES if current in TIME_ZONES else (current, *TIME_ZONES)
     now = timezone.now()

@@ -49,10 +49,7 @@ def amount(value: Any) -> str:
 
 @register.filter
 def timestamp(value: Any, variant: str = "") -> str:
-    """A time in the trader's zone with the zone shown and the UTC time in the tooltip:
-    <time datetime="...Z" title="2026-11-27 19:32:05 UTC">14:32:05 EST</time>.
-
-    Variants: "ms" adds milliseconds, "date" the local date; "text" is plain text for a title attribute."""
+    """<time datetime="…Z" title="… UTC">14:32:05 EST</time> in the request's zone; variants ms, date, text."""
     moment = aware_datetime(value)
     if moment is None:
         return NONE
