@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import zoneinfo
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
@@ -110,3 +111,11 @@ def env_mapping(name: str, keys: Iterable[str]) -> dict[str, str]:
             )
         mapping[key] = value
     return mapping
+
+
+def env_time_zone(name: str, default: str) -> str:
+    """An IANA time zone name (America/New_York, Asia/Shanghai, UTC) that zoneinfo knows."""
+    value = env_str(name, default)
+    if value not in zoneinfo.available_timezones():
+        raise ImproperlyConfigured(f"{name}={value!r} is not an IANA time zone (e.g. America/New_York)")
+    return value

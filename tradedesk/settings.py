@@ -18,6 +18,7 @@ from tradedesk.env import (
     env_list,
     env_mapping,
     env_str,
+    env_time_zone,
 )
 from tradedesk.logs import logging_config, structlog_configure
 
@@ -85,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "tradedesk.middleware.StaffOnlyPathsMiddleware",
+    "tradedesk.middleware.TimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -145,9 +147,14 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Stored and computed in UTC (logs, Celery, the API); people see times in their own zone: the zone a user
+# chose on the page, else this one, activated per request by tradedesk.middleware.TimeZoneMiddleware.
 TIME_ZONE = "UTC"
+TRADEDESK_TIME_ZONE = env_time_zone("TRADEDESK_TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True
+# Date and time formats (the admin's times with seconds and zone): tradedesk/formats/<language>/formats.py.
+FORMAT_MODULE_PATH = ["tradedesk.formats"]
 
 # --- Static ---------------------------------------------------------------------------------------------
 STATIC_URL = "/static/"

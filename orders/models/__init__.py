@@ -39,6 +39,7 @@ from orders.models.ledger import (
     ExecutionEvent,
     UnmatchedEvent,
 )
+from orders.models.preferences import TIME_ZONE_REGEX, TimeZoneChoice
 from orders.models.projects import (
     EngineHalt,
     Project,
@@ -68,6 +69,7 @@ __all__ = [
     "STATUS_RANK",
     "STOP_PRICE_TYPES",
     "SYMBOL_REGEX",
+    "TIME_ZONE_REGEX",
     "UNKNOWN_FLAG",
     "WORKING_STATUSES",
     "ApiToken",
@@ -84,6 +86,7 @@ __all__ = [
     "ProjectChoice",
     "ProjectVersion",
     "Side",
+    "TimeZoneChoice",
     "TradeFill",
     "TradeOrder",
     "TradingState",

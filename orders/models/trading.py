@@ -161,7 +161,9 @@ class TradeOrder(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.client_order_id} {self.side} {self.quantity} {self.symbol} [{self.status}]"
+        return (
+            f"{self.client_order_id} {self.side} {self.quantity.normalize():f} {self.symbol} [{self.status}]"
+        )
 
     @property
     def is_working(self) -> bool:
@@ -225,7 +227,7 @@ class TradeFill(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.quantity} @ {self.price}"
+        return f"{self.quantity.normalize():f} @ {self.price.normalize():f}"
 
 
 class Position(models.Model):
@@ -254,7 +256,7 @@ class Position(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.project.name}/{self.mode} {self.symbol} {self.quantity}"
+        return f"{self.project.name}/{self.mode} {self.symbol} {self.quantity.normalize():f}"
 
     @property
     def market_value_price(self) -> Decimal | None:

@@ -42,6 +42,7 @@ from orders.services.positions import (
     positions_close,
     positions_liquidate,
 )
+from orders.services.preferences import time_zone_is_known, time_zone_remember, time_zone_remembered
 from orders.services.projects import (
     live_permitted,
     project_check_mode_switch,
@@ -113,6 +114,9 @@ __all__ = [
     "project_versions_bump_for_mode",
     "require_live_permission",
     "require_resolver",
+    "time_zone_is_known",
+    "time_zone_remember",
+    "time_zone_remembered",
     "trade_order_cancel_before_dispatch",
     "trade_order_cancel_request",
     "trade_order_cancel_sent",

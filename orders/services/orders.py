@@ -160,13 +160,17 @@ def order_create_locked(
 
 
 def trade_order_mark_reviewed(*, order: TradeOrder, user: Any, note: str = "") -> TradeOrder:
-    """Record a desk lead's review of an order."""
+    """Record a desk lead's review of an order; the audit keeps the reviewer and the note as written then."""
     with transaction.atomic():
         order.reviewed_by = user
         order.reviewed_at = timezone.now()
         order.review_note = note
         order.save(update_fields=["reviewed_by", "reviewed_at", "review_note", "updated_at"])
         audit_record(
-            actor=Actor(user=user, channel="admin"), action="review", project=order.project, order=order
+            actor=Actor(user=user, channel="admin"),
+            action="review",
+            project=order.project,
+            order=order,
+            detail={"reviewer": getattr(user, "username", "") or "", "note": note},
         )
     return order

@@ -104,9 +104,15 @@ def project_set_trading_state(*, project: Project, state: str, actor: Actor | No
     with transaction.atomic():
         locked = project_lock(project_id=project.pk)
         project_check_trading_state(project=locked, state=state, user=actor.user if actor else None)
+        previous = locked.trading_state
         Project.objects.filter(pk=project.pk).update(trading_state=state, updated_at=timezone.now())
         project.refresh_from_db()
-        audit_record(actor=actor, action="trading_state", project=project, detail={"state": state})
+        audit_record(
+            actor=actor,
+            action="trading_state",
+            project=project,
+            detail={"previous": previous, "state": state},
+        )
     return project
 
 
@@ -119,9 +125,12 @@ def project_set_mode(*, project: Project, mode: str, actor: Actor | None = None)
         if locked.mode == mode:
             return locked
         project_check_mode_switch(project=locked, mode=mode, user=actor.user if actor else None)
+        previous = locked.mode
         locked.mode = mode
         locked.save(update_fields=["mode", "updated_at"])
-        audit_record(actor=actor, action="mode_switch", project=locked, detail={"mode": mode})
+        audit_record(
+            actor=actor, action="mode_switch", project=locked, detail={"previous": previous, "mode": mode}
+        )
     return locked
 
 

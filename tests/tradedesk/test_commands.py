@@ -69,3 +69,27 @@ def test_seeded_positions_agree_with_the_simulators_holdings(execution_root: obj
     (engines.engine_dir("paper") / "events.jsonl").write_text(json.dumps(line) + "\n")
     ingest_execution_events()
     assert not HoldingsDiscrepancy.objects.exists()
+
+
+def test_seeded_rows_are_created_before_every_status_time_and_updated_after() -> None:
+    from orders.models import ExecutionEvent, TradeFill
+
+    run("seed_demo")
+    orders = list(TradeOrder.objects.filter(params__source="seed").order_by("created_at"))
+    assert len(orders) == 3
+    assert [o.client_order_id for o in orders] == ["demo_seed_1", "demo_seed_2", "demo_seed_3"]
+    for order in orders:
+        fills = list(TradeFill.objects.filter(order=order))
+        events = list(ExecutionEvent.objects.filter(order=order))
+        assert fills and len(events) == 3
+        status_times = [order.status_ts, order.last_status_ts, *(f.filled_at for f in fills)]
+        status_times += [e.event_time for e in events]
+        assert None not in status_times
+        for moment in status_times:
+            assert order.created_at <= moment <= order.updated_at, (order.client_order_id, moment)
+        for fill in fills:
+            assert fill.filled_at <= fill.created_at <= order.updated_at
+        for event in events:
+            assert event.event_time <= event.received_at <= order.updated_at
+        position = Position.objects.get(project=order.project, symbol=order.symbol)
+        assert order.created_at <= position.last_fill_at <= position.updated_at

@@ -1,5 +1,5 @@
 """The Django admin of tradedesk: ModelAdmins for the orders and execution models (registered on import)."""
 
-from tradedesk.admin import events, execution, fills, halts, orders, projects
+from tradedesk.admin import events, execution, fills, halts, orders, positions, projects
 
-__all__ = ["events", "execution", "fills", "halts", "orders", "projects"]
+__all__ = ["events", "execution", "fills", "halts", "orders", "positions", "projects"]

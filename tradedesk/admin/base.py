@@ -1,21 +1,43 @@
-"""Shared admin pieces: read-only admins and number display."""
+"""Shared admin pieces: read-only admins and the display of numbers by tradedesk.display's rules."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.contrib import admin
 from django.http import HttpRequest
 
-from tradedesk.display import decimal_text
+from tradedesk.display import amount_text, price_text, qty_text
 
-# --------------------------------------------------------------------------------------------------------
-# Orders
-# --------------------------------------------------------------------------------------------------------
+# A column or read-only field: (model admin, row) -> text.
+Shown = Callable[[Any, Any], str]
 
 
-def num(value: Any) -> str:
-    """A Decimal without trailing zeros ('—' for none)."""
-    return "—" if value is None else decimal_text(value)
+def shown(field: str, kind: Callable[[Any], str], label: Any, *, ordering: bool = True) -> Shown:
+    """A list column / read-only field showing `field` formatted by `kind` (qty_text, price_text, amount_text)."""
+
+    def show(model_admin: Any, obj: Any) -> str:
+        return kind(getattr(obj, field))
+
+    show.__name__ = f"{field}_shown"
+    show.__doc__ = f"{field}, formatted by {kind.__name__}."
+    return admin.display(description=label, ordering=field if ordering else None)(show)
+
+
+def quantity(field: str, label: Any) -> Shown:
+    """A quantity column: 10, 0.5."""
+    return shown(field, qty_text, label)
+
+
+def price(field: str, label: Any) -> Shown:
+    """A price column: 189.20, 0.1234."""
+    return shown(field, price_text, label)
+
+
+def money(field: str, label: Any) -> Shown:
+    """A money column: 1,250.00."""
+    return shown(field, amount_text, label)
 
 
 class ReadOnlyAdminMixin:

@@ -13,11 +13,7 @@ from orders.models import (
     ExecutionEvent,
     UnmatchedEvent,
 )
-
-# --------------------------------------------------------------------------------------------------------
-# Orders
-# --------------------------------------------------------------------------------------------------------
-from tradedesk.admin.base import ReadOnlyAdminMixin
+from tradedesk.admin.base import ReadOnlyAdminMixin, money, price, quantity
 
 
 class EventAdminBase(ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -29,8 +25,8 @@ class EventAdminBase(ReadOnlyAdminMixin, admin.ModelAdmin):
         "tag",
         "status",
         "outcome",
-        "filled",
-        "fill_price",
+        "filled_shown",
+        "fill_price_shown",
         "run_id",
         "order_link",
     )
@@ -39,6 +35,18 @@ class EventAdminBase(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "received_at"
     list_select_related = ("order",)
     list_per_page = 100
+    fields = (
+        ("received_at", "event_time", "outcome", "reason"),
+        ("tag", "order", "status", "message"),
+        ("filled_shown", "fill_price_shown", "fee_shown"),
+        ("run_id", "engine_order_id", "engine_event_id"),
+        ("event_key", "source"),
+        "payload",
+    )
+    readonly_fields = ("filled_shown", "fill_price_shown", "fee_shown")
+    filled_shown = quantity("filled", _("filled"))
+    fill_price_shown = price("fill_price", _("fill price"))
+    fee_shown = money("fee", _("fee"))
 
     @admin.display(description=_("order"))
     def order_link(self, obj: ExecutionEvent) -> str:
@@ -63,8 +71,8 @@ class UnmatchedEventAdmin(EventAdminBase):
         "event_time",
         "tag",
         "status",
-        "filled",
-        "fill_price",
+        "filled_shown",
+        "fill_price_shown",
         "run_id",
         "source_file",
     )

@@ -5,9 +5,10 @@ Both are written by the ingest and reconciliation code only, so they are read-on
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from execution.models import BadEventLine, EventFileCursor, HoldingsDiscrepancy
-from tradedesk.admin.base import ReadOnlyAdminMixin
+from tradedesk.admin.base import ReadOnlyAdminMixin, quantity
 
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -30,14 +31,22 @@ class HoldingsDiscrepancyAdmin(ReadOnlyAdmin):
     list_display = (
         "mode",
         "symbol",
-        "engine_quantity",
-        "ledger_quantity",
+        "engine_quantity_shown",
+        "ledger_quantity_shown",
         "run_id",
         "first_seen_at",
         "last_seen_at",
     )
     list_filter = ("mode",)
     search_fields = ("symbol", "run_id")
+    fields = (
+        ("mode", "symbol", "run_id"),
+        ("engine_quantity_shown", "ledger_quantity_shown"),
+        ("first_seen_at", "last_seen_at"),
+    )
+    readonly_fields = ("engine_quantity_shown", "ledger_quantity_shown")
+    engine_quantity_shown = quantity("engine_quantity", _("engine quantity"))
+    ledger_quantity_shown = quantity("ledger_quantity", _("ledger quantity"))
 
 
 @admin.register(BadEventLine)

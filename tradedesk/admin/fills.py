@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from orders.exports import fills_export_chunks
 from orders.models import TradeFill, TradeOrder
-from tradedesk.admin.base import ReadOnlyAdminMixin
+from tradedesk.admin.base import ReadOnlyAdminMixin, money, price, quantity
 
 
 def fills_csv_response(fills: QuerySet[TradeFill]) -> StreamingHttpResponse:
@@ -41,9 +41,9 @@ class TradeFillAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "id",
         "filled_at",
         "order",
-        "quantity",
-        "price",
-        "fee",
+        "quantity_shown",
+        "price_shown",
+        "fee_shown",
         "fee_currency",
         "run_id",
         "engine_order_id",
@@ -54,6 +54,15 @@ class TradeFillAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "filled_at"
     ordering = ("-filled_at", "-id")
     actions = ("export_csv",)
+    fields = (
+        ("order", "filled_at", "created_at"),
+        ("quantity_shown", "price_shown", "fee_shown", "fee_currency"),
+        ("engine_order_id", "run_id", "event_key"),
+    )
+    readonly_fields = ("quantity_shown", "price_shown", "fee_shown", "created_at")
+    quantity_shown = quantity("quantity", _("quantity"))
+    price_shown = price("price", _("price"))
+    fee_shown = money("fee", _("fee"))
 
     @admin.action(description=_("Export selected fills (CSV)"), permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[TradeFill]) -> StreamingHttpResponse:

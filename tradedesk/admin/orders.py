@@ -24,7 +24,7 @@ from orders.models import (
     TradeOrder,
 )
 from tradedesk.actors import actor_from_request
-from tradedesk.admin.base import num
+from tradedesk.admin.base import money, price, quantity
 from tradedesk.admin.fills import export_order_fills
 
 # --------------------------------------------------------------------------------------------------------
@@ -77,9 +77,9 @@ class TradeFillInline(admin.TabularInline):
     can_delete = False
     fields = (
         "filled_at",
-        "quantity",
-        "price",
-        "fee",
+        "quantity_shown",
+        "price_shown",
+        "fee_shown",
         "fee_currency",
         "engine_order_id",
         "run_id",
@@ -87,6 +87,9 @@ class TradeFillInline(admin.TabularInline):
     )
     readonly_fields = fields
     ordering = ("filled_at", "id")
+    quantity_shown = quantity("quantity", _("quantity"))
+    price_shown = price("price", _("price"))
+    fee_shown = money("fee", _("fee"))
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         """Fills come from the engine only."""
@@ -107,15 +110,18 @@ class ExecutionEventInline(admin.TabularInline):
         "event_time",
         "status",
         "outcome",
-        "filled",
-        "fill_price",
-        "fee",
+        "filled_shown",
+        "fill_price_shown",
+        "fee_shown",
         "engine_order_id",
         "run_id",
         "message",
     )
     readonly_fields = fields
     ordering = ("event_time", "id")
+    filled_shown = quantity("filled", _("filled"))
+    fill_price_shown = price("fill_price", _("fill price"))
+    fee_shown = money("fee", _("fee"))
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         """Events come from the engine only."""
@@ -169,9 +175,9 @@ class TradeOrderAdmin(admin.ModelAdmin):
         "status",
         "side",
         "symbol",
-        "quantity_display",
-        "filled_display",
-        "avg_price_display",
+        "quantity_shown",
+        "filled_quantity_shown",
+        "avg_fill_price_shown",
         "mode",
         "project",
         "source",
@@ -204,7 +210,14 @@ class TradeOrderAdmin(admin.ModelAdmin):
             {
                 "fields": (
                     ("client_order_id", "project", "mode"),
-                    ("side", "quantity", "symbol", "order_type", "limit_price", "stop_price"),
+                    (
+                        "side",
+                        "quantity_shown",
+                        "symbol",
+                        "order_type",
+                        "limit_price_shown",
+                        "stop_price_shown",
+                    ),
                     ("created_by", "created_at", "source"),
                     "params",
                 )
@@ -216,7 +229,7 @@ class TradeOrderAdmin(admin.ModelAdmin):
                 "fields": (
                     ("status", "status_ts", "last_status_ts"),
                     "status_message",
-                    ("filled_quantity", "avg_fill_price", "fees"),
+                    ("filled_quantity_shown", "avg_fill_price_shown", "fees_shown"),
                     ("ib_order_id", "dispatched_at", "dispatch_attempts"),
                     ("flag", "flag_message"),
                     ("overfilled", "future_event_time"),
@@ -235,11 +248,11 @@ class TradeOrderAdmin(admin.ModelAdmin):
         "project",
         "mode",
         "side",
-        "quantity",
+        "quantity_shown",
         "symbol",
         "order_type",
-        "limit_price",
-        "stop_price",
+        "limit_price_shown",
+        "stop_price_shown",
         "created_by",
         "created_at",
         "source",
@@ -248,9 +261,9 @@ class TradeOrderAdmin(admin.ModelAdmin):
         "status_ts",
         "last_status_ts",
         "status_message",
-        "filled_quantity",
-        "avg_fill_price",
-        "fees",
+        "filled_quantity_shown",
+        "avg_fill_price_shown",
+        "fees_shown",
         "ib_order_id",
         "dispatched_at",
         "dispatch_attempts",
@@ -263,20 +276,12 @@ class TradeOrderAdmin(admin.ModelAdmin):
         "reviewed_at",
     )
 
-    @admin.display(description=_("quantity"), ordering="quantity")
-    def quantity_display(self, obj: TradeOrder) -> str:
-        """Ordered quantity."""
-        return num(obj.quantity)
-
-    @admin.display(description=_("filled"), ordering="filled_quantity")
-    def filled_display(self, obj: TradeOrder) -> str:
-        """Filled quantity."""
-        return num(obj.filled_quantity)
-
-    @admin.display(description=_("avg price"), ordering="avg_fill_price")
-    def avg_price_display(self, obj: TradeOrder) -> str:
-        """Average fill price."""
-        return num(obj.avg_fill_price)
+    quantity_shown = quantity("quantity", _("quantity"))
+    filled_quantity_shown = quantity("filled_quantity", _("filled"))
+    avg_fill_price_shown = price("avg_fill_price", _("avg price"))
+    limit_price_shown = price("limit_price", _("limit price"))
+    stop_price_shown = price("stop_price", _("stop price"))
+    fees_shown = money("fees", _("fees"))
 
     @admin.display(description=_("source"))
     def source(self, obj: TradeOrder) -> str:

@@ -20,12 +20,12 @@ from orders.models import (
     Project,
 )
 from tradedesk.actors import actor_from_request
-from tradedesk.admin.base import ReadOnlyAdminMixin
-
-# --------------------------------------------------------------------------------------------------------
-# Orders
-# --------------------------------------------------------------------------------------------------------
+from tradedesk.admin.base import ReadOnlyAdminMixin, money, quantity
+from tradedesk.display import audit_detail_text
 from tradedesk.web.forms import translate_reason
+
+# Characters of an audit detail shown in the list; the entry's page shows all of it.
+DETAIL_SHOWN = 80
 
 
 class ProjectAdminForm(forms.ModelForm):
@@ -89,8 +89,8 @@ class ProjectAdmin(admin.ModelAdmin):
         "mode",
         "trading_state",
         "member_count",
-        "max_order_quantity",
-        "max_order_notional",
+        "max_order_quantity_shown",
+        "max_order_notional_shown",
     )
     list_filter = ("mode", "trading_state")
     search_fields = ("name",)
@@ -115,6 +115,9 @@ class ProjectAdmin(admin.ModelAdmin):
         """With member counts."""
         queryset: QuerySet[Project] = super().get_queryset(request)
         return queryset.annotate(member_total=Count("members", distinct=True))
+
+    max_order_quantity_shown = quantity("max_order_quantity", _("max order quantity"))
+    max_order_notional_shown = money("max_order_notional", _("max order notional"))
 
     @admin.display(description=_("members"), ordering="member_total")
     def member_count(self, obj: Project) -> int:
@@ -184,9 +187,37 @@ class ApiTokenAdmin(admin.ModelAdmin):
 class AuditLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The append-only audit log."""
 
-    list_display = ("at", "username", "action", "channel", "source_address", "project", "order")
+    list_display = (
+        "at",
+        "username",
+        "action",
+        "detail_short",
+        "channel",
+        "source_address",
+        "project",
+        "order",
+    )
     list_filter = ("action", "channel", ("at", admin.DateFieldListFilter))
     search_fields = ("username", "action", "order__client_order_id")
     date_hierarchy = "at"
     list_select_related = ("project", "order")
     list_per_page = 100
+    fields = (
+        ("at", "username", "user"),
+        ("action", "channel", "source_address"),
+        ("project", "order"),
+        "detail_text",
+        "detail",
+    )
+    readonly_fields = ("detail_text",)
+
+    @admin.display(description=_("detail"))
+    def detail_short(self, obj: AuditLog) -> str:
+        """The detail as a reviewer reads it (escaped by the admin), cut to one line."""
+        text = audit_detail_text(obj.action, obj.detail)
+        return text if len(text) <= DETAIL_SHOWN else text[: DETAIL_SHOWN - 1].rstrip() + "…"
+
+    @admin.display(description=_("detail (readable)"))
+    def detail_text(self, obj: AuditLog) -> str:
+        """The whole detail as a reviewer reads it."""
+        return audit_detail_text(obj.action, obj.detail) or "—"

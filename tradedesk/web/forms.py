@@ -231,3 +231,13 @@ class OrderForm(forms.Form):
     def needs_confirm(self) -> bool:
         """True when the service asked for confirmation (the same order was placed seconds ago)."""
         return self.is_bound and "confirm" in self.errors
+
+
+class TimeZoneForm(forms.Form):
+    """The trader's time zone (an IANA name; orders.services.time_zone_remember decides if it is known)."""
+
+    time_zone = forms.CharField(max_length=64, label=_("Time zone"))
+
+    def refuse(self) -> None:
+        """The zone is not one zoneinfo knows."""
+        self.add_error("time_zone", _("Unknown time zone: choose one from the list."))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import zoneinfo
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -41,7 +42,7 @@ from orders.models import (
 )
 from orders.services.validation import bounded_id
 from tradedesk.web.access import DeskRequest
-from tradedesk.web.forms import OrderForm
+from tradedesk.web.forms import OrderForm, TimeZoneForm
 
 # htmx stops polling an element that gets this status (the order timeline once the order is final).
 
@@ -53,6 +54,41 @@ FINAL_STATUSES = frozenset({*CLOSED_STATUSES, OrderStatus.FAILED})
 
 
 RECENT_SECONDS = 4
+
+# The zones offered on the page: the exchanges' and desks' cities a US-equities desk works with.
+TIME_ZONES = (
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Toronto",
+    "America/Sao_Paulo",
+    "Europe/London",
+    "Europe/Paris",
+    "Europe/Zurich",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Asia/Hong_Kong",
+    "Asia/Shanghai",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "UTC",
+)
+
+
+def time_zone_context(form: TimeZoneForm | None = None) -> dict[str, Any]:
+    """The page's time zone choice: (name, "name · abbreviation") pairs, the active zone always among them."""
+    current = timezone.get_current_timezone_name()
+    names = TIME_ZONES if current in TIME_ZONES else (current, *TIME_ZONES)
+    now = timezone.now()
+    return {
+        "tz_form": form or TimeZoneForm(),
+        "time_zone": current,
+        "time_zones": [
+            (name, f"{name} · {now.astimezone(zoneinfo.ZoneInfo(name)).tzname()}") for name in names
+        ],
+    }
 
 
 def positions_version(positions: Sequence[Position], project: Project) -> str:
@@ -131,7 +167,7 @@ def render_prices(request: DeskRequest, project: Project) -> HttpResponse:
 
 
 # Rendered order rows, per process, keyed by everything a row shows: the order's version (updated_at, which
-# every change of an order row sets), the selection, the "recent" highlight and the language.
+# every change of an order row sets), the selection, the "recent" highlight, the language and the time zone.
 _ROWS: OrderedDict[tuple[Any, ...], SafeString] = OrderedDict()
 _ROWS_MAX = 4096
 _ROWS_LOCK = threading.Lock()
@@ -150,6 +186,7 @@ def order_rows(
 ) -> list[SafeString]:
     """Each order's table row, rendered once per version of the order (fragment cache)."""
     language = translation.get_language()
+    zone = timezone.get_current_timezone_name()
     rows = []
     for order in orders:
         recent = order.status in FINAL_STATUSES and order.updated_at > cutoff
@@ -161,6 +198,7 @@ def order_rows(
             recent,
             project.pk,
             language,
+            zone,
         )
         with _ROWS_LOCK:
             html = _ROWS.get(key)
@@ -306,6 +344,7 @@ def render_page(
     form: OrderForm | None = None,
     detail: TradeOrder | None = None,
     status: int = 200,
+    tz_form: TimeZoneForm | None = None,
 ) -> HttpResponse:
     context = desk_context(request, project, form=form, detail=detail)
     if request.htmx:
@@ -313,6 +352,7 @@ def render_page(
     if projects is None:
         projects = list(selectors.projects_for_user(user=request.user).order_by("name"))
     context["projects"] = projects
+    context.update(time_zone_context(tz_form))
     return render(request, "orders/live_trade.html", context, status=status)
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tradedesk.web import halts, views
+from tradedesk.web import halts, preferences, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,4 +19,5 @@ urlpatterns = [
     path("live-trade/trading-state", views.trading_state, name="live-trade-trading-state"),
     path("live-trade/mode", views.project_mode, name="live-trade-mode"),
     path("live-trade/engine-halt", halts.engine_halt, name="live-trade-engine-halt"),
+    path("live-trade/time-zone", preferences.time_zone_set, name="live-trade-time-zone"),
 ]

@@ -40,6 +40,9 @@ class Command(BaseCommand):
             default.members.add(user)
             demo.members.add(user)
             booked = []
+            # Seeded history an hour ago, one order a minute: created, submitted a second later, filled a
+            # second after that; the rows' own clocks (updated_at, received_at) are now, after all of it.
+            start = timezone.now() - timedelta(hours=1)
             for number, (symbol, side, quantity, price) in enumerate(DEMO_FILLS, start=1):
                 client_order_id = f"demo_seed_{number}"
                 if TradeOrder.objects.filter(client_order_id=client_order_id).exists():
@@ -56,17 +59,20 @@ class Command(BaseCommand):
                     params={"source": "seed", "project_id": demo.pk, "mode": demo.mode},
                     created_by=user,
                 )
-                at = timezone.now() - timedelta(hours=1)
-                update_trade_order_status(order, OrderStatus.SUBMITTED, message="seeded", at=at)
+                opened = start + timedelta(minutes=number)
+                # created_at is auto_now_add: backdated by an update, before any status time is recorded.
+                TradeOrder.objects.filter(pk=order.pk).update(created_at=opened)
+                submitted, filled = opened + timedelta(seconds=1), opened + timedelta(seconds=2)
+                update_trade_order_status(order, OrderStatus.SUBMITTED, message="seeded", at=submitted)
                 apply_fill_to_order(
                     order,
                     quantity=quantity,
                     price=price,
                     fee=Decimal(1),
-                    at=at,
+                    at=filled,
                     event_key=f"seed-{client_order_id}",
                 )
-                update_trade_order_status(order, OrderStatus.FILLED, message="seeded", at=at)
+                update_trade_order_status(order, OrderStatus.FILLED, message="seeded", at=filled)
             if booked and settings.TRADEDESK_ENGINE == "simulator":
                 # The simulated broker holds what the seeded fills bought, so reconciliation agrees.
                 simulator_account_add(mode=demo.mode, fills=booked)

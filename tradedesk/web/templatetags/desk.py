@@ -2,85 +2,67 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 from django import template
-from django.utils import numberformat
+from django.utils.html import format_html
 
 from orders.services import client_order_id_new
+from tradedesk.display import (
+    NONE,
+    amount_text,
+    as_decimal,
+    aware_datetime,
+    money_text,
+    price_text,
+    qty_text,
+    time_parts,
+)
 from tradedesk.web.forms import translate_message, translate_status
 
 register = template.Library()
 
 
-def _fmt(number: Decimal, places: int) -> str:
-    """Fixed decimals, thousands grouped with commas, whatever the language (traders read 1,250.50)."""
-    return numberformat.format(
-        number, ".", decimal_pos=places, grouping=3, thousand_sep=",", force_grouping=True
-    )
-
-
-def _decimal(value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        return value if isinstance(value, Decimal) else Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-
-
 @register.filter
 def qty(value: Any) -> str:
-    """A quantity without trailing zeros, grouped: 1,250 or 0.5."""
-    number = _decimal(value)
-    if number is None:
-        return "—"
-    normalized = number.normalize()
-    places = max(0, -normalized.as_tuple().exponent)  # type: ignore[operator]
-    return _fmt(normalized, places)
+    """A quantity: 1,250, or 0.5 only when it has a fraction (tradedesk.display.qty_text)."""
+    return qty_text(value)
 
 
 @register.filter
-def price(value: Any, places: int = 2) -> str:
-    """A price with at least `places` and at most 4 decimals: 189.20, 189.2133."""
-    number = _decimal(value)
-    if number is None:
-        return "—"
-    rounded = number.quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN).normalize()
-    shown = max(int(places), -rounded.as_tuple().exponent)  # type: ignore[operator]
-    return _fmt(rounded, shown)
+def price(value: Any) -> str:
+    """A price: 2 decimals at or above $1, up to 4 below (tradedesk.display.price_text)."""
+    return price_text(value)
 
 
 @register.filter
 def money(value: Any) -> str:
-    """An amount with a sign and 2 decimals: +12.40, -3.00."""
-    number = _decimal(value)
-    if number is None:
-        return "—"
-    rounded = number.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
-    text = _fmt(abs(rounded), 2)
-    if rounded > 0:
-        return f"+{text}"
-    if rounded < 0:
-        return f"−{text}"
-    return text
+    """A signed amount with 2 decimals: +12.40, −3.00 (tradedesk.display.money_text)."""
+    return money_text(value)
 
 
 @register.filter
 def amount(value: Any) -> str:
-    """An amount with 2 decimals, a sign only when negative: 1,892.00, −410.45."""
-    number = _decimal(value)
-    if number is None:
-        return "—"
-    rounded = number.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
-    return ("−" if rounded < 0 else "") + _fmt(abs(rounded), 2)
+    """An amount with 2 decimals, a sign only when negative (tradedesk.display.amount_text)."""
+    return amount_text(value)
+
+
+@register.filter
+def timestamp(value: Any, variant: str = "") -> str:
+    """<time datetime="…Z" title="… UTC">14:32:05 EST</time> in the request's zone; variants ms, date, text."""
+    moment = aware_datetime(value)
+    if moment is None:
+        return NONE
+    clock, zone, iso, utc = time_parts(moment, seconds_fraction=variant == "ms", with_date=variant == "date")
+    if variant == "text":
+        return f"{clock} {zone} ({utc})"
+    return format_html('<time datetime="{}" title="{}">{} {}</time>', iso, utc, clock, zone)
 
 
 @register.filter
 def sign_class(value: Any) -> str:
     """up / down / flat, for colouring a signed number."""
-    number = _decimal(value)
+    number = as_decimal(value)
     if number is None or number == 0:
         return "flat"
     return "up" if number > 0 else "down"

@@ -1,0 +1,1 @@
+"""The zh_Hans format module."""
