@@ -49,7 +49,7 @@ STEP_SHARE = 0.5
 
 @dataclass
 class _Pace:
-    """Lines per second applied so far in one drain: sizes the next step to the time budget."""
+    """Lines applied and seconds spent so far in one drain: sizes the next step to the time budget."""
 
     lines: int = 0
     seconds: float = 0.0
@@ -58,12 +58,7 @@ class _Pace:
         """Lines of the next step: APPLY_STEP until a pace is known, then what fits the remaining budget."""
         if self.seconds <= 0:
             return min(APPLY_STEP, left)
-        fits = int(self.lines / self.seconds * remaining * STEP_SHARE)
-        return min(left, max(APPLY_STEP, fits))
-
-    def add(self, lines: int, seconds: float) -> None:
-        self.lines += lines
-        self.seconds += seconds
+        return min(left, max(APPLY_STEP, int(self.lines / self.seconds * remaining * STEP_SHARE)))
 
 
 def apply_parsed(batch: ParsedBatch, *, source: str, mode: str | None = None) -> IngestReport:
@@ -224,8 +219,7 @@ def _apply_chunk(
         step = chunk.lines[done : done + size]
         batch = _apply_lines(step, source=source, mode=mode)
         now = time.monotonic()
-        pace.add(len(step), now - began)
-        began = now
+        pace.lines, pace.seconds, began = pace.lines + len(step), pace.seconds + now - began, now
         report.absorb(batch.report)
         bad.extend((starts[done + number - 1], reason, raw) for number, reason, raw in batch.bad_lines)
         done += len(step)

@@ -292,46 +292,32 @@ def apply_engine_events(
                  event.fill_price, event.fee, event.message,
                  event.payload if event.payload_text is None else JsonText(event.payload_text), outcome, reason)
             )  # fmt: skip
-        _store_and_apply(unique, rows, orders, report, source=source, now=now, future_after=future_after)
-    return report
-
-
-def _store_and_apply(
-    unique: dict[str, LedgerEvent],
-    rows: list[tuple[Any, ...]],
-    orders: dict[str, _LockedOrder],
-    report: BatchReport,
-    *,
-    source: str,
-    now: datetime,
-    future_after: datetime,
-) -> None:
-    """Insert the batch's event rows; apply those this statement inserted to their (locked) orders."""
-    new_keys = insert_new_keys(
-        ExecutionEvent, _EVENT_COLUMNS, rows, "event_key", {"source": source[:500], "received_at": now}
-    )
-    report.duplicates += len(unique) - len(new_keys)
-    # Outcomes are decided above for the whole batch and stored with each event; nothing is logged per
-    # event (the caller logs the batch's counts once).
-    by_order: dict[int, list[LedgerEvent]] = defaultdict(list)
-    for row in rows:
-        if row[0] not in new_keys:
-            continue
-        order_pk, row_outcome = row[1], row[_OUTCOME]
-        if order_pk is None:  # outcome "unmatched"
-            report.unmatched += 1
-            continue
-        report.applied += 1
-        if row_outcome == ExecutionEvent.Outcome.IGNORED:
-            report.ignored += 1
-        by_order[order_pk].append(unique[row[0]])
-    if by_order:
-        _apply_to_orders(
-            orders=[o for o in orders.values() if o.pk in by_order],
-            by_order=by_order,
-            report=report,
-            future_after=future_after,
+        new_keys = insert_new_keys(
+            ExecutionEvent, _EVENT_COLUMNS, rows, "event_key", {"source": source[:500], "received_at": now}
         )
+        report.duplicates += len(unique) - len(new_keys)
+        # Outcomes are decided above for the whole batch and stored with each event; nothing is logged per
+        # event (the caller logs the batch's counts once).
+        by_order: dict[int, list[LedgerEvent]] = defaultdict(list)
+        for row in rows:
+            if row[0] not in new_keys:
+                continue
+            order_pk, row_outcome = row[1], row[_OUTCOME]
+            if order_pk is None:  # outcome "unmatched"
+                report.unmatched += 1
+                continue
+            report.applied += 1
+            if row_outcome == ignored_outcome:
+                report.ignored += 1
+            by_order[order_pk].append(unique[row[0]])
+        if by_order:
+            _apply_to_orders(
+                orders=[o for o in orders.values() if o.pk in by_order],
+                by_order=by_order,
+                report=report,
+                future_after=future_after,
+            )
+    return report
 
 
 def _apply_to_orders(
