@@ -34,6 +34,12 @@ def database_url(name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
 
 
+def bench_database_name(default: str) -> str:
+    """DATABASE_URL's own database name when it starts with `default` (a per-engineer copy), else `default`."""
+    name = urlsplit(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)).path.lstrip("/")
+    return name if name.startswith(default) else default
+
+
 def _admin_connect(url: str) -> psycopg.Connection[Any]:
     parts = urlsplit(url)
     admin = urlunsplit((parts.scheme.replace("postgresql", "postgres"), parts.netloc, "/postgres", "", ""))

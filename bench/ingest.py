@@ -1,7 +1,8 @@
 """Ingest throughput: contract events with partial fills and duplicates, cold and replayed, against floors.
 
 Usage: python bench/ingest.py [--events 100000] [--memory-events 1000000] [--skip-memory] [--profile FILE]
-Sets up its own database (tradedesk_bench_ingest on the server of DATABASE_URL) and drops it at the end.
+Sets up its own database on the server of DATABASE_URL and drops it at the end: tradedesk_bench_ingest, or
+DATABASE_URL's own name when it starts with that (tradedesk_bench_ingest6: runs side by side never meet).
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, Targets, create_database, django_setup, drop_database, figure
+from _common import ROOT, Targets, bench_database_name, create_database, django_setup, drop_database, figure
 
-DB_NAME = "tradedesk_bench_ingest"
+DB_NAME = bench_database_name("tradedesk_bench_ingest")
 RUN_ID = "r-20260105T143000-bench"
 SYMBOLS = [f"S{i:02d}" for i in range(50)]
 PROJECTS = 10

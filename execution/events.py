@@ -8,6 +8,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +41,24 @@ from orders.services import apply_engine_events
 logger = logging.getLogger("execution.events")
 
 BATCH_LINES = 5000
-# Lines applied per savepoint inside a transaction; the time budget is checked between them.
+# Lines of the first step of a drain (its pace is not known yet); the time budget is checked between steps.
 APPLY_STEP = 500
+# A step is sized to fill this share of what is left of the budget at the pace measured so far.
+STEP_SHARE = 0.5
+
+
+@dataclass
+class _Pace:
+    """Lines applied and seconds spent so far in one drain: sizes the next step to the time budget."""
+
+    lines: int = 0
+    seconds: float = 0.0
+
+    def step(self, remaining: float, left: int) -> int:
+        """Lines of the next step: APPLY_STEP until a pace is known, then what fits the remaining budget."""
+        if self.seconds <= 0:
+            return min(APPLY_STEP, left)
+        return min(left, max(APPLY_STEP, int(self.lines / self.seconds * remaining * STEP_SHARE)))
 
 
 def apply_parsed(batch: ParsedBatch, *, source: str, mode: str | None = None) -> IngestReport:
@@ -144,7 +161,7 @@ def record_bad_lines(bad: list[tuple[int | None, str, bytes]], *, source: str) -
 
 
 def _apply_lines(lines: list[bytes], *, source: str, mode: str | None) -> ParsedBatch:
-    """Parse and apply lines; if the database refuses them, apply line by line so one line never blocks."""
+    """Parse and apply lines; if the database refuses them, find the refused lines so they never block."""
     batch = parse_lines(lines, source=source)
     try:
         # Through the public batch apply (looked up at call time): a file's batch and a list of dicts take
@@ -153,39 +170,60 @@ def _apply_lines(lines: list[bytes], *, source: str, mode: str | None) -> Parsed
         return batch
     except DatabaseError:
         logger.exception(
-            "batch refused by the database; applying its lines one by one", extra={"source": source}
+            "batch refused by the database; halving it to find the refused lines", extra={"source": source}
         )
+    return _apply_halves(lines, source=source, mode=mode)
+
+
+def _apply_halves(lines: list[bytes], *, source: str, mode: str | None) -> ParsedBatch:
+    """Apply each half of refused lines (in file order, each in its savepoint), halving again a refused one.
+
+    One refused line among n costs about 2 log2(n) batches instead of n one-line batches."""
     whole = ParsedBatch()
-    for number, line in enumerate(lines, start=1):
-        single = parse_lines([line], source=source)
+    middle = len(lines) // 2
+    for first, part in ((0, lines[:middle]), (middle, lines[middle:])):
+        if not part:
+            continue
+        batch = parse_lines(part, source=source)
         try:
-            apply_execution_events(single.objects, source=source, mode=mode, parsed=single)
+            apply_execution_events(batch.objects, source=source, mode=mode, parsed=batch)
         except DatabaseError as exc:
-            single.refuse(line=1, reason=f"refused by the database: {str(exc)[:200]}", raw=line)
-        whole.report.absorb(single.report)
-        whole.bad_lines.extend((number, reason, raw) for _, reason, raw in single.bad_lines)
+            if len(part) > 1:
+                batch = _apply_halves(part, source=source, mode=mode)
+            else:
+                batch = parse_lines(part, source=source)
+                batch.refuse(line=1, reason=f"refused by the database: {str(exc)[:200]}", raw=part[0])
+        whole.report.absorb(batch.report)
+        whole.bad_lines.extend((first + number, reason, raw) for number, reason, raw in batch.bad_lines)
     return whole
 
 
 def _apply_chunk(
-    chunk: LineChunk, start: int, *, source: str, mode: str | None
+    chunk: LineChunk, start: int, *, source: str, mode: str | None, pace: _Pace | None = None
 ) -> tuple[IngestReport, int, bool]:
     """Apply a chunk's lines (in the caller's transaction) until the time budget is spent.
 
-    Returns the report, the offset after the last line applied, and whether the whole chunk was applied.
+    Steps are sized from the drain's measured pace: one step per chunk when the chunk fits the budget (each
+    order row and statement once per chunk, not once per fixed-size step). Returns the report, the offset
+    after the last line applied, and whether the whole chunk was applied.
     """
     report = IngestReport()
-    deadline = time.monotonic() + settings.TRADEDESK_INGEST_TRANSACTION_SECONDS
+    pace = pace or _Pace()
+    began = time.monotonic()
+    deadline = began + settings.TRADEDESK_INGEST_TRANSACTION_SECONDS
     starts = [start, *chunk.ends[:-1]]
     bad: list[tuple[int | None, str, bytes]] = []
     done = 0
     while done < len(chunk.lines):
-        step = chunk.lines[done : done + APPLY_STEP]
+        size = pace.step(deadline - began, len(chunk.lines) - done)
+        step = chunk.lines[done : done + size]
         batch = _apply_lines(step, source=source, mode=mode)
+        now = time.monotonic()
+        pace.lines, pace.seconds, began = pace.lines + len(step), pace.seconds + now - began, now
         report.absorb(batch.report)
         bad.extend((starts[done + number - 1], reason, raw) for number, reason, raw in batch.bad_lines)
         done += len(step)
-        if done < len(chunk.lines) and time.monotonic() > deadline:
+        if done < len(chunk.lines) and now > deadline:
             break
     whole = done == len(chunk.lines)
     for index, line in chunk.too_long:
@@ -208,6 +246,7 @@ def _drain(
     re-checks that the cursor did not move meanwhile and applies within the time budget.
     """
     report = IngestReport()
+    pace = _Pace()
     EventFileCursor.objects.bulk_create([EventFileCursor(path=key)], ignore_conflicts=True)
     while True:
         stat = os.fstat(fd)
@@ -243,7 +282,7 @@ def _drain(
                 )
                 cursor.resets += 1
                 report.resets += 1
-            applied, new_offset, whole = _apply_chunk(chunk, start, source=key, mode=mode)
+            applied, new_offset, whole = _apply_chunk(chunk, start, source=key, mode=mode, pace=pace)
             report.absorb(applied)
             cursor.lines_read += applied.lines_read
             cursor.bad_lines += applied.bad

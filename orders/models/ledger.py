@@ -22,8 +22,9 @@ class ExecutionEvent(models.Model):
         IGNORED = "ignored", _("Recorded, status not applied")
         UNMATCHED = "unmatched", _("No order with this tag")
 
-    # Uniqueness and the tag index are declared in Meta: `unique=True`/`db_index=True` on a CharField also
-    # build a LIKE (pattern_ops) index on PostgreSQL that nothing uses and every insert pays for.
+    # Uniqueness is declared in Meta: `unique=True` on a CharField also builds a LIKE (pattern_ops) index on
+    # PostgreSQL that nothing uses and every insert pays for. No index on the tag either: no query looks an
+    # event up by its tag (the admin's search is a substring match), and every insert wrote it.
     event_key = models.CharField(max_length=64)
     order = models.ForeignKey(
         TradeOrder, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
@@ -47,7 +48,6 @@ class ExecutionEvent(models.Model):
 
     class Meta:
         ordering = ["event_time", "id"]
-        indexes = [models.Index(fields=["tag"], name="event_tag")]
         constraints = [
             models.UniqueConstraint(fields=["event_key"], name="event_key_unique"),
             models.CheckConstraint(

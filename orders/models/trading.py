@@ -32,8 +32,10 @@ from orders.models.projects import Project
 class TradeOrder(models.Model):
     """One manual order; its execution state is derived from the engine's events."""
 
-    client_order_id = models.CharField(max_length=64, unique=True)
-    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="orders")
+    # Unique in Meta (no LIKE index, as for ExecutionEvent); the project's index is order_project_created's
+    # leading column. Every index is written again by each update that changes the status (ingest: per batch).
+    client_order_id = models.CharField(max_length=64)
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="orders", db_index=False)
     mode = models.CharField(max_length=8, choices=Mode.choices)
     symbol = models.CharField(max_length=15)
     side = models.CharField(max_length=4, choices=Side.choices)
@@ -95,6 +97,7 @@ class TradeOrder(models.Model):
             ),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["client_order_id"], name="order_client_order_id_unique"),
             models.CheckConstraint(
                 condition=Q(client_order_id__regex=CLIENT_ORDER_ID_REGEX), name="order_client_id_format"
             ),

@@ -34,12 +34,17 @@ def postgresql() -> bool:
 
 
 @contextmanager
-def binary_cursor() -> Iterator[Any]:
-    """A server-binding psycopg cursor in Django's transaction (array parameters travel in binary, %b)."""
+def binary_cursor(*, binary_results: bool = False) -> Iterator[Any]:
+    """A server-binding psycopg cursor in Django's transaction (array parameters travel in binary, %b).
+
+    With `binary_results` rows come back in binary: psycopg's C loaders read timestamps and numerics instead of
+    Django's per-value Python timestamptz loader (same values; datetimes in the session's time zone, UTC)."""
     import psycopg
 
     connection.ensure_connection()
     raw = psycopg.Cursor(connection.connection)
+    if binary_results:
+        raw.format = psycopg.pq.Format.BINARY
     try:
         yield connection._prepare_cursor(raw)  # type: ignore[attr-defined]  # Django's wrapper: query logging and execute_wrappers
     finally:
@@ -103,9 +108,11 @@ def _pg_rows(
     stage = f"td_stage_{digest}"
     definition = ", ".join(f"c{i} {kind}" for i, kind in enumerate(types))
     with binary_cursor() as cursor:
-        # Temp tables are per session; ON COMMIT DELETE ROWS empties it at commit, TRUNCATE between uses.
+        # Temp tables are per session; ON COMMIT DELETE ROWS empties it at commit. A second use in the same
+        # transaction DELETEs the rows: unlike TRUNCATE (a new file and a pg_class update every time), a DELETE
+        # of an empty table costs nothing, and the first use in a transaction is the common one.
         cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({definition}) ON COMMIT DELETE ROWS")
-        cursor.execute(f"TRUNCATE {stage}")
+        cursor.execute(f"DELETE FROM {stage}")
         with connection.wrap_database_errors, cursor.copy(f"COPY {stage} FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(types)
             write = copy.write_row

@@ -113,6 +113,7 @@ _ORDER_COLUMNS = (
     "flag_message",
     "overfilled",
     "future_event_time",
+    "update_pending",
 )
 _ORDER_WRITTEN = (
     "status",
@@ -188,6 +189,7 @@ class _LockedOrder:
     flag_message: str
     overfilled: bool
     future_event_time: bool
+    update_pending: bool  # a modify waits for the engine: only such orders have an update to settle
     dispatch_run: str | None  # params.manual_execution.run_id: the run the order was handed to
 
 
@@ -201,7 +203,7 @@ def _lock_orders(tags: set[str], mode: str | None) -> dict[str, _LockedOrder]:
         columns = ", ".join(column(TradeOrder, name) for name in _ORDER_COLUMNS)
         columns += f", ({column(TradeOrder, 'params')} -> 'manual_execution' ->> 'run_id')"
         mode_clause = f" AND {column(TradeOrder, 'mode')} = %b::text" if mode is not None else ""
-        with binary_cursor() as cursor:
+        with binary_cursor(binary_results=True) as cursor:
             cursor.execute(
                 f"SELECT {columns} FROM {TradeOrder._meta.db_table} WHERE client_order_id = ANY(%b::text[])"
                 f"{mode_clause} ORDER BY id FOR UPDATE",
@@ -432,11 +434,13 @@ def _apply_to_orders(
         )
     apply_position_fills(position_fills)
     # Pending modifies: confirmed by an UpdateSubmitted event, dropped on LEAN's update failure or a final status.
-    engine_events = [(o, e) for o in orders for e in by_order[o.pk] if e.origin == "engine"]
+    # Only orders read with a pending modify under their row lock can have one (no statement for the others).
+    pending = [o for o in orders if o.update_pending]
+    engine_events = [(o, e) for o in pending for e in by_order[o.pk] if e.origin == "engine"]
     updated = orders_settle_updates(
         confirmed={o.pk: o.project_id for o, e in engine_events if e.status == UPDATE_CONFIRMED_STATUS},
         dropped={o.pk: o.project_id for o, e in engine_events if e.message.startswith(UPDATE_FAILED_MESSAGES)}
-        | {o.pk: o.project_id for o in orders if o.status in CLOSED_STATUSES},
+        | {o.pk: o.project_id for o in pending if o.status in CLOSED_STATUSES},
         now=now,
     )
     # Last, after the order and position locks: the pages' poll counters of the projects touched.

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from execution import events as events_module
 from execution.event_files import read_lines
 from execution.events import ingest_execution_events, ingest_file
 from execution.models import BadEventLine, EventFileCursor
@@ -233,6 +234,33 @@ def test_a_backlog_is_applied_over_several_transactions_within_the_budget(
         append(path, b"".join(submitted(tag, 1000 * n + i, run=f"r{n}") for i in range(600)))
     report = ingest_file(path)
     assert report.applied == 1800 and report.bad == 0
+    assert set(TradeOrder.objects.values_list("status", flat=True)) == {"SUBMITTED"}
+    assert EventFileCursor.objects.get().offset == path.stat().st_size
+
+
+def test_a_chunk_that_fits_the_budget_is_applied_in_one_step_once_the_pace_is_known(
+    tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.TRADEDESK_INGEST_TRANSACTION_SECONDS = 3600
+    project = ProjectFactory()
+    tags = [f"oi_p_{n}" for n in range(3)]
+    for tag in tags:
+        TradeOrderFactory(client_order_id=tag, project=project)
+    path = tmp_path / "e.jsonl"
+    for n, tag in enumerate(tags):
+        append(path, b"".join(submitted(tag, 1000 * n + i, run=f"r{n}") for i in range(1000)))
+    steps: list[int] = []
+    apply = events_module.apply_execution_events
+
+    def counted(events: list[Any], **kwargs: Any) -> Any:
+        steps.append(len(events))
+        return apply(events, **kwargs)
+
+    monkeypatch.setattr(events_module, "apply_execution_events", counted)
+    report = ingest_file(path, batch_lines=1000)
+    # The first step of a drain is APPLY_STEP lines (no pace yet); then each chunk goes whole, in one step.
+    assert steps == [events_module.APPLY_STEP, 1000 - events_module.APPLY_STEP, 1000, 1000]
+    assert report.applied == 3000 and report.bad == 0
     assert set(TradeOrder.objects.values_list("status", flat=True)) == {"SUBMITTED"}
     assert EventFileCursor.objects.get().offset == path.stat().st_size
 

@@ -15,7 +15,7 @@ import pytest
 from execution import events as events_module
 from execution.contract import canonical_json
 from execution.events import apply_execution_events, ingest_execution_events, parse_lines
-from execution.models import EventFileCursor
+from execution.models import BadEventLine, EventFileCursor
 from orders.models import ExecutionEvent, Position, TradeFill, TradeOrder
 from tests.factories import ProjectFactory, TradeOrderFactory
 
@@ -441,6 +441,40 @@ def test_a_line_the_database_refuses_never_blocks_the_lines_after_it(
     order.refresh_from_db()
     assert report.bad == 1 and report.applied == 1
     assert order.status == "FILLED" and EventFileCursor.objects.get().offset == path.stat().st_size
+
+
+def test_a_refused_line_is_found_by_halving_not_by_applying_every_line_alone(
+    tmp_path: Path, order: TradeOrder, monkeypatch: Any
+) -> None:
+    from django.db import DataError
+
+    real = events_module.apply_engine_events
+    batches: list[int] = []
+
+    def refuse_poison(batch: Any, **kwargs: Any) -> Any:
+        batches.append(len(batch))
+        if any(event.message == "poison" for event in batch):
+            raise DataError("value the database cannot store")
+        return real(batch, **kwargs)
+
+    monkeypatch.setattr(events_module, "apply_engine_events", refuse_poison)
+
+    def at(i: int) -> str:
+        return f"2026-11-25T14:{30 + i // 60}:{i % 60:02d}Z"
+
+    lines = [
+        line(**ev("oi_9_1_1", "PartiallyFilled", i, filled=1, fill_price=1.0, time=at(i)))
+        for i in range(1, 64)
+    ]
+    lines.insert(40, line(**ev("oi_9_1_1", "Submitted", 99, message="poison", time=at(99))))
+    path = write(tmp_path / "e.jsonl", "".join(lines))
+    report = ingest_execution_events(path)
+    order.refresh_from_db()
+    assert report.bad == 1 and report.applied == 63 and order.filled_quantity == Decimal(63)
+    # The 64-line batch, then two halves per level down to the refused line: 1 + 2 * log2(64).
+    assert len(batches) == 13
+    bad = BadEventLine.objects.get()
+    assert bad.reason.startswith("refused by the database") and bad.offset == sum(map(len, lines[:40]))
 
 
 @pytest.mark.parametrize("run_id", ["r-1", 'r"quoted\\', "r-\u00e9\u4e2d", "r\ttab"])

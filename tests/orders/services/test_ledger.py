@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
-from execution.events import ingest_file
+from execution.events import apply_execution_events, ingest_file
 from orders.models import ExecutionEvent, Position, TradeFill, TradeOrder
 from tests.factories import ProjectFactory, TradeOrderFactory
 
@@ -106,3 +108,38 @@ def test_large_batches_and_their_replay_end_in_the_expected_state(
     replay = ingest_file(path, batch_lines=600)
     assert replay.lines_read == total and replay.applied == 0 and replay.duplicates == total
     assert state() == before and ExecutionEvent.objects.count() == len(lines)
+
+
+def test_two_large_batches_in_one_transaction_each_apply_only_their_own_rows(
+    bulk_orders: list[TradeOrder],
+) -> None:
+    # Both batches are big enough for the COPY staging tables, which the second reuses in the same transaction.
+    events = [json.loads(line) for i in range(ORDERS) for line in order_lines(i)]
+    first, second = events[: len(events) // 2], events[len(events) // 2 :]
+    with transaction.atomic():
+        one = apply_execution_events(first, source="test")
+        two = apply_execution_events(second, source="test")
+    assert (one.applied, two.applied) == (len(first), len(second))
+    assert one.duplicates == two.duplicates == 0
+    assert ExecutionEvent.objects.count() == len(events)
+    assert TradeFill.objects.count() == ORDERS * 3 + ORDERS // 2
+    statuses = dict(TradeOrder.objects.values_list("client_order_id", "status"))
+    assert statuses == {f"oi_bulk_{i}": "FILLED" if i % 2 == 0 else "CANCELED" for i in range(ORDERS)}
+
+
+def test_a_batch_without_pending_modifies_sends_no_settle_statement(bulk_orders: list[TradeOrder]) -> None:
+    events = [json.loads(line) for i in range(20) for line in order_lines(i)]
+    with CaptureQueriesContext(connection) as queries:
+        report = apply_execution_events(events, source="test")
+    assert report.applied == len(events)
+    assert not [q["sql"] for q in queries.captured_queries if '"update_pending" =' in q["sql"]]
+
+
+def test_a_pending_modify_is_dropped_when_its_order_closes_in_a_batch(bulk_orders: list[TradeOrder]) -> None:
+    pending = bulk_orders[1]  # an odd order: Canceled at the end of its events
+    TradeOrder.objects.filter(pk=pending.pk).update(update_pending=True, update_quantity=Decimal(150))
+    events = [json.loads(line) for i in range(4) for line in order_lines(i)]
+    apply_execution_events(events, source="test")
+    pending.refresh_from_db()
+    assert pending.status == "CANCELED"
+    assert not pending.update_pending and pending.update_quantity is None and pending.quantity == 100
