@@ -53,7 +53,7 @@ def _backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0010_project_choice"),
+        ("orders", "0012_time_zone_choice"),
     ]
 
     operations = [
