@@ -36,6 +36,7 @@ from orders.services.positions import (
     positions_close,
     positions_liquidate,
 )
+from orders.services.preview import OrderPreview, PriceReference, order_preview, price_reference
 from orders.services.projects import (
     live_permitted,
     project_check_mode_switch,
@@ -74,6 +75,8 @@ __all__ = [
     "EngineEvent",
     "LedgerEvent",
     "OrderCreateResult",
+    "OrderPreview",
+    "PriceReference",
     "StatusChange",
     "api_token_authenticate",
     "api_token_create",
@@ -89,8 +92,10 @@ __all__ = [
     "is_close_order",
     "live_permitted",
     "order_create_locked",
+    "order_preview",
     "positions_close",
     "positions_liquidate",
+    "price_reference",
     "project_check_mode_switch",
     "project_check_trading_state",
     "project_default_for",

@@ -78,6 +78,38 @@ def amount(value: Any) -> str:
 
 
 @register.filter
+def approx(value: Any) -> str:
+    """An order value at a glance: whole units from 100 up (3,805), cents below (95.50)."""
+    number = _decimal(value)
+    if number is None:
+        return "—"
+    places = 0 if abs(number) >= 100 else 2
+    return _fmt(number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN), places)
+
+
+@register.filter
+def signed_pct(value: Any) -> str:
+    """A signed percentage with one decimal at most: +12%, −3.5%."""
+    number = _decimal(value)
+    if number is None:
+        return "—"
+    text = f"{abs(number):.1f}".removesuffix(".0")
+    return ("+" if number > 0 else "−" if number < 0 else "") + text + "%"
+
+
+@register.filter
+def multiple(value: Any) -> str:
+    """A price multiple: 10, 2.5, 0.1 (one significant decimal below 10)."""
+    number = _decimal(value)
+    if number is None:
+        return "—"
+    if number >= 10:
+        return f"{number:.0f}"
+    text = f"{number:.2f}" if number < Decimal("0.1") else f"{number:.1f}"
+    return text.removesuffix(".0")
+
+
+@register.filter
 def sign_class(value: Any) -> str:
     """up / down / flat, for colouring a signed number."""
     number = _decimal(value)
