@@ -35,14 +35,29 @@
   }
 
   // ---- Notices (aria-live region) -------------------------------------------------------------------
+  // Each notice leaves after a while (errors stay longest); pointing at it or focusing it holds it.
   function armNotice(el) {
     if (el.dataset.armed) return;
     el.dataset.armed = "1";
+    startNoticeTimer(el);
+    el.addEventListener("mouseenter", function () { holdNotice(el); });
+    el.addEventListener("focusin", function () { holdNotice(el); });
+    el.addEventListener("mouseleave", function () { startNoticeTimer(el); });
+    el.addEventListener("focusout", function () { startNoticeTimer(el); });
+  }
+
+  function holdNotice(el) {
+    window.clearTimeout(Number(el.dataset.timer));
+    el.classList.remove("leaving");
+  }
+
+  function startNoticeTimer(el) {
     var level = (el.className.match(/notice-(\w+)/) || [])[1];
-    window.setTimeout(function () {
+    window.clearTimeout(Number(el.dataset.timer));
+    el.dataset.timer = String(window.setTimeout(function () {
       el.classList.add("leaving");
-      window.setTimeout(function () { el.remove(); }, 300);
-    }, NOTICE_MS[level] || 6000);
+      el.dataset.timer = String(window.setTimeout(function () { el.remove(); }, 300));
+    }, NOTICE_MS[level] || 6000));
   }
 
   function notify(text, level) {
