@@ -150,3 +150,20 @@ def test_the_parts_need_a_login_and_send_a_plain_request_to_the_page(
     response = client_in.get(PREVIEW, {"project": project.pk})
     assert response.status_code == 302
     assert response["Location"].endswith(f"project={project.pk}")
+
+
+def test_the_preview_speaks_zh_hans(client_in: Client, project: Project, market: dict[str, Decimal]) -> None:
+    market["AAPL"] = Decimal("188.10")
+    query = {
+        "project": project.pk,
+        "symbol": "AAPL",
+        "quantity": "20",
+        "order_type": "LMT",
+        "limit_price": "210.67",
+        "lang": "zh-hans",
+    }
+    text = client_in.get(PREVIEW, query, **HTMX).content.decode()
+    assert "≈ $4,213" in text
+    assert "较最新价 188.10 +12%" in text
+    assert "偏离市价较大：需要确认" in text
+    assert "vs last" not in text
