@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from execution.prices import prices_path
 from orders.models import OrderStatus, Project, TradeOrder
@@ -20,8 +20,8 @@ from tests.factories import ProjectFactory, TradeOrderFactory
 
 pytestmark = [pytest.mark.e2e]
 
-DESKTOP = {"width": 1440, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1440, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 CONTROLS = "button, input:not([type=hidden]), select, textarea, summary, a[href]"
 
 
@@ -48,7 +48,7 @@ def engine_prices(mode: str, quotes: dict[str, float]) -> None:
 
 def working_order(project: Project, user: Any, **fields: Any) -> TradeOrder:
     """An order resting at the engine (never sent anywhere: source "test")."""
-    order = TradeOrderFactory(project=project, created_by=user, **fields)
+    order: TradeOrder = TradeOrderFactory(project=project, created_by=user, **fields)  # type: ignore[assignment]
     update_trade_order_status(order, OrderStatus.SUBMITTED, message="resting")
     return order
 
@@ -123,7 +123,7 @@ def test_completion_offers_the_projects_position_and_the_universe_but_not_anothe
     page: Page, desk: Any, user: Any, project: Project
 ) -> None:
     seed_position(project, "AAPX", 4, "12.00")
-    other = ProjectFactory(name="beta", members=[user])
+    other: Project = ProjectFactory(name="beta", members=[user])  # type: ignore[assignment]
     seed_position(other, "AAPY", 4, "12.00")
     open_desk(page, desk, user, project)
     symbol = page.locator("#ticket-symbol")
@@ -137,7 +137,7 @@ def test_completion_offers_the_projects_position_and_the_universe_but_not_anothe
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1440x900", "390x844"])
 def test_a_notice_after_cancelling_names_the_order_and_covers_no_control(
-    page: Page, desk: Any, user: Any, project: Project, viewport: dict[str, int]
+    page: Page, desk: Any, user: Any, project: Project, viewport: ViewportSize
 ) -> None:
     seed_position(project, "AAPL", 10, "189.20")
     for n in range(8):  # a full blotter, so controls reach the bottom of the screen

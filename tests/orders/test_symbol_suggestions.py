@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from orders.models import Project
+from orders.models import Project, TradeOrder
 from orders.selectors import SUGGESTIONS_MAX, symbol_suggestions
 from orders.services import apply_fill_to_order
 from tests.factories import ProjectFactory, TradeOrderFactory
@@ -18,7 +18,7 @@ UNIVERSE = frozenset({"AAPL", "ABBV", "AMD", "AMZN", "MSFT", "MU"})
 
 
 def holding(project: Project, symbol: str, quantity: int = 5) -> None:
-    order = TradeOrderFactory(project=project, symbol=symbol, quantity=Decimal(quantity))
+    order: TradeOrder = TradeOrderFactory(project=project, symbol=symbol, quantity=Decimal(quantity))  # type: ignore[assignment]
     apply_fill_to_order(order, quantity=quantity, price="10")
 
 
@@ -52,7 +52,7 @@ def test_an_exact_match_comes_first(project: Project) -> None:
 
 
 def test_another_projects_symbols_are_never_offered(project: Project, user: Any) -> None:
-    other = ProjectFactory(name="other", members=[user])
+    other: Project = ProjectFactory(name="other", members=[user])  # type: ignore[assignment]
     holding(other, "ZZPOS")
     TradeOrderFactory(project=other, symbol="ZZORD")
     assert symbols(project, "ZZ") == []

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from orders.models import Project
+from orders.models import Project, TradeOrder
 from orders.services import apply_fill_to_order, order_preview, price_reference
 from orders.services.market import market_price_source_register
 from orders.services.preview import HARD, LAST_FILL, MARKET, SOFT
@@ -32,7 +32,7 @@ def market(settings: Any) -> Iterator[dict[str, Decimal]]:
 
 
 def filled(project: Project, symbol: str, price: str) -> None:
-    order = TradeOrderFactory(project=project, symbol=symbol, quantity=Decimal(1))
+    order: TradeOrder = TradeOrderFactory(project=project, symbol=symbol, quantity=Decimal(1))  # type: ignore[assignment]
     apply_fill_to_order(order, quantity=1, price=price)
 
 
@@ -157,7 +157,7 @@ def test_a_stop_limit_is_measured_by_its_price_farthest_from_the_market(
 
 
 def test_the_projects_own_bands_decide_the_mark(market: dict[str, Decimal], user: Any) -> None:
-    wide = ProjectFactory(
+    wide: Project = ProjectFactory(  # type: ignore[assignment]
         name="wide", members=[user], price_band_soft_pct=Decimal(30), price_band_hard_pct=Decimal(90)
     )
     market["AAPL"] = Decimal("100")

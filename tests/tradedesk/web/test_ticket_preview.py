@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from orders.models import Project
+from orders.models import Project, TradeOrder
 from orders.services import apply_fill_to_order
 from orders.services.market import market_price_source_register
 from tests.factories import ProjectFactory, TradeOrderFactory, UserFactory
@@ -19,7 +19,22 @@ pytestmark = pytest.mark.django_db
 
 PREVIEW = reverse("live-trade-preview")
 SYMBOLS = reverse("live-trade-symbols")
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = {"HX-Request": "true"}
+
+
+def htmx_get(client: Client, url: str, query: dict[str, Any]) -> Any:
+    """An HTMX GET of one of the ticket's parts."""
+    return client.get(url, query, headers=HTMX)
+
+
+def other_project(user: Any, name: str = "theirs") -> Project:
+    project: Project = ProjectFactory(name=name, members=[user])  # type: ignore[assignment]
+    return project
+
+
+def filled(project: Project, symbol: str, quantity: int, price: str) -> None:
+    order: TradeOrder = TradeOrderFactory(project=project, symbol=symbol, quantity=Decimal(quantity))  # type: ignore[assignment]
+    apply_fill_to_order(order, quantity=quantity, price=price)
 
 
 @pytest.fixture
@@ -52,7 +67,7 @@ def test_the_preview_shows_the_value_and_the_distance_from_the_last_price(
         "order_type": "LMT",
         "limit_price": "210.67",
     }
-    response = client_in.get(PREVIEW, query, **HTMX)
+    response = htmx_get(client_in, PREVIEW, query)
     assert response.status_code == 200
     text = response.content.decode()
     assert "≈ $4,213" in text
@@ -71,7 +86,7 @@ def test_a_tenfold_limit_reads_as_a_multiple(
         "order_type": "LMT",
         "limit_price": "1881",
     }
-    text = client_in.get(PREVIEW, query, **HTMX).content.decode()
+    text = htmx_get(client_in, PREVIEW, query).content.decode()
     assert "10x last 188.10" in text
     assert 'data-band="hard"' in text
 
@@ -79,11 +94,9 @@ def test_a_tenfold_limit_reads_as_a_multiple(
 def test_a_market_order_is_valued_at_the_last_fill_when_the_engine_has_no_price(
     client_in: Client, project: Project, market: dict[str, Decimal]
 ) -> None:
-    order = TradeOrderFactory(project=project, symbol="MSFT", quantity=Decimal(1))
-    apply_fill_to_order(order, quantity=1, price="410.45")
-    text = client_in.get(
-        PREVIEW, {"project": project.pk, "symbol": "MSFT", "quantity": "3"}, **HTMX
-    ).content.decode()
+    filled(project, "MSFT", 1, "410.45")
+    query = {"project": project.pk, "symbol": "MSFT", "quantity": "3"}
+    text = htmx_get(client_in, PREVIEW, query).content.decode()
     assert "≈ $1,231" in text
     assert "at last fill 410.45" in text
 
@@ -103,7 +116,7 @@ def test_half_typed_or_hostile_input_previews_nothing_harmful(
     client_in: Client, project: Project, market: dict[str, Decimal], query: dict[str, str]
 ) -> None:
     market["AAPL"] = Decimal("100")
-    response = client_in.get(PREVIEW, {"project": project.pk, **query}, **HTMX)
+    response = htmx_get(client_in, PREVIEW, {"project": project.pk, **query})
     assert response.status_code == 200
     assert "<script>" not in response.content.decode()
     assert "preview-deviation" not in response.content.decode()
@@ -112,19 +125,18 @@ def test_half_typed_or_hostile_input_previews_nothing_harmful(
 def test_the_preview_of_another_projects_order_is_not_found(
     client_in: Client, market: dict[str, Decimal]
 ) -> None:
-    other = ProjectFactory(name="theirs", members=[UserFactory(username="bob")])
-    response = client_in.get(PREVIEW, {"project": other.pk, "symbol": "AAPL", "quantity": "1"}, **HTMX)
+    other = other_project(UserFactory(username="bob"))
+    response = htmx_get(client_in, PREVIEW, {"project": other.pk, "symbol": "AAPL", "quantity": "1"})
     assert response.status_code == 404
 
 
 def test_the_symbol_options_offer_the_projects_position_and_the_universe_not_another_projects(
     client_in: Client, project: Project, user: Any
 ) -> None:
-    order = TradeOrderFactory(project=project, symbol="AAPX", quantity=Decimal(4))
-    apply_fill_to_order(order, quantity=4, price="10")
-    other = ProjectFactory(name="beta", members=[user])
+    filled(project, "AAPX", 4, "10")
+    other = other_project(user, "beta")
     TradeOrderFactory(project=other, symbol="AAPY")
-    response = client_in.get(SYMBOLS, {"project": project.pk, "symbol": "aap"}, **HTMX)
+    response = htmx_get(client_in, SYMBOLS, {"project": project.pk, "symbol": "aap"})
     assert response.status_code == 200
     text = response.content.decode()
     assert text.index('value="AAPX"') < text.index('value="AAPL"')
@@ -133,12 +145,12 @@ def test_the_symbol_options_offer_the_projects_position_and_the_universe_not_ano
 
 
 def test_the_symbol_options_of_a_project_not_ones_own_are_not_found(client_in: Client) -> None:
-    other = ProjectFactory(name="theirs", members=[UserFactory(username="bob")])
-    assert client_in.get(SYMBOLS, {"project": other.pk, "symbol": "A"}, **HTMX).status_code == 404
+    other = other_project(UserFactory(username="bob"))
+    assert htmx_get(client_in, SYMBOLS, {"project": other.pk, "symbol": "A"}).status_code == 404
 
 
 def test_hostile_symbol_input_gets_no_options(client_in: Client, project: Project) -> None:
-    response = client_in.get(SYMBOLS, {"project": project.pk, "symbol": "A%' OR 1=1 --"}, **HTMX)
+    response = htmx_get(client_in, SYMBOLS, {"project": project.pk, "symbol": "A%' OR 1=1 --"})
     assert response.status_code == 200
     assert "<option" not in response.content.decode()
 
@@ -146,7 +158,7 @@ def test_hostile_symbol_input_gets_no_options(client_in: Client, project: Projec
 def test_the_parts_need_a_login_and_send_a_plain_request_to_the_page(
     client_in: Client, project: Project
 ) -> None:
-    assert Client().get(SYMBOLS, {"project": project.pk}, **HTMX).status_code == 401
+    assert htmx_get(Client(), SYMBOLS, {"project": project.pk}).status_code == 401
     response = client_in.get(PREVIEW, {"project": project.pk})
     assert response.status_code == 302
     assert response["Location"].endswith(f"project={project.pk}")
@@ -162,7 +174,7 @@ def test_the_preview_speaks_zh_hans(client_in: Client, project: Project, market:
         "limit_price": "210.67",
         "lang": "zh-hans",
     }
-    text = client_in.get(PREVIEW, query, **HTMX).content.decode()
+    text = htmx_get(client_in, PREVIEW, query).content.decode()
     assert "≈ $4,213" in text
     assert "较最新价 188.10 +12%" in text
     assert "偏离市价较大：需要确认" in text
