@@ -18,7 +18,6 @@ from execution import services as execution_services
 from execution.cancels import order_cancel_request
 from execution.events import ingest_before_read
 from execution.modify import order_update
-from execution.selectors import symbol_completions
 from execution.services import CANCEL_REQUESTED, project_trading_state_change
 from orders import selectors, services
 from orders.errors import Forbidden, NotFound, TradedeskError
@@ -39,7 +38,7 @@ from tradedesk.web.access import (
     pick_project,
     project_or_404,
 )
-from tradedesk.web.forms import OrderForm, preview_input, translate_reason
+from tradedesk.web.forms import OrderForm, translate_reason
 from tradedesk.web.presenters import (
     FINAL_STATUSES,
     base_context,
@@ -140,28 +139,6 @@ def order_detail(request: DeskRequest, order_id: int) -> HttpResponse:
         context,
         status=STOP_POLLING if polled and final else 200,
     )
-
-
-@desk_view
-@require_GET
-def order_preview(request: DeskRequest) -> HttpResponse:
-    """The value of the order being typed and its distance from the market (the ticket's and rows' preview)."""
-    project = project_or_404(request, request.GET.get("project"))
-    if not request.htmx:
-        return HttpResponseRedirect(page_url(project))
-    preview = services.order_preview(project=project, **preview_input(request.GET))
-    return render(request, "orders/partials/order_preview.html", {"preview": preview})
-
-
-@desk_view
-@require_GET
-def symbol_options(request: DeskRequest) -> HttpResponse:
-    """The symbols the ticket offers for what is typed: the project's positions, recent orders, the universe."""
-    project = project_or_404(request, request.GET.get("project"))
-    if not request.htmx:
-        return HttpResponseRedirect(page_url(project))
-    suggestions = symbol_completions(project=project, prefix=str(request.GET.get("symbol", ""))[:32])
-    return render(request, "orders/partials/symbol_options.html", {"suggestions": suggestions})
 
 
 # --------------------------------------------------------------------------------------------------------

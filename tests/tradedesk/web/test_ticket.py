@@ -7,7 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from orders.models import Project, TradeOrder
@@ -179,3 +181,21 @@ def test_the_preview_speaks_zh_hans(client_in: Client, project: Project, market:
     assert "较最新价 188.10 +12%" in text
     assert "偏离市价较大：需要确认" in text
     assert "vs last" not in text
+
+
+def test_the_parts_cost_a_few_queries_however_many_orders_the_project_has(
+    client_in: Client, project: Project, market: dict[str, Decimal]
+) -> None:
+    for n in range(30):
+        filled(project, f"SYM{n}", 1, "10")
+    queries: dict[str, int] = {}
+    for name, url, query in (
+        ("preview", PREVIEW, {"project": project.pk, "symbol": "SYM7", "quantity": "3"}),
+        ("symbols", SYMBOLS, {"project": project.pk, "symbol": "SYM"}),
+    ):
+        with CaptureQueriesContext(connection) as captured:
+            assert htmx_get(client_in, url, query).status_code == 200
+        queries[name] = len(captured)
+    # session + user + project, then the reference (position, fill) or the candidates (positions, orders)
+    assert queries["preview"] <= 5, queries
+    assert queries["symbols"] <= 5, queries
