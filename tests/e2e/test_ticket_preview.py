@@ -54,17 +54,30 @@ def working_order(project: Project, user: Any, **fields: Any) -> TradeOrder:
 
 
 def overlapping_controls(page: Page, region: str) -> list[str]:
-    """The visible controls outside `region` whose box intersects the box of one of its children."""
+    """The controls outside `region` that are visible (inside every clipping frame around them) and whose box
+    intersects the box of one of the region's children."""
     result: list[str] = page.evaluate(
         """([region, controls]) => {
             const boxes = [...document.querySelectorAll(region + " > *")].map((n) => n.getBoundingClientRect())
                 .filter((r) => r.width > 0 && r.height > 0);
+            const visiblePart = (el) => {
+                let r = el.getBoundingClientRect();
+                let box = {left: r.left, top: r.top, right: r.right, bottom: r.bottom};
+                for (let a = el.parentElement; a; a = a.parentElement) {
+                    if (getComputedStyle(a).overflow === "visible") continue;
+                    const c = a.getBoundingClientRect();
+                    box = {left: Math.max(box.left, c.left), top: Math.max(box.top, c.top),
+                           right: Math.min(box.right, c.right), bottom: Math.min(box.bottom, c.bottom)};
+                }
+                box.right = Math.min(box.right, innerWidth);
+                box.bottom = Math.min(box.bottom, innerHeight);
+                return box.right > box.left && box.bottom > box.top ? box : null;
+            };
             const hits = [];
             for (const el of document.querySelectorAll(controls)) {
-                if (el.closest(region)) continue;
-                const r = el.getBoundingClientRect();
-                const style = getComputedStyle(el);
-                if (r.width === 0 || r.height === 0 || style.visibility === "hidden") continue;
+                if (el.closest(region) || el.closest("[hidden]") || getComputedStyle(el).visibility === "hidden") continue;
+                const r = visiblePart(el);
+                if (!r) continue;
                 for (const b of boxes) {
                     if (r.left < b.right && b.left < r.right && r.top < b.bottom && b.top < r.bottom) {
                         hits.push((el.id || el.dataset.testid || el.tagName) + " " + JSON.stringify(r));
@@ -140,7 +153,7 @@ def test_a_notice_after_cancelling_names_the_order_and_covers_no_control(
     page: Page, desk: Any, user: Any, project: Project, viewport: ViewportSize
 ) -> None:
     seed_position(project, "AAPL", 10, "189.20")
-    for n in range(8):  # a full blotter, so controls reach the bottom of the screen
+    for n in range(20):  # a full blotter: its Cancel buttons reach the bottom of the screen
         working_order(
             project, user, symbol="MSFT", quantity=Decimal(3), order_type="LMT", limit_price=Decimal(100 + n)
         )
@@ -160,12 +173,16 @@ def test_a_notice_after_cancelling_names_the_order_and_covers_no_control(
     expect(notice.locator(".notice-close")).to_be_visible()
     assert overlapping_controls(page, "#notices") == []
 
-    # Scrolled to the bottom and to the middle of the page: still nothing under the notice.
-    for position in ("end", "center"):
+    # Wherever the page is scrolled to, from the top to the bottom, nothing lies under the notice.
+    height = page.evaluate(
+        "Math.max(document.scrollingElement.scrollHeight, document.getElementById('page-scroll').scrollHeight)"
+    )
+    for top in range(0, height + 200, 200):
         page.evaluate(
-            f"document.getElementById('page-scroll').scrollTo({{top: {'1e6' if position == 'end' else 400}}})"
+            "(top) => [document.scrollingElement, document.getElementById('page-scroll')].forEach((s) => s.scrollTo({top}))",
+            top,
         )
-        assert overlapping_controls(page, "#notices") == []
+        assert overlapping_controls(page, "#notices") == [], top
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"notice-{viewport['width']}.png"))
 
