@@ -147,7 +147,7 @@ def order_detail(request: DeskRequest, order_id: int) -> HttpResponse:
 
 
 def _placed_message(order: TradeOrder, created: bool) -> str:
-    described = f"{order.get_side_display()} {order.quantity.normalize():f} {order.symbol}"
+    described = order_label(order)
     if created:
         return _("Order placed: %(order)s") % {"order": described}
     return _("Already placed (same idempotency key): %(order)s") % {"order": described}

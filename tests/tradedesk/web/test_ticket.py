@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -199,3 +200,31 @@ def test_the_parts_cost_a_few_queries_however_many_orders_the_project_has(
     # session + user + project, then the reference (position, fill) or the candidates (positions, orders)
     assert queries["preview"] <= 5, queries
     assert queries["symbols"] <= 5, queries
+
+
+def notices(html: str) -> list[str]:
+    """The texts of the notices an answer adds."""
+    return [text.strip() for text in re.findall(r'class="notice-text">([^<]*)<', html)]
+
+
+def test_the_notices_of_placing_and_cancelling_name_the_order_as_a_trader_says_it(
+    client_in: Client, project: Project, monkeypatch: Any, market: dict[str, Decimal]
+) -> None:
+    monkeypatch.setattr("execution.signals.dispatch_enqueue", lambda **kwargs: None)
+    market["MSFT"] = Decimal("100")
+    placed = client_in.post(
+        reverse("live-trade-order-new"),
+        {
+            "project": project.pk,
+            "symbol": "MSFT",
+            "side": "BUY",
+            "quantity": "3",
+            "order_type": "LMT",
+            "limit_price": "100",
+        },
+        headers=HTMX,
+    )
+    assert notices(placed.content.decode()) == ["Order placed: Buy 3 MSFT @ 100"]
+    order = TradeOrder.objects.get(project=project, symbol="MSFT")
+    canceled = client_in.post(reverse("live-trade-order-cancel", args=[order.pk]), headers=HTMX)
+    assert notices(canceled.content.decode()) == ["Canceled: Buy 3 MSFT @ 100"]
