@@ -118,17 +118,20 @@ def test_typing_quantity_and_limit_previews_the_value_and_the_distance_from_the_
     page.locator("#ticket").screenshot(path=str(SCREENSHOTS / "ticket-preview.png"))
 
 
-def test_a_position_rows_quantity_previews_its_value_at_the_last_fill(
+def test_a_position_rows_quantity_previews_its_value_and_follows_the_engines_new_price(
     page: Page, desk: Any, user: Any, project: Project
 ) -> None:
     seed_position(project, "MSFT", 5, "410.45")
     open_desk(page, desk, user, project)
     row = page.get_by_test_id("account-positions-table").locator("tr[data-symbol=MSFT]")
+    value = row.get_by_test_id("row-preview").get_by_test_id("preview-value")
     row.locator(".qty-input").fill("3")
-    expect(row.get_by_test_id("row-preview").get_by_test_id("preview-value")).to_have_text("≈ $1,231")
-    # The prices refresh re-renders the table: the preview stays, the typed quantity too.
-    page.wait_for_timeout(2500)
-    expect(row.get_by_test_id("row-preview").get_by_test_id("preview-value")).to_have_text("≈ $1,231")
+    expect(value).to_have_text("≈ $1,231")  # at the last fill
+
+    # A new engine price re-renders the table: the typed quantity stays and the preview follows the price.
+    engine_prices(project.mode, {"MSFT": 420.00})
+    expect(row.get_by_test_id("position-last-price")).to_have_text("420.00")
+    expect(value).to_have_text("≈ $1,260")
     expect(row.locator(".qty-input")).to_have_value("3")
 
 
