@@ -11,8 +11,10 @@ from django.utils import timezone
 from execution.events import events_file_problems
 from execution.models import HoldingsDiscrepancy
 from execution.services import engines_check
+from execution.universe import universe_symbols
 from orders import selectors
-from orders.models import ExecutionEvent
+from orders.models import ExecutionEvent, Project
+from orders.selectors import SymbolSuggestion
 
 
 def holdings_discrepancies() -> dict[str, list[HoldingsDiscrepancy]]:
@@ -60,3 +62,8 @@ def engines_overview(*, user: Any) -> list[dict[str, Any]]:
             row["discrepancies"] = discrepancies.get(state.mode, [])
         overview.append(row)
     return overview
+
+
+def symbol_completions(*, project: Project, prefix: str) -> list[SymbolSuggestion]:
+    """Symbols for a project's ticket: its positions, its recent orders, then the simulator's universe."""
+    return selectors.symbol_suggestions(project=project, prefix=prefix, universe=universe_symbols())

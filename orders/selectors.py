@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -145,3 +148,45 @@ def orders_unknown(*, project: Project | None = None, mode: str | None = None) -
     if mode is not None:
         queryset = queryset.filter(mode=mode)
     return queryset
+
+
+SUGGESTIONS_MAX = 20
+# Symbols of this many of the project's latest orders are candidates ("recent").
+RECENT_ORDERS_SCANNED = 200
+# What a typed prefix of a symbol may hold; anything else suggests nothing (never reaches a query).
+_PREFIX = re.compile(r"(?:[A-Z][A-Z0-9.]{0,14})?")
+
+
+@dataclass(frozen=True)
+class SymbolSuggestion:
+    """A symbol offered while the trader types one: where it comes from, the position held if any."""
+
+    symbol: str
+    source: str  # "position" | "recent" | "universe"
+    quantity: Decimal | None = None
+
+
+def symbol_suggestions(
+    *, project: Project, prefix: str, universe: Iterable[str], limit: int = SUGGESTIONS_MAX
+) -> list[SymbolSuggestion]:
+    """Symbols starting with `prefix` for a project's ticket: its open positions, then its recent orders'
+    symbols (newest first), then the engine's universe (alphabetical); an exact match first; at most `limit`."""
+    prefix = prefix.strip().upper()
+    limit = max(0, min(limit, SUGGESTIONS_MAX))
+    if limit == 0 or not _PREFIX.fullmatch(prefix):
+        return []
+    found: dict[str, SymbolSuggestion] = {}
+    held = positions_for_project(project=project).filter(symbol__startswith=prefix)
+    for symbol, quantity in held.values_list("symbol", "quantity")[:limit]:
+        found[symbol] = SymbolSuggestion(symbol=symbol, source="position", quantity=quantity)
+    recent = (
+        TradeOrder.objects.filter(project=project, symbol__startswith=prefix)
+        .order_by("-created_at", "-id")
+        .values_list("symbol", flat=True)[:RECENT_ORDERS_SCANNED]
+    )
+    for symbol in recent:
+        found.setdefault(symbol, SymbolSuggestion(symbol=symbol, source="recent"))
+    for symbol in sorted(s for s in universe if s.startswith(prefix)):
+        found.setdefault(symbol, SymbolSuggestion(symbol=symbol, source="universe"))
+    ranked = sorted(found.values(), key=lambda suggestion: suggestion.symbol != prefix)
+    return ranked[:limit]

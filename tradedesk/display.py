@@ -90,6 +90,34 @@ def money_text(value: Any) -> str:
     return f"+{text}"
 
 
+def approx_text(value: Any) -> str:
+    """An order value at a glance: whole units from 100 up (3,805), cents below (95.50)."""
+    number = as_decimal(value)
+    if number is None:
+        return NONE
+    return _grouped(number, 0 if abs(number) >= 100 else 2)
+
+
+def percent_text(value: Any) -> str:
+    """A signed percentage with one decimal at most: +12%, −3.5%, 0%."""
+    number = as_decimal(value)
+    if number is None:
+        return NONE
+    text = f"{abs(number):.1f}".removesuffix(".0")
+    sign = "+" if number > 0 else MINUS if number < 0 else ""
+    return f"{sign}{text}%" if text != "0" else "0%"
+
+
+def multiple_text(value: Any) -> str:
+    """A price multiple: 10, 2.5, 0.05 (one decimal from 0.1 up, two below, none from 10 up); never negative."""
+    number = as_decimal(value)
+    if number is None or number < 0:
+        return NONE
+    if number >= 10:
+        return _grouped(number, 0)
+    return f"{number:.2f}" if number < Decimal("0.1") else f"{number:.1f}".removesuffix(".0")
+
+
 def aware_datetime(value: Any) -> datetime | None:
     """An aware datetime from a datetime or ISO-8601 text (the engine's state files); None otherwise."""
     if isinstance(value, str) and value:

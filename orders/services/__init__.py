@@ -43,6 +43,7 @@ from orders.services.positions import (
     positions_liquidate,
 )
 from orders.services.preferences import time_zone_is_known, time_zone_remember, time_zone_remembered
+from orders.services.preview import OrderPreview, PriceReference, order_preview, price_reference
 from orders.services.projects import (
     live_permitted,
     project_check_mode_switch,
@@ -81,6 +82,8 @@ __all__ = [
     "EngineEvent",
     "LedgerEvent",
     "OrderCreateResult",
+    "OrderPreview",
+    "PriceReference",
     "StatusChange",
     "api_token_authenticate",
     "api_token_create",
@@ -100,8 +103,10 @@ __all__ = [
     "is_close_order",
     "live_permitted",
     "order_create_locked",
+    "order_preview",
     "positions_close",
     "positions_liquidate",
+    "price_reference",
     "project_check_mode_switch",
     "project_check_trading_state",
     "project_default_for",

@@ -11,22 +11,13 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from orders.errors import ConfirmRequired, EngineHalted, RiskRejected
-from orders.models import OrderType, Position, Project, Side, TradeFill, TradeOrder, TradingState
+from orders.models import OrderType, Position, Project, Side, TradeOrder, TradingState
 from orders.selectors import orders_working
 from orders.services.halts import engine_halt_locked
-from orders.services.market import market_price_fresh
+from orders.services.preview import farthest_price, price_bands, price_reference
 
 if TYPE_CHECKING:
     from orders.services.validation import CleanOrder
-
-
-def last_known_price(*, project: Project, symbol: str) -> Decimal | None:
-    """The project's last fill price of the symbol, else the desk's last fill price of it."""
-    position = Position.objects.filter(project=project, mode=project.mode, symbol=symbol).first()
-    if position is not None and position.last_fill_price is not None:
-        return position.last_fill_price
-    fill = TradeFill.objects.filter(order__symbol=symbol).order_by("-filled_at", "-id").first()
-    return fill.price if fill is not None else None
 
 
 def notional_price(*, project: Project, clean: CleanOrder) -> Decimal | None:
@@ -46,10 +37,8 @@ def notional_price(*, project: Project, clean: CleanOrder) -> Decimal | None:
         return clean.stop_price
     if clean.limit_price is not None:
         return clean.limit_price
-    fresh = market_price_fresh(mode=project.mode, symbol=clean.symbol)
-    if fresh is not None:
-        return fresh
-    return last_known_price(project=project, symbol=clean.symbol)
+    reference = price_reference(project=project, symbol=clean.symbol)
+    return reference.price if reference is not None else None
 
 
 def _others(exclude_order_id: int | None) -> Q:
@@ -78,19 +67,14 @@ def check_price_deviation(*, project: Project, clean: CleanOrder) -> None:
     """Refuse a limit or stop price past the hard band from the freshest market price; past the soft band,
     ask for a confirmation. The reference is the engine's fresh price, else the last fill of the symbol."""
     prices = [p for p in (clean.limit_price, clean.stop_price) if p is not None]
-    if not prices:
+    reference = price_reference(project=project, symbol=clean.symbol) if prices else None
+    if reference is None:
         return
-    reference = market_price_fresh(mode=project.mode, symbol=clean.symbol) or last_known_price(
-        project=project, symbol=clean.symbol
-    )
-    if reference is None or reference <= 0:
-        return
-    price = max(prices, key=lambda p: abs(p - reference))
-    deviation = abs(price - reference) / reference * 100
-    hard = project.price_band_hard_pct or settings.TRADEDESK_PRICE_BAND_HARD_PCT
-    soft = project.price_band_soft_pct or settings.TRADEDESK_PRICE_BAND_SOFT_PCT
+    price, signed = farthest_price(prices, reference.price)
+    deviation = abs(signed)
+    soft, hard = price_bands(project=project)
     field_name = "limit_price" if price == clean.limit_price else "stop_price"
-    where = f"{_percent(deviation)}% from the market price {reference}"
+    where = f"{_percent(deviation)}% from the market price {reference.price}"
     if deviation > hard:
         raise RiskRejected(
             f"price {price} is {where}, past the hard limit of {_percent(hard)}%",

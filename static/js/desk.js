@@ -17,6 +17,11 @@
       }
       return true;
     };
+    // A value preview (data-morph-keep) is the answer to what the trader typed, which the server's refresh of
+    // its panel does not know: the refresh leaves it alone and asks for it again (refreshPreviews).
+    window.Idiomorph.defaults.callbacks.beforeNodeMorphed = function (oldNode) {
+      return !(oldNode.hasAttribute && oldNode.hasAttribute("data-morph-keep"));
+    };
   }
 
   function $(selector, root) {
@@ -30,14 +35,29 @@
   }
 
   // ---- Notices (aria-live region) -------------------------------------------------------------------
+  // Each notice leaves after a while (errors stay longest); pointing at it or focusing it holds it.
   function armNotice(el) {
     if (el.dataset.armed) return;
     el.dataset.armed = "1";
+    startNoticeTimer(el);
+    el.addEventListener("mouseenter", function () { holdNotice(el); });
+    el.addEventListener("focusin", function () { holdNotice(el); });
+    el.addEventListener("mouseleave", function () { startNoticeTimer(el); });
+    el.addEventListener("focusout", function () { startNoticeTimer(el); });
+  }
+
+  function holdNotice(el) {
+    window.clearTimeout(Number(el.dataset.timer));
+    el.classList.remove("leaving");
+  }
+
+  function startNoticeTimer(el) {
     var level = (el.className.match(/notice-(\w+)/) || [])[1];
-    window.setTimeout(function () {
+    window.clearTimeout(Number(el.dataset.timer));
+    el.dataset.timer = String(window.setTimeout(function () {
       el.classList.add("leaving");
-      window.setTimeout(function () { el.remove(); }, 300);
-    }, NOTICE_MS[level] || 6000);
+      el.dataset.timer = String(window.setTimeout(function () { el.remove(); }, 300));
+    }, NOTICE_MS[level] || 6000));
   }
 
   function notify(text, level) {
@@ -61,6 +81,8 @@
 
   function armAll() {
     document.querySelectorAll("#notices .notice").forEach(armNotice);
+    var box = $("#notices");
+    if (box) box.scrollTop = box.scrollHeight; // the newest notice (last) in sight when the stack scrolls
   }
 
   // ---- Order status changes -------------------------------------------------------------------------
@@ -220,6 +242,20 @@
 
   document.addEventListener("htmx:afterSettle", restoreFocus);
   document.addEventListener("htmx:afterRequest", function () { window.setTimeout(restoreFocus, 0); });
+
+  // ---- Value previews -------------------------------------------------------------------------------
+  // After a refresh of the positions (new prices) or the ticket (an order placed), each preview with something
+  // typed asks the server again; an empty quantity clears it.
+  function refreshPreviews(evt) {
+    var target = evt.detail && evt.detail.target;
+    if (!target || !window.htmx) return;
+    if (target.id !== "positions-panel" && target.id !== "ticket") return;
+    target.querySelectorAll("output.order-preview").forEach(function (preview) {
+      if (preview.textContent.trim()) window.htmx.trigger(preview, "refresh");
+    });
+  }
+  document.addEventListener("htmx:afterSettle", refreshPreviews);
+  document.addEventListener("htmx:oobAfterSwap", refreshPreviews);
 
   // ---- Wiring ---------------------------------------------------------------------------------------
   document.addEventListener("DOMContentLoaded", function () {

@@ -78,6 +78,10 @@ def test_the_page_at_390_px_has_no_horizontal_scroll(
     page.set_viewport_size({"width": 390, "height": 844})
     open_desk(page, desk, user, project)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    # The page scrolls inside #page-scroll (the notices dock under it): that frame has no sideways scroll either.
+    assert page.evaluate(
+        "(() => { const s = document.getElementById('page-scroll'); return s.scrollWidth <= s.clientWidth; })()"
+    )
 
 
 def test_close_selected_is_disabled_until_a_position_is_ticked(

@@ -13,9 +13,12 @@ from django.utils import timezone
 
 from tradedesk.display import (
     amount_text,
+    approx_text,
     audit_detail_text,
     datetime_text,
     money_text,
+    multiple_text,
+    percent_text,
     price_text,
     qty_text,
     time_parts,
@@ -100,6 +103,25 @@ def test_quantities_are_whole_numbers_unless_they_have_a_fraction(value: Any, ex
 def test_money_has_two_decimals_and_pnl_a_sign(value: Any, amount: str, signed: str) -> None:
     assert amount_text(value) == amount
     assert money_text(value) == signed
+
+
+@pytest.mark.parametrize(
+    ("value", "approx", "percent", "multiple"),
+    [
+        (None, "—", "—", "—"),
+        ("x", "—", "—", "—"),
+        (Decimal("3805.4"), "3,805", "+3805.4%", "3,805"),
+        (Decimal("95.5"), "95.50", "+95.5%", "96"),
+        (Decimal("2.5"), "2.50", "+2.5%", "2.5"),
+        (Decimal("0.05"), "0.05", "0%", "0.05"),
+        (Decimal("-3.5"), "−3.50", "−3.5%", "—"),
+        (Decimal(0), "0.00", "0%", "0.00"),
+    ],
+)
+def test_preview_values_percentages_and_multiples(
+    value: Any, approx: str, percent: str, multiple: str
+) -> None:
+    assert (approx_text(value), percent_text(value), multiple_text(value)) == (approx, percent, multiple)
 
 
 def test_the_page_filters_apply_the_same_rules() -> None:

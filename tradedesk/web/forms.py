@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
@@ -10,7 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from orders.errors import EngineHalted, TradedeskError
-from orders.models import LIMIT_PRICE_TYPES, STOP_PRICE_TYPES, OrderStatus, OrderType, Side
+from orders.models import LIMIT_PRICE_TYPES, STOP_PRICE_TYPES, SYMBOL_REGEX, OrderStatus, OrderType, Side
 
 # The service's reasons, marked for translation so the page shows them in the trader's language.
 SERVICE_REASONS = {
@@ -241,3 +242,25 @@ class TimeZoneForm(forms.Form):
     def refuse(self) -> None:
         """The zone is not one zoneinfo knows."""
         self.add_error("time_zone", _("Unknown time zone: choose one from the list."))
+
+
+def _positive(raw: Any) -> Decimal | None:
+    """A positive finite number below 1e13 from a query value, else None (half-typed input is normal)."""
+    try:
+        number = Decimal(str(raw or "").strip()[:40])
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() and 0 < number < Decimal("1e13") else None
+
+
+def preview_input(data: Any) -> dict[str, Any]:
+    """The ticket as typed so far, for its value preview: what does not parse is left out, never an error."""
+    symbol = str(data.get("symbol") or "").strip().upper()[:32]
+    order_type = str(data.get("order_type") or "")
+    return {
+        "symbol": symbol if re.fullmatch(SYMBOL_REGEX, symbol) else "",
+        "quantity": _positive(data.get("quantity")),
+        "order_type": order_type if order_type in OrderType.values else OrderType.MKT,
+        "limit_price": _positive(data.get("limit_price")),
+        "stop_price": _positive(data.get("stop_price")),
+    }

@@ -147,7 +147,7 @@ def order_detail(request: DeskRequest, order_id: int) -> HttpResponse:
 
 
 def _placed_message(order: TradeOrder, created: bool) -> str:
-    described = f"{order.get_side_display()} {order.quantity.normalize():f} {order.symbol}"
+    described = order_label(order)
     if created:
         return _("Order placed: %(order)s") % {"order": described}
     return _("Already placed (same idempotency key): %(order)s") % {"order": described}
@@ -338,9 +338,16 @@ def trading_state(request: DeskRequest) -> HttpResponse:
                     )
                 else:
                     messages.warning(request, _("Trading halted. No working orders to cancel."))
-                for client_order_id, outcome in outcomes.items():
-                    if outcome != CANCEL_REQUESTED:
-                        messages.error(request, f"{client_order_id}: {outcome}")
+                refused = {key: outcome for key, outcome in outcomes.items() if outcome != CANCEL_REQUESTED}
+                labels = {
+                    order.client_order_id: order_label(order)
+                    for order in selectors.orders_for_user(user=request.user, project_id=project.pk).filter(
+                        client_order_id__in=list(refused)
+                    )
+                }
+                for client_order_id, outcome in refused.items():
+                    label = labels.get(client_order_id, client_order_id)
+                    messages.error(request, f"{label}: {translate_reason(outcome)}")
             else:
                 messages.success(
                     request, _("Trading state: %(state)s") % {"state": project.get_trading_state_display()}
@@ -388,7 +395,7 @@ def order_modify(request: DeskRequest, order_id: int) -> HttpResponse:
             user=request.user,
             actor=actor_from_request(request, channel="web"),
         )
-        messages.info(request, _("Update requested: %(order)s") % {"order": order.client_order_id})
+        messages.info(request, _("Update requested: %(order)s") % {"order": order_label(order)})
     except TradedeskError as exc:
         messages.error(request, translate_reason(exc.message))
         status = 409 if exc.status_code == 409 else 422

@@ -11,9 +11,12 @@ from orders.services import client_order_id_new
 from tradedesk.display import (
     NONE,
     amount_text,
+    approx_text,
     as_decimal,
     aware_datetime,
     money_text,
+    multiple_text,
+    percent_text,
     price_text,
     qty_text,
     time_parts,
@@ -57,6 +60,24 @@ def timestamp(value: Any, variant: str = "") -> str:
     if variant == "text":
         return f"{clock} {zone} ({utc})"
     return format_html('<time datetime="{}" title="{}">{} {}</time>', iso, utc, clock, zone)
+
+
+@register.filter
+def approx(value: Any) -> str:
+    """An order value at a glance: 3,805, 95.50 (tradedesk.display.approx_text)."""
+    return approx_text(value)
+
+
+@register.filter
+def signed_pct(value: Any) -> str:
+    """A signed percentage: +12%, −3.5% (tradedesk.display.percent_text)."""
+    return percent_text(value)
+
+
+@register.filter
+def multiple(value: Any) -> str:
+    """A price multiple: 10, 2.5 (tradedesk.display.multiple_text)."""
+    return multiple_text(value)
 
 
 @register.filter

@@ -1,0 +1,128 @@
+"""What a trader sees before sending: the price an order would trade at, its value and its distance from the
+market, measured against the same reference price the risk check's bands use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+
+from orders.models import OrderType, Position, Project, TradeFill
+from orders.services.market import market_price_fresh
+
+MARKET = "market"
+LAST_FILL = "last_fill"
+# A limit or stop this many times the reference (or less than its inverse) reads as "10x last", not a percentage.
+RATIO_SHOWN_FROM = Decimal(2)
+SOFT = "soft"
+HARD = "hard"
+
+
+@dataclass(frozen=True)
+class PriceReference:
+    """The price a new order is measured against, and where it came from (MARKET or LAST_FILL)."""
+
+    price: Decimal
+    source: str
+
+
+@dataclass(frozen=True)
+class OrderPreview:
+    """An order as the ticket previews it; every field None when it cannot be known yet."""
+
+    symbol: str
+    quantity: Decimal | None
+    price: Decimal | None  # the price the order would trade at
+    value: Decimal | None  # quantity x price
+    reference: PriceReference | None
+    deviation_pct: Decimal | None  # signed: the limit/stop farthest from the reference, vs the reference
+    ratio: Decimal | None  # price / reference, when it is past RATIO_SHOWN_FROM either way
+    band: str  # "" inside the soft band, SOFT past it (confirm asked), HARD past the hard band (refused)
+
+
+def last_known_price(*, project: Project, symbol: str) -> Decimal | None:
+    """The project's last fill price of the symbol, else the desk's last fill price of it."""
+    position = Position.objects.filter(project=project, mode=project.mode, symbol=symbol).first()
+    if position is not None and position.last_fill_price is not None:
+        return position.last_fill_price
+    fill = TradeFill.objects.filter(order__symbol=symbol).order_by("-filled_at", "-id").first()
+    return fill.price if fill is not None else None
+
+
+def price_reference(*, project: Project, symbol: str) -> PriceReference | None:
+    """The engine's fresh market price of the symbol, else its last fill price; None when neither is known."""
+    fresh = market_price_fresh(mode=project.mode, symbol=symbol)
+    if fresh is not None and fresh > 0:
+        return PriceReference(price=fresh, source=MARKET)
+    last = last_known_price(project=project, symbol=symbol)
+    if last is not None and last > 0:
+        return PriceReference(price=last, source=LAST_FILL)
+    return None
+
+
+def price_bands(*, project: Project) -> tuple[Decimal, Decimal]:
+    """The project's (soft, hard) price bands in percent, else the desk's defaults."""
+    soft = project.price_band_soft_pct or settings.TRADEDESK_PRICE_BAND_SOFT_PCT
+    hard = project.price_band_hard_pct or settings.TRADEDESK_PRICE_BAND_HARD_PCT
+    return soft, hard
+
+
+def farthest_price(prices: list[Decimal], reference: Decimal) -> tuple[Decimal, Decimal]:
+    """The price farthest from the reference and its signed deviation from it in percent."""
+    price = max(prices, key=lambda p: abs(p - reference))
+    return price, (price - reference) / reference * 100
+
+
+def trade_price(
+    *, order_type: str, limit_price: Decimal | None, stop_price: Decimal | None, reference: Decimal | None
+) -> Decimal | None:
+    """The price an order would trade at: its limit (LMT, STP LMT), its stop (STP), else the reference."""
+    if order_type in (OrderType.LMT, OrderType.STP_LMT):
+        return limit_price
+    if order_type == OrderType.STP:
+        return stop_price
+    return reference
+
+
+def order_preview(
+    *,
+    project: Project,
+    symbol: str,
+    quantity: Decimal | None,
+    order_type: str,
+    limit_price: Decimal | None = None,
+    stop_price: Decimal | None = None,
+) -> OrderPreview:
+    """The value of an order as typed so far and how far its limit/stop is from the market (informational:
+    the risk check still enforces the bands when it is placed)."""
+    limit = limit_price if order_type in (OrderType.LMT, OrderType.STP_LMT) else None
+    stop = stop_price if order_type in (OrderType.STP, OrderType.STP_LMT) else None
+    reference = price_reference(project=project, symbol=symbol) if symbol else None
+    price = trade_price(
+        order_type=order_type,
+        limit_price=limit,
+        stop_price=stop,
+        reference=reference.price if reference else None,
+    )
+    value = quantity * price if quantity is not None and price is not None else None
+    deviation = ratio = None
+    band = ""
+    entered = [p for p in (limit, stop) if p is not None]
+    if reference is not None and entered:
+        farthest, deviation = farthest_price(entered, reference.price)
+        multiple = farthest / reference.price
+        if multiple >= RATIO_SHOWN_FROM or multiple <= 1 / RATIO_SHOWN_FROM:
+            ratio = multiple
+        soft, hard = price_bands(project=project)
+        band = HARD if abs(deviation) > hard else SOFT if abs(deviation) > soft else ""
+    return OrderPreview(
+        symbol=symbol,
+        quantity=quantity,
+        price=price,
+        value=value,
+        reference=reference,
+        deviation_pct=deviation,
+        ratio=ratio,
+        band=band,
+    )
