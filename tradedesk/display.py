@@ -1,7 +1,7 @@
 """How numbers and times are written: for machines (decimal_text) and, by one rule, for traders and reviewers.
 
 The page's template filters (tradedesk/web/templatetags/desk.py) and the admin call these functions only.
-Prices: 2 decimals at or above $1, 2 to 4 below (ticks of US equities); quantities: whole numbers without
+Prices: 2 to 4 decimals, as many as the price has (never rounding an order's 1.2345 to 1.23); quantities: whole numbers without
 decimals, fractions only when there are any; money: 2 decimals. Thousands grouped with commas whatever the
 language (traders read 1,250.50), negatives with a true minus sign, "—" for no value."""
 
@@ -48,22 +48,23 @@ def _grouped(number: Decimal, places: int) -> str:
 
 
 def _places_used(number: Decimal) -> int:
-    exponent = number.normalize().as_tuple().exponent
+    with localcontext() as context:  # normalize() rounds to the context's precision: keep every digit
+        context.prec = max(28, len(number.as_tuple().digits))
+        exponent = number.normalize().as_tuple().exponent
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 def price_text(value: Any) -> str:
-    """A price: 189.20, 1,250.00 at or above $1; 0.50, 0.1234 below (at most 4 decimals, no zero noise)."""
+    """A price with 2 to 4 decimals, never rounding away a digit an order or fill has: 189.20, 1.2345, 0.1234.
+
+    Two decimals at least (189.20, not 189.2), more only when the price has them, rounded past the fourth
+    (an average cost of 189.213333 reads 189.2133): a limit price of 1.2345 must never read as 1.23."""
     number = as_decimal(value)
     if number is None:
         return NONE
-    if abs(number) >= 1:
-        return _grouped(number, 2)
     with localcontext() as context:
-        context.prec = 28
+        context.prec = max(28, number.adjusted() + PRICE_MAX_PLACES + 2)
         rounded = number.quantize(Decimal(1).scaleb(-PRICE_MAX_PLACES), rounding=ROUND_HALF_EVEN)
-    if abs(rounded) >= 1:  # 0.99996 rounds up to a dollar: a dollar price then
-        return _grouped(rounded, 2)
     return _grouped(rounded, max(2, _places_used(rounded)))
 
 

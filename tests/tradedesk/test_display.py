@@ -35,9 +35,12 @@ from tradedesk.display import (
         (Decimal("Infinity"), "—"),
         (Decimal(0), "0.00"),
         (Decimal("189.2"), "189.20"),
-        (Decimal("189.2133"), "189.21"),
-        (Decimal("189.2150"), "189.22"),
-        (Decimal("189.2250"), "189.22"),  # half-even
+        (Decimal("189.2133"), "189.2133"),
+        (Decimal("189.213333"), "189.2133"),
+        (Decimal("189.21335"), "189.2134"),  # half-even
+        (Decimal("189.21325"), "189.2132"),
+        (Decimal("1.2345"), "1.2345"),  # an order's price is never rounded away
+        (Decimal("189.2150"), "189.215"),
         (Decimal("1.0000000000"), "1.00"),
         (Decimal("10.0000000000"), "10.00"),
         (Decimal("1250.5"), "1,250.50"),
@@ -51,12 +54,12 @@ from tradedesk.display import (
         (Decimal("0.99996"), "1.00"),
         (Decimal("-0.5"), "−0.50"),
         (Decimal("-189.2"), "−189.20"),
-        (Decimal("123456789012345678901234567890.125"), "123,456,789,012,345,678,901,234,567,890.12"),
+        (Decimal("123456789012345678901234567890.125"), "123,456,789,012,345,678,901,234,567,890.125"),
         (189, "189.00"),
         ("0.25", "0.25"),
     ],
 )
-def test_prices_have_two_decimals_from_a_dollar_and_up_to_four_below(value: Any, expected: str) -> None:
+def test_prices_have_two_to_four_decimals_and_never_lose_an_orders_digits(value: Any, expected: str) -> None:
     assert price_text(value) == expected
 
 

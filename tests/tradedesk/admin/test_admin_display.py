@@ -36,11 +36,11 @@ def admin_client(lead: Any) -> Client:
 
 @pytest.fixture
 def filled(project: Project, settings: Any) -> TradeOrder:
-    """2 shares bought at 189.2133 (an average price with more decimals than a price shows), fee 1."""
+    """2 shares bought at 189.21335 (a price with more decimals than a price shows: 4 at most), fee 1."""
     settings.TRADEDESK_TIME_ZONE = "America/New_York"
     order = TradeOrderFactory(project=project, quantity=Decimal(2), client_order_id="oi_display_1")
     TradeOrder.objects.filter(pk=order.pk).update(created_at=WINTER)
-    apply_fill_to_order(order, quantity=2, price="189.2133", fee=1, at=WINTER)
+    apply_fill_to_order(order, quantity=2, price="189.21335", fee=1, at=WINTER)
     return order
 
 
@@ -50,52 +50,52 @@ def body(client: Client, url: str) -> str:
     return response.content.decode()
 
 
-def test_order_list_shows_whole_quantities_two_decimal_prices_and_local_times(
+def test_order_list_shows_whole_quantities_prices_by_the_rule_and_local_times(
     admin_client: Client, filled: TradeOrder
 ) -> None:
     html = body(admin_client, reverse("admin:orders_tradeorder_changelist"))
     row = next(row for row in html.split("<tr") if f"/admin/orders/tradeorder/{filled.pk}/change/" in row)
     assert '<td class="field-quantity_shown">2</td>' in row
     assert '<td class="field-filled_quantity_shown">2</td>' in row
-    assert '<td class="field-avg_fill_price_shown">189.21</td>' in row
+    assert '<td class="field-avg_fill_price_shown">189.2134</td>' in row
     assert "2026-01-15 14:32:05 EST" in row
-    assert "2.000000" not in row and "189.2133" not in row
+    assert "2.000000" not in row and "189.21335" not in row
 
 
 def test_order_page_shows_readonly_numbers_and_its_fills_and_events_by_the_same_rule(
     admin_client: Client, filled: TradeOrder
 ) -> None:
     html = body(admin_client, reverse("admin:orders_tradeorder_change", args=[filled.pk]))
-    assert '<div class="readonly">189.21</div>' in html  # the average price
+    assert '<div class="readonly">189.2134</div>' in html  # the average price
     assert '<div class="readonly">1.00</div>' in html  # the fees
     cells = re.sub(r">\s+<", "><", html)
-    assert '<td class="field-price_shown"><p>189.21</p></td>' in cells  # the fill inline
-    assert '<td class="field-fill_price_shown"><p>189.21</p></td>' in cells  # the event inline
+    assert '<td class="field-price_shown"><p>189.2134</p></td>' in cells  # the fill inline
+    assert '<td class="field-fill_price_shown"><p>189.2134</p></td>' in cells  # the event inline
     assert "2026-01-15 14:32:05 EST" in html
-    assert "2.000000" not in html and "189.2133000000" not in html
+    assert "2.000000" not in html and "189.2133500000" not in html
 
 
 def test_fill_event_and_position_lists_use_the_rule(admin_client: Client, filled: TradeOrder) -> None:
     fills = body(admin_client, reverse("admin:orders_tradefill_changelist"))
     assert '<td class="field-quantity_shown">2</td>' in fills
-    assert '<td class="field-price_shown">189.21</td>' in fills
+    assert '<td class="field-price_shown">189.2134</td>' in fills
     assert '<td class="field-fee_shown">1.00</td>' in fills
     assert "2026-01-15 14:32:05 EST" in fills
     events = body(admin_client, reverse("admin:orders_executionevent_changelist"))
-    assert '<td class="field-fill_price_shown">189.21</td>' in events
+    assert '<td class="field-fill_price_shown">189.2134</td>' in events
     positions = body(admin_client, reverse("admin:orders_position_changelist"))
     assert '<td class="field-quantity_shown">2</td>' in positions
-    assert '<td class="field-avg_cost_shown">189.21</td>' in positions
+    assert '<td class="field-avg_cost_shown">189.2134</td>' in positions
     assert '<td class="field-realized_pnl_shown">0.00</td>' in positions
     position = Position.objects.get(project=filled.project, symbol=filled.symbol)
     page = body(admin_client, reverse("admin:orders_position_change", args=[position.pk]))
-    assert '<div class="readonly">189.21</div>' in page
+    assert '<div class="readonly">189.2134</div>' in page
     fill = TradeFill.objects.get(order=filled)
-    assert '<div class="readonly">189.21</div>' in body(
+    assert '<div class="readonly">189.2134</div>' in body(
         admin_client, reverse("admin:orders_tradefill_change", args=[fill.pk])
     )
     event = ExecutionEvent.objects.filter(order=filled, filled__isnull=False).get()
-    assert '<div class="readonly">189.21</div>' in body(
+    assert '<div class="readonly">189.2134</div>' in body(
         admin_client, reverse("admin:orders_executionevent_change", args=[event.pk])
     )
 

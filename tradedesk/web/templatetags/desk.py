@@ -34,7 +34,7 @@ def qty(value: Any) -> str:
 
 @register.filter
 def price(value: Any) -> str:
-    """A price: 2 decimals at or above $1, up to 4 below (tradedesk.display.price_text)."""
+    """A price: 2 to 4 decimals, as many as it has (tradedesk.display.price_text)."""
     return price_text(value)
 
 
@@ -52,13 +52,16 @@ def amount(value: Any) -> str:
 
 @register.filter
 def timestamp(value: Any, variant: str = "") -> str:
-    """<time datetime="…Z" title="… UTC">14:32:05 EST</time> in the request's zone; variants ms, date, text."""
+    """<time datetime="…Z" title="… UTC">14:32:05 EST</time> in the request's zone; variants ms, date, text,
+    and clock (no zone: for table columns whose header names the zone once)."""
     moment = aware_datetime(value)
     if moment is None:
         return NONE
     clock, zone, iso, utc = time_parts(moment, seconds_fraction=variant == "ms", with_date=variant == "date")
     if variant == "text":
         return f"{clock} {zone} ({utc})"
+    if variant == "clock":
+        return format_html('<time datetime="{}" title="{}">{}</time>', iso, utc, clock)
     return format_html('<time datetime="{}" title="{}">{} {}</time>', iso, utc, clock, zone)
 
 
