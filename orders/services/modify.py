@@ -58,8 +58,8 @@ class ModifyRequest:
     stop_price: Decimal | None
 
 
-def _refusal(order: TradeOrder) -> str | None:
-    """Why this order cannot be modified now, or None."""
+def order_modify_refusal(order: TradeOrder) -> str | None:
+    """Why this order cannot be modified now, or None (the text is a SERVICE_REASONS key of the page)."""
     if order.status not in (OrderStatus.NEW, OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED):
         if order.status == OrderStatus.CANCEL_PENDING:
             return "a cancel is pending for this order: it cannot be modified"
@@ -135,7 +135,7 @@ def order_modify(
     with transaction.atomic():
         project = project_lock(project_id=order.project_id)
         locked = TradeOrder.objects.select_for_update().get(pk=order.pk)
-        refusal = _refusal(locked)
+        refusal = order_modify_refusal(locked)
         if refusal is not None:
             raise Conflict(refusal)
         new_quantity, new_limit, new_stop = _clean_values(
