@@ -17,13 +17,13 @@ from execution.events import ingest_execution_events
 from execution.services import order_resolve
 from orders import services
 from orders.errors import TradedeskError
-from orders.services.modify import order_update_clear
 from orders.models import (
     ExecutionEvent,
     OrderStatus,
     TradeFill,
     TradeOrder,
 )
+from orders.services.modify import order_update_clear
 from tradedesk.actors import actor_from_request
 from tradedesk.admin.base import num
 from tradedesk.admin.fills import export_order_fills
@@ -338,8 +338,12 @@ class TradeOrderAdmin(admin.ModelAdmin):
         reason = (form.cleaned_data.get("clear_update_reason") or "").strip()
         if reason:
             try:
-                order_update_clear(order=obj, reason=reason, actor=actor_from_request(request, channel="admin"))
-                self.message_user(request, f"{obj.client_order_id}: pending update cleared.", messages.SUCCESS)
+                order_update_clear(
+                    order=obj, reason=reason, actor=actor_from_request(request, channel="admin")
+                )
+                self.message_user(
+                    request, f"{obj.client_order_id}: pending update cleared.", messages.SUCCESS
+                )
             except TradedeskError as exc:
                 self.message_user(request, f"{obj.client_order_id}: {exc.message}", messages.ERROR)
 

@@ -21,8 +21,8 @@ from execution.services import (
 )
 from orders import selectors, services
 from orders.errors import OrderValidationError
-from orders.services.modify import order_update_clear
 from orders.models import SYMBOL_REGEX, WORKING_STATUSES, OrderStatus, order_flags, order_is_unknown
+from orders.services.modify import order_update_clear
 from tradedesk.actors import actor_from_request
 from tradedesk.api.auth import api_auth
 from tradedesk.api.schemas import (

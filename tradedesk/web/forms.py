@@ -95,9 +95,18 @@ PATTERNED_REASONS = (
         ),
         _("price is %(pct)s%% from the market price %(price)s: tick “place anyway” to send it"),
     ),
-    (re.compile(r"order is (?P<status>[A-Z_]+) and cannot be modified"), _("order is %(status)s and cannot be modified")),
-    (re.compile(r"must be more than the (?P<filled>[0-9.]+) already filled"), _("must be more than the %(filled)s already filled")),
-    (re.compile(r"the engine refused the update: (?P<message>.*)", re.S), _("the engine refused the update: %(message)s")),
+    (
+        re.compile(r"order is (?P<status>[A-Z_]+) and cannot be modified"),
+        _("order is %(status)s and cannot be modified"),
+    ),
+    (
+        re.compile(r"must be more than the (?P<filled>[0-9.]+) already filled"),
+        _("must be more than the %(filled)s already filled"),
+    ),
+    (
+        re.compile(r"the engine refused the update: (?P<message>.*)", re.S),
+        _("the engine refused the update: %(message)s"),
+    ),
     (
         re.compile(r"the update could not be sent to the engine: (?P<message>.*)", re.S),
         _("the update could not be sent to the engine: %(message)s"),

@@ -33,9 +33,9 @@ def refusal_texts() -> list[str]:
                 first = node.args[0]
                 if isinstance(first, ast.Constant):
                     texts.append(first.value)
-            if isinstance(node, ast.Return) and isinstance(node.value, ast.Constant):
-                if isinstance(node.value.value, str):  # _refusal's reasons
-                    texts.append(node.value.value)
+            returned = node.value if isinstance(node, ast.Return) else None
+            if isinstance(returned, ast.Constant) and isinstance(returned.value, str):
+                texts.append(returned.value)  # order_modify_refusal's reasons
     return texts
 
 
