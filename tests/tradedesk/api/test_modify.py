@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from django.test import Client
-
 from django.utils import timezone
 
 from orders.models import AuditLog, OrderStatus, TradeOrder
@@ -92,7 +91,9 @@ def test_a_modify_of_an_order_whose_engine_run_has_ended_is_409_saying_so(api: C
     assert response.status_code == 409, response.content
     body = response.json()
     assert body["code"] == "conflict" and body["errors"] == {}
-    assert body["detail"] == "the engine run that holds this order is no longer running: it cannot be modified"
+    assert (
+        body["detail"] == "the engine run that holds this order is no longer running: it cannot be modified"
+    )
     order.refresh_from_db()
     assert not order.update_pending and order.limit_price == 100
 
@@ -112,7 +113,9 @@ def test_staff_clear_an_update_the_engine_never_answered_and_traders_are_refused
     project.members.add(lead)
     staff = Client(HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=lead)[1]}")
     assert staff.post(url, data="{}", content_type="application/json").json()["errors"].keys() == {"reason"}
-    response = staff.post(url, data=json.dumps({"reason": "IB shows 10 @ 100"}), content_type="application/json")
+    response = staff.post(
+        url, data=json.dumps({"reason": "IB shows 10 @ 100"}), content_type="application/json"
+    )
     assert response.status_code == 200, response.content
     data = response.json()
     assert data["update_pending"] is False and data["update_requested_at"] is None
