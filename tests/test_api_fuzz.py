@@ -13,7 +13,7 @@ from typing import Any
 import hypothesis
 import pytest
 import schemathesis
-from hypothesis import HealthCheck
+from hypothesis import HealthCheck, Phase
 from schemathesis import DataGenerationMethod
 from schemathesis.checks import not_a_server_error
 
@@ -49,13 +49,15 @@ negative = schemathesis.from_pytest_fixture(
 with_body = schema.include(lambda context: "requestBody" in context.operation.definition.raw)
 
 
-def bounded(max_examples: int) -> Any:
-    """Few examples, the same ones on every run."""
+def bounded(max_examples: int, *, generated_only: bool = False) -> Any:
+    """Few examples, the same ones on every run (generated_only: not the schema's own examples, which
+    bypass the generation hooks)."""
     return hypothesis.settings(
         max_examples=max_examples,
         derandomize=True,
         deadline=None,
         suppress_health_check=list(HealthCheck),
+        **({"phases": [Phase.generate]} if generated_only else {}),
     )
 
 
@@ -127,11 +129,12 @@ def pad_body(context: Any, strategy: Any) -> Any:
 
 @with_body.hooks.apply(pad_body, name="before_generate_body")
 @with_body.parametrize()
-@bounded(3)
+@bounded(3, generated_only=True)
 def test_a_generated_body_over_the_cap_is_413_in_the_error_shape(
     case: Any, fuzz_token: str, settings: Any
 ) -> None:
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = BODY_CAP
+    assert len(case.body["padding"]) == PADDING
     response = call(case, fuzz_token)
     assert response.status_code == 413, (case.method, case.formatted_path)
     assert error_shape(case, response)["code"] == "payload_too_large"
@@ -144,8 +147,9 @@ def add_unknown_field(context: Any, strategy: Any) -> Any:
 
 @with_body.hooks.apply(add_unknown_field, name="before_generate_body")
 @with_body.parametrize()
-@bounded(3)
+@bounded(3, generated_only=True)
 def test_a_generated_body_with_an_unknown_field_is_422_naming_it(case: Any, fuzz_token: str) -> None:
+    assert case.body[UNKNOWN_FIELD] == 1
     response = call(case, fuzz_token)
     assert response.status_code == 422, (case.method, case.formatted_path, response.get_data()[:300])
     body = error_shape(case, response)
