@@ -14,7 +14,7 @@ from execution.intents import json_number
 from orders.errors import Conflict
 from orders.models import Side, TradeOrder
 from orders.services.audit import Actor
-from orders.services.modify import order_modify, order_modify_reject
+from orders.services.modify import order_modify, order_modify_refusal, order_modify_reject
 
 logger = logging.getLogger("execution")
 
@@ -45,6 +45,11 @@ def order_update(
 
     The engine's refusal (Success false) or a run that died unread drops the pending values and raises
     Conflict with the reason; the values become the order's with the engine's UpdateSubmitted event."""
+    # The order's own refusal (final, unknown, unsent...) says more than "its run has ended"; both are
+    # checked again under the lock by order_modify.
+    refusal = order_modify_refusal(order)
+    if refusal is not None:
+        raise Conflict(refusal)
     if order.params.get("manual_execution") and not _running_holder(order):
         raise Conflict("the engine run that holds this order is no longer running: it cannot be modified")
     request = order_modify(

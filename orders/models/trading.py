@@ -68,6 +68,8 @@ class TradeOrder(models.Model):
     update_quantity = models.DecimalField(**QTY, null=True, blank=True)
     update_limit_price = models.DecimalField(**PRICE, null=True, blank=True)
     update_stop_price = models.DecimalField(**PRICE, null=True, blank=True)
+    # When the pending update was asked for: the page shows how long an engine has left it unanswered.
+    update_requested_at = models.DateTimeField(null=True, blank=True)
     # A cancel asked for while an engine holds the order; cancel_sent_at once the engine host wrote its command.
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
     cancel_requested_by = models.ForeignKey(
@@ -150,6 +152,11 @@ class TradeOrder(models.Model):
                     update_stop_price__isnull=True,
                 ),
                 name="order_update_values_only_when_pending",
+            ),
+            models.CheckConstraint(
+                condition=Q(update_pending=False, update_requested_at__isnull=True)
+                | Q(update_pending=True, update_requested_at__isnull=False),
+                name="order_update_pending_has_its_request_time",
             ),
             models.CheckConstraint(
                 condition=(Q(update_quantity__isnull=True) | Q(update_quantity__gt=0))

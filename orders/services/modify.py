@@ -16,7 +16,7 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from orders.errors import Conflict, OrderValidationError
+from orders.errors import Conflict, Forbidden, OrderValidationError
 from orders.models import (
     LIMIT_PRICE_TYPES,
     QTY_PLACES,
@@ -37,11 +37,13 @@ UPDATE_FAILED_MESSAGES = (
     "Brokerage failed to update order",
     "BrokerageModel declared unable to update order",
 )
+CLEAR_REASON_MAX = 500
 _UPDATE_FIELDS = (
     "update_pending",
     "update_quantity",
     "update_limit_price",
     "update_stop_price",
+    "update_requested_at",
     "updated_at",
 )
 
@@ -56,8 +58,8 @@ class ModifyRequest:
     stop_price: Decimal | None
 
 
-def _refusal(order: TradeOrder) -> str | None:
-    """Why this order cannot be modified now, or None."""
+def order_modify_refusal(order: TradeOrder) -> str | None:
+    """Why this order cannot be modified now, or None (the text is a SERVICE_REASONS key of the page)."""
     if order.status not in (OrderStatus.NEW, OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED):
         if order.status == OrderStatus.CANCEL_PENDING:
             return "a cancel is pending for this order: it cannot be modified"
@@ -133,7 +135,7 @@ def order_modify(
     with transaction.atomic():
         project = project_lock(project_id=order.project_id)
         locked = TradeOrder.objects.select_for_update().get(pk=order.pk)
-        refusal = _refusal(locked)
+        refusal = order_modify_refusal(locked)
         if refusal is not None:
             raise Conflict(refusal)
         new_quantity, new_limit, new_stop = _clean_values(
@@ -156,6 +158,7 @@ def order_modify(
         )
         check_new_order(project=project, user=None, clean=changed, exclude_order_id=locked.pk)
         locked.update_pending = True
+        locked.update_requested_at = timezone.now()
         locked.update_quantity, locked.update_limit_price, locked.update_stop_price = (
             new_quantity,
             new_limit,
@@ -176,13 +179,49 @@ def order_modify_reject(*, order: TradeOrder, message: str, actor: Actor | None 
         locked = TradeOrder.objects.select_for_update().get(pk=order.pk)
         if locked.update_pending:
             locked.update_pending = False
-            locked.update_quantity = locked.update_limit_price = locked.update_stop_price = None
-            locked.save(update_fields=list(_UPDATE_FIELDS))
+            _drop_pending(locked)
         audit_record(
             actor=actor, action="order_modify_rejected", project=locked.project, order=locked,
             detail={"message": message[:500]},
         )  # fmt: skip
     return locked
+
+
+def order_update_clear(*, order: TradeOrder, reason: str, actor: Actor | None) -> TradeOrder:
+    """Staff drop an update the engine never answered (the order keeps its values), audited with the reason.
+
+    The engine may still hold the command: if it applies it later, its UpdateSubmitted no longer changes the
+    order here, so the reason should say what the broker shows."""
+    user = actor.user if actor else None
+    if user is None or not getattr(user, "is_staff", False):
+        raise Forbidden("clearing a pending update needs a staff account")
+    reason = (reason or "").strip()
+    if not reason or len(reason) > CLEAR_REASON_MAX:
+        problem = "required" if not reason else f"at most {CLEAR_REASON_MAX} characters"
+        raise OrderValidationError(f"reason: {problem}", errors={"reason": problem})
+    with transaction.atomic():
+        project = project_lock(project_id=order.project_id)
+        locked = TradeOrder.objects.select_for_update().get(pk=order.pk)
+        if not locked.update_pending:
+            raise Conflict("no update is pending for this order")
+        requested_at = locked.update_requested_at
+        detail = {
+            "reason": reason,
+            "requested_at": requested_at.isoformat() if requested_at else None,
+            "quantity": _text(locked.update_quantity),
+            "limit_price": _text(locked.update_limit_price),
+            "stop_price": _text(locked.update_stop_price),
+        }
+        _drop_pending(locked)
+        audit_record(actor=actor, action="order_update_cleared", project=project, order=locked, detail=detail)
+    return locked
+
+
+def _drop_pending(order: TradeOrder) -> None:
+    order.update_pending = False
+    order.update_quantity = order.update_limit_price = order.update_stop_price = None
+    order.update_requested_at = None
+    order.save(update_fields=list(_UPDATE_FIELDS))
 
 
 def orders_settle_updates(*, confirmed: dict[int, int], dropped: dict[int, int], now: Any = None) -> set[int]:
@@ -193,7 +232,7 @@ def orders_settle_updates(*, confirmed: dict[int, int], dropped: dict[int, int],
     now = now or timezone.now()
     projects: set[int] = set()
     clear = {"update_pending": False, "update_quantity": None, "update_limit_price": None,
-             "update_stop_price": None, "updated_at": now}  # fmt: skip
+             "update_stop_price": None, "update_requested_at": None, "updated_at": now}  # fmt: skip
     if confirmed:
         applied = TradeOrder.objects.filter(pk__in=confirmed, update_pending=True).update(
             quantity=Coalesce(F("update_quantity"), F("quantity")),

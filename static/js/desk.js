@@ -324,6 +324,22 @@
   });
 
   // A button acting on ticked rows (data-needs-selection) is enabled only while one is ticked.
+  // How long each pending update has waited for its engine (the server renders the time it was asked for).
+  function age(seconds) {
+    if (seconds < 60) return seconds + "s";
+    var minutes = Math.floor(seconds / 60);
+    if (minutes < 60) return minutes + "m " + String(seconds % 60).padStart(2, "0") + "s";
+    return Math.floor(minutes / 60) + "h " + String(minutes % 60).padStart(2, "0") + "m";
+  }
+  function tickPendingAges() {
+    document.querySelectorAll("time[data-since]").forEach(function (el) {
+      var since = Date.parse(el.getAttribute("data-since"));
+      if (!isNaN(since)) el.textContent = age(Math.max(0, Math.floor((Date.now() - since) / 1000)));
+    });
+  }
+  document.addEventListener("htmx:afterSettle", tickPendingAges);
+  window.setInterval(tickPendingAges, 1000);
+
   function armSelectionButtons() {
     document.querySelectorAll("[data-needs-selection]").forEach(function (button) {
       var ticked = document.querySelector(button.getAttribute("data-needs-selection") + ":checked");

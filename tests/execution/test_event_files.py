@@ -272,8 +272,10 @@ def test_bad_lines_are_stored_and_logged_once_per_batch(tmp_path: Path, caplog: 
     path = append(tmp_path / "e.jsonl", b"not json\n" * 50 + b"[1]\n" + b'{"tag": ""}\n')
     with caplog.at_level("WARNING", logger="execution.events"):
         report = ingest_execution_events(path)
+    warnings = [r for r in caplog.records if r.levelname == "WARNING" and r.name == "execution.events"]
+    per_batch = [r for r in warnings if r.getMessage() == "events batch"]
+    assert len(per_batch) == 1 and per_batch[0].bad == 52
+    assert len(warnings) == 2  # the batch's line and the ingest's summary, never one per bad line
     assert report.bad == 52
     assert BadEventLine.objects.count() == 52
     assert BadEventLine.objects.filter(offset=9 * 50).get().reason.startswith("not a JSON object")
-    per_batch = [r for r in caplog.records if r.getMessage() == "events batch"]
-    assert len(per_batch) == 1 and per_batch[0].bad == 52

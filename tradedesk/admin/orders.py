@@ -23,6 +23,7 @@ from orders.models import (
     TradeFill,
     TradeOrder,
 )
+from orders.services.modify import order_update_clear
 from tradedesk.actors import actor_from_request
 from tradedesk.admin.base import money, price, quantity
 from tradedesk.admin.fills import export_order_fills
@@ -150,6 +151,13 @@ class TradeOrderReviewForm(forms.ModelForm):
     resolve_note = forms.CharField(
         required=False, label=_("Resolution note"), widget=forms.Textarea(attrs={"rows": 2, "cols": 80})
     )
+    clear_update_reason = forms.CharField(
+        required=False,
+        max_length=500,
+        label=_("Clear the pending update: reason"),
+        help_text=_("Only when the engine never answered the update; say what the broker shows."),
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
+    )
 
     def clean(self) -> dict[str, Any]:
         """A resolution needs its note."""
@@ -233,6 +241,8 @@ class TradeOrderAdmin(admin.ModelAdmin):
                     ("ib_order_id", "dispatched_at", "dispatch_attempts"),
                     ("flag", "flag_message"),
                     ("overfilled", "future_event_time"),
+                    ("update_pending", "update_requested_at"),
+                    ("update_quantity", "update_limit_price", "update_stop_price"),
                     "updated_at",
                 )
             },
@@ -242,6 +252,7 @@ class TradeOrderAdmin(admin.ModelAdmin):
             _("Resolve an unknown order (staff)"),
             {"fields": (("resolve_status", "resolve_quantity", "resolve_price"), "resolve_note")},
         ),
+        (_("Clear a pending update the engine never answered (staff)"), {"fields": ("clear_update_reason",)}),
     )
     readonly_fields = (
         "client_order_id",
@@ -271,6 +282,11 @@ class TradeOrderAdmin(admin.ModelAdmin):
         "flag_message",
         "overfilled",
         "future_event_time",
+        "update_pending",
+        "update_requested_at",
+        "update_quantity",
+        "update_limit_price",
+        "update_stop_price",
         "updated_at",
         "reviewed_by",
         "reviewed_at",
@@ -322,6 +338,17 @@ class TradeOrderAdmin(admin.ModelAdmin):
                     actor=actor_from_request(request, channel="admin"),
                 )
                 self.message_user(request, f"{obj.client_order_id} resolved as {status}.", messages.SUCCESS)
+            except TradedeskError as exc:
+                self.message_user(request, f"{obj.client_order_id}: {exc.message}", messages.ERROR)
+        reason = (form.cleaned_data.get("clear_update_reason") or "").strip()
+        if reason:
+            try:
+                order_update_clear(
+                    order=obj, reason=reason, actor=actor_from_request(request, channel="admin")
+                )
+                self.message_user(
+                    request, f"{obj.client_order_id}: pending update cleared.", messages.SUCCESS
+                )
             except TradedeskError as exc:
                 self.message_user(request, f"{obj.client_order_id}: {exc.message}", messages.ERROR)
 

@@ -1,4 +1,4 @@
-"""Orders (`/api/trade/orders...`): place, list, read, cancel, modify, resolve; thin over the services."""
+"""Orders (`/api/trade/orders...`): place, list, read, cancel, modify (and its staff clear), resolve; thin."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from execution.services import (
 from orders import selectors, services
 from orders.errors import OrderValidationError
 from orders.models import SYMBOL_REGEX, WORKING_STATUSES, OrderStatus, order_flags, order_is_unknown
+from orders.services.modify import order_update_clear
 from tradedesk.actors import actor_from_request
 from tradedesk.api.auth import api_auth
 from tradedesk.api.schemas import (
@@ -35,6 +36,7 @@ from tradedesk.api.schemas import (
     PathId,
     QueryId,
     ResolveIn,
+    UpdateClearIn,
 )
 
 router = Router(auth=api_auth, tags=["orders"])
@@ -59,7 +61,7 @@ _LIST_FIELDS = (
     "status", "filled_quantity", "avg_fill_price", "fees", "ib_order_id", "last_status_ts", "status_message",
     "flag", "flag_message", "params", "created_at", "updated_at", "stop_price", "overfilled",
     "future_event_time", "update_pending", "update_quantity", "update_limit_price", "update_stop_price",
-    "cancel_requested_at",
+    "update_requested_at", "cancel_requested_at",
 )  # fmt: skip
 
 
@@ -167,6 +169,15 @@ def modify_order(request: HttpRequest, order_id: PathId, payload: ModifyIn) -> S
         actor=actor_from_request(request, channel="api"),
     )
     return Status(202, updated)
+
+
+@router.post("/orders/{order_id}/clear-update", response={200: OrderOut, **ERRORS})
+def clear_update(request: HttpRequest, order_id: PathId, payload: UpdateClearIn) -> Any:
+    """Staff: drop a modify the engine never answered (the order keeps its values); audited with the reason."""
+    order = selectors.order_for_user(user=request.user, order_id=order_id)
+    return order_update_clear(
+        order=order, reason=payload.reason, actor=actor_from_request(request, channel="api")
+    )
 
 
 @router.post("/orders/{order_id}/resolve", response={200: OrderOut, **ERRORS})

@@ -135,6 +135,7 @@ class OrderOut(Schema):
     update_quantity: Dec | None = None
     update_limit_price: Dec | None = None
     update_stop_price: Dec | None = None
+    update_requested_at: datetime | None = Field(None, description="when the pending modify was asked for")
     created_by: str | None = None
     created_at: datetime
     updated_at: datetime
@@ -325,6 +326,12 @@ class ResolveIn(StrictIn):
     quantity: NumberIn | None = Field(None, description="the order's total filled quantity at the broker")
     price: NumberIn | None = Field(None, description="price of the quantity tradedesk has not recorded")
     note: str = Field(..., min_length=1, max_length=2000, description="what the broker reported")
+
+
+class UpdateClearIn(StrictIn):
+    """Staff drop a modify the engine never answered; the reason goes to the audit log."""
+
+    reason: str = Field(..., min_length=1, max_length=500, description="why, and what the broker shows")
 
 
 class ErrorOut(Schema):

@@ -48,6 +48,29 @@ SERVICE_REASONS = {
     "halting or resuming an engine needs staff status or the orders.halt_engine permission": _(
         "Halting or resuming an engine needs staff status or the orders.halt_engine permission."
     ),
+    # Modify refusals (orders/services/modify.py, execution/modify.py).
+    "a cancel is pending for this order: it cannot be modified": _(
+        "a cancel is pending for this order: it cannot be modified"
+    ),
+    "the engine run that held this order is down: it cannot be modified until staff resolve it": _(
+        "the engine run that held this order is down: it cannot be modified until staff resolve it"
+    ),
+    "the order has not been sent to an engine yet; try again in a moment": _(
+        "the order has not been sent to an engine yet; try again in a moment"
+    ),
+    "the engine has not acknowledged this order yet; try again in a moment": _(
+        "the engine has not acknowledged this order yet; try again in a moment"
+    ),
+    "an update of this order is already pending": _("an update of this order is already pending"),
+    "the order is overfilled: it cannot be modified": _("the order is overfilled: it cannot be modified"),
+    "the engine run that holds this order is no longer running: it cannot be modified": _(
+        "the engine run that holds this order is no longer running: it cannot be modified"
+    ),
+    "the engine stopped before reading the update: the order is unchanged": _(
+        "the engine stopped before reading the update: the order is unchanged"
+    ),
+    "nothing to change: give a new quantity or price": _("nothing to change: give a new quantity or price"),
+    "no update is pending for this order": _("no update is pending for this order"),
 }
 # Service field names -> form field names (what is not a form field is shown above the form).
 FIELD_MAP = {
@@ -88,6 +111,22 @@ PATTERNED_REASONS = (
             r"price is (?P<pct>[0-9.]+)% from the market price (?P<price>[0-9.]+): confirm to place it"
         ),
         _("price is %(pct)s%% from the market price %(price)s: tick “place anyway” to send it"),
+    ),
+    (
+        re.compile(r"order is (?P<status>[A-Z_]+) and cannot be modified"),
+        _("order is %(status)s and cannot be modified"),
+    ),
+    (
+        re.compile(r"must be more than the (?P<filled>[0-9.]+) already filled"),
+        _("must be more than the %(filled)s already filled"),
+    ),
+    (
+        re.compile(r"the engine refused the update: (?P<message>.*)", re.S),
+        _("the engine refused the update: %(message)s"),
+    ),
+    (
+        re.compile(r"the update could not be sent to the engine: (?P<message>.*)", re.S),
+        _("the update could not be sent to the engine: %(message)s"),
     ),
 )
 
@@ -133,6 +172,18 @@ def translate_message(message: str) -> str:
     return str(known) if known is not None else translate_reason(message)
 
 
+def translate_refusal(error: TradedeskError) -> str:
+    """A service refusal in the active language: each named field with its reason, else the message."""
+    if not error.errors:
+        return translate_reason(error.message)
+    parts = []
+    for field, reason in error.errors.items():
+        form_field = OrderForm.base_fields.get(FIELD_MAP.get(field, ""))
+        label = form_field.label if form_field is not None and form_field.label else field
+        parts.append(f"{label}: {translate_reason(reason)}")
+    return "; ".join(parts)
+
+
 def translate_reason(reason: str) -> str:
     """A service reason in the active language (unknown reasons are shown as they are)."""
     known = SERVICE_REASONS.get(reason)
@@ -141,7 +192,10 @@ def translate_reason(reason: str) -> str:
     for pattern, message in PATTERNED_REASONS:
         match = pattern.fullmatch(reason)
         if match is not None:
-            return str(message) % match.groupdict()
+            values = match.groupdict()
+            if values.get("status") in OrderStatus.values:
+                values["status"] = str(OrderStatus(values["status"]).label)
+            return str(message) % values
     if reason.startswith("must be at most "):
         return gettext("must be at most %(limit)s") % {"limit": reason.removeprefix("must be at most ")}
     if reason.startswith("order value must be at most "):

@@ -176,7 +176,7 @@ _ROW_FIELDS = (
     "id", "client_order_id", "project_id", "symbol", "side", "quantity", "order_type", "limit_price", "status",
     "filled_quantity", "avg_fill_price", "ib_order_id", "last_status_ts", "status_message", "params", "flag",
     "flag_message", "created_at", "updated_at", "stop_price", "overfilled", "future_event_time", "update_pending",
-    "update_quantity", "update_limit_price", "update_stop_price",
+    "update_quantity", "update_limit_price", "update_stop_price", "update_requested_at",
     "cancel_requested_at", "cancel_sent_at",
 )  # fmt: skip
 

@@ -38,7 +38,7 @@ from tradedesk.web.access import (
     pick_project,
     project_or_404,
 )
-from tradedesk.web.forms import OrderForm, translate_reason
+from tradedesk.web.forms import OrderForm, translate_reason, translate_refusal
 from tradedesk.web.presenters import (
     FINAL_STATUSES,
     base_context,
@@ -397,7 +397,7 @@ def order_modify(request: DeskRequest, order_id: int) -> HttpResponse:
         )
         messages.info(request, _("Update requested: %(order)s") % {"order": order_label(order)})
     except TradedeskError as exc:
-        messages.error(request, translate_reason(exc.message))
+        messages.error(request, translate_refusal(exc))
         status = 409 if exc.status_code == 409 else 422
     if not request.htmx:
         return HttpResponseRedirect(page_url(order.project_id))

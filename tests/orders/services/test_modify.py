@@ -9,10 +9,11 @@ import pytest
 from django.utils import timezone
 
 from execution.events import apply_execution_events
-from orders.errors import Conflict, OrderValidationError, RiskRejected
+from orders.errors import Conflict, Forbidden, OrderValidationError, RiskRejected
 from orders.models import AuditLog, OrderFlag, OrderStatus, TradeOrder
-from orders.services.modify import order_modify, order_modify_reject
-from tests.factories import TradeOrderFactory
+from orders.services.audit import Actor
+from orders.services.modify import order_modify, order_modify_reject, order_update_clear
+from tests.factories import TradeOrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +57,10 @@ def test_a_modify_is_stored_as_pending_and_audited_and_leaves_the_order_as_it_is
         ({"flag": OrderFlag.ENGINE_DOWN}, "engine run that held this order is down"),
         ({"status": OrderStatus.NEW, "params": {"source": "manual"}, "dispatched_at": None}, "not been sent"),
         ({"ib_order_id": None}, "not acknowledged"),
-        ({"update_pending": True, "update_limit_price": Decimal(1)}, "already pending"),
+        (
+            {"update_pending": True, "update_limit_price": Decimal(1), "update_requested_at": timezone.now()},
+            "already pending",
+        ),
     ],
 )
 def test_final_unknown_unsent_or_pending_orders_are_refused_with_the_reason(
@@ -137,3 +141,64 @@ def test_a_rejected_update_is_dropped_and_audited_with_the_engines_message(proje
     assert AuditLog.objects.get(action="order_modify_rejected").detail == {
         "message": "Order 7 is already Filled"
     }
+
+
+def test_a_modify_records_when_it_was_asked_for_and_the_engines_answer_clears_it(
+    project: Any, user: Any
+) -> None:
+    order = working_limit(project)
+    before = timezone.now()
+    order_modify(order=order, limit_price="99", user=user)
+    order.refresh_from_db()
+    assert order.update_requested_at is not None and before <= order.update_requested_at <= timezone.now()
+    apply_execution_events([event(order, "UpdateSubmitted", 2)], mode="paper")
+    order.refresh_from_db()
+    assert not order.update_pending and order.update_requested_at is None
+
+
+def test_staff_clear_an_update_the_engine_never_answered_and_the_reason_is_audited(
+    project: Any, user: Any
+) -> None:
+    lead = UserFactory(username="lead", is_staff=True)
+    order = working_limit(project)
+    order_modify(order=order, quantity="12", limit_price="99", user=user)
+    order.refresh_from_db()
+    requested_at = order.update_requested_at
+    assert requested_at is not None
+    cleared = order_update_clear(order=order, reason="  IB shows 10 @ 100  ", actor=Actor(user=lead))
+    cleared.refresh_from_db()
+    assert not cleared.update_pending and cleared.update_requested_at is None
+    assert (cleared.update_quantity, cleared.update_limit_price) == (None, None)
+    assert (cleared.quantity, cleared.limit_price) == (10, 100)
+    entry = AuditLog.objects.get(action="order_update_cleared")
+    assert entry.order_id == order.pk and entry.user == lead
+    assert entry.detail["reason"] == "IB shows 10 @ 100"
+    assert entry.detail["requested_at"] == requested_at.isoformat()
+    assert Decimal(entry.detail["quantity"]) == 12 and Decimal(entry.detail["limit_price"]) == 99
+    # The order can be modified again.
+    order_modify(order=cleared, limit_price="98", user=user)
+    assert TradeOrder.objects.get(pk=order.pk).update_pending
+
+
+@pytest.mark.parametrize(
+    ("who", "reason", "pending", "error"),
+    [
+        ("trader", "stuck", True, Forbidden),
+        (None, "stuck", True, Forbidden),
+        ("lead", "   ", True, OrderValidationError),
+        ("lead", "x" * 501, True, OrderValidationError),
+        ("lead", "stuck", False, Conflict),
+    ],
+)
+def test_only_staff_clear_a_pending_update_and_only_with_a_reason(
+    project: Any, user: Any, who: str | None, reason: str, pending: bool, error: type[Exception]
+) -> None:
+    actors = {"trader": Actor(user=user), "lead": Actor(user=UserFactory(username="lead", is_staff=True))}
+    order = working_limit(project)
+    if pending:
+        order_modify(order=order, limit_price="99", user=user)
+    with pytest.raises(error):
+        order_update_clear(order=order, reason=reason, actor=actors.get(who or ""))
+    order.refresh_from_db()
+    assert order.update_pending is pending and order.update_limit_price == (Decimal(99) if pending else None)
+    assert not AuditLog.objects.filter(action="order_update_cleared").exists()

@@ -51,13 +51,18 @@ def test_reused_client_order_id_with_another_payload_is_a_conflict(user: Any, pr
         )
 
 
-def test_a_user_without_a_project_is_told_to_ask_for_access_and_nothing_is_created(db: Any) -> None:
-    ProjectFactory(name="default")
+@pytest.mark.parametrize("default_exists", [False, True], ids=["no projects", "a 'default' project"])
+def test_a_user_without_a_project_is_told_to_ask_for_access_and_nothing_is_created(
+    db: Any, default_exists: bool
+) -> None:
+    if default_exists:
+        ProjectFactory(name="default")
     with pytest.raises(OrderValidationError) as info:
         create_trade_order(BUY, user=UserFactory(username="outsider"))
     assert "ask a desk lead for access" in info.value.message and "project_id" in info.value.errors
     assert not TradeOrder.objects.exists()
-    assert Project.objects.count() == 1 and not Project.objects.get().members.exists()
+    assert Project.objects.count() == int(default_exists)
+    assert not Project.objects.filter(members__isnull=False).exists()
 
 
 def test_missing_project_uses_the_users_only_project(user: Any, project: Project) -> None:

@@ -288,3 +288,35 @@ def test_execution_bookkeeping_is_read_only(admin_client: Client) -> None:
         reverse("admin:execution_holdingsdiscrepancy_changelist"), {"mode__exact": "paper"}
     )
     assert list(filtered.context["cl"].result_list) == [row]
+
+
+def test_staff_clear_a_pending_update_from_the_order_page_with_a_reason(
+    admin_client: Client, project: Project, user: Any, lead: Any
+) -> None:
+    from django.utils import timezone
+
+    from orders.services.modify import order_modify
+
+    order = TradeOrderFactory(
+        project=project, order_type="LMT", limit_price=Decimal(100), status=OrderStatus.SUBMITTED,
+        ib_order_id=7, dispatched_at=timezone.now(),
+        params={"source": "manual", "manual_execution": {"run_id": "r-1", "handover": "command"}},
+    )  # fmt: skip
+    order_modify(order=order, limit_price="99", user=user)
+    url = reverse("admin:orders_tradeorder_change", args=[order.pk])
+    page = admin_client.get(url).content.decode()
+    assert "clear_update_reason" in page and "update_requested_at" in page.replace("field-", "")
+    form = {
+        "review_note": "",
+        "clear_update_reason": "no answer from the engine for an hour; IB shows 100",
+        "fills-TOTAL_FORMS": "0",
+        "fills-INITIAL_FORMS": "0",
+        "events-TOTAL_FORMS": "0",
+        "events-INITIAL_FORMS": "0",
+    }
+    response = admin_client.post(url, form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    order.refresh_from_db()
+    assert not order.update_pending and order.limit_price == 100 and order.update_requested_at is None
+    entry = AuditLog.objects.get(action="order_update_cleared", order=order)
+    assert entry.user == lead and entry.channel == "admin" and entry.detail["reason"].startswith("no answer")

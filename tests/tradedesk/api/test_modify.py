@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
-from orders.models import OrderStatus
-from tests.factories import TradeOrderFactory
+from orders.models import AuditLog, OrderStatus, TradeOrder
+from orders.services import api_token_create
+from orders.services.modify import order_modify
+from tests.factories import TradeOrderFactory, UserFactory
 from tests.waiting import wait_for
 
 URL = "/api/trade/orders"
@@ -70,3 +73,54 @@ def test_refusals_answer_detail_code_and_errors(
     assert {"detail", "code", "errors"} <= response.json().keys() and response.json()["code"] == code
     order.refresh_from_db()
     assert not order.update_pending
+
+
+def held_by_run_r1(project: Any) -> TradeOrder:
+    """A LMT BUY 10 @ 100 handed to engine run r-1 (not running here), acknowledged as engine order 7."""
+    return TradeOrderFactory(
+        project=project, quantity=Decimal(10), order_type="LMT", limit_price=Decimal(100),
+        status=OrderStatus.SUBMITTED, ib_order_id=7, dispatched_at=timezone.now(),
+        params={"source": "manual", "manual_execution": {"run_id": "r-1", "handover": "command"}},
+    )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_a_modify_of_an_order_whose_engine_run_has_ended_is_409_saying_so(api: Client, project: Any) -> None:
+    order = held_by_run_r1(project)
+    response = patch(api, order.pk, {"limit_price": 99})
+    assert response.status_code == 409, response.content
+    body = response.json()
+    assert body["code"] == "conflict" and body["errors"] == {}
+    assert (
+        body["detail"] == "the engine run that holds this order is no longer running: it cannot be modified"
+    )
+    order.refresh_from_db()
+    assert not order.update_pending and order.limit_price == 100
+
+
+@pytest.mark.django_db
+def test_staff_clear_an_update_the_engine_never_answered_and_traders_are_refused(
+    api: Client, project: Any, user: Any
+) -> None:
+    order = held_by_run_r1(project)
+    order_modify(order=order, limit_price="99", user=user)
+    url = f"{URL}/{order.pk}/clear-update"
+    listed = api.get(URL).json()["items"][0]
+    assert listed["update_pending"] is True and listed["update_requested_at"] is not None
+    refused = api.post(url, data=json.dumps({"reason": "stuck"}), content_type="application/json")
+    assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+    lead = UserFactory(username="lead", is_staff=True)
+    project.members.add(lead)
+    staff = Client(HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=lead)[1]}")
+    assert staff.post(url, data="{}", content_type="application/json").json()["errors"].keys() == {"reason"}
+    response = staff.post(
+        url, data=json.dumps({"reason": "IB shows 10 @ 100"}), content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert data["update_pending"] is False and data["update_requested_at"] is None
+    assert data["limit_price"] == "100" and data["update_limit_price"] is None
+    entry = AuditLog.objects.get(action="order_update_cleared")
+    assert (entry.user, entry.channel, entry.detail["reason"]) == (lead, "api", "IB shows 10 @ 100")
+    again = staff.post(url, data=json.dumps({"reason": "twice"}), content_type="application/json")
+    assert again.status_code == 409 and again.json()["detail"] == "no update is pending for this order"
