@@ -110,3 +110,13 @@ def env_mapping(name: str, keys: Iterable[str]) -> dict[str, str]:
             )
         mapping[key] = value
     return mapping
+
+
+def env_redis_url(name: str) -> str:
+    """A redis:// (or rediss://, unix://) URL, or "" when unset."""
+    value = _raw(name)
+    if value is None:
+        return ""
+    if not re.fullmatch(r"(rediss?://[^\s/]+(/\d+)?|unix://\S+)", value):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a Redis URL (redis://host:port/db)")
+    return value
