@@ -304,7 +304,7 @@ CACHE_URL = env_redis_url("CACHE_URL") or (
 if CACHE_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "tradedesk.cache.RedisCache",
             "LOCATION": CACHE_URL,
             # Deployments (and test databases) sharing one Redis never read each other's entries.
             "KEY_PREFIX": f"tradedesk:{DATABASES['default']['NAME']}",
