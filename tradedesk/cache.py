@@ -18,10 +18,11 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
         """The pool's one client (made on first use)."""
-        pool = self._get_connection_pool(write)
+        pool = self._get_connection_pool(write)  # type: ignore[attr-defined]  # private, not in django-stubs
         client = self._clients.get(id(pool))
         if client is None:
-            client = self._clients.setdefault(id(pool), self._client(connection_pool=pool))
+            made = self._client(connection_pool=pool)  # type: ignore[attr-defined]  # redis.Redis
+            client = self._clients.setdefault(id(pool), made)
         return client
 
 
