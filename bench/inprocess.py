@@ -157,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", help="profile the 'after' variant of this endpoint (top 40)")
     parser.add_argument("--sort", default="cumulative", help="the profile's sort key (e.g. tottime)")
     parser.add_argument("--only", help="comma-separated variants to run (default: all)")
+    parser.add_argument("--log-level", default="WARNING", help="TRADEDESK_LOG_LEVEL (bench/load.py: WARNING)")
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args(argv)
 
@@ -168,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
             "DJANGO_SETTINGS_MODULE": "bench_settings",
             "TRADEDESK_VAR_DIR": str(tmp / "var"),
             "TRADEDESK_EXECUTION_ROOT": str(tmp / "execution"),
-            "TRADEDESK_LOG_LEVEL": "WARNING",
+            "TRADEDESK_LOG_LEVEL": args.log_level,
         }
     )
     os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")

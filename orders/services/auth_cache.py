@@ -40,8 +40,8 @@ def auth_cache_read(*, key: str) -> tuple[Any | None, str | None]:
         if epoch is None:
             cache.add(EPOCH_KEY, uuid.uuid4().hex, timeout=None)
             return None, cache.get(EPOCH_KEY)
-    except Exception:  # an unreachable cache means the database answers, never an error page
-        logger.warning("auth cache unavailable; reading the database", exc_info=True)
+    except Exception as exc:  # an unreachable cache means the database answers, never an error page
+        logger.warning("auth cache unavailable (%s); reading the database", exc)
         return None, None
     entry = found.get(key)
     if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == epoch:
@@ -60,8 +60,8 @@ def auth_cache_write(*, key: str, value: Any, epoch: str | None, timeout: float 
         return
     try:
         cache.set(key, (epoch, value), timeout=seconds)
-    except Exception:
-        logger.warning("auth cache unavailable; entry not stored", exc_info=True)
+    except Exception as exc:
+        logger.warning("auth cache unavailable (%s); entry not stored", exc)
 
 
 def auth_cache_delete(*, key: str) -> None:
@@ -70,8 +70,8 @@ def auth_cache_delete(*, key: str) -> None:
         return
     try:
         cache.delete(key)
-    except Exception:
-        logger.warning("auth cache unavailable; entry not deleted", exc_info=True)
+    except Exception as exc:
+        logger.warning("auth cache unavailable (%s); entry not deleted", exc)
 
 
 def _new_epoch() -> None:
