@@ -1,7 +1,7 @@
 """orders app config."""
 
 from django.apps import AppConfig
-from django.db.models.signals import post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 
 class OrdersConfig(AppConfig):
@@ -11,8 +11,27 @@ class OrdersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Every saved order bumps its project's change counter (the page's idle poll compares it)."""
-        from orders.models import TradeOrder
+        """Every saved order bumps its project's change counter (the page's idle poll compares it); every
+        change to who may do what ends the shared auth cache's entries (orders/services/auth_cache.py)."""
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.models import Group
+
+        from orders.models import ApiToken, TradeOrder
+        from orders.services.auth_cache import auth_cache_invalidate_on_change
         from orders.services.versions import order_saved
 
         post_save.connect(order_saved, sender=TradeOrder, dispatch_uid="orders.project_version")
+        user_model = get_user_model()
+        for model in (user_model, Group, ApiToken):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    auth_cache_invalidate_on_change, sender=model, dispatch_uid=f"orders.auth_cache.{model}"
+                )
+        for through in (
+            user_model.groups.through,
+            user_model.user_permissions.through,
+            Group.permissions.through,
+        ):
+            m2m_changed.connect(
+                auth_cache_invalidate_on_change, sender=through, dispatch_uid=f"orders.auth_cache.{through}"
+            )

@@ -21,7 +21,9 @@ SHOW = (
     "import django, json; django.setup(); from django.conf import settings as s; print(json.dumps({"
     "'secure': s.SESSION_COOKIE_SECURE, 'csrf_secure': s.CSRF_COOKIE_SECURE, 'hsts': s.SECURE_HSTS_SECONDS,"
     "'proxy': s.SECURE_PROXY_SSL_HEADER, 'redirect': s.SECURE_SSL_REDIRECT, 'log': s.LOG_FORMAT,"
-    "'staff_only': list(s.TRADEDESK_STAFF_ONLY_PATHS), 'autostart': s.TRADEDESK_ENGINE_AUTOSTART}))"
+    "'staff_only': list(s.TRADEDESK_STAFF_ONLY_PATHS), 'autostart': s.TRADEDESK_ENGINE_AUTOSTART,"
+    "'cache': s.CACHES['default']['BACKEND'], 'cache_url': s.CACHE_URL, 'auth_cache': s.TRADEDESK_AUTH_CACHE_SECONDS,"
+    "'sessions': s.SESSION_ENGINE}))"
 )
 
 
@@ -52,6 +54,40 @@ def test_development_needs_no_configuration(tmp_path: Path) -> None:
     shown = json.loads(result.stdout)
     assert shown["secure"] is False and shown["hsts"] == 0 and shown["proxy"] is None
     assert shown["staff_only"] == [] and shown["log"] == "console" and shown["autostart"] is True
+
+
+@pytest.mark.parametrize(
+    ("change", "cache_url", "auth_cache"),
+    [
+        ({}, "", 0),
+        ({"CELERY_BROKER_URL": "redis://127.0.0.1:6379/2"}, "redis://127.0.0.1:6379/2", 30),
+        (
+            {"CELERY_BROKER_URL": "redis://127.0.0.1:6379/2", "CACHE_URL": "redis://cache:6379/5"},
+            "redis://cache:6379/5",
+            30,
+        ),
+        (
+            {"CACHE_URL": "redis://cache:6379/5", "TRADEDESK_AUTH_CACHE_SECONDS": "0"},
+            "redis://cache:6379/5",
+            0,
+        ),
+    ],
+)
+def test_auth_is_cached_only_in_a_shared_cache(
+    tmp_path: Path, change: dict[str, str], cache_url: str, auth_cache: int
+) -> None:
+    result = run_settings(base_env(tmp_path, **change))
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["cache_url"] == cache_url and shown["auth_cache"] == auth_cache
+    assert shown["cache"].endswith("RedisCache" if cache_url else "LocMemCache")
+    assert shown["sessions"] == ("tradedesk.web.sessions_cached" if auth_cache else "tradedesk.web.sessions")
+
+
+def test_a_per_process_auth_cache_is_refused(tmp_path: Path) -> None:
+    result = run_settings(base_env(tmp_path, TRADEDESK_AUTH_CACHE_SECONDS="30"))
+    assert result.returncode != 0
+    assert "TRADEDESK_AUTH_CACHE_SECONDS" in result.stderr.strip().splitlines()[-1]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from tradedesk.env import env_bool, env_choice, env_decimal, env_float, env_int
+from tradedesk.env import env_bool, env_choice, env_decimal, env_float, env_int, env_redis_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,3 +39,22 @@ def test_env_example_lists_every_variable_settings_reads() -> None:
     listed = set(re.findall(r"^([A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
     assert names - listed == set()
     assert "IB_AGENT_DESCRIPTION" in names
+
+
+@pytest.mark.parametrize("value", ["http://127.0.0.1:6379/0", "redis://", "127.0.0.1:6379", "redis://h:1/x"])
+def test_cache_url_must_be_a_redis_url(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("X_TD", value)
+    with pytest.raises(ImproperlyConfigured, match="X_TD"):
+        env_redis_url("X_TD")
+
+
+def test_cache_url_accepts_redis_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    for value in (
+        "redis://127.0.0.1:6379/3",
+        "rediss://:secret@cache.internal:6380/0",
+        "unix:///run/redis.sock",
+    ):
+        monkeypatch.setenv("X_TD", value)
+        assert env_redis_url("X_TD") == value
+    monkeypatch.delenv("X_TD")
+    assert env_redis_url("X_TD") == ""

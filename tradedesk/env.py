@@ -119,3 +119,13 @@ def env_time_zone(name: str, default: str) -> str:
     if value not in zoneinfo.available_timezones():
         raise ImproperlyConfigured(f"{name}={value!r} is not an IANA time zone (e.g. America/New_York)")
     return value
+
+
+def env_redis_url(name: str) -> str:
+    """A redis:// (or rediss://, unix://) URL, or "" when unset."""
+    value = _raw(name)
+    if value is None:
+        return ""
+    if not re.fullmatch(r"(rediss?://[^\s/]+(/\d+)?|unix://\S+)", value):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a Redis URL (redis://host:port/db)")
+    return value

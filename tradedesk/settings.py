@@ -17,6 +17,7 @@ from tradedesk.env import (
     env_int,
     env_list,
     env_mapping,
+    env_redis_url,
     env_str,
     env_time_zone,
 )
@@ -137,7 +138,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend whose get_user reads the shared auth cache (tradedesk/auth_backends.py).
+    "tradedesk.auth_backends.CachedModelBackend",
 ]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/live-trade"
@@ -173,7 +175,6 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SESSION_ENGINE = "tradedesk.web.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -296,6 +297,40 @@ for _mode in _engine_task_modes:
             "options": {"expires": 600},
         },
     }
+
+# --- Cache ----------------------------------------------------------------------------------------------
+# The shared cache (Redis: CACHE_URL, else a redis:// CELERY_BROKER_URL) holds recently seen API tokens,
+# sessions and users, so a read or an idle poll needs no database round trip to authenticate. Every entry
+# carries the auth epoch it was read under; a revoke, logout, user save or permission change replaces the
+# epoch in the shared cache (orders/services/auth_cache.py), so it takes effect on the next request of every
+# process. Without a shared cache (`make run`) nothing is cached: a per-process cache would miss a revoke or
+# password change made by another process (`manage.py changepassword`, a second web process).
+CACHE_URL = env_redis_url("CACHE_URL") or (
+    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "unix://")) else ""
+)
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "tradedesk.cache.RedisCache",
+            "LOCATION": CACHE_URL,
+            # Deployments (and test databases) sharing one Redis never read each other's entries.
+            "KEY_PREFIX": f"tradedesk:{DATABASES['default']['NAME']}",
+            # A Redis outage costs a request half a second at most, then auth reads the database.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# How long a cached token, session or user is used before the database is asked again (0: never cached).
+# The epoch makes revokes immediate; this bounds what a write that bypasses the epoch (raw SQL, a restore)
+# can leave behind.
+TRADEDESK_AUTH_CACHE_SECONDS = env_int("TRADEDESK_AUTH_CACHE_SECONDS", 30 if CACHE_URL else 0, minimum=0)
+if TRADEDESK_AUTH_CACHE_SECONDS and not CACHE_URL:
+    raise ImproperlyConfigured(
+        "TRADEDESK_AUTH_CACHE_SECONDS needs a shared cache (CACHE_URL or a redis:// CELERY_BROKER_URL)"
+    )
+# Sessions are read through the shared auth cache when there is one.
+SESSION_ENGINE = "tradedesk.web.sessions_cached" if TRADEDESK_AUTH_CACHE_SECONDS else "tradedesk.web.sessions"
 
 # --- Trading / execution --------------------------------------------------------------------------------
 TRADEDESK_EXECUTION_ROOT = Path(env_str("TRADEDESK_EXECUTION_ROOT", str(VAR_DIR / "execution"))).resolve()

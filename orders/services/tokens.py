@@ -12,6 +12,10 @@ from django.utils import timezone
 from orders.models import (
     ApiToken,
 )
+from orders.services.auth_cache import auth_cache_invalidate, auth_cache_read, auth_cache_write
+
+# last_used_at is recorded at most once per this interval per token.
+LAST_USED_EVERY = timedelta(minutes=1)
 
 
 def _hash_token(raw: str) -> str:
@@ -26,22 +30,32 @@ def api_token_create(*, user: Any, name: str = "") -> tuple[ApiToken, str]:
 
 
 def api_token_authenticate(*, raw: str) -> Any | None:
-    """The active user owning this token, or None."""
+    """The active user owning this token, or None (from the shared auth cache when seen seconds ago)."""
     if not raw or len(raw) > 200:
         return None
+    digest = _hash_token(raw)
+    key = f"auth:token:{digest}"
+    cached, epoch = auth_cache_read(key=key)
+    now = timezone.now()
+    if cached is not None:
+        last_used_at, user = cached
+        if now - last_used_at <= LAST_USED_EVERY:
+            return user
     token = (
         ApiToken.objects.select_related("user")
-        .filter(token_hash=_hash_token(raw), revoked_at__isnull=True, user__is_active=True)
+        .filter(token_hash=digest, revoked_at__isnull=True, user__is_active=True)
         .first()
     )
     if token is None:
         return None
-    now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_EVERY:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    auth_cache_write(key=key, value=(token.last_used_at, token.user), epoch=epoch)
     return token.user
 
 
 def api_token_revoke(*, token: ApiToken) -> None:
-    """Revoke a token; it stops working at once."""
+    """Revoke a token; it stops working at once, in every process (the shared auth cache's epoch ends)."""
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    auth_cache_invalidate()

@@ -9,7 +9,7 @@ from django.contrib.sessions.backends.db import SessionStore as DBSessionStore
 
 # Django's keys are 32 characters of [a-z0-9]; anything else (a NUL byte, say) cannot name a session, and
 # PostgreSQL would refuse the lookup with an error rather than find nothing.
-_SESSION_KEY = re.compile(r"[a-z0-9]{8,64}")
+SESSION_KEY_PATTERN = re.compile(r"[a-z0-9]{8,64}")
 
 
 class SessionStore(DBSessionStore):
@@ -17,7 +17,7 @@ class SessionStore(DBSessionStore):
 
     def _get_session_from_db(self) -> Any:
         """None for a malformed key, else the stored session."""
-        if not self.session_key or not _SESSION_KEY.fullmatch(self.session_key):
+        if not self.session_key or not SESSION_KEY_PATTERN.fullmatch(self.session_key):
             self._session_key = None
             return None
         return super()._get_session_from_db()  # type: ignore[misc]  # private in django-stubs

@@ -258,6 +258,19 @@ def test_api_token_admin_shows_hashes_and_revokes(admin_client: Client, user: An
     assert ApiToken.objects.get(pk=token.pk).token_hash == token.token_hash
 
 
+def test_the_admin_revoke_ends_a_token_seen_a_moment_ago(
+    admin_client: Client, user: Any, project: Any
+) -> None:
+    token, raw = api_token_create(user=user, name="script")
+    script = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert script.get("/api/trade/orders").status_code == 200  # now in the shared auth cache
+    assert script.get("/api/trade/orders").status_code == 200
+    admin_client.post(
+        reverse("admin:orders_apitoken_changelist"), {"action": "revoke", "_selected_action": [token.pk]}
+    )
+    assert script.get("/api/trade/orders").status_code == 401
+
+
 def test_audit_log_is_read_only(admin_client: Client, filled_order: TradeOrder) -> None:
     entry = AuditLog.objects.create(username="x", action="order_create")
     assert admin_client.get(reverse("admin:orders_auditlog_changelist")).status_code == 200

@@ -502,6 +502,7 @@ def test_page_query_count_does_not_grow_with_rows(
         TradeOrderFactory(project=project)
     client_in.get(PAGE, {"project": project.pk})  # the session settles on this project
     poll = reverse("live-trade-orders")
+    client_in.get(poll, {"project": project.pk}, **HTMX)  # and the settled session enters the auth cache
     with CaptureQueriesContext(connection) as page_few:
         client_in.get(PAGE, {"project": project.pk})
     with CaptureQueriesContext(connection) as poll_few:
