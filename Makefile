@@ -16,13 +16,13 @@ SERVICE_ENV := DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/tradedes
 	CELERY_BROKER_URL=redis://127.0.0.1:6379/15 \
 	DJANGO_ALLOW_ASYNC_UNSAFE=true
 
-.PHONY: help venv dev-venv run run-lean services test lint units typecheck pytest smoke bench clean flower
+.PHONY: help venv dev-venv run run-lean services test lint units typecheck pytest smoke bench screenshots clean flower
 
 help:
 	@echo "make run        migrate, seed the demo user, start web+worker+beat (SQLite, filesystem broker, simulator)"
 	@echo "make run-lean   the same on real LEAN (docs/lean.md) in var-lean/: no demo user, no demo fills"
 	@echo "make test       services, lint, units, typecheck, pytest, smoke (what CI runs)"
-	@echo "make lint | units | typecheck | pytest | smoke | bench | services | venv | clean"
+	@echo "make lint | units | typecheck | pytest | smoke | bench | screenshots | services | venv | clean"
 
 venv: $(STAMP)
 dev-venv: $(DEV_STAMP)
@@ -86,6 +86,10 @@ bench: dev-venv
 		$(BENCH_ENV) $(BIN)/python bench/$$script.py || rc=1; \
 	done; \
 	exit $$rc
+
+# The README's screenshots (docs/live-trade*.png) from a real session in headless Chromium with the simulator.
+screenshots: dev-venv services
+	$(SERVICE_ENV) $(BIN)/pytest -q -p no:cacheprovider tests/e2e/screenshots.py
 
 # Refuses while an engine runs under var/ or its events are not all ingested (manage.py var_clean --force).
 clean:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -137,7 +138,9 @@ def test_a_batch_without_pending_modifies_sends_no_settle_statement(bulk_orders:
 
 def test_a_pending_modify_is_dropped_when_its_order_closes_in_a_batch(bulk_orders: list[TradeOrder]) -> None:
     pending = bulk_orders[1]  # an odd order: Canceled at the end of its events
-    TradeOrder.objects.filter(pk=pending.pk).update(update_pending=True, update_quantity=Decimal(150))
+    TradeOrder.objects.filter(pk=pending.pk).update(
+        update_pending=True, update_quantity=Decimal(150), update_requested_at=timezone.now()
+    )
     events = [json.loads(line) for i in range(4) for line in order_lines(i)]
     apply_execution_events(events, source="test")
     pending.refresh_from_db()
