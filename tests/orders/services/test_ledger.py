@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.utils import timezone
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from execution.events import apply_execution_events, ingest_file
 from orders.models import ExecutionEvent, Position, TradeFill, TradeOrder
