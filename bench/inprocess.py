@@ -60,28 +60,30 @@ def variants() -> dict[str, dict[str, Any]]:
         "+ cached tokens and users": tokens,
         "+ cached sessions": sessions,
         "+ one Redis client per pool": clients,
-        "before, no connection health check": before | {"CONN_HEALTH_CHECKS": False},
+        "before without the connection health check": before | {"CONN_HEALTH_CHECKS": False},
         "after": after,
     }
 
 
 @contextmanager
 def configured(overrides: dict[str, Any]) -> Iterator[None]:
-    """The settings of one variant (the database's health-check flag lives on the connection's settings)."""
+    """The settings of one variant."""
     from django.db import connection
     from django.test.utils import override_settings
 
     health = overrides.get("CONN_HEALTH_CHECKS")
     plain = {key: value for key, value in overrides.items() if key != "CONN_HEALTH_CHECKS"}
-    saved = connection.settings_dict["CONN_HEALTH_CHECKS"], connection.health_check_enabled
+    # Read at connect time: both the settings and the open connection's flag (not in django-stubs).
+    saved = connection.settings_dict["CONN_HEALTH_CHECKS"], getattr(connection, "health_check_enabled", False)
     if health is not None:
-        # Read at connect time: both the settings and the open connection's flag.
-        connection.settings_dict["CONN_HEALTH_CHECKS"] = connection.health_check_enabled = health
+        connection.settings_dict["CONN_HEALTH_CHECKS"] = health
+        setattr(connection, "health_check_enabled", health)  # noqa: B010
     try:
         with override_settings(**plain):
             yield
     finally:
-        connection.settings_dict["CONN_HEALTH_CHECKS"], connection.health_check_enabled = saved
+        connection.settings_dict["CONN_HEALTH_CHECKS"] = saved[0]
+        setattr(connection, "health_check_enabled", saved[1])  # noqa: B010
 
 
 def backend_cpu_seconds(pid: int) -> float:

@@ -126,7 +126,7 @@ def test_a_password_change_elsewhere_logs_this_session_out(
 
 
 def test_losing_staff_or_a_permission_takes_effect_on_the_next_request(project: Any) -> None:
-    clerk = UserFactory(username="clerk", is_staff=True)
+    clerk: Any = UserFactory(username="clerk", is_staff=True)
     clerk.user_permissions.add(Permission.objects.get(codename="view_tradeorder"))
     client = Client()
     client.force_login(clerk)
@@ -145,7 +145,7 @@ def test_losing_staff_or_a_permission_takes_effect_on_the_next_request(project: 
 def test_a_session_written_after_it_was_cached_is_read_back_new(logged_in: Client, project: Any) -> None:
     from tradedesk.web.access import SESSION_PROJECT_KEY
 
-    beta = ProjectFactory(name="beta", members=list(project.members.all()))
+    beta: Any = ProjectFactory(name="beta", members=list(project.members.all()))
     assert logged_in.session.get(SESSION_PROJECT_KEY) != beta.pk
     assert logged_in.get(f"/live-trade?project={beta.pk}").status_code == 200
     assert logged_in.session[SESSION_PROJECT_KEY] == beta.pk
