@@ -48,7 +48,11 @@ def order_cancel_request(*, order: TradeOrder, actor: Actor | None = None) -> Ca
     refusal = ""
     with transaction.atomic():
         project_lock(project_id=order.project_id)
-        order = TradeOrder.objects.select_for_update().select_related("project").get(pk=order.pk)
+        order = (
+            TradeOrder.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("project")
+            .get(pk=order.pk)
+        )
         if order.status not in WORKING_STATUSES:
             refusal = f"order is {order.status} and cannot be canceled"
         elif order.is_unknown:

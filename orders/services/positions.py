@@ -169,7 +169,11 @@ def close_order_claim(*, order_id: int, now: Any) -> TradeOrder | None:
     with transaction.atomic():
         project_id = TradeOrder.objects.values_list("project_id", flat=True).get(pk=order_id)
         project_lock(project_id=project_id)
-        order = TradeOrder.objects.select_for_update().select_related("project").get(pk=order_id)
+        order = (
+            TradeOrder.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("project")
+            .get(pk=order_id)
+        )
         if order.status != OrderStatus.NEW or order.dispatched_at is not None:
             return None
         if close_order_blockers(order=order):

@@ -22,7 +22,11 @@ def project_lock(*, project_id: int) -> Project:
 
     Every check-then-act on a project's orders (place, close, liquidate, modify, the dispatch of a held close)
     takes it first, then order rows; the ingest never takes it."""
-    return Project.objects.select_for_update().get(pk=project_id)
+    # FOR NO KEY UPDATE, not FOR UPDATE: it excludes every other holder of this lock just the same, but not the
+    # FOR KEY SHARE that PostgreSQL's deferred foreign-key checks take at COMMIT. A transaction that inserted a
+    # row pointing at this project (its first change counter, a position) would otherwise wait at its COMMIT
+    # for this lock while the holder waits for that row: a deadlock, seen as a 500 on an order POST.
+    return Project.objects.select_for_update(no_key=True).get(pk=project_id)
 
 
 def project_for_user(*, user: Any, project_id: Any, with_counters: bool = False) -> Project:
