@@ -200,3 +200,20 @@ def test_admin_datetimes_have_seconds_and_the_zone() -> None:
 )
 def test_audit_details_read_as_sentences(action: str, detail: Any, expected: str) -> None:
     assert audit_detail_text(action, detail) == expected
+
+
+def test_a_clock_in_a_table_names_its_zone_only_across_a_dst_change() -> None:
+    """The time columns' headers name the zone as it is now: a winter time under a summer header (or the
+    reverse) carries its own abbreviation, the other none."""
+    template = Template('{% load desk %}{{ winter|timestamp:"clock" }}|{{ summer|timestamp:"clock" }}')
+    with timezone.override(zoneinfo.ZoneInfo("America/New_York")):
+        winter, summer = template.render(
+            Context(
+                {
+                    "winter": datetime(2026, 1, 15, 19, 32, 5, tzinfo=UTC),
+                    "summer": datetime(2026, 7, 15, 18, 32, 5, tzinfo=UTC),
+                }
+            )
+        ).split("|")
+    texts = sorted([winter.split(">")[1].split("<")[0], summer.split(">")[1].split("<")[0]])
+    assert texts in (["14:32:05", "14:32:05 EDT"], ["14:32:05", "14:32:05 EST"])

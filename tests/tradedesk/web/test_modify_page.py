@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ast
+import zoneinfo
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -125,5 +127,6 @@ def test_a_pending_update_shows_since_when_for_the_page_to_count_its_age(
     TradeOrder.objects.filter(pk=order.pk).update(update_requested_at=asked)
     body = client_zh.get(reverse("live-trade-orders"), {"project": project.pk}, **HTMX).content.decode()
     assert 'data-testid="order-update-pending-age"' in body
-    assert f'data-since="{asked.isoformat()}"' in body
-    assert f"自 {asked:%H:%M:%S} 起" in body
+    local = asked.astimezone(zoneinfo.ZoneInfo(settings.TRADEDESK_TIME_ZONE))  # the page's zone
+    assert f'data-since="{local.isoformat()}"' in body
+    assert f"自 {local:%H:%M:%S} 起" in body

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html
 
 from orders.services import client_order_id_new
@@ -61,6 +62,10 @@ def timestamp(value: Any, variant: str = "") -> str:
     if variant == "text":
         return f"{clock} {zone} ({utc})"
     if variant == "clock":
+        # The column's header names the zone as it is now; a time from the other side of a DST change
+        # (EST under an EDT header) says its own.
+        if zone != timezone.localtime().tzname():
+            clock = f"{clock} {zone}"
         return format_html('<time datetime="{}" title="{}">{}</time>', iso, utc, clock)
     return format_html('<time datetime="{}" title="{}">{} {}</time>', iso, utc, clock, zone)
 
