@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Path, Router
 
 from orders import services
 from orders.errors import NotFound
@@ -24,7 +24,9 @@ def list_engine_halts(request: HttpRequest) -> list[Any]:
 
 
 @router.post("/engines/{mode}/halt", response={200: EngineHaltOut, **ERRORS})
-def set_engine_halt(request: HttpRequest, mode: str, payload: EngineHaltIn) -> Any:
+def set_engine_halt(
+    request: HttpRequest, mode: Annotated[str, Path(pattern=r"^[a-z]{1,16}$")], payload: EngineHaltIn
+) -> Any:
     """Staff (or orders.halt_engine): halt every project of the mode (only Close and Liquidate pass, cancels
     work) with a reason, or resume it (`halted: false`). Audited."""
     # Unknown modes are 404 like the engines' other routes, after the service's own staff check (403).
