@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ import pytest
 from django.test import Client
 
 from orders.services import api_token_create
+from orders.services.market import market_price_source_register
 from tests.factories import ProjectFactory, UserFactory
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -103,3 +106,16 @@ def celery_worker_thread(transactional_db: Any) -> Any:
         app, pool="solo", perform_ping_check=False, shutdown_timeout=15, loglevel="WARNING"
     ) as worker:
         yield worker
+
+
+@pytest.fixture
+def market(settings: Any) -> Iterator[dict[str, Decimal]]:
+    """Fresh engine prices a test sets per symbol; price bands of 10% (confirm) and 50% (refused)."""
+    from execution.prices import fresh_market_price  # execution: loaded once Django's apps are
+
+    settings.TRADEDESK_PRICE_BAND_SOFT_PCT = Decimal(10)
+    settings.TRADEDESK_PRICE_BAND_HARD_PCT = Decimal(50)
+    prices: dict[str, Decimal] = {}
+    market_price_source_register(lambda mode, symbol: prices.get(symbol))
+    yield prices
+    market_price_source_register(fresh_market_price)

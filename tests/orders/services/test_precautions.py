@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -11,24 +10,10 @@ import pytest
 from orders.errors import ConfirmRequired, OrderValidationError, RiskRejected
 from orders.models import TradeOrder, TradingState
 from orders.services import apply_fill_to_order, create_trade_order
-from orders.services.market import market_price_source_register
 from orders.services.positions import positions_close
 from tests.factories import TradeOrderFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def market(settings: Any) -> Iterator[dict[str, Decimal]]:
-    """Fresh engine prices the test sets per symbol."""
-    settings.TRADEDESK_PRICE_BAND_SOFT_PCT = Decimal(10)
-    settings.TRADEDESK_PRICE_BAND_HARD_PCT = Decimal(50)
-    prices: dict[str, Decimal] = {}
-    market_price_source_register(lambda mode, symbol: prices.get(symbol))
-    yield prices
-    from execution.prices import fresh_market_price
-
-    market_price_source_register(fresh_market_price)
 
 
 def order(project: Any, user: Any, **extra: Any) -> Any:

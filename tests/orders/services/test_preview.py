@@ -3,7 +3,6 @@ price the bands measure against."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -11,24 +10,10 @@ import pytest
 
 from orders.models import Project, TradeOrder
 from orders.services import apply_fill_to_order, order_preview, price_reference
-from orders.services.market import market_price_source_register
 from orders.services.preview import HARD, LAST_FILL, MARKET, SOFT
 from tests.factories import ProjectFactory, TradeOrderFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def market(settings: Any) -> Iterator[dict[str, Decimal]]:
-    """Fresh engine prices the test sets per symbol; bands of 10% (confirm) and 50% (refused)."""
-    settings.TRADEDESK_PRICE_BAND_SOFT_PCT = Decimal(10)
-    settings.TRADEDESK_PRICE_BAND_HARD_PCT = Decimal(50)
-    prices: dict[str, Decimal] = {}
-    market_price_source_register(lambda mode, symbol: prices.get(symbol))
-    yield prices
-    from execution.prices import fresh_market_price
-
-    market_price_source_register(fresh_market_price)
 
 
 def filled(project: Project, symbol: str, price: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +14,6 @@ from django.urls import reverse
 
 from orders.models import Project, TradeOrder
 from orders.services import apply_fill_to_order
-from orders.services.market import market_price_source_register
 from tests.factories import ProjectFactory, TradeOrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,18 +43,6 @@ def client_in(user: Any) -> Client:
     client = Client()
     client.force_login(user)
     return client
-
-
-@pytest.fixture
-def market(settings: Any) -> Iterator[dict[str, Decimal]]:
-    settings.TRADEDESK_PRICE_BAND_SOFT_PCT = Decimal(10)
-    settings.TRADEDESK_PRICE_BAND_HARD_PCT = Decimal(50)
-    prices: dict[str, Decimal] = {}
-    market_price_source_register(lambda mode, symbol: prices.get(symbol))
-    yield prices
-    from execution.prices import fresh_market_price
-
-    market_price_source_register(fresh_market_price)
 
 
 def test_the_preview_shows_the_value_and_the_distance_from_the_last_price(
