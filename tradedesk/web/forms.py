@@ -174,13 +174,15 @@ def translate_message(message: str) -> str:
 
 def translate_refusal(error: TradedeskError) -> str:
     """A service refusal in the active language: each named field with its reason, else the message."""
-    if not error.errors:
+    # An engine halt names who halted it and why: the whole message, not the field's short reason.
+    if not error.errors or isinstance(error, EngineHalted):
         return translate_reason(error.message)
     parts = []
     for field, reason in error.errors.items():
         form_field = OrderForm.base_fields.get(FIELD_MAP.get(field, ""))
-        label = form_field.label if form_field is not None and form_field.label else field
-        parts.append(f"{label}: {translate_reason(reason)}")
+        label = form_field.label if form_field is not None else None
+        # A field without a label (project_id: a halt, too many working orders) is never named to a trader.
+        parts.append(f"{label}: {translate_reason(reason)}" if label else translate_reason(reason))
     return "; ".join(parts)
 
 

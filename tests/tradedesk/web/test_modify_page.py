@@ -130,3 +130,37 @@ def test_a_pending_update_shows_since_when_for_the_page_to_count_its_age(
     local = asked.astimezone(zoneinfo.ZoneInfo(settings.TRADEDESK_TIME_ZONE))  # the page's zone
     assert f'data-since="{local.isoformat()}"' in body
     assert f"自 {local:%H:%M:%S} 起" in body
+
+
+@pytest.mark.django_db
+def test_a_modify_refused_by_the_engine_halt_says_who_and_why_not_a_field_name(
+    client_zh: Client, project: Project, monkeypatch: Any
+) -> None:
+    from orders.services import Actor, engine_halt_set
+    from tests.factories import UserFactory
+
+    monkeypatch.setattr("execution.engines.running_engine", lambda mode: {"pid": 1, "run_id": "r-1"})
+    order = acknowledged(project)
+    lead = UserFactory(username="desk-lead", is_staff=True)
+    engine_halt_set(mode=project.mode, halted=True, reason="feed down", actor=Actor(user=lead))
+    response = client_zh.post(reverse("live-trade-order-modify", args=[order.pk]), {"quantity": "5"}, **HTMX)
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert "project_id" not in body
+    assert "desk-lead" in body and "feed down" in body
+    assert TradeOrder.objects.get(pk=order.pk).update_pending is False
+
+
+@pytest.mark.django_db
+def test_a_modify_refused_by_the_project_halt_names_no_internal_field(
+    client_zh: Client, project: Project, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr("execution.engines.running_engine", lambda mode: {"pid": 1, "run_id": "r-1"})
+    order = acknowledged(project)
+    Project.objects.filter(pk=project.pk).update(trading_state="HALTED")
+    response = client_zh.post(reverse("live-trade-order-modify", args=[order.pk]), {"quantity": "5"}, **HTMX)
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert "project_id" not in body
+    with translation.override("zh-hans"):
+        assert translate_reason("trading halted") in body
