@@ -42,11 +42,16 @@ class OrderPreview:
 
 
 def last_known_price(*, project: Project, symbol: str) -> Decimal | None:
-    """The project's last fill price of the symbol, else the desk's last fill price of it."""
+    """The project's last fill price of the symbol, else the desk's last fill price of it in the project's mode
+    (a paper fill's simulated price never measures a live order)."""
     position = Position.objects.filter(project=project, mode=project.mode, symbol=symbol).first()
     if position is not None and position.last_fill_price is not None:
         return position.last_fill_price
-    fill = TradeFill.objects.filter(order__symbol=symbol).order_by("-filled_at", "-id").first()
+    fill = (
+        TradeFill.objects.filter(order__symbol=symbol, order__mode=project.mode)
+        .order_by("-filled_at", "-id")
+        .first()
+    )
     return fill.price if fill is not None else None
 
 

@@ -158,3 +158,18 @@ def test_without_a_quantity_the_price_is_known_but_not_the_value(
     market["AAPL"] = Decimal("190")
     preview = order_preview(project=project, symbol="AAPL", quantity=None, order_type="MKT")
     assert (preview.price, preview.value) == (Decimal("190"), None)
+
+
+def test_a_fill_of_the_other_mode_is_never_the_reference(user: Any, market: dict[str, Decimal]) -> None:
+    """A paper fill (simulated price) neither values nor bands a live order, and a live fill no paper one."""
+    paper = ProjectFactory(name="paper-book", members=[user])
+    live = ProjectFactory(name="live-book", mode="live", members=[user])
+    filled(paper, "XYZ", "50.00")
+    assert price_reference(project=live, symbol="XYZ") is None
+    preview = order_preview(
+        project=live, symbol="XYZ", quantity=Decimal(10), order_type="LMT", limit_price=Decimal(100)
+    )
+    assert (preview.reference, preview.deviation_pct, preview.band) == (None, None, "")
+    filled(live, "QQQ", "400.00")
+    other = ProjectFactory(name="paper-two", members=[user])
+    assert price_reference(project=other, symbol="QQQ") is None
