@@ -76,8 +76,11 @@ def staff(transactional_db: Any) -> Any:
 @pytest.fixture(params=["stored", "first_use"])
 def halt_row(request: Any, transactional_db: Any) -> str:
     """The mode's halt row exists (the usual case) or is created by whichever transaction comes first."""
+    # The migration's rows are there until a transactional test has flushed the tables: each case sets its own.
     if request.param == "stored":
-        EngineHalt.objects.create(mode="paper")
+        EngineHalt.objects.get_or_create(mode="paper")
+    else:
+        EngineHalt.objects.filter(mode="paper").delete()
     return str(request.param)
 
 
