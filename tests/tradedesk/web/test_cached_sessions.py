@@ -177,3 +177,12 @@ def test_a_session_read_before_a_save_is_not_cached_over_it(logged_in: Client, p
     with mock.patch.object(poll_store, "_get_session_from_db", read_then_another_request_saves):
         assert poll_store.load().get(SESSION_TIME_ZONE_KEY) != "Asia/Tokyo"
     assert SessionStore(key).load()[SESSION_TIME_ZONE_KEY] == "Asia/Tokyo"
+
+
+def test_a_removed_membership_hides_the_project_from_a_warm_session_on_the_next_request(
+    logged_in: Client, project: Any, user: Any
+) -> None:
+    assert poll(logged_in, project) == (200, [])
+    with another_process():
+        project.members.remove(user)
+    assert poll(logged_in, project)[0] == 404
