@@ -100,7 +100,11 @@ def test_the_admin_shows_times_in_the_chosen_zone(order: TradeOrder, settings: A
     assert "2026-01-15 19:32:05 GMT" in html
 
 
-@pytest.mark.parametrize("zone", ["Mars/Olympus", "../../etc/passwd", "", "EST5EDT;drop", "x" * 80])
+@pytest.mark.parametrize(
+    # localtime: the server's own /etc/localtime, not a zone; Factory: tzdata's "zone unknown" (-00).
+    "zone",
+    ["Mars/Olympus", "../../etc/passwd", "", "EST5EDT;drop", "x" * 80, "localtime", "Factory"],
+)
 def test_an_unknown_zone_is_refused_with_a_form_error(
     user: Any, project: Project, order: TradeOrder, settings: Any, zone: str
 ) -> None:
