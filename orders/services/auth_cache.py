@@ -28,21 +28,28 @@ def auth_cache_enabled() -> bool:
     return settings.TRADEDESK_AUTH_CACHE_SECONDS > 0
 
 
-def auth_cache_read(*, key: str) -> tuple[Any | None, str | None]:
+def auth_cache_read(*, key: str, version_key: str | None = None) -> tuple[Any | None, str | None]:
     """(the entry's value when written under the current epoch, else None; the current epoch).
 
+    With a version_key (one entry's own epoch, which auth_cache_new_version replaces), the epoch read is
+    both: a change of that entry alone ends what a concurrent read of the database is about to store.
     The epoch is None when caching is off or the cache does not answer: then nothing may be written."""
     if not auth_cache_enabled():
         return None, None
+    keys = [EPOCH_KEY, key] if version_key is None else [EPOCH_KEY, key, version_key]
     try:
-        found = cache.get_many([EPOCH_KEY, key])
-        epoch = found.get(EPOCH_KEY)
-        if epoch is None:
+        found = cache.get_many(keys)
+        if found.get(EPOCH_KEY) is None:
             cache.add(EPOCH_KEY, uuid.uuid4().hex, timeout=None)
-            return None, cache.get(EPOCH_KEY)
+            found = {**cache.get_many(keys), key: None}
     except Exception as exc:  # an unreachable cache means the database answers, never an error page
         logger.warning("auth cache unavailable (%s); reading the database", exc)
         return None, None
+    epoch = found.get(EPOCH_KEY)
+    if epoch is None:
+        return None, None
+    if version_key is not None:
+        epoch = f"{epoch}:{found.get(version_key) or ''}"
     entry = found.get(key)
     if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == epoch:
         return entry[1], epoch
@@ -72,6 +79,16 @@ def auth_cache_delete(*, key: str) -> None:
         cache.delete(key)
     except Exception as exc:
         logger.warning("auth cache unavailable (%s); entry not deleted", exc)
+
+
+def auth_cache_new_version(*, version_key: str, timeout: float) -> None:
+    """End one entry read with this version_key, including one a concurrent read is about to store."""
+    if not auth_cache_enabled():
+        return
+    try:
+        cache.set(version_key, uuid.uuid4().hex, timeout=timeout)
+    except Exception as exc:
+        logger.warning("auth cache unavailable (%s); entry version not replaced", exc)
 
 
 def _new_epoch() -> None:

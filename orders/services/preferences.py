@@ -12,10 +12,14 @@ from django.utils import timezone
 from orders.errors import OrderValidationError
 from orders.models import TIME_ZONE_REGEX, TimeZoneChoice
 
+# Names zoneinfo lists that are not zones: the server's own /etc/localtime (its meaning depends on the host)
+# and tzdata's placeholder for "zone unknown" (UTC labelled -00).
+_NOT_ZONES = frozenset({"localtime", "Factory"})
+
 
 @functools.cache
 def _known_time_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    return frozenset(zoneinfo.available_timezones()) - _NOT_ZONES
 
 
 def time_zone_is_known(*, name: str) -> bool:

@@ -167,7 +167,8 @@ def render_prices(request: DeskRequest, project: Project) -> HttpResponse:
 
 
 # Rendered order rows, per process, keyed by everything a row shows: the order's version (updated_at, which
-# every change of an order row sets), the selection, the "recent" highlight, the language and the time zone.
+# every change of an order row sets), the selection, the "recent" highlight, the language and the time zone
+# (with its abbreviation now, which the time columns' headers show).
 _ROWS: OrderedDict[tuple[Any, ...], SafeString] = OrderedDict()
 _ROWS_MAX = 4096
 _ROWS_LOCK = threading.Lock()
@@ -186,7 +187,8 @@ def order_rows(
 ) -> list[SafeString]:
     """Each order's table row, rendered once per version of the order (fragment cache)."""
     language = translation.get_language()
-    zone = timezone.get_current_timezone_name()
+    # The zone's name and its abbreviation now: a clock names its own zone when the header's differs (DST).
+    zone = (timezone.get_current_timezone_name(), timezone.localtime().tzname())
     rows = []
     for order in orders:
         recent = order.status in FINAL_STATUSES and order.updated_at > cutoff

@@ -140,3 +140,40 @@ def test_an_unreachable_cache_falls_back_to_the_database(api: Client, project: A
         assert status == 200 and len(sql) == 1
         api_token_revoke(token=ApiToken.objects.get())
         assert api.get(URL).status_code == 401
+
+
+def test_a_removed_membership_ends_orders_through_a_warm_token_on_the_next_request(
+    api: Client, project: Any, user: Any, monkeypatch: Any
+) -> None:
+    """Membership is never cached: a warm token keeps its user, not the user's projects."""
+    import json
+
+    monkeypatch.setattr("execution.signals.dispatch_enqueue", lambda **kwargs: None)
+    auth_queries(api)
+    assert auth_queries(api) == (200, [])
+    with another_process():
+        project.members.remove(user)
+    body = {"symbol": "AAPL", "side": "BUY", "quantity": 1, "order_type": "MKT", "project_id": project.pk}
+    placed = api.post("/api/trade/orders", data=json.dumps(body), content_type="application/json")
+    assert placed.status_code in (403, 404)
+    assert not project.orders.exists()
+
+
+def test_a_lost_epoch_key_leaves_no_entry_usable_and_revokes_still_end_tokens(
+    api: Client, project: Any
+) -> None:
+    """Redis restarted or evicted the epoch key while entries survived: they were written under an epoch
+    that never comes back, so the next request reads the database, and a later revoke still ends the token."""
+    from django.core.cache import cache
+
+    from orders.services.auth_cache import EPOCH_KEY
+
+    auth_queries(api)
+    assert auth_queries(api) == (200, [])
+    cache.delete(EPOCH_KEY)
+    status, sql = auth_queries(api)
+    assert status == 200 and len(sql) == 1
+    assert auth_queries(api) == (200, [])
+    with another_process():
+        api_token_revoke(token=ApiToken.objects.get())
+    assert api.get(URL).status_code == 401

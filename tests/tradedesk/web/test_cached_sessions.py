@@ -152,3 +152,37 @@ def test_a_session_written_after_it_was_cached_is_read_back_new(logged_in: Clien
     assert logged_in.session.get(SESSION_PROJECT_KEY) != beta.pk
     assert logged_in.get(f"/live-trade?project={beta.pk}").status_code == 200
     assert logged_in.session[SESSION_PROJECT_KEY] == beta.pk
+
+
+def test_a_session_read_before_a_save_is_not_cached_over_it(logged_in: Client, project: Any) -> None:
+    """A poll reads the row, another request of the same session saves new data (the time zone copy of a
+    page load) and drops the entry, then the poll stores what it read: the next request must not get the
+    old data back."""
+    from orders.services.auth_cache import auth_cache_delete
+    from tradedesk.middleware import SESSION_TIME_ZONE_KEY
+    from tradedesk.web.sessions_cached import SessionStore
+
+    key = logged_in.cookies["sessionid"].value
+    auth_cache_delete(key=SessionStore.cache_key_prefix + key)
+    poll_store = SessionStore(key)
+    read_row = poll_store._get_session_from_db
+
+    def read_then_another_request_saves() -> Any:
+        stored = read_row()
+        page_store = SessionStore(key)
+        page_store[SESSION_TIME_ZONE_KEY] = "Asia/Tokyo"
+        page_store.save()
+        return stored
+
+    with mock.patch.object(poll_store, "_get_session_from_db", read_then_another_request_saves):
+        assert poll_store.load().get(SESSION_TIME_ZONE_KEY) != "Asia/Tokyo"
+    assert SessionStore(key).load()[SESSION_TIME_ZONE_KEY] == "Asia/Tokyo"
+
+
+def test_a_removed_membership_hides_the_project_from_a_warm_session_on_the_next_request(
+    logged_in: Client, project: Any, user: Any
+) -> None:
+    assert poll(logged_in, project) == (200, [])
+    with another_process():
+        project.members.remove(user)
+    assert poll(logged_in, project)[0] == 404

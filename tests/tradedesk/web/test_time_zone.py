@@ -100,7 +100,11 @@ def test_the_admin_shows_times_in_the_chosen_zone(order: TradeOrder, settings: A
     assert "2026-01-15 19:32:05 GMT" in html
 
 
-@pytest.mark.parametrize("zone", ["Mars/Olympus", "../../etc/passwd", "", "EST5EDT;drop", "x" * 80])
+@pytest.mark.parametrize(
+    # localtime: the server's own /etc/localtime, not a zone; Factory: tzdata's "zone unknown" (-00).
+    "zone",
+    ["Mars/Olympus", "../../etc/passwd", "", "EST5EDT;drop", "x" * 80, "localtime", "Factory"],
+)
 def test_an_unknown_zone_is_refused_with_a_form_error(
     user: Any, project: Project, order: TradeOrder, settings: Any, zone: str
 ) -> None:
@@ -200,3 +204,22 @@ def test_polls_read_the_zone_from_the_session_not_the_table(
         response = client.get(reverse("live-trade-orders"), {"project": project.pk}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200 and shows(response.content.decode(), "04:32:05", "JST")
     assert "orders_timezonechoice" not in " ".join(query["sql"] for query in polled.captured_queries)
+
+
+def test_a_row_rendered_before_a_dst_change_names_its_zone_after_it(order: TradeOrder) -> None:
+    """The rows' cache must not keep a winter row without its "EST" once the header reads EDT: the clock's
+    label depends on the zone's abbreviation now, not only on the zone's name."""
+    import zoneinfo
+    from unittest import mock
+
+    from tradedesk.web.presenters import order_rows
+
+    project = order.project
+    order.refresh_from_db()
+    with timezone.override(zoneinfo.ZoneInfo("America/New_York")):
+        with mock.patch("django.utils.timezone.now", return_value=datetime(2026, 2, 1, 12, tzinfo=UTC)):
+            (winter_row,) = order_rows([order], project=project, selected_id=None, cutoff=WINTER)
+        with mock.patch("django.utils.timezone.now", return_value=datetime(2026, 7, 1, 12, tzinfo=UTC)):
+            (summer_row,) = order_rows([order], project=project, selected_id=None, cutoff=WINTER)
+    assert f"<time {UTC_TOOLTIP}>14:32:05</time>" in winter_row
+    assert f"<time {UTC_TOOLTIP}>14:32:05 EST</time>" in summer_row
