@@ -17,11 +17,13 @@ from typing import Any
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings as django_settings
+from django.db import connection
 from django.test import Client
 from playwright.sync_api import expect
 
 from orders.models import OrderStatus, Position, Project, TradeOrder
 from orders.services import apply_fill_to_order, update_trade_order_status
+from tests.waiting import wait_for
 from tradedesk.celery import app as celery_app
 
 # Waits, not timing assertions: a shared 2-core CI machine under load can take seconds to fill an order.
@@ -97,6 +99,30 @@ def celery_worker(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Any]
         for key, value in previous.items():
             celery_app.conf[key] = value
         _forget_routing()
+
+
+def _others_busy() -> bool:
+    """Whether another connection to the test database is running a statement or holds a transaction open."""
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')"
+        )
+        return bool(cursor.fetchone()[0])
+
+
+@pytest.fixture(autouse=True)
+def _database_quiet_before_flush(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Let the live server's last requests and the worker's last task finish before the test database is
+    flushed: the flush's TRUNCATE against their row writes was a deadlock in teardown (an ERROR, not a bug)."""
+    if "transactional_db" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("transactional_db")  # set up before this fixture, so torn down after it
+    yield
+    wait_for(lambda: not _others_busy(), timeout=15)
 
 
 @pytest.fixture
