@@ -10,6 +10,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from execution.engine_state import MODES
+
 READ_CHUNK = 1 << 20
 BOM = b"\xef\xbb\xbf"
 EXCERPT_BYTES = 1024
@@ -172,3 +174,28 @@ def read_lines(
         if len(chunk.lines) >= max_lines:
             break
     return chunk
+
+
+def engine_mode_of(path: Path) -> str | None:
+    """The mode whose engine writes this file (engines/<mode>/ under the execution root), else None."""
+    engines_root = (Path(settings.TRADEDESK_EXECUTION_ROOT) / "engines").resolve()
+    # The folder, not the file, is resolved: the file may be a symlink (refused later, never followed).
+    folder = Path(path).parent.resolve()
+    if folder.parent != engines_root:
+        return None
+    mode = folder.name
+    return mode if mode in MODES else None
+
+
+def events_file_problems() -> dict[str, str]:
+    """Why each engine's events file would be skipped now (mode -> reason), for the engines panel."""
+    problems: dict[str, str] = {}
+    for file_path in scanned_events_files():
+        try:
+            check_under_root(file_path)
+            os.close(open_regular(file_path))
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            problems[file_path.parent.name] = refusal_reason(exc)
+    return problems

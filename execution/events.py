@@ -7,7 +7,6 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,11 +15,11 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 
 from execution import metrics
-from execution.engines import MODES
 from execution.event_files import (
     EXCERPT_BYTES,
     LineChunk,
     check_under_root,
+    engine_mode_of,
     open_regular,
     read_lines,
     refusal_reason,
@@ -109,17 +108,6 @@ def apply_execution_events(
     if parsed is None:
         log_batch(report, source=source)
     return report
-
-
-def engine_mode_of(path: Path) -> str | None:
-    """The mode whose engine writes this file (engines/<mode>/ under the execution root), else None."""
-    engines_root = (Path(settings.TRADEDESK_EXECUTION_ROOT) / "engines").resolve()
-    # The folder, not the file, is resolved: the file may be a symlink (refused later, never followed).
-    folder = Path(path).parent.resolve()
-    if folder.parent != engines_root:
-        return None
-    mode = folder.name
-    return mode if mode in MODES else None
 
 
 def _first_line_hash(fd: int) -> str:
@@ -355,11 +343,6 @@ def ingest_file(path: Path, *, batch_lines: int = BATCH_LINES) -> IngestReport:
     return report
 
 
-def events_files() -> list[Path]:
-    """Every engine's events file under the execution root (not resolved: symlinks are refused on open)."""
-    return scanned_events_files()
-
-
 def _skip(report: IngestReport, key: str, exc: OSError) -> None:
     reason = refusal_reason(exc)
     report.skipped_files += 1
@@ -375,7 +358,7 @@ def ingest_execution_events(
     """Ingest one events file, or every engine's (of `mode` when given); each file on its own, so one bad
     file stops no other."""
     scanned = path is None
-    paths = events_files() if path is None else [Path(path)]
+    paths = scanned_events_files() if path is None else [Path(path)]
     if scanned and mode:
         paths = [file_path for file_path in paths if file_path.parent.name == mode]
     total = IngestReport()
@@ -401,37 +384,6 @@ def ingest_execution_events(
     return total
 
 
-def events_file_problems() -> dict[str, str]:
-    """Why each engine's events file would be skipped now (mode -> reason), for the engines panel."""
-    problems: dict[str, str] = {}
-    for file_path in events_files():
-        try:
-            check_under_root(file_path)
-            os.close(open_regular(file_path))
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            problems[file_path.parent.name] = refusal_reason(exc)
-    return problems
-
-
-def events_iter_lines(path: Path) -> Iterator[bytes]:
-    """Every complete line of a file (for tools and tests)."""
-    fd = open_regular(Path(path))
-    try:
-        offset = 0
-        while True:
-            chunk = read_lines(
-                fd, offset, max_lines=BATCH_LINES, max_line_bytes=settings.TRADEDESK_EVENTS_MAX_LINE_BYTES
-            )
-            if chunk.offset == offset:
-                return
-            offset = chunk.offset
-            yield from chunk.lines
-    finally:
-        os.close(fd)
-
-
 def ingest_before_read() -> IngestReport:
     """Ingest-on-read, for listings that must not show a stale book: one stat per file when nothing grew.
 
@@ -447,7 +399,6 @@ __all__ = [
     "IngestReport",
     "ParsedBatch",
     "apply_execution_events",
-    "events_file_problems",
     "ingest_before_read",
     "ingest_execution_events",
     "ingest_file",

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Max
 from django.utils import timezone
 
-from execution.events import events_file_problems
+from execution.event_files import events_file_problems
 from execution.models import HoldingsDiscrepancy
 from execution.services import engines_check
 from execution.universe import universe_symbols

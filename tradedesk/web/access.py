@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from django_htmx.middleware import HtmxDetails
 
 from orders import selectors, services
-from orders.errors import NotFound
+from orders.errors import Forbidden, NotFound, TradedeskError
 from orders.models import (
+    Mode,
     Position,
     Project,
     TradeOrder,
@@ -123,3 +124,13 @@ def order_or_404(request: DeskRequest, raw: Any, *, project: Project | None = No
     if project is not None and order.project_id != project.pk:
         raise Http404(_("Order not found"))
     return order
+
+
+def refusal_status(exc: TradedeskError) -> int:
+    """A missing right is 403; every other refusal of an action is 422."""
+    return exc.status_code if isinstance(exc, Forbidden) else 422
+
+
+def live_confirmed(request: DeskRequest, project: Project) -> bool:
+    """LIVE destructive actions need the project name typed in the confirmation dialog."""
+    return project.mode != Mode.LIVE or request.POST.get("confirm_name", "").strip() == project.name

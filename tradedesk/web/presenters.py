@@ -23,7 +23,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from execution import engines
-from execution.events import events_file_problems
+from execution.event_files import events_file_problems
 from execution.models import HoldingsDiscrepancy
 from execution.prices import positions_totals, positions_value
 from orders import selectors, services
@@ -231,6 +231,14 @@ def order_label(order: TradeOrder) -> str:
     price = order.limit_price if order.limit_price is not None else order.stop_price
     at = "" if price is None else f" @ {price.normalize():f}"
     return f"{order.get_side_display()} {order.quantity.normalize():f} {order.symbol}{at}"
+
+
+def order_placed_message(order: TradeOrder, created: bool) -> str:
+    """The notice of a placed order, or of one placed before with the same idempotency key."""
+    described = order_label(order)
+    if created:
+        return gettext("Order placed: %(order)s") % {"order": described}
+    return gettext("Already placed (same idempotency key): %(order)s") % {"order": described}
 
 
 def orders_context(project: Project, *, selected: Any = None) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tradedesk.web import halts, preferences, ticket, views
+from tradedesk.web import halts, positions, preferences, ticket, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,8 +16,8 @@ urlpatterns = [
     path("live-trade/orders/<int:order_id>/cancel", views.order_cancel, name="live-trade-order-cancel"),
     path("live-trade/orders/<int:order_id>/modify", views.order_modify, name="live-trade-order-modify"),
     path("live-trade/orders/cancel-all", views.orders_cancel_all, name="live-trade-orders-cancel-all"),
-    path("live-trade/positions/close", views.positions_close, name="live-trade-close"),
-    path("live-trade/positions/liquidate", views.positions_liquidate, name="live-trade-liquidate"),
+    path("live-trade/positions/close", positions.positions_close, name="live-trade-close"),
+    path("live-trade/positions/liquidate", positions.positions_liquidate, name="live-trade-liquidate"),
     path("live-trade/trading-state", views.trading_state, name="live-trade-trading-state"),
     path("live-trade/mode", views.project_mode, name="live-trade-mode"),
     path("live-trade/engine-halt", halts.engine_halt, name="live-trade-engine-halt"),

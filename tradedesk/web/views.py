@@ -5,8 +5,6 @@ Every view answers an HTMX request with a partial and a normal request with the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -24,7 +22,6 @@ from orders.errors import Forbidden, NotFound, TradedeskError
 from orders.models import (
     Mode,
     Project,
-    TradeOrder,
     TradingState,
 )
 from orders.services.validation import bounded_id
@@ -33,16 +30,19 @@ from tradedesk.web.access import (
     SESSION_PROJECT_KEY,
     DeskRequest,
     desk_view,
+    live_confirmed,
     order_or_404,
     page_url,
     pick_project,
     project_or_404,
+    refusal_status,
 )
 from tradedesk.web.forms import OrderForm, translate_reason, translate_refusal
 from tradedesk.web.presenters import (
     FINAL_STATUSES,
     base_context,
     order_label,
+    order_placed_message,
     orders_context,
     positions_context,
     render_page,
@@ -54,21 +54,6 @@ from tradedesk.web.presenters import (
 
 # htmx stops polling an element that gets this status (the order timeline once the order is final).
 STOP_POLLING = 286
-
-
-# --------------------------------------------------------------------------------------------------------
-# Plumbing: login, language, project
-# --------------------------------------------------------------------------------------------------------
-
-
-# --------------------------------------------------------------------------------------------------------
-# Context of the page's parts
-# --------------------------------------------------------------------------------------------------------
-
-
-# --------------------------------------------------------------------------------------------------------
-# Pages and partials
-# --------------------------------------------------------------------------------------------------------
 
 
 def home(request: DeskRequest) -> HttpResponse:
@@ -141,28 +126,6 @@ def order_detail(request: DeskRequest, order_id: int) -> HttpResponse:
     )
 
 
-# --------------------------------------------------------------------------------------------------------
-# Actions
-# --------------------------------------------------------------------------------------------------------
-
-
-def _placed_message(order: TradeOrder, created: bool) -> str:
-    described = order_label(order)
-    if created:
-        return _("Order placed: %(order)s") % {"order": described}
-    return _("Already placed (same idempotency key): %(order)s") % {"order": described}
-
-
-def _refusal_status(exc: TradedeskError) -> int:
-    """A missing right is 403; every other refusal of an action is 422."""
-    return exc.status_code if isinstance(exc, Forbidden) else 422
-
-
-def _live_confirmed(request: DeskRequest, project: Project) -> bool:
-    """LIVE destructive actions need the project name typed in the confirmation dialog."""
-    return project.mode != Mode.LIVE or request.POST.get("confirm_name", "").strip() == project.name
-
-
 @desk_view
 @require_POST
 def order_create(request: DeskRequest) -> HttpResponse:
@@ -188,10 +151,10 @@ def order_create(request: DeskRequest) -> HttpResponse:
             )
         except TradedeskError as exc:
             form.add_service_error(exc)
-            refusal = _refusal_status(exc)
+            refusal = refusal_status(exc)
         else:
             created = True
-            messages.success(request, _placed_message(result.order, result.created))
+            messages.success(request, order_placed_message(result.order, result.created))
     status = 200 if created else refusal
 
     if not request.htmx:
@@ -239,75 +202,6 @@ def order_create(request: DeskRequest) -> HttpResponse:
     return render(request, "orders/partials/ticket_response.html", context, status=status)
 
 
-def _positions_action(request: DeskRequest, action: Callable[[Project], None]) -> HttpResponse:
-    """Run a close / liquidate action and answer with the positions table and the orders."""
-    project = project_or_404(request, request.POST.get("project"))
-    status = 200
-    if not _live_confirmed(request, project):
-        messages.error(request, _("LIVE project: type the project name to confirm."))
-        status = 422
-    else:
-        try:
-            action(project)
-        except TradedeskError as exc:
-            messages.error(request, translate_reason(exc.message))
-            status = _refusal_status(exc)
-    if not request.htmx:
-        return HttpResponseRedirect(page_url(project))
-    context = {
-        **base_context(request, project),
-        **positions_context(project),
-        **orders_context(project),
-        "oob_orders": True,
-    }
-    return render(request, "orders/partials/positions_response.html", context, status=status)
-
-
-def _report_close(request: DeskRequest, result: services.CloseResult) -> None:
-    for order in result.orders:
-        messages.success(request, _placed_message(order, True))
-    for symbol, reason in result.skipped.items():
-        messages.warning(request, f"{symbol}: {translate_reason(reason)}")
-    for symbol, warning in result.warnings.items():
-        messages.warning(request, f"{symbol}: {translate_reason(warning)}")
-    if not result.orders and not result.skipped:
-        messages.info(request, _("No open positions."))
-
-
-@desk_view
-@require_POST
-def positions_close(request: DeskRequest) -> HttpResponse:
-    """Close the given positions (one closing market order each)."""
-    symbols = [symbol for symbol in request.POST.getlist("symbols") if symbol.strip()]
-
-    def close(project: Project) -> None:
-        if not symbols:
-            raise TradedeskError(_("Select at least one position to close."))
-        result = execution_services.project_close_positions(
-            project=project,
-            symbols=symbols,
-            user=request.user,
-            actor=actor_from_request(request, channel="web"),
-        )
-        _report_close(request, result)
-
-    return _positions_action(request, close)
-
-
-@desk_view
-@require_POST
-def positions_liquidate(request: DeskRequest) -> HttpResponse:
-    """Close every non-zero position of the project."""
-
-    def liquidate(project: Project) -> None:
-        result = execution_services.project_liquidate(
-            project=project, user=request.user, actor=actor_from_request(request, channel="web")
-        )
-        _report_close(request, result)
-
-    return _positions_action(request, liquidate)
-
-
 @desk_view
 @require_POST
 def trading_state(request: DeskRequest) -> HttpResponse:
@@ -319,7 +213,7 @@ def trading_state(request: DeskRequest) -> HttpResponse:
     toward_active = state == TradingState.ACTIVE or (
         state == TradingState.REDUCING and project.trading_state == TradingState.HALTED
     )
-    if toward_active and not _live_confirmed(request, project):
+    if toward_active and not live_confirmed(request, project):
         messages.error(request, _("LIVE project: type the project name to confirm."))
         status = 422
     else:
@@ -354,7 +248,7 @@ def trading_state(request: DeskRequest) -> HttpResponse:
                 )
         except TradedeskError as exc:
             messages.error(request, translate_reason(exc.message))
-            status = _refusal_status(exc)
+            status = refusal_status(exc)
     if not request.htmx:
         return HttpResponseRedirect(page_url(project))
     return render_poll(request, project, always_positions=True, status=status)
