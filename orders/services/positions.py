@@ -45,6 +45,15 @@ class CloseResult:
     # Working orders whose cancel the closing orders wait for (execution.services sends the cancels).
     to_cancel: list[TradeOrder] = field(default_factory=list)
 
+    def audit_detail(self, symbols: list[str]) -> dict[str, Any]:
+        """What the audit log keeps of a close or liquidation of `symbols`."""
+        return {
+            "symbols": symbols,
+            "orders": [o.client_order_id for o in self.orders],
+            "skipped": self.skipped,
+            "cancels": [o.client_order_id for o in self.to_cancel],
+        }
+
 
 def is_close_order(order: TradeOrder) -> bool:
     """A closing order: sized to flat at its dispatch, after the cancels it waits for are final."""
@@ -113,12 +122,7 @@ def positions_close(
             actor=actor or Actor(user=user),
             action="positions_close",
             project=locked,
-            detail={
-                "symbols": wanted,
-                "orders": [o.client_order_id for o in result.orders],
-                "skipped": result.skipped,
-                "cancels": [o.client_order_id for o in result.to_cancel],
-            },
+            detail=result.audit_detail(wanted),
         )
     return result
 
@@ -143,12 +147,7 @@ def positions_liquidate(*, project: Project, user: Any = None, actor: Actor | No
             actor=actor or Actor(user=user),
             action="liquidate",
             project=locked,
-            detail={
-                "symbols": symbols,
-                "orders": [o.client_order_id for o in result.orders],
-                "skipped": result.skipped,
-                "cancels": [o.client_order_id for o in result.to_cancel],
-            },
+            detail=result.audit_detail(symbols),
         )
     return result
 
