@@ -1,0 +1,393 @@
+"""History at scale (issue 22): the same requests against a project of 10,000 and then 1,000,000 orders.
+
+Usage: python bench/history.py [--sizes 10000,1000000] [--repeats 20] [--explain] [--keep-db]
+Sets up its own database on the server of DATABASE_URL (tradedesk_bench_history, or DATABASE_URL's own name
+when it starts with that) and drops it at the end. One project (the desk's, paper) gets its orders with their
+fills, engine events and audit rows by SQL (generate_series); two more projects hold a few orders each, as a
+desk has a handful. The history grows backwards in time: the newest orders (and the 20 working ones) are the
+same at every size, each older order 30 s before the next, so a million orders is about a year of a busy desk.
+Big tables are vacuumed and analyzed as autovacuum would after the load; the desk's small tables (projects,
+memberships) are left as autovacuum leaves them (it never analyzes a table of a few rows) unless the code has
+the statistics maintenance (orders.services.maintenance), which the bench then runs as beat would.
+
+Every request goes through Django's test client (every middleware, no sockets): the median of `--repeats`
+wall milliseconds after 3 warm-up requests. The fills CSV export is timed once per size, as MB/s. Ingest:
+5,000 engine events (1,000 new orders x Submitted, three partial fills, Filled) appended to the paper events
+file and ingested, as events/s. At the end: every figure at each size and the ratio of the largest size's
+figure to the smallest's (target: within 1.5x; the export's MB/s the other way round).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from _common import Targets, bench_database_name, create_database, django_setup, drop_database
+
+DB_NAME = bench_database_name("tradedesk_bench_history")
+SYMBOLS = 50
+RARE_EVERY = 5000  # one order in 5,000 is of the symbol RARE: fewer matches than the API's count cap
+WORKING = 20  # the newest orders are still working (a blotter)
+STEP_SECONDS = 30
+CHUNK = 200_000
+RATIO_TARGET = 1.5
+INGEST_ORDERS = 1000
+BASE = "2026-12-01T15:00:00+00:00"  # the newest bench order
+RUN_ID = "r-bench-history"
+ID_RESERVED = 10_000_000
+
+
+def build(*, project_id: int, user_id: int, start: int, stop: int, newest_id: int) -> None:
+    """Orders of age rank start+1..stop (1 is the newest) with fills, events and audit rows, by SQL.
+
+    Order ids grow with time: rank k has id newest_id + 1 - k, so a later, older chunk fills the ids below."""
+    from django.db import connection
+
+    params = {"p": project_id, "u": user_id, "a": start + 1, "b": stop, "top": newest_id + 1, "base": BASE}
+    order_sql = """
+        INSERT INTO orders_tradeorder (
+            id, client_order_id, project_id, mode, symbol, side, quantity, order_type, status, filled_quantity,
+            filled_notional, avg_fill_price, fees, ib_order_id, last_status_ts, status_ts, status_message,
+            params, dispatched_at, dispatch_attempts, flag, flag_message, review_note, created_by_id,
+            created_at, updated_at, overfilled, future_event_time, update_pending)
+        SELECT %(top)s - k, 'oh_' || k, %(p)s, 'paper',
+            CASE WHEN k %% {rare} = 0 THEN 'RARE' ELSE 'S' || lpad((k %% {symbols})::text, 2, '0') END,
+            CASE WHEN k %% 3 = 0 THEN 'SELL' ELSE 'BUY' END, 10, 'MKT',
+            CASE WHEN k <= {working} THEN 'SUBMITTED' WHEN k %% 5 = 0 THEN 'CANCELED' ELSE 'FILLED' END,
+            CASE WHEN k > {working} AND k %% 5 <> 0 THEN 10 ELSE 0 END,
+            CASE WHEN k > {working} AND k %% 5 <> 0 THEN 1500 ELSE 0 END,
+            CASE WHEN k > {working} AND k %% 5 <> 0 THEN 150 END,
+            CASE WHEN k > {working} AND k %% 5 <> 0 THEN 1 ELSE 0 END,
+            k, t + interval '1 second', t + interval '1 second', '',
+            jsonb_build_object('source', 'manual', 'project_id', %(p)s, 'mode', 'paper'),
+            t, 1, '', '', '', %(u)s, t, t + interval '1 second', false, false, false
+        FROM (SELECT k, %(base)s::timestamptz - k * interval '{step} seconds' AS t
+              FROM generate_series(%(a)s::bigint, %(b)s::bigint) AS k) AS g
+    """.format(rare=RARE_EVERY, symbols=SYMBOLS, working=WORKING, step=STEP_SECONDS)
+    fill_sql = """
+        INSERT INTO orders_tradefill (order_id, event_key, quantity, price, fee, fee_currency, filled_at,
+                                      run_id, engine_order_id, created_at)
+        SELECT id, md5('f' || id) || md5('F' || id), 10, 150, 1, 'USD', last_status_ts, %(run)s, ib_order_id,
+               last_status_ts
+        FROM orders_tradeorder
+        WHERE project_id = %(p)s AND id BETWEEN %(top)s - %(b)s AND %(top)s - %(a)s AND status = 'FILLED'
+    """
+    event_sql = """
+        INSERT INTO orders_executionevent (event_key, order_id, tag, status, run_id, engine_order_id,
+            engine_event_id, event_time, filled, fill_price, fee, message, payload, source, outcome, reason,
+            received_at)
+        SELECT md5(n || 'e' || o.id) || md5(n || 'E' || o.id), o.id, o.client_order_id, s.status, %(run)s,
+            o.ib_order_id, n, o.created_at + n * interval '500 milliseconds', s.filled, s.price, s.fee, '',
+            jsonb_build_object('tag', o.client_order_id, 'status', s.status, 'order_id', o.ib_order_id,
+                               'event_id', n, 'run_id', %(run)s, 'symbol', o.symbol, 'filled', s.filled,
+                               'fill_price', s.price, 'fee', s.fee, 'fee_currency', 'USD', 'message', ''),
+            'engines/paper/events.jsonl', 'applied', '', o.created_at + n * interval '500 milliseconds'
+        FROM orders_tradeorder o
+        CROSS JOIN LATERAL (VALUES
+            (1, 'Submitted', 0::numeric, 0::numeric, 0::numeric),
+            (2, CASE o.status WHEN 'FILLED' THEN 'Filled' WHEN 'CANCELED' THEN 'Canceled' END,
+             CASE WHEN o.status = 'FILLED' THEN 10 ELSE 0 END, CASE WHEN o.status = 'FILLED' THEN 150 ELSE 0 END,
+             CASE WHEN o.status = 'FILLED' THEN 1 ELSE 0 END)) AS s(n, status, filled, price, fee)
+        WHERE o.project_id = %(p)s AND o.id BETWEEN %(top)s - %(b)s AND %(top)s - %(a)s
+          AND (s.n = 1 OR o.status <> 'SUBMITTED')
+    """
+    audit_sql = """
+        INSERT INTO orders_auditlog (at, user_id, username, action, source_address, channel, project_id,
+                                     order_id, detail)
+        SELECT created_at, %(u)s, 'trader', 'order_create', '127.0.0.1', 'api', %(p)s, id,
+               jsonb_build_object('client_order_id', client_order_id, 'symbol', symbol, 'side', side,
+                                  'quantity', '10')
+        FROM orders_tradeorder
+        WHERE project_id = %(p)s AND id BETWEEN %(top)s - %(b)s AND %(top)s - %(a)s
+    """
+    with connection.cursor() as cursor:
+        for sql in (order_sql, fill_sql, event_sql, audit_sql):
+            cursor.execute(sql, params | {"run": RUN_ID})
+
+
+def grow(*, project_id: int, user_id: int, have: int, size: int, newest_id: int) -> None:
+    """Add orders (with their rows) until the project holds `size`, in chunks, then vacuum and analyze."""
+    from django.db import connection, transaction
+
+    started = time.monotonic()
+    for start in range(have, size, CHUNK):
+        stop = min(size, start + CHUNK)
+        with transaction.atomic():
+            build(project_id=project_id, user_id=user_id, start=start, stop=stop, newest_id=newest_id)
+        print(f"  built {stop:,} orders ({time.monotonic() - started:.0f} s)", flush=True)
+    with connection.cursor() as cursor:
+        # What autovacuum does to a table after a load; the desk's small tables it never reaches.
+        for table in ("orders_tradeorder", "orders_tradefill", "orders_executionevent", "orders_auditlog"):
+            cursor.execute(f"VACUUM (ANALYZE) {table}")
+    print(f"  {size:,} orders ready in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def statistics_maintenance() -> str:
+    """Run the code's statistics maintenance as beat would, when the code has it."""
+    try:
+        from orders.services import maintenance  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return "not in this code"
+    analyzed = maintenance.small_tables_analyze()
+    return f"ran ({len(analyzed)} tables)"
+
+
+def set_up(root: Path) -> dict[str, Any]:
+    """The trader (member of two of the three projects), a staff user, tokens, positions, an events file."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from execution.events import ingest_execution_events
+    from orders.models import Position, Project
+    from orders.services import api_token_create
+
+    users = get_user_model().objects
+    trader = users.create_user(username="trader", password="bench-password-1")
+    staff = users.create_superuser(username="lead", password="bench-password-1", email="lead@example.com")
+    desk = Project.objects.create(name="desk")
+    others = [Project.objects.create(name=f"other-{n}") for n in range(2)]
+    desk.members.add(trader)
+    others[0].members.add(trader)
+    with connection.cursor() as cursor:
+        # Ids below this are the desk's history (built later, oldest lowest); everything else comes after.
+        cursor.execute("SELECT setval(pg_get_serial_sequence('orders_tradeorder', 'id'), %s)", [ID_RESERVED])
+        for n, project in enumerate(others):
+            cursor.execute(
+                """
+                INSERT INTO orders_tradeorder (client_order_id, project_id, mode, symbol, side, quantity,
+                    order_type, status, filled_quantity, filled_notional, fees, status_message, params,
+                    dispatch_attempts, flag, flag_message, review_note, created_at, updated_at, overfilled,
+                    future_event_time, update_pending)
+                SELECT 'ox_' || %s || '_' || k, %s, 'paper', 'S01', 'BUY', 1, 'MKT', 'CANCELED', 0, 0, 0, '',
+                       '{"source": "manual"}', 1, '', '', '', %s::timestamptz - k * interval '1 hour',
+                       %s::timestamptz - k * interval '1 hour', false, false, false
+                FROM generate_series(1, 50) AS k
+                """,
+                [n, project.pk, BASE, BASE],
+            )
+    Position.objects.bulk_create(
+        Position(project=desk, mode="paper", symbol=f"S{n:02d}", quantity=10 + n, avg_cost=150, last_fill_price=151)
+        for n in range(SYMBOLS)
+    )
+    events = root / "engines" / "paper" / "events.jsonl"
+    events.parent.mkdir(parents=True)
+    events.write_text(json.dumps({"type": "engine", "status": "started", "run_id": RUN_ID}) + "\n")
+    ingest_execution_events()
+    return {
+        "trader": trader,
+        "staff": staff,
+        "project": desk,
+        "token": api_token_create(user=trader, name="bench")[1],
+        "events": events,
+    }
+
+
+def _expect(status: int, client: Any, path: str, **headers: Any) -> Callable[[], Any]:
+    def call() -> Any:
+        response = client.get(path, **headers)
+        if response.status_code != status:
+            raise SystemExit(f"{path}: {response.status_code}, not {status}: {response.content[:300]!r}")
+        if response.streaming:
+            b"".join(response.streaming_content)
+        return response
+
+    return call
+
+
+def requests(ctx: dict[str, Any]) -> dict[str, Callable[[], Any]]:
+    """One request function per row of the issue's table."""
+    import re
+
+    from django.test import Client
+
+    bearer = Client(HTTP_AUTHORIZATION=f"Bearer {ctx['token']}")
+    browser = Client()
+    browser.force_login(ctx["trader"], backend="tradedesk.auth_backends.CachedModelBackend")
+    admin = Client()
+    admin.force_login(ctx["staff"], backend="tradedesk.auth_backends.CachedModelBackend")
+    project = ctx["project"].pk
+    partial = f"/live-trade/orders?project={project}"
+    body = browser.get(partial, HTTP_HX_REQUEST="true").content.decode()
+    found = {name: re.search(rf'name="{name}" value="([^"]*)"', body) for name in ("ov", "pv")}
+    if not all(found.values()):
+        raise SystemExit(f"no ov/pv in the orders partial: {body[:300]}")
+    versions = "&".join(f"{name}={match.group(1)}" for name, match in found.items() if match)
+    positions_only = versions.split("&")[1]
+    return {
+        "page poll after a change": _expect(200, browser, f"{partial}&{positions_only}", HTTP_HX_REQUEST="true"),
+        "/live-trade full page": _expect(200, browser, f"/live-trade?project={project}"),
+        "API list filtered by symbol": _expect(200, bearer, "/api/trade/orders?symbol=S07&limit=50"),
+        "API list filtered by a rare symbol": _expect(200, bearer, "/api/trade/orders?symbol=RARE&limit=50"),
+        "API list filtered by status": _expect(200, bearer, "/api/trade/orders?status=CANCELED&limit=50"),
+        "API list at offset=9000": _expect(200, bearer, "/api/trade/orders?offset=9000&limit=50"),
+        "admin orders changelist": _expect(200, admin, "/admin/orders/tradeorder/"),
+        "admin search by symbol": _expect(200, admin, "/admin/orders/tradeorder/?q=S07"),
+        "API list (default)": _expect(200, bearer, "/api/trade/orders?limit=50"),
+        "idle poll (204)": _expect(204, browser, f"{partial}&{versions}", HTTP_HX_REQUEST="true"),
+        "positions (API)": _expect(200, bearer, f"/api/trade/positions?project_id={project}"),
+    }
+
+
+def median_ms(call: Callable[[], Any], repeats: int) -> float:
+    """Median wall milliseconds of `repeats` calls after 3 warm-up calls."""
+    for _ in range(3):
+        call()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def export_mb_per_s(ctx: dict[str, Any]) -> tuple[float, float]:
+    """(MB/s, MB) of the project's whole fills CSV export, streamed through the test client."""
+    from django.test import Client
+
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {ctx['token']}")
+    started = time.perf_counter()
+    response = client.get(f"/api/trade/fills?project_id={ctx['project'].pk}&format=csv")
+    size = sum(len(chunk) for chunk in response.streaming_content)
+    seconds = time.perf_counter() - started
+    return size / 1e6 / seconds, size / 1e6
+
+
+def ingest_events_per_s(ctx: dict[str, Any], size: int) -> float:
+    """Events/s of ingesting 5,000 new engine events (1,000 new orders, five events each)."""
+    from django.db import connection
+
+    from execution.events import ingest_execution_events
+
+    tag = f"oi_new_{size}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO orders_tradeorder (client_order_id, project_id, mode, symbol, side, quantity,
+                order_type, status, filled_quantity, filled_notional, fees, status_message, params,
+                dispatch_attempts, flag, flag_message, review_note, created_at, updated_at, overfilled,
+                future_event_time, update_pending, dispatched_at)
+            SELECT %s || '_' || k, %s, 'paper', 'S' || lpad((k %% 50)::text, 2, '0'), 'BUY', 100, 'MKT', 'NEW',
+                   0, 0, 0, '', '{"source": "manual"}', 1, '', '', '', now(), now(), false, false, false, now()
+            FROM generate_series(1, %s) AS k
+            """,
+            [tag, ctx["project"].pk, INGEST_ORDERS],
+        )
+    lines = []
+    for k in range(1, INGEST_ORDERS + 1):
+        for number, (status, filled) in enumerate(
+            (("Submitted", 0), ("PartiallyFilled", 20), ("PartiallyFilled", 30), ("PartiallyFilled", 10),
+             ("Filled", 40)),
+            start=1,
+        ):  # fmt: skip
+            lines.append(
+                json.dumps(
+                    {"tag": f"{tag}_{k}", "status": status, "order_id": size * 10 + k, "event_id": number,
+                     "run_id": RUN_ID, "symbol": f"S{k % 50:02d}", "time": "2026-12-01T16:00:00.000Z",
+                     "filled": filled, "fill_price": 150.25 if filled else 0, "fee": 1.0 if filled else 0,
+                     "fee_currency": "USD", "message": ""}
+                )  # fmt: skip
+            )
+    with open(ctx["events"], "a") as handle:
+        handle.write("\n".join(lines) + "\n")
+    started = time.perf_counter()
+    report = ingest_execution_events(force=True)
+    seconds = time.perf_counter() - started
+    applied = report.as_dict().get("applied", 0)
+    if applied != len(lines):
+        raise SystemExit(f"ingest applied {applied} of {len(lines)} events: {report.as_dict()}")
+    return len(lines) / seconds
+
+
+def explain(ctx: dict[str, Any]) -> None:
+    """EXPLAIN ANALYZE of the page's orders query and the API list, printed."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for name, call in requests(ctx).items():
+        with CaptureQueriesContext(connection) as captured:
+            call()
+        slowest = max(captured.captured_queries, key=lambda query: float(query["time"]))
+        print(f"--- {name}: slowest of {len(captured)} queries ({float(slowest['time']) * 1000:.1f} ms)")
+        print(slowest["sql"][:600])
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + slowest["sql"])
+            print("\n".join(row[0] for row in cursor.fetchall()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build each size, measure every request, print the ratios."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--sizes", default="10000,1000000", help="comma-separated order counts, ascending")
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each request's slowest query")
+    parser.add_argument("--keep-db", action="store_true")
+    args = parser.parse_args(argv)
+    sizes = [int(size) for size in args.sizes.split(",")]
+
+    bench_dir = str(Path(__file__).resolve().parent)
+    sys.path.insert(0, bench_dir)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-history-"))
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "bench_settings",
+            "TRADEDESK_VAR_DIR": str(tmp / "var"),
+            "TRADEDESK_EXECUTION_ROOT": str(tmp / "execution"),
+            "TRADEDESK_LOG_LEVEL": "WARNING",
+            "TRADEDESK_ENGINE_AUTOSTART": "false",
+        }
+    )
+    os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
+    create_database(DB_NAME)
+    results: dict[int, dict[str, float]] = {}
+    targets = Targets()
+    try:
+        django_setup()
+        ctx = set_up(tmp / "execution")
+        have = 0
+        for size in sizes:
+            print(f"building {size:,} orders", flush=True)
+            grow(project_id=ctx["project"].pk, user_id=ctx["trader"].pk, have=have, size=size,
+                 newest_id=max(sizes))  # fmt: skip
+            have = size
+            print(f"  statistics maintenance: {statistics_maintenance()}", flush=True)
+            figures = {name: median_ms(call, args.repeats) for name, call in requests(ctx).items()}
+            for name, value in figures.items():
+                print(f"  {name}: {value:.1f} ms", flush=True)
+            mb_s, mb = export_mb_per_s(ctx)
+            figures["fills CSV export (MB/s)"] = mb_s
+            print(f"  fills CSV export: {mb:.1f} MB at {mb_s:.1f} MB/s", flush=True)
+            figures["ingest of 5,000 events (events/s)"] = ingest_events_per_s(ctx, size)
+            print(f"  ingest of 5,000 events: {figures['ingest of 5,000 events (events/s)']:,.0f} events/s")
+            results[size] = figures
+            if args.explain:
+                explain(ctx)
+        small, large = sizes[0], sizes[-1]
+        print(f"\n| request | {small:,} orders | {large:,} orders | growth |\n|---|---|---|---|")
+        for name in results[small]:
+            before, after = results[small][name], results[large][name]
+            rate = "/s" in name
+            growth = before / after if rate else after / before  # how many times worse
+            unit = "" if rate else " ms"
+            print(f"| {name} | {before:,.1f}{unit} | {after:,.1f}{unit} | {growth:.2f}x |")
+        for name in results[small]:
+            before, after = results[small][name], results[large][name]
+            growth = before / after if "/s" in name else after / before
+            targets.check(f"{name} at {large:,} vs {small:,} orders", growth, "<=", RATIO_TARGET, "x")
+    finally:
+        if not args.keep_db:
+            drop_database(DB_NAME)
+        shutil.rmtree(tmp, ignore_errors=True)
+    return targets.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
