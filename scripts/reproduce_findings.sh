@@ -45,7 +45,7 @@ PORTS = {
         ('"execution.signals.dispatch_enqueue", lambda **kwargs: None', '"execution.signals._enqueue", lambda order_id: None'),
     ],
     "tests/execution/test_event_files.py": [
-        ("from execution.event_files import read_lines\n", ""),
+        ("from execution.ingest.files import read_lines\n", ""),
         ("from execution.models import BadEventLine, EventFileCursor\n",
          "from execution.models import EventFileCursor\n" + MISSING + "BadEventLine = _NotInOldTree()\n"),
     ],

@@ -1,20 +1,22 @@
-"""Engine control services: stop (refused while the engine holds working orders, unless forced), restart to
-reconcile, the preflight after a failed LEAN start, and the market-hours rule for an order's command."""
+"""The engine stop and restart doors: stop is refused while the engine holds working orders (unless forced);
+restart reloads the broker's holdings and is refused while any order works."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
-from django.conf import settings
-
-from execution import engines, market_hours
+from execution.dispatch.sweep import engines_check
+from execution.engine import process as engines
+from execution.engine.config import EngineConfigError
+from execution.engine.preflight import note_failed_start
+from execution.engine.process import engine_start
+from execution.engine.state import EngineError
 from orders.errors import Conflict
 from orders.models import OrderFlag
 from orders.selectors import orders_working
 from orders.services import Actor, audit_record, trade_orders_flag
 
-logger = logging.getLogger("execution.control")
+logger = logging.getLogger("execution.actions.engine")
 
 
 def held_working_orders(*, mode: str) -> list[int]:
@@ -77,26 +79,12 @@ def engine_restart(*, mode: str, actor: Actor | None = None) -> engines.EngineSt
     return engines.engine_state(mode)
 
 
-def note_failed_start(*, mode: str, state: engines.EngineState) -> None:
-    """After a LEAN engine failed (to start or later), keep the preflight's failing lines once per run."""
-    if settings.TRADEDESK_ENGINE != "lean" or state.state == "running":
-        return
-    from execution.preflight import preflight_recorded, record_failed_start
-
-    if not preflight_recorded(mode=mode, run_id=state.run_id):
-        record_failed_start(mode=mode, run_id=state.run_id)
-
-
-def market_now() -> datetime:
-    """The time the market-hours rule sees: the simulator's fixed clock when set, else now."""
-    if settings.TRADEDESK_ENGINE == "simulator":
-        return market_hours.clock(settings.TRADEDESK_SIM_CLOCK)
-    return market_hours.clock()
-
-
-def market_route(*, order_type: str) -> tuple[str, str]:
-    """The market-hours rule for an order sent now: ("", "") for a limit order."""
-    if order_type != "MKT":
-        return "", ""
-    hours = "us-equity" if settings.TRADEDESK_ENGINE == "lean" else settings.TRADEDESK_SIM_MARKET_HOURS
-    return market_hours.route_at(now=market_now(), hours=hours)
+# Starting an engine and checking every mode's engine are doors too (the engine command, the API).
+__all__ = [
+    "EngineConfigError",
+    "EngineError",
+    "engine_restart",
+    "engine_start",
+    "engine_stop",
+    "engines_check",
+]

@@ -9,8 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from execution import engines
-from execution.intents import json_number
+from execution.contract.intents import json_number
+from execution.engine import process as engines
 from orders.errors import Conflict
 from orders.models import Side, TradeOrder
 from orders.services.audit import Actor

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from execution.files import write_json_atomic
-from orders.models import TradeOrder
+from execution.contract.files import write_json_atomic
+
+if TYPE_CHECKING:  # a type only: the contract imports nothing of the project at run time
+    from orders.models import TradeOrder
 
 
 def json_number(value: Decimal | None) -> int | float | None:

@@ -10,18 +10,19 @@ import json
 from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False) uses
 from typing import Any
 
-from execution.market_hours import MARKET_ON_OPEN
-from orders.models import OrderStatus, OrderType
+from execution.contract.market_hours import MARKET_ON_OPEN
 
 # tradedesk order type -> LEAN's OrderType name (Common/Orders/OrderTypes.cs, enum OrderType: Market = 0,
 # Limit = 1, StopMarket = 2, StopLimit = 3, MarketOnOpen = 4; QuantConnect/Lean@24863901deffa9ec7985e21ef8fbdb0258efb9e4).
 # MarketOnOpen is no tradedesk order type: it is what the market-hours rule makes of a MKT order sent while
-# the exchange is closed (execution/market_hours.py).
+# the exchange is closed (execution/contract/market_hours.py). Keys and values are orders.models' OrderType
+# and OrderStatus values written out: the contract imports nothing else of the project (the engine processes
+# import it without Django); tests/execution/contract/test_messages.py holds them to the models' choices.
 LEAN_ORDER_TYPE_NAMES: dict[str, str] = {
-    OrderType.MKT: "Market",
-    OrderType.LMT: "Limit",
-    OrderType.STP: "StopMarket",
-    OrderType.STP_LMT: "StopLimit",
+    "MKT": "Market",
+    "LMT": "Limit",
+    "STP": "StopMarket",
+    "STP LMT": "StopLimit",
     MARKET_ON_OPEN: MARKET_ON_OPEN,
 }
 
@@ -29,17 +30,17 @@ LEAN_ORDER_TYPE_NAMES: dict[str, str] = {
 LEAN_STATUS_MAP: dict[str, str | None] = {
     "New": None,
     "None": None,
-    "Submitted": OrderStatus.SUBMITTED,
-    "UpdateSubmitted": OrderStatus.SUBMITTED,
-    "PartiallyFilled": OrderStatus.PARTIALLY_FILLED,
-    "Filled": OrderStatus.FILLED,
-    "CancelPending": OrderStatus.CANCEL_PENDING,
-    "Canceled": OrderStatus.CANCELED,
-    "Invalid": OrderStatus.REJECTED,
+    "Submitted": "SUBMITTED",
+    "UpdateSubmitted": "SUBMITTED",
+    "PartiallyFilled": "PARTIALLY_FILLED",
+    "Filled": "FILLED",
+    "CancelPending": "CANCEL_PENDING",
+    "Canceled": "CANCELED",
+    "Invalid": "REJECTED",
 }
 
 # Engine line statuses that start or end a run: the missing parts of a split holdings snapshot written
-# before one will never come (execution/reconcile.py drops them).
+# before one will never come (execution/ingest/reconcile.py drops them).
 RUN_BOUNDARIES = ("started", "stopped")
 
 # The keys that make a holdings line one part of a snapshot written as several lines.

@@ -7,15 +7,19 @@ on the engine host (that task, the ingest and the sweep) and writes the CancelOr
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
 
-from execution import engines, routing
+from execution import routing
+from execution.engine import process as engines
 from orders.errors import Conflict
-from orders.models import WORKING_STATUSES, TradeOrder
+from orders.models import WORKING_STATUSES, Project, TradeOrder
+from orders.selectors import orders_unknown, orders_working
 from orders.services import (
     Actor,
+    CloseResult,
     audit_record,
     project_lock,
     trade_order_cancel_before_dispatch,
@@ -110,3 +114,36 @@ def cancels_send_pending(*, mode: str | None = None) -> list[int]:
         if outcome == "sent":
             sent.append(order_id)
     return sent
+
+
+CANCEL_REQUESTED = "cancel requested"
+
+
+UNKNOWN_OUTCOME = "unknown: its engine run is down; it may still be live at the broker (staff resolve it)"
+
+
+def orders_cancel(*, orders: Iterable[TradeOrder], actor: Actor | None = None) -> dict[str, str]:
+    """Request the cancel of each order; returns client_order_id -> "cancel requested" or why not."""
+    outcomes: dict[str, str] = {}
+    for order in orders:
+        try:
+            order_cancel_request(order=order, actor=actor)
+            outcomes[order.client_order_id] = CANCEL_REQUESTED
+        except Conflict as exc:
+            outcomes[order.client_order_id] = exc.message
+    return outcomes
+
+
+def orders_cancel_working(*, project: Project, actor: Actor | None = None) -> dict[str, str]:
+    """Cancel every working order of a project (the kill switch); unknown ones are listed, not cancelled."""
+    outcomes = orders_cancel(orders=orders_working(project=project).order_by("id"), actor=actor)
+    for order in orders_unknown(project=project).order_by("id"):
+        outcomes[order.client_order_id] = UNKNOWN_OUTCOME
+    return outcomes
+
+
+def close_cancels_request(*, result: CloseResult, actor: Actor | None) -> None:
+    """Send the cancels the closing orders wait for (after their commit); a refusal is retried by the sweep."""
+    for client_order_id, outcome in orders_cancel(orders=result.to_cancel, actor=actor).items():
+        if outcome != CANCEL_REQUESTED:
+            logger.info("close: cancel not sent yet", extra={"order": client_order_id, "reason": outcome})

@@ -9,11 +9,11 @@ from typing import Any
 
 from django.conf import settings
 
-from execution.files import write_json_atomic
+from execution.contract.files import write_json_atomic
 
-ALGORITHM_FILE = Path(__file__).resolve().parent / "lean" / "manual_order_execution.py"
+ALGORITHM_FILE = Path(__file__).resolve().parent.parent / "lean" / "manual_order_execution.py"
 ALGORITHM_TYPE_NAME = "ManualOrderExecution"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 
 # LEAN's `live-interactive` environment block (Launcher/config.json), flattened into our own config file
 # because tradedesk writes a complete config rather than LEAN's default one with environments.

@@ -19,9 +19,10 @@ from pathlib import Path
 
 from django.conf import settings
 
-from execution import engines
-from execution.config import lean_data_folder, lean_missing_settings
-from execution.files import read_json, write_json_atomic
+from execution.contract.files import read_json, write_json_atomic
+from execution.engine import process as engines
+from execution.engine.config import lean_data_folder, lean_missing_settings
+from execution.engine.state import EngineState
 
 LAUNCHER_DLL = "QuantConnect.Lean.Launcher.dll"
 IB_PLUGIN_DLL = "QuantConnect.Brokerages.InteractiveBrokers.dll"
@@ -280,3 +281,11 @@ def preflight_recorded(*, mode: str, run_id: str) -> bool:
     """Whether the preflight already ran for this failed run."""
     record = read_json(engines.engine_dir(mode) / engines.PREFLIGHT_FILE)
     return isinstance(record, dict) and record.get("run_id") == run_id
+
+
+def note_failed_start(*, mode: str, state: EngineState) -> None:
+    """After a LEAN engine failed (to start or later), keep the preflight's failing lines once per run."""
+    if settings.TRADEDESK_ENGINE != "lean" or state.state == "running":
+        return
+    if not preflight_recorded(mode=mode, run_id=state.run_id):
+        record_failed_start(mode=mode, run_id=state.run_id)

@@ -23,9 +23,10 @@ from typing import Any
 import structlog
 from django.conf import settings
 
-from execution.config import PROJECT_ROOT, build_execution_config, engine_command
 from execution.contract import cancel_command, order_command, update_command
-from execution.engine_state import (
+from execution.contract.files import read_json, write_json_atomic
+from execution.engine.config import PROJECT_ROOT, build_execution_config, engine_command
+from execution.engine.state import (
     MODES,
     PREFLIGHT_FILE,
     REFUSED_FILE,
@@ -37,10 +38,9 @@ from execution.engine_state import (
     pid_alive,
     running_engine,
 )
-from execution.files import read_json, write_json_atomic
-from execution.supervise import EXIT_FILE
+from execution.engine.supervise import EXIT_FILE
 
-logger = logging.getLogger("execution.engines")
+logger = logging.getLogger("execution.engine.process")
 
 # What the engine process inherits: system basics and LEAN's runtime (.NET, Python.NET, Java for IB Gateway,
 # the X display). Never the database URL, the secret key, the broker URL or IB secrets (config.json has those).
@@ -187,7 +187,7 @@ def _launch(mode: str, *, intent_path: Path | None) -> tuple[str, int]:
         [
             sys.executable,
             "-m",
-            "execution.supervise",
+            "execution.engine.supervise",
             "--workdir",
             str(folder),
             "--run-id",

@@ -9,8 +9,8 @@ from typing import Any
 
 from django.conf import settings
 
-from execution.files import read_json, tail_lines
-from execution.supervise import EXIT_FILE, LOG_FILE, PID_FILE
+from execution.contract.files import read_json, tail_lines
+from execution.engine.supervise import EXIT_FILE, LOG_FILE, PID_FILE
 
 MODES = ("paper", "live")
 

@@ -1,4 +1,4 @@
-"""Engine babysitter: `python -m execution.supervise --workdir W --run-id R -- CMD...`.
+"""Engine babysitter: `python -m execution.engine.supervise --workdir W --run-id R -- CMD...`.
 
 It detaches (new session, so a web or worker restart does not take the engine down), starts the engine with
 the engine's folder as cwd and its output in engine.log, writes engine.pid, and when the engine ends writes

@@ -12,7 +12,7 @@ from django.conf import settings
 
 from execution.simulator import universe_load
 
-logger = logging.getLogger("execution.universe")
+logger = logging.getLogger("execution.engine.universe")
 
 _cache: dict[str, tuple[tuple[int, int, int], frozenset[str]]] = {}
 _cache_lock = threading.Lock()

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 
 from execution import metrics
-from execution.event_files import (
+from execution.ingest.files import (
     EXCERPT_BYTES,
     LineChunk,
     check_under_root,
@@ -26,7 +26,7 @@ from execution.event_files import (
     rotated_sibling,
     scanned_events_files,
 )
-from execution.event_lines import (
+from execution.ingest.lines import (
     BadLine,
     IngestReport,
     ParsedBatch,
@@ -37,7 +37,7 @@ from execution.event_lines import (
 from execution.models import BadEventLine, EventFileCursor
 from orders.services import apply_engine_events
 
-logger = logging.getLogger("execution.events")
+logger = logging.getLogger("execution.ingest.events")
 
 BATCH_LINES = 5000
 # Lines of the first step of a drain (its pace is not known yet); the time budget is checked between steps.
@@ -64,7 +64,7 @@ def apply_parsed(batch: ParsedBatch, *, source: str, mode: str | None = None) ->
     """Apply a parsed batch (in the caller's transaction), segment by segment, and fold in the results.
 
     With `mode`, tags match only orders of that mode (the batch came from that mode's engine)."""
-    from execution import reconcile
+    from execution.ingest import reconcile
 
     report = batch.report
     for events, holdings in batch.segments:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from execution.engine_state import MODES
+from execution.engine.state import MODES
 
 READ_CHUNK = 1 << 20
 BOM = b"\xef\xbb\xbf"

@@ -15,13 +15,13 @@ from typing import Any
 import orjson
 
 from execution.contract import LEAN_STATUS_MAP, RUN_BOUNDARIES, event_identity
-from execution.event_files import (
+from execution.ingest.files import (
     EXCERPT_BYTES,
 )
 from orders.models import MONEY_PLACES, PRICE_PLACES, QTY_PLACES
 from orders.services import LedgerEvent
 
-logger = logging.getLogger("execution.events")
+logger = logging.getLogger("execution.ingest.events")
 
 
 # Quantized numbers already seen (fees, quantities and prices repeat): a dict hit instead of Decimal work.

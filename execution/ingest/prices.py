@@ -15,8 +15,8 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from execution import engines
-from execution.files import read_json
+from execution.contract.files import read_json
+from execution.engine import process as engines
 from orders.models import PRICE_PLACES, SYMBOL_REGEX, Position
 
 PRICES_FILE = "prices.json"

@@ -16,7 +16,7 @@ from execution.models import HoldingsDiscrepancy, HoldingsPart
 from orders import services
 from orders.models import Mode, Position
 
-logger = logging.getLogger("execution.reconcile")
+logger = logging.getLogger("execution.ingest.reconcile")
 
 # More parts than this is no engine's snapshot (10,000 lines of 1 MiB): the line is unusable.
 MAX_PARTS = 10_000

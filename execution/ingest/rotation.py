@@ -9,11 +9,11 @@ from pathlib import Path
 
 from django.db import transaction
 
-from execution import engines
-from execution.events import IngestReport, ingest_execution_events, ingest_file
+from execution.engine import process as engines
+from execution.ingest.events import IngestReport, ingest_execution_events, ingest_file
 from execution.models import EventFileCursor
 
-logger = logging.getLogger("execution.event_rotation")
+logger = logging.getLogger("execution.ingest.rotation")
 
 ARCHIVE_DIR = "events-archive"
 

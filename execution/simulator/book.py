@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from execution.contract import market_hours
 from execution.simulator.account import Account
 from execution.simulator.common import (
     ACCOUNT_FILE,
@@ -320,3 +321,9 @@ class OrderBook:
             fill = f"{json_number(part)} {order.symbol} @ {price}"
             log(f"order {order.order_id} [{order.tag}] {status}: {fill}")
             order.next_attempt = now + self.config.fill_delay
+
+    def market_open(self) -> bool:
+        """Whether the simulated exchange is open now (or at the configured fixed clock)."""
+        return market_hours.exchange_open_at(
+            now=market_hours.clock(self.config.clock), hours=self.config.market_hours
+        )

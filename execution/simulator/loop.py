@@ -230,12 +230,6 @@ class Simulator(OrderBook):
 
     # ---- lifecycle ---------------------------------------------------------------------------------
 
-    def market_open(self) -> bool:
-        """Whether the simulated exchange is open now (or at the configured fixed clock)."""
-        return market_hours.exchange_open_at(
-            now=market_hours.clock(self.config.clock), hours=self.config.market_hours
-        )
-
     def request_stop(self, signum: int, _frame: FrameType | None) -> None:
         """Signal handler: only flags the stop, the loop writes the stopped line between steps."""
         self.stop_signal = signal.Signals(signum).name

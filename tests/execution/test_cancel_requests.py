@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from execution import cancels, engines, routing, services, tasks
+from execution import actions as services
+from execution import routing, tasks
+from execution.dispatch import cancels
+from execution.engine import process as engines
 from orders.models import AuditLog, OrderStatus, Project, TradeOrder, TradingState
 from orders.services import update_trade_order_status
 from tests.factories import TradeOrderFactory

@@ -12,9 +12,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from execution import engines, services, signals, tasks
-from execution.engines import Handover
-from execution.intents import write_manual_order_intent
+from execution import actions as services
+from execution import signals, tasks
+from execution.contract.intents import write_manual_order_intent
+from execution.engine import process as engines
+from execution.engine.process import Handover
 from orders.models import OrderStatus, TradeOrder
 from orders.services import create_trade_order
 from tests.factories import TradeOrderFactory
@@ -208,7 +210,7 @@ def test_sweep_flags_submitted_market_orders_silent_for_too_long(
 
 
 def test_an_engine_event_clears_the_stale_flag(project: Any) -> None:
-    from execution.events import apply_execution_events
+    from execution.ingest.events import apply_execution_events
 
     order = manual_order(project, status=OrderStatus.SUBMITTED, flag="STALE")
     apply_execution_events([{"tag": order.client_order_id, "status": "Filled", "filled": 1, "fill_price": 2}])
@@ -217,7 +219,7 @@ def test_an_engine_event_clears_the_stale_flag(project: Any) -> None:
 
 
 def test_sweep_never_resends_an_order_whose_intent_a_started_engine_was_given(project: Any) -> None:
-    from execution.files import write_json_atomic
+    from execution.contract.files import write_json_atomic
 
     order = manual_order(project)
     TradeOrder.objects.filter(pk=order.pk).update(dispatched_at=timezone.now() - timedelta(minutes=5))

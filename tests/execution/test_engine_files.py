@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from execution import engines, simulator
-from execution.files import read_json, write_json_atomic
-from execution.supervise import EXIT_FILE, LOG_FILE, _babysit
+from execution import simulator
+from execution.contract.files import read_json, write_json_atomic
+from execution.engine import process as engines
+from execution.engine.supervise import EXIT_FILE, LOG_FILE, _babysit
 
 
 def test_the_supervisor_masks_configured_secrets_and_writes_engine_log_0600(tmp_path: Path) -> None:

@@ -19,9 +19,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from execution import engines
-from execution.control import engine_restart, engine_stop
-from execution.services import engines_check, order_dispatch
+from execution.actions import engines_check, order_dispatch
+from execution.actions.engine import engine_restart, engine_stop
+from execution.engine import process as engines
 from orders.errors import Conflict
 from orders.models import OrderFlag, OrderStatus
 from tests.factories import ProjectFactory, TradeOrderFactory, UserFactory

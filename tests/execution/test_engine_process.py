@@ -14,7 +14,8 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from execution import engines, services
+from execution import actions as services
+from execution.engine import process as engines
 from orders.models import OrderStatus, TradeOrder
 from orders.services import create_trade_order
 from tests.factories import TradeOrderFactory

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from execution import engines
+from execution.engine import process as engines
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db

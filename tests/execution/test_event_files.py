@@ -12,8 +12,8 @@ import pytest
 from django.test import Client
 
 from execution import events as events_module
-from execution.event_files import read_lines
-from execution.events import ingest_execution_events, ingest_file
+from execution.ingest.events import ingest_execution_events, ingest_file
+from execution.ingest.files import read_lines
 from execution.models import BadEventLine, EventFileCursor
 from execution.tasks import ingest_events
 from orders.models import TradeOrder
@@ -270,9 +270,9 @@ def test_a_chunk_that_fits_the_budget_is_applied_in_one_step_once_the_pace_is_kn
 
 def test_bad_lines_are_stored_and_logged_once_per_batch(tmp_path: Path, caplog: Any) -> None:
     path = append(tmp_path / "e.jsonl", b"not json\n" * 50 + b"[1]\n" + b'{"tag": ""}\n')
-    with caplog.at_level("WARNING", logger="execution.events"):
+    with caplog.at_level("WARNING", logger="execution.ingest.events"):
         report = ingest_execution_events(path)
-    warnings = [r for r in caplog.records if r.levelname == "WARNING" and r.name == "execution.events"]
+    warnings = [r for r in caplog.records if r.levelname == "WARNING" and r.name == "execution.ingest.events"]
     per_batch = [r for r in warnings if r.getMessage() == "events batch"]
     assert len(per_batch) == 1 and per_batch[0].bad == 52
     assert len(warnings) == 2  # the batch's line and the ingest's summary, never one per bad line

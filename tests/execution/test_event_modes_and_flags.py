@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from execution.events import apply_execution_events, ingest_execution_events
+from execution.ingest.events import apply_execution_events, ingest_execution_events
 from orders.models import ExecutionEvent, OrderFlag, OrderStatus, Position, Project, TradeOrder
 from orders.services import trade_orders_flag, update_trade_order_status
 from tests.factories import ProjectFactory, TradeOrderFactory, UserFactory

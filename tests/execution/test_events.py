@@ -14,7 +14,7 @@ import pytest
 
 from execution import events as events_module
 from execution.contract import canonical_json
-from execution.events import apply_execution_events, ingest_execution_events, parse_lines
+from execution.ingest.events import apply_execution_events, ingest_execution_events, parse_lines
 from execution.models import BadEventLine, EventFileCursor
 from orders.models import ExecutionEvent, Position, TradeFill, TradeOrder
 from tests.factories import ProjectFactory, TradeOrderFactory
@@ -399,7 +399,7 @@ def test_ingest_without_path_reads_every_engines_events_file(execution_root: Pat
 
 
 def test_small_batches_give_the_same_result(tmp_path: Path, order: TradeOrder) -> None:
-    from execution.events import ingest_file
+    from execution.ingest.events import ingest_file
 
     lines = [
         line(**ev("oi_9_1_1", "PartiallyFilled", i, filled=1, fill_price=float(i))) for i in range(1, 11)
@@ -492,7 +492,7 @@ def test_identity_is_the_hash_of_the_canonical_id_triple(run_id: str) -> None:
 def test_a_batch_logs_one_line_of_counts_whatever_its_events(
     tmp_path: Path, order: TradeOrder, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from execution.events import ingest_file
+    from execution.ingest.events import ingest_file
 
     lines = [line(**ev("oi_9_1_1", "Filled", 50, filled=10, fill_price=1.0))]
     lines += [line(**ev("oi_9_1_1", "Submitted", i)) for i in range(1, 20)]  # status not applied, x19

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from execution import simulator
-from execution.config import simulator_config
+from execution.engine.config import simulator_config
 from tests.execution.test_lean_algorithm import (
     FakeSymbol,
     fake_algorithm_imports,

@@ -779,7 +779,7 @@ def test_intent_symbols_skips_bad_files(lean: types.ModuleType, tmp_path: Path) 
 def test_tradedesk_never_imports_the_algorithm() -> None:
     code = (
         "import django, sys; django.setup(); "
-        "import execution.config, execution.engines, execution.services, execution.tasks, execution.events; "
+        "import execution.engine.config, execution.engine.process, execution.dispatch.handover, execution.tasks, execution.ingest.events; "
         "assert 'AlgorithmImports' not in sys.modules and '" + MODULE + "' not in sys.modules"
     )
     env = {"DJANGO_SETTINGS_MODULE": "tradedesk.settings", "PATH": "/usr/bin:/bin"}

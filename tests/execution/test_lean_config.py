@@ -24,15 +24,15 @@ from typing import Any
 
 import pytest
 
-from execution import engines
-from execution.config import (
+from execution.actions import order_dispatch
+from execution.engine import process as engines
+from execution.engine.config import (
     ALGORITHM_FILE,
     ALGORITHM_TYPE_NAME,
     EngineConfigError,
     build_execution_config,
     engine_command,
 )
-from execution.services import order_dispatch
 from orders.models import OrderStatus, TradeOrder
 from tests.factories import ProjectFactory, TradeOrderFactory
 

@@ -5,7 +5,7 @@ MarketOrder converts a closed-market equity order into MarketOnOpen (Algorithm/Q
 245-258), and IB accepts MarketOnOpen from the close until two minutes before the open
 (Common/Brokerages/InteractiveBrokersBrokerageModel.cs 352-355, BrokerageExtensions.cs 128-170: TimeOnly
 IsBetween wraps midnight; no regular session that day means no limit). The LEAN algorithm cannot import
-execution.market_hours (LEAN loads it on its own), so it carries a copy; this table runs against both.
+execution.contract.market_hours (LEAN loads it on its own), so it carries a copy; this table runs against both.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
-from execution import engines, market_hours
-from execution.services import order_dispatch
+from execution.actions import order_dispatch
+from execution.contract import market_hours
+from execution.engine import process as engines
 from orders.models import OrderStatus
 from tests.execution.test_lean_algorithm import MODULE, fake_algorithm_imports
 from tests.factories import ProjectFactory, TradeOrderFactory

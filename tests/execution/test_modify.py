@@ -1,4 +1,4 @@
-"""order_update (execution/modify.py): the run that holds the order must still be running to be sent an update."""
+"""order_update (execution/actions/modify.py): the run that holds the order must still be running to be sent an update."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from execution.modify import order_update
+from execution.actions.modify import order_update
 from orders.errors import Conflict
 from orders.models import AuditLog, OrderStatus, TradeOrder
 from tests.factories import TradeOrderFactory
@@ -29,8 +29,10 @@ def held_by_run_r1(project: Any) -> TradeOrder:
 def sent(monkeypatch: Any) -> list[dict[str, Any]]:
     """Commands sent to the engine (none reaches a file); every command is answered with success."""
     commands: list[dict[str, Any]] = []
-    monkeypatch.setattr("execution.engines.send_command", lambda mode, command: commands.append(command))
-    monkeypatch.setattr("execution.engines.wait_command_result", lambda *a, **k: {"success": True})
+    monkeypatch.setattr(
+        "execution.engine.process.send_command", lambda mode, command: commands.append(command)
+    )
+    monkeypatch.setattr("execution.engine.process.wait_command_result", lambda *a, **k: {"success": True})
     return commands
 
 
@@ -38,7 +40,7 @@ def sent(monkeypatch: Any) -> list[dict[str, Any]]:
 def test_an_order_whose_engine_run_has_ended_is_refused_and_nothing_is_stored_or_sent(
     project: Any, user: Any, monkeypatch: Any, sent: list[dict[str, Any]], running: dict[str, Any] | None
 ) -> None:
-    monkeypatch.setattr("execution.engines.running_engine", lambda mode: running)
+    monkeypatch.setattr("execution.engine.process.running_engine", lambda mode: running)
     order = held_by_run_r1(project)
     with pytest.raises(Conflict, match="the engine run that holds this order is no longer running"):
         order_update(order=order, limit_price="99", user=user)
@@ -50,7 +52,9 @@ def test_an_order_whose_engine_run_has_ended_is_refused_and_nothing_is_stored_or
 def test_the_same_order_is_sent_its_update_while_its_run_is_running(
     project: Any, user: Any, monkeypatch: Any, sent: list[dict[str, Any]]
 ) -> None:
-    monkeypatch.setattr("execution.engines.running_engine", lambda mode: {"pid": 4242, "run_id": "r-1"})
+    monkeypatch.setattr(
+        "execution.engine.process.running_engine", lambda mode: {"pid": 4242, "run_id": "r-1"}
+    )
     order = order_update(order=held_by_run_r1(project), limit_price="99", user=user)
     assert order.update_pending and order.update_limit_price == 99
     assert [command["OrderId"] for command in sent] == [7]

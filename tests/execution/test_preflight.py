@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from execution import engines
-from execution.preflight import ib_gateway_dir, run_preflight
+from execution.engine import process as engines
+from execution.engine.preflight import ib_gateway_dir, run_preflight
 
 LAUNCHER = ("Lean", "Launcher", "bin", "Release")
 NAMES = [

@@ -15,8 +15,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from execution import engines, prices
-from execution.events import ingest_execution_events
+from execution.engine import process as engines
+from execution.ingest import prices
+from execution.ingest.events import ingest_execution_events
 from orders.errors import RiskRejected
 from orders.models import Position, Project
 from orders.services import apply_fill_to_order, create_trade_order, update_trade_order_status

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from execution.contract import LEAN_STATUS_MAP
-from execution.events import apply_execution_events, ingest_execution_events, parse_lines
+from execution.ingest.events import apply_execution_events, ingest_execution_events, parse_lines
 from orders.models import CLOSED_STATUSES, STATUS_RANK, TradeOrder
 from tests.factories import ProjectFactory, TradeOrderFactory
 

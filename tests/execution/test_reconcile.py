@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from execution.events import ingest_execution_events
+from execution.ingest.events import ingest_execution_events
 from execution.models import HoldingsDiscrepancy, HoldingsPart
 from execution.simulator import split_holdings_line
 from orders.services import apply_fill_to_order
@@ -158,7 +158,7 @@ def test_an_incomplete_snapshot_is_dropped_when_a_later_one_starts_and_never_com
     append(events_file, first)
     ingest_execution_events()
     assert flagged() == {"AAPL": (Decimal(7), Decimal(10))}  # the old comparison stands
-    with caplog.at_level("WARNING", logger="execution.reconcile"):
+    with caplog.at_level("WARNING", logger="execution.ingest.reconcile"):
         append(events_file, holdings(("AAPL", 10)))
         ingest_execution_events()
     dropped = [r for r in caplog.records if r.getMessage() == "incomplete holdings snapshot dropped"]
@@ -177,7 +177,7 @@ def test_a_snapshot_left_incomplete_when_its_run_ends_is_dropped(
 ) -> None:
     first, second, *_ = split_snapshot(*MANY)
     stopped = {"type": "engine", "status": "stopped", "run_id": "r-h", "time": "2026-11-25T15:00:01Z"}
-    with caplog.at_level("WARNING", logger="execution.reconcile"):
+    with caplog.at_level("WARNING", logger="execution.ingest.reconcile"):
         append(events_file, first, second, json.dumps(stopped) + "\n")
         ingest_execution_events()
     dropped = [r for r in caplog.records if r.getMessage() == "incomplete holdings snapshot dropped"]
@@ -199,7 +199,7 @@ def test_a_part_with_numbers_that_break_the_contract_is_not_usable(
     events_file: Path, numbers: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     line = {**json.loads(holdings(("AAPL", 1))), **numbers}
-    with caplog.at_level("WARNING", logger="execution.reconcile"):
+    with caplog.at_level("WARNING", logger="execution.ingest.reconcile"):
         append(events_file, json.dumps(line) + "\n")
         ingest_execution_events()
     assert [r.getMessage() for r in caplog.records] == ["holdings part not usable"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from execution import engines
+from execution.engine import process as engines
 from tests.execution.test_simulator import (  # noqa: F401 (start_engine is a fixture)
     Engine,
     cancel_command,
@@ -15,7 +15,7 @@ from tests.execution.test_simulator import (  # noqa: F401 (start_engine is a fi
 
 
 def update(order_id: int, **fields: float | None) -> dict[str, object]:
-    """The UpdateOrderCommand tradedesk writes (execution.engines.update_command)."""
+    """The UpdateOrderCommand tradedesk writes (execution.engine.process.update_command)."""
     return engines.update_command(
         command_id=str(uuid.uuid4()),
         engine_order_id=order_id,

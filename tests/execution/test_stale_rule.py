@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from execution import engines, services
+from execution import actions as services
+from execution.contract import market_hours
+from execution.engine import process as engines
 from orders.models import OrderStatus, TradeOrder
 from tests.factories import TradeOrderFactory
 
@@ -46,7 +48,7 @@ def test_a_market_order_waiting_for_the_open_is_not_stale(
     project: Any, engine_running: None, settings: Any, monkeypatch: Any
 ) -> None:
     settings.TRADEDESK_SIM_MARKET_HOURS = "us-equity"
-    monkeypatch.setattr(services.market_hours, "exchange_open_at", lambda *, now, hours: False)
+    monkeypatch.setattr(market_hours, "exchange_open_at", lambda *, now, hours: False)
     order = silent_order(project, order_type="MKT")
     services.orders_sweep(enqueue=lambda _: None)
     order.refresh_from_db()

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from execution.universe import universe_symbols
+from execution.engine.universe import universe_symbols
 
 
 def test_the_default_universe_is_the_simulators_file(settings: Any) -> None:

@@ -12,8 +12,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from execution import control, services
-from execution.events import ingest_execution_events
+from execution import actions as services
+from execution.actions import engine as control
+from execution.ingest.events import ingest_execution_events
 from orders.errors import Conflict
 from orders.models import AuditLog, OrderFlag, OrderStatus, Position, Project, TradeOrder
 from orders.selectors import orders_unknown, orders_working

@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
-from execution.prices import fresh_market_price
+from execution.ingest.prices import fresh_market_price
 from orders.models import Project, TradeOrder
 from orders.services.market import market_price_source_register
 from tradedesk.web.forms import translate_reason
