@@ -14,7 +14,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from execution import services as execution_services
+from execution import actions as execution_services
 from execution.dispatch import cancels
 from execution.ingest.events import ingest_execution_events
 from orders.models import Position, Project, TradeOrder

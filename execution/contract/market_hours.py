@@ -13,7 +13,7 @@ What LEAN on IB does, read in QuantConnect/Lean at 24863901deffa9ec7985e21ef8fbd
 tradedesk's rule, the same on both paths: MKT while the market is open stays Market; while it is closed it
 becomes MarketOnOpen when IB accepts that, else it is refused with a message saying why. The LEAN algorithm
 (loaded by LEAN on its own, so it cannot import this module) holds the same rule as `market_order_route`;
-tests/execution/test_market_hours.py runs one table against both copies.
+tests/execution/contract/test_market_hours.py runs one table against both copies.
 
 Standard library only: the simulator process imports it.
 """

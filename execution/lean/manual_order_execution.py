@@ -136,7 +136,7 @@ def market_order_route(
 ) -> tuple[str, str]:
     """(Market | MarketOnOpen | Refused, message) for a market order at `local_time` (since local midnight).
 
-    The copy of execution/contract/market_hours.py's rule (tests/execution/test_market_hours.py holds both to one
+    The copy of execution/contract/market_hours.py's rule (tests/execution/contract/test_market_hours.py holds both to one
     table): closed market -> MarketOnOpen inside IB's window [close, open - 2 min), refused otherwise.
     """
     if exchange_open:
@@ -286,7 +286,7 @@ def line_cap(value: Any) -> int:
 def split_holdings_line(line: dict[str, Any], *, snapshot: int, max_line_bytes: int) -> list[dict[str, Any]]:
     """The holdings line alone when it fits the cap, else the parts of one snapshot, each line within the cap.
 
-    The same rule in the simulator and the LEAN algorithm (tests/execution/test_holdings_split.py): every part
+    The same rule in the simulator and the LEAN algorithm (tests/execution/simulator/test_holdings_split.py): every part
     repeats the line's other keys, adds `snapshot`, `part` (from 1) and `parts`, and takes the next holdings in
     order while its line stays within `max_line_bytes` (newline included).
     """

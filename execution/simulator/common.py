@@ -177,7 +177,7 @@ def encode_line(payload: dict[str, Any]) -> bytes:
 def split_holdings_line(line: dict[str, Any], *, snapshot: int, max_line_bytes: int) -> list[dict[str, Any]]:
     """The holdings line alone when it fits the cap, else the parts of one snapshot, each line within the cap.
 
-    The same rule in the simulator and the LEAN algorithm (tests/execution/test_holdings_split.py): every part
+    The same rule in the simulator and the LEAN algorithm (tests/execution/simulator/test_holdings_split.py): every part
     repeats the line's other keys, adds `snapshot`, `part` (from 1) and `parts`, and takes the next holdings in
     order while its line stays within `max_line_bytes` (newline included).
     """

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 
 from execution.engine import process as engines
-from tests.execution.test_simulator import (  # noqa: F401 (start_engine is a fixture)
+from tests.execution.simulator.test_simulator import (  # noqa: F401 (start_engine is a fixture)
     Engine,
     cancel_command,
     order_command,

@@ -36,7 +36,7 @@ from execution.engine.config import (
 from orders.models import OrderStatus, TradeOrder
 from tests.factories import ProjectFactory, TradeOrderFactory
 
-EXCERPT = Path(__file__).resolve().parents[1] / "fixtures" / "lean" / "launcher-config-excerpt.json"
+EXCERPT = Path(__file__).resolve().parents[2] / "fixtures" / "lean" / "launcher-config-excerpt.json"
 PASSWORD = "pw-Sekr1t!paper"
 LIVE_PASSWORD = "pw-Sekr1t!live"
 QC_TOKEN = "qc-T0ken-Sekr1t-0123456789abcdef"

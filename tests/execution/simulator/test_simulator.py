@@ -20,7 +20,7 @@ import pytest
 
 from execution.contract import EVENT_KEYS
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 TIMEOUT = 4.0
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from execution import events as events_module
+from execution.ingest import events as events_module
 from execution.ingest.events import ingest_execution_events, ingest_file
 from execution.ingest.files import read_lines
 from execution.models import BadEventLine, EventFileCursor

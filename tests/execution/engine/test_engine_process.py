@@ -21,7 +21,7 @@ from orders.services import create_trade_order
 from tests.factories import TradeOrderFactory
 from tests.waiting import wait_for
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def environ_of(pid: int) -> dict[str, str]:

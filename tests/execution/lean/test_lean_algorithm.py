@@ -34,7 +34,7 @@ import pytest
 from execution.contract import EVENT_KEYS
 
 MODULE = "execution.lean.manual_order_execution"
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from execution import events as events_module
 from execution.contract import canonical_json
+from execution.ingest import events as events_module
 from execution.ingest.events import apply_execution_events, ingest_execution_events, parse_lines
 from execution.models import BadEventLine, EventFileCursor
 from orders.models import ExecutionEvent, Position, TradeFill, TradeOrder
@@ -197,7 +197,7 @@ def test_events_without_ids_are_identified_by_canonical_json_hash(copy_fixture: 
     TradeOrderFactory(client_order_id="oi_0_0_123")
     ingest_execution_events(copy_fixture("seed-basic.jsonl"))
     first = json.loads(
-        (Path(__file__).parent.parent / "fixtures" / "seed-basic.jsonl").read_text().splitlines()[0]
+        (Path(__file__).parents[2] / "fixtures" / "seed-basic.jsonl").read_text().splitlines()[0]
     )
     expected = hashlib.sha256(
         json.dumps(first, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
