@@ -1,6 +1,6 @@
 """Django admin for review: orders (with fills and events), unmatched events, projects, tokens, the audit log.
 
-The admin writes nothing itself: every change goes through orders.services (or execution.dispatch.handover)."""
+The admin writes nothing itself: every change goes through orders.services (or the doors of execution.actions)."""
 
 from __future__ import annotations
 
