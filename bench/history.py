@@ -146,7 +146,7 @@ def set_up(root: Path) -> dict[str, Any]:
     from django.contrib.auth import get_user_model
     from django.db import connection
 
-    from execution.events import ingest_execution_events
+    from execution.ingest import ingest_execution_events
     from orders.models import Position, Project
     from orders.services import api_token_create
 
@@ -265,7 +265,7 @@ def ingest_events_per_s(ctx: dict[str, Any], size: int) -> float:
     """Events/s of ingesting 5,000 new engine events (1,000 new orders, five events each)."""
     from django.db import connection
 
-    from execution.events import ingest_execution_events
+    from execution.ingest import ingest_execution_events
 
     tag = f"oi_new_{size}"
     with connection.cursor() as cursor:
