@@ -175,7 +175,9 @@ def set_up(root: Path) -> dict[str, Any]:
                 [n, project.pk, BASE, BASE],
             )
     Position.objects.bulk_create(
-        Position(project=desk, mode="paper", symbol=f"S{n:02d}", quantity=10 + n, avg_cost=150, last_fill_price=151)
+        Position(
+            project=desk, mode="paper", symbol=f"S{n:02d}", quantity=10 + n, avg_cost=150, last_fill_price=151
+        )
         for n in range(SYMBOLS)
     )
     events = root / "engines" / "paper" / "events.jsonl"
@@ -223,7 +225,9 @@ def requests(ctx: dict[str, Any]) -> dict[str, Callable[[], Any]]:
     versions = "&".join(f"{name}={match.group(1)}" for name, match in found.items() if match)
     positions_only = versions.split("&")[1]
     return {
-        "page poll after a change": _expect(200, browser, f"{partial}&{positions_only}", HTTP_HX_REQUEST="true"),
+        "page poll after a change": _expect(
+            200, browser, f"{partial}&{positions_only}", HTTP_HX_REQUEST="true"
+        ),
         "/live-trade full page": _expect(200, browser, f"/live-trade?project={project}"),
         "API list filtered by symbol": _expect(200, bearer, "/api/trade/orders?symbol=S07&limit=50"),
         "API list filtered by a rare symbol": _expect(200, bearer, "/api/trade/orders?symbol=RARE&limit=50"),
@@ -290,10 +294,20 @@ def ingest_events_per_s(ctx: dict[str, Any], size: int) -> float:
         ):  # fmt: skip
             lines.append(
                 json.dumps(
-                    {"tag": f"{tag}_{k}", "status": status, "order_id": size * 10 + k, "event_id": number,
-                     "run_id": RUN_ID, "symbol": f"S{k % 50:02d}", "time": "2026-12-01T16:00:00.000Z",
-                     "filled": filled, "fill_price": 150.25 if filled else 0, "fee": 1.0 if filled else 0,
-                     "fee_currency": "USD", "message": ""}
+                    {
+                        "tag": f"{tag}_{k}",
+                        "status": status,
+                        "order_id": size * 10 + k,
+                        "event_id": number,
+                        "run_id": RUN_ID,
+                        "symbol": f"S{k % 50:02d}",
+                        "time": "2026-12-01T16:00:00.000Z",
+                        "filled": filled,
+                        "fill_price": 150.25 if filled else 0,
+                        "fee": 1.0 if filled else 0,
+                        "fee_currency": "USD",
+                        "message": "",
+                    }
                 )  # fmt: skip
             )
     with open(ctx["events"], "a") as handle:

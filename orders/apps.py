@@ -1,7 +1,9 @@
 """orders app config."""
 
 from django.apps import AppConfig
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from typing import Any
+
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
 
 class OrdersConfig(AppConfig):
@@ -12,7 +14,8 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         """Every saved order bumps its project's change counter (the page's idle poll compares it); every
-        change to who may do what ends the shared auth cache's entries (orders/services/auth_cache.py)."""
+        change to who may do what ends the shared auth cache's entries (orders/services/auth_cache.py); every
+        migrate leaves the small tables analyzed (orders/services/maintenance.py)."""
         from django.contrib.auth import get_user_model
         from django.contrib.auth.models import Group
 
@@ -21,6 +24,7 @@ class OrdersConfig(AppConfig):
         from orders.services.versions import order_saved
 
         post_save.connect(order_saved, sender=TradeOrder, dispatch_uid="orders.project_version")
+        post_migrate.connect(analyze_after_migrate, sender=self, dispatch_uid="orders.analyze_after_migrate")
         user_model = get_user_model()
         for model in (user_model, Group, ApiToken):
             for signal in (post_save, post_delete):
@@ -35,3 +39,13 @@ class OrdersConfig(AppConfig):
             m2m_changed.connect(
                 auth_cache_invalidate_on_change, sender=through, dispatch_uid=f"orders.auth_cache.{through}"
             )
+
+
+def analyze_after_migrate(sender: Any, *, using: str, plan: Any = None, **kwargs: Any) -> None:
+    """Statistics for the small tables once the schema is in place (a deploy step: it runs here, not queued,
+    since migrate runs before any worker may). A flush (TransactionTestCase) sends the signal without a plan:
+    nothing migrated, nothing to do."""
+    from orders.services.maintenance import small_tables_analyze
+
+    if plan is not None:
+        small_tables_analyze(using=using)

@@ -12,6 +12,9 @@ CLIENT_ORDER_ID_REGEX = r"^[A-Za-z0-9_.-]{1,64}$"
 SYMBOL_REGEX = r"^[A-Z][A-Z0-9.]{0,14}$"
 # params.source of an order a person placed (page, API, admin); only these are handed to an engine.
 SOURCE_MANUAL = "manual"
+# Demo data (manage.py seed_demo). Every source an order can have: the admin's source filter lists these.
+SOURCE_SEED = "seed"
+ORDER_SOURCES = (SOURCE_MANUAL, SOURCE_SEED)
 
 
 class Digits(TypedDict):

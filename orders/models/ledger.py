@@ -26,8 +26,9 @@ class ExecutionEvent(models.Model):
     # PostgreSQL that nothing uses and every insert pays for. No index on the tag either: no query looks an
     # event up by its tag (the admin's search is a substring match), and every insert wrote it.
     event_key = models.CharField(max_length=64)
+    # Indexed in Meta with the event time (event_order_timeline), which also serves the foreign key.
     order = models.ForeignKey(
-        TradeOrder, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+        TradeOrder, null=True, blank=True, on_delete=models.PROTECT, related_name="events", db_index=False
     )
     tag = models.CharField(max_length=200)
     status = models.CharField(max_length=64)
@@ -48,6 +49,17 @@ class ExecutionEvent(models.Model):
 
     class Meta:
         ordering = ["event_time", "id"]
+        indexes = [
+            # An order's timeline in its order, from the index (it also serves the foreign key's checks).
+            models.Index(fields=["order", "event_time", "id"], name="event_order_timeline"),
+            # The admin's unmatched events in its order (the model's): only unmatched rows are in it (ingest
+            # writes it for those alone), so that list never walks the applied history.
+            models.Index(
+                fields=["event_time", "id"],
+                name="event_unmatched_recent",
+                condition=Q(outcome="unmatched"),
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["event_key"], name="event_key_unique"),
             models.CheckConstraint(

@@ -14,9 +14,10 @@ from orders.models import (
     UnmatchedEvent,
 )
 from tradedesk.admin.base import ReadOnlyAdminMixin, money, price, quantity
+from tradedesk.admin.history import HistoryAdminMixin
 
 
-class EventAdminBase(ReadOnlyAdminMixin, admin.ModelAdmin):
+class EventAdminBase(HistoryAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Stored engine events, as received."""
 
     list_display: tuple[str, ...] = (

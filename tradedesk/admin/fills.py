@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from orders.exports import fills_export_chunks
 from orders.models import TradeFill, TradeOrder
 from tradedesk.admin.base import ReadOnlyAdminMixin, money, price, quantity
+from tradedesk.admin.history import HistoryAdminMixin
 
 
 def fills_csv_response(fills: QuerySet[TradeFill]) -> StreamingHttpResponse:
@@ -34,7 +35,7 @@ def export_order_fills(
 
 
 @admin.register(TradeFill)
-class TradeFillAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TradeFillAdmin(HistoryAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every fill the engines reported (the engine owns them: read-only)."""
 
     list_display = (

@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +16,7 @@ from execution.actions import ingest_execution_events, order_cancel_request, ord
 from orders import services
 from orders.errors import TradedeskError
 from orders.models import (
+    ORDER_SOURCES,
     ExecutionEvent,
     OrderStatus,
     TradeFill,
@@ -25,6 +26,10 @@ from orders.services.modify import order_update_clear
 from tradedesk.actors import actor_from_request
 from tradedesk.admin.base import money, price, quantity
 from tradedesk.admin.fills import export_order_fills
+from tradedesk.admin.history import HistoryAdminMixin
+
+# The engine's order ids are bigints: a longer number cannot match one.
+_BIGINT_MAX = 2**63 - 1
 
 # --------------------------------------------------------------------------------------------------------
 # Orders
@@ -32,15 +37,14 @@ from tradedesk.admin.fills import export_order_fills
 
 
 class SourceFilter(admin.SimpleListFilter):
-    """params.source: manual, seed, ..."""
+    """params.source: manual, seed."""
 
     title = _("source")
     parameter_name = "source"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        """The sources present in the table."""
-        sources = TradeOrder.objects.order_by().values_list("params__source", flat=True).distinct()
-        return [(str(source), str(source)) for source in sorted(s for s in sources if s)]
+        """Every source an order can have (from the choices, not a scan of the orders)."""
+        return [(source, source) for source in ORDER_SOURCES]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[TradeOrder]) -> QuerySet[TradeOrder]:
         """Orders of the chosen source."""
@@ -171,7 +175,7 @@ class TradeOrderReviewForm(forms.ModelForm):
 
 
 @admin.register(TradeOrder)
-class TradeOrderAdmin(admin.ModelAdmin):
+class TradeOrderAdmin(HistoryAdminMixin, admin.ModelAdmin):
     """Review of the orders sent: what, by whom, what the engine did."""
 
     form = TradeOrderReviewForm
@@ -203,7 +207,9 @@ class TradeOrderAdmin(admin.ModelAdmin):
         "overfilled",
         "future_event_time",
     )
+    # Exact matches on indexed columns (get_search_results): a substring search walks the whole history.
     search_fields = ("client_order_id", "symbol", "ib_order_id")
+    search_help_text = _("Exact symbol (any case), client order id or engine order id.")
     date_hierarchy = "created_at"
     list_select_related = ("project", "created_by")
     list_per_page = 100
@@ -311,6 +317,18 @@ class TradeOrderAdmin(admin.ModelAdmin):
     def reviewed(self, obj: TradeOrder) -> bool:
         """Whether a desk lead reviewed the order."""
         return obj.reviewed_at is not None
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[TradeOrder], search_term: str
+    ) -> tuple[QuerySet[TradeOrder], bool]:
+        """Orders whose symbol (any case), client order id or engine order id is the term, each an index."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        match = Q(client_order_id=term) | Q(symbol=term.upper())
+        if term.isdigit() and int(term) <= _BIGINT_MAX:
+            match |= Q(ib_order_id=int(term))
+        return queryset.filter(match), False
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         """Orders are placed from the page or the API, never typed into the admin."""

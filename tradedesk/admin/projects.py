@@ -21,6 +21,7 @@ from orders.models import (
 )
 from tradedesk.actors import actor_from_request
 from tradedesk.admin.base import ReadOnlyAdminMixin, money, quantity
+from tradedesk.admin.history import HistoryAdminMixin
 from tradedesk.display import audit_detail_text
 from tradedesk.web.forms import translate_reason
 
@@ -184,7 +185,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AuditLogAdmin(HistoryAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The append-only audit log."""
 
     list_display = (

@@ -23,7 +23,6 @@ from tradedesk.actors import actor_from_request
 from tradedesk.api.auth import api_auth
 from tradedesk.api.schemas import (
     ERRORS,
-    MAX_DB_ID,
     ModifyIn,
     OrderDetailOut,
     OrderIn,
@@ -38,11 +37,17 @@ from tradedesk.api.schemas import (
 router = Router(auth=api_auth, tags=["orders"])
 
 
+# An offset is a walk over the rows it skips: past this many, the list answers 422 and names the cursor.
+MAX_OFFSET = 10_000
+
+
 class OrderFilters(Schema):
     """Order list filters."""
 
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0, le=MAX_DB_ID)
+    offset: int = Field(
+        0, ge=0, description=f"at most {MAX_OFFSET:,}: page further with `cursor` (every page costs the same)"
+    )
     status: str | None = Field(None, max_length=32)
     project_id: QueryId | None = None
     symbol: str | None = Field(None, max_length=32)
@@ -98,6 +103,11 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> OrderList
         filters.symbol.isascii() and re.fullmatch(SYMBOL_REGEX, filters.symbol.upper())
     ):
         raise OrderValidationError("invalid symbol", errors={"symbol": "not a symbol"})
+    if filters.offset > MAX_OFFSET:
+        raise OrderValidationError(
+            "offset too deep",
+            errors={"offset": f"at most {MAX_OFFSET}: page further with cursor (each page's next)"},
+        )
     after = _decode_cursor(filters.cursor) if filters.cursor else None
     ingest_before_read()
     queryset = selectors.orders_for_user(

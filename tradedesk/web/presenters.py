@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Permission
-from django.db.models import Case, Q, Value, When
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -239,14 +239,29 @@ def order_placed_message(order: TradeOrder, created: bool) -> str:
     return gettext("Already placed (same idempotency key): %(order)s") % {"order": described}
 
 
+def orders_shown(project: Project) -> list[TradeOrder]:
+    """The project's orders in its mode as the table shows them: working ones first (a blotter), newest first,
+    then the newest others; ORDERS_SHOWN in all.
+
+    Two index walks of at most ORDERS_SHOWN rows each in one statement (UNION ALL): the working orders from
+    their partial index, the rest from the project's by-time index; so the page reads what it shows, however
+    long the project's history (one ORDER BY over a CASE would read and sort every row of the project)."""
+    shown = TradeOrder.objects.filter(project=project, mode=project.mode).only(*_ROW_FIELDS)
+    working = sorted(WORKING_STATUSES)
+    parts = [
+        branch.order_by("-created_at", "-id")[:ORDERS_SHOWN].query.sql_with_params()
+        for branch in (shown.filter(status__in=working), shown.exclude(status__in=working))
+    ]
+    sql = " UNION ALL ".join(f"SELECT * FROM ({part}) AS part{n}" for n, (part, _params) in enumerate(parts))
+    rows = list(TradeOrder.objects.raw(sql, [param for _sql, params in parts for param in params]))
+    rows.sort(key=lambda order: (order.created_at, order.pk), reverse=True)
+    rows.sort(key=lambda order: order.status not in WORKING_STATUSES)  # stable: newest first within each
+    return rows[:ORDERS_SHOWN]
+
+
 def orders_context(project: Project, *, selected: Any = None) -> dict[str, Any]:
     """The project's orders in its mode as rendered rows: working ones first (a blotter), then the newest."""
-    working_first = Case(When(status__in=WORKING_STATUSES, then=Value(0)), default=Value(1))
-    orders = list(
-        TradeOrder.objects.filter(project=project, mode=project.mode)
-        .only(*_ROW_FIELDS)
-        .order_by(working_first, "-created_at", "-id")[:ORDERS_SHOWN]
-    )
+    orders = orders_shown(project)
     selected_id = bounded_id(selected)
     cutoff = timezone.now() - timedelta(seconds=RECENT_SECONDS)
     return {

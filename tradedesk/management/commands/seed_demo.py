@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from execution.actions import simulator_account_add
-from orders.models import OrderStatus, Project, TradeOrder
+from orders.models import SOURCE_SEED, OrderStatus, Project, TradeOrder
 from orders.services import api_token_create, apply_fill_to_order, update_trade_order_status
 
 DEMO_FILLS = [
@@ -56,7 +56,7 @@ class Command(BaseCommand):
                     symbol=symbol,
                     side=side,
                     quantity=quantity,
-                    params={"source": "seed", "project_id": demo.pk, "mode": demo.mode},
+                    params={"source": SOURCE_SEED, "project_id": demo.pk, "mode": demo.mode},
                     created_by=user,
                 )
                 opened = start + timedelta(minutes=number)
