@@ -53,26 +53,26 @@ def build(*, project_id: int, user_id: int, start: int, stop: int, newest_id: in
     from django.db import connection
 
     params = {"p": project_id, "u": user_id, "a": start + 1, "b": stop, "top": newest_id + 1, "base": BASE}
-    order_sql = """
+    order_sql = f"""
         INSERT INTO orders_tradeorder (
             id, client_order_id, project_id, mode, symbol, side, quantity, order_type, status, filled_quantity,
             filled_notional, avg_fill_price, fees, ib_order_id, last_status_ts, status_ts, status_message,
             params, dispatched_at, dispatch_attempts, flag, flag_message, review_note, created_by_id,
             created_at, updated_at, overfilled, future_event_time, update_pending)
         SELECT %(top)s - k, 'oh_' || k, %(p)s, 'paper',
-            CASE WHEN k %% {rare} = 0 THEN 'RARE' ELSE 'S' || lpad((k %% {symbols})::text, 2, '0') END,
+            CASE WHEN k %% {RARE_EVERY} = 0 THEN 'RARE' ELSE 'S' || lpad((k %% {SYMBOLS})::text, 2, '0') END,
             CASE WHEN k %% 3 = 0 THEN 'SELL' ELSE 'BUY' END, 10, 'MKT',
-            CASE WHEN k <= {working} THEN 'SUBMITTED' WHEN k %% 5 = 0 THEN 'CANCELED' ELSE 'FILLED' END,
-            CASE WHEN k > {working} AND k %% 5 <> 0 THEN 10 ELSE 0 END,
-            CASE WHEN k > {working} AND k %% 5 <> 0 THEN 1500 ELSE 0 END,
-            CASE WHEN k > {working} AND k %% 5 <> 0 THEN 150 END,
-            CASE WHEN k > {working} AND k %% 5 <> 0 THEN 1 ELSE 0 END,
+            CASE WHEN k <= {WORKING} THEN 'SUBMITTED' WHEN k %% 5 = 0 THEN 'CANCELED' ELSE 'FILLED' END,
+            CASE WHEN k > {WORKING} AND k %% 5 <> 0 THEN 10 ELSE 0 END,
+            CASE WHEN k > {WORKING} AND k %% 5 <> 0 THEN 1500 ELSE 0 END,
+            CASE WHEN k > {WORKING} AND k %% 5 <> 0 THEN 150 END,
+            CASE WHEN k > {WORKING} AND k %% 5 <> 0 THEN 1 ELSE 0 END,
             k, t + interval '1 second', t + interval '1 second', '',
             jsonb_build_object('source', 'manual', 'project_id', %(p)s, 'mode', 'paper'),
             t, 1, '', '', '', %(u)s, t, t + interval '1 second', false, false, false
-        FROM (SELECT k, %(base)s::timestamptz - k * interval '{step} seconds' AS t
+        FROM (SELECT k, %(base)s::timestamptz - k * interval '{STEP_SECONDS} seconds' AS t
               FROM generate_series(%(a)s::bigint, %(b)s::bigint) AS k) AS g
-    """.format(rare=RARE_EVERY, symbols=SYMBOLS, working=WORKING, step=STEP_SECONDS)
+    """
     fill_sql = """
         INSERT INTO orders_tradefill (order_id, event_key, quantity, price, fee, fee_currency, filled_at,
                                       run_id, engine_order_id, created_at)
@@ -308,7 +308,7 @@ def ingest_events_per_s(ctx: dict[str, Any], size: int) -> float:
                         "fee_currency": "USD",
                         "message": "",
                     }
-                )  # fmt: skip
+                )
             )
     with open(ctx["events"], "a") as handle:
         handle.write("\n".join(lines) + "\n")

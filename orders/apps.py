@@ -1,8 +1,8 @@
 """orders app config."""
 
-from django.apps import AppConfig
 from typing import Any
 
+from django.apps import AppConfig
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
 

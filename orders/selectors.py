@@ -83,7 +83,8 @@ def project_counters(*, project: Project) -> tuple[int, int, datetime | None]:
 
 def order_for_user(*, user: Any, order_id: int) -> TradeOrder:
     """One order the user may see, or NotFound."""
-    order = orders_for_user(user=user).filter(pk=order_id).first()
+    # By its primary key alone: the list's newest-first order would sort the one row.
+    order = orders_for_user(user=user).filter(pk=order_id).order_by("pk").first()
     if order is None:
         raise NotFound("order not found")
     return order

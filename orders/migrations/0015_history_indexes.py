@@ -63,11 +63,15 @@ class Migration(migrations.Migration):
         ),
         AddIndexConcurrentlyOnPostgres(
             model_name="tradeorder",
-            index=models.Index(fields=["status", "-created_at", "-id"], name="order_status_recent"),
+            index=models.Index(
+                fields=["status", "-created_at", "-id"], include=("project",), name="order_status_recent"
+            ),
         ),
         AddIndexConcurrentlyOnPostgres(
             model_name="tradeorder",
-            index=models.Index(fields=["symbol", "-created_at", "-id"], name="order_symbol_recent"),
+            index=models.Index(
+                fields=["symbol", "-created_at", "-id"], include=("project",), name="order_symbol_recent"
+            ),
         ),
         AddIndexConcurrentlyOnPostgres(
             model_name="tradeorder",

@@ -28,6 +28,7 @@ class CappedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         """The number of rows, or COUNT_CAP when there are more (then `capped` is true)."""
+        # In the list's order (newest first): the count then walks the same index as the page, and stops.
         counted = int(self.object_list[: COUNT_CAP + 1].count())
         self.capped = counted > COUNT_CAP
         return min(counted, COUNT_CAP)

@@ -117,7 +117,9 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> OrderList
     if after is not None:
         page = page.filter(Q(created_at__lt=after[0]) | Q(created_at=after[0], id__lt=after[1]))
     # The capped count travels with the page, in the same query (an uncorrelated subquery, run once).
-    capped_sql, capped_params = queryset.order_by().values("pk")[: COUNT_CAP + 1].query.sql_with_params()
+    # In the list's order: the count walks the index the page walks, and stops at the cap (unordered, the
+    # planner may scan the table for a filter that many rows match).
+    capped_sql, capped_params = queryset.values("pk")[: COUNT_CAP + 1].query.sql_with_params()
     counted = RawSQL(f"SELECT COUNT(*) FROM ({capped_sql}) AS capped", capped_params)
     rows = list(
         page.values(*_LIST_FIELDS, created_by_name=F("created_by__username"), matching=counted)[
@@ -125,7 +127,7 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> OrderList
         ]
     )
     # Never a COUNT(*) over the whole history: count up to the cap and say when it stopped there.
-    count = rows[0]["matching"] if rows else queryset.order_by()[: COUNT_CAP + 1].count()
+    count = rows[0]["matching"] if rows else queryset[: COUNT_CAP + 1].count()
     items = []
     for row in rows:
         row["created_by"] = row.pop("created_by_name")
