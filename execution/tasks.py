@@ -11,6 +11,7 @@ from celery import shared_task
 from execution import actions, metrics, routing
 from execution.dispatch import cancels
 from execution.engine.state import MODES
+from orders.services.maintenance import small_tables_analyze
 
 
 def _enqueue(order_id: int) -> None:
@@ -60,6 +61,12 @@ def sweep_orders(mode: str | None = None) -> dict[str, list[int]]:
         "flagged": report.flagged,
         "cancels_sent": sent,
     }
+
+
+@shared_task(name="execution.tasks.analyze_small_tables", ignore_result=True)
+def analyze_small_tables() -> list[str]:
+    """Statistics for the tables a desk has few rows in, which autovacuum never analyzes (beat: hourly)."""
+    return small_tables_analyze()
 
 
 @shared_task(name="execution.tasks.prune_execution_files", acks_late=True, ignore_result=True)

@@ -183,6 +183,14 @@ def test_small_tables_have_statistics_once_the_maintenance_ran(project: Any) -> 
     assert columns_with_statistics >= 3  # id, project_id, user_id
 
 
+def test_beat_analyzes_the_small_tables_hourly(settings: Any) -> None:
+    from execution.tasks import analyze_small_tables
+
+    entry = settings.CELERY_BEAT_SCHEDULE["analyze-small-tables"]
+    assert entry["task"] == analyze_small_tables.name and entry["schedule"] == 3600.0
+    assert set(analyze_small_tables.apply().get()) == set(maintenance.small_tables())
+
+
 def test_the_page_and_its_poll_read_orders_and_the_timeline_by_index(history: History) -> None:
     from orders.models import TradeOrder
 

@@ -297,6 +297,12 @@ for _mode in _engine_task_modes:
             "options": {"expires": 600},
         },
     }
+# Planner statistics of the small tables (orders/services/maintenance.py): once an hour, on any worker.
+CELERY_BEAT_SCHEDULE["analyze-small-tables"] = {
+    "task": "execution.tasks.analyze_small_tables",
+    "schedule": 3600.0,
+    "options": {"expires": 600},
+}
 
 # --- Cache ----------------------------------------------------------------------------------------------
 # The shared cache (Redis: CACHE_URL, else a redis:// CELERY_BROKER_URL) holds recently seen API tokens,

@@ -3,7 +3,7 @@
 PostgreSQL's autovacuum analyzes a table after 50 rows + 10% of it changed: a desk's handful of projects and
 memberships never get there, so they keep no statistics and the planner guesses their sizes; with a million
 orders a wrong guess is a sort of the whole history (issue 22). Analyzing them costs milliseconds: after every
-migrate (the post_migrate receiver in orders/apps.py) and hourly with the engine files' prune (beat)."""
+migrate (the post_migrate receiver in orders/apps.py) and hourly (beat: execution.tasks.analyze_small_tables)."""
 
 from __future__ import annotations
 
