@@ -43,7 +43,7 @@ def orders_for_user(
     if not getattr(user, "is_superuser", False):
         # The membership rows alone (no join to the projects): a small table whose statistics the planner
         # has (orders.services.maintenance), so it walks an order index and checks the few project ids.
-        memberships = Project.members.through.objects.filter(user_id=getattr(user, "pk", None))
+        memberships = Project.members.through.objects.filter(user_id=getattr(user, "pk", None) or 0)
         queryset = queryset.filter(project_id__in=memberships.values("project_id"))
     if status:
         queryset = queryset.filter(status=status.upper())

@@ -3,12 +3,16 @@ on PostgreSQL they are built valid (orders/migration_operations.py, migration 00
 
 from __future__ import annotations
 
-from typing import Any
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
-from django.db.utils import ConnectionHandler
+
+ROOT = Path(__file__).resolve().parents[2]
 
 NEW = {"order_created", "order_project_recent", "order_project_working", "order_status_recent"}
 NEW |= {"order_symbol_recent", "order_engine_id", "event_order_timeline", "event_unmatched_recent"}
@@ -16,26 +20,28 @@ REPLACED = {"order_project_created", "order_status", "orders_tradeorder_created_
 REPLACED |= {"orders_executionevent_order_id_b6bb290b"}
 
 
-def sqlite_indexes(sqlite: Any) -> set[str]:
-    with sqlite.cursor() as cursor:
-        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
-        return {row[0] for row in cursor.fetchall()}
+def sqlite_indexes(path: Path) -> set[str]:
+    with sqlite3.connect(path) as db:
+        return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
 
 
-def test_the_history_indexes_migrate_on_sqlite_forwards_and_back(tmp_path: Any) -> None:
-    handler = ConnectionHandler(
-        {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": tmp_path / "x.db"}}
+def migrate(path: Path, *target: str) -> None:
+    """manage.py migrate on the embedded default (SQLite), as `make run` does, in a process of its own."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}", "CELERY_BROKER_URL": "filesystem://"}
+    env.pop("CACHE_URL", None)
+    env["TRADEDESK_AUTH_CACHE_SECONDS"] = "0"
+    env["TRADEDESK_VAR_DIR"] = str(path.parent / "var")
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", *target], cwd=ROOT, env=env, check=True, capture_output=True
     )
-    sqlite = handler["default"]
-    try:
-        executor = MigrationExecutor(sqlite)
-        executor.migrate([("orders", "0015_history_indexes")])
-        assert sqlite_indexes(sqlite) >= NEW and not REPLACED & sqlite_indexes(sqlite)
-        executor.loader.build_graph()
-        executor.migrate([("orders", "0014_order_update_requested_at")])
-        assert sqlite_indexes(sqlite) >= REPLACED and not NEW & sqlite_indexes(sqlite)
-    finally:
-        sqlite.close()
+
+
+def test_the_history_indexes_migrate_on_sqlite_forwards_and_back(tmp_path: Path) -> None:
+    path = tmp_path / "tradedesk.sqlite3"
+    migrate(path)
+    assert sqlite_indexes(path) >= NEW and not REPLACED & sqlite_indexes(path)
+    migrate(path, "orders", "0014_order_update_requested_at")
+    assert sqlite_indexes(path) >= REPLACED and not NEW & sqlite_indexes(path)
 
 
 @pytest.mark.django_db

@@ -8,7 +8,7 @@ HistoryQuerySet answers with one MAX() probe per period instead, each served by 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 from django.core.paginator import Paginator
 from django.db.models import Max, QuerySet
@@ -29,7 +29,8 @@ class CappedCountPaginator(Paginator):
     def count(self) -> int:
         """The number of rows, or COUNT_CAP when there are more (then `capped` is true)."""
         # In the list's order (newest first): the count then walks the same index as the page, and stops.
-        counted = int(self.object_list[: COUNT_CAP + 1].count())
+        rows: Any = self.object_list
+        counted = int(rows[: COUNT_CAP + 1].count())
         self.capped = counted > COUNT_CAP
         return min(counted, COUNT_CAP)
 
@@ -49,7 +50,12 @@ class HistoryQuerySet(QuerySet):
     """A changelist's queryset whose datetimes() (what the date hierarchy lists) probes the index per period."""
 
     def datetimes(  # type: ignore[override]
-        self, field_name: str, kind: str, order: str = "ASC", tzinfo: Any = None, is_dst: Any = None
+        self,
+        field_name: str,
+        kind: Literal["year", "month", "week", "day", "hour", "minute", "second"],
+        order: Literal["ASC", "DESC"] = "ASC",
+        tzinfo: Any = None,
+        is_dst: Any = None,
     ) -> list[datetime]:
         """The distinct periods (in the current time zone) holding a row: a loose index scan, newest first
         from MAX(field) below the last period found, one probe per period."""
@@ -69,7 +75,7 @@ class HistoryAdminMixin:
     """For the admins of tables that grow with the desk's history (orders, fills, events, audit log)."""
 
     show_full_result_count = False
-    paginator = CappedCountPaginator
+    paginator: ClassVar[type] = CappedCountPaginator
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         """The admin's queryset as a HistoryQuerySet (same rows, same query)."""
