@@ -39,7 +39,7 @@ from orders.models.ledger import (
     ExecutionEvent,
     UnmatchedEvent,
 )
-from orders.models.preferences import TIME_ZONE_REGEX, TimeZoneChoice
+from orders.models.preferences import TIME_ZONE_REGEX, ColourChoice, ColourConvention, TimeZoneChoice
 from orders.models.projects import (
     EngineHalt,
     Project,
@@ -74,6 +74,8 @@ __all__ = [
     "WORKING_STATUSES",
     "ApiToken",
     "AuditLog",
+    "ColourChoice",
+    "ColourConvention",
     "Digits",
     "EngineHalt",
     "ExecutionEvent",
