@@ -24,22 +24,28 @@ def _by_language(settings: Any) -> None:
     settings.TRADEDESK_COLOUR_CONVENTION = "auto"
 
 
-def gaining_position(project: Project) -> Position:
-    """20 AAPL bought at 150 and 170: valued at the last fill (170) that is +200.00 unrealised, +12.40 realised."""
+def seeded_order(project: Project, symbol: str, quantity: int, key: str) -> TradeOrder:
+    """A BUY the engine never sees (source "seed"), SUBMITTED, so it shows in the blotter."""
     order = TradeOrder.objects.create(
-        client_order_id=f"seed_{project.pk}_colours",
+        client_order_id=f"seed_{project.pk}_{key}",
         project=project,
         mode=project.mode,
-        symbol="AAPL",
+        symbol=symbol,
         side="BUY",
-        quantity=Decimal(20),
+        quantity=Decimal(quantity),
         params={"source": "seed", "project_id": project.pk, "mode": project.mode},
     )
     update_trade_order_status(order, OrderStatus.SUBMITTED, message="seeded")
+    return order
+
+
+def gaining_position(project: Project) -> Position:
+    """20 AAPL bought at 150 and 170: valued at the last fill (170) that is +200.00 unrealised, +12.40 realised."""
+    order = seeded_order(project, "AAPL", 20, "colours")
     apply_fill_to_order(order, quantity=10, price="150")
     apply_fill_to_order(order, quantity=10, price="170")
     update_trade_order_status(order, OrderStatus.FILLED, message="seeded")
-    Position.objects.filter(pk=Position.objects.get(project=project).pk).update(realized_pnl=Decimal("12.40"))
+    Position.objects.filter(project=project).update(realized_pnl=Decimal("12.40"))
     return Position.objects.get(project=project)
 
 
@@ -126,16 +132,7 @@ def test_switching_flips_the_colours_without_a_reload_and_survives_a_new_session
     assert direction_families(page) == RED_UP
     assert page.evaluate("window.__sameDocument") is True  # no reload
     # A row the poll brings later takes the new colours too (they come from the root, not the markup).
-    later = TradeOrder.objects.create(
-        client_order_id=f"seed_{project.pk}_later",
-        project=project,
-        mode=project.mode,
-        symbol="MSFT",
-        side="BUY",
-        quantity=Decimal(1),
-        params={"source": "seed", "project_id": project.pk, "mode": project.mode},
-    )
-    update_trade_order_status(later, OrderStatus.SUBMITTED, message="seeded")
+    seeded_order(project, "MSFT", 1, "later")
     side = page.locator("#orders-panel tr.order-row:has(td.sym:text-is('MSFT')) td.side-buy")
     expect(side).to_be_visible()
     assert family(side) == "red"
