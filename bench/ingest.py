@@ -330,7 +330,7 @@ def backend_cpu() -> float | None:
 
 def timed_ingest(path: Path, label: str, profile: str | None = None) -> tuple[float, Any]:
     """Ingest new lines of `path` and print where the time went; returns (seconds, report)."""
-    from execution.events import ingest_file
+    from execution.ingest.events import ingest_file
 
     server = backend_cpu()
     cpu = time.process_time()
@@ -399,7 +399,7 @@ def floors(path: Path, size: int, lines: int) -> tuple[float, float]:
 def memory_child(path: str) -> int:
     """Only ingest `path` (the parent measures); print lines, seconds and peak RSS as JSON."""
     django_setup(migrate=False)
-    from execution.events import ingest_file
+    from execution.ingest.events import ingest_file
 
     start = time.perf_counter()
     report = ingest_file(Path(path))

@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.conf import settings
 
     settings.TRADEDESK_INGEST_TRANSACTION_SECONDS = args.transaction_seconds
-    from execution.events import ingest_file
+    from execution.ingest.events import ingest_file
 
     try:
         with tempfile.TemporaryDirectory(prefix="bench-ingest-profile-") as tmp:

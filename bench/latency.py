@@ -274,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for process in reversed(services):
             stop_process(process)
-        from execution.engines import stop_engine
+        from execution.engine.process import stop_engine
 
         stop_engine("paper")
         if not args.keep_db:

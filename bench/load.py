@@ -63,7 +63,7 @@ def set_up(root: Path) -> tuple[str, str, int]:
     from django.db import connection
     from django.test import Client
 
-    from execution.events import ingest_execution_events
+    from execution.ingest.events import ingest_execution_events
     from orders.models import Position, Project, TradeOrder
     from orders.services import api_token_create
 

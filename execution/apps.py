@@ -10,9 +10,10 @@ class ExecutionConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Connect the signal that enqueues manual orders; give the domain the engines' fresh prices."""
-        from execution import signals  # noqa: F401
-        from execution.prices import fresh_market_price
+        """Connect the signal that enqueues manual orders, register the tasks (dispatch enqueues them by name)
+        in every process; give the domain the engines' fresh prices."""
+        from execution import signals, tasks  # noqa: F401
+        from execution.ingest.prices import fresh_market_price
         from orders.services.market import market_price_source_register
 
         market_price_source_register(fresh_market_price)

@@ -22,7 +22,8 @@ from django.utils import timezone
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-from execution import engines, prices
+from execution.engine import process as engines
+from execution.ingest import prices
 from execution.models import EventFileCursor, HoldingsDiscrepancy
 from orders.models import OrderStatus, TradeOrder
 

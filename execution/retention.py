@@ -12,8 +12,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import DatabaseError
 
-from execution import engines
-from execution.files import read_json
+from execution.contract.files import read_json
+from execution.engine import process as engines
 from execution.models import EventFileCursor
 from orders.models import WORKING_STATUSES, TradeOrder
 

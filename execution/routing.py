@@ -8,15 +8,20 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger("execution")
 
+# Tasks are enqueued here by their registered names: execution.tasks imports the dispatch package, so this
+# module never imports it back (the names are the ones beat and CELERY_TASK_ROUTES use).
+EXECUTE_TASK = "execution.tasks.execute_manual_order"
+CANCEL_TASK = "execution.tasks.cancel_order"
 ENGINE_TASKS = frozenset(
     {
-        "execution.tasks.execute_manual_order",
-        "execution.tasks.cancel_order",
+        EXECUTE_TASK,
+        CANCEL_TASK,
         "execution.tasks.ingest_events",
         "execution.tasks.sweep_orders",
         "execution.tasks.prune_execution_files",
@@ -42,8 +47,6 @@ def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None
 
 def dispatch_enqueue(*, order_id: int, mode: str | None = None) -> None:
     """Queue the hand-over of an order on its mode's engine host (the sweep retries a failed publish)."""
-    from execution.tasks import execute_manual_order
-
     if mode is None:
         # Imported here: Celery imports this module for CELERY_TASK_ROUTES before Django's apps are loaded
         # (`celery call`, a worker's boot), when no model can be imported yet.
@@ -51,7 +54,7 @@ def dispatch_enqueue(*, order_id: int, mode: str | None = None) -> None:
 
         mode = TradeOrder.objects.filter(pk=order_id).values_list("mode", flat=True).first()
     try:
-        execute_manual_order.apply_async(kwargs={"order_id": order_id, "mode": mode})
+        current_app.tasks[EXECUTE_TASK].apply_async(kwargs={"order_id": order_id, "mode": mode})
     except Exception:
         logger.exception("could not enqueue order; the sweep will retry", extra={"order_id": order_id})
 
@@ -61,10 +64,8 @@ def cancel_enqueue_on_commit(*, order_id: int, mode: str) -> None:
     anyway when the broker is down)."""
 
     def enqueue() -> None:
-        from execution.tasks import cancel_order
-
         try:
-            cancel_order.apply_async(kwargs={"order_id": order_id, "mode": mode})
+            current_app.tasks[CANCEL_TASK].apply_async(kwargs={"order_id": order_id, "mode": mode})
         except Exception:
             logger.exception("could not enqueue a cancel; the sweep sends it", extra={"order_id": order_id})
 

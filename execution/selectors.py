@@ -8,13 +8,30 @@ from typing import Any
 from django.db.models import Max
 from django.utils import timezone
 
-from execution.event_files import events_file_problems
+from execution.dispatch.sweep import engines_check
+from execution.engine.state import MODES, engine_state
+from execution.engine.universe import universe_symbols
+from execution.ingest.files import events_file_problems
+from execution.ingest.prices import positions_totals, positions_value
 from execution.models import HoldingsDiscrepancy
-from execution.services import engines_check
-from execution.universe import universe_symbols
+from execution.retention import var_clean_blockers
 from orders import selectors
 from orders.models import ExecutionEvent, Project
 from orders.selectors import SymbolSuggestion
+
+# Reads the interfaces use, named here so that tradedesk imports execution only through the doors
+# (execution.actions), these selectors and the models.
+__all__ = [
+    "MODES",
+    "engine_state",
+    "engines_overview",
+    "events_file_problems",
+    "holdings_discrepancies",
+    "positions_totals",
+    "positions_value",
+    "symbol_completions",
+    "var_clean_blockers",
+]
 
 
 def holdings_discrepancies() -> dict[str, list[HoldingsDiscrepancy]]:

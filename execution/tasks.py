@@ -1,5 +1,5 @@
 """Celery tasks: thin wrappers that pass ids (and the mode, which routes them to its engine host's queue) and
-call services; all idempotent."""
+call the doors (execution.actions); all idempotent. Task names are stable: beat and routing use them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from typing import Any
 import structlog
 from celery import shared_task
 
-from execution import cancels, engines, events, metrics, retention, routing, services
+from execution import actions, metrics, routing
+from execution.dispatch import cancels
+from execution.engine.state import MODES
 
 
 def _enqueue(order_id: int) -> None:
@@ -20,7 +22,7 @@ def execute_manual_order(order_id: int, mode: str | None = None) -> dict[str, An
     """Hand one manual order to its engine (a second run for the same order does nothing)."""
     # Every log line of the hand-over (and the engine's start line in engine.log) names the order.
     with structlog.contextvars.bound_contextvars(order_id=order_id):
-        result = services.order_dispatch(order_id=order_id)
+        result = actions.order_dispatch(order_id=order_id)
     if result.outcome in ("dispatched", "rejected"):
         # Fresh engines answer within milliseconds; read their first events without waiting for beat.
         ingest_events.apply_async(kwargs={"mode": mode} if mode else {}, countdown=0.2, expires=10)
@@ -40,9 +42,9 @@ def ingest_events(path: str | None = None, mode: str | None = None) -> dict[str,
     then send pending cancels and the closing orders whose cancels just became final."""
     if path is None:
         metrics.ingest_heartbeat_touch()
-    report = events.ingest_execution_events(path, mode=mode)
+    report = actions.ingest_execution_events(path, mode=mode)
     cancels.cancels_send_pending(mode=mode)
-    services.closes_release(enqueue=_enqueue, mode=mode)
+    actions.closes_release(enqueue=_enqueue, mode=mode)
     return report.as_dict()
 
 
@@ -50,7 +52,7 @@ def ingest_events(path: str | None = None, mode: str | None = None) -> dict[str,
 def sweep_orders(mode: str | None = None) -> dict[str, list[int]]:
     """Re-enqueue orders lost before the engine, send pending cancel requests, flag stale ones, record dead
     engines (of one mode when given: the sweep reads that engine host's files)."""
-    report = services.orders_sweep(enqueue=_enqueue, mode=mode)
+    report = actions.orders_sweep(enqueue=_enqueue, mode=mode)
     sent = cancels.cancels_send_pending(mode=mode)
     return {
         "reenqueued": report.reenqueued,
@@ -63,4 +65,4 @@ def sweep_orders(mode: str | None = None) -> dict[str, list[int]]:
 @shared_task(name="execution.tasks.prune_execution_files", acks_late=True, ignore_result=True)
 def prune_execution_files(mode: str | None = None) -> dict[str, int]:
     """Delete engine files of finished orders older than TRADEDESK_RETENTION_DAYS (beat: hourly)."""
-    return retention.execution_files_prune(modes=[mode] if mode else engines.MODES).as_dict()
+    return actions.execution_files_prune(modes=[mode] if mode else MODES).as_dict()

@@ -26,7 +26,8 @@ if [ -e "$OLD" ]; then git -C "$ROOT" worktree remove --force "$OLD" 2>/dev/null
 git -C "$ROOT" worktree add --detach "$OLD" "$OLD_COMMIT" >/dev/null
 ln -s "$(readlink -f "$ROOT/.venv")" "$OLD/.venv"
 
-# The port: each listed file is copied to tests/repro/ in the old tree; these are the only edits.
+# The port: each listed file is copied to tests/repro/ in the old tree; these are the only edits (the imports
+# map today's execution packages back to the old tree's flat modules).
 "$PY" - "$ROOT" "$OLD" <<'PORT'
 import ast
 import sys
@@ -44,12 +45,23 @@ PORTS = {
         # d19cba1's post_save receiver calls _enqueue(order_id) (no routing module yet).
         ('"execution.signals.dispatch_enqueue", lambda **kwargs: None', '"execution.signals._enqueue", lambda order_id: None'),
     ],
-    "tests/execution/test_event_files.py": [
-        ("from execution.event_files import read_lines\n", ""),
+    "tests/execution/ingest/test_event_files.py": [
+        # d19cba1's execution/ was flat (execution/events.py), without read_lines.
+        ("from execution.ingest import events as events_module\n", "from execution import events as events_module\n"),
+        ("from execution.ingest.events import ", "from execution.events import "),
+        ("from execution.ingest.files import read_lines\n", ""),
         ("from execution.models import BadEventLine, EventFileCursor\n",
          "from execution.models import EventFileCursor\n" + MISSING + "BadEventLine = _NotInOldTree()\n"),
     ],
-    "tests/execution/test_engine_files.py": [
+    "tests/execution/engine/test_engine_files.py": [
+        # d19cba1's flat modules: execution/engines.py, files.py, supervise.py.
+        (
+            "from execution.contract.files import read_json, write_json_atomic\n"
+            "from execution.engine import process as engines\n"
+            "from execution.engine.supervise import ",
+            "from execution import engines\nfrom execution.files import read_json, write_json_atomic\n"
+            "from execution.supervise import ",
+        ),
         # d19cba1's simulator appended with a plain open(events_file, "ab", buffering=0) (Engine.append_line).
         ("[simulator.open_events_for_append]", '[lambda path: open(path, "ab", buffering=0)]'),
         # d19cba1's supervisor took no list of secrets to mask.
@@ -66,7 +78,7 @@ for name, substitutions in PORTS.items():
     (dest / Path(name).name).write_text(text)
 
 # The LEAN algorithm test needs that module's own fake-LEAN fixtures: appended to the old tree's module.
-source = (root / "tests/execution/test_lean_algorithm.py").read_text()
+source = (root / "tests/execution/lean/test_lean_algorithm.py").read_text()
 tree = ast.parse(source)
 wanted = {"test_the_algorithm_never_appends_through_a_symlinked_events_file"}
 functions = [ast.get_source_segment(source, n) for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in wanted]

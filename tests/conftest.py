@@ -51,7 +51,7 @@ def _stop_engines(root: Path) -> None:
 
 @pytest.fixture(autouse=True)
 def _clear_ingest_cache() -> None:
-    from execution import events
+    from execution.ingest import events
 
     events._seen.clear()
 
@@ -111,7 +111,7 @@ def celery_worker_thread(transactional_db: Any) -> Any:
 @pytest.fixture
 def market(settings: Any) -> Iterator[dict[str, Decimal]]:
     """Fresh engine prices a test sets per symbol; price bands of 10% (confirm) and 50% (refused)."""
-    from execution.prices import fresh_market_price  # execution: loaded once Django's apps are
+    from execution.ingest.prices import fresh_market_price  # execution: loaded once Django's apps are
 
     settings.TRADEDESK_PRICE_BAND_SOFT_PCT = Decimal(10)
     settings.TRADEDESK_PRICE_BAND_HARD_PCT = Decimal(50)

@@ -14,9 +14,9 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from execution import cancels
-from execution import services as execution_services
-from execution.events import ingest_execution_events
+from execution import actions as execution_services
+from execution.dispatch import cancels
+from execution.ingest.events import ingest_execution_events
 from orders.models import Position, Project, TradeOrder
 from orders.services import apply_fill_to_order, create_trade_order, update_trade_order_status
 from tests.factories import TradeOrderFactory

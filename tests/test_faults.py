@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from execution import engines
+from execution.engine import process as engines
 from orders.models import ExecutionEvent, TradeFill, TradeOrder
 from orders.services import create_trade_order
 from tests.factories import ProjectFactory, TradeOrderFactory
@@ -244,8 +244,8 @@ def test_worker_killed_inside_execute_manual_order_dispatches_exactly_once(
     assert not (folder / "engine.pid").exists()
 
     # The sweep sees it never reached the engine, releases the claim and dispatches it again: once.
-    from execution import services
-    from execution.events import ingest_execution_events
+    from execution import actions as services
+    from execution.ingest.events import ingest_execution_events
     from execution.tasks import execute_manual_order
 
     settings.TRADEDESK_REENQUEUE_AFTER_SECONDS = 0
@@ -268,8 +268,8 @@ def test_worker_killed_after_handover_never_sends_the_order_again(
 ) -> None:
     from django.db import connections
 
-    from execution import services
-    from execution.events import ingest_execution_events
+    from execution import actions as services
+    from execution.ingest.events import ingest_execution_events
 
     env = {**proc_env, "CELERY_VISIBILITY_TIMEOUT": "10"}
     folder = engines.engine_dir("paper")
@@ -396,8 +396,8 @@ def test_redis_down_while_an_order_is_placed_keeps_it_and_dispatches_it_later(
 def test_engine_killed_mid_order_flags_it_and_the_next_order_starts_a_new_run(
     settings: Any, user: Any, project: Any
 ) -> None:
-    from execution import services
-    from execution.events import ingest_execution_events
+    from execution import actions as services
+    from execution.ingest.events import ingest_execution_events
 
     # A limit far below the market never fills: the order stays working when the engine is killed.
     settings.TRADEDESK_ENGINE = "simulator"

@@ -24,7 +24,7 @@ SCRIPT = """
 import logging, django, structlog
 django.setup()
 structlog.contextvars.bind_contextvars(request_id="req-42")
-logging.getLogger("execution.engines").info(
+logging.getLogger("execution.engine.process").info(
     "engine started", extra={"mode": "paper", "run_id": "r-1", "status": "running"}
 )
 structlog.get_logger("tradedesk.test").info("structlog line", order_id=7)
@@ -61,7 +61,7 @@ def test_json_lines_keep_timestamp_level_context_and_extra_fields(tmp_path: Path
     lines = [json.loads(line) for line in run_logging(tmp_path, "json").splitlines()]
     started, native, failed = lines
     assert started["event"] == "engine started" and started["level"] == "info"
-    assert started["logger"] == "execution.engines" and started["timestamp"].endswith("Z")
+    assert started["logger"] == "execution.engine.process" and started["timestamp"].endswith("Z")
     assert (started["mode"], started["run_id"], started["status"]) == ("paper", "r-1", "running")
     assert started["request_id"] == "req-42"
     assert native["order_id"] == 7 and native["request_id"] == "req-42" and native["level"] == "info"
@@ -93,7 +93,7 @@ def test_per_second_task_lines_are_debug() -> None:
     assert not quiet.filter(record("celery.app.trace", "Task execution.tasks.ingest_events[1] succeeded"))
     assert not quiet.filter(record("celery.beat", "Scheduler: Sending due task ingest-execution-events"))
     assert quiet.filter(record("celery.app.trace", "Task execution.tasks.execute_manual_order[1] succeeded"))
-    assert quiet.filter(record("execution.events", "execution.tasks.ingest_events found bad lines"))
+    assert quiet.filter(record("execution.ingest.events", "execution.tasks.ingest_events found bad lines"))
     line = record("celery.app.trace", "Task execution.tasks.ingest_events[1] succeeded")
     assert QuietPeriodicTasks("DEBUG").filter(line) and line.levelname == "DEBUG"
 

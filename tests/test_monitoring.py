@@ -13,8 +13,9 @@ from django.db.utils import OperationalError
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
-from execution import engines, metrics
-from execution.events import ingest_execution_events
+from execution import metrics
+from execution.engine import process as engines
+from execution.ingest.events import ingest_execution_events
 from orders.models import Project
 from tests.factories import TradeOrderFactory, UserFactory
 
@@ -139,7 +140,7 @@ def test_event_counters_move_once_per_batch(
 def test_dispatch_latency_is_observed_when_an_order_reaches_the_engine(
     staff_client: Client, project: Project
 ) -> None:
-    from execution.services import order_dispatch
+    from execution.actions import order_dispatch
 
     key = ("tradedesk_order_dispatch_latency_seconds_count", ())
     before = samples(staff_client.get("/metrics").content.decode()).get(key, 0)

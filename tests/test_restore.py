@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from execution import engines
-from execution.event_rotation import events_file_rotate, events_files_for_replay
-from execution.events import ingest_execution_events
+from execution.engine import process as engines
+from execution.ingest.events import ingest_execution_events
+from execution.ingest.rotation import events_file_rotate, events_files_for_replay
 from execution.models import EventFileCursor, HoldingsDiscrepancy
 from orders.models import ExecutionEvent, Position, TradeFill, TradeOrder
 from tests.factories import TradeOrderFactory

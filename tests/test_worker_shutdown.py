@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from execution import engines
+from execution.engine import process as engines
 from orders.models import TradeOrder
 from tests.factories import TradeOrderFactory
 from tests.waiting import wait_for

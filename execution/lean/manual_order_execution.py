@@ -22,7 +22,7 @@ default), the intent's order is placed once its symbol has a price, and the symb
 subscribed so that OrderCommands for them can be placed.
 
 A market order while the exchange is closed follows `market_order_route` (the same rule as
-execution/market_hours.py, which this file cannot import: LEAN loads it on its own).
+execution/contract/market_hours.py, which this file cannot import: LEAN loads it on its own).
 
 Import only from `AlgorithmImports` (LEAN's module; `quantconnect-stubs` types it for mypy). Nothing in
 tradedesk imports this module at runtime: the stubs have no code. The line-building logic is in plain
@@ -136,7 +136,7 @@ def market_order_route(
 ) -> tuple[str, str]:
     """(Market | MarketOnOpen | Refused, message) for a market order at `local_time` (since local midnight).
 
-    The copy of execution/market_hours.py's rule (tests/execution/test_market_hours.py holds both to one
+    The copy of execution/contract/market_hours.py's rule (tests/execution/contract/test_market_hours.py holds both to one
     table): closed market -> MarketOnOpen inside IB's window [close, open - 2 min), refused otherwise.
     """
     if exchange_open:
@@ -286,7 +286,7 @@ def line_cap(value: Any) -> int:
 def split_holdings_line(line: dict[str, Any], *, snapshot: int, max_line_bytes: int) -> list[dict[str, Any]]:
     """The holdings line alone when it fits the cap, else the parts of one snapshot, each line within the cap.
 
-    The same rule in the simulator and the LEAN algorithm (tests/execution/test_holdings_split.py): every part
+    The same rule in the simulator and the LEAN algorithm (tests/execution/simulator/test_holdings_split.py): every part
     repeats the line's other keys, adds `snapshot`, `part` (from 1) and `parts`, and takes the next holdings in
     order while its line stays within `max_line_bytes` (newline included).
     """
@@ -401,7 +401,7 @@ def append_line(path: Path, payload: dict[str, Any], *, fsync: bool = True) -> N
 
 
 def parse_intent(data: Any) -> Intent:
-    """Validate a decoded intent (see execution/intents.py) into the order to place."""
+    """Validate a decoded intent (see execution/contract/intents.py) into the order to place."""
     if not isinstance(data, dict):
         raise IntentError("intent is not a JSON object")
     tag = data.get("order_intent_id")

@@ -42,7 +42,7 @@ class CloseResult:
     orders: list[TradeOrder] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     warnings: dict[str, str] = field(default_factory=dict)
-    # Working orders whose cancel the closing orders wait for (execution.services sends the cancels).
+    # Working orders whose cancel the closing orders wait for (execution.actions close and liquidate send the cancels).
     to_cancel: list[TradeOrder] = field(default_factory=list)
 
     def audit_detail(self, symbols: list[str]) -> dict[str, Any]:
@@ -111,7 +111,7 @@ def positions_close(
 ) -> CloseResult:
     """Close the named positions of the project, exactly once each, under the project lock.
 
-    The closing orders wait for the cancels of `to_cancel`; execution.services.project_close_positions is
+    The closing orders wait for the cancels of `to_cancel`; execution.actions.project_close_positions is
     the entry point that also requests those cancels."""
     wanted = sorted({str(symbol).strip().upper() for symbol in symbols})
     result = CloseResult()

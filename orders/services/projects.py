@@ -102,7 +102,7 @@ def project_check_trading_state(*, project: Project, state: str, user: Any) -> N
 def project_set_trading_state(*, project: Project, state: str, actor: Actor | None = None) -> Project:
     """Set ACTIVE / REDUCING / HALTED; towards ACTIVE on a LIVE project needs orders.trade_live.
 
-    HALTED is the kill switch: execution.services.project_trading_state_change also cancels working orders."""
+    HALTED is the kill switch: execution.actions.project_trading_state_change also cancels working orders."""
     if state not in TradingState.values:
         raise OrderValidationError("unknown trading state", errors={"trading_state": "unknown value"})
     with transaction.atomic():

@@ -172,7 +172,7 @@ def trade_order_resolve(
     """Staff settle an unknown order (its engine run died) with what the broker reports, audited.
 
     `quantity` is the order's total filled quantity at the broker; the part tradedesk has not recorded is
-    booked as one fill at `price`. The caller (execution.services.order_resolve) first makes sure the dead
+    booked as one fill at `price`. The caller (execution.actions.order_resolve) first makes sure the dead
     run's events file is fully read, so no fill is counted twice."""
     require_resolver(actor=actor)
     if status not in RESOLVABLE:

@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, ViewportSize, expect
 
-from execution.prices import prices_path
+from execution.ingest.prices import prices_path
 from orders.models import OrderStatus, Project, TradeOrder
 from orders.services import update_trade_order_status
 from tests.e2e.conftest import SCREENSHOTS, log_in, seed_position

@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from execution import engines, services
+from execution import actions as services
+from execution.engine import process as engines
 from orders.models import OrderStatus, Project, TradeOrder, TradingState
 from tests.e2e.conftest import log_in, seed_position
 from tests.factories import TradeOrderFactory

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from execution import engines
-from execution.event_rotation import events_file_rotate
-from execution.events import ingest_execution_events
+from execution.engine import process as engines
+from execution.ingest.events import ingest_execution_events
+from execution.ingest.rotation import events_file_rotate
 from execution.models import EventFileCursor
 from execution.retention import execution_files_prune, var_clean_blockers
 from orders.models import OrderStatus, TradeOrder

@@ -51,8 +51,8 @@ def test_create_api_token_prints_a_working_token(user: object) -> None:
 
 
 def test_seeded_positions_agree_with_the_simulators_holdings(execution_root: object) -> None:
-    from execution import engines
-    from execution.events import ingest_execution_events
+    from execution.engine import process as engines
+    from execution.ingest.events import ingest_execution_events
     from execution.models import HoldingsDiscrepancy
     from execution.simulator import ACCOUNT_FILE
 

@@ -1,6 +1,6 @@
 """Django admin for review: orders (with fills and events), unmatched events, projects, tokens, the audit log.
 
-The admin writes nothing itself: every change goes through orders.services (or execution.services)."""
+The admin writes nothing itself: every change goes through orders.services (or the doors of execution.actions)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from execution.cancels import order_cancel_request
-from execution.events import ingest_execution_events
-from execution.services import order_resolve
+from execution.actions import ingest_execution_events, order_cancel_request, order_resolve
 from orders import services
 from orders.errors import TradedeskError
 from orders.models import (

@@ -10,7 +10,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from execution.services import project_trading_state_change
+from execution.actions import project_trading_state_change
 from orders import services
 from orders.errors import TradedeskError
 from orders.models import (

@@ -7,10 +7,9 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from execution.control import engine_restart
-from execution.engines import MODES
+from execution.actions import engine_restart
 from execution.models import HoldingsDiscrepancy
-from execution.selectors import engines_overview
+from execution.selectors import MODES, engines_overview
 from orders.errors import Forbidden, NotFound
 from tradedesk.actors import actor_from_request
 from tradedesk.api.auth import api_auth

@@ -13,12 +13,8 @@ from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from execution.cancels import order_cancel_request
-from execution.events import ingest_before_read
-from execution.modify import order_update
-from execution.services import (
-    order_resolve,
-)
+from execution.actions import ingest_before_read, order_cancel_request, order_resolve
+from execution.actions.modify import order_update
 from orders import selectors, services
 from orders.errors import OrderValidationError
 from orders.models import SYMBOL_REGEX, WORKING_STATUSES, OrderStatus, order_flags, order_is_unknown

@@ -8,11 +8,8 @@ from typing import Annotated, Any
 from django.http import HttpRequest
 from ninja import Query, Router
 
-from execution.prices import positions_totals, positions_value
-from execution.services import (
-    project_close_positions,
-    project_liquidate,
-)
+from execution.actions import project_close_positions, project_liquidate
+from execution.selectors import positions_totals, positions_value
 from orders import selectors, services
 from tradedesk.actors import actor_from_request
 from tradedesk.api.auth import api_auth

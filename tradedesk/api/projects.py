@@ -7,9 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router
 
-from execution.services import (
-    project_trading_state_change,
-)
+from execution.actions import project_trading_state_change
 from orders import selectors, services
 from tradedesk.actors import actor_from_request
 from tradedesk.api.auth import api_auth

@@ -48,7 +48,7 @@ SERVICE_REASONS = {
     "halting or resuming an engine needs staff status or the orders.halt_engine permission": _(
         "Halting or resuming an engine needs staff status or the orders.halt_engine permission."
     ),
-    # Modify refusals (orders/services/modify.py, execution/modify.py).
+    # Modify refusals (orders/services/modify.py, execution/actions/modify.py).
     "a cancel is pending for this order: it cannot be modified": _(
         "a cancel is pending for this order: it cannot be modified"
     ),

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from execution import services as execution_services
+from execution import actions
 from orders import services
 from orders.errors import TradedeskError
 from orders.models import Project
@@ -71,7 +71,7 @@ def positions_close(request: DeskRequest) -> HttpResponse:
     def close(project: Project) -> None:
         if not symbols:
             raise TradedeskError(_("Select at least one position to close."))
-        result = execution_services.project_close_positions(
+        result = actions.project_close_positions(
             project=project,
             symbols=symbols,
             user=request.user,
@@ -88,7 +88,7 @@ def positions_liquidate(request: DeskRequest) -> HttpResponse:
     """Close every non-zero position of the project."""
 
     def liquidate(project: Project) -> None:
-        result = execution_services.project_liquidate(
+        result = actions.project_liquidate(
             project=project, user=request.user, actor=actor_from_request(request, channel="web")
         )
         _report_close(request, result)

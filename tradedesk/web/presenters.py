@@ -22,10 +22,8 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
-from execution import engines
-from execution.event_files import events_file_problems
 from execution.models import HoldingsDiscrepancy
-from execution.prices import positions_totals, positions_value
+from execution.selectors import engine_state, events_file_problems, positions_totals, positions_value
 from orders import selectors, services
 from orders.models import (
     CLOSED_STATUSES,
@@ -105,7 +103,7 @@ def _digest(basis: str) -> str:
 def status_context(project: Project, *, engine: Any = None) -> dict[str, Any]:
     """Header status: the mode's engine, reconciliation flags, and (shown to staff) why its events are skipped."""
     return {
-        "engine": engine if engine is not None else engines.engine_state(project.mode),
+        "engine": engine if engine is not None else engine_state(project.mode),
         "events_file_problem": events_file_problems().get(project.mode, ""),
         "discrepancies": list(
             HoldingsDiscrepancy.objects.filter(mode=project.mode).values_list("symbol", flat=True)[:50]
@@ -402,7 +400,7 @@ def render_poll(
     selected = request.GET.get("selected") or request.POST.get("selected")
     context: dict[str, Any] = {
         **base_context(request, project),
-        "engine": engines.engine_state(project.mode),
+        "engine": engine_state(project.mode),
         "selected_order_id": bounded_id(selected),
         "oob_status": True,
     }

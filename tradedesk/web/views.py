@@ -1,4 +1,4 @@
-"""The live-trade page (HTMX): thin views over orders.services / selectors and execution.services.
+"""The live-trade page (HTMX): thin views over orders.services / selectors and execution.actions.
 
 Every view answers an HTMX request with a partial and a normal request with the page (or a redirect to it).
 """
@@ -12,11 +12,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from execution import services as execution_services
-from execution.cancels import order_cancel_request
-from execution.events import ingest_before_read
-from execution.modify import order_update
-from execution.services import CANCEL_REQUESTED, project_trading_state_change
+from execution import actions
+from execution.actions import (
+    CANCEL_REQUESTED,
+    ingest_before_read,
+    order_cancel_request,
+    order_update,
+    project_trading_state_change,
+)
 from orders import selectors, services
 from orders.errors import Forbidden, NotFound, TradedeskError
 from orders.models import (
@@ -304,9 +307,7 @@ def orders_cancel_all(request: DeskRequest) -> HttpResponse:
     """Cancel every working order of the project (the blotter's Cancel all, confirmed in the page)."""
     project = project_or_404(request, request.POST.get("project"))
     working = list(selectors.orders_working(project=project).order_by("id"))
-    outcomes = execution_services.orders_cancel(
-        orders=working, actor=actor_from_request(request, channel="web")
-    )
+    outcomes = actions.orders_cancel(orders=working, actor=actor_from_request(request, channel="web"))
     requested = sum(1 for outcome in outcomes.values() if outcome == CANCEL_REQUESTED)
     messages.info(request, _("Cancel requested for %(count)s working orders.") % {"count": requested})
     for order in working:

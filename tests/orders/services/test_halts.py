@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Permission
 
-from execution.cancels import order_cancel_request
+from execution.dispatch.cancels import order_cancel_request
 from orders.errors import EngineHalted, Forbidden, OrderValidationError, RiskRejected
 from orders.models import AuditLog, EngineHalt, Project, TradeOrder
 from orders.services import (

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from execution.events import apply_execution_events, ingest_file
+from execution.ingest.events import apply_execution_events, ingest_file
 from orders.models import ExecutionEvent, Position, TradeFill, TradeOrder
 from tests.factories import ProjectFactory, TradeOrderFactory
 

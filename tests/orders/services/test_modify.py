@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from execution.events import apply_execution_events
+from execution.ingest.events import apply_execution_events
 from orders.errors import Conflict, Forbidden, OrderValidationError, RiskRejected
 from orders.models import AuditLog, OrderFlag, OrderStatus, TradeOrder
 from orders.services.audit import Actor

@@ -12,8 +12,10 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.test import Client
 
-from execution import engines, services
-from execution.intents import intent_payload
+from execution import actions as services
+from execution.contract.intents import intent_payload
+from execution.dispatch import handover
+from execution.engine import process as engines
 from orders.errors import OrderValidationError, RiskRejected
 from orders.models import Project, TradeOrder
 from orders.services import clean_order_payload, create_trade_order
@@ -185,9 +187,9 @@ def test_stop_orders_become_stop_intents_and_lean_order_commands(project: Projec
         and intent_payload(stop_limit)["limit_price"] == 179.75
     )
 
-    command = services._order_command(stop)
+    command = handover._order_command(stop)
     assert (command["OrderType"], command["StopPrice"], command["LimitPrice"]) == ("StopMarket", 180.5, 0)
-    command = services._order_command(stop_limit)
+    command = handover._order_command(stop_limit)
     assert (command["OrderType"], command["StopPrice"], command["LimitPrice"]) == ("StopLimit", 180, 179.75)
     assert command["Quantity"] < 0
 
@@ -195,9 +197,9 @@ def test_stop_orders_become_stop_intents_and_lean_order_commands(project: Projec
 def test_market_and_limit_commands_are_unchanged(project: Project) -> None:
     market = TradeOrderFactory(project=project)
     limit = TradeOrderFactory(project=project, order_type="LMT", limit_price=Decimal(5))
-    assert services._order_command(market)["OrderType"] == "Market"
-    assert services._order_command(market)["StopPrice"] == 0
-    assert (services._order_command(limit)["OrderType"], services._order_command(limit)["LimitPrice"]) == (
+    assert handover._order_command(market)["OrderType"] == "Market"
+    assert handover._order_command(market)["StopPrice"] == 0
+    assert (handover._order_command(limit)["OrderType"], handover._order_command(limit)["LimitPrice"]) == (
         "Limit",
         5,
     )
@@ -207,7 +209,7 @@ def test_a_stop_order_reaches_the_simulator_and_fills_once_triggered(
     project: Project, user: Any, settings: Any, execution_root: Path
 ) -> None:
     """A buy stop below the walk's price triggers at once; the simulator fills it."""
-    from execution.events import ingest_execution_events
+    from execution.ingest.events import ingest_execution_events
     from tests.waiting import wait_for
 
     settings.TRADEDESK_SIM_FILL_DELAY = 0.01

@@ -21,7 +21,7 @@ from tests.factories import TradeOrderFactory
 from tradedesk.web.forms import SERVICE_REASONS, translate_reason
 
 ROOT = Path(__file__).resolve().parents[3]
-MODIFY_MODULES = ("orders/services/modify.py", "execution/modify.py")
+MODIFY_MODULES = ("orders/services/modify.py", "execution/actions/modify.py")
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
@@ -110,7 +110,7 @@ def test_the_page_shows_a_modify_refusal_in_the_traders_language(
 def test_a_field_refusal_names_the_field_in_the_traders_language(
     client_zh: Client, project: Project, monkeypatch: Any
 ) -> None:
-    monkeypatch.setattr("execution.engines.running_engine", lambda mode: {"pid": 1, "run_id": "r-1"})
+    monkeypatch.setattr("execution.engine.process.running_engine", lambda mode: {"pid": 1, "run_id": "r-1"})
     order = acknowledged(project)
     response = client_zh.post(reverse("live-trade-order-modify", args=[order.pk]), {"quantity": "0"}, **HTMX)
     assert response.status_code == 422
@@ -139,7 +139,7 @@ def test_a_modify_refused_by_the_engine_halt_says_who_and_why_not_a_field_name(
     from orders.services import Actor, engine_halt_set
     from tests.factories import UserFactory
 
-    monkeypatch.setattr("execution.engines.running_engine", lambda mode: {"pid": 1, "run_id": "r-1"})
+    monkeypatch.setattr("execution.engine.process.running_engine", lambda mode: {"pid": 1, "run_id": "r-1"})
     order = acknowledged(project)
     lead = UserFactory(username="desk-lead", is_staff=True)
     engine_halt_set(mode=project.mode, halted=True, reason="feed down", actor=Actor(user=lead))
@@ -155,7 +155,7 @@ def test_a_modify_refused_by_the_engine_halt_says_who_and_why_not_a_field_name(
 def test_a_modify_refused_by_the_project_halt_names_no_internal_field(
     client_zh: Client, project: Project, monkeypatch: Any
 ) -> None:
-    monkeypatch.setattr("execution.engines.running_engine", lambda mode: {"pid": 1, "run_id": "r-1"})
+    monkeypatch.setattr("execution.engine.process.running_engine", lambda mode: {"pid": 1, "run_id": "r-1"})
     order = acknowledged(project)
     Project.objects.filter(pk=project.pk).update(trading_state="HALTED")
     response = client_zh.post(reverse("live-trade-order-modify", args=[order.pk]), {"quantity": "5"}, **HTMX)

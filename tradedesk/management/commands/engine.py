@@ -9,10 +9,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from execution import engines
-from execution.config import EngineConfigError
-from execution.control import engine_stop
-from execution.services import engines_check
+from execution.actions import EngineConfigError, EngineError, engine_start, engine_stop, engines_check
+from execution.selectors import MODES
 from orders.errors import TradedeskError
 from orders.models import Project
 from orders.services import Actor
@@ -30,7 +28,7 @@ class Command(BaseCommand):
         """action, then --mode MODE (or the older PROJECT MODE / MODE)."""
         parser.add_argument("action", choices=["start", "stop", "status"])
         parser.add_argument("target", nargs="*", help="(older form) PROJECT MODE, or MODE")
-        parser.add_argument("--mode", choices=engines.MODES)
+        parser.add_argument("--mode", choices=MODES)
         parser.add_argument(
             "--timeout",
             type=float,
@@ -47,8 +45,8 @@ class Command(BaseCommand):
         action = options["action"]
         if action == "start":
             try:
-                state = engines.engine_start(mode)
-            except (engines.EngineError, EngineConfigError) as exc:
+                state = engine_start(mode)
+            except (EngineError, EngineConfigError) as exc:
                 raise CommandError(str(exc)) from None
             if state.state != "running":
                 raise CommandError(f"the {mode} engine did not stay up: {json.dumps(state.as_dict())}")
@@ -77,8 +75,8 @@ class Command(BaseCommand):
         if not target or len(target) > 2:
             raise CommandError("give --mode MODE")
         mode = target[-1]
-        if mode not in engines.MODES:
-            raise CommandError(f"mode must be one of {', '.join(engines.MODES)}")
+        if mode not in MODES:
+            raise CommandError(f"mode must be one of {', '.join(MODES)}")
         if len(target) == 2:
             project = Project.objects.filter(name=target[0]).first()
             if project is None:

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from execution import engines
-from execution.event_rotation import events_files_for_replay, events_replay
+from execution.actions import events_files_for_replay, events_replay
+from execution.selectors import MODES
 
 
 class Command(BaseCommand):
@@ -20,7 +20,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         """--mode (its archives then events.jsonl) or explicit paths."""
         parser.add_argument("paths", nargs="*", type=Path)
-        parser.add_argument("--mode", choices=engines.MODES)
+        parser.add_argument("--mode", choices=MODES)
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Print the ingest report as JSON."""

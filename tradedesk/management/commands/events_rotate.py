@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from execution import engines
-from execution.event_rotation import events_file_rotate
+from execution.actions import EngineError, events_file_rotate
+from execution.selectors import MODES
 
 
 class Command(BaseCommand):
@@ -20,13 +20,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         """--mode, --stop."""
-        parser.add_argument("--mode", required=True, choices=engines.MODES)
+        parser.add_argument("--mode", required=True, choices=MODES)
         parser.add_argument("--stop", action="store_true", help="stop the running engine first")
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Print the archive's path."""
         try:
             archive = events_file_rotate(mode=options["mode"], stop=options["stop"])
-        except engines.EngineError as exc:
+        except EngineError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(str(archive))

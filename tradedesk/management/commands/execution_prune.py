@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from execution.retention import execution_files_prune
+from execution.actions import execution_files_prune
 
 
 class Command(BaseCommand):

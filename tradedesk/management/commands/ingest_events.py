@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from execution.events import ingest_execution_events
+from execution.actions import ingest_execution_events
 
 
 class Command(BaseCommand):

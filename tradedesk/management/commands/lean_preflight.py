@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from execution.engines import MODES
-from execution.preflight import run_preflight
+from execution.actions import run_preflight
+from execution.selectors import MODES
 
 
 class Command(BaseCommand):

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from execution.services import simulator_account_add
+from execution.actions import simulator_account_add
 from orders.models import OrderStatus, Project, TradeOrder
 from orders.services import api_token_create, apply_fill_to_order, update_trade_order_status
 

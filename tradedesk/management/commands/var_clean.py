@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from execution.retention import var_clean_blockers
+from execution.selectors import var_clean_blockers
 
 
 class Command(BaseCommand):

@@ -1,0 +1,69 @@
+"""One door per use case: the business step in one place, so that page, API, admin and commands behave the
+same. The interfaces (tradedesk/) import execution only through these, execution.selectors and
+execution.models (import-linter holds them to it).
+
+place, modify, cancel, cancel_all, close, liquidate, halt (trading state), engine_halt, engine (stop,
+restart, start, check), resolve, dispatch, sweep, ingest, events_files (rotate, replay), prune, preflight,
+demo (the simulator account of seeded positions).
+"""
+
+from execution.actions.cancel import CANCEL_REQUESTED, CancelResult, order_cancel_request, orders_cancel
+from execution.actions.cancel_all import UNKNOWN_OUTCOME, orders_cancel_working
+from execution.actions.close import project_close_positions
+from execution.actions.demo import simulator_account_add
+from execution.actions.dispatch import DispatchResult, order_dispatch
+from execution.actions.engine import (
+    EngineConfigError,
+    EngineError,
+    engine_restart,
+    engine_start,
+    engine_stop,
+    engines_check,
+)
+from execution.actions.engine_halt import engine_halt_set
+from execution.actions.events_files import events_file_rotate, events_files_for_replay, events_replay
+from execution.actions.halt import project_trading_state_change
+from execution.actions.ingest import ingest_before_read, ingest_execution_events, ingest_file
+from execution.actions.liquidate import project_liquidate
+from execution.actions.modify import order_update
+from execution.actions.place import create_trade_order
+from execution.actions.preflight import run_preflight
+from execution.actions.prune import execution_files_prune
+from execution.actions.resolve import order_resolve
+from execution.actions.sweep import SweepReport, closes_release, orders_sweep
+
+__all__ = [
+    "CANCEL_REQUESTED",
+    "UNKNOWN_OUTCOME",
+    "CancelResult",
+    "DispatchResult",
+    "EngineConfigError",
+    "EngineError",
+    "SweepReport",
+    "closes_release",
+    "create_trade_order",
+    "engine_halt_set",
+    "engine_restart",
+    "engine_start",
+    "engine_stop",
+    "engines_check",
+    "events_file_rotate",
+    "events_files_for_replay",
+    "events_replay",
+    "execution_files_prune",
+    "ingest_before_read",
+    "ingest_execution_events",
+    "ingest_file",
+    "order_cancel_request",
+    "order_dispatch",
+    "order_resolve",
+    "order_update",
+    "orders_cancel",
+    "orders_cancel_working",
+    "orders_sweep",
+    "project_close_positions",
+    "project_liquidate",
+    "project_trading_state_change",
+    "run_preflight",
+    "simulator_account_add",
+]

@@ -1,0 +1,84 @@
+"""Modify on the engine side: an UpdateOrderCommand to the run that holds the order, and its answer."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from execution.contract.intents import json_number
+from execution.engine import process as engines
+from orders.errors import Conflict
+from orders.models import Side, TradeOrder
+from orders.services.audit import Actor
+from orders.services.modify import order_modify, order_modify_refusal, order_modify_reject
+
+logger = logging.getLogger("execution")
+
+
+def _running_holder(order: TradeOrder) -> bool:
+    """Whether the engine run the order was handed to is the mode's running engine."""
+    run_id = str((order.params.get("manual_execution") or {}).get("run_id", ""))
+    running = engines.running_engine(order.mode)
+    return bool(run_id) and running is not None and str(running.get("run_id")) == run_id
+
+
+def _signed(order: TradeOrder, quantity: Decimal | None) -> int | float | None:
+    if quantity is None:
+        return None
+    return json_number(quantity if order.side == Side.BUY else -quantity)
+
+
+def order_update(
+    *,
+    order: TradeOrder,
+    quantity: Any = None,
+    limit_price: Any = None,
+    stop_price: Any = None,
+    user: Any,
+    actor: Actor | None = None,
+) -> TradeOrder:
+    """Modify a working order: checked and stored as pending, then an UpdateOrderCommand to its engine.
+
+    The engine's refusal (Success false) or a run that died unread drops the pending values and raises
+    Conflict with the reason; the values become the order's with the engine's UpdateSubmitted event."""
+    # The order's own refusal (final, unknown, unsent...) says more than "its run has ended"; both are
+    # checked again under the lock by order_modify.
+    refusal = order_modify_refusal(order)
+    if refusal is not None:
+        raise Conflict(refusal)
+    if order.params.get("manual_execution") and not _running_holder(order):
+        raise Conflict("the engine run that holds this order is no longer running: it cannot be modified")
+    request = order_modify(
+        order=order, quantity=quantity, limit_price=limit_price, stop_price=stop_price, user=user, actor=actor
+    )
+    locked = request.order
+    assert locked.ib_order_id is not None  # order_modify refuses an order the engine has not acknowledged
+    command = engines.update_command(
+        command_id=engines.command_id_for(f"{locked.client_order_id}:update:{timezone.now().timestamp()}"),
+        engine_order_id=locked.ib_order_id,
+        quantity=_signed(locked, request.quantity),
+        limit_price=json_number(request.limit_price),
+        stop_price=json_number(request.stop_price),
+    )
+    try:
+        engines.send_command(locked.mode, command)
+    except Exception as exc:
+        order_modify_reject(order=locked, message=f"could not send the update: {exc}", actor=actor)
+        raise Conflict(f"the update could not be sent to the engine: {exc}") from exc
+    result = engines.wait_command_result(
+        locked.mode, command["Id"], timeout=settings.TRADEDESK_COMMAND_RESULT_TIMEOUT
+    )
+    unread = result is None and not engines.running_engine(locked.mode)
+    if unread and engines.retract_command(locked.mode, command["Id"]):
+        order_modify_reject(order=locked, message="the engine stopped before reading the update", actor=actor)
+        raise Conflict("the engine stopped before reading the update: the order is unchanged")
+    if result is not None and result.get("success") is False:
+        message = str(result.get("message") or result.get("errormessage") or "the engine refused the update")
+        order_modify_reject(order=locked, message=message, actor=actor)
+        raise Conflict(f"the engine refused the update: {message}")
+    locked.refresh_from_db()
+    return locked

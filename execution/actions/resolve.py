@@ -1,0 +1,43 @@
+"""The resolve door: staff settle an unknown order once its dead run's events file is fully read."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from execution.engine import process as engines
+from execution.ingest.events import ingest_file
+from orders.errors import Conflict
+from orders.models import (
+    TradeOrder,
+)
+from orders.services import (
+    Actor,
+    require_resolver,
+    trade_order_resolve,
+)
+
+
+def order_resolve(
+    *,
+    order: TradeOrder,
+    status: str,
+    note: str,
+    quantity: Decimal | str | None = None,
+    price: Decimal | str | None = None,
+    actor: Actor | None = None,
+) -> TradeOrder:
+    """Staff settle an unknown order, once its dead run's events file is fully read (no fill counted twice)."""
+    require_resolver(actor=actor)
+    if not order.is_unknown:
+        raise Conflict("only an unknown order (its engine run died while it was working) can be resolved")
+    run_id = str(order.params.get("manual_execution", {}).get("run_id", ""))
+    state = engines.engine_state(order.mode)
+    if state.state == "running" and state.run_id == run_id:
+        raise Conflict("the engine run that holds this order is running again; cancel the order instead")
+    report = ingest_file(engines.engine_dir(order.mode) / "events.jsonl")
+    if report.pending_bytes:
+        raise Conflict("the engine's events file ends in an unfinished line; try again once it is complete")
+    order.refresh_from_db()
+    return trade_order_resolve(
+        order=order, status=status, note=note, quantity=quantity, price=price, actor=actor
+    )

@@ -1,0 +1,61 @@
+"""The file contract between tradedesk and its engines (docs/engine-contract.md), in one package.
+
+Standard library only, and nothing else of the project at run time: the engine processes (the simulator,
+the supervisor) import it without Django. Modules: messages (event lines, identity, status map, command
+files), intents (the order-intent file), files (atomic JSON writes, reads, tails), market_hours (the
+market-order rule outside regular hours, shared with the simulator and held against the LEAN copy).
+"""
+
+from execution.contract.files import read_json, tail_lines, write_json_atomic
+from execution.contract.intents import intent_payload, json_number, write_manual_order_intent
+from execution.contract.market_hours import (
+    HOURS_CHOICES,
+    MARKET,
+    MARKET_ON_OPEN,
+    MOO_MESSAGE,
+    REFUSED,
+    clock,
+    exchange_open_at,
+    market_order_route,
+    route_at,
+)
+from execution.contract.messages import (
+    EVENT_KEYS,
+    HOLDINGS_PART_KEYS,
+    LEAN_ORDER_TYPE_NAMES,
+    LEAN_STATUS_MAP,
+    RUN_BOUNDARIES,
+    cancel_command,
+    canonical_json,
+    event_identity,
+    order_command,
+    update_command,
+)
+
+__all__ = [
+    "EVENT_KEYS",
+    "HOLDINGS_PART_KEYS",
+    "HOURS_CHOICES",
+    "LEAN_ORDER_TYPE_NAMES",
+    "LEAN_STATUS_MAP",
+    "MARKET",
+    "MARKET_ON_OPEN",
+    "MOO_MESSAGE",
+    "REFUSED",
+    "RUN_BOUNDARIES",
+    "cancel_command",
+    "canonical_json",
+    "clock",
+    "event_identity",
+    "exchange_open_at",
+    "intent_payload",
+    "json_number",
+    "market_order_route",
+    "order_command",
+    "read_json",
+    "route_at",
+    "tail_lines",
+    "update_command",
+    "write_json_atomic",
+    "write_manual_order_intent",
+]

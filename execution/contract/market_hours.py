@@ -1,0 +1,93 @@
+"""Market orders outside regular trading hours: one rule for the intent path and the command path.
+
+What LEAN on IB does, read in QuantConnect/Lean at 24863901deffa9ec7985e21ef8fbdb0258efb9e4:
+
+- `MarketOrder` turns an equity order sent while the exchange is closed into a MarketOnOpen order
+  (Algorithm/QCAlgorithm.Trading.cs 245-258); an `OrderCommand` submits the order type it names, so a plain
+  Market order (Common/Commands/OrderCommand.cs `Run`).
+- IB accepts MarketOnOpen only from the close until two minutes before the open
+  (Common/Brokerages/InteractiveBrokersBrokerageModel.cs 352-355, checked by
+  Common/Brokerages/BrokerageExtensions.cs `ValidateMarketOnOpenOrder` 128-170 with `TimeOnly.IsBetween`,
+  which wraps midnight); a day without a regular session allows it all day.
+
+tradedesk's rule, the same on both paths: MKT while the market is open stays Market; while it is closed it
+becomes MarketOnOpen when IB accepts that, else it is refused with a message saying why. The LEAN algorithm
+(loaded by LEAN on its own, so it cannot import this module) holds the same rule as `market_order_route`;
+tests/execution/contract/test_market_hours.py runs one table against both copies.
+
+Standard library only: the simulator process imports it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+MARKET = "Market"
+MARKET_ON_OPEN = "MarketOnOpen"
+REFUSED = "Refused"
+MOO_CUTOFF = timedelta(minutes=2)
+US_EQUITY_TZ = ZoneInfo("America/New_York")
+# Regular session of US equities in New York time, Monday to Friday (exchange holidays are not known here).
+US_EQUITY_SESSION = (timedelta(hours=9, minutes=30), timedelta(hours=16))
+HOURS_CHOICES = ("always", "us-equity")
+MOO_MESSAGE = "MarketOnOpen: sent while the market is closed; it fills at the next open"
+
+
+def _clock_text(value: timedelta) -> str:
+    minutes = int(value.total_seconds() // 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def market_order_route(
+    *, exchange_open: bool, local_time: timedelta, session: tuple[timedelta, timedelta] | None
+) -> tuple[str, str]:
+    """(Market | MarketOnOpen | Refused, message) for a market order at `local_time` (since local midnight).
+
+    `session` is the day's regular session (open, close) in exchange time, None on a day without one.
+    """
+    if exchange_open:
+        return MARKET, ""
+    if session is not None:
+        market_open, market_close = session
+        window_end = market_open - MOO_CUTOFF
+        # IB's window is [close, open - 2 min), wrapping midnight: outside it MarketOnOpen is rejected.
+        if window_end <= local_time < market_close:
+            return (
+                REFUSED,
+                f"refused: market order outside regular hours; IB accepts it as MarketOnOpen only until "
+                f"{_clock_text(window_end)} exchange time (two minutes before the {_clock_text(market_open)} "
+                f"open). Place it after the open or as a limit order.",
+            )
+    return MARKET_ON_OPEN, MOO_MESSAGE
+
+
+def us_equity_state(now: datetime) -> tuple[bool, timedelta, tuple[timedelta, timedelta] | None]:
+    """(exchange open, New York time of day, today's regular session or None) for US equities at `now`."""
+    local = now.astimezone(US_EQUITY_TZ)
+    time_of_day = timedelta(hours=local.hour, minutes=local.minute, seconds=local.second)
+    if local.weekday() >= 5:
+        return False, time_of_day, None
+    market_open, market_close = US_EQUITY_SESSION
+    return market_open <= time_of_day < market_close, time_of_day, US_EQUITY_SESSION
+
+
+def route_at(*, now: datetime, hours: str) -> tuple[str, str]:
+    """The rule for a market order at `now` under `hours` ("always": the market never closes)."""
+    if hours == "always":
+        return MARKET, ""
+    exchange_open, time_of_day, session = us_equity_state(now)
+    return market_order_route(exchange_open=exchange_open, local_time=time_of_day, session=session)
+
+
+def exchange_open_at(*, now: datetime, hours: str) -> bool:
+    """Whether the market is open at `now` under `hours`."""
+    return hours == "always" or us_equity_state(now)[0]
+
+
+def clock(fixed: str = "") -> datetime:
+    """`fixed` (ISO 8601, Z allowed; naive is UTC) as an aware datetime, or the current UTC time when empty."""
+    if not fixed:
+        return datetime.now(UTC)
+    moment = datetime.fromisoformat(fixed.replace("Z", "+00:00"))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -1,0 +1,145 @@
+"""The file contract with the engine, in one place: canonical JSON, event identity, LEAN status names.
+
+docs/engine-contract.md describes it in prose; the simulator, the LEAN algorithm and the ingest follow it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False) uses
+from typing import Any
+
+from execution.contract.market_hours import MARKET_ON_OPEN
+
+# tradedesk order type -> LEAN's OrderType name (Common/Orders/OrderTypes.cs, enum OrderType: Market = 0,
+# Limit = 1, StopMarket = 2, StopLimit = 3, MarketOnOpen = 4; QuantConnect/Lean@24863901deffa9ec7985e21ef8fbdb0258efb9e4).
+# MarketOnOpen is no tradedesk order type: it is what the market-hours rule makes of a MKT order sent while
+# the exchange is closed (execution/contract/market_hours.py). Keys and values are orders.models' OrderType
+# and OrderStatus values written out: the contract imports nothing else of the project (the engine processes
+# import it without Django); tests/execution/contract/test_messages.py holds them to the models' choices.
+LEAN_ORDER_TYPE_NAMES: dict[str, str] = {
+    "MKT": "Market",
+    "LMT": "Limit",
+    "STP": "StopMarket",
+    "STP LMT": "StopLimit",
+    MARKET_ON_OPEN: MARKET_ON_OPEN,
+}
+
+# LEAN OrderStatus names -> tradedesk status; New and None change nothing.
+LEAN_STATUS_MAP: dict[str, str | None] = {
+    "New": None,
+    "None": None,
+    "Submitted": "SUBMITTED",
+    "UpdateSubmitted": "SUBMITTED",
+    "PartiallyFilled": "PARTIALLY_FILLED",
+    "Filled": "FILLED",
+    "CancelPending": "CANCEL_PENDING",
+    "Canceled": "CANCELED",
+    "Invalid": "REJECTED",
+}
+
+# Engine line statuses that start or end a run: the missing parts of a split holdings snapshot written
+# before one will never come (execution/ingest/reconcile.py drops them).
+RUN_BOUNDARIES = ("started", "stopped")
+
+# The keys that make a holdings line one part of a snapshot written as several lines.
+HOLDINGS_PART_KEYS = ("snapshot", "part", "parts")
+
+# Every key of an order event line, in the order the engines write them (docs/engine-contract.md).
+EVENT_KEYS = (
+    "tag",
+    "status",
+    "order_id",
+    "event_id",
+    "run_id",
+    "symbol",
+    "time",
+    "filled",
+    "fill_price",
+    "fee",
+    "fee_currency",
+    "message",
+)
+
+
+def canonical_json(value: Any) -> str:
+    """The contract's canonical JSON: keys sorted, compact separators, UTF-8 text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_identity(event: dict[str, Any]) -> str:
+    """An event's identity: (run_id, order_id, event_id) when all present, else the SHA-256 of its JSON."""
+    run_id, order_id, event_id = event.get("run_id"), event.get("order_id"), event.get("event_id")
+    if type(run_id) is str and run_id and type(order_id) is int and type(event_id) is int:
+        # canonical_json([run_id, order_id, event_id]) exactly, without json.dumps: ingest's hot path.
+        basis = f"id:[{encode_basestring(run_id)},{int.__repr__(order_id)},{int.__repr__(event_id)}]"
+        return hashlib.sha256(basis.encode("utf-8")).hexdigest()
+    if run_id not in (None, "") and order_id is not None and event_id is not None:
+        basis = "id:" + canonical_json([run_id, order_id, event_id])
+        return hashlib.sha256(basis.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(event).encode("utf-8")).hexdigest()
+
+
+# The command files tradedesk writes for a running engine (LEAN reads them from its cwd).
+def order_command(
+    *,
+    command_id: str,
+    symbol: str,
+    quantity: float | int,
+    order_type: str,
+    limit_price: float | int | None,
+    tag: str,
+    stop_price: float | int | None = None,
+) -> dict[str, Any]:
+    """LEAN's OrderCommand (the same file lean-cli's `lean live submit-order` writes).
+
+    Fields as Common/Commands/OrderCommand.cs declares them (QuantConnect/Lean@24863901): LimitPrice applies
+    to Limit and StopLimit, StopPrice to StopMarket and StopLimit; both are 0 when they do not apply.
+    """
+    return {
+        "$type": "QuantConnect.Commands.OrderCommand, QuantConnect.Common",
+        "Id": command_id,
+        "Ticker": symbol,
+        "Market": "usa",
+        "SecurityType": "Equity",
+        "OrderType": LEAN_ORDER_TYPE_NAMES[order_type],
+        "Quantity": quantity,
+        "LimitPrice": limit_price or 0,
+        "StopPrice": stop_price or 0,
+        "Tag": tag,
+    }
+
+
+def cancel_command(*, command_id: str, engine_order_id: int) -> dict[str, Any]:
+    """LEAN's CancelOrderCommand for an order of the running engine."""
+    return {
+        "$type": "QuantConnect.Commands.CancelOrderCommand, QuantConnect.Common",
+        "Id": command_id,
+        "OrderId": engine_order_id,
+    }
+
+
+def update_command(
+    *,
+    command_id: str,
+    engine_order_id: int,
+    quantity: float | int | None,
+    limit_price: float | int | None,
+    stop_price: float | int | None,
+) -> dict[str, Any]:
+    """LEAN's UpdateOrderCommand: null leaves a field as it is; Tag is always null (it is the order's id).
+
+    Fields as Common/Commands/UpdateOrderCommand.cs declares them (QuantConnect/Lean@24863901): Quantity is
+    the signed total quantity (Order.ApplyUpdateOrderRequest), LimitPrice applies to Limit and StopLimit,
+    StopPrice to StopMarket and StopLimit orders.
+    """
+    return {
+        "$type": "QuantConnect.Commands.UpdateOrderCommand, QuantConnect.Common",
+        "Id": command_id,
+        "OrderId": engine_order_id,
+        "Quantity": quantity,
+        "LimitPrice": limit_price,
+        "StopPrice": stop_price,
+        "Tag": None,
+    }

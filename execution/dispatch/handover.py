@@ -1,0 +1,141 @@
+"""Hand a claimed order to its engine exactly once: intent, config, start or command, and its answer."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from execution import metrics
+from execution.contract import json_number, market_hours, write_manual_order_intent
+from execution.engine import process as engines
+from execution.engine.preflight import note_failed_start
+from orders.models import (
+    OrderStatus,
+    TradeOrder,
+)
+from orders.services import (
+    trade_order_claim_for_dispatch,
+    trade_order_record_dispatch,
+    update_trade_order_status,
+)
+
+logger = logging.getLogger("execution")
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    """What order_dispatch did with an order."""
+
+    order_id: int
+    outcome: str  # dispatched | skipped | failed | rejected
+    detail: str = ""
+
+
+def _intent_path(order: TradeOrder) -> Path:
+    return engines.engine_dir(order.mode) / "intents" / f"{order.client_order_id}.json"
+
+
+def _order_command(order: TradeOrder, *, route: str = "") -> dict[str, Any]:
+    return engines.order_command(
+        command_id=engines.command_id_for(order.client_order_id),
+        symbol=order.symbol,
+        quantity=json_number(order.signed_quantity) or 0,
+        order_type=route if route == market_hours.MARKET_ON_OPEN else order.order_type,
+        limit_price=json_number(order.limit_price),
+        tag=order.client_order_id,
+        stop_price=json_number(order.stop_price),
+    )
+
+
+def market_now() -> datetime:
+    """The time the market-hours rule sees: the simulator's fixed clock when set, else now."""
+    if settings.TRADEDESK_ENGINE == "simulator":
+        return market_hours.clock(settings.TRADEDESK_SIM_CLOCK)
+    return market_hours.clock()
+
+
+def market_route(*, order_type: str) -> tuple[str, str]:
+    """The market-hours rule for an order sent now: ("", "") for a limit order."""
+    if order_type != "MKT":
+        return "", ""
+    hours = "us-equity" if settings.TRADEDESK_ENGINE == "lean" else settings.TRADEDESK_SIM_MARKET_HOURS
+    return market_hours.route_at(now=market_now(), hours=hours)
+
+
+def order_dispatch(*, order_id: int) -> DispatchResult:
+    """Claim the order, write its intent and config, hand it to the engine, and record how (or FAILED)."""
+    order = trade_order_claim_for_dispatch(order_id=order_id)
+    if order is None:
+        return DispatchResult(order_id=order_id, outcome="skipped", detail="already claimed or not NEW")
+    mode = order.mode
+    try:
+        intent = write_manual_order_intent(order, engines.engine_dir(mode) / "intents")
+        # One market-hours rule for both paths: a new engine applies it to the intent, this to the command.
+        route, route_message = market_route(order_type=order.order_type)
+        command = _order_command(order, route=route)
+        refusal = route_message if route == market_hours.REFUSED else ""
+        handover = engines.hand_over(mode=mode, intent_path=intent, command=command, refusal=refusal)
+        if handover.kind == "refused":
+            update_trade_order_status(order, OrderStatus.REJECTED, message=refusal)
+            return DispatchResult(order_id=order_id, outcome="rejected", detail=refusal)
+        record: dict[str, Any] = {
+            "engine": settings.TRADEDESK_ENGINE,
+            "intent_path": str(intent),
+            "config_path": str(engines.engine_dir(mode) / "config.json"),
+            "events_path": str(engines.engine_dir(mode) / "events.jsonl"),
+            "handover": handover.kind,
+            "run_id": handover.run_id,
+            "pid": handover.pid,
+            "command_id": command["Id"],
+            "handed_over_at": timezone.now().isoformat(),
+        }
+        if handover.kind == "command":
+            record["command_path"] = handover.command_path
+            record["order_type"] = command["OrderType"]
+        trade_order_record_dispatch(order_id=order.pk, manual_execution=record)
+        metrics.dispatch_latency_observe(seconds=(timezone.now() - order.created_at).total_seconds())
+    except Exception as exc:  # any failure must become a visible FAILED, never a silent drop
+        logger.exception("dispatch failed", extra={"order": order.client_order_id})
+        note_failed_start(mode=mode, state=engines.engine_state(mode))
+        update_trade_order_status(
+            order, OrderStatus.FAILED, message=f"could not hand the order to the engine: {exc}"
+        )
+        return DispatchResult(order_id=order_id, outcome="failed", detail=str(exc))
+    if handover.kind == "command":
+        return _follow_command(order=order, intent=intent, command_id=command["Id"])
+    return DispatchResult(
+        order_id=order_id, outcome="dispatched", detail=f"started engine run {handover.run_id}"
+    )
+
+
+def _follow_command(*, order: TradeOrder, intent: Path, command_id: str) -> DispatchResult:
+    """Wait briefly for the engine's answer; REJECTED on failure, a new engine if the old one died unread."""
+    result = engines.wait_command_result(
+        order.mode, command_id, timeout=settings.TRADEDESK_COMMAND_RESULT_TIMEOUT
+    )
+    if result is None:
+        restarted = engines.ensure_command_read(mode=order.mode, command_id=command_id, intent_path=intent)
+        if restarted is not None:
+            trade_order_record_dispatch(
+                order_id=order.pk,
+                manual_execution={
+                    "handover": "start",
+                    "run_id": restarted.run_id,
+                    "pid": restarted.pid,
+                    "retracted_command": command_id,
+                },
+            )
+            return DispatchResult(order_id=order.pk, outcome="dispatched", detail="engine restarted")
+        return DispatchResult(order_id=order.pk, outcome="dispatched", detail="no command result yet")
+    success = result.get("success")
+    if success is False:
+        message = str(result.get("message") or result.get("errormessage") or "the engine refused the order")
+        update_trade_order_status(order, OrderStatus.REJECTED, message=message)
+        return DispatchResult(order_id=order.pk, outcome="rejected", detail=message)
+    return DispatchResult(order_id=order.pk, outcome="dispatched", detail="command accepted")

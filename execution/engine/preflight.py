@@ -1,0 +1,291 @@
+"""LEAN preflight: each thing a live LEAN start on IB needs, checked on this host, with the fix when it fails.
+
+The facts behind each check were read in QuantConnect/Lean at 24863901deffa9ec7985e21ef8fbdb0258efb9e4,
+QuantConnect/Lean.Brokerages.InteractiveBrokers at d154917dc6ec7fa99f2e588d3f5146c3b73b6344 and
+QuantConnect/IBAutomater at 0062526891c1e1bdf03ad91b49045ce0838c2ecd (docs/lean.md cites the lines).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from execution.contract.files import read_json, write_json_atomic
+from execution.engine import process as engines
+from execution.engine.config import lean_data_folder, lean_missing_settings
+from execution.engine.state import EngineState
+
+LAUNCHER_DLL = "QuantConnect.Lean.Launcher.dll"
+IB_PLUGIN_DLL = "QuantConnect.Brokerages.InteractiveBrokers.dll"
+# DockerfileLeanFoundation 27 and 418: LEAN's Python.NET runs CPython 3.11.
+LEAN_PYTHON_VERSION = "3.11"
+# InteractiveBrokersBrokerage.cs 111 (DefaultVersion), used when ib-version is not set.
+IB_DEFAULT_VERSION = "1034"
+DATA_FILES = (
+    "market-hours/market-hours-database.json",
+    "symbol-properties/symbol-properties-database.csv",
+)
+COMMAND_TIMEOUT = 20
+
+
+@dataclass(frozen=True)
+class Check:
+    """One preflight check: its name, whether it passed, what was found, and the fix when it failed."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        """`ok   name: detail` or `FAIL name: detail -- fix: ...`."""
+        if self.ok:
+            return f"ok   {self.name}: {self.detail}"
+        return f"FAIL {self.name}: {self.detail} -- fix: {self.fix}"
+
+
+def _launcher_dir() -> Path | None:
+    return Path(settings.LEAN_LAUNCHER_DIR).expanduser().resolve() if settings.LEAN_LAUNCHER_DIR else None
+
+
+def _run(command: list[str]) -> tuple[int, str]:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return 127, str(exc)
+    return done.returncode, (done.stdout or done.stderr).strip()
+
+
+def check_dotnet() -> Check:
+    """dotnet on PATH, its version, and the .NET runtime the launcher was built for."""
+    program = (shlex.split(settings.LEAN_LAUNCHER_CMD) or ["dotnet"])[0]
+    found = shutil.which(program)
+    fix = "install the .NET SDK LEAN's readme asks for (net10.0 at 24863901) and put dotnet on PATH"
+    if found is None:
+        return Check("dotnet", False, f"{program!r} is not on PATH", fix)
+    code, version = _run([found, "--version"])
+    if code != 0:
+        return Check("dotnet", False, f"{found} --version failed: {version[:200]}", fix)
+    launcher = _launcher_dir()
+    runtime_config = (
+        read_json(launcher / "QuantConnect.Lean.Launcher.runtimeconfig.json") if launcher else None
+    )
+    wanted = ""
+    if isinstance(runtime_config, dict):
+        framework = (runtime_config.get("runtimeOptions") or {}).get("framework") or {}
+        wanted = str(framework.get("version", ""))
+    if wanted:
+        code, runtimes = _run([found, "--list-runtimes"])
+        major = wanted.split(".")[0]
+        if not re.search(rf"^Microsoft\.NETCore\.App {re.escape(major)}\.", runtimes, re.MULTILINE):
+            return Check(
+                "dotnet",
+                False,
+                f"{found} {version} has no Microsoft.NETCore.App {major}.x runtime (the launcher wants {wanted})",
+                fix,
+            )
+    return Check("dotnet", True, f"{found} {version}")
+
+
+def check_launcher() -> Check:
+    """The launcher dll in LEAN_LAUNCHER_DIR."""
+    launcher = _launcher_dir()
+    fix = "build LEAN (dotnet build QuantConnect.Lean.sln -c Release) and set LEAN_LAUNCHER_DIR to Launcher/bin/Release"
+    if launcher is None:
+        return Check("launcher", False, "LEAN_LAUNCHER_DIR is not set", fix)
+    if not (launcher / LAUNCHER_DLL).is_file():
+        return Check("launcher", False, f"{launcher / LAUNCHER_DLL} not found", fix)
+    return Check("launcher", True, str(launcher / LAUNCHER_DLL))
+
+
+def check_algorithm_imports() -> Check:
+    """AlgorithmImports.py in the launcher folder (python-additional-paths puts it on sys.path)."""
+    launcher = _launcher_dir()
+    path = launcher / "AlgorithmImports.py" if launcher else None
+    if path is None or not path.is_file():
+        return Check(
+            "AlgorithmImports.py",
+            False,
+            f"{path or 'LEAN_LAUNCHER_DIR/AlgorithmImports.py'} not found",
+            "build LEAN: Common/QuantConnect.csproj copies AlgorithmImports.py into the launcher build folder",
+        )
+    return Check("AlgorithmImports.py", True, str(path))
+
+
+def check_ib_plugin() -> Check:
+    """The IB brokerage plugin beside the launcher."""
+    launcher = _launcher_dir()
+    path = launcher / IB_PLUGIN_DLL if launcher else None
+    if path is None or not path.is_file():
+        return Check(
+            "IB plugin",
+            False,
+            f"{path or IB_PLUGIN_DLL} not found",
+            "build Lean.Brokerages.InteractiveBrokers and copy only its own files into the launcher folder "
+            "(docs/lean.md section 2)",
+        )
+    return Check("IB plugin", True, str(path))
+
+
+def check_pythonnet() -> Check:
+    """PYTHONNET_PYDLL names a libpython of LEAN's Python version that loads."""
+    fix = f"set PYTHONNET_PYDLL to a shared libpython{LEAN_PYTHON_VERSION}.so (e.g. /usr/lib/x86_64-linux-gnu/libpython{LEAN_PYTHON_VERSION}.so)"
+    path = settings.PYTHONNET_PYDLL
+    if not path:
+        return Check("PYTHONNET_PYDLL", False, "not set", fix)
+    probe = (
+        "import ctypes, sys; lib = ctypes.CDLL(sys.argv[1]); lib.Py_GetVersion.restype = ctypes.c_char_p; "
+        "print(lib.Py_GetVersion().decode().split()[0])"
+    )
+    code, output = _run([sys.executable, "-c", probe, path])
+    if code != 0:
+        return Check("PYTHONNET_PYDLL", False, f"{path} does not load: {output.splitlines()[-1:]}", fix)
+    if not output.startswith(f"{LEAN_PYTHON_VERSION}."):
+        return Check(
+            "PYTHONNET_PYDLL", False, f"{path} is Python {output}, LEAN needs {LEAN_PYTHON_VERSION}", fix
+        )
+    return Check("PYTHONNET_PYDLL", True, f"{path} (Python {output})")
+
+
+def check_data_folder() -> Check:
+    """LEAN's data folder with the market-hours and symbol-properties databases."""
+    launcher = _launcher_dir()
+    folder = lean_data_folder(launcher) if launcher else None
+    fix = "set LEAN_DATA_FOLDER to LEAN's Data folder (a clone of QuantConnect/Lean has it)"
+    if folder is None:
+        return Check("data folder", False, "LEAN_DATA_FOLDER and LEAN_LAUNCHER_DIR are not set", fix)
+    missing = [name for name in DATA_FILES if not (folder / name).is_file()]
+    if missing:
+        return Check("data folder", False, f"{folder} lacks {', '.join(missing)}", fix)
+    return Check("data folder", True, str(folder))
+
+
+def ib_gateway_dir(*, tws_dir: str, version: str) -> Path:
+    """Where IBAutomater looks for IB Gateway (IBAutomater.cs 1132-1140): on Linux from version 984 on,
+    ib-tws-dir with every "Jts" replaced by "ibgateway" (the version is not in the path); before, under
+    <ib-tws-dir>/ibgateway/<version>."""
+    if int(version) >= 984 and sys.platform.startswith("linux"):
+        return Path(tws_dir.replace("Jts", "ibgateway"))
+    return Path(tws_dir) / "ibgateway" / version
+
+
+def check_ib_gateway() -> Check:
+    """IB Gateway where IBAutomater will look, with its executable and the JRE its installer recorded."""
+    name = "IB Gateway"
+    if not settings.IB_TWS_DIR:
+        return Check(name, False, "IB_TWS_DIR is not set", "set IB_TWS_DIR, e.g. /home/trader/Jts")
+    tws_dir = str(Path(settings.IB_TWS_DIR).expanduser().resolve())
+    version = settings.IB_VERSION or IB_DEFAULT_VERSION
+    if not version.isdigit():
+        return Check(name, False, f"IB_VERSION={version!r} is not a number", "set IB_VERSION, e.g. 1034")
+    gateway = ib_gateway_dir(tws_dir=tws_dir, version=version)
+    fix = (
+        f"install the offline IB Gateway {version} into {gateway} (for version >= 984 IBAutomater takes "
+        "IB_TWS_DIR with Jts replaced by ibgateway), or set IB_TWS_DIR/IB_VERSION to match"
+    )
+    if int(version) >= 984 and "Jts" not in tws_dir:
+        return Check(name, False, f"IB_TWS_DIR {tws_dir} has no 'Jts' for IBAutomater to replace", fix)
+    if not gateway.is_dir():
+        return Check(name, False, f"{gateway} not found (IBAutomater: IbGatewayVersionNotInstalled)", fix)
+    if not any((gateway / exe).is_file() for exe in ("ibgateway", "ibgateway1")):
+        return Check(name, False, f"{gateway} has no ibgateway executable", fix)
+    for cfg in ("pref_jre.cfg", "inst_jre.cfg"):
+        path = gateway / ".install4j" / cfg
+        if path.is_file():
+            jre = path.read_text(encoding="utf-8", errors="replace").replace("\r", "").replace("\n", "")
+            if Path(jre).is_dir():
+                return Check(name, True, f"{gateway} (version {version}, JRE {jre})")
+    return Check(
+        name,
+        False,
+        f"{gateway}/.install4j has no pref_jre.cfg or inst_jre.cfg naming an existing JRE (IBAutomater: JavaNotFound)",
+        "reinstall IB Gateway with its bundled JRE",
+    )
+
+
+def check_variables(mode: str) -> Check:
+    """The QuantConnect and IB variables a LEAN engine of `mode` needs (names only, never values)."""
+    missing = lean_missing_settings(mode)
+    if missing:
+        return Check(
+            "variables", False, f"missing {', '.join(missing)}", "set them in the engine host's environment"
+        )
+    return Check("variables", True, f"QuantConnect and IB {mode} variables set")
+
+
+def check_engine_folder(mode: str) -> Check:
+    """The mode's engine folder can be created and written."""
+    folder = engines.engine_dir(mode)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".preflight-"):
+            pass
+    except OSError as exc:
+        return Check("engine folder", False, f"{folder}: {exc}", "make TRADEDESK_EXECUTION_ROOT writable")
+    return Check("engine folder", True, f"{folder} writable")
+
+
+def check_single_lean(mode: str) -> Check:
+    """No LEAN engine of another mode on this host (each IB Gateway start kills every java process)."""
+    other = engines.other_lean_engine(mode)
+    if other is not None:
+        return Check(
+            "one LEAN per host",
+            False,
+            f"the {other[0]} LEAN engine (pid {other[1]}) runs on this host",
+            "run paper and live on separate hosts or OS users (docs/lean.md section 4)",
+        )
+    return Check("one LEAN per host", True, "no other LEAN engine here")
+
+
+CHECKS: tuple[Callable[[], Check], ...] = (
+    check_dotnet,
+    check_launcher,
+    check_algorithm_imports,
+    check_ib_plugin,
+    check_pythonnet,
+    check_data_folder,
+    check_ib_gateway,
+)
+
+
+def run_preflight(*, mode: str) -> list[Check]:
+    """Every check for a LEAN engine of `mode`, in a fixed order."""
+    return [
+        *(check() for check in CHECKS),
+        check_variables(mode),
+        check_engine_folder(mode),
+        check_single_lean(mode),
+    ]
+
+
+def record_failed_start(*, mode: str, run_id: str) -> list[str]:
+    """Run the preflight after a failed LEAN start and keep its failing lines for the engine state."""
+    failing = [check.line() for check in run_preflight(mode=mode) if not check.ok]
+    write_json_atomic(
+        engines.engine_dir(mode) / engines.PREFLIGHT_FILE, {"run_id": run_id, "failing": failing}
+    )
+    return failing
+
+
+def preflight_recorded(*, mode: str, run_id: str) -> bool:
+    """Whether the preflight already ran for this failed run."""
+    record = read_json(engines.engine_dir(mode) / engines.PREFLIGHT_FILE)
+    return isinstance(record, dict) and record.get("run_id") == run_id
+
+
+def note_failed_start(*, mode: str, state: EngineState) -> None:
+    """After a LEAN engine failed (to start or later), keep the preflight's failing lines once per run."""
+    if settings.TRADEDESK_ENGINE != "lean" or state.state == "running":
+        return
+    if not preflight_recorded(mode=mode, run_id=state.run_id):
+        record_failed_start(mode=mode, run_id=state.run_id)

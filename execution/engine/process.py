@@ -1,0 +1,401 @@
+"""Engine supervisor: at most one engine per IB login (= per mode), started when none is alive, else fed
+command files. LEAN reads `command*.json` from its cwd the moment it appears, so commands are written under
+another name and renamed into place."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+from django.conf import settings
+
+from execution.contract import cancel_command, order_command, update_command
+from execution.contract.files import read_json, write_json_atomic
+from execution.engine.config import PROJECT_ROOT, build_execution_config, engine_command
+from execution.engine.state import (
+    MODES,
+    PREFLIGHT_FILE,
+    REFUSED_FILE,
+    STOP_FILE,
+    EngineError,
+    EngineState,
+    engine_dir,
+    engine_state,
+    pid_alive,
+    running_engine,
+)
+from execution.engine.supervise import EXIT_FILE
+
+logger = logging.getLogger("execution.engine.process")
+
+# What the engine process inherits: system basics and LEAN's runtime (.NET, Python.NET, Java for IB Gateway,
+# the X display). Never the database URL, the secret key, the broker URL or IB secrets (config.json has those).
+ENGINE_ENV_NAMES = frozenset(
+    {"PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM", "DISPLAY"}
+    | {"XAUTHORITY", "LD_LIBRARY_PATH", "SSL_CERT_FILE", "SSL_CERT_DIR", "JAVA_HOME"}
+)
+ENGINE_ENV_PREFIXES = ("LC_", "PYTHON", "DOTNET_", "NUGET_")
+# After SIGTERM, how long a stop waits before SIGKILL (at most the SIGINT wait).
+TERM_GRACE_SECONDS = 10.0
+COMMAND_NAMESPACE = uuid.UUID("6f1c3a52-7d0e-4c1e-9a47-3b1f2c8d9e10")
+
+
+class EngineRefused(EngineError):
+    """tradedesk refused to start the engine (another LEAN engine runs on this host)."""
+
+
+@dataclass(frozen=True)
+class Handover:
+    """How an order reached its engine."""
+
+    # "start": passed as the intent of a fresh engine; "command": an OrderCommand file; "refused": not sent,
+    # because the running engine would get an order the market-hours rule refuses.
+    kind: str
+    run_id: str
+    pid: int
+    command_id: str = ""
+    command_path: str = ""
+
+
+def command_id_for(client_order_id: str) -> str:
+    """The OrderCommand Id of an order: derived from its client_order_id, so a sweep can find its files."""
+    return str(uuid.uuid5(COMMAND_NAMESPACE, client_order_id))
+
+
+def new_run_id() -> str:
+    """A fresh engine run id: r-<UTC time>-<random>."""
+    return f"r-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
+
+
+@contextmanager
+def mode_lock(mode: str) -> Iterator[None]:
+    """An exclusive lock on a mode's engine folder: the check-then-start of an engine is one step."""
+    folder = engine_dir(mode)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".supervisor.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def engine_environment(extra: dict[str, str]) -> dict[str, str]:
+    """The engine's environment: the allow-listed part of ours plus the engine command's own variables."""
+    inherited = {
+        key: value
+        for key, value in os.environ.items()
+        if key in ENGINE_ENV_NAMES or key.startswith(ENGINE_ENV_PREFIXES)
+    }
+    return inherited | extra
+
+
+def _log_context() -> list[str]:
+    """`--context key=value` arguments for the supervisor: the request and order that started this run."""
+    context = structlog.contextvars.get_contextvars()
+    pairs = [f"{key}={context[key]}" for key in ("request_id", "task_id", "order_id") if key in context]
+    return [arg for pair in pairs for arg in ("--context", pair)]
+
+
+@contextmanager
+def lean_host_lock() -> Iterator[None]:
+    """A lock over every mode's LEAN start: the check for another LEAN engine and the start are one step."""
+    root = Path(settings.TRADEDESK_EXECUTION_ROOT) / "engines"
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lean-host.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def other_lean_engine(mode: str) -> tuple[str, int] | None:
+    """(mode, pid) of a LEAN engine of this install that runs on this host for another mode, or None."""
+    for other in MODES:
+        if other == mode:
+            continue
+        info = running_engine(other)
+        command = " ".join(str(part) for part in (info or {}).get("command", []))
+        if info is not None and "execution.simulator" not in command:
+            return other, int(info["pid"])
+    return None
+
+
+def _refuse_second_lean(mode: str) -> None:
+    """Refuse a LEAN start while another mode's LEAN runs here: each IB Gateway start kills the other's."""
+    other = other_lean_engine(mode)
+    if other is None:
+        return
+    message = (
+        f"refused to start the {mode} LEAN engine: the {other[0]} LEAN engine (pid {other[1]}) runs on this "
+        "host, and every IB Gateway start or restart runs IBAutomater.sh, which kills every Xvfb and java "
+        "process of the host (pkill -9 java). Run paper and live on separate hosts or as separate OS users "
+        "(docs/lean.md, section 4)."
+    )
+    write_json_atomic(
+        engine_dir(mode) / REFUSED_FILE, {"message": message, "at": datetime.now(UTC).isoformat()}
+    )
+    logger.warning(
+        "engine start refused", extra={"mode": mode, "other_mode": other[0], "other_pid": other[1]}
+    )
+    raise EngineRefused(message)
+
+
+def _start_engine(mode: str, *, intent_path: Path | None) -> tuple[str, int]:
+    """Start a new engine run for the mode (caller holds the mode lock); returns (run_id, pid)."""
+    if settings.TRADEDESK_ENGINE != "lean":
+        return _launch(mode, intent_path=intent_path)
+    with lean_host_lock():
+        _refuse_second_lean(mode)
+        return _launch(mode, intent_path=intent_path)
+
+
+def _launch(mode: str, *, intent_path: Path | None) -> tuple[str, int]:
+    """Write the config and start the engine under its supervisor; returns (run_id, pid)."""
+    folder = engine_dir(mode)
+    (folder / "intents").mkdir(parents=True, exist_ok=True)
+    runs = folder / "runs"
+    runs.mkdir(exist_ok=True)
+    previous = read_json(folder / EXIT_FILE)
+    if isinstance(previous, dict) and previous.get("run_id"):
+        # Keep each finished run's exit record for the engine history.
+        os.replace(folder / EXIT_FILE, runs / f"{previous['run_id']}.exit.json")
+    run_id = new_run_id()
+    config_path = build_execution_config(mode=mode, workdir=folder, run_id=run_id, intent_path=intent_path)
+    # Write-ahead record of what this run is given (no secrets): once it exists, the intent may have reached
+    # the engine, so the sweep never sends that order again.
+    parameters = (read_json(config_path) or {}).get("parameters", {})
+    write_json_atomic(folder / "runs" / f"{run_id}.parameters.json", parameters)
+    command, extra_env = engine_command(config_path)
+    env = engine_environment(extra_env)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "execution.engine.supervise",
+            "--workdir",
+            str(folder),
+            "--run-id",
+            run_id,
+            *_log_context(),
+            "--",
+            *command,
+        ],
+        cwd=PROJECT_ROOT,
+        env={**env, "PYTHONPATH": str(PROJECT_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    if result.returncode != 0:
+        raise EngineError(
+            f"engine for {mode} did not start: {result.stderr.strip() or result.stdout.strip()}"
+        )
+    pid = int(result.stdout.strip().split()[-1])
+    for stale in (REFUSED_FILE, PREFLIGHT_FILE):
+        (folder / stale).unlink(missing_ok=True)
+    logger.info("engine started", extra={"mode": mode, "run_id": run_id, "pid": pid})
+    return run_id, pid
+
+
+def intent_handed_over(mode: str, intent_path: Path) -> str | None:
+    """The run id of an engine run that was started with this intent, or None."""
+    runs = engine_dir(mode) / "runs"
+    wanted = str(Path(intent_path).resolve())
+    for record in sorted(runs.glob("*.parameters.json")):
+        parameters = read_json(record)
+        if isinstance(parameters, dict) and parameters.get("intent-file") == wanted:
+            return str(parameters.get("run-id", record.name.removesuffix(".parameters.json")))
+    return None
+
+
+def command_path(mode: str, command_id: str) -> Path:
+    """Where a command file lives while the engine has not read it."""
+    return engine_dir(mode) / f"command-{command_id}.json"
+
+
+def result_path(mode: str, command_id: str) -> Path:
+    """Where the engine answers a command."""
+    return engine_dir(mode) / f"result-command-{command_id}.json"
+
+
+def write_command(mode: str, command: dict[str, Any]) -> Path:
+    """Write a command under a name LEAN ignores, then rename it to `command-<Id>.json`."""
+    folder = engine_dir(mode)
+    final = command_path(mode, command["Id"])
+    staging = folder / f".command-{command['Id']}.tmp"
+    write_json_atomic(staging, command)
+    os.replace(staging, final)
+    return final
+
+
+def retract_command(mode: str, command_id: str) -> bool:
+    """Take back a command file the (dead) engine never read; True when it was still there."""
+    path = command_path(mode, command_id)
+    try:
+        os.replace(path, engine_dir(mode) / f".command-{command_id}.retracted")
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def read_command_result(mode: str, command_id: str) -> dict[str, Any] | None:
+    """The engine's CommandResultPacket for a command, keys in either letter case, or None."""
+    data = read_json(result_path(mode, command_id))
+    if not isinstance(data, dict):
+        return None
+    return {str(key).lower(): value for key, value in data.items()}
+
+
+def wait_command_result(mode: str, command_id: str, *, timeout: float) -> dict[str, Any] | None:
+    """Wait for the result of a command; None when none came (the engine may be starting or gone)."""
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        result = read_command_result(mode, command_id)
+        if result is not None:
+            # Read once: the order's dispatch record (handed_over_at) already tells the sweep it arrived,
+            # so the file is removed instead of piling up one per order.
+            result_path(mode, command_id).unlink(missing_ok=True)
+            return result
+        if time.monotonic() >= deadline:
+            return result
+        if not command_path(mode, command_id).exists() and running_engine(mode) is None:
+            return read_command_result(mode, command_id)
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
+def hand_over(*, mode: str, intent_path: Path, command: dict[str, Any], refusal: str = "") -> Handover:
+    """Give an order to the mode's engine: as a command to a running one, else as the intent of a new one.
+
+    A `refusal` (the market-hours rule's) stops a command to a running engine; a new engine applies the same
+    rule to its intent itself."""
+    with mode_lock(mode):
+        info = running_engine(mode)
+        if info is not None and refusal:
+            return Handover(kind="refused", run_id=str(info.get("run_id", "")), pid=info["pid"])
+        if info is not None:
+            path = write_command(mode, command)
+            return Handover(
+                kind="command",
+                run_id=str(info.get("run_id", "")),
+                pid=info["pid"],
+                command_id=command["Id"],
+                command_path=str(path),
+            )
+        if not settings.TRADEDESK_ENGINE_AUTOSTART:
+            raise EngineError(
+                f"no {mode} engine is running; start it with `manage.py engine start --mode {mode}`"
+                " (TRADEDESK_ENGINE_AUTOSTART is off)"
+            )
+        run_id, pid = _start_engine(mode, intent_path=intent_path)
+        return Handover(kind="start", run_id=run_id, pid=pid)
+
+
+def ensure_command_read(*, mode: str, command_id: str, intent_path: Path) -> Handover | None:
+    """If the engine died before reading a command, take it back and start a new engine with the intent."""
+    if not settings.TRADEDESK_ENGINE_AUTOSTART:
+        # The command file stays: the engine unit's next run reads it (the sweep flags it meanwhile).
+        return None
+    with mode_lock(mode):
+        if running_engine(mode) is not None or not retract_command(mode, command_id):
+            return None
+        run_id, pid = _start_engine(mode, intent_path=intent_path)
+        return Handover(kind="start", run_id=run_id, pid=pid)
+
+
+def send_command(mode: str, command: dict[str, Any]) -> Path:
+    """Write a command for the running engine of a mode, or raise when none is alive."""
+    with mode_lock(mode):
+        if running_engine(mode) is None:
+            raise EngineError(f"no {mode} engine is running")
+        return write_command(mode, command)
+
+
+def engine_start(mode: str) -> EngineState:
+    """Start the mode's engine without an order (log in to IB before the open); no-op when one runs."""
+    with mode_lock(mode):
+        if running_engine(mode) is None:
+            _start_engine(mode, intent_path=None)
+    return engine_state(mode)
+
+
+def _wait_gone(pid: int, marker: str, timeout: float) -> bool:
+    """Wait up to `timeout` seconds for the engine process to end; True when it has."""
+    deadline = time.monotonic() + timeout
+    while pid_alive(pid, marker):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def stop_engine(mode: str, *, timeout: float | None = None) -> EngineState:
+    """Stop the mode's engine: SIGINT (LEAN's clean shutdown), then SIGTERM, then SIGKILL; its final state.
+
+    LEAN handles only Console.CancelKeyPress (SIGINT, Launcher/Program.cs 98 at 24863901): the algorithm
+    loop ends and OnEndOfAlgorithm runs (Engine/AlgorithmManager.cs 616), so the final holdings and the
+    stopped line are written and IB Gateway is shut down. SIGTERM skips all of that.
+    """
+    wait = settings.TRADEDESK_ENGINE_STOP_TIMEOUT if timeout is None else timeout
+    info = running_engine(mode)
+    if info is not None:
+        pid = info["pid"]
+        marker = str((engine_dir(mode) / "config.json").resolve())
+        sent: list[str] = []
+        for signum, grace in (
+            (signal.SIGINT, wait),
+            (signal.SIGTERM, min(wait, TERM_GRACE_SECONDS)),
+            (signal.SIGKILL, 5.0),
+        ):
+            sent.append(signum.name)
+            write_json_atomic(
+                engine_dir(mode) / STOP_FILE, {"run_id": info.get("run_id"), "pid": pid, "signals": sent}
+            )
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                break
+            if _wait_gone(pid, marker, grace):
+                break
+            logger.warning("engine did not stop", extra={"mode": mode, "pid": pid, "signal": signum.name})
+        deadline = time.monotonic() + 5
+        while not (engine_dir(mode) / EXIT_FILE).exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    return engine_state(mode)
+
+
+# Re-exported: callers ask "the engines" for a folder, a state or a command's JSON.
+__all__ = [
+    "MODES",
+    "EngineError",
+    "EngineRefused",
+    "EngineState",
+    "Handover",
+    "cancel_command",
+    "engine_dir",
+    "engine_start",
+    "engine_state",
+    "hand_over",
+    "order_command",
+    "running_engine",
+    "send_command",
+    "stop_engine",
+    "update_command",
+]

@@ -1,0 +1,190 @@
+"""Engine babysitter: `python -m execution.engine.supervise --workdir W --run-id R -- CMD...`.
+
+It detaches (new session, so a web or worker restart does not take the engine down), starts the engine with
+the engine's folder as cwd and its output in engine.log, writes engine.pid, and when the engine ends writes
+engine.exit.json with the exit code and the last log lines. Stdlib only: it runs before Django is anywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+PID_FILE = "engine.pid"
+EXIT_FILE = "engine.exit.json"
+LOG_FILE = "engine.log"
+CONFIG_FILE = "config.json"
+MASK = b"********"
+# Config keys whose values never reach engine.log, engine.exit.json or the engines API (IB and QuantConnect).
+SECRET_KEY_PARTS = ("password", "token", "secret", "user-name", "account", "job-user-id", "api-access")
+
+
+def _secrets(workdir: Path) -> list[bytes]:
+    """The configured secret values of the engine's config.json, longest first (so none is half-masked)."""
+    try:
+        with open(workdir / CONFIG_FILE, encoding="utf-8") as handle:
+            config = json.load(handle)
+    except (OSError, ValueError):
+        return []
+    values = {
+        str(value).encode()
+        for key, value in (config.items() if isinstance(config, dict) else ())
+        if any(part in str(key).lower() for part in SECRET_KEY_PARTS) and len(str(value)) >= 3
+    }
+    return sorted(values, key=len, reverse=True)
+
+
+def mask_secrets(line: bytes, secrets: list[bytes]) -> bytes:
+    """The line with every secret value replaced."""
+    for secret in secrets:
+        line = line.replace(secret, MASK)
+    return line
+
+
+def _open_log(workdir: Path) -> int:
+    """engine.log for appending: owner-only (0600), never through a symlink."""
+    fd = os.open(
+        workdir / LOG_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
+    )
+    os.fchmod(fd, 0o600)
+    return fd
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+    os.replace(tmp, path)
+
+
+def _tail(path: Path, count: int = 20) -> list[str]:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - 16384))
+            return handle.read().decode("utf-8", "replace").splitlines()[-count:]
+    except OSError:
+        return []
+
+
+def _babysit(workdir: Path, run_id: str, command: list[str], ready_fd: int, context: list[str]) -> int:
+    """Run the engine to its end; report start through ready_fd; record the exit."""
+    secrets = _secrets(workdir)
+    # O_APPEND (_open_log): logrotate's copytruncate (deploy/logrotate/tradedesk) can truncate it under us.
+    log = os.fdopen(_open_log(workdir), "ab", buffering=0)
+    started_by = f" [{' '.join(context)}]" if context else ""
+    log.write(mask_secrets(f"--- {_now()} run {run_id}{started_by}: {' '.join(command)}\n".encode(), secrets))
+    try:
+        # The engine writes into a pipe and every line is masked here before it reaches engine.log
+        # (a launcher that prints its config must not leak the IB password).
+        proc = subprocess.Popen(
+            command, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+    except OSError as exc:
+        message = mask_secrets(f"cannot start engine: {exc}".encode(), secrets).decode("utf-8", "replace")
+        log.write(f"{message}\n".encode())
+        _write_json(
+            workdir / PID_FILE, {"pid": None, "run_id": run_id, "started_at": _now(), "command": command}
+        )
+        _write_json(
+            workdir / EXIT_FILE,
+            {
+                "run_id": run_id,
+                "pid": None,
+                "exit_code": 127,
+                "exited_at": _now(),
+                "message": message,
+                "log_tail": _tail(workdir / LOG_FILE),
+            },
+        )
+        os.write(ready_fd, f"error {message}".encode())
+        os.close(ready_fd)
+        return 127
+    _write_json(
+        workdir / PID_FILE,
+        {
+            "pid": proc.pid,
+            "run_id": run_id,
+            "started_at": _now(),
+            "command": command,
+            "supervisor": os.getpid(),
+        },
+    )
+    os.write(ready_fd, f"ok {proc.pid}".encode())
+    os.close(ready_fd)
+
+    def forward(signum: int, _frame: object) -> None:
+        proc.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    assert proc.stdout is not None
+    while True:
+        # Bounded reads: a line without a newline never grows without limit in memory.
+        line = proc.stdout.readline(1 << 16)
+        if not line:
+            break
+        log.write(mask_secrets(line, secrets))
+    code = proc.wait()
+    log.write(f"--- {_now()} run {run_id} exited with {code}\n".encode())
+    _write_json(
+        workdir / EXIT_FILE,
+        {
+            "run_id": run_id,
+            "pid": proc.pid,
+            "exit_code": code,
+            "exited_at": _now(),
+            "log_tail": _tail(workdir / LOG_FILE),
+        },
+    )
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Detach, start the engine, and return once its pid file is written (0) or it failed to start (1)."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--workdir", required=True, type=Path)
+    parser.add_argument("--run-id", required=True)
+    parser.add_argument("--context", action="append", default=[], help="key=value for the log's start line")
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("no engine command given")
+    workdir = args.workdir.resolve()
+    read_fd, write_fd = os.pipe()
+    if os.fork() > 0:
+        os.close(write_fd)
+        with os.fdopen(read_fd, "rb") as ready:
+            answer = ready.read().decode()
+        if answer.startswith("ok "):
+            print(answer[3:])
+            return 0
+        print(answer or "engine supervisor died before starting the engine", file=sys.stderr)
+        return 1
+    os.close(read_fd)
+    os.setsid()
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    try:
+        code = _babysit(workdir, args.run_id, command, write_fd, args.context)
+    finally:
+        os._exit(0)
+    return code  # pragma: no cover - os._exit above
+
+
+if __name__ == "__main__":
+    sys.exit(main())

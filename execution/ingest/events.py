@@ -1,0 +1,407 @@
+"""Ingest of the engines' events files: parse, identify, dedupe, then hand batches to orders.services."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+
+from execution import metrics
+from execution.ingest.files import (
+    EXCERPT_BYTES,
+    LineChunk,
+    check_under_root,
+    engine_mode_of,
+    open_regular,
+    read_lines,
+    refusal_reason,
+    rotated_sibling,
+    scanned_events_files,
+)
+from execution.ingest.lines import (
+    BadLine,
+    IngestReport,
+    ParsedBatch,
+    log_batch,
+    parse_event,
+    parse_lines,
+)
+from execution.models import BadEventLine, EventFileCursor
+from orders.services import apply_engine_events
+
+logger = logging.getLogger("execution.ingest.events")
+
+BATCH_LINES = 5000
+# Lines of the first step of a drain (its pace is not known yet); the time budget is checked between steps.
+APPLY_STEP = 500
+# A step is sized to fill this share of what is left of the budget at the pace measured so far.
+STEP_SHARE = 0.5
+
+
+@dataclass
+class _Pace:
+    """Lines applied and seconds spent so far in one drain: sizes the next step to the time budget."""
+
+    lines: int = 0
+    seconds: float = 0.0
+
+    def step(self, remaining: float, left: int) -> int:
+        """Lines of the next step: APPLY_STEP until a pace is known, then what fits the remaining budget."""
+        if self.seconds <= 0:
+            return min(APPLY_STEP, left)
+        return min(left, max(APPLY_STEP, int(self.lines / self.seconds * remaining * STEP_SHARE)))
+
+
+def apply_parsed(batch: ParsedBatch, *, source: str, mode: str | None = None) -> IngestReport:
+    """Apply a parsed batch (in the caller's transaction), segment by segment, and fold in the results.
+
+    With `mode`, tags match only orders of that mode (the batch came from that mode's engine)."""
+    from execution.ingest import reconcile
+
+    report = batch.report
+    for events, holdings in batch.segments:
+        if events:
+            result = apply_engine_events(events, source=source, mode=mode)
+            report.applied += result.applied
+            report.duplicates += result.duplicates
+            report.unmatched += result.unmatched
+            report.ignored += result.ignored
+            report.fills += result.fills
+            report.orders_changed |= result.orders_changed
+        if holdings is not None and holdings.get("type") == "holdings":
+            reconcile.record_holdings(holdings, source=source)
+        elif holdings is not None:
+            reconcile.end_of_run(holdings, source=source)
+    return report
+
+
+def apply_execution_events(
+    events: list[dict[str, Any]],
+    *,
+    source: str = "api",
+    mode: str | None = None,
+    parsed: ParsedBatch | None = None,
+) -> IngestReport:
+    """Apply event dicts (as an engine writes them, one per line): identity and dedupe exactly as for a file.
+
+    Tags match by tag alone, or only orders of `mode` when given. The ingest hands every batch of a file here
+    (the decoded lines as `events`, with the batch it already parsed from their bytes as `parsed`); it stores
+    its bad lines and logs once per chunk itself."""
+    batch = parsed
+    if batch is None:
+        batch = ParsedBatch()
+        for number, event in enumerate(events, start=1):
+            batch.report.lines_read += 1
+            batch.add(event, source=source, line=number, raw=repr(event)[:EXCERPT_BYTES].encode())
+    with transaction.atomic():
+        report = apply_parsed(batch, source=source, mode=mode)
+        if parsed is None:
+            record_bad_lines([(None, reason, raw) for _, reason, raw in batch.bad_lines], source=source)
+    if parsed is None:
+        log_batch(report, source=source)
+    return report
+
+
+def _first_line_hash(fd: int) -> str:
+    """SHA-256 of the file's first complete line ('' while there is none): part of the file's identity."""
+    head = os.pread(fd, 1 << 16, 0)
+    end = head.find(b"\n")
+    if end < 0:
+        return ""
+    return hashlib.sha256(head[: end + 1]).hexdigest()
+
+
+# Sizes seen at the end of a complete ingest, per path: a listing that finds them unchanged does no query.
+_seen: dict[str, tuple[int, int, int, int]] = {}
+_seen_lock = threading.Lock()
+# The last refusal logged per path, so a file refused every second is logged when its reason changes.
+_refused: dict[str, str] = {}
+
+
+def _stat_key(stat: os.stat_result) -> tuple[int, int, int, int]:
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def record_bad_lines(bad: list[tuple[int | None, str, bytes]], *, source: str) -> None:
+    """Store bad lines (byte offset, reason, capped excerpt) for the admin (the batch's log line counts them)."""
+    if not bad:
+        return
+    BadEventLine.objects.bulk_create(
+        [
+            BadEventLine(
+                source=source[:1000],
+                offset=offset,
+                reason=reason[:300],
+                # PostgreSQL text cannot hold NUL: shown escaped, as the rest of the undecodable bytes.
+                excerpt=raw[:EXCERPT_BYTES].decode("utf-8", "backslashreplace").replace("\x00", "\\x00"),
+            )
+            for offset, reason, raw in bad[: settings.TRADEDESK_BAD_LINES_KEPT_PER_BATCH]
+        ]
+    )
+
+
+def _apply_lines(lines: list[bytes], *, source: str, mode: str | None) -> ParsedBatch:
+    """Parse and apply lines; if the database refuses them, find the refused lines so they never block."""
+    batch = parse_lines(lines, source=source)
+    try:
+        # Through the public batch apply (looked up at call time): a file's batch and a list of dicts take
+        # the one path.
+        apply_execution_events(batch.objects, source=source, mode=mode, parsed=batch)
+        return batch
+    except DatabaseError:
+        logger.exception(
+            "batch refused by the database; halving it to find the refused lines", extra={"source": source}
+        )
+    return _apply_halves(lines, source=source, mode=mode)
+
+
+def _apply_halves(lines: list[bytes], *, source: str, mode: str | None) -> ParsedBatch:
+    """Apply each half of refused lines (in file order, each in its savepoint), halving again a refused one.
+
+    One refused line among n costs about 2 log2(n) batches instead of n one-line batches."""
+    whole = ParsedBatch()
+    middle = len(lines) // 2
+    for first, part in ((0, lines[:middle]), (middle, lines[middle:])):
+        if not part:
+            continue
+        batch = parse_lines(part, source=source)
+        try:
+            apply_execution_events(batch.objects, source=source, mode=mode, parsed=batch)
+        except DatabaseError as exc:
+            if len(part) > 1:
+                batch = _apply_halves(part, source=source, mode=mode)
+            else:
+                batch = parse_lines(part, source=source)
+                batch.refuse(line=1, reason=f"refused by the database: {str(exc)[:200]}", raw=part[0])
+        whole.report.absorb(batch.report)
+        whole.bad_lines.extend((first + number, reason, raw) for number, reason, raw in batch.bad_lines)
+    return whole
+
+
+def _apply_chunk(
+    chunk: LineChunk, start: int, *, source: str, mode: str | None, pace: _Pace | None = None
+) -> tuple[IngestReport, int, bool]:
+    """Apply a chunk's lines (in the caller's transaction) until the time budget is spent.
+
+    Steps are sized from the drain's measured pace: one step per chunk when the chunk fits the budget (each
+    order row and statement once per chunk, not once per fixed-size step). Returns the report, the offset
+    after the last line applied, and whether the whole chunk was applied.
+    """
+    report = IngestReport()
+    pace = pace or _Pace()
+    began = time.monotonic()
+    deadline = began + settings.TRADEDESK_INGEST_TRANSACTION_SECONDS
+    starts = [start, *chunk.ends[:-1]]
+    bad: list[tuple[int | None, str, bytes]] = []
+    done = 0
+    while done < len(chunk.lines):
+        size = pace.step(deadline - began, len(chunk.lines) - done)
+        step = chunk.lines[done : done + size]
+        batch = _apply_lines(step, source=source, mode=mode)
+        now = time.monotonic()
+        pace.lines, pace.seconds, began = pace.lines + len(step), pace.seconds + now - began, now
+        report.absorb(batch.report)
+        bad.extend((starts[done + number - 1], reason, raw) for number, reason, raw in batch.bad_lines)
+        done += len(step)
+        if done < len(chunk.lines) and now > deadline:
+            break
+    whole = done == len(chunk.lines)
+    for index, line in chunk.too_long:
+        if whole or index < done:
+            report.note_bad(index, line.reason)
+            report.lines_read += 1
+            bad.append((line.offset, line.reason, line.excerpt))
+    record_bad_lines(sorted(bad, key=lambda row: row[0] or 0), source=source)
+    log_batch(report, source=source)
+    offset = chunk.offset if whole else chunk.ends[done - 1]
+    return report, offset, whole
+
+
+def _drain(
+    fd: int, key: str, *, batch_lines: int, mode: str | None, identity: tuple[int, int] | None = None
+) -> IngestReport:
+    """Ingest the complete lines of an open file from the cursor's offset, a transaction per batch.
+
+    Reads happen outside the transaction (they never hold the database's write lock); the transaction
+    re-checks that the cursor did not move meanwhile and applies within the time budget.
+    """
+    report = IngestReport()
+    pace = _Pace()
+    EventFileCursor.objects.bulk_create([EventFileCursor(path=key)], ignore_conflicts=True)
+    while True:
+        stat = os.fstat(fd)
+        first_hash = _first_line_hash(fd)
+        seen = EventFileCursor.objects.get(path=key)
+        dev_ino = identity or (stat.st_dev, stat.st_ino)
+        same_file = (seen.device, seen.inode) == dev_ino and seen.first_line_hash in ("", first_hash)
+        start, discarding = seen.offset, seen.discarding
+        reset = bool(seen.offset) and (not same_file or stat.st_size < seen.offset)
+        if reset:
+            start, discarding = 0, False
+        chunk = read_lines(
+            fd,
+            start,
+            max_lines=batch_lines,
+            max_line_bytes=settings.TRADEDESK_EVENTS_MAX_LINE_BYTES,
+            discarding=discarding,
+        )
+        with transaction.atomic():
+            # The row lock serialises ingests of this file; a cursor moved by another ingest means re-read.
+            cursor = EventFileCursor.objects.select_for_update().get(path=key)
+            if (cursor.offset, cursor.device, cursor.inode, cursor.discarding) != (
+                seen.offset,
+                seen.device,
+                seen.inode,
+                seen.discarding,
+            ):
+                continue
+            if reset:
+                logger.warning(
+                    "events file replaced or truncated; reading again from the start",
+                    extra={"path": key, "offset": cursor.offset, "size": stat.st_size},
+                )
+                cursor.resets += 1
+                report.resets += 1
+            applied, new_offset, whole = _apply_chunk(chunk, start, source=key, mode=mode, pace=pace)
+            report.absorb(applied)
+            cursor.lines_read += applied.lines_read
+            cursor.bad_lines += applied.bad
+            cursor.offset = new_offset
+            cursor.discarding = chunk.discarding if whole else False
+            cursor.device, cursor.inode = dev_ino
+            cursor.first_line_hash = first_hash
+            cursor.save()
+        metrics.ingest_batch_observe(
+            applied=applied.applied,
+            duplicates=applied.duplicates,
+            unmatched=applied.unmatched,
+            bad=applied.bad,
+        )
+        if whole and len(chunk.lines) < batch_lines:
+            report.pending_bytes = max(0, stat.st_size - new_offset)
+            if report.pending_bytes == 0:
+                with _seen_lock:
+                    _seen[key] = _stat_key(stat)
+            return report
+
+
+def _drain_rotated(path: Path, key: str, fd: int, *, batch_lines: int, mode: str | None) -> IngestReport:
+    """Before reading a new file at `path`, finish the rotated one (`<name>.<suffix>`) the cursor was on."""
+    cursor = EventFileCursor.objects.filter(path=key).first()
+    if cursor is None or cursor.inode is None or cursor.device is None:
+        return IngestReport()
+    current = os.fstat(fd)
+    if (current.st_dev, current.st_ino) == (cursor.device, cursor.inode):
+        return IngestReport()
+    rotated = rotated_sibling(path, device=cursor.device, inode=cursor.inode)
+    if rotated is None:
+        return IngestReport()
+    old_fd = open_regular(rotated)
+    try:
+        report = _drain(
+            old_fd, key, batch_lines=batch_lines, mode=mode, identity=(cursor.device, cursor.inode)
+        )
+    finally:
+        os.close(old_fd)
+    with transaction.atomic():
+        cursor = EventFileCursor.objects.select_for_update().get(path=key)
+        if (cursor.device, cursor.inode) != (current.st_dev, current.st_ino):
+            cursor.offset, cursor.discarding, cursor.first_line_hash = 0, False, ""
+            cursor.device, cursor.inode = current.st_dev, current.st_ino
+            cursor.save()
+    logger.info(
+        "events file rotated; drained the previous file", extra={"path": key, "rotated": str(rotated)}
+    )
+    report.rotations += 1
+    return report
+
+
+def ingest_file(path: Path, *, batch_lines: int = BATCH_LINES) -> IngestReport:
+    """Ingest the new complete lines of one events file where it is (never through a symlink)."""
+    path = Path(os.path.abspath(path))
+    key = str(path)
+    # A line of an engine's own file can only be about an order of that engine's mode.
+    mode = engine_mode_of(path)
+    report = IngestReport(files=1)
+    try:
+        fd = open_regular(path)
+    except FileNotFoundError:
+        return report
+    try:
+        report.absorb(_drain_rotated(path, key, fd, batch_lines=batch_lines, mode=mode))
+        report.absorb(_drain(fd, key, batch_lines=batch_lines, mode=mode))
+    finally:
+        os.close(fd)
+    return report
+
+
+def _skip(report: IngestReport, key: str, exc: OSError) -> None:
+    reason = refusal_reason(exc)
+    report.skipped_files += 1
+    report.skipped[key] = reason
+    if _refused.get(key) != reason:
+        _refused[key] = reason
+        logger.error("events file skipped", extra={"path": key, "reason": reason})
+
+
+def ingest_execution_events(
+    path: str | Path | None = None, *, force: bool = False, mode: str | None = None
+) -> IngestReport:
+    """Ingest one events file, or every engine's (of `mode` when given); each file on its own, so one bad
+    file stops no other."""
+    scanned = path is None
+    paths = scanned_events_files() if path is None else [Path(path)]
+    if scanned and mode:
+        paths = [file_path for file_path in paths if file_path.parent.name == mode]
+    total = IngestReport()
+    for file_path in paths:
+        key = os.path.abspath(file_path)
+        try:
+            if scanned:
+                check_under_root(Path(key))
+            stat = os.stat(key, follow_symlinks=False)
+            with _seen_lock:
+                unchanged = _seen.get(key) == _stat_key(stat)
+            if unchanged and not force:
+                continue
+            total.absorb(ingest_file(Path(key)))
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            _skip(total, key, exc)
+            continue
+        _refused.pop(key, None)
+    if total.bad:
+        logger.warning("ingest found bad lines", extra=total.as_dict())
+    return total
+
+
+def ingest_before_read() -> IngestReport:
+    """Ingest-on-read, for listings that must not show a stale book: one stat per file when nothing grew.
+
+    Only where the engine files are local (TRADEDESK_ENGINE_FILES_LOCAL); elsewhere beat ingests on the
+    engine hosts."""
+    if not settings.TRADEDESK_ENGINE_FILES_LOCAL:
+        return IngestReport()
+    return ingest_execution_events()
+
+
+__all__ = [
+    "BadLine",
+    "IngestReport",
+    "ParsedBatch",
+    "apply_execution_events",
+    "ingest_before_read",
+    "ingest_execution_events",
+    "ingest_file",
+    "parse_event",
+    "parse_lines",
+]

@@ -1,0 +1,7 @@
+"""`python -m execution.simulator --config <workdir>/config.json`: run the simulator engine."""
+
+import sys
+
+from execution.simulator.loop import main
+
+sys.exit(main())

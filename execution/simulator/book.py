@@ -1,0 +1,329 @@
+"""The simulator's order book: its orders, their fills and the event lines they write."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from execution.contract import market_hours
+from execution.simulator.account import Account
+from execution.simulator.common import (
+    ACCOUNT_FILE,
+    ENGINE_NAME,
+    PRICES_FILE,
+    SUPPORTED_ORDER_TYPES,
+    SYMBOL_RE,
+    WORKING,
+    atomic_write_json,
+    encode_line,
+    fee_for,
+    json_number,
+    log,
+    open_events_for_append,
+    split_holdings_line,
+    split_quantity,
+    utc_now_iso,
+)
+from execution.simulator.config import SimulatorConfig
+from execution.simulator.market import PriceBook
+
+
+@dataclass
+class Order:
+    """One order of this run and its fill schedule."""
+
+    order_id: int
+    tag: str
+    symbol: str
+    quantity: Decimal  # signed: BUY positive, SELL negative
+    order_type: str  # "Market" | "MarketOnOpen" | "Limit" | "StopMarket" | "StopLimit"
+    limit_price: float | None
+    parts: list[Decimal]  # remaining absolute fill sizes
+    next_attempt: float  # monotonic time of the next fill attempt
+    status: str = "Submitted"
+    stop_price: float | None = None
+    triggered: bool = False  # a stop order's stop was reached: it now works as a market / limit order
+    filled: Decimal = Decimal(0)  # signed running total
+    last_event_id: int = 0
+
+    @property
+    def working(self) -> bool:
+        """Still able to fill or be canceled."""
+        return self.status in WORKING
+
+
+class OrderBook:
+    """The engine's state, its event lines and its orders (the loop in loop.py drives them)."""
+
+    def __init__(self, config: SimulatorConfig) -> None:
+        """Prepare state; nothing is written until run()."""
+        self.config = config
+        self.prices = PriceBook(config.seed, config.reference_prices)
+        self.account = Account(config.workdir / ACCOUNT_FILE)
+        self.orders: dict[int, Order] = {}
+        self.next_order_id = 1
+        self.stop_signal: str | None = None
+        self.undeletable: set[str] = set()
+        self.last_activity = time.monotonic()
+        self.next_holdings = 0.0
+        self.holdings_snapshots = (
+            0  # numbers this run's snapshots, so the parts of a split one belong together
+        )
+        self.next_prices = 0.0
+
+    # ---- writing -----------------------------------------------------------------------------------
+
+    def append_line(self, payload: dict[str, Any]) -> None:
+        """Append one JSON line with a single write, opening the file each time so a replaced file is used."""
+        data = encode_line(payload)
+        # Unbuffered append: the whole line goes to the OS in one write() and is visible at once.
+        with open_events_for_append(self.config.events_file) as handle:
+            written = handle.write(data)
+            while written is not None and written < len(data):  # a short write is rare but possible
+                more = handle.write(data[written:])
+                written += more or 0
+
+    def close_torn_line(self) -> None:
+        """Close a line torn by a crashed run, so it cannot swallow this run's first line."""
+        path = self.config.events_file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists() or path.stat().st_size == 0:
+            return
+        with open(path, "rb") as handle:
+            handle.seek(-1, os.SEEK_END)
+            last = handle.read(1)
+        if last != b"\n":
+            log(f"events file {path.name} ends in a torn line; closing it with a newline")
+            with open_events_for_append(path) as handle:
+                handle.write(b"\n")
+
+    def engine_line(self, status: str, **extra: Any) -> None:
+        """A lifecycle line (no tag, so tradedesk never mistakes it for an order event)."""
+        self.append_line(
+            {
+                "type": "engine",
+                "status": status,
+                "run_id": self.config.run_id,
+                "time": utc_now_iso(),
+                "engine": ENGINE_NAME,
+                "pid": os.getpid(),
+                **extra,
+            }
+        )
+
+    def holdings_line(self) -> None:
+        """The account's holdings, for tradedesk's reconciliation against its ledger (in parts over the cap)."""
+        self.holdings_snapshots += 1
+        line = {
+            "type": "holdings",
+            "run_id": self.config.run_id,
+            "time": utc_now_iso(),
+            "holdings": self.account.holdings(),
+        }
+        try:
+            parts = split_holdings_line(
+                line, snapshot=self.holdings_snapshots, max_line_bytes=self.config.max_line_bytes
+            )
+        except ValueError as exc:
+            self.engine_line("error", message=f"holdings: {exc}")
+            parts = []
+        for part in parts:
+            self.append_line(part)
+        # A non-positive interval means "at start only" rather than a line at every poll.
+        interval = self.config.holdings_interval
+        self.next_holdings = time.monotonic() + interval if interval > 0 else math.inf
+
+    def prices_snapshot(self) -> None:
+        """Replace prices.json: one step of the walk of each held symbol and each working order's symbol."""
+        symbols = set(self.account.positions) | {o.symbol for o in self.orders.values() if o.working}
+        prices = []
+        for symbol in sorted(symbols):
+            last = self.prices.next_price(symbol)
+            bid, ask = max(0.01, round(last - 0.01, 2)), round(last + 0.01, 2)
+            prices.append({"symbol": symbol, "last": last, "bid": bid, "ask": ask})
+        snapshot = {"run_id": self.config.run_id, "time": utc_now_iso(), "prices": prices}
+        atomic_write_json(self.config.events_file.parent / PRICES_FILE, snapshot)
+        self.next_prices = time.monotonic() + self.config.prices_interval
+
+    def order_event(
+        self,
+        order_id: int,
+        tag: str,
+        symbol: str,
+        status: str,
+        event_id: int,
+        *,
+        filled: Decimal = Decimal(0),
+        fill_price: float = 0.0,
+        message: str = "",
+    ) -> None:
+        """One order event line in exactly the contract's fields."""
+        fee = fee_for(filled) if filled > 0 else 0
+        self.append_line(
+            {
+                "tag": tag,
+                "status": status,
+                "order_id": order_id,
+                "event_id": event_id,
+                "run_id": self.config.run_id,
+                "symbol": symbol,
+                "time": utc_now_iso(),
+                "filled": json_number(filled),
+                "fill_price": json_number(fill_price),
+                "fee": fee,
+                "fee_currency": "USD",
+                "message": message,
+            }
+        )
+        self.last_activity = time.monotonic()
+
+    def emit(self, order: Order, status: str, **kwargs: Any) -> None:
+        """An event of a placed order, with the order's next event id."""
+        order.last_event_id += 1
+        order.status = status
+        self.order_event(order.order_id, order.tag, order.symbol, status, order.last_event_id, **kwargs)
+
+    # ---- orders ------------------------------------------------------------------------------------
+
+    def place_order(
+        self,
+        tag: str,
+        symbol: Any,
+        quantity: Decimal,
+        order_type: str,
+        limit_price: Decimal | None,
+        security_type: str = "Equity",
+        submitted_message: str = "",
+        stop_price: Decimal | None = None,
+    ) -> tuple[bool, str]:
+        """Validate and place an order like LEAN: an order id always, Submitted or Invalid as its event."""
+        order_id = self.next_order_id
+        self.next_order_id += 1
+        symbol_text = symbol if isinstance(symbol, str) else ("" if symbol is None else str(symbol))
+        error = ""
+        if not isinstance(symbol, str) or not SYMBOL_RE.fullmatch(symbol):
+            error = f"Invalid symbol {symbol_text!r}: expected ^[A-Z][A-Z0-9.]{{0,14}}$"
+        elif self.config.universe is not None and symbol not in self.config.universe:
+            # IB answers an unknown contract with error 200 ("No security definition has been found").
+            error = f"Invalid order: unknown contract {symbol} (no security definition found)"
+        elif security_type != "Equity":
+            error = f"Security type {security_type} is not supported by the simulator (Equity only)"
+        elif quantity == 0:
+            error = "Order quantity must not be zero"
+        elif order_type not in SUPPORTED_ORDER_TYPES:
+            error = f"Order type {order_type} is not supported by the simulator ({', '.join(SUPPORTED_ORDER_TYPES)})"
+        elif order_type in ("Limit", "StopLimit") and (limit_price is None or limit_price <= 0):
+            error = f"{order_type} order needs a positive limit price, got {limit_price}"
+        elif order_type in ("StopMarket", "StopLimit") and (stop_price is None or stop_price <= 0):
+            error = f"{order_type} order needs a positive stop price, got {stop_price}"
+        if error:
+            self.order_event(order_id, tag, symbol_text, "Invalid", 1, message=error)
+            log(f"order {order_id} [{tag}] invalid: {error}")
+            return False, f"Order {order_id} invalid: {error}"
+        order = Order(
+            order_id=order_id,
+            tag=tag,
+            symbol=symbol_text,
+            quantity=quantity,
+            order_type=order_type,
+            limit_price=float(limit_price) if limit_price is not None and "Limit" in order_type else None,
+            parts=split_quantity(abs(quantity), self.config.partial_fills),
+            next_attempt=time.monotonic() + self.config.fill_delay,
+            stop_price=float(stop_price) if stop_price is not None and "Stop" in order_type else None,
+        )
+        self.orders[order_id] = order
+        self.emit(order, "Submitted", message=submitted_message)
+        side = "BUY" if quantity > 0 else "SELL"
+        limit = f" @ {order.limit_price}" if order.limit_price is not None else ""
+        limit = (f" stop {order.stop_price}" if order.stop_price is not None else "") + limit
+        description = f"{order_type} {side} {json_number(abs(quantity))} {symbol_text}{limit}"
+        log(f"order {order_id} [{tag}] submitted: {description}")
+        return True, f"Order {order_id} submitted: {description}"
+
+    def cancel_order(self, order_id: int) -> tuple[bool, str, Decimal]:
+        """Cancel a working order of this run; anything else is refused with a reason."""
+        order = self.orders.get(order_id)
+        if order is None:
+            return False, f"Order {order_id} is not an order of run {self.config.run_id}", Decimal(0)
+        if not order.working:
+            return False, f"Order {order_id} is already {order.status}", order.filled
+        self.emit(order, "Canceled", message="Canceled by CancelOrderCommand")
+        log(f"order {order_id} [{order.tag}] canceled after {json_number(order.filled)} filled")
+        return True, f"Order {order_id} canceled", order.filled
+
+    def update_order(
+        self, order_id: int, quantity: Decimal | None, limit: Decimal | None, stop: Decimal | None
+    ) -> tuple[bool, str]:
+        """Change a working order's quantity / limit / stop like LEAN's UpdateOrder; UpdateSubmitted confirms it.
+
+        As LEAN's Order.ApplyUpdateOrderRequest: a limit only changes an order that has one, a stop likewise;
+        the quantity is the signed total and must keep the side and stay above what is filled."""
+        order = self.orders.get(order_id)
+        if order is None:
+            return False, f"Order {order_id} is not an order of run {self.config.run_id}"
+        if not order.working:
+            return False, f"Order {order_id} is already {order.status}"
+        if quantity is not None:
+            if quantity == 0 or (quantity > 0) != (order.quantity > 0):
+                return False, f"Order {order_id}: quantity {quantity} is zero or of the other side"
+            if abs(quantity) <= abs(order.filled):
+                return False, f"Order {order_id}: quantity {quantity} is not above the {order.filled} filled"
+        for name, value in (("limit", limit), ("stop", stop)):
+            if value is not None and value <= 0:
+                return False, f"Order {order_id}: {name} price {value} must be positive"
+        if quantity is not None:
+            order.quantity = quantity
+            order.parts = split_quantity(abs(quantity) - abs(order.filled), max(len(order.parts), 1))
+        if limit is not None and order.limit_price is not None:
+            order.limit_price = float(limit)
+        if stop is not None and order.stop_price is not None:
+            order.stop_price = float(stop)
+        changes = f"quantity {json_number(order.quantity)} limit {order.limit_price} stop {order.stop_price}"
+        self.emit(order, "UpdateSubmitted", message=f"Updated by UpdateOrderCommand: {changes}")
+        log(f"order {order_id} [{order.tag}] updated: {changes}")
+        return True, f"Order {order_id} updated"
+
+    def work_orders(self) -> None:
+        """Attempt the fills that are due: a MKT part fills at the next price, a LMT part when crossed.
+
+        A stop order first waits for its stop: a buy stop triggers at a price at or above it, a sell stop at
+        or below it; from then on a StopMarket fills like a market order, a StopLimit like a limit order.
+        """
+        now = time.monotonic()
+        for order in list(self.orders.values()):
+            if not order.working or now < order.next_attempt:
+                continue
+            if order.order_type == "MarketOnOpen" and not self.market_open():
+                continue  # waits for the next open, as IB holds it
+            price = self.prices.next_price(order.symbol)
+            buy = order.quantity > 0
+            if order.stop_price is not None and not order.triggered:
+                if not (price >= order.stop_price if buy else price <= order.stop_price):
+                    order.next_attempt = now + self.config.fill_delay
+                    continue
+                order.triggered = True
+                log(f"order {order.order_id} [{order.tag}] stop {order.stop_price} triggered at {price}")
+            if order.limit_price is not None:
+                crossed = price <= order.limit_price if buy else price >= order.limit_price
+                if not crossed:
+                    continue  # checked again at the next poll
+                # At the limit or better: the market price is already on the good side of the limit.
+                price = min(price, order.limit_price) if buy else max(price, order.limit_price)
+            part = order.parts.pop(0)
+            order.filled += part if buy else -part
+            self.account.apply_fill(order.symbol, part if buy else -part, price)
+            status = "Filled" if not order.parts else "PartiallyFilled"
+            self.emit(order, status, filled=part, fill_price=price)
+            fill = f"{json_number(part)} {order.symbol} @ {price}"
+            log(f"order {order.order_id} [{order.tag}] {status}: {fill}")
+            order.next_attempt = now + self.config.fill_delay
+
+    def market_open(self) -> bool:
+        """Whether the simulated exchange is open now (or at the configured fixed clock)."""
+        return market_hours.exchange_open_at(
+            now=market_hours.clock(self.config.clock), hours=self.config.market_hours
+        )

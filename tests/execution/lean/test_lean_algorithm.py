@@ -1,0 +1,976 @@
+"""The LEAN algorithm against a recorder standing in for the QCAlgorithm members it uses.
+
+LEAN cannot run here (no .NET) and quantconnect-stubs has no runtime code, so a fake `AlgorithmImports`
+module is put into sys.modules before the algorithm is imported. Its QCAlgorithm records every call.
+
+LEAN facts the tests hold the algorithm to, read in QuantConnect/Lean at
+24863901deffa9ec7985e21ef8fbdb0258efb9e4: settings.seed_initial_prices is off by default
+(Common/AlgorithmSettings.cs 200) and orders without data are refused (Algorithm/QCAlgorithm.Trading.cs
+1150); MarketOrder turns a closed-market equity order into MarketOnOpen (QCAlgorithm.Trading.cs 245-258);
+IB takes MarketOnOpen only until two minutes before the open (Common/Brokerages/
+InteractiveBrokersBrokerageModel.cs 352-355); LEAN reads IB's holdings only at setup
+(Engine/Setup/BrokerageSetupHandler.cs 420) and OnWarmupFinished runs right after it even without warm-up
+(Engine/AlgorithmManager.cs 711); on SIGINT the loop ends and OnEndOfAlgorithm runs (AlgorithmManager.cs 616).
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import json
+import math
+import os
+import subprocess
+import sys
+import types
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from execution.contract import EVENT_KEYS
+
+MODULE = "execution.lean.manual_order_execution"
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The stand-in for LEAN's AlgorithmImports
+# ---------------------------------------------------------------------------------------------------------
+
+
+class OrderStatus(enum.IntEnum):
+    """LEAN's OrderStatus numbers (Common/Orders/OrderTypes.cs): 4 is skipped."""
+
+    NEW = 0
+    SUBMITTED = 1
+    PARTIALLY_FILLED = 2
+    FILLED = 3
+    CANCELED = 5
+    NONE = 6
+    INVALID = 7
+    CANCEL_PENDING = 8
+    UPDATE_SUBMITTED = 9
+
+
+class OrderType(enum.IntEnum):
+    """LEAN's OrderType numbers (Common/Orders/OrderTypes.cs)."""
+
+    MARKET = 0
+    LIMIT = 1
+    MARKET_ON_OPEN = 4
+
+
+class MarketHoursState(enum.IntEnum):
+    CLOSED = 0
+    PRE_MARKET = 1
+    MARKET = 2
+    POST_MARKET = 3
+
+
+class Resolution(enum.IntEnum):
+    TICK = 0
+    SECOND = 1
+    MINUTE = 2
+    HOUR = 3
+    DAILY = 4
+
+
+class BrokerageMessageType(enum.IntEnum):
+    INFORMATION = 0
+    WARNING = 1
+    ERROR = 2
+    RECONNECT = 3
+    DISCONNECT = 4
+    ACTION_REQUIRED = 5
+
+
+class FakeSymbol:
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"Symbol({self.value})"
+
+
+NY_SESSION = (timedelta(hours=9, minutes=30), timedelta(hours=16))
+
+
+class FakeExchangeHours:
+    def __init__(self) -> None:
+        self.session: tuple[timedelta, timedelta] | None = NY_SESSION
+
+    def get_market_hours(self, local: datetime) -> SimpleNamespace:
+        segments = []
+        if self.session is not None:
+            start, end = self.session
+            segments = [
+                SimpleNamespace(start=timedelta(hours=4), end=start, state=MarketHoursState.PRE_MARKET),
+                SimpleNamespace(start=start, end=end, state=MarketHoursState.MARKET),
+            ]
+        return SimpleNamespace(segments=segments)
+
+
+class FakeSecurity:
+    def __init__(self, symbol: FakeSymbol) -> None:
+        self.symbol = symbol
+        self.has_data = False
+        self.exchange = SimpleNamespace(exchange_open=True, hours=FakeExchangeHours())
+        self.local_time = datetime(2026, 11, 25, 11, 0)  # a Wednesday, New York time
+
+    def close_market(
+        self, local_time: datetime, session: tuple[timedelta, timedelta] | None = NY_SESSION
+    ) -> None:
+        """The exchange is closed at `local_time`; `session` is that day's regular session."""
+        self.exchange.exchange_open = False
+        self.exchange.hours.session = session
+        self.local_time = local_time
+        self.price = 0.0
+        self.bid_price = 0.0
+        self.ask_price = 0.0
+
+
+class FakeResponse:
+    def __init__(self, error: str = "") -> None:
+        self.is_error = bool(error)
+        self.is_success = not error
+        self.error_message = error
+
+
+class FakeTicket:
+    def __init__(self, order_id: int, error: str = "") -> None:
+        self.order_id = order_id
+        self._response = FakeResponse(error)
+
+    def get_most_recent_order_response(self) -> FakeResponse:
+        return self._response
+
+
+class FakeTransactions:
+    def __init__(self) -> None:
+        self.orders: dict[int, Any] = {}
+        self.fail: Exception | None = None
+
+    def get_order_by_id(self, order_id: int) -> Any:
+        if self.fail is not None:
+            raise self.fail
+        return self.orders.get(order_id)
+
+    def get_open_orders(self) -> list[Any]:
+        return [order for order in self.orders.values() if getattr(order, "open", False)]
+
+
+class FakePortfolio:
+    def __init__(self) -> None:
+        self.holdings: dict[FakeSymbol, Any] = {}
+
+    def items(self) -> list[tuple[FakeSymbol, Any]]:
+        return list(self.holdings.items())
+
+
+class FakeSchedule:
+    def __init__(self) -> None:
+        self.events: list[tuple[Any, Any, Callable[[], Any]]] = []
+
+    def on(self, date_rule: Any, time_rule: Any, callback: Callable[[], Any]) -> None:
+        self.events.append((date_rule, time_rule, callback))
+
+    def every(self, interval: timedelta) -> Callable[[], Any]:
+        """The callback scheduled every `interval`."""
+        matches = [cb for _, rule, cb in self.events if rule == ("every", interval)]
+        assert len(matches) == 1, self.events
+        return matches[0]
+
+
+class FakeDateRules:
+    def every_day(self) -> str:
+        return "every_day"
+
+
+class FakeTimeRules:
+    def every(self, interval: timedelta) -> tuple[str, timedelta]:
+        return ("every", interval)
+
+
+class QCAlgorithm:
+    """Records the calls the algorithm makes; tests set parameters, prices, orders and holdings."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+        self.parameters: dict[str, str] = {}
+        self.live_mode = True
+        self.is_warming_up = False
+        self.securities: dict[FakeSymbol, FakeSecurity] = {}
+        self.transactions = FakeTransactions()
+        self.portfolio = FakePortfolio()
+        self.schedule = FakeSchedule()
+        self.date_rules = FakeDateRules()
+        self.time_rules = FakeTimeRules()
+        self.next_order_id = 1
+        self.refuse = ""  # a pre-order-check error the next order gets
+        self.settings = SimpleNamespace(seed_initial_prices=False)
+        self.utc_time = datetime(2026, 11, 25, 19, 0, 5, 500000)  # LEAN's UtcTime: naive, UTC
+
+    def get_parameter(self, name: str, default_value: str | None = None) -> str | None:
+        self.calls.append(("get_parameter", name))
+        return self.parameters.get(name, default_value)
+
+    def add_equity(self, ticker: str, resolution: Any = None) -> FakeSecurity:
+        self.calls.append(("add_equity", ticker, resolution))
+        security = FakeSecurity(FakeSymbol(ticker))
+        self.securities[security.symbol] = security
+        return security
+
+    def _ticket(self, tag: str, kind: OrderType = OrderType.MARKET) -> FakeTicket:
+        if self.refuse:
+            return FakeTicket(0, self.refuse)
+        order_id = self.next_order_id
+        self.next_order_id += 1
+        self.transactions.orders[order_id] = SimpleNamespace(id=order_id, tag=tag, type=kind)
+        return FakeTicket(order_id)
+
+    def market_order(
+        self, symbol: FakeSymbol, quantity: Any, asynchronous: bool = False, tag: str = ""
+    ) -> Any:
+        self.calls.append(("market_order", symbol.value, quantity, asynchronous, tag))
+        return self._ticket(tag)
+
+    def market_on_open_order(
+        self, symbol: FakeSymbol, quantity: Any, asynchronous: bool = False, tag: str = ""
+    ) -> Any:
+        self.calls.append(("market_on_open_order", symbol.value, quantity, asynchronous, tag))
+        return self._ticket(tag, OrderType.MARKET_ON_OPEN)
+
+    def limit_order(
+        self, symbol: FakeSymbol, quantity: Any, limit_price: Any, asynchronous: bool = False, tag: str = ""
+    ) -> Any:
+        self.calls.append(("limit_order", symbol.value, quantity, limit_price, tag))
+        return self._ticket(tag, OrderType.LIMIT)
+
+    def stop_market_order(
+        self, symbol: FakeSymbol, quantity: Any, stop_price: Any, asynchronous: bool = False, tag: str = ""
+    ) -> Any:
+        self.calls.append(("stop_market_order", symbol.value, quantity, stop_price, tag))
+        return self._ticket(tag)
+
+    def stop_limit_order(
+        self,
+        symbol: FakeSymbol,
+        quantity: Any,
+        stop_price: Any,
+        limit_price: Any,
+        asynchronous: bool = False,
+        tag: str = "",
+    ) -> Any:
+        self.calls.append(("stop_limit_order", symbol.value, quantity, stop_price, limit_price, tag))
+        return self._ticket(tag)
+
+    def log(self, message: str) -> None:
+        self.calls.append(("log", message))
+
+    def debug(self, message: str) -> None:
+        self.calls.append(("debug", message))
+
+    def error(self, message: str) -> None:
+        self.calls.append(("error", message))
+
+    # helpers for tests
+    def orders_placed(self) -> list[tuple[Any, ...]]:
+        placing = (
+            "market_order",
+            "market_on_open_order",
+            "limit_order",
+            "stop_market_order",
+            "stop_limit_order",
+        )
+        return [c for c in self.calls if c[0] in placing]
+
+    def security(self, ticker: str) -> FakeSecurity:
+        return next(s for sym, s in self.securities.items() if sym.value == ticker)
+
+
+def fake_algorithm_imports() -> types.ModuleType:
+    module = types.ModuleType("AlgorithmImports")
+    module.QCAlgorithm = QCAlgorithm  # type: ignore[attr-defined]
+    module.OrderStatus = OrderStatus  # type: ignore[attr-defined]
+    module.Resolution = Resolution  # type: ignore[attr-defined]
+    module.BrokerageMessageType = BrokerageMessageType  # type: ignore[attr-defined]
+    module.OrderType = OrderType  # type: ignore[attr-defined]
+    module.MarketHoursState = MarketHoursState  # type: ignore[attr-defined]
+    return module
+
+
+@pytest.fixture
+def lean(monkeypatch: pytest.MonkeyPatch) -> Iterator[types.ModuleType]:
+    """The algorithm module, imported against the fake AlgorithmImports."""
+    monkeypatch.setitem(sys.modules, "AlgorithmImports", fake_algorithm_imports())
+    sys.modules.pop(MODULE, None)
+    module = importlib.import_module(MODULE)
+    yield module
+    sys.modules.pop(MODULE, None)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    folder = tmp_path / "engines" / "paper"
+    (folder / "intents").mkdir(parents=True)
+    return folder
+
+
+def write_intent(workdir: Path, **fields: Any) -> Path:
+    intent = {
+        "order_intent_id": "oi_3_1_1764000000123",
+        "symbol": "AAPL",
+        "quantity": -10,
+        "order_type": "MKT",
+        "limit_price": None,
+        "weight": None,
+        "project_id": 3,
+        "mode": "paper",
+        "created_at": "2026-11-25T19:00:00Z",
+        **fields,
+    }
+    path = workdir / "intents" / f"{intent['order_intent_id']}.json"
+    path.write_text(json.dumps(intent), encoding="utf-8")
+    return path
+
+
+def make_algorithm(lean: types.ModuleType, workdir: Path, intent: Path | None, run_id: str = "r-1") -> Any:
+    algo = lean.ManualOrderExecution()
+    algo.parameters = {
+        "intent-file": str(intent) if intent else "",
+        "events-file": str(workdir / "events.jsonl"),
+        "run-id": run_id,
+    }
+    return algo
+
+
+def read_lines(workdir: Path) -> list[dict[str, Any]]:
+    raw = (workdir / "events.jsonl").read_bytes()
+    assert raw.endswith(b"\n")
+    return [json.loads(line) for line in raw.split(b"\n")[:-1]]
+
+
+def order_event(**fields: Any) -> SimpleNamespace:
+    base: dict[str, Any] = {
+        "order_id": 1,
+        "id": 1,
+        "symbol": FakeSymbol("AAPL"),
+        "utc_time": datetime(2026, 11, 25, 19, 0, 1, 250000),  # LEAN's UtcTime: naive, UTC
+        "status": OrderStatus.SUBMITTED,
+        "order_fee": SimpleNamespace(value=SimpleNamespace(amount=0.0, currency="USD")),
+        "fill_price": 0.0,
+        "fill_quantity": 0.0,
+        "message": "",
+    }
+    base.update(fields)
+    return SimpleNamespace(**base)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Intent -> order
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_initialize_reads_its_five_parameters(lean: types.ModuleType, workdir: Path) -> None:
+    algo = make_algorithm(lean, workdir, write_intent(workdir))
+    algo.initialize()
+    asked = {c[1] for c in algo.calls if c[0] == "get_parameter"}
+    assert asked == {"intent-file", "events-file", "run-id", "prices-interval", "max-line-bytes"}
+
+
+def test_market_sell_is_placed_with_negative_quantity_and_the_tag(
+    lean: types.ModuleType, workdir: Path
+) -> None:
+    algo = make_algorithm(lean, workdir, write_intent(workdir, quantity=-10))
+    algo.initialize()
+    assert ("add_equity", "AAPL", Resolution.SECOND) in algo.calls
+    assert algo.orders_placed() == []  # LEAN refuses orders before the first price: none yet
+
+    algo.security("AAPL").has_data = True
+    algo.on_data(None)
+    algo.on_data(None)
+
+    assert algo.orders_placed() == [("market_order", "AAPL", -10, True, "oi_3_1_1764000000123")]
+
+
+def test_limit_buy_is_placed_with_its_limit_and_the_tag(lean: types.ModuleType, workdir: Path) -> None:
+    intent = write_intent(
+        workdir, order_intent_id="oi_3_2_1", quantity=5, order_type="LMT", limit_price=189.5
+    )
+    algo = make_algorithm(lean, workdir, intent)
+    algo.initialize()
+    algo.security("AAPL").has_data = True
+    algo.on_warmup_finished()
+
+    assert algo.orders_placed() == [("limit_order", "AAPL", 5, 189.5, "oi_3_2_1")]
+
+
+def test_no_order_while_warming_up_or_without_a_price(lean: types.ModuleType, workdir: Path) -> None:
+    algo = make_algorithm(lean, workdir, write_intent(workdir))
+    algo.initialize()
+    algo.on_data(None)
+    algo.schedule.every(timedelta(minutes=1))()
+    assert algo.orders_placed() == []
+
+    algo.security("AAPL").has_data = True
+    algo.is_warming_up = True
+    algo.on_data(None)
+    assert algo.orders_placed() == []
+
+    algo.is_warming_up = False
+    algo.schedule.every(timedelta(minutes=1))()  # the minute callback also places a waiting order
+    assert len(algo.orders_placed()) == 1
+
+
+def test_order_refused_by_leans_pre_order_checks_is_reported_invalid(
+    lean: types.ModuleType, workdir: Path
+) -> None:
+    algo = make_algorithm(lean, workdir, write_intent(workdir))
+    algo.initialize()
+    algo.refuse = "There is no data for this symbol yet"
+    algo.security("AAPL").has_data = True
+    algo.on_data(None)
+
+    invalid = [line for line in read_lines(workdir) if line.get("tag")]
+    assert len(invalid) == 1
+    line = invalid[0]
+    assert list(line) == list(EVENT_KEYS)
+    assert line["tag"] == "oi_3_1_1764000000123"
+    assert line["status"] == "Invalid"
+    assert (line["order_id"], line["event_id"], line["run_id"]) == (0, 0, "r-1")
+    assert line["message"] == "There is no data for this symbol yet"
+    assert line["filled"] == 0
+
+
+def test_an_exception_while_placing_is_reported_invalid(lean: types.ModuleType, workdir: Path) -> None:
+    algo = make_algorithm(lean, workdir, write_intent(workdir))
+    algo.initialize()
+
+    def explode(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("brokerage not ready")
+
+    algo.market_order = explode
+    algo.security("AAPL").has_data = True
+    algo.on_data(None)
+    algo.on_data(None)
+
+    events = [line for line in read_lines(workdir) if line.get("tag")]
+    assert [(e["status"], e["message"]) for e in events] == [("Invalid", "RuntimeError: brokerage not ready")]
+
+
+def test_an_intent_that_cannot_be_placed_is_reported_invalid_without_an_order(
+    lean: types.ModuleType, workdir: Path
+) -> None:
+    algo = make_algorithm(lean, workdir, write_intent(workdir, quantity=0))
+    algo.initialize()
+
+    assert algo.orders_placed() == []
+    events = [line for line in read_lines(workdir) if line.get("tag")]
+    assert [(e["tag"], e["status"]) for e in events] == [("oi_3_1_1764000000123", "Invalid")]
+    assert "zero" in events[0]["message"]
+
+
+def test_an_unreadable_intent_is_an_engine_error_line(lean: types.ModuleType, workdir: Path) -> None:
+    intent = workdir / "intents" / "broken.json"
+    intent.write_text("{not json", encoding="utf-8")
+    algo = make_algorithm(lean, workdir, intent)
+    algo.initialize()
+
+    lines = read_lines(workdir)
+    errors = [line for line in lines if line.get("type") == "engine" and line["status"] == "error"]
+    assert len(errors) == 1
+    assert "unreadable" in errors[0]["message"]
+    assert not any("tag" in line for line in lines)
+
+
+def test_engine_without_an_intent_just_starts(lean: types.ModuleType, workdir: Path) -> None:
+    algo = make_algorithm(lean, workdir, None)
+    algo.initialize()
+    assert algo.orders_placed() == []
+    assert [line["status"] for line in read_lines(workdir)] == ["started"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Order events -> contract lines
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_a_partial_fill_of_a_sell_is_exactly_the_contract_line(lean: types.ModuleType, workdir: Path) -> None:
+    algo = make_algorithm(lean, workdir, write_intent(workdir), run_id="r-20261125T190000-1a2b")
+    algo.initialize()
+    algo.security("AAPL").has_data = True
+    algo.on_data(None)
+
+    algo.on_order_event(
+        order_event(
+            order_id=1,
+            id=3,
+            status=OrderStatus.PARTIALLY_FILLED,
+            fill_quantity=-4.0,  # LEAN's FillQuantity is signed: a sell fills negative
+            fill_price=189.31,
+            order_fee=SimpleNamespace(value=SimpleNamespace(amount=1.0, currency="USD")),
+        )
+    )
+
+    line = read_lines(workdir)[-1]
+    assert line == {
+        "tag": "oi_3_1_1764000000123",
+        "status": "PartiallyFilled",
+        "order_id": 1,
+        "event_id": 3,
+        "run_id": "r-20261125T190000-1a2b",
+        "symbol": "AAPL",
+        "time": "2026-11-25T19:00:01.250Z",
+        "filled": 4,
+        "fill_price": 189.31,
+        "fee": 1,
+        "fee_currency": "USD",
+        "message": "",
+    }
+    assert list(line) == list(EVENT_KEYS)
+
+
+def test_an_order_placed_from_an_order_command_reports_its_own_tag(
+    lean: types.ModuleType, workdir: Path
+) -> None:
+    algo = make_algorithm(lean, workdir, None)
+    algo.initialize()
+    # LEAN placed this order itself from command-<uuid>.json; the algorithm only sees its events.
+    algo.transactions.orders[7] = SimpleNamespace(id=7, tag="oi_4_9_1764000000999")
+    algo.on_order_event(
+        order_event(
+            order_id=7,
+            id=2,
+            symbol=FakeSymbol("MSFT"),
+            status=OrderStatus.FILLED,
+            fill_quantity=3,
+            fill_price=410.5,
+            message="filled at IB",
+        )
+    )
+    line = read_lines(workdir)[-1]
+    assert (line["tag"], line["status"], line["order_id"], line["event_id"]) == (
+        "oi_4_9_1764000000999",
+        "Filled",
+        7,
+        2,
+    )
+    assert (line["symbol"], line["filled"], line["fill_price"], line["message"]) == (
+        "MSFT",
+        3,
+        410.5,
+        "filled at IB",
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "name"),
+    [
+        (OrderStatus.NEW, "New"),
+        (OrderStatus.SUBMITTED, "Submitted"),
+        (OrderStatus.PARTIALLY_FILLED, "PartiallyFilled"),
+        (OrderStatus.FILLED, "Filled"),
+        (OrderStatus.CANCELED, "Canceled"),
+        (OrderStatus.NONE, "None"),
+        (OrderStatus.INVALID, "Invalid"),
+        (OrderStatus.CANCEL_PENDING, "CancelPending"),
+        (OrderStatus.UPDATE_SUBMITTED, "UpdateSubmitted"),
+        (5, "Canceled"),  # a bare number still becomes its name
+        (4, "OrderStatus4"),  # a number LEAN does not use is never written as a number
+        ("Expired", "Expired"),  # an unknown name is reported as it is
+    ],
+)
+def test_status_is_written_as_leans_name(
+    lean: types.ModuleType, workdir: Path, status: Any, name: str
+) -> None:
+    assert lean.status_name(status) == name
+    algo = make_algorithm(lean, workdir, None)
+    algo.initialize()
+    algo.on_order_event(order_event(status=status))
+    assert read_lines(workdir)[-1]["status"] == name
+
+
+def test_event_line_leaves_out_numbers_it_cannot_write_honestly(lean: types.ModuleType) -> None:
+    line = lean.event_line(
+        tag="t",
+        status="Filled",
+        order_id=1,
+        event_id=1,
+        run_id="r",
+        symbol="AAPL",
+        time=None,
+        fill_quantity=2,
+        fill_price=math.nan,
+        fee=-0.35,
+        fee_currency="USD",
+        message="",
+    )
+    assert "fill_price" not in line
+    assert "fee" not in line
+    assert line["filled"] == 2
+    lean.encode_line(line)  # no NaN can reach the file
+
+
+def test_times_are_utc_with_milliseconds_and_z(lean: types.ModuleType) -> None:
+    assert lean.utc_iso(datetime(2026, 11, 25, 19, 0, 1, 999999)) == "2026-11-25T19:00:01.999Z"
+    aware = datetime(2026, 11, 25, 20, 0, 1, 5000, tzinfo=UTC)
+    assert lean.utc_iso(aware) == "2026-11-25T20:00:01.005Z"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Events file: torn lines, engine lines, holdings
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_a_torn_last_line_is_closed_before_the_first_write(lean: types.ModuleType, workdir: Path) -> None:
+    events = workdir / "events.jsonl"
+    torn = b'{"tag": "oi_old", "status": "Fil'
+    events.write_bytes(b'{"type": "engine", "status": "started", "run_id": "r-0"}\n' + torn)
+
+    algo = make_algorithm(lean, workdir, None)
+    algo.initialize()
+
+    raw = events.read_bytes().split(b"\n")
+    assert raw[1] == torn  # the torn line is closed off as one bad line ...
+    assert json.loads(raw[2])["status"] == "started"  # ... and never swallows this run's first line
+    assert raw[-1] == b""
+
+
+@pytest.mark.parametrize(
+    ("content", "closed"),
+    [(None, False), (b"", False), (b'{"a": 1}\n', False), (b'{"a": 1}\n{"b"', True), (b'{"a": 1}', True)],
+)
+def test_close_torn_line(lean: types.ModuleType, tmp_path: Path, content: bytes | None, closed: bool) -> None:
+    path = tmp_path / "events.jsonl"
+    if content is not None:
+        path.write_bytes(content)
+    assert lean.close_torn_line(path) is closed
+    if content is not None:
+        assert path.read_bytes() == content + (b"\n" if closed else b"")
+    else:
+        assert not path.exists()
+
+
+def test_started_and_stopped_lines(lean: types.ModuleType, workdir: Path) -> None:
+    algo = make_algorithm(lean, workdir, write_intent(workdir), run_id="r-7")
+    algo.initialize()
+    algo.on_end_of_algorithm()
+
+    lines = read_lines(workdir)
+    first, last = lines[0], lines[-1]
+    assert (first["type"], first["status"], first["run_id"], first["engine"]) == (
+        "engine",
+        "started",
+        "r-7",
+        "lean",
+    )
+    assert (last["type"], last["status"], last["run_id"]) == ("engine", "stopped", "r-7")
+    assert "tag" not in first and "tag" not in last
+    assert lines[-2]["type"] == "holdings"  # a last holdings line before stopping
+
+
+def test_holdings_line_at_start_and_every_minute(lean: types.ModuleType, workdir: Path) -> None:
+    algo = make_algorithm(lean, workdir, None, run_id="r-9")
+    algo.initialize()
+    algo.portfolio.holdings = {
+        FakeSymbol("TSLA"): SimpleNamespace(quantity=-3.0, average_price=200.5),
+        FakeSymbol("AAPL"): SimpleNamespace(quantity=10.0, average_price=189.2),
+        FakeSymbol("MSFT"): SimpleNamespace(quantity=0.0, average_price=0.0),
+    }
+    algo.on_warmup_finished()  # LEAN has loaded IB's holdings: the start line
+    algo.schedule.every(timedelta(minutes=1))()
+
+    holdings = [line for line in read_lines(workdir) if line.get("type") == "holdings"]
+    assert len(holdings) == 2
+    # The line after setup is IB's holdings as LEAN loaded them; later ones are LEAN's own fills since.
+    assert [line["source"] for line in holdings] == ["broker", "lean"]
+    for line in holdings:
+        assert set(line) == {"type", "run_id", "time", "holdings", "source"}
+        assert line["run_id"] == "r-9"
+        assert line["holdings"] == [
+            {"symbol": "AAPL", "quantity": 10, "avg_price": 189.2},
+            {"symbol": "TSLA", "quantity": -3, "avg_price": 200.5},
+        ]
+    date_rule, _, _ = algo.schedule.events[0]
+    assert date_rule == "every_day"
+
+
+def test_handler_errors_become_error_lines_and_never_raise(lean: types.ModuleType, workdir: Path) -> None:
+    algo = make_algorithm(lean, workdir, None)
+    algo.initialize()
+    algo.transactions.fail = RuntimeError("boom")
+    algo.on_order_event(order_event())
+    algo.on_brokerage_message(
+        SimpleNamespace(type=BrokerageMessageType.INFORMATION, code="2104", message="farm OK")
+    )
+    algo.on_brokerage_message(SimpleNamespace(type=BrokerageMessageType.ERROR, code="1100", message="lost"))
+    algo.on_brokerage_disconnect()
+    algo.on_brokerage_reconnect()
+
+    engine = [(line["status"], line.get("message", "")) for line in read_lines(workdir)[1:]]
+    assert engine == [
+        ("error", "on_order_event: RuntimeError: boom"),
+        ("error", "brokerage 1100: lost"),
+        ("error", "brokerage disconnected"),
+        ("reconnected", ""),
+    ]
+    assert ("error", "tradedesk: brokerage 1100: lost") in algo.calls
+
+
+def test_not_live_mode_is_reported(lean: types.ModuleType, workdir: Path) -> None:
+    algo = make_algorithm(lean, workdir, None)
+    algo.live_mode = False
+    algo.initialize()
+    assert any(
+        line["status"] == "error" and "live mode" in line["message"] for line in read_lines(workdir)[1:]
+    )
+
+
+def test_every_line_is_one_json_object_ending_in_a_newline(lean: types.ModuleType, workdir: Path) -> None:
+    algo = make_algorithm(lean, workdir, write_intent(workdir))
+    algo.initialize()
+    algo.security("AAPL").has_data = True
+    algo.on_data(None)
+    for event_id in (1, 2):
+        algo.on_order_event(order_event(id=event_id))
+    algo.on_end_of_algorithm()
+    raw = (workdir / "events.jsonl").read_bytes()
+    assert raw.count(b"\n") == len(read_lines(workdir)) == 5
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Subscriptions for OrderCommand orders
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_symbols_of_new_intents_are_subscribed(lean: types.ModuleType, workdir: Path) -> None:
+    write_intent(workdir, order_intent_id="oi_old", symbol="MSFT")
+    algo = make_algorithm(lean, workdir, write_intent(workdir))
+    algo.initialize()
+    assert [c[1] for c in algo.calls if c[0] == "add_equity"] == ["AAPL", "MSFT"]
+
+    # An order handed over as a command: tradedesk writes its intent first, the scan subscribes it.
+    write_intent(workdir, order_intent_id="oi_new", symbol="TSLA")
+    (workdir / "intents" / ".oi_tmp.json.tmp").write_text("{}")
+    algo.schedule.every(timedelta(seconds=5))()
+    algo.schedule.every(timedelta(seconds=5))()
+    assert [c[1] for c in algo.calls if c[0] == "add_equity"] == ["AAPL", "MSFT", "TSLA"]
+
+
+def test_intent_symbols_skips_bad_files(lean: types.ModuleType, tmp_path: Path) -> None:
+    (tmp_path / "a.json").write_text(json.dumps({"symbol": "AAPL"}))
+    (tmp_path / "b.json").write_text(json.dumps({"symbol": "not a symbol"}))
+    (tmp_path / "c.json").write_text("[1, 2]")
+    seen: set[str] = set()
+    assert lean.intent_symbols(tmp_path, seen) == ["AAPL"]
+    assert lean.intent_symbols(tmp_path, seen) == []
+    assert lean.intent_symbols(tmp_path / "missing", set()) == []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The algorithm stays out of tradedesk's own imports
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_tradedesk_never_imports_the_algorithm() -> None:
+    code = (
+        "import django, sys; django.setup(); "
+        "import execution.engine.config, execution.engine.process, execution.dispatch.handover, execution.tasks, execution.ingest.events; "
+        "assert 'AlgorithmImports' not in sys.modules and '" + MODULE + "' not in sys.modules"
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "tradedesk.settings", "PATH": "/usr/bin:/bin"}
+    env.update({k: v for k, v in os.environ.items() if k in ("DATABASE_URL", "CELERY_BROKER_URL", "HOME")})
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Prices and market hours
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_initial_prices_are_seeded(lean: types.ModuleType, workdir: Path) -> None:
+    algo = make_algorithm(lean, workdir, None)
+    algo.initialize()
+    assert algo.settings.seed_initial_prices is True
+
+
+def _closed_market_order(lean: types.ModuleType, workdir: Path, local: datetime, session: Any) -> Any:
+    algo = make_algorithm(lean, workdir, write_intent(workdir, quantity=7))
+    algo.initialize()
+    security = algo.security("AAPL")
+    security.has_data = True
+    security.close_market(local, session)
+    algo.on_data(None)
+    return algo
+
+
+def test_market_order_before_the_open_becomes_market_on_open(lean: types.ModuleType, workdir: Path) -> None:
+    algo = _closed_market_order(lean, workdir, datetime(2026, 11, 25, 8, 0), NY_SESSION)
+    assert algo.orders_placed() == [("market_on_open_order", "AAPL", 7, True, "oi_3_1_1764000000123")]
+
+    algo.on_order_event(order_event(order_id=1, id=1, status=OrderStatus.SUBMITTED))
+    line = read_lines(workdir)[-1]
+    assert (line["status"], line["message"]) == ("Submitted", lean.MOO_MESSAGE)  # the order shows which
+
+
+def test_market_order_on_a_day_without_a_session_becomes_market_on_open(
+    lean: types.ModuleType, workdir: Path
+) -> None:
+    algo = _closed_market_order(lean, workdir, datetime(2026, 11, 28, 12, 0), None)  # a Saturday
+    assert [c[0] for c in algo.orders_placed()] == ["market_on_open_order"]
+
+
+def test_market_order_in_the_two_minutes_before_the_open_is_refused(
+    lean: types.ModuleType, workdir: Path
+) -> None:
+    algo = _closed_market_order(lean, workdir, datetime(2026, 11, 25, 9, 29), NY_SESSION)
+    assert algo.orders_placed() == []
+    events = [line for line in read_lines(workdir) if line.get("tag")]
+    assert [(e["status"], e["order_id"], e["event_id"]) for e in events] == [("Invalid", 0, 0)]
+    assert events[0]["message"].startswith("refused:") and "09:28" in events[0]["message"]
+
+
+def test_market_order_while_open_stays_a_market_order(lean: types.ModuleType, workdir: Path) -> None:
+    algo = make_algorithm(lean, workdir, write_intent(workdir))
+    algo.initialize()
+    algo.security("AAPL").has_data = True
+    algo.on_data(None)
+    assert [c[0] for c in algo.orders_placed()] == ["market_order"]
+    algo.on_order_event(order_event(order_id=1, id=1, status=OrderStatus.SUBMITTED))
+    assert read_lines(workdir)[-1]["message"] == ""
+
+
+def test_the_algorithm_never_appends_through_a_symlinked_events_file(
+    lean: types.ModuleType, tmp_path: Path
+) -> None:
+    target = tmp_path / "victim"
+    target.write_bytes(b"precious\n")
+    os.symlink(target, tmp_path / "events.jsonl")
+    with pytest.raises(OSError):
+        lean.append_line(tmp_path / "events.jsonl", {"type": "engine", "status": "started"})
+    assert target.read_bytes() == b"precious\n"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Stop orders and the prices snapshot
+# ---------------------------------------------------------------------------------------------------------
+
+
+def place_on_first_price(lean: types.ModuleType, workdir: Path, **intent: Any) -> Any:
+    algo = make_algorithm(lean, workdir, write_intent(workdir, **intent))
+    algo.initialize()
+    algo.security("AAPL").has_data = True
+    algo.on_data(None)
+    return algo
+
+
+def test_stop_sell_is_placed_as_a_stop_market_order_with_its_stop(
+    lean: types.ModuleType, workdir: Path
+) -> None:
+    algo = place_on_first_price(lean, workdir, order_type="STP", stop_price=180.5)
+    assert algo.orders_placed() == [("stop_market_order", "AAPL", -10, 180.5, "oi_3_1_1764000000123")]
+
+
+def test_stop_limit_buy_is_placed_with_stop_and_limit(lean: types.ModuleType, workdir: Path) -> None:
+    algo = place_on_first_price(
+        lean, workdir, quantity=5, order_type="STP LMT", stop_price=195, limit_price=196.25
+    )
+    assert algo.orders_placed() == [("stop_limit_order", "AAPL", 5, 195, 196.25, "oi_3_1_1764000000123")]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"order_type": "STP", "stop_price": None},
+        {"order_type": "STP", "stop_price": 0},
+        {"order_type": "STP LMT", "stop_price": 195, "limit_price": None},
+        {"order_type": "STP LMT", "stop_price": True, "limit_price": 196},
+    ],
+)
+def test_a_stop_intent_without_its_prices_is_reported_invalid(
+    lean: types.ModuleType, workdir: Path, fields: dict[str, Any]
+) -> None:
+    algo = make_algorithm(lean, workdir, write_intent(workdir, **fields))
+    algo.initialize()
+    assert algo.orders_placed() == []
+    invalid = [line for line in read_lines(workdir) if line.get("status") == "Invalid"]
+    assert len(invalid) == 1 and "price" in invalid[0]["message"]
+
+
+def test_prices_file_has_held_and_open_order_symbols_and_is_not_an_events_line(
+    lean: types.ModuleType, workdir: Path
+) -> None:
+    algo = make_algorithm(lean, workdir, None, run_id="r-7")
+    algo.parameters["prices-interval"] = "3"
+    algo.initialize()
+    for ticker, last, bid, ask in (
+        ("AAPL", 190.25, 190.2, 190.3),
+        ("MSFT", 410.0, 0.0, 0.0),
+        ("TSLA", 1.0, 1, 1),
+    ):
+        security = algo.add_equity(ticker)
+        security.price, security.bid_price, security.ask_price = last, bid, ask
+    symbols = {s.value: s for s in algo.securities}
+    algo.portfolio.holdings = {
+        symbols["AAPL"]: SimpleNamespace(quantity=10.0, average_price=189.2),
+        symbols["TSLA"]: SimpleNamespace(quantity=0.0, average_price=0.0),
+    }
+    algo.transactions.orders[9] = SimpleNamespace(id=9, tag="oi_9", symbol=symbols["MSFT"], open=True)
+    lines_before = (workdir / "events.jsonl").read_bytes()
+
+    algo.schedule.every(timedelta(seconds=3))()
+
+    snapshot = json.loads((workdir / "prices.json").read_text())
+    assert snapshot == {
+        "run_id": "r-7",
+        "time": "2026-11-25T19:00:05.500Z",
+        "prices": [
+            {"symbol": "AAPL", "last": 190.25, "bid": 190.2, "ask": 190.3},
+            {"symbol": "MSFT", "last": 410, "bid": None, "ask": None},
+        ],
+    }
+    assert (workdir / "events.jsonl").read_bytes() == lines_before
+    assert not [p for p in workdir.iterdir() if p.name.startswith(".prices.json")]
+
+
+def test_prices_interval_parameter_is_at_least_a_second(lean: types.ModuleType) -> None:
+    assert lean.prices_interval("5") == timedelta(seconds=5)
+    assert lean.prices_interval("0.2") == timedelta(seconds=1)
+    assert lean.prices_interval(None) == timedelta(seconds=2)
+    assert lean.prices_interval("soon") == timedelta(seconds=2)
+    assert lean.prices_interval("nan") == timedelta(seconds=2)
+
+
+def test_prices_snapshot_leaves_out_symbols_without_a_price(lean: types.ModuleType) -> None:
+    snapshot = lean.prices_snapshot(
+        run_id="r", quotes=[("B", 0, 1, 1), ("A", float("nan"), 1, 1), ("C", 2.5, None, 2.6)], time=None
+    )
+    assert snapshot["prices"] == [{"symbol": "C", "last": 2.5, "bid": None, "ask": 2.6}]
+
+
+def test_an_update_of_a_working_order_is_reported_as_update_submitted_with_its_tag(
+    lean: types.ModuleType, workdir: Path
+) -> None:
+    algo = make_algorithm(lean, workdir, None)
+    algo.initialize()
+    # LEAN ran the UpdateOrderCommand itself (Transactions.UpdateOrder); the algorithm sees the order events.
+    algo.transactions.orders[7] = SimpleNamespace(id=7, tag="oi_4_9_1764000000999")
+    algo.on_order_event(order_event(order_id=7, id=2, status=OrderStatus.UPDATE_SUBMITTED))
+    algo.on_order_event(order_event(order_id=7, id=3, message="Brokerage failed to update order"))
+    confirmed, failed = read_lines(workdir)[-2:]
+    assert (confirmed["tag"], confirmed["status"], confirmed["order_id"], confirmed["event_id"]) == (
+        "oi_4_9_1764000000999",
+        "UpdateSubmitted",
+        7,
+        2,
+    )
+    assert confirmed["filled"] == 0
+    # The ingest drops the pending update on this message (orders.services.modify.UPDATE_FAILED_MESSAGES).
+    assert (failed["status"], failed["message"]) == ("Submitted", "Brokerage failed to update order")

@@ -1,0 +1,60 @@
+"""The simulator honours LEAN's UpdateOrderCommand: a working order changes and reports UpdateSubmitted."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from execution.engine import process as engines
+from tests.execution.simulator.test_simulator import (  # noqa: F401 (start_engine is a fixture)
+    Engine,
+    cancel_command,
+    order_command,
+    start_engine,
+)
+
+
+def update(order_id: int, **fields: float | None) -> dict[str, object]:
+    """The UpdateOrderCommand tradedesk writes (execution.engine.process.update_command)."""
+    return engines.update_command(
+        command_id=str(uuid.uuid4()),
+        engine_order_id=order_id,
+        quantity=fields.get("quantity"),
+        limit_price=fields.get("limit_price"),
+        stop_price=fields.get("stop_price"),
+    )
+
+
+def test_a_limit_moved_through_the_market_confirms_then_fills_at_the_new_limit(
+    start_engine: Callable[..., Engine],  # noqa: F811
+) -> None:
+    engine = start_engine()
+    engine.send_command(order_command("AAPL", 4, "oi_u1", "Limit", 1.0))
+    order_id = engine.wait_status("oi_u1", "Submitted")[0]["order_id"]
+
+    result = engine.send_command(update(order_id, quantity=6, limit_price=500.0))
+    events = engine.wait_status("oi_u1", "Filled")
+
+    assert result["Success"] is True and result["CommandName"] == "UpdateOrderCommand"
+    assert [e["status"] for e in events] == ["Submitted", "UpdateSubmitted", "Filled"]
+    assert events[1]["message"].startswith("Updated by UpdateOrderCommand: quantity 6 limit 500.0")
+    assert events[-1]["filled"] == 6 and events[-1]["fill_price"] <= 500.0
+
+
+def test_an_update_of_a_closed_unknown_or_wrong_side_order_is_refused(
+    start_engine: Callable[..., Engine],  # noqa: F811
+) -> None:
+    engine = start_engine()
+    engine.send_command(order_command("AAPL", 4, "oi_u2", "Limit", 1.0))
+    order_id = engine.wait_status("oi_u2", "Submitted")[0]["order_id"]
+
+    other_side = engine.send_command(update(order_id, quantity=-4))
+    engine.send_command(cancel_command(order_id))
+    engine.wait_status("oi_u2", "Canceled")
+    closed = engine.send_command(update(order_id, limit_price=2.0))
+    unknown = engine.send_command(update(99, limit_price=2.0))
+
+    assert other_side["Success"] is False and "other side" in other_side["Message"]
+    assert closed["Success"] is False and "Canceled" in closed["Message"]
+    assert unknown["Success"] is False and unknown["Message"]
+    assert [e["status"] for e in engine.events("oi_u2")] == ["Submitted", "Canceled"]
