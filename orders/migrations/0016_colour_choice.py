@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('orders', '0014_order_update_requested_at'),
+        ('orders', '0015_default_project'),
     ]
 
     operations = [
