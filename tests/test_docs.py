@@ -1,4 +1,4 @@
-"""docs/reliability.md names real tests: every reference resolves to a test function that exists."""
+"""The docs name real things: tests named in docs/reliability.md exist, files the README links exist."""
 
 from __future__ import annotations
 
@@ -37,3 +37,13 @@ def test_every_test_named_in_reliability_md_exists() -> None:
                 assert fnmatch.filter(names, name), f"{ref} not found in {current}"
                 checked += 1
     assert checked >= 40
+
+
+def test_every_file_the_readme_links_exists() -> None:
+    """The README's screenshots (both colour conventions among them) and docs links point at real files."""
+    text = (ROOT / "README.md").read_text()
+    linked = set(re.findall(r"\]\(((?:docs|bench|deploy)/[^)#\s]+)", text))
+    assert {"docs/live-trade.png", "docs/live-trade-red-up.png", "docs/live-trade-zh.png"} <= linked
+    missing = sorted(path for path in linked if not (ROOT / path).exists())
+    assert not missing, missing
+    assert "`TRADEDESK_COLOUR_CONVENTION`" in text.split("**Times and numbers.**", 1)[1].split("\n\n", 1)[0]

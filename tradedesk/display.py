@@ -91,6 +91,15 @@ def money_text(value: Any) -> str:
     return f"+{text}"
 
 
+def sign_name(value: Any) -> str:
+    """up / down / flat: the class that colours a signed number (P&L, a price move, a distance from the market)
+    in the trader's convention (static/css/colours.css); the text keeps its own + / − sign."""
+    number = as_decimal(value)
+    if number is None or number == 0:
+        return "flat"
+    return "up" if number > 0 else "down"
+
+
 def approx_text(value: Any) -> str:
     """An order value at a glance: whole units from 100 up (3,805), cents below (95.50)."""
     number = as_decimal(value)

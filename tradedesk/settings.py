@@ -110,6 +110,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tradedesk.web.colours.colour_context",
             ],
             "libraries": {"desk": "tradedesk.web.templatetags.desk"},
         },
@@ -153,6 +154,12 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 # chose on the page, else this one, activated per request by tradedesk.middleware.TimeZoneMiddleware.
 TIME_ZONE = "UTC"
 TRADEDESK_TIME_ZONE = env_time_zone("TRADEDESK_TIME_ZONE", "America/New_York")
+# Which colour reads as up (gain, price up, long, buy) until a user picks their own on the page: "auto" follows
+# the page's language (zh-hans: red up, as on mainland China's brokers; others: green up). The values are
+# orders.models.ColourConvention's (settings cannot import models).
+TRADEDESK_COLOUR_CONVENTION = env_choice(
+    "TRADEDESK_COLOUR_CONVENTION", "auto", ("auto", "red-up", "green-up")
+)
 USE_I18N = True
 USE_TZ = True
 # Date and time formats (the admin's times with seconds and zone): tradedesk/formats/<language>/formats.py.

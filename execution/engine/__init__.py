@@ -1,5 +1,6 @@
 """An engine's life: its launch config (config), its process (process: start, hand-over, commands, stop),
-what its folder says (state), the babysitter (supervise), the LEAN preflight (preflight) and the
+what its folder says (state), launch_execution (the one call that starts an engine process
+from its config), the babysitter (supervise), the LEAN preflight (preflight) and the
 simulator's symbol universe (universe).
 
 The names below load on first use (PEP 562): `python -m execution.engine.supervise` runs this package's
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
         Handover,
         engine_start,
         hand_over,
+        launch_execution,
         send_command,
         stop_engine,
     )
@@ -34,6 +36,7 @@ _HOMES = {
     "Handover": "process",
     "engine_start": "process",
     "hand_over": "process",
+    "launch_execution": "process",
     "send_command": "process",
     "stop_engine": "process",
     "MODES": "state",
@@ -56,6 +59,7 @@ __all__ = [
     "engine_start",
     "engine_state",
     "hand_over",
+    "launch_execution",
     "note_failed_start",
     "run_preflight",
     "send_command",

@@ -181,6 +181,20 @@ def _launch(mode: str, *, intent_path: Path | None) -> tuple[str, int]:
     # the engine, so the sweep never sends that order again.
     parameters = (read_json(config_path) or {}).get("parameters", {})
     write_json_atomic(folder / "runs" / f"{run_id}.parameters.json", parameters)
+    pid = launch_execution(config_path)
+    for stale in (REFUSED_FILE, PREFLIGHT_FILE):
+        (folder / stale).unlink(missing_ok=True)
+    logger.info("engine started", extra={"mode": mode, "run_id": run_id, "pid": pid})
+    return run_id, pid
+
+
+def launch_execution(config_path: Path | str) -> int:
+    """Start the engine of a launch config, detached under its supervisor, in the config's folder; its pid.
+
+    The one call that starts an engine process (the original plan's name): the folder is the config's, the
+    run id its `run-id` parameter, the command the engine's (engine_command)."""
+    config_path = Path(config_path)
+    parameters = (read_json(config_path) or {}).get("parameters") or {}
     command, extra_env = engine_command(config_path)
     env = engine_environment(extra_env)
     result = subprocess.run(
@@ -189,9 +203,9 @@ def _launch(mode: str, *, intent_path: Path | None) -> tuple[str, int]:
             "-m",
             "execution.engine.supervise",
             "--workdir",
-            str(folder),
+            str(config_path.parent),
             "--run-id",
-            run_id,
+            str(parameters.get("run-id", "")),
             *_log_context(),
             "--",
             *command,
@@ -204,13 +218,9 @@ def _launch(mode: str, *, intent_path: Path | None) -> tuple[str, int]:
     )
     if result.returncode != 0:
         raise EngineError(
-            f"engine for {mode} did not start: {result.stderr.strip() or result.stdout.strip()}"
+            f"engine for {config_path.parent.name} did not start: {result.stderr.strip() or result.stdout.strip()}"
         )
-    pid = int(result.stdout.strip().split()[-1])
-    for stale in (REFUSED_FILE, PREFLIGHT_FILE):
-        (folder / stale).unlink(missing_ok=True)
-    logger.info("engine started", extra={"mode": mode, "run_id": run_id, "pid": pid})
-    return run_id, pid
+    return int(result.stdout.strip().split()[-1])
 
 
 def intent_handed_over(mode: str, intent_path: Path) -> str | None:

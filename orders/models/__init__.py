@@ -41,7 +41,7 @@ from orders.models.ledger import (
     ExecutionEvent,
     UnmatchedEvent,
 )
-from orders.models.preferences import TIME_ZONE_REGEX, TimeZoneChoice
+from orders.models.preferences import TIME_ZONE_REGEX, ColourChoice, ColourConvention, TimeZoneChoice
 from orders.models.projects import (
     EngineHalt,
     Project,
@@ -78,6 +78,8 @@ __all__ = [
     "WORKING_STATUSES",
     "ApiToken",
     "AuditLog",
+    "ColourChoice",
+    "ColourConvention",
     "Digits",
     "EngineHalt",
     "ExecutionEvent",

@@ -42,7 +42,15 @@ from orders.services.positions import (
     positions_close,
     positions_liquidate,
 )
-from orders.services.preferences import time_zone_is_known, time_zone_remember, time_zone_remembered
+from orders.services.preferences import (
+    colour_convention_default,
+    colour_convention_for,
+    colour_convention_remember,
+    colour_convention_remembered,
+    time_zone_is_known,
+    time_zone_remember,
+    time_zone_remembered,
+)
 from orders.services.preview import OrderPreview, PriceReference, order_preview, price_reference
 from orders.services.projects import (
     live_permitted,
@@ -95,6 +103,10 @@ __all__ = [
     "clean_order_payload",
     "client_order_id_new",
     "close_order_blockers",
+    "colour_convention_default",
+    "colour_convention_for",
+    "colour_convention_remember",
+    "colour_convention_remembered",
     "create_trade_order",
     "engine_halt_get",
     "engine_halt_locked",

@@ -257,6 +257,17 @@
   document.addEventListener("htmx:afterSettle", refreshPreviews);
   document.addEventListener("htmx:oobAfterSwap", refreshPreviews);
 
+  // ---- Colour convention ----------------------------------------------------------------------------
+  // The choice's answer names the convention (HX-Trigger "td-colours"); <html data-colours> carries it, so
+  // every colour meaning up, down, buy or sell (--td-up, --td-down, --td-buy, --td-sell) flips at once without
+  // a reload. Anything drawn from those variables in script (a chart) redraws on "td-colours-applied".
+  document.addEventListener("td-colours", function (evt) {
+    var value = evt.detail && evt.detail.value;
+    if (value !== "red-up" && value !== "green-up") return;
+    document.documentElement.setAttribute("data-colours", value);
+    document.dispatchEvent(new CustomEvent("td-colours-applied", { detail: { value: value } }));
+  });
+
   // ---- Wiring ---------------------------------------------------------------------------------------
   document.addEventListener("DOMContentLoaded", function () {
     known = snapshot();

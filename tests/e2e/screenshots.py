@@ -2,7 +2,8 @@
 the module name does not start with test_).
 
 Orders go through the worker to the simulator like a trader's, so the pictures show what the page really
-shows: engine prices, a working limit order in the blotter, fills, realised P&L and an order's timeline."""
+shows: engine prices, a working limit order in the blotter, fills, realised P&L and an order's timeline; in
+English (green up), on a phone, in Chinese (red up by default) and in English with red up chosen."""
 
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ def settle(page: Page) -> None:
     for index in range(prices.count()):
         expect(prices.nth(index)).to_have_attribute("data-source", "market", timeout=FILL_TIMEOUT)
     page.wait_for_timeout(6_000)  # notices dismiss themselves; the picture should not carry them
+    expect(page.locator("#notices .notice")).to_have_count(0, timeout=FILL_TIMEOUT)
 
 
 @pytest.fixture
@@ -104,3 +106,18 @@ def test_make_the_readme_screenshots(
             other.screenshot(path=str(OUT / name))
         finally:
             context.close()
+
+    # The other colour convention on the English page: the trader chooses red up (the zh page's default); the
+    # choice is theirs, so a fresh page (drawn whole, like the two above) opens in it.
+    page.get_by_test_id("colours-select").select_option("red-up")
+    expect(page.locator("html")).to_have_attribute("data-colours", "red-up")
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US")
+    try:
+        other = context.new_page()
+        log_in(context, desk.url, user)
+        other.goto(f"{desk.url}/live-trade?project={demo.pk}&order={filled.pk}")
+        expect(other.locator("html")).to_have_attribute("data-colours", "red-up")
+        settle(other)
+        other.screenshot(path=str(OUT / "live-trade-red-up.png"))
+    finally:
+        context.close()

@@ -40,7 +40,7 @@ def test_the_history_indexes_migrate_on_sqlite_forwards_and_back(tmp_path: Path)
     path = tmp_path / "tradedesk.sqlite3"
     migrate(path)
     assert sqlite_indexes(path) >= NEW and not REPLACED & sqlite_indexes(path)
-    migrate(path, "orders", "0014_order_update_requested_at")
+    migrate(path, "orders", "0016_colour_choice")
     assert sqlite_indexes(path) >= REPLACED and not NEW & sqlite_indexes(path)
 
 

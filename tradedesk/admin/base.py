@@ -7,8 +7,9 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.html import format_html
 
-from tradedesk.display import amount_text, price_text, qty_text
+from tradedesk.display import amount_text, money_text, price_text, qty_text, sign_name
 
 # A column or read-only field: (model admin, row) -> text.
 Shown = Callable[[Any, Any], str]
@@ -38,6 +39,18 @@ def price(field: str, label: Any) -> Shown:
 def money(field: str, label: Any) -> Shown:
     """A money column: 1,250.00."""
     return shown(field, amount_text, label)
+
+
+def signed_money(field: str, label: Any) -> Shown:
+    """A P&L column: +12.40, −3.00, coloured up / down in the user's convention (static/css/admin.css)."""
+
+    def show(model_admin: Any, obj: Any) -> str:
+        value = getattr(obj, field)
+        return format_html('<span class="td-signed {}">{}</span>', sign_name(value), money_text(value))
+
+    show.__name__ = f"{field}_shown"
+    show.__doc__ = f"{field}, signed and coloured by its sign."
+    return admin.display(description=label, ordering=field)(show)
 
 
 class ReadOnlyAdminMixin:

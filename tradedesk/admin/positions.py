@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import Position
-from tradedesk.admin.base import ReadOnlyAdminMixin, money, price, quantity
+from tradedesk.admin.base import ReadOnlyAdminMixin, price, quantity, signed_money
 
 
 @admin.register(Position)
@@ -38,4 +38,4 @@ class PositionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     quantity_shown = quantity("quantity", _("quantity"))
     avg_cost_shown = price("avg_cost", _("avg cost"))
     last_fill_price_shown = price("last_fill_price", _("last fill price"))
-    realized_pnl_shown = money("realized_pnl", _("realised P&L"))
+    realized_pnl_shown = signed_money("realized_pnl", _("realised P&L"))

@@ -300,6 +300,16 @@ class TimeZoneForm(forms.Form):
         self.add_error("time_zone", _("Unknown time zone: choose one from the list."))
 
 
+class ColoursForm(forms.Form):
+    """The trader's colour convention (orders.services.colour_convention_remember decides if it is one)."""
+
+    colours = forms.CharField(max_length=16, label=_("Colours"))
+
+    def refuse(self) -> None:
+        """Not one of the conventions offered."""
+        self.add_error("colours", _("Unknown colour convention: choose one from the list."))
+
+
 def _positive(raw: Any) -> Decimal | None:
     """A positive finite number below 1e13 from a query value, else None (half-typed input is normal)."""
     try:

@@ -40,7 +40,7 @@ from orders.models import (
 )
 from orders.services.validation import bounded_id
 from tradedesk.web.access import DeskRequest
-from tradedesk.web.forms import OrderForm, TimeZoneForm
+from tradedesk.web.forms import ColoursForm, OrderForm, TimeZoneForm
 
 # htmx stops polling an element that gets this status (the order timeline once the order is final).
 
@@ -392,6 +392,7 @@ def render_page(
     detail: TradeOrder | None = None,
     status: int = 200,
     tz_form: TimeZoneForm | None = None,
+    colours_form: ColoursForm | None = None,
 ) -> HttpResponse:
     context = desk_context(request, project, form=form, detail=detail)
     if request.htmx:
@@ -399,7 +400,7 @@ def render_page(
     if projects is None:
         projects = list(selectors.projects_for_user(user=request.user).order_by("name"))
     context["projects"] = projects
-    context.update(time_zone_context(tz_form))
+    context.update(time_zone_context(tz_form), colours_form=colours_form)
     return render(request, "orders/live_trade.html", context, status=status)
 
 

@@ -22,4 +22,5 @@ urlpatterns = [
     path("live-trade/mode", views.project_mode, name="live-trade-mode"),
     path("live-trade/engine-halt", halts.engine_halt, name="live-trade-engine-halt"),
     path("live-trade/time-zone", preferences.time_zone_set, name="live-trade-time-zone"),
+    path("live-trade/colours", preferences.colours_set, name="live-trade-colours"),
 ]

@@ -86,7 +86,7 @@ def test_fill_event_and_position_lists_use_the_rule(admin_client: Client, filled
     positions = body(admin_client, reverse("admin:orders_position_changelist"))
     assert '<td class="field-quantity_shown">2</td>' in positions
     assert '<td class="field-avg_cost_shown">189.2134</td>' in positions
-    assert '<td class="field-realized_pnl_shown">0.00</td>' in positions
+    assert '<td class="field-realized_pnl_shown"><span class="td-signed flat">0.00</span></td>' in positions
     position = Position.objects.get(project=filled.project, symbol=filled.symbol)
     page = body(admin_client, reverse("admin:orders_position_change", args=[position.pk]))
     assert '<div class="readonly">189.2134</div>' in page

@@ -60,7 +60,7 @@ def test_the_preview_shows_the_value_and_the_distance_from_the_last_price(
     assert response.status_code == 200
     text = response.content.decode()
     assert "≈ $4,213" in text
-    assert "+12% vs last 188.10" in text
+    assert '<span class="up">+12%</span> vs last 188.10' in text  # the distance coloured by its sign
     assert 'data-band="soft"' in text
 
 
@@ -76,7 +76,7 @@ def test_a_tenfold_limit_reads_as_a_multiple(
         "limit_price": "1881",
     }
     text = htmx_get(client_in, PREVIEW, query).content.decode()
-    assert "10x last 188.10" in text
+    assert '<span class="up">10</span>x last 188.10' in text
     assert 'data-band="hard"' in text
 
 
@@ -165,7 +165,7 @@ def test_the_preview_speaks_zh_hans(client_in: Client, project: Project, market:
     }
     text = htmx_get(client_in, PREVIEW, query).content.decode()
     assert "≈ $4,213" in text
-    assert "较最新价 188.10 +12%" in text
+    assert '较最新价 188.10 <span class="up">+12%</span>' in text
     assert "偏离市价较大：需要确认" in text
     assert "vs last" not in text
 

@@ -13,13 +13,13 @@ from tradedesk.display import (
     NONE,
     amount_text,
     approx_text,
-    as_decimal,
     aware_datetime,
     money_text,
     multiple_text,
     percent_text,
     price_text,
     qty_text,
+    sign_name,
     time_parts,
 )
 from tradedesk.web.forms import translate_message, translate_status
@@ -90,11 +90,14 @@ def multiple(value: Any) -> str:
 
 @register.filter
 def sign_class(value: Any) -> str:
-    """up / down / flat, for colouring a signed number."""
-    number = as_decimal(value)
-    if number is None or number == 0:
-        return "flat"
-    return "up" if number > 0 else "down"
+    """up / down / flat, for colouring a signed number (tradedesk.display.sign_name)."""
+    return sign_name(value)
+
+
+@register.filter
+def toned(text: Any, signed: Any) -> str:
+    """`text` in a span coloured up / down by the sign of `signed` (a distance from the market, its multiple)."""
+    return format_html('<span class="{}">{}</span>', sign_name(signed), text)
 
 
 @register.simple_tag

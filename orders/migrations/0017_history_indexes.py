@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("orders", "0014_order_update_requested_at"),
+        ("orders", "0016_colour_choice"),
     ]
 
     operations = [
