@@ -1,6 +1,6 @@
 """History at scale (issue 22): the same requests against a project of 10,000 and then 1,000,000 orders.
 
-Usage: python bench/history.py [--sizes 10000,1000000] [--repeats 20] [--explain] [--keep-db]
+Usage: python bench/history.py [--sizes 10000,1000000] [--repeats 20] [--events 10000000] [--explain] [--keep-db]
 Sets up its own database on the server of DATABASE_URL (tradedesk_bench_history, or DATABASE_URL's own name
 when it starts with that) and drops it at the end. One project (the desk's, paper) gets its orders with their
 fills, engine events and audit rows by SQL (generate_series); two more projects hold a few orders each, as a
@@ -13,7 +13,7 @@ the statistics maintenance (orders.services.maintenance), which the bench then r
 Every request goes through Django's test client (every middleware, no sockets): the median of `--repeats`
 wall milliseconds after 3 warm-up requests. The fills CSV export is timed once per size, as MB/s. Ingest:
 5,000 engine events (1,000 new orders x Submitted, three partial fills, Filled) appended to the paper events
-file and ingested, as events/s. At the end: every figure at each size and the ratio of the largest size's
+file and ingested, as events/s; with `--events N`, once more after the events table was filled to N rows. At the end: every figure at each size and the ratio of the largest size's
 figure to the smallest's (target: within 1.5x; the export's MB/s the other way round).
 """
 
@@ -131,6 +131,49 @@ def grow(*, project_id: int, user_id: int, have: int, size: int, newest_id: int)
     print(f"  {size:,} orders ready in {time.monotonic() - started:.0f} s", flush=True)
 
 
+def grow_events(*, project_id: int, total: int) -> int:
+    """Add engine events (order updates the ledger recorded but did not apply) to the desk's orders until the
+    events table holds about `total` rows, in chunks; vacuum and analyze it. Returns the rows stored."""
+    from django.db import connection, transaction
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), max(id) FROM orders_executionevent")
+        have, _top = cursor.fetchone()
+        cursor.execute(  # the built history (ids below ID_RESERVED), not the ingest's new orders
+            "SELECT min(id), max(id) FROM orders_tradeorder WHERE project_id = %s AND id < %s",
+            [project_id, ID_RESERVED],
+        )
+        low, high = cursor.fetchone()
+    per_order = max(1, -(-(total - have) // (high - low + 1)))
+    started = time.monotonic()
+    step = max(1, CHUNK // per_order)
+    for first in range(low, high + 1, step):
+        if have >= total:
+            break
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO orders_executionevent (event_key, order_id, tag, status, run_id, engine_order_id,
+                    engine_event_id, event_time, message, payload, source, outcome, reason, received_at)
+                SELECT md5(n || 'u' || o.id) || md5(n || 'U' || o.id), o.id, o.client_order_id, 'UpdateSubmitted',
+                    %s, o.ib_order_id, n, o.created_at + n * interval '100 milliseconds', '',
+                    jsonb_build_object('tag', o.client_order_id, 'status', 'UpdateSubmitted', 'order_id',
+                                       o.ib_order_id, 'event_id', n, 'run_id', %s),
+                    'engines/paper/events.jsonl', 'ignored', '', o.created_at + n * interval '100 milliseconds'
+                FROM orders_tradeorder o CROSS JOIN generate_series(3, 2 + %s) AS n
+                WHERE o.project_id = %s AND o.id BETWEEN %s AND %s
+                """,
+                [RUN_ID, RUN_ID, per_order, project_id, first, first + step - 1],
+            )
+            have += cursor.rowcount
+        if (first - low) // step % 10 == 0:
+            print(f"  {have:,} events stored ({time.monotonic() - started:.0f} s)", flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE) orders_executionevent")
+    print(f"  {have:,} events stored in {time.monotonic() - started:.0f} s", flush=True)
+    return have
+
+
 def statistics_maintenance() -> str:
     """Run the code's statistics maintenance as beat would, when the code has it."""
     try:
@@ -216,7 +259,15 @@ def requests(ctx: dict[str, Any]) -> dict[str, Callable[[], Any]]:
     browser.force_login(ctx["trader"], backend="tradedesk.auth_backends.CachedModelBackend")
     admin = Client()
     admin.force_login(ctx["staff"], backend="tradedesk.auth_backends.CachedModelBackend")
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orders.models import ProjectVersion
+
     project = ctx["project"].pk
+    # Past the seconds in which a just-changed order is highlighted (the versions follow the clock then).
+    ProjectVersion.objects.filter(project_id=project).update(changed_at=timezone.now() - timedelta(minutes=1))
     partial = f"/live-trade/orders?project={project}"
     body = browser.get(partial, HTTP_HX_REQUEST="true").content.decode()
     found = {name: re.search(rf'name="{name}" value="([^"]*)"', body) for name in ("ov", "pv")}
@@ -343,6 +394,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10000,1000000", help="comma-separated order counts, ascending")
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each request's slowest query")
+    parser.add_argument(
+        "--events",
+        type=int,
+        default=0,
+        help="then store this many events in all and measure the ingest again",
+    )
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",")]
@@ -396,6 +453,15 @@ def main(argv: list[str] | None = None) -> int:
             before, after = results[small][name], results[large][name]
             growth = before / after if "/s" in name else after / before
             targets.check(f"{name} at {large:,} vs {small:,} orders", growth, "<=", RATIO_TARGET, "x")
+        if args.events:
+            stored = grow_events(project_id=ctx["project"].pk, total=args.events)
+            rate = ingest_events_per_s(ctx, args.events)
+            first = results[small]["ingest of 5,000 events (events/s)"]
+            print(f"ingest of 5,000 events with {stored:,} events stored: {rate:,.0f} events/s "
+                  f"({first / rate:.2f}x slower than at {small:,} orders)")  # fmt: skip
+            targets.check(
+                f"ingest with {stored:,} events stored vs {small:,} orders", first / rate, "<=", 1.5, "x"
+            )
     finally:
         if not args.keep_db:
             drop_database(DB_NAME)
