@@ -15,11 +15,12 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 
 from execution import metrics
+from execution.contract.folder import events_file_mode
+from execution.ingest import reconcile
 from execution.ingest.files import (
     EXCERPT_BYTES,
     LineChunk,
     check_under_root,
-    engine_mode_of,
     open_regular,
     read_lines,
     refusal_reason,
@@ -67,8 +68,6 @@ def apply_parsed(batch: ParsedBatch, *, source: str, mode: str | None = None) ->
     """Apply a parsed batch (in the caller's transaction), segment by segment, and fold in the results.
 
     With `mode`, tags match only orders of that mode (the batch came from that mode's engine)."""
-    from execution.ingest import reconcile
-
     report = batch.report
     for index, (events, holdings) in enumerate(batch.segments):
         if events:
@@ -81,12 +80,12 @@ def apply_parsed(batch: ParsedBatch, *, source: str, mode: str | None = None) ->
             report.orders_changed |= result.orders_changed
         if holdings is not None and holdings.get("type") == "holdings":
             try:
-                reconcile.record_holdings(holdings, source=source)
+                reconcile.record_holdings(holdings, source=source, mode=mode)
             except reconcile.UnusableHoldings as exc:
                 line, raw = batch.holdings_lines.get(index, (0, b""))
                 batch.refuse(line=line, reason=str(exc), raw=raw or repr(holdings).encode())
         elif holdings is not None:
-            reconcile.end_of_run(holdings, source=source)
+            reconcile.end_of_run(holdings, mode=mode)
     return report
 
 
@@ -361,7 +360,7 @@ def ingest_file(
     path = Path(os.path.abspath(path))
     key = str(path)
     # A line of an engine's own file can only be about an order of that engine's mode.
-    mode = engine_mode_of(path)
+    mode = events_file_mode(path, root=settings.TRADEDESK_EXECUTION_ROOT)
     report = IngestReport(files=1)
     try:
         fd = open_regular(path)
