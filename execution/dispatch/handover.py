@@ -38,7 +38,7 @@ class DispatchResult:
 
 
 def _intent_path(order: TradeOrder) -> Path:
-    return engines.engine_dir(order.mode) / "intents" / f"{order.client_order_id}.json"
+    return engines.engine_folder(order.mode).intent(order.client_order_id)
 
 
 def _order_command(order: TradeOrder, *, route: str = "") -> dict[str, Any]:
@@ -75,7 +75,7 @@ def order_dispatch(*, order_id: int) -> DispatchResult:
         return DispatchResult(order_id=order_id, outcome="skipped", detail="already claimed or not NEW")
     mode = order.mode
     try:
-        intent = write_manual_order_intent(order, engines.engine_dir(mode) / "intents")
+        intent = write_manual_order_intent(order, engines.engine_folder(mode).intents)
         # One market-hours rule for both paths: a new engine applies it to the intent, this to the command.
         route, route_message = market_route(order_type=order.order_type)
         command = _order_command(order, route=route)
@@ -87,8 +87,8 @@ def order_dispatch(*, order_id: int) -> DispatchResult:
         record: dict[str, Any] = {
             "engine": settings.TRADEDESK_ENGINE,
             "intent_path": str(intent),
-            "config_path": str(engines.engine_dir(mode) / "config.json"),
-            "events_path": str(engines.engine_dir(mode) / "events.jsonl"),
+            "config_path": str(engines.engine_folder(mode).config),
+            "events_path": str(engines.engine_folder(mode).events),
             "handover": handover.kind,
             "run_id": handover.run_id,
             "pid": handover.pid,

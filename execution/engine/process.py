@@ -34,12 +34,12 @@ from execution.engine.state import (
     EngineError,
     EngineState,
     engine_dir,
+    engine_folder,
     engine_state,
     pid_alive,
     running_engine,
 )
 from execution.engine.subscribe import subscribe_locked
-from execution.engine.supervise import EXIT_FILE
 
 logger = logging.getLogger("execution.engine.process")
 
@@ -85,9 +85,9 @@ def new_run_id() -> str:
 @contextmanager
 def mode_lock(mode: str) -> Iterator[None]:
     """An exclusive lock on a mode's engine folder: the check-then-start of an engine is one step."""
-    folder = engine_dir(mode)
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".supervisor.lock", "a+") as handle:
+    folder = engine_folder(mode)
+    folder.path.mkdir(parents=True, exist_ok=True)
+    with open(folder.lock, "a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -168,23 +168,24 @@ def _start_engine(mode: str, *, intent_path: Path | None) -> tuple[str, int]:
 
 def _launch(mode: str, *, intent_path: Path | None) -> tuple[str, int]:
     """Write the config and start the engine under its supervisor; returns (run_id, pid)."""
-    folder = engine_dir(mode)
-    (folder / "intents").mkdir(parents=True, exist_ok=True)
-    runs = folder / "runs"
-    runs.mkdir(exist_ok=True)
-    previous = read_json(folder / EXIT_FILE)
+    folder = engine_folder(mode)
+    folder.intents.mkdir(parents=True, exist_ok=True)
+    folder.runs.mkdir(exist_ok=True)
+    previous = read_json(folder.exit)
     if isinstance(previous, dict) and previous.get("run_id"):
         # Keep each finished run's exit record for the engine history.
-        os.replace(folder / EXIT_FILE, runs / f"{previous['run_id']}.exit.json")
+        os.replace(folder.exit, folder.runs / f"{previous['run_id']}.exit.json")
     run_id = new_run_id()
-    config_path = build_execution_config(mode=mode, workdir=folder, run_id=run_id, intent_path=intent_path)
+    config_path = build_execution_config(
+        mode=mode, workdir=folder.path, run_id=run_id, intent_path=intent_path
+    )
     # Write-ahead record of what this run is given (no secrets): once it exists, the intent may have reached
     # the engine, so the sweep never sends that order again.
     parameters = (read_json(config_path) or {}).get("parameters", {})
-    write_json_atomic(folder / "runs" / f"{run_id}.parameters.json", parameters)
+    write_json_atomic(folder.run_parameters(run_id), parameters)
     pid = launch_execution(config_path)
     for stale in (REFUSED_FILE, PREFLIGHT_FILE):
-        (folder / stale).unlink(missing_ok=True)
+        (folder.path / stale).unlink(missing_ok=True)
     logger.info("engine started", extra={"mode": mode, "run_id": run_id, "pid": pid})
     return run_id, pid
 
@@ -226,7 +227,7 @@ def launch_execution(config_path: Path | str) -> int:
 
 def intent_handed_over(mode: str, intent_path: Path) -> str | None:
     """The run id of an engine run that was started with this intent, or None."""
-    runs = engine_dir(mode) / "runs"
+    runs = engine_folder(mode).runs
     wanted = str(Path(intent_path).resolve())
     for record in sorted(runs.glob("*.parameters.json")):
         parameters = read_json(record)
@@ -237,19 +238,18 @@ def intent_handed_over(mode: str, intent_path: Path) -> str | None:
 
 def command_path(mode: str, command_id: str) -> Path:
     """Where a command file lives while the engine has not read it."""
-    return engine_dir(mode) / f"command-{command_id}.json"
+    return engine_folder(mode).command(command_id)
 
 
 def result_path(mode: str, command_id: str) -> Path:
     """Where the engine answers a command."""
-    return engine_dir(mode) / f"result-command-{command_id}.json"
+    return engine_folder(mode).result(command_id)
 
 
 def write_command(mode: str, command: dict[str, Any]) -> Path:
     """Write a command under a name LEAN ignores, then rename it to `command-<Id>.json`."""
-    folder = engine_dir(mode)
     final = command_path(mode, command["Id"])
-    staging = folder / f".command-{command['Id']}.tmp"
+    staging = engine_folder(mode).command_staged(command["Id"])
     write_json_atomic(staging, command)
     os.replace(staging, final)
     return final
@@ -259,7 +259,7 @@ def retract_command(mode: str, command_id: str) -> bool:
     """Take back a command file the (dead) engine never read; True when it was still there."""
     path = command_path(mode, command_id)
     try:
-        os.replace(path, engine_dir(mode) / f".command-{command_id}.retracted")
+        os.replace(path, engine_folder(mode).command_retracted(command_id))
     except FileNotFoundError:
         return False
     return True
@@ -383,7 +383,7 @@ def stop_engine(mode: str, *, timeout: float | None = None) -> EngineState:
     info = running_engine(mode)
     if info is not None:
         pid = info["pid"]
-        marker = str((engine_dir(mode) / "config.json").resolve())
+        marker = str(engine_folder(mode).config.resolve())
         sent: list[str] = []
         for signum, grace in (
             (signal.SIGINT, wait),
@@ -402,7 +402,7 @@ def stop_engine(mode: str, *, timeout: float | None = None) -> EngineState:
                 break
             logger.warning("engine did not stop", extra={"mode": mode, "pid": pid, "signal": signum.name})
         deadline = time.monotonic() + 5
-        while not (engine_dir(mode) / EXIT_FILE).exists() and time.monotonic() < deadline:
+        while not engine_folder(mode).exit.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
     return engine_state(mode)
 
@@ -416,6 +416,7 @@ __all__ = [
     "Handover",
     "cancel_command",
     "engine_dir",
+    "engine_folder",
     "engine_start",
     "engine_state",
     "hand_over",

@@ -21,9 +21,11 @@ from pathlib import Path
 
 from execution.contract import add_security_command
 from execution.contract.files import read_json, write_json_atomic
+from execution.contract.folder import COMMAND_PREFIX
 from execution.engine.state import engine_dir
 
-SUBSCRIBE_PREFIX = "command-0-subscribe-"
+# After COMMAND_PREFIX ("command-"): "0-", before every uuid (see above).
+SUBSCRIBE_PREFIX = f"{COMMAND_PREFIX}0-subscribe-"
 SUBSCRIPTIONS_FILE = "subscriptions.json"
 SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.]{0,14}$")
 _NAMESPACE = uuid.UUID("0b7c9e1e-52a3-4f0e-8d11-6a2f3c9b7e21")

@@ -15,11 +15,12 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 
 from execution import metrics
+from execution.contract.folder import events_file_mode
+from execution.ingest import reconcile
 from execution.ingest.files import (
     EXCERPT_BYTES,
     LineChunk,
     check_under_root,
-    engine_mode_of,
     open_regular,
     read_lines,
     refusal_reason,
@@ -64,8 +65,6 @@ def apply_parsed(batch: ParsedBatch, *, source: str, mode: str | None = None) ->
     """Apply a parsed batch (in the caller's transaction), segment by segment, and fold in the results.
 
     With `mode`, tags match only orders of that mode (the batch came from that mode's engine)."""
-    from execution.ingest import reconcile
-
     report = batch.report
     for events, holdings in batch.segments:
         if events:
@@ -77,9 +76,9 @@ def apply_parsed(batch: ParsedBatch, *, source: str, mode: str | None = None) ->
             report.fills += result.fills
             report.orders_changed |= result.orders_changed
         if holdings is not None and holdings.get("type") == "holdings":
-            reconcile.record_holdings(holdings, source=source)
+            reconcile.record_holdings(holdings, source=source, mode=mode)
         elif holdings is not None:
-            reconcile.end_of_run(holdings, source=source)
+            reconcile.end_of_run(holdings, mode=mode)
     return report
 
 
@@ -329,7 +328,7 @@ def ingest_file(path: Path, *, batch_lines: int = BATCH_LINES) -> IngestReport:
     path = Path(os.path.abspath(path))
     key = str(path)
     # A line of an engine's own file can only be about an order of that engine's mode.
-    mode = engine_mode_of(path)
+    mode = events_file_mode(path, root=settings.TRADEDESK_EXECUTION_ROOT)
     report = IngestReport(files=1)
     try:
         fd = open_regular(path)

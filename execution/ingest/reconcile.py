@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
 from django.db.models import Sum
@@ -14,20 +13,12 @@ from django.utils import timezone
 from execution.contract import HOLDINGS_PART_KEYS
 from execution.models import HoldingsDiscrepancy, HoldingsPart
 from orders import services
-from orders.models import Mode, Position
+from orders.models import Position
 
 logger = logging.getLogger("execution.ingest.reconcile")
 
 # More parts than this is no engine's snapshot (10,000 lines of 1 MiB): the line is unusable.
 MAX_PARTS = 10_000
-
-
-def mode_of_events_file(source: str) -> str | None:
-    """engines/<mode>/events.jsonl -> mode, else None."""
-    path = Path(source)
-    if path.parent.parent.name == "engines" and path.parent.name in Mode.values:
-        return path.parent.name
-    return None
 
 
 def _engine_quantities(line: dict[str, Any]) -> dict[str, Decimal] | None:
@@ -118,19 +109,18 @@ def _whole_snapshot(line: dict[str, Any], *, mode: str, source: str) -> dict[str
     return whole
 
 
-def end_of_run(line: dict[str, Any], *, source: str) -> None:
+def end_of_run(line: dict[str, Any], *, mode: str | None) -> None:
     """An engine's started or stopped line: the missing parts of a snapshot before it will never come."""
-    mode = mode_of_events_file(source)
     if mode is not None:
         status = line.get("status")
         _drop_pending(mode, reason="a new run started" if status == "started" else "the run ended")
 
 
-def record_holdings(line: dict[str, Any], *, source: str) -> list[HoldingsDiscrepancy]:
+def record_holdings(line: dict[str, Any], *, source: str, mode: str | None) -> list[HoldingsDiscrepancy]:
     """Compare one holdings snapshot with the mode's ledger; keep a row per differing symbol, drop agreed ones.
 
+    `mode` is the mode of the engine whose file the line is from (None: no engine's, nothing to compare).
     A part of a split snapshot is kept until the snapshot's last part arrives, which compares the whole."""
-    mode = mode_of_events_file(source)
     if mode is not None and any(key in line for key in HOLDINGS_PART_KEYS):
         whole = _whole_snapshot(line, mode=mode, source=source)
         if whole is None:

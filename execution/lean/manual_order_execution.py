@@ -70,6 +70,9 @@ WAITING_NOTICE_AFTER = timedelta(minutes=2)
 MOO_CUTOFF = timedelta(minutes=2)
 MARKET, MARKET_ON_OPEN, REFUSED = "Market", "MarketOnOpen", "Refused"
 MOO_MESSAGE = "MarketOnOpen: sent while the market is closed; it fills at the next open"
+# The engine folder's names (execution/contract/folder.py; LEAN loads this file alone, so it keeps a copy that
+# tests/execution/contract/test_folder.py holds to the contract's).
+EVENTS_FILE = "events.jsonl"
 PRICES_FILE = "prices.json"
 DEFAULT_PRICES_INTERVAL = 2.0
 # The events file's line cap (TRADEDESK_EVENTS_MAX_LINE_BYTES), from the `max-line-bytes` launch parameter.
@@ -525,7 +528,7 @@ class ManualOrderExecution(QCAlgorithm):
         self._max_line_bytes = line_cap(self.get_parameter("max-line-bytes"))
         self._holdings_snapshots = 0
         events_file = self.get_parameter("events-file") or ""
-        self._events_path = Path(events_file or "events.jsonl").resolve()
+        self._events_path = Path(events_file or EVENTS_FILE).resolve()
         intent_file = self.get_parameter("intent-file") or ""
         # The intents folder is a parameter of its own: a run started without an order (`engine start`)
         # still subscribes the symbols of new intents. Before it, the folder came only from the intent file,

@@ -10,11 +10,11 @@ from decimal import Decimal
 from typing import Any
 
 from execution.contract import market_hours
+from execution.contract.folder import PRICES_FILE
 from execution.simulator.account import Account
 from execution.simulator.common import (
     ACCOUNT_FILE,
     ENGINE_NAME,
-    PRICES_FILE,
     SUPPORTED_ORDER_TYPES,
     SYMBOL_RE,
     WORKING,

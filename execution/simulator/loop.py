@@ -15,16 +15,15 @@ from types import FrameType
 from typing import Any
 
 from execution.contract import market_hours
+from execution.contract.folder import COMMAND_PATTERN, RESULT_PREFIX
 from execution.simulator.book import OrderBook
 from execution.simulator.common import (
-    COMMAND_PATTERN,
     ENGINE_NAME,
     ID_SNIFF_RE,
     INTENT_ORDER_TYPES,
     LEAN_ORDER_TYPES,
     LEAN_SECURITY_TYPES,
     RESULT_PACKET_TYPE,
-    RESULT_PREFIX,
     SAFE_ID_RE,
     SUPPORTED_ORDER_TYPES,
     SYMBOL_RE,
