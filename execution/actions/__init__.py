@@ -4,7 +4,7 @@ execution.models (import-linter holds them to it).
 
 place, modify, cancel, cancel_all, close, liquidate, halt (trading state), engine_halt, engine (stop,
 restart, start, check), resolve, dispatch, sweep, ingest, events_files (rotate, replay), prune, preflight,
-demo (the simulator account of seeded positions).
+demo (the simulator account of seeded positions), subscribe (the one subscribe path).
 """
 
 from execution.actions.cancel import CANCEL_REQUESTED, CancelResult, order_cancel_request, orders_cancel
@@ -30,6 +30,7 @@ from execution.actions.place import create_trade_order
 from execution.actions.preflight import run_preflight
 from execution.actions.prune import execution_files_prune
 from execution.actions.resolve import order_resolve
+from execution.actions.subscribe import symbol_subscribe
 from execution.actions.sweep import SweepReport, closes_release, orders_sweep
 
 __all__ = [
@@ -68,4 +69,5 @@ __all__ = [
     "project_trading_state_change",
     "run_preflight",
     "simulator_account_add",
+    "symbol_subscribe",
 ]

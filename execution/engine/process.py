@@ -39,6 +39,7 @@ from execution.engine.state import (
     pid_alive,
     running_engine,
 )
+from execution.engine.subscribe import subscribe_locked
 
 logger = logging.getLogger("execution.engine.process")
 
@@ -301,6 +302,8 @@ def hand_over(*, mode: str, intent_path: Path, command: dict[str, Any], refusal:
         if info is not None and refusal:
             return Handover(kind="refused", run_id=str(info.get("run_id", "")), pid=info["pid"])
         if info is not None:
+            # The symbol first: its command file sorts before the order's (engine/subscribe.py).
+            subscribe_locked(mode=mode, run_id=str(info.get("run_id", "")), symbol=str(command["Ticker"]))
             path = write_command(mode, command)
             return Handover(
                 kind="command",
@@ -336,6 +339,19 @@ def send_command(mode: str, command: dict[str, Any]) -> Path:
         if running_engine(mode) is None:
             raise EngineError(f"no {mode} engine is running")
         return write_command(mode, command)
+
+
+def engine_subscribe(mode: str, symbol: str) -> str:
+    """Subscribe the running engine to a symbol: "subscribed", "already subscribed" or "no engine running".
+
+    Without a running engine there is nothing to do: a new run subscribes the symbols of the intents folder
+    at its start (the algorithm's `intents-folder` parameter) and the dispatch subscribes each order's."""
+    with mode_lock(mode):
+        info = running_engine(mode)
+        if info is None:
+            return "no engine running"
+        written = subscribe_locked(mode=mode, run_id=str(info.get("run_id", "")), symbol=symbol)
+    return "subscribed" if written else "already subscribed"
 
 
 def engine_start(mode: str) -> EngineState:
