@@ -5,7 +5,7 @@ execution.models (import-linter holds them to it).
 place, modify, cancel, cancel_all, close, liquidate, halt (trading state), engine_halt, engine (stop,
 restart, start, check), resolve, dispatch, sweep, ingest, events_files (rotate, replay), prune, preflight,
 demo (the simulator account of seeded positions), subscribe (the one subscribe path), watch (the ingest
-watcher).
+watcher), push (changes and snapshots to the pages' streams).
 """
 
 from execution.actions.cancel import CANCEL_REQUESTED, CancelResult, order_cancel_request, orders_cancel
@@ -30,6 +30,7 @@ from execution.actions.modify import order_update
 from execution.actions.place import create_trade_order
 from execution.actions.preflight import run_preflight
 from execution.actions.prune import execution_files_prune
+from execution.actions.push import change_token, prices_version, push_channel, push_enabled, snapshots_publish
 from execution.actions.resolve import order_resolve
 from execution.actions.subscribe import symbol_subscribe
 from execution.actions.sweep import SweepReport, closes_release, orders_sweep
@@ -45,6 +46,7 @@ __all__ = [
     "EngineConfigError",
     "EngineError",
     "SweepReport",
+    "change_token",
     "closes_release",
     "create_trade_order",
     "engine_halt_set",
@@ -67,11 +69,15 @@ __all__ = [
     "orders_cancel",
     "orders_cancel_working",
     "orders_sweep",
+    "prices_version",
     "project_close_positions",
     "project_liquidate",
     "project_trading_state_change",
+    "push_channel",
+    "push_enabled",
     "run_preflight",
     "simulator_account_add",
+    "snapshots_publish",
     "symbol_subscribe",
     "watch_once",
 ]

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.utils import timezone
 
@@ -101,8 +102,34 @@ def parse_snapshot(data: Any, *, version: str = "") -> PriceSnapshot | None:
     return PriceSnapshot(run_id=str(data.get("run_id") or ""), time=moment, quotes=quotes, version=version)
 
 
+def _published_snapshot(mode: str) -> PriceSnapshot | None:
+    """The copy the engine host's watcher published (a web host without engine files)."""
+    from execution.push import snapshot_read
+
+    found = snapshot_read(mode, "prices")
+    if found is None:
+        return None
+    version, data = found
+    key = (0, 0, len(data), hash(version))
+    with _cache_lock:
+        cached = _cache.get(f"published:{mode}")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    try:
+        snapshot = parse_snapshot(orjson.loads(data), version=version)
+    except orjson.JSONDecodeError:
+        snapshot = None
+    with _cache_lock:
+        _cache[f"published:{mode}"] = (key, snapshot)
+    return snapshot
+
+
 def prices_snapshot(mode: str) -> PriceSnapshot | None:
-    """The mode's prices snapshot; a stat per call, the file is read again only when it was replaced."""
+    """The mode's prices snapshot; a stat per call, the file is read again only when it was replaced. A web
+    host that sees no engine folder (TRADEDESK_ENGINE_FILES_LOCAL=false) reads the copy pushed by the engine
+    host (execution/push.py)."""
+    if not settings.TRADEDESK_ENGINE_FILES_LOCAL:
+        return _published_snapshot(mode)
     path = prices_path(mode)
     try:
         stat = os.stat(path)
