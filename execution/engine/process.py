@@ -26,6 +26,7 @@ from django.conf import settings
 from execution.contract import cancel_command, order_command, update_command
 from execution.contract.files import read_json, write_json_atomic
 from execution.engine.config import PROJECT_ROOT, build_execution_config, engine_command
+from execution.engine.leftovers import commands_take_back
 from execution.engine.state import (
     MODES,
     PREFLIGHT_FILE,
@@ -176,6 +177,8 @@ def _launch(mode: str, *, intent_path: Path | None) -> tuple[str, int]:
         # Keep each finished run's exit record for the engine history.
         os.replace(folder.exit, folder.runs / f"{previous['run_id']}.exit.json")
     run_id = new_run_id()
+    # Nothing addressed by an earlier run's order ids reaches this run (engine/leftovers.py).
+    commands_take_back(folder=folder, mode=mode, next_run_id=run_id)
     config_path = build_execution_config(
         mode=mode, workdir=folder.path, run_id=run_id, intent_path=intent_path
     )
