@@ -11,7 +11,7 @@ from execution.actions.cancel import CANCEL_REQUESTED, CancelResult, order_cance
 from execution.actions.cancel_all import UNKNOWN_OUTCOME, orders_cancel_working
 from execution.actions.close import project_close_positions
 from execution.actions.demo import simulator_account_add
-from execution.actions.dispatch import DispatchResult, order_dispatch
+from execution.actions.dispatch import DATABASE_GONE, DispatchInterrupted, DispatchResult, order_dispatch
 from execution.actions.engine import (
     EngineConfigError,
     EngineError,
@@ -35,8 +35,10 @@ from execution.actions.sweep import SweepReport, closes_release, orders_sweep
 
 __all__ = [
     "CANCEL_REQUESTED",
+    "DATABASE_GONE",
     "UNKNOWN_OUTCOME",
     "CancelResult",
+    "DispatchInterrupted",
     "DispatchResult",
     "EngineConfigError",
     "EngineError",

@@ -15,6 +15,8 @@ from orders.services.cancels import (
 from orders.services.dispatch import (
     trade_order_cancel_before_dispatch,
     trade_order_claim_for_dispatch,
+    trade_order_claim_resume,
+    trade_order_dispatch_attempts,
     trade_order_record_dispatch,
     trade_order_release_claim,
     trade_orders_flag,
@@ -140,6 +142,8 @@ __all__ = [
     "trade_order_cancel_sent",
     "trade_order_cancel_unsent",
     "trade_order_claim_for_dispatch",
+    "trade_order_claim_resume",
+    "trade_order_dispatch_attempts",
     "trade_order_mark_reviewed",
     "trade_order_record_dispatch",
     "trade_order_release_claim",
