@@ -44,9 +44,8 @@ def execute_manual_order(
         raise _dispatch_retry(self, exc, order_id=order_id, mode=mode, attempt=exc.attempt) from exc
     except actions.DATABASE_GONE as exc:  # before any claim: a fresh claim on the retry
         raise _dispatch_retry(self, exc, order_id=order_id, mode=mode, attempt=resume_attempt) from exc
-    if result.outcome in ("dispatched", "rejected"):
-        # Fresh engines answer within milliseconds; read their first events without waiting for beat.
-        ingest_events.apply_async(kwargs={"mode": mode} if mode else {}, countdown=0.2, expires=10)
+    # No ingest is scheduled here: the engine host's ingest watcher reads the engine's answer as it is
+    # written (beat's ingest where no watcher runs).
     return {"order_id": result.order_id, "outcome": result.outcome, "detail": result.detail}
 
 

@@ -4,7 +4,8 @@ execution.models (import-linter holds them to it).
 
 place, modify, cancel, cancel_all, close, liquidate, halt (trading state), engine_halt, engine (stop,
 restart, start, check), resolve, dispatch, sweep, ingest, events_files (rotate, replay), prune, preflight,
-demo (the simulator account of seeded positions), subscribe (the one subscribe path).
+demo (the simulator account of seeded positions), subscribe (the one subscribe path), watch (the ingest
+watcher).
 """
 
 from execution.actions.cancel import CANCEL_REQUESTED, CancelResult, order_cancel_request, orders_cancel
@@ -32,6 +33,7 @@ from execution.actions.prune import execution_files_prune
 from execution.actions.resolve import order_resolve
 from execution.actions.subscribe import symbol_subscribe
 from execution.actions.sweep import SweepReport, closes_release, orders_sweep
+from execution.actions.watch import ingest_watch, watch_once
 
 __all__ = [
     "CANCEL_REQUESTED",
@@ -57,6 +59,7 @@ __all__ = [
     "ingest_before_read",
     "ingest_execution_events",
     "ingest_file",
+    "ingest_watch",
     "order_cancel_request",
     "order_dispatch",
     "order_resolve",
@@ -70,4 +73,5 @@ __all__ = [
     "run_preflight",
     "simulator_account_add",
     "symbol_subscribe",
+    "watch_once",
 ]
