@@ -57,6 +57,9 @@ def _parameters(*, workdir: Path, run_id: str, intent_path: Path | None) -> dict
     # LEAN parameters are strings.
     return {
         "intent-file": str(intent_path.resolve()) if intent_path else "",
+        # Scanned by every run, with or without an intent (an `engine start` run too): the algorithm
+        # subscribes the symbols of new intents from here (execution/lean/manual_order_execution.py).
+        "intents-folder": str(EngineFolder(workdir).intents.resolve()),
         "events-file": str(EngineFolder(workdir).events.resolve()),
         "run-id": run_id,
         "prices-interval": str(settings.TRADEDESK_PRICES_INTERVAL),

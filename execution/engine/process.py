@@ -26,6 +26,7 @@ from django.conf import settings
 from execution.contract import cancel_command, order_command, update_command
 from execution.contract.files import read_json, write_json_atomic
 from execution.engine.config import PROJECT_ROOT, build_execution_config, engine_command
+from execution.engine.leftovers import commands_take_back
 from execution.engine.state import (
     MODES,
     PREFLIGHT_FILE,
@@ -39,6 +40,7 @@ from execution.engine.state import (
     pid_alive,
     running_engine,
 )
+from execution.engine.subscribe import subscribe_locked
 
 if TYPE_CHECKING:
     from orders.models import TradeOrder
@@ -178,6 +180,8 @@ def _launch(mode: str, *, intent_path: Path | None) -> tuple[str, int]:
         # Keep each finished run's exit record for the engine history.
         os.replace(folder.exit, folder.runs / f"{previous['run_id']}.exit.json")
     run_id = new_run_id()
+    # Nothing addressed by an earlier run's order ids reaches this run (engine/leftovers.py).
+    commands_take_back(folder=folder, mode=mode, next_run_id=run_id)
     config_path = build_execution_config(
         mode=mode, workdir=folder.path, run_id=run_id, intent_path=intent_path
     )
@@ -311,6 +315,8 @@ def hand_over(*, mode: str, intent_path: Path, command: dict[str, Any], refusal:
         if info is not None and refusal:
             return Handover(kind="refused", run_id=str(info.get("run_id", "")), pid=info["pid"])
         if info is not None:
+            # The symbol first: its command file sorts before the order's (engine/subscribe.py).
+            subscribe_locked(mode=mode, run_id=str(info.get("run_id", "")), symbol=str(command["Ticker"]))
             path = write_command(mode, command)
             return Handover(
                 kind="command",
@@ -346,6 +352,19 @@ def send_command(mode: str, command: dict[str, Any]) -> Path:
         if running_engine(mode) is None:
             raise EngineError(f"no {mode} engine is running")
         return write_command(mode, command)
+
+
+def engine_subscribe(mode: str, symbol: str) -> str:
+    """Subscribe the running engine to a symbol: "subscribed", "already subscribed" or "no engine running".
+
+    Without a running engine there is nothing to do: a new run subscribes the symbols of the intents folder
+    at its start (the algorithm's `intents-folder` parameter) and the dispatch subscribes each order's."""
+    with mode_lock(mode):
+        info = running_engine(mode)
+        if info is None:
+            return "no engine running"
+        written = subscribe_locked(mode=mode, run_id=str(info.get("run_id", "")), symbol=symbol)
+    return "subscribed" if written else "already subscribed"
 
 
 def engine_start(mode: str) -> EngineState:

@@ -3,7 +3,8 @@
 LEAN loads this file (config `algorithm-location`) and runs `ManualOrderExecution` (`algorithm-type-name`) in
 live mode. It speaks the engine contract (docs/lean.md, docs/engine-contract.md):
 
-- parameters `intent-file` (the order to place at start, may be empty), `events-file`, `run-id`;
+- parameters `intent-file` (the order to place at start, may be empty), `intents-folder` (always scanned
+  for new intents' symbols), `events-file`, `run-id`;
 - every order event becomes one JSON line in the events file: tag, status NAME, order id, event id, run id,
   symbol, UTC time, this event's absolute fill quantity and price, fee, message. Orders that LEAN places from
   OrderCommand files (FileCommandHandler) reach `on_order_event` the same way, with their Tag;
@@ -529,7 +530,15 @@ class ManualOrderExecution(QCAlgorithm):
         events_file = self.get_parameter("events-file") or ""
         self._events_path = Path(events_file or EVENTS_FILE).resolve()
         intent_file = self.get_parameter("intent-file") or ""
-        self._intents_dir = Path(intent_file).resolve().parent if intent_file else None
+        # The intents folder is a parameter of its own: a run started without an order (`engine start`)
+        # still subscribes the symbols of new intents. Before it, the folder came only from the intent file,
+        # so such a run subscribed nothing and LEAN refused every OrderCommand for a symbol it did not hold
+        # (MissingSecurity: Algorithm/QCAlgorithm.Trading.cs:1059-1063@24863901).
+        intents_folder = self.get_parameter("intents-folder") or ""
+        if intents_folder:
+            self._intents_dir = Path(intents_folder).resolve()
+        else:
+            self._intents_dir = Path(intent_file).resolve().parent if intent_file else None
 
         # Without a seeded price every order waits for the first trade (overnight, weekends: for hours).
         self.settings.seed_initial_prices = True

@@ -65,6 +65,7 @@ class OrderBook:
         self.prices = PriceBook(config.seed, config.reference_prices)
         self.account = Account(config.workdir / ACCOUNT_FILE)
         self.orders: dict[int, Order] = {}
+        self.subscribed: set[str] = set()  # symbols of AddSecurityCommands (LEAN's subscriptions)
         self.next_order_id = 1
         self.stop_signal: str | None = None
         self.undeletable: set[str] = set()
