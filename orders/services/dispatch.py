@@ -62,7 +62,7 @@ def trade_order_claim_resume(*, order_id: int, attempt: int) -> TradeOrder | Non
         .filter(pk=order_id, status=OrderStatus.NEW, dispatched_at__isnull=False, dispatch_attempts=attempt)
         .first()
     )
-    if order is None or order.params.get("manual_execution", {}).get("handed_over_at"):
+    if order is None or order.engine_record.handed_over_at:
         return None
     return order
 
