@@ -8,7 +8,7 @@ from orders.models.access import (
 )
 from orders.models.choices import (
     CLIENT_ORDER_ID_REGEX,
-    CLOSED_STATUSES,
+    FINAL_STATUSES,
     FLAG_FUTURE_TIME,
     FLAG_OVERFILL,
     LIMIT_PRICE_TYPES,
@@ -64,8 +64,8 @@ from orders.models.trading import (
 
 __all__ = [
     "CLIENT_ORDER_ID_REGEX",
-    "CLOSED_STATUSES",
     "ENGINE_RECORD_KEY",
+    "FINAL_STATUSES",
     "FLAG_FUTURE_TIME",
     "FLAG_OVERFILL",
     "LIMIT_PRICE_TYPES",

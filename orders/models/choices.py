@@ -75,7 +75,11 @@ class OrderStatus(models.TextChoices):
 
 # The engine contract's rank: an order's status is the highest-ranked status among what was applied.
 STATUS_RANK: dict[str, int] = {status.value: rank for rank, status in enumerate(OrderStatus)}
-CLOSED_STATUSES = frozenset({OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED})
+# No event moves an order out of these (FAILED: it never reached an engine). The page reads them too
+# (data-final-statuses on the desk, static/js/desk.js).
+FINAL_STATUSES = frozenset(
+    {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.FAILED}
+)
 WORKING_STATUSES = frozenset(
     {OrderStatus.NEW, OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.CANCEL_PENDING}
 )

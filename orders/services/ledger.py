@@ -15,8 +15,8 @@ from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from orders.models import (
-    CLOSED_STATUSES,
     ENGINE_RECORD_KEY,
+    FINAL_STATUSES,
     PRICE_PLACES,
     RUN_ID_LOOKUP,
     STATUS_RANK,
@@ -69,10 +69,6 @@ class LedgerEvent:
     def target_status(self) -> str | None:
         """The tradedesk status this event asks for, or None."""
         return self.target if self.target in STATUS_RANK else None
-
-
-# The seed's name for it, kept importable.
-EngineEvent = LedgerEvent
 
 
 @dataclass
@@ -442,7 +438,7 @@ def _apply_to_orders(
     updated = orders_settle_updates(
         confirmed={o.pk: o.project_id for o, e in engine_events if e.status == UPDATE_CONFIRMED_STATUS},
         dropped={o.pk: o.project_id for o, e in engine_events if e.message.startswith(UPDATE_FAILED_MESSAGES)}
-        | {o.pk: o.project_id for o in pending if o.status in CLOSED_STATUSES},
+        | {o.pk: o.project_id for o in pending if o.status in FINAL_STATUSES},
         now=now,
     )
     # Last, after the order and position locks: the pages' poll counters of the projects touched.
