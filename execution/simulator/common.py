@@ -21,6 +21,7 @@ RESULT_PREFIX = "result-command-"  # LEAN FileCommandHandler's result file base 
 ACCOUNT_FILE = "simulator-account.json"
 DEFAULT_EVENTS_FILE = "events.jsonl"
 PRICES_FILE = "prices.json"  # the prices snapshot, beside the events file
+ACCOUNT_SNAPSHOT_FILE = "account.json"  # the account snapshot, beside prices.json
 RESULT_PACKET_TYPE = "QuantConnect.Packets.CommandResultPacket, QuantConnect.Common"
 SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.]{0,14}$")
 # Ids end up in a file name: anything outside this set could escape the working directory.
