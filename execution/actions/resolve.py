@@ -34,7 +34,7 @@ def order_resolve(
     state = engines.engine_state(order.mode)
     if state.state == "running" and state.run_id == run_id:
         raise Conflict("the engine run that holds this order is running again; cancel the order instead")
-    report = ingest_file(engines.engine_dir(order.mode) / "events.jsonl")
+    report = ingest_file(engines.engine_folder(order.mode).events)
     if report.pending_bytes:
         raise Conflict("the engine's events file ends in an unfinished line; try again once it is complete")
     order.refresh_from_db()

@@ -10,11 +10,11 @@ from decimal import Decimal
 from typing import Any
 
 from execution.contract import market_hours
+from execution.contract.folder import PRICES_FILE
 from execution.simulator.account import Account
 from execution.simulator.common import (
     ACCOUNT_FILE,
     ENGINE_NAME,
-    PRICES_FILE,
     SUPPORTED_ORDER_TYPES,
     SYMBOL_RE,
     WORKING,
@@ -65,6 +65,7 @@ class OrderBook:
         self.prices = PriceBook(config.seed, config.reference_prices)
         self.account = Account(config.workdir / ACCOUNT_FILE)
         self.orders: dict[int, Order] = {}
+        self.subscribed: set[str] = set()  # symbols of AddSecurityCommands (LEAN's subscriptions)
         self.next_order_id = 1
         self.stop_signal: str | None = None
         self.undeletable: set[str] = set()

@@ -233,6 +233,7 @@ class TradeOrderAdmin(HistoryAdminMixin, admin.ModelAdmin):
         if obj is not None and ArchivedExecutionEvent.objects.filter(order=obj).exists():
             return inlines
         return [inline for inline in inlines if not isinstance(inline, ArchivedExecutionEventInline)]
+
     fieldsets = (
         (
             _("Order"),
