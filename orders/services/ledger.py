@@ -16,7 +16,9 @@ from django.utils import timezone
 
 from orders.models import (
     CLOSED_STATUSES,
+    ENGINE_RECORD_KEY,
     PRICE_PLACES,
+    RUN_ID_LOOKUP,
     STATUS_RANK,
     ExecutionEvent,
     OrderFlag,
@@ -202,7 +204,7 @@ def _lock_orders(tags: set[str], mode: str | None) -> dict[str, _LockedOrder]:
     """Lock the orders with these tags (of `mode` when given), SELECT ... FOR UPDATE in id order."""
     if postgresql():
         columns = ", ".join(column(TradeOrder, name) for name in _ORDER_COLUMNS)
-        columns += f", ({column(TradeOrder, 'params')} -> 'manual_execution' ->> 'run_id')"
+        columns += f", ({column(TradeOrder, 'params')} -> '{ENGINE_RECORD_KEY}' ->> 'run_id')"
         mode_clause = f" AND {column(TradeOrder, 'mode')} = %b::text" if mode is not None else ""
         with binary_cursor(binary_results=True) as cursor:
             cursor.execute(
@@ -215,7 +217,7 @@ def _lock_orders(tags: set[str], mode: str | None) -> dict[str, _LockedOrder]:
         queryset = TradeOrder.objects.select_for_update().filter(client_order_id__in=tags)
         if mode is not None:
             queryset = queryset.filter(mode=mode)
-        queryset = queryset.annotate(dispatch_run=KT("params__manual_execution__run_id"))
+        queryset = queryset.annotate(dispatch_run=KT(RUN_ID_LOOKUP))
         rows = list(queryset.order_by("id").values_list(*_ORDER_COLUMNS, "dispatch_run"))
     return {row[1]: _LockedOrder(*row) for row in rows}
 
