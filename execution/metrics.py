@@ -179,7 +179,7 @@ class DeskCollector:
         )
         offsets = dict(EventFileCursor.objects.values_list("path", "offset"))
         for mode in engines.MODES:
-            path = (engines.engine_dir(mode) / "events.jsonl").resolve()
+            path = engines.engine_folder(mode).events.resolve()
             try:
                 stat = os.stat(path)
             except FileNotFoundError:

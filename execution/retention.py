@@ -13,9 +13,10 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from execution.contract.files import read_json
+from execution.contract.folder import COMMAND_PREFIX, ENGINES_DIR, RESULT_PREFIX, EngineFolder
 from execution.engine import process as engines
 from execution.models import EventFileCursor
-from orders.models import WORKING_STATUSES, TradeOrder
+from orders.models import WORKING_STATUSES, TradeOrder, engine_record
 
 logger = logging.getLogger("execution.retention")
 
@@ -45,24 +46,24 @@ class Needed:
 
 def execution_files_needed(*, mode: str) -> Needed:
     """Files of working orders (NEW included: the sweep reads their intents, results and run records)."""
-    folder = engines.engine_dir(mode)
+    folder = engines.engine_folder(mode)
     coids: set[str] = set()
     run_ids: set[str] = set()
     for coid, params in TradeOrder.objects.filter(mode=mode, status__in=WORKING_STATUSES).values_list(
         "client_order_id", "params"
     ):
         coids.add(coid)
-        run_id = (params or {}).get("manual_execution", {}).get("run_id")
+        run_id = engine_record(params).run_id
         if run_id:
             run_ids.add(str(run_id))
-    current = read_json(folder / "engine.pid")
+    current = read_json(folder.pid)
     if isinstance(current, dict) and current.get("run_id"):
         run_ids.add(str(current["run_id"]))
     return Needed(
         client_order_ids=frozenset(coids),
         command_ids=frozenset(engines.command_id_for(coid) for coid in coids),
         run_ids=frozenset(run_ids),
-        intent_paths=frozenset(str((folder / "intents" / f"{coid}.json").resolve()) for coid in coids),
+        intent_paths=frozenset(str(folder.intent(coid).resolve()) for coid in coids),
     )
 
 
@@ -91,26 +92,28 @@ def execution_files_prune(
         return report
     cutoff = (time.time() if now is None else now) - days * 86400
     for mode in modes:
-        folder = engines.engine_dir(mode)
-        if not folder.is_dir():
+        folder = engines.engine_folder(mode)
+        if not folder.path.is_dir():
             continue
         # Read what is needed after listing nothing yet: an order created during the prune has a fresh mtime.
         needed = execution_files_needed(mode=mode)
-        for intent in (folder / "intents").glob("*.json"):
+        for intent in folder.intents.glob("*.json"):
             if intent.stem not in needed.client_order_ids and _older(intent, cutoff):
                 report.intents += _unlink(intent)
         # Unread command-*.json files are never touched: an engine may still read them.
-        for result in [*folder.glob("result-command-*.json"), *folder.glob(".command-*.retracted")]:
-            command_id = result.name.removeprefix("result-command-").removeprefix(".command-").split(".")[0]
+        for result in [*folder.command_results(), *folder.retracted_commands()]:
+            command_id = (
+                result.name.removeprefix(RESULT_PREFIX).removeprefix(f".{COMMAND_PREFIX}").split(".")[0]
+            )
             if command_id not in needed.command_ids and _older(result, cutoff):
                 report.results += _unlink(result)
         # A run that was given a working order's intent keeps both its records (the sweep reads them).
         runs = set(needed.run_ids)
-        for record in (folder / "runs").glob("*.parameters.json"):
+        for record in folder.runs.glob("*.parameters.json"):
             parameters = read_json(record)
             if isinstance(parameters, dict) and parameters.get("intent-file") in needed.intent_paths:
                 runs.add(record.name.split(".", 1)[0])
-        for record in (folder / "runs").glob("*.json"):
+        for record in folder.runs.glob("*.json"):
             if record.name.split(".", 1)[0] not in runs and _older(record, cutoff):
                 report.run_records += _unlink(record)
     if any(asdict(report).values()):
@@ -122,11 +125,12 @@ def var_clean_blockers() -> list[str]:
     """Why deleting the var folder would lose something: a running engine, or events not yet ingested."""
     blockers = []
     root = Path(settings.TRADEDESK_EXECUTION_ROOT)
-    for folder in sorted(root.glob("engines/*")):
-        mode = folder.name
+    for path in sorted((root / ENGINES_DIR).glob("*")):
+        folder = EngineFolder(path)
+        mode = folder.mode
         if mode in engines.MODES and (info := engines.running_engine(mode)) is not None:
             blockers.append(f"the {mode} engine is running (pid {info['pid']}); stop it first")
-        events_path = (folder / "events.jsonl").resolve()
+        events_path = folder.events.resolve()
         try:
             stat = os.stat(events_path)
         except FileNotFoundError:

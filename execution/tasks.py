@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from celery import shared_task
+from celery import Task, shared_task
+from django.db import close_old_connections
 
 from execution import actions, metrics, routing
 from execution.dispatch import cancels
@@ -18,16 +19,46 @@ def _enqueue(order_id: int) -> None:
     routing.dispatch_enqueue(order_id=order_id)
 
 
-@shared_task(name="execution.tasks.execute_manual_order", acks_late=True, reject_on_worker_lost=True)
-def execute_manual_order(order_id: int, mode: str | None = None) -> dict[str, Any]:
-    """Hand one manual order to its engine (a second run for the same order does nothing)."""
+# Seconds before each retry of a dispatch whose database went away (about 30 s in all: a PostgreSQL restart);
+# past them the order stays claimed and NEW, and the sweep releases and sends it.
+DISPATCH_RETRY_DELAYS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0)
+
+
+@shared_task(
+    bind=True,
+    name="execution.tasks.execute_manual_order",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=len(DISPATCH_RETRY_DELAYS),
+)
+def execute_manual_order(
+    self: Task, order_id: int, mode: str | None = None, resume_attempt: int | None = None
+) -> dict[str, Any]:
+    """Hand one manual order to its engine (a second run for the same order does nothing); retried with a
+    short backoff when the database goes away, as the same claim (`resume_attempt`)."""
     # Every log line of the hand-over (and the engine's start line in engine.log) names the order.
-    with structlog.contextvars.bound_contextvars(order_id=order_id):
-        result = actions.order_dispatch(order_id=order_id)
-    if result.outcome in ("dispatched", "rejected"):
-        # Fresh engines answer within milliseconds; read their first events without waiting for beat.
-        ingest_events.apply_async(kwargs={"mode": mode} if mode else {}, countdown=0.2, expires=10)
+    try:
+        with structlog.contextvars.bound_contextvars(order_id=order_id):
+            result = actions.order_dispatch(order_id=order_id, resume_attempt=resume_attempt)
+    except actions.DispatchInterrupted as exc:
+        raise _dispatch_retry(self, exc, order_id=order_id, mode=mode, attempt=exc.attempt) from exc
+    except actions.DATABASE_GONE as exc:  # before any claim: a fresh claim on the retry
+        raise _dispatch_retry(self, exc, order_id=order_id, mode=mode, attempt=resume_attempt) from exc
+    # No ingest is scheduled here: the engine host's ingest watcher reads the engine's answer as it is
+    # written (beat's ingest where no watcher runs).
     return {"order_id": result.order_id, "outcome": result.outcome, "detail": result.detail}
+
+
+def _dispatch_retry(
+    task: Task, exc: Exception, *, order_id: int, mode: str | None, attempt: int | None
+) -> Exception:
+    """The Retry that sends the dispatch again after the next delay (the broken connection dropped first)."""
+    close_old_connections()
+    retries = int(task.request.retries or 0)
+    delay = DISPATCH_RETRY_DELAYS[min(retries, len(DISPATCH_RETRY_DELAYS) - 1)]
+    kwargs = {"order_id": order_id, "mode": mode, "resume_attempt": attempt}
+    retry: Exception = task.retry(kwargs=kwargs, countdown=delay, exc=exc)
+    return retry
 
 
 @shared_task(name="execution.tasks.cancel_order", acks_late=True, ignore_result=True)

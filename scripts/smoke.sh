@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Smoke run of the embedded defaults: SQLite + Celery filesystem broker + simulator engine, all state in a
-# fresh temp dir. Starts web, worker and beat, places one market order through the API and waits for FILLED.
+# fresh temp dir. Starts web, worker, beat and the ingest watcher, places one market order through the API and waits for FILLED.
 # Ends with "smoke: 1 passed, 0 failed" or "smoke: 0 passed, 1 failed" (exit 1).
 # SMOKE_KEEP=1 keeps the temp dir after a pass (it is always kept after a failure).
 set -euo pipefail
@@ -153,6 +153,7 @@ base="http://127.0.0.1:$port"
 start web "$PY" manage.py runserver "127.0.0.1:$port" --noreload
 start worker "$PY" -m celery -A tradedesk worker -l info --pool threads --concurrency 4 --hostname "smoke-$$@%h"
 start beat "$PY" -m celery -A tradedesk beat -l info --schedule "$tmp/celerybeat-schedule"
+start ingest "$PY" manage.py ingest_watch
 
 deadline=$((SECONDS + START_TIMEOUT))
 until curl -s -o /dev/null --max-time 2 "$base/"; do
@@ -162,6 +163,7 @@ until curl -s -o /dev/null --max-time 2 "$base/"; do
 done
 alive "${pids[1]}" || fail "celery worker exited"
 alive "${pids[2]}" || fail "celery beat exited"
+alive "${pids[3]}" || fail "ingest watcher exited"
 
 code=$(curl -sS -o "$tmp/create.json" -w '%{http_code}' --max-time 30 \
     -X POST "$base/api/trade/orders" \

@@ -354,6 +354,9 @@ TRADEDESK_ENGINE = env_choice("TRADEDESK_ENGINE", "simulator", ("simulator", "le
 TRADEDESK_ENGINE_AUTOSTART = env_bool("TRADEDESK_ENGINE_AUTOSTART", True)
 # Intents, command results and run records of finished orders older than this are pruned (0: never).
 TRADEDESK_RETENTION_DAYS = env_int("TRADEDESK_RETENTION_DAYS", 30, minimum=0)
+# Whole months (before the current one) the events table and the audit log keep; `manage.py history_archive`
+# moves older months of closed orders' events and of the audit log into the archive tables.
+TRADEDESK_HISTORY_KEEP_MONTHS = env_int("TRADEDESK_HISTORY_KEEP_MONTHS", 3, minimum=0)
 TRADEDESK_MAX_ORDER_QUANTITY = env_decimal("TRADEDESK_MAX_ORDER_QUANTITY", "1000000")
 TRADEDESK_MAX_ORDER_NOTIONAL = env_decimal("TRADEDESK_MAX_ORDER_NOTIONAL", "10000000")
 TRADEDESK_MAX_WORKING_ORDERS = env_int("TRADEDESK_MAX_WORKING_ORDERS", 200, minimum=1)

@@ -4,14 +4,15 @@ execution.models (import-linter holds them to it).
 
 place, modify, cancel, cancel_all, close, liquidate, halt (trading state), engine_halt, engine (stop,
 restart, start, check), resolve, dispatch, sweep, ingest, events_files (rotate, replay), prune, preflight,
-demo (the simulator account of seeded positions).
+demo (the simulator account of seeded positions), subscribe (the one subscribe path), watch (the ingest
+watcher).
 """
 
 from execution.actions.cancel import CANCEL_REQUESTED, CancelResult, order_cancel_request, orders_cancel
 from execution.actions.cancel_all import UNKNOWN_OUTCOME, orders_cancel_working
 from execution.actions.close import project_close_positions
 from execution.actions.demo import simulator_account_add
-from execution.actions.dispatch import DispatchResult, order_dispatch
+from execution.actions.dispatch import DATABASE_GONE, DispatchInterrupted, DispatchResult, order_dispatch
 from execution.actions.engine import (
     EngineConfigError,
     EngineError,
@@ -31,12 +32,16 @@ from execution.actions.place import create_trade_order
 from execution.actions.preflight import run_preflight
 from execution.actions.prune import execution_files_prune
 from execution.actions.resolve import order_resolve
+from execution.actions.subscribe import symbol_subscribe
 from execution.actions.sweep import SweepReport, closes_release, orders_sweep
+from execution.actions.watch import ingest_watch, watch_once
 
 __all__ = [
     "CANCEL_REQUESTED",
+    "DATABASE_GONE",
     "UNKNOWN_OUTCOME",
     "CancelResult",
+    "DispatchInterrupted",
     "DispatchResult",
     "EngineConfigError",
     "EngineError",
@@ -56,6 +61,7 @@ __all__ = [
     "ingest_before_read",
     "ingest_execution_events",
     "ingest_file",
+    "ingest_watch",
     "order_cancel_request",
     "order_dispatch",
     "order_resolve",
@@ -68,4 +74,6 @@ __all__ = [
     "project_trading_state_change",
     "run_preflight",
     "simulator_account_add",
+    "symbol_subscribe",
+    "watch_once",
 ]

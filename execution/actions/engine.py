@@ -15,7 +15,7 @@ from execution.engine.preflight import note_failed_start
 from execution.engine.process import engine_start
 from execution.engine.state import EngineError
 from orders.errors import Conflict
-from orders.models import OrderFlag
+from orders.models import OrderFlag, handed_to_run
 from orders.selectors import orders_working
 from orders.services import Actor, audit_record, trade_orders_flag
 
@@ -29,7 +29,7 @@ def held_working_orders(*, mode: str) -> list[int]:
         return []
     return list(
         orders_working(mode=mode)
-        .filter(params__manual_execution__run_id=str(info.get("run_id", "")))
+        .filter(handed_to_run(str(info.get("run_id", ""))))
         .order_by("pk")
         .values_list("pk", flat=True)
     )

@@ -1,12 +1,14 @@
 """The file contract between tradedesk and its engines (docs/engine-contract.md), in one package.
 
 Standard library only, and nothing else of the project at run time: the engine processes (the simulator,
-the supervisor) import it without Django. Modules: messages (event lines, identity, status map, command
+the supervisor) import it without Django. Modules: folder (the engine folder: EngineFolder, every file name
+in it, the mode of an events file), messages (event lines, identity, status map, command
 files), intents (the order-intent file), files (atomic JSON writes, reads, tails), market_hours (the
 market-order rule outside regular hours, shared with the simulator and held against the LEAN copy).
 """
 
 from execution.contract.files import read_json, tail_lines, write_json_atomic
+from execution.contract.folder import MODES, EngineFolder, events_file_mode
 from execution.contract.intents import intent_payload, json_number, write_manual_order_intent
 from execution.contract.market_hours import (
     HOURS_CHOICES,
@@ -25,6 +27,7 @@ from execution.contract.messages import (
     LEAN_ORDER_TYPE_NAMES,
     LEAN_STATUS_MAP,
     RUN_BOUNDARIES,
+    add_security_command,
     cancel_command,
     canonical_json,
     event_identity,
@@ -40,13 +43,17 @@ __all__ = [
     "LEAN_STATUS_MAP",
     "MARKET",
     "MARKET_ON_OPEN",
+    "MODES",
     "MOO_MESSAGE",
     "REFUSED",
     "RUN_BOUNDARIES",
+    "EngineFolder",
+    "add_security_command",
     "cancel_command",
     "canonical_json",
     "clock",
     "event_identity",
+    "events_file_mode",
     "exchange_open_at",
     "intent_payload",
     "json_number",

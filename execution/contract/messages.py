@@ -111,6 +111,27 @@ def order_command(
     }
 
 
+def add_security_command(*, command_id: str, symbol: str) -> dict[str, Any]:
+    """LEAN's AddSecurityCommand for a US equity at second resolution (the algorithm's own subscription).
+
+    Fields as Common/Commands/AddSecurityCommand.cs:29-71 declares them (QuantConnect/Lean@24863901); Run calls
+    algorithm.AddSecurity with them (:77-80), so an OrderCommand read after it finds the symbol in Securities
+    (otherwise SubmitOrderRequest answers MissingSecurity: Algorithm/QCAlgorithm.Trading.cs:1059-1063).
+    Resolution is Second (the default would be Minute) so a first price comes within seconds; Leverage is
+    left out, so LEAN keeps its default (Security.NullLeverage: the model's own).
+    """
+    return {
+        "$type": "QuantConnect.Commands.AddSecurityCommand, QuantConnect.Common",
+        "Id": command_id,
+        "SecurityType": "Equity",
+        "Symbol": symbol,
+        "Resolution": "Second",
+        "Market": "usa",
+        "FillDataForward": True,
+        "ExtendedMarketHours": False,
+    }
+
+
 def cancel_command(*, command_id: str, engine_order_id: int) -> dict[str, Any]:
     """LEAN's CancelOrderCommand for an order of the running engine."""
     return {

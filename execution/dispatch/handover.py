@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db.utils import InterfaceError, OperationalError
 from django.utils import timezone
 
 from execution import metrics
@@ -21,6 +22,8 @@ from orders.models import (
 )
 from orders.services import (
     trade_order_claim_for_dispatch,
+    trade_order_claim_resume,
+    trade_order_dispatch_attempts,
     trade_order_record_dispatch,
     update_trade_order_status,
 )
@@ -37,8 +40,21 @@ class DispatchResult:
     detail: str = ""
 
 
+# A database that went away (a PostgreSQL restart, a dropped connection): the task retries, never FAILED.
+DATABASE_GONE = (OperationalError, InterfaceError)
+
+
+class DispatchInterrupted(Exception):
+    """The database went away after the order's claim `attempt` may have been taken: retry as that claim."""
+
+    def __init__(self, *, order_id: int, attempt: int) -> None:
+        super().__init__(f"order {order_id}: database error during dispatch claim {attempt}")
+        self.order_id = order_id
+        self.attempt = attempt
+
+
 def _intent_path(order: TradeOrder) -> Path:
-    return engines.engine_dir(order.mode) / "intents" / f"{order.client_order_id}.json"
+    return engines.engine_folder(order.mode).intent(order.client_order_id)
 
 
 def _order_command(order: TradeOrder, *, route: str = "") -> dict[str, Any]:
@@ -68,14 +84,46 @@ def market_route(*, order_type: str) -> tuple[str, str]:
     return market_hours.route_at(now=market_now(), hours=hours)
 
 
-def order_dispatch(*, order_id: int) -> DispatchResult:
-    """Claim the order, write its intent and config, hand it to the engine, and record how (or FAILED)."""
-    order = trade_order_claim_for_dispatch(order_id=order_id)
-    if order is None:
-        return DispatchResult(order_id=order_id, outcome="skipped", detail="already claimed or not NEW")
+def engine_may_have(order: TradeOrder) -> bool:
+    """Whether any trace says the order reached its engine (a run started with its intent, its command file
+    or the command's result): then it is never sent again."""
+    mode, command_id = order.mode, engines.command_id_for(order.client_order_id)
+    return bool(
+        engines.result_path(mode, command_id).exists()
+        or engines.command_path(mode, command_id).exists()
+        or engines.intent_handed_over(mode, _intent_path(order))
+    )
+
+
+def order_dispatch(*, order_id: int, resume_attempt: int | None = None) -> DispatchResult:
+    """Claim the order, write its intent and config, hand it to the engine, and record how (or FAILED).
+
+    A database error raises DispatchInterrupted naming the claim; `resume_attempt` is that claim on the
+    retry: it continues the hand-over when the claim is still its own and nothing reached the engine."""
+    # Read before claiming, so a claim whose answer is lost with the connection still has a known number.
+    attempt = resume_attempt or trade_order_dispatch_attempts(order_id=order_id) + 1
+    try:
+        order = None
+        if resume_attempt is not None:
+            order = trade_order_claim_resume(order_id=order_id, attempt=attempt)
+            if order is not None and engine_may_have(order):
+                return DispatchResult(
+                    order_id=order_id, outcome="skipped", detail="handed over before the database error"
+                )
+        order = order or trade_order_claim_for_dispatch(order_id=order_id, attempt=attempt)
+        if order is None:
+            return DispatchResult(order_id=order_id, outcome="skipped", detail="already claimed or not NEW")
+        return _dispatch_claimed(order)
+    except DATABASE_GONE as exc:
+        raise DispatchInterrupted(order_id=order_id, attempt=attempt) from exc
+
+
+def _dispatch_claimed(order: TradeOrder) -> DispatchResult:
+    """Hand a claimed order over; FAILED on any error but the database's own (the caller retries those)."""
+    order_id = order.pk
     mode = order.mode
     try:
-        intent = write_manual_order_intent(order, engines.engine_dir(mode) / "intents")
+        intent = write_manual_order_intent(order, engines.engine_folder(mode).intents)
         # One market-hours rule for both paths: a new engine applies it to the intent, this to the command.
         route, route_message = market_route(order_type=order.order_type)
         command = _order_command(order, route=route)
@@ -87,8 +135,8 @@ def order_dispatch(*, order_id: int) -> DispatchResult:
         record: dict[str, Any] = {
             "engine": settings.TRADEDESK_ENGINE,
             "intent_path": str(intent),
-            "config_path": str(engines.engine_dir(mode) / "config.json"),
-            "events_path": str(engines.engine_dir(mode) / "events.jsonl"),
+            "config_path": str(engines.engine_folder(mode).config),
+            "events_path": str(engines.engine_folder(mode).events),
             "handover": handover.kind,
             "run_id": handover.run_id,
             "pid": handover.pid,
@@ -98,8 +146,10 @@ def order_dispatch(*, order_id: int) -> DispatchResult:
         if handover.kind == "command":
             record["command_path"] = handover.command_path
             record["order_type"] = command["OrderType"]
-        trade_order_record_dispatch(order_id=order.pk, manual_execution=record)
+        trade_order_record_dispatch(order_id=order.pk, record=record)
         metrics.dispatch_latency_observe(seconds=(timezone.now() - order.created_at).total_seconds())
+    except DATABASE_GONE:
+        raise
     except Exception as exc:  # any failure must become a visible FAILED, never a silent drop
         logger.exception("dispatch failed", extra={"order": order.client_order_id})
         note_failed_start(mode=mode, state=engines.engine_state(mode))
@@ -124,7 +174,7 @@ def _follow_command(*, order: TradeOrder, intent: Path, command_id: str) -> Disp
         if restarted is not None:
             trade_order_record_dispatch(
                 order_id=order.pk,
-                manual_execution={
+                record={
                     "handover": "start",
                     "run_id": restarted.run_id,
                     "pid": restarted.pid,

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 
 from execution.contract.files import write_json_atomic
+from execution.contract.folder import EngineFolder
 
 ALGORITHM_FILE = Path(__file__).resolve().parent.parent / "lean" / "manual_order_execution.py"
 ALGORITHM_TYPE_NAME = "ManualOrderExecution"
@@ -56,7 +57,10 @@ def _parameters(*, workdir: Path, run_id: str, intent_path: Path | None) -> dict
     # LEAN parameters are strings.
     return {
         "intent-file": str(intent_path.resolve()) if intent_path else "",
-        "events-file": str((workdir / "events.jsonl").resolve()),
+        # Scanned by every run, with or without an intent (an `engine start` run too): the algorithm
+        # subscribes the symbols of new intents from here (execution/lean/manual_order_execution.py).
+        "intents-folder": str(EngineFolder(workdir).intents.resolve()),
+        "events-file": str(EngineFolder(workdir).events.resolve()),
         "run-id": run_id,
         "prices-interval": str(settings.TRADEDESK_PRICES_INTERVAL),
         # The ingest's line cap: the engines split a holdings snapshot whose line would be longer.
@@ -175,7 +179,7 @@ def build_execution_config(*, mode: str, workdir: Path, run_id: str, intent_path
         config = lean_config(mode=mode, workdir=workdir, run_id=run_id, intent_path=intent_path)
     else:
         config = simulator_config(workdir=workdir, run_id=run_id, intent_path=intent_path)
-    return write_json_atomic(workdir / "config.json", config, mode=0o600)
+    return write_json_atomic(EngineFolder(workdir).config, config, mode=0o600)
 
 
 def engine_command(config_path: Path) -> tuple[list[str], dict[str, str]]:

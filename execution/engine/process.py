@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from django.conf import settings
@@ -26,6 +26,7 @@ from django.conf import settings
 from execution.contract import cancel_command, order_command, update_command
 from execution.contract.files import read_json, write_json_atomic
 from execution.engine.config import PROJECT_ROOT, build_execution_config, engine_command
+from execution.engine.leftovers import commands_take_back
 from execution.engine.state import (
     MODES,
     PREFLIGHT_FILE,
@@ -34,11 +35,15 @@ from execution.engine.state import (
     EngineError,
     EngineState,
     engine_dir,
+    engine_folder,
     engine_state,
     pid_alive,
     running_engine,
 )
-from execution.engine.supervise import EXIT_FILE
+from execution.engine.subscribe import subscribe_locked
+
+if TYPE_CHECKING:
+    from orders.models import TradeOrder
 
 logger = logging.getLogger("execution.engine.process")
 
@@ -84,9 +89,9 @@ def new_run_id() -> str:
 @contextmanager
 def mode_lock(mode: str) -> Iterator[None]:
     """An exclusive lock on a mode's engine folder: the check-then-start of an engine is one step."""
-    folder = engine_dir(mode)
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".supervisor.lock", "a+") as handle:
+    folder = engine_folder(mode)
+    folder.path.mkdir(parents=True, exist_ok=True)
+    with open(folder.lock, "a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -167,23 +172,26 @@ def _start_engine(mode: str, *, intent_path: Path | None) -> tuple[str, int]:
 
 def _launch(mode: str, *, intent_path: Path | None) -> tuple[str, int]:
     """Write the config and start the engine under its supervisor; returns (run_id, pid)."""
-    folder = engine_dir(mode)
-    (folder / "intents").mkdir(parents=True, exist_ok=True)
-    runs = folder / "runs"
-    runs.mkdir(exist_ok=True)
-    previous = read_json(folder / EXIT_FILE)
+    folder = engine_folder(mode)
+    folder.intents.mkdir(parents=True, exist_ok=True)
+    folder.runs.mkdir(exist_ok=True)
+    previous = read_json(folder.exit)
     if isinstance(previous, dict) and previous.get("run_id"):
         # Keep each finished run's exit record for the engine history.
-        os.replace(folder / EXIT_FILE, runs / f"{previous['run_id']}.exit.json")
+        os.replace(folder.exit, folder.runs / f"{previous['run_id']}.exit.json")
     run_id = new_run_id()
-    config_path = build_execution_config(mode=mode, workdir=folder, run_id=run_id, intent_path=intent_path)
+    # Nothing addressed by an earlier run's order ids reaches this run (engine/leftovers.py).
+    commands_take_back(folder=folder, mode=mode, next_run_id=run_id)
+    config_path = build_execution_config(
+        mode=mode, workdir=folder.path, run_id=run_id, intent_path=intent_path
+    )
     # Write-ahead record of what this run is given (no secrets): once it exists, the intent may have reached
     # the engine, so the sweep never sends that order again.
     parameters = (read_json(config_path) or {}).get("parameters", {})
-    write_json_atomic(folder / "runs" / f"{run_id}.parameters.json", parameters)
+    write_json_atomic(folder.run_parameters(run_id), parameters)
     pid = launch_execution(config_path)
     for stale in (REFUSED_FILE, PREFLIGHT_FILE):
-        (folder / stale).unlink(missing_ok=True)
+        (folder.path / stale).unlink(missing_ok=True)
     logger.info("engine started", extra={"mode": mode, "run_id": run_id, "pid": pid})
     return run_id, pid
 
@@ -225,7 +233,7 @@ def launch_execution(config_path: Path | str) -> int:
 
 def intent_handed_over(mode: str, intent_path: Path) -> str | None:
     """The run id of an engine run that was started with this intent, or None."""
-    runs = engine_dir(mode) / "runs"
+    runs = engine_folder(mode).runs
     wanted = str(Path(intent_path).resolve())
     for record in sorted(runs.glob("*.parameters.json")):
         parameters = read_json(record)
@@ -234,21 +242,27 @@ def intent_handed_over(mode: str, intent_path: Path) -> str | None:
     return None
 
 
+def engine_holds(order: TradeOrder) -> bool:
+    """Whether the engine run the order was handed to is its mode's running engine (the one answer)."""
+    run_id = order.engine_record.run_id
+    running = running_engine(order.mode)
+    return bool(run_id) and running is not None and str(running.get("run_id")) == run_id
+
+
 def command_path(mode: str, command_id: str) -> Path:
     """Where a command file lives while the engine has not read it."""
-    return engine_dir(mode) / f"command-{command_id}.json"
+    return engine_folder(mode).command(command_id)
 
 
 def result_path(mode: str, command_id: str) -> Path:
     """Where the engine answers a command."""
-    return engine_dir(mode) / f"result-command-{command_id}.json"
+    return engine_folder(mode).result(command_id)
 
 
 def write_command(mode: str, command: dict[str, Any]) -> Path:
     """Write a command under a name LEAN ignores, then rename it to `command-<Id>.json`."""
-    folder = engine_dir(mode)
     final = command_path(mode, command["Id"])
-    staging = folder / f".command-{command['Id']}.tmp"
+    staging = engine_folder(mode).command_staged(command["Id"])
     write_json_atomic(staging, command)
     os.replace(staging, final)
     return final
@@ -258,7 +272,7 @@ def retract_command(mode: str, command_id: str) -> bool:
     """Take back a command file the (dead) engine never read; True when it was still there."""
     path = command_path(mode, command_id)
     try:
-        os.replace(path, engine_dir(mode) / f".command-{command_id}.retracted")
+        os.replace(path, engine_folder(mode).command_retracted(command_id))
     except FileNotFoundError:
         return False
     return True
@@ -301,6 +315,8 @@ def hand_over(*, mode: str, intent_path: Path, command: dict[str, Any], refusal:
         if info is not None and refusal:
             return Handover(kind="refused", run_id=str(info.get("run_id", "")), pid=info["pid"])
         if info is not None:
+            # The symbol first: its command file sorts before the order's (engine/subscribe.py).
+            subscribe_locked(mode=mode, run_id=str(info.get("run_id", "")), symbol=str(command["Ticker"]))
             path = write_command(mode, command)
             return Handover(
                 kind="command",
@@ -338,6 +354,19 @@ def send_command(mode: str, command: dict[str, Any]) -> Path:
         return write_command(mode, command)
 
 
+def engine_subscribe(mode: str, symbol: str) -> str:
+    """Subscribe the running engine to a symbol: "subscribed", "already subscribed" or "no engine running".
+
+    Without a running engine there is nothing to do: a new run subscribes the symbols of the intents folder
+    at its start (the algorithm's `intents-folder` parameter) and the dispatch subscribes each order's."""
+    with mode_lock(mode):
+        info = running_engine(mode)
+        if info is None:
+            return "no engine running"
+        written = subscribe_locked(mode=mode, run_id=str(info.get("run_id", "")), symbol=symbol)
+    return "subscribed" if written else "already subscribed"
+
+
 def engine_start(mode: str) -> EngineState:
     """Start the mode's engine without an order (log in to IB before the open); no-op when one runs."""
     with mode_lock(mode):
@@ -367,7 +396,7 @@ def stop_engine(mode: str, *, timeout: float | None = None) -> EngineState:
     info = running_engine(mode)
     if info is not None:
         pid = info["pid"]
-        marker = str((engine_dir(mode) / "config.json").resolve())
+        marker = str(engine_folder(mode).config.resolve())
         sent: list[str] = []
         for signum, grace in (
             (signal.SIGINT, wait),
@@ -386,7 +415,7 @@ def stop_engine(mode: str, *, timeout: float | None = None) -> EngineState:
                 break
             logger.warning("engine did not stop", extra={"mode": mode, "pid": pid, "signal": signum.name})
         deadline = time.monotonic() + 5
-        while not (engine_dir(mode) / EXIT_FILE).exists() and time.monotonic() < deadline:
+        while not engine_folder(mode).exit.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
     return engine_state(mode)
 
@@ -400,6 +429,8 @@ __all__ = [
     "Handover",
     "cancel_command",
     "engine_dir",
+    "engine_folder",
+    "engine_holds",
     "engine_start",
     "engine_state",
     "hand_over",

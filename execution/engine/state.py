@@ -10,18 +10,34 @@ from typing import Any
 from django.conf import settings
 
 from execution.contract.files import read_json, tail_lines
-from execution.engine.supervise import EXIT_FILE, LOG_FILE, PID_FILE
+from execution.contract.folder import (
+    EXIT_FILE,
+    LOG_FILE,
+    MODES,
+    PID_FILE,
+    PREFLIGHT_FILE,
+    REFUSED_FILE,
+    STOP_FILE,
+    EngineFolder,
+)
 
-MODES = ("paper", "live")
-
-
-STOP_FILE = "engine.stop-requested.json"
-
-
-REFUSED_FILE = "engine.refused.json"
-
-
-PREFLIGHT_FILE = "engine.preflight.json"
+__all__ = [
+    "EXIT_FILE",
+    "LOG_FILE",
+    "MODES",
+    "PID_FILE",
+    "PREFLIGHT_FILE",
+    "REFUSED_FILE",
+    "STOP_FILE",
+    "EngineError",
+    "EngineFolder",
+    "EngineState",
+    "engine_dir",
+    "engine_folder",
+    "engine_state",
+    "pid_alive",
+    "running_engine",
+]
 
 
 class EngineError(Exception):
@@ -51,9 +67,14 @@ class EngineState:
 
 def engine_dir(mode: str) -> Path:
     """The engine's working directory (also its cwd): <EXECUTION_ROOT>/engines/<mode>/."""
+    return engine_folder(mode).path
+
+
+def engine_folder(mode: str) -> EngineFolder:
+    """The mode's engine folder: the paths of its files (docs/engine-contract.md)."""
     if mode not in MODES:
         raise EngineError(f"unknown mode {mode!r}")
-    return Path(settings.TRADEDESK_EXECUTION_ROOT) / "engines" / mode
+    return EngineFolder.of(settings.TRADEDESK_EXECUTION_ROOT, mode)
 
 
 def pid_alive(pid: int, marker: str) -> bool:
@@ -76,11 +97,11 @@ def pid_alive(pid: int, marker: str) -> bool:
 
 def running_engine(mode: str) -> dict[str, Any] | None:
     """The pid file of the mode's live engine, or None when no engine is alive."""
-    folder = engine_dir(mode)
-    info = read_json(folder / PID_FILE)
+    folder = engine_folder(mode)
+    info = read_json(folder.pid)
     if not isinstance(info, dict) or not isinstance(info.get("pid"), int):
         return None
-    if pid_alive(info["pid"], str((folder / "config.json").resolve())):
+    if pid_alive(info["pid"], str(folder.config.resolve())):
         return info
     return None
 

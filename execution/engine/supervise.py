@@ -18,10 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-PID_FILE = "engine.pid"
-EXIT_FILE = "engine.exit.json"
-LOG_FILE = "engine.log"
-CONFIG_FILE = "config.json"
+from execution.contract.folder import CONFIG_FILE, EXIT_FILE, LOG_FILE, PID_FILE
+
 MASK = b"********"
 # Config keys whose values never reach engine.log, engine.exit.json or the engines API (IB and QuantConnect).
 SECRET_KEY_PARTS = ("password", "token", "secret", "user-name", "account", "job-user-id", "api-access")

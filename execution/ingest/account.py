@@ -17,7 +17,6 @@ from django.utils import timezone
 from execution.engine import process as engines
 from execution.ingest.prices import snapshot_read
 
-ACCOUNT_FILE = "account.json"
 MONEY_PLACES = Decimal("0.01")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 # The account's numbers (LEAN's SecurityPortfolioManager names in docs/engine-contract-prices.md).
@@ -59,7 +58,7 @@ class AccountSnapshot:
 
 def account_path(mode: str) -> Path:
     """Where the mode's engine keeps its account snapshot (beside prices.json)."""
-    return engines.engine_dir(mode) / ACCOUNT_FILE
+    return engines.engine_folder(mode).account_snapshot
 
 
 def _amount(value: Any) -> Decimal | None:

@@ -15,11 +15,12 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 
 from execution import metrics
+from execution.contract.folder import events_file_mode
+from execution.ingest import reconcile
 from execution.ingest.files import (
     EXCERPT_BYTES,
     LineChunk,
     check_under_root,
-    engine_mode_of,
     open_regular,
     read_lines,
     refusal_reason,
@@ -40,6 +41,9 @@ from orders.services import apply_engine_events
 logger = logging.getLogger("execution.ingest.events")
 
 BATCH_LINES = 5000
+# What a read (the page's poll, the API's listings) ingests inline at most: one batch of this many lines. The
+# rest is the ingest watcher's and beat's, so a burst or a file of junk never holds a web request.
+READ_BATCH_LINES = 200
 # Lines of the first step of a drain (its pace is not known yet); the time budget is checked between steps.
 APPLY_STEP = 500
 # A step is sized to fill this share of what is left of the budget at the pace measured so far.
@@ -64,10 +68,8 @@ def apply_parsed(batch: ParsedBatch, *, source: str, mode: str | None = None) ->
     """Apply a parsed batch (in the caller's transaction), segment by segment, and fold in the results.
 
     With `mode`, tags match only orders of that mode (the batch came from that mode's engine)."""
-    from execution.ingest import reconcile
-
     report = batch.report
-    for events, holdings in batch.segments:
+    for index, (events, holdings) in enumerate(batch.segments):
         if events:
             result = apply_engine_events(events, source=source, mode=mode)
             report.applied += result.applied
@@ -77,9 +79,13 @@ def apply_parsed(batch: ParsedBatch, *, source: str, mode: str | None = None) ->
             report.fills += result.fills
             report.orders_changed |= result.orders_changed
         if holdings is not None and holdings.get("type") == "holdings":
-            reconcile.record_holdings(holdings, source=source)
+            try:
+                reconcile.record_holdings(holdings, source=source, mode=mode)
+            except reconcile.UnusableHoldings as exc:
+                line, raw = batch.holdings_lines.get(index, (0, b""))
+                batch.refuse(line=line, reason=str(exc), raw=raw or repr(holdings).encode())
         elif holdings is not None:
-            reconcile.end_of_run(holdings, source=source)
+            reconcile.end_of_run(holdings, mode=mode)
     return report
 
 
@@ -226,9 +232,16 @@ def _apply_chunk(
 
 
 def _drain(
-    fd: int, key: str, *, batch_lines: int, mode: str | None, identity: tuple[int, int] | None = None
+    fd: int,
+    key: str,
+    *,
+    batch_lines: int,
+    mode: str | None,
+    identity: tuple[int, int] | None = None,
+    max_batches: int | None = None,
 ) -> IngestReport:
-    """Ingest the complete lines of an open file from the cursor's offset, a transaction per batch.
+    """Ingest the complete lines of an open file from the cursor's offset, a transaction per batch (at most
+    `max_batches` of them when given; the bytes left are the report's pending_bytes).
 
     Reads happen outside the transaction (they never hold the database's write lock); the transaction
     re-checks that the cursor did not move meanwhile and applies within the time budget.
@@ -236,6 +249,7 @@ def _drain(
     report = IngestReport()
     pace = _Pace()
     EventFileCursor.objects.bulk_create([EventFileCursor(path=key)], ignore_conflicts=True)
+    batches = 0
     while True:
         stat = os.fstat(fd)
         first_hash = _first_line_hash(fd)
@@ -285,15 +299,22 @@ def _drain(
             unmatched=applied.unmatched,
             bad=applied.bad,
         )
+        batches += 1
         if whole and len(chunk.lines) < batch_lines:
             report.pending_bytes = max(0, stat.st_size - new_offset)
             if report.pending_bytes == 0:
                 with _seen_lock:
                     _seen[key] = _stat_key(stat)
             return report
+        if max_batches is not None and batches >= max_batches:
+            report.pending_bytes = max(0, os.fstat(fd).st_size - new_offset)
+            report.unfinished += 1
+            return report
 
 
-def _drain_rotated(path: Path, key: str, fd: int, *, batch_lines: int, mode: str | None) -> IngestReport:
+def _drain_rotated(
+    path: Path, key: str, fd: int, *, batch_lines: int, mode: str | None, max_batches: int | None = None
+) -> IngestReport:
     """Before reading a new file at `path`, finish the rotated one (`<name>.<suffix>`) the cursor was on."""
     cursor = EventFileCursor.objects.filter(path=key).first()
     if cursor is None or cursor.inode is None or cursor.device is None:
@@ -307,10 +328,17 @@ def _drain_rotated(path: Path, key: str, fd: int, *, batch_lines: int, mode: str
     old_fd = open_regular(rotated)
     try:
         report = _drain(
-            old_fd, key, batch_lines=batch_lines, mode=mode, identity=(cursor.device, cursor.inode)
+            old_fd,
+            key,
+            batch_lines=batch_lines,
+            mode=mode,
+            identity=(cursor.device, cursor.inode),
+            max_batches=max_batches,
         )
     finally:
         os.close(old_fd)
+    if report.unfinished:
+        return report  # the rotated file is not finished: the new one waits
     with transaction.atomic():
         cursor = EventFileCursor.objects.select_for_update().get(path=key)
         if (cursor.device, cursor.inode) != (current.st_dev, current.st_ino):
@@ -324,20 +352,25 @@ def _drain_rotated(path: Path, key: str, fd: int, *, batch_lines: int, mode: str
     return report
 
 
-def ingest_file(path: Path, *, batch_lines: int = BATCH_LINES) -> IngestReport:
-    """Ingest the new complete lines of one events file where it is (never through a symlink)."""
+def ingest_file(
+    path: Path, *, batch_lines: int = BATCH_LINES, max_batches: int | None = None
+) -> IngestReport:
+    """Ingest the new complete lines of one events file where it is (never through a symlink); at most
+    `max_batches` batches of `batch_lines` when given."""
     path = Path(os.path.abspath(path))
     key = str(path)
     # A line of an engine's own file can only be about an order of that engine's mode.
-    mode = engine_mode_of(path)
+    mode = events_file_mode(path, root=settings.TRADEDESK_EXECUTION_ROOT)
     report = IngestReport(files=1)
     try:
         fd = open_regular(path)
     except FileNotFoundError:
         return report
     try:
-        report.absorb(_drain_rotated(path, key, fd, batch_lines=batch_lines, mode=mode))
-        report.absorb(_drain(fd, key, batch_lines=batch_lines, mode=mode))
+        rotated = _drain_rotated(path, key, fd, batch_lines=batch_lines, mode=mode, max_batches=max_batches)
+        report.absorb(rotated)
+        if not rotated.unfinished:
+            report.absorb(_drain(fd, key, batch_lines=batch_lines, mode=mode, max_batches=max_batches))
     finally:
         os.close(fd)
     return report
@@ -353,10 +386,15 @@ def _skip(report: IngestReport, key: str, exc: OSError) -> None:
 
 
 def ingest_execution_events(
-    path: str | Path | None = None, *, force: bool = False, mode: str | None = None
+    path: str | Path | None = None,
+    *,
+    force: bool = False,
+    mode: str | None = None,
+    batch_lines: int = BATCH_LINES,
+    max_batches: int | None = None,
 ) -> IngestReport:
     """Ingest one events file, or every engine's (of `mode` when given); each file on its own, so one bad
-    file stops no other."""
+    file stops no other. `max_batches` bounds the work per file (a read's inline ingest)."""
     scanned = path is None
     paths = scanned_events_files() if path is None else [Path(path)]
     if scanned and mode:
@@ -372,7 +410,7 @@ def ingest_execution_events(
                 unchanged = _seen.get(key) == _stat_key(stat)
             if unchanged and not force:
                 continue
-            total.absorb(ingest_file(Path(key)))
+            total.absorb(ingest_file(Path(key), batch_lines=batch_lines, max_batches=max_batches))
         except FileNotFoundError:
             continue
         except OSError as exc:
@@ -385,13 +423,14 @@ def ingest_execution_events(
 
 
 def ingest_before_read() -> IngestReport:
-    """Ingest-on-read, for listings that must not show a stale book: one stat per file when nothing grew.
+    """Ingest-on-read, for listings that must not show a stale book: one stat per file when nothing grew, and
+    never more than one batch of READ_BATCH_LINES per file (the watcher and beat read the rest).
 
     Only where the engine files are local (TRADEDESK_ENGINE_FILES_LOCAL); elsewhere beat ingests on the
     engine hosts."""
     if not settings.TRADEDESK_ENGINE_FILES_LOCAL:
         return IngestReport()
-    return ingest_execution_events()
+    return ingest_execution_events(batch_lines=READ_BATCH_LINES, max_batches=1)
 
 
 __all__ = [

@@ -10,12 +10,11 @@ from pathlib import Path
 
 from django.conf import settings
 
-from execution.engine.state import MODES
+from execution.contract.folder import ENGINES_DIR, EngineFolder
 
 READ_CHUNK = 1 << 20
 BOM = b"\xef\xbb\xbf"
 EXCERPT_BYTES = 1024
-EVENTS_NAME = "events.jsonl"
 
 
 class RefusedFile(OSError):
@@ -52,12 +51,12 @@ def refusal_reason(exc: OSError) -> str:
 def scanned_events_files(root: Path | None = None) -> list[Path]:
     """Every `engines/<mode>/events.jsonl` under the execution root, named lexically (never resolved)."""
     root = Path(root or settings.TRADEDESK_EXECUTION_ROOT)
-    engines = root / "engines"
+    engines = root / ENGINES_DIR
     try:
         modes = sorted(entry.name for entry in os.scandir(engines))
     except OSError:
         return []
-    return [engines / mode / EVENTS_NAME for mode in modes]
+    return [EngineFolder(engines / mode).events for mode in modes]
 
 
 def check_under_root(path: Path, root: Path | None = None) -> None:
@@ -174,17 +173,6 @@ def read_lines(
         if len(chunk.lines) >= max_lines:
             break
     return chunk
-
-
-def engine_mode_of(path: Path) -> str | None:
-    """The mode whose engine writes this file (engines/<mode>/ under the execution root), else None."""
-    engines_root = (Path(settings.TRADEDESK_EXECUTION_ROOT) / "engines").resolve()
-    # The folder, not the file, is resolved: the file may be a symlink (refused later, never followed).
-    folder = Path(path).parent.resolve()
-    if folder.parent != engines_root:
-        return None
-    mode = folder.name
-    return mode if mode in MODES else None
 
 
 def events_file_problems() -> dict[str, str]:

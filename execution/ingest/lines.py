@@ -68,6 +68,8 @@ class IngestReport:
     pending_bytes: int = 0
     rotations: int = 0
     skipped_files: int = 0
+    # Files whose ingest stopped at its batch bound (a read's inline ingest) with complete lines left.
+    unfinished: int = 0
     orders_changed: set[int] = field(default_factory=set)
     skipped: dict[str, str] = field(default_factory=dict)  # path -> why the ingest did not read it
     bad_samples: list[tuple[int, str]] = field(default_factory=list)
@@ -219,6 +221,9 @@ class ParsedBatch:
     bad_lines: list[tuple[int, str, bytes]] = field(default_factory=list)
     # Every decoded line, in order (what apply_execution_events is handed as its `events`).
     objects: list[Any] = field(default_factory=list)
+    # Segment index -> (line number, first bytes) of the holdings line that ends it: an unusable one is
+    # refused with the batch's other bad lines when it is applied.
+    holdings_lines: dict[int, tuple[int, bytes]] = field(default_factory=dict)
 
     def refuse(self, *, line: int, reason: str, raw: bytes) -> None:
         """Count a bad line and keep its reason and a capped excerpt (stored for staff, logged per batch)."""
@@ -250,6 +255,7 @@ class ParsedBatch:
                     self.segments.append(([], None))
             elif kind == "holdings" and not obj.get("tag"):
                 report.holdings_lines += 1
+                self.holdings_lines[len(self.segments) - 1] = (line, raw[:EXCERPT_BYTES])
                 self.segments[-1] = (self.segments[-1][0], obj)
                 self.segments.append(([], None))
             elif (not exact or _NUL_ESCAPE in raw) and _has_nul(obj):
@@ -307,7 +313,9 @@ def log_batch(report: IngestReport, *, source: str) -> None:
             extra={
                 "source": source,
                 **{
-                    k: v for k, v in report.as_dict().items() if k not in ("files", "resets", "pending_bytes")
+                    k: v
+                    for k, v in report.as_dict().items()
+                    if k not in ("files", "resets", "pending_bytes", "unfinished")
                 },
                 "bad_lines": [f"{line}: {reason}" for line, reason in report.bad_samples],
             },

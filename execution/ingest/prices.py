@@ -20,8 +20,6 @@ from execution.contract.files import read_json
 from execution.engine import process as engines
 from orders.models import PRICE_PLACES, SYMBOL_REGEX, Position
 
-PRICES_FILE = "prices.json"
-
 
 @dataclass(frozen=True)
 class Quote:
@@ -87,7 +85,7 @@ def snapshot_read(path: Path, parse: Callable[..., T | None]) -> T | None:
 
 def prices_path(mode: str) -> Path:
     """Where the mode's engine keeps its prices snapshot (beside events.jsonl)."""
-    return engines.engine_dir(mode) / PRICES_FILE
+    return engines.engine_folder(mode).prices
 
 
 def _price(value: Any) -> Decimal | None:

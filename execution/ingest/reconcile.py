@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
 from django.db.models import Sum
@@ -14,20 +13,18 @@ from django.utils import timezone
 from execution.contract import HOLDINGS_PART_KEYS
 from execution.models import HoldingsDiscrepancy, HoldingsPart
 from orders import services
-from orders.models import Mode, Position
+from orders.models import Position
 
 logger = logging.getLogger("execution.ingest.reconcile")
 
+
+class UnusableHoldings(Exception):
+    """A holdings line breaks the contract: counted and kept with the batch's other bad lines, never logged
+    on its own."""
+
+
 # More parts than this is no engine's snapshot (10,000 lines of 1 MiB): the line is unusable.
 MAX_PARTS = 10_000
-
-
-def mode_of_events_file(source: str) -> str | None:
-    """engines/<mode>/events.jsonl -> mode, else None."""
-    path = Path(source)
-    if path.parent.parent.name == "engines" and path.parent.name in Mode.values:
-        return path.parent.name
-    return None
 
 
 def _engine_quantities(line: dict[str, Any]) -> dict[str, Decimal] | None:
@@ -96,16 +93,16 @@ def _whole_snapshot(line: dict[str, Any], *, mode: str, source: str) -> dict[str
     numbers = _part_numbers(line)
     run_id = str(line.get("run_id") or "")[:100]
     if numbers is None or _engine_quantities(line) is None:
-        logger.warning("holdings part not usable", extra={"source": source})
-        return None
+        raise UnusableHoldings("holdings part not usable: its numbers or holdings break the contract")
     snapshot, part, parts = numbers
     _drop_pending(mode, reason="a later snapshot started", keep=(run_id, snapshot))
     kept = HoldingsPart.objects.filter(mode=mode, run_id=run_id, snapshot=snapshot)
     if kept.exclude(parts=parts).exists():
         # Parts that disagree on the count cannot be put together into one account.
         _drop_pending(mode, reason="its parts disagree on the number of parts")
-        logger.warning("holdings part not usable", extra={"source": source, "snapshot": snapshot})
-        return None
+        raise UnusableHoldings(
+            f"holdings part not usable: snapshot {snapshot}'s parts disagree on their count"
+        )
     HoldingsPart.objects.update_or_create(
         mode=mode, run_id=run_id, snapshot=snapshot, part=part, defaults={"parts": parts, "line": line}
     )
@@ -118,19 +115,19 @@ def _whole_snapshot(line: dict[str, Any], *, mode: str, source: str) -> dict[str
     return whole
 
 
-def end_of_run(line: dict[str, Any], *, source: str) -> None:
+def end_of_run(line: dict[str, Any], *, mode: str | None) -> None:
     """An engine's started or stopped line: the missing parts of a snapshot before it will never come."""
-    mode = mode_of_events_file(source)
     if mode is not None:
         status = line.get("status")
         _drop_pending(mode, reason="a new run started" if status == "started" else "the run ended")
 
 
-def record_holdings(line: dict[str, Any], *, source: str) -> list[HoldingsDiscrepancy]:
+def record_holdings(line: dict[str, Any], *, source: str, mode: str | None) -> list[HoldingsDiscrepancy]:
     """Compare one holdings snapshot with the mode's ledger; keep a row per differing symbol, drop agreed ones.
 
-    A part of a split snapshot is kept until the snapshot's last part arrives, which compares the whole."""
-    mode = mode_of_events_file(source)
+    `mode` is the mode of the engine whose file the line is from (None: no engine's, nothing to compare).
+    A part of a split snapshot is kept until the snapshot's last part arrives, which compares the whole.
+    Raises UnusableHoldings for a line that breaks the contract (the batch counts it as a bad line)."""
     if mode is not None and any(key in line for key in HOLDINGS_PART_KEYS):
         whole = _whole_snapshot(line, mode=mode, source=source)
         if whole is None:
@@ -139,9 +136,10 @@ def record_holdings(line: dict[str, Any], *, source: str) -> list[HoldingsDiscre
     elif mode is not None:
         _drop_pending(mode, reason="a later snapshot started")
     engine = _engine_quantities(line)
-    if mode is None or engine is None:
-        logger.warning("holdings line not usable", extra={"source": source})
-        return []
+    if mode is None:
+        raise UnusableHoldings("holdings line not usable: not in an engine's events file")
+    if engine is None:
+        raise UnusableHoldings("holdings line not usable: its holdings break the contract")
     ledger = {
         row["symbol"]: row["total"] or Decimal(0)
         for row in Position.objects.filter(mode=mode).values("symbol").annotate(total=Sum("quantity"))

@@ -9,13 +9,12 @@ from pathlib import Path
 
 from django.db import transaction
 
+from execution.contract.folder import ARCHIVE_DIR
 from execution.engine import process as engines
 from execution.ingest.events import IngestReport, ingest_execution_events, ingest_file
 from execution.models import EventFileCursor
 
 logger = logging.getLogger("execution.ingest.rotation")
-
-ARCHIVE_DIR = "events-archive"
 
 
 def events_file_rotate(*, mode: str, stop: bool = False, timeout: float = 30.0) -> Path:
@@ -25,7 +24,7 @@ def events_file_rotate(*, mode: str, stop: bool = False, timeout: float = 30.0) 
             if not stop:
                 raise engines.EngineError(f"the {mode} engine is running; stop it first (or pass --stop)")
             engines.stop_engine(mode, timeout=timeout)
-        path = (engines.engine_dir(mode) / "events.jsonl").resolve()
+        path = engines.engine_folder(mode).events.resolve()
         if not path.exists():
             raise engines.EngineError(f"{path} does not exist")
         report = ingest_file(path)
@@ -50,9 +49,9 @@ def events_file_rotate(*, mode: str, stop: bool = False, timeout: float = 30.0) 
 
 def events_files_for_replay(*, mode: str) -> list[Path]:
     """A mode's archived events files, oldest first, then the current one."""
-    folder = engines.engine_dir(mode)
-    files = sorted((folder / ARCHIVE_DIR).glob("events-*.jsonl"))
-    current = folder / "events.jsonl"
+    folder = engines.engine_folder(mode)
+    files = sorted(folder.archive.glob("events-*.jsonl"))
+    current = folder.events
     return [*files, current] if current.exists() else files
 
 

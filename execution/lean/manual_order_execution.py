@@ -3,7 +3,8 @@
 LEAN loads this file (config `algorithm-location`) and runs `ManualOrderExecution` (`algorithm-type-name`) in
 live mode. It speaks the engine contract (docs/lean.md, docs/engine-contract.md):
 
-- parameters `intent-file` (the order to place at start, may be empty), `events-file`, `run-id`;
+- parameters `intent-file` (the order to place at start, may be empty), `intents-folder` (always scanned
+  for new intents' symbols), `events-file`, `run-id`;
 - every order event becomes one JSON line in the events file: tag, status NAME, order id, event id, run id,
   symbol, UTC time, this event's absolute fill quantity and price, fee, message. Orders that LEAN places from
   OrderCommand files (FileCommandHandler) reach `on_order_event` the same way, with their Tag;
@@ -70,6 +71,9 @@ WAITING_NOTICE_AFTER = timedelta(minutes=2)
 MOO_CUTOFF = timedelta(minutes=2)
 MARKET, MARKET_ON_OPEN, REFUSED = "Market", "MarketOnOpen", "Refused"
 MOO_MESSAGE = "MarketOnOpen: sent while the market is closed; it fills at the next open"
+# The engine folder's names (execution/contract/folder.py; LEAN loads this file alone, so it keeps a copy that
+# tests/execution/contract/test_folder.py holds to the contract's).
+EVENTS_FILE = "events.jsonl"
 PRICES_FILE = "prices.json"
 ACCOUNT_FILE = "account.json"
 DEFAULT_PRICES_INTERVAL = 2.0
@@ -566,9 +570,17 @@ class ManualOrderExecution(QCAlgorithm):
         self._max_line_bytes = line_cap(self.get_parameter("max-line-bytes"))
         self._holdings_snapshots = 0
         events_file = self.get_parameter("events-file") or ""
-        self._events_path = Path(events_file or "events.jsonl").resolve()
+        self._events_path = Path(events_file or EVENTS_FILE).resolve()
         intent_file = self.get_parameter("intent-file") or ""
-        self._intents_dir = Path(intent_file).resolve().parent if intent_file else None
+        # The intents folder is a parameter of its own: a run started without an order (`engine start`)
+        # still subscribes the symbols of new intents. Before it, the folder came only from the intent file,
+        # so such a run subscribed nothing and LEAN refused every OrderCommand for a symbol it did not hold
+        # (MissingSecurity: Algorithm/QCAlgorithm.Trading.cs:1059-1063@24863901).
+        intents_folder = self.get_parameter("intents-folder") or ""
+        if intents_folder:
+            self._intents_dir = Path(intents_folder).resolve()
+        else:
+            self._intents_dir = Path(intent_file).resolve().parent if intent_file else None
 
         # Without a seeded price every order waits for the first trade (overnight, weekends: for hours).
         self.settings.seed_initial_prices = True

@@ -19,8 +19,6 @@ from execution.simulator.account import Account
 from execution.simulator.book import Order, OrderBook
 from execution.simulator.common import (
     ACCOUNT_FILE,
-    DEFAULT_EVENTS_FILE,
-    PRICES_FILE,
     InvalidCommand,
     encode_line,
     line_cap,
@@ -34,8 +32,6 @@ from execution.simulator.market import PriceBook
 
 __all__ = [
     "ACCOUNT_FILE",
-    "DEFAULT_EVENTS_FILE",
-    "PRICES_FILE",
     "Account",
     "InvalidCommand",
     "Order",

@@ -10,12 +10,11 @@ from decimal import Decimal
 from typing import Any
 
 from execution.contract import market_hours
+from execution.contract.folder import ACCOUNT_SNAPSHOT_FILE, PRICES_FILE
 from execution.simulator.account import Account
 from execution.simulator.common import (
     ACCOUNT_FILE,
-    ACCOUNT_SNAPSHOT_FILE,
     ENGINE_NAME,
-    PRICES_FILE,
     SUPPORTED_ORDER_TYPES,
     SYMBOL_RE,
     WORKING,
@@ -68,6 +67,7 @@ class OrderBook:
         # Symbols whose prices the snapshot carries though nothing holds or works them (followed symbols).
         self.followed: set[str] = set(config.follow)
         self.orders: dict[int, Order] = {}
+        self.subscribed: set[str] = set()  # symbols of AddSecurityCommands (LEAN's subscriptions)
         self.next_order_id = 1
         self.stop_signal: str | None = None
         self.undeletable: set[str] = set()

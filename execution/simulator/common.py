@@ -16,12 +16,7 @@ from pathlib import Path
 from typing import Any
 
 ENGINE_NAME = "simulator"
-COMMAND_PATTERN = "command*.json"  # LEAN FileCommandHandler's pattern, matched case-sensitively
-RESULT_PREFIX = "result-command-"  # LEAN FileCommandHandler's result file base name
 ACCOUNT_FILE = "simulator-account.json"
-DEFAULT_EVENTS_FILE = "events.jsonl"
-PRICES_FILE = "prices.json"  # the prices snapshot, beside the events file
-ACCOUNT_SNAPSHOT_FILE = "account.json"  # the account snapshot, beside prices.json
 RESULT_PACKET_TYPE = "QuantConnect.Packets.CommandResultPacket, QuantConnect.Common"
 SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.]{0,14}$")
 # Ids end up in a file name: anything outside this set could escape the working directory.

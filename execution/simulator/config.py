@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from execution.contract import market_hours
+from execution.contract.folder import EVENTS_FILE
 from execution.simulator.common import (
-    DEFAULT_EVENTS_FILE,
     DEFAULT_MAX_LINE_BYTES,
     SYMBOL_RE,
     line_cap,
@@ -64,7 +64,7 @@ class SimulatorConfig:
             path = Path(str(value))
             return path if path.is_absolute() else workdir / path
 
-        events_file = resolve(params.get("events-file")) or workdir / DEFAULT_EVENTS_FILE
+        events_file = resolve(params.get("events-file")) or workdir / EVENTS_FILE
         run_id = str(params.get("run-id") or "").strip()
         if not run_id:
             # A run id keeps order ids of different runs apart; invent one rather than run without it.

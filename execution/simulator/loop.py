@@ -15,18 +15,18 @@ from types import FrameType
 from typing import Any
 
 from execution.contract import market_hours
+from execution.contract.folder import COMMAND_PATTERN, RESULT_PREFIX
 from execution.simulator.book import OrderBook
 from execution.simulator.common import (
-    COMMAND_PATTERN,
     ENGINE_NAME,
     ID_SNIFF_RE,
     INTENT_ORDER_TYPES,
     LEAN_ORDER_TYPES,
     LEAN_SECURITY_TYPES,
     RESULT_PACKET_TYPE,
-    RESULT_PREFIX,
     SAFE_ID_RE,
     SUPPORTED_ORDER_TYPES,
+    SYMBOL_RE,
     InvalidCommand,
     atomic_write_json,
     json_number,
@@ -131,6 +131,17 @@ class Simulator(OrderBook):
                 stop_price=stop if order_type in ("StopMarket", "StopLimit") else None,
             )
             return short, ok, message, {}
+        if type_name == "QuantConnect.Commands.AddSecurityCommand":
+            # LEAN: algorithm.AddSecurity, then Result(this, true, security.Symbol)
+            # (Common/Commands/AddSecurityCommand.cs:77-80@24863901). The simulator prices any symbol, so it
+            # only records the subscription (and refuses what IB would not know, as for an order).
+            ticker = command.get("symbol")
+            if not isinstance(ticker, str) or not SYMBOL_RE.fullmatch(ticker):
+                return short, False, f"Invalid symbol {ticker!r}", {}
+            if self.config.universe is not None and ticker not in self.config.universe:
+                return short, False, f"unknown contract {ticker} (no security definition found)", {}
+            self.subscribed.add(ticker)
+            return short, True, f"subscribed {ticker}", {"Symbol": ticker}
         if type_name == "QuantConnect.Commands.CancelOrderCommand":
             order_id = parse_decimal(command.get("orderid"))
             if order_id is None or order_id != order_id.to_integral_value():

@@ -6,6 +6,7 @@ from orders.models.access import (
     ApiToken,
     AuditLog,
 )
+from orders.models.archive import ArchivedAuditLog, ArchivedExecutionEvent
 from orders.models.choices import (
     CLIENT_ORDER_ID_REGEX,
     CLOSED_STATUSES,
@@ -37,6 +38,14 @@ from orders.models.choices import (
     order_flags,
     order_is_unknown,
 )
+from orders.models.engine_record import (
+    ENGINE_RECORD_KEY,
+    RUN_ID_LOOKUP,
+    EngineRecord,
+    engine_record,
+    engine_record_merged,
+    handed_to_run,
+)
 from orders.models.ledger import (
     ExecutionEvent,
     UnmatchedEvent,
@@ -57,6 +66,7 @@ from orders.models.trading import (
 __all__ = [
     "CLIENT_ORDER_ID_REGEX",
     "CLOSED_STATUSES",
+    "ENGINE_RECORD_KEY",
     "FLAG_FUTURE_TIME",
     "FLAG_OVERFILL",
     "LIMIT_PRICE_TYPES",
@@ -68,6 +78,7 @@ __all__ = [
     "PRICE_PLACES",
     "QTY",
     "QTY_PLACES",
+    "RUN_ID_LOOKUP",
     "SOURCE_MANUAL",
     "SOURCE_SEED",
     "STATUS_RANK",
@@ -77,11 +88,14 @@ __all__ = [
     "UNKNOWN_FLAG",
     "WORKING_STATUSES",
     "ApiToken",
+    "ArchivedAuditLog",
+    "ArchivedExecutionEvent",
     "AuditLog",
     "ColourChoice",
     "ColourConvention",
     "Digits",
     "EngineHalt",
+    "EngineRecord",
     "ExecutionEvent",
     "Mode",
     "OrderFlag",
@@ -97,6 +111,9 @@ __all__ = [
     "TradeOrder",
     "TradingState",
     "UnmatchedEvent",
+    "engine_record",
+    "engine_record_merged",
+    "handed_to_run",
     "order_flags",
     "order_is_unknown",
 ]

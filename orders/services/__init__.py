@@ -9,11 +9,14 @@ from orders.services.audit import Actor, audit_record
 from orders.services.cancels import (
     trade_order_cancel_request,
     trade_order_cancel_sent,
+    trade_order_cancel_unsent,
     trade_orders_cancel_pending,
 )
 from orders.services.dispatch import (
     trade_order_cancel_before_dispatch,
     trade_order_claim_for_dispatch,
+    trade_order_claim_resume,
+    trade_order_dispatch_attempts,
     trade_order_record_dispatch,
     trade_order_release_claim,
     trade_orders_flag,
@@ -137,7 +140,10 @@ __all__ = [
     "trade_order_cancel_before_dispatch",
     "trade_order_cancel_request",
     "trade_order_cancel_sent",
+    "trade_order_cancel_unsent",
     "trade_order_claim_for_dispatch",
+    "trade_order_claim_resume",
+    "trade_order_dispatch_attempts",
     "trade_order_mark_reviewed",
     "trade_order_record_dispatch",
     "trade_order_release_claim",

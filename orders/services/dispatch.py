@@ -13,6 +13,7 @@ from orders.models import (
     WORKING_STATUSES,
     OrderStatus,
     TradeOrder,
+    engine_record_merged,
 )
 from orders.services.audit import Actor, audit_record
 from orders.services.positions import CLOSE_ACTION, close_order_claim
@@ -22,22 +23,48 @@ from orders.services.versions import project_versions_bump_for_orders
 logger = logging.getLogger("orders")
 
 
-def trade_order_claim_for_dispatch(*, order_id: int) -> TradeOrder | None:
+def trade_order_dispatch_attempts(*, order_id: int) -> int:
+    """How many times the order has been claimed for dispatch (0 for an unknown order)."""
+    attempts = TradeOrder.objects.filter(pk=order_id).values_list("dispatch_attempts", flat=True).first()
+    return attempts or 0
+
+
+def trade_order_claim_for_dispatch(*, order_id: int, attempt: int | None = None) -> TradeOrder | None:
     """Claim a NEW, never-dispatched order atomically; None when someone else already has it.
 
+    With `attempt`, only as that claim (the order claimed attempt - 1 times before): a task that lost its
+    database connection mid-claim retries as the same attempt, so it can never claim twice.
     A closing order is claimed only once the cancels it waits for are final, sized from the position then
     (orders.services.positions.close_order_claim)."""
     now = timezone.now()
     params = TradeOrder.objects.filter(pk=order_id).values_list("params", flat=True).first()
     if isinstance(params, dict) and params.get("action") == CLOSE_ACTION:
-        return close_order_claim(order_id=order_id, now=now)
-    claimed = TradeOrder.objects.filter(
-        pk=order_id, dispatched_at__isnull=True, status=OrderStatus.NEW
-    ).update(dispatched_at=now, dispatch_attempts=models.F("dispatch_attempts") + 1, updated_at=now)
+        return close_order_claim(order_id=order_id, now=now, attempt=attempt)
+    claimable = TradeOrder.objects.filter(pk=order_id, dispatched_at__isnull=True, status=OrderStatus.NEW)
+    if attempt is not None:
+        claimable = claimable.filter(dispatch_attempts=attempt - 1)
+    claimed = claimable.update(
+        dispatched_at=now, dispatch_attempts=models.F("dispatch_attempts") + 1, updated_at=now
+    )
     if claimed != 1:
         return None
     project_versions_bump_for_orders([order_id])
     return TradeOrder.objects.select_related("project").get(pk=order_id)
+
+
+def trade_order_claim_resume(*, order_id: int, attempt: int) -> TradeOrder | None:
+    """The order when it is still held by claim number `attempt` and its hand-over was never recorded.
+
+    A dispatch task whose database went away after claiming retries with its claim's number: a sweep that
+    released the claim meanwhile, or another task's newer claim, makes this None."""
+    order = (
+        TradeOrder.objects.select_related("project")
+        .filter(pk=order_id, status=OrderStatus.NEW, dispatched_at__isnull=False, dispatch_attempts=attempt)
+        .first()
+    )
+    if order is None or order.engine_record.handed_over_at:
+        return None
+    return order
 
 
 def trade_order_release_claim(*, order_id: int, reason: str) -> bool:
@@ -51,13 +78,11 @@ def trade_order_release_claim(*, order_id: int, reason: str) -> bool:
     return bool(released)
 
 
-def trade_order_record_dispatch(*, order_id: int, manual_execution: dict[str, Any]) -> None:
-    """Store where and how the order was handed over (params.manual_execution)."""
+def trade_order_record_dispatch(*, order_id: int, record: dict[str, Any]) -> None:
+    """Merge `record` into the order's engine record (where and how it was handed over)."""
     with transaction.atomic():
         order = TradeOrder.objects.select_for_update().get(pk=order_id)
-        params = dict(order.params)
-        params["manual_execution"] = {**params.get("manual_execution", {}), **manual_execution}
-        order.params = params
+        order.params = engine_record_merged(order.params, record)
         order.save(update_fields=["params", "updated_at"])  # post_save bumps the project's counter
 
 

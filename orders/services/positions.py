@@ -160,7 +160,7 @@ def close_order_blockers(*, order: TradeOrder) -> list[TradeOrder]:
     return list(orders_working().filter(pk__in=held).order_by("id"))
 
 
-def close_order_claim(*, order_id: int, now: Any) -> TradeOrder | None:
+def close_order_claim(*, order_id: int, now: Any, attempt: int | None = None) -> TradeOrder | None:
     """Claim a NEW closing order for dispatch, sized from the project's position now; None when not to send.
 
     Under the project lock, then the order's: None while an order it waits for is still working, and when
@@ -174,6 +174,8 @@ def close_order_claim(*, order_id: int, now: Any) -> TradeOrder | None:
             .get(pk=order_id)
         )
         if order.status != OrderStatus.NEW or order.dispatched_at is not None:
+            return None
+        if attempt is not None and order.dispatch_attempts != attempt - 1:
             return None
         if close_order_blockers(order=order):
             return None

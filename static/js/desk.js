@@ -303,20 +303,51 @@
 
   document.addEventListener("htmx:afterSettle", announceChanges);
 
-  // Connection state: the poller's failures show a banner instead of a stream of errors.
-  document.addEventListener("htmx:afterRequest", function (evt) {
+  // Connection state: the page says when it is not live (a poll that fails for any reason: no answer, a 500,
+  // a 503; later the stream's drop), with one banner instead of a stream of errors, and the live dot.
+  var LIVE_SOURCES = { poller: true, "prices-poller": true };
+  var notLive = {};
+  function liveState(source, reason) {
     var banner = $("#conn-lost");
-    var failed = !evt.detail.successful && !evt.detail.xhr.status;
-    if (evt.detail.elt && evt.detail.elt.id === "poller" && banner) banner.hidden = !failed;
+    if (reason) notLive[source] = reason; else delete notLive[source];
+    var reasons = Object.keys(notLive).map(function (key) { return notLive[key]; });
+    document.documentElement.setAttribute("data-live", reasons.length ? "off" : "on");
+    if (!banner) return;
+    banner.hidden = !reasons.length;
+    if (reasons.length) banner.textContent = reasons[0];
+  }
+  function failureText(xhr) {
+    var banner = $("#conn-lost");
+    var status = xhr ? xhr.status : 0;
+    if (!status) return banner ? banner.getAttribute("data-t-lost") : "Connection lost";
+    if (status === 503) return banner.getAttribute("data-t-unavailable");
+    return banner.getAttribute("data-t-status").replace("{status}", String(status));
+  }
+  // The page partials' own error state (orders/partials/error.html) carries the server's message.
+  function pageErrorText(xhr) {
+    var type = (xhr && xhr.getResponseHeader("Content-Type")) || "";
+    if (type.indexOf("text/html") !== 0 || !xhr.responseText) return "";
+    var found = new DOMParser().parseFromString(xhr.responseText, "text/html").querySelector("[data-td-error]");
+    return found ? found.textContent.trim() : "";
+  }
+  window.tdLiveState = liveState;
+  window.tdFailureText = failureText;
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    var elt = evt.detail.elt;
+    if (!elt || !LIVE_SOURCES[elt.id]) return;
+    var xhr = evt.detail.xhr;
+    // 204 (nothing changed) and 286 count as answers; any other non-2xx or no answer is "not live".
+    liveState(elt.id, evt.detail.successful ? "" : failureText(xhr));
   });
   document.addEventListener("htmx:responseError", function (evt) {
     var status = evt.detail.xhr.status;
-    if (evt.detail.elt && evt.detail.elt.id === "poller") return;
-    notify(status === 403 ? t("forbidden", "Not allowed: reload the page and try again.")
-      : t("failed", "Request failed") + " (" + status + ")", "error");
+    if (evt.detail.elt && LIVE_SOURCES[evt.detail.elt.id]) return;
+    var text = pageErrorText(evt.detail.xhr);
+    notify(text || (status === 403 ? t("forbidden", "Not allowed: reload the page and try again.")
+      : t("failed", "Request failed") + " (" + status + ")"), "error");
   });
   document.addEventListener("htmx:sendError", function (evt) {
-    if (evt.detail.elt && evt.detail.elt.id === "poller") return;
+    if (evt.detail.elt && LIVE_SOURCES[evt.detail.elt.id]) return;
     notify(t("network", "Network error: the request did not reach the server."), "error");
   });
 

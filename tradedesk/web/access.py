@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any
@@ -9,8 +10,11 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -26,7 +30,10 @@ from orders.models import (
 )
 from orders.services.validation import bounded_id
 
-# htmx stops polling an element that gets this status (the order timeline once the order is final).
+logger = logging.getLogger("tradedesk.web")
+
+# Raised on to Django: its own answers (404, 403, 400) are no server fault.
+_DJANGO_ANSWERS = (Http404, PermissionDenied, BadRequest, SuspiciousOperation)
 
 
 class DeskRequest(HttpRequest):
@@ -64,7 +71,15 @@ def desk_view(view: View) -> View:
                 return response
             return redirect_to_login(request.get_full_path())
         language = activate_requested_language(request)
-        response = view(request, *args, **kwargs)
+        if not request.htmx:
+            response = view(request, *args, **kwargs)
+        else:
+            try:
+                response = view(request, *args, **kwargs)
+            except _DJANGO_ANSWERS:
+                raise
+            except Exception as exc:
+                response = page_error(request, exc)
         if language:
             response.set_cookie(
                 settings.LANGUAGE_COOKIE_NAME,
@@ -76,6 +91,24 @@ def desk_view(view: View) -> View:
         return response
 
     return wrapper
+
+
+def page_error(request: DeskRequest, exc: Exception) -> HttpResponse:
+    """A page partial's own error state (the API answers JSON): 503 while the database is unreachable, else
+    500; the page shows it as not live (a poll) or as a notice (an action), never a Django error page."""
+    unavailable = isinstance(exc, OperationalError | InterfaceError)
+    logger.exception("page partial failed", extra={"path": request.path, "unavailable": unavailable})
+    status = 503 if unavailable else 500
+    if unavailable:
+        message = _("The desk's database is not answering. Nothing is shown as live until it is back.")
+    else:
+        message = _("The server could not answer this request. The page tries again; reload if it persists.")
+    response = render(
+        request, "orders/partials/error.html", {"status": status, "message": message}, status=status
+    )
+    if unavailable:
+        response["Retry-After"] = "2"
+    return response
 
 
 def project_or_404(request: DeskRequest, raw: Any, *, with_counters: bool = False) -> Project:

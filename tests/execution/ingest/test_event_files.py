@@ -279,3 +279,22 @@ def test_bad_lines_are_stored_and_logged_once_per_batch(tmp_path: Path, caplog: 
     assert report.bad == 52
     assert BadEventLine.objects.count() == 52
     assert BadEventLine.objects.filter(offset=9 * 50).get().reason.startswith("not a JSON object")
+
+
+def test_a_read_ingests_at_most_one_bounded_batch_inline_and_leaves_the_rest(execution_root: Path) -> None:
+    from execution.ingest.events import READ_BATCH_LINES, ingest_before_read
+
+    path = execution_root / "engines" / "paper" / "events.jsonl"
+    junk = b"junk that is no JSON\n" * (READ_BATCH_LINES * 3 + 7)
+    append(path, junk)
+
+    first = ingest_before_read()
+    assert first.lines_read == READ_BATCH_LINES and first.bad == READ_BATCH_LINES
+    assert first.unfinished == 1 and first.pending_bytes == len(junk) - READ_BATCH_LINES * 21
+    assert EventFileCursor.objects.get(path=str(path)).offset == READ_BATCH_LINES * 21
+
+    # The next read takes the next batch; the watcher's or beat's ingest (unbounded) the rest at once.
+    assert ingest_before_read().lines_read == READ_BATCH_LINES
+    rest = ingest_execution_events()
+    assert rest.lines_read == READ_BATCH_LINES + 7 and rest.unfinished == 0 and rest.pending_bytes == 0
+    assert ingest_before_read().lines_read == 0

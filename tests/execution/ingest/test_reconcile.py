@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from execution.ingest.events import ingest_execution_events
-from execution.models import HoldingsDiscrepancy, HoldingsPart
+from execution.models import BadEventLine, HoldingsDiscrepancy, HoldingsPart
 from execution.simulator import split_holdings_line
 from orders.services import apply_fill_to_order
 from tests.factories import TradeOrderFactory
@@ -199,8 +199,30 @@ def test_a_part_with_numbers_that_break_the_contract_is_not_usable(
     events_file: Path, numbers: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     line = {**json.loads(holdings(("AAPL", 1))), **numbers}
-    with caplog.at_level("WARNING", logger="execution.ingest.reconcile"):
+    with caplog.at_level("WARNING"):
         append(events_file, json.dumps(line) + "\n")
-        ingest_execution_events()
-    assert [r.getMessage() for r in caplog.records] == ["holdings part not usable"]
+        report = ingest_execution_events()
+    # A bad line like any other: counted in the batch, kept for staff, no warning of its own.
+    assert report.bad == 1
+    assert [r.getMessage() for r in caplog.records if r.name == "execution.ingest.reconcile"] == []
+    [bad] = BadEventLine.objects.all()
+    assert (
+        bad.reason.startswith("holdings part not usable") and bad.offset == 0 and '"holdings"' in bad.excerpt
+    )
     assert not flagged() and not HoldingsPart.objects.exists()
+
+
+def test_unusable_holdings_lines_are_counted_per_batch_with_the_other_bad_lines(
+    events_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    junk = json.dumps({"type": "holdings", "run_id": "r-h", "holdings": [{"symbol": 1}]}) + "\n"
+    with caplog.at_level("WARNING"):
+        append(events_file, junk * 30 + "not json\n" + junk * 30)
+        report = ingest_execution_events()
+    assert report.bad == 61 and report.holdings_lines == 60
+    batch_lines = [r for r in caplog.records if r.getMessage() == "events batch"]
+    assert len(batch_lines) == 1 and batch_lines[0].bad == 61
+    assert [r for r in caplog.records if r.name == "execution.ingest.reconcile"] == []
+    assert BadEventLine.objects.count() == 61
+    offsets = list(BadEventLine.objects.order_by("offset").values_list("offset", flat=True))
+    assert offsets[:2] == [0, len(junk)]

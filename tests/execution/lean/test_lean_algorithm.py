@@ -388,11 +388,18 @@ def order_event(**fields: Any) -> SimpleNamespace:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_initialize_reads_its_five_parameters(lean: types.ModuleType, workdir: Path) -> None:
+def test_initialize_reads_its_six_parameters(lean: types.ModuleType, workdir: Path) -> None:
     algo = make_algorithm(lean, workdir, write_intent(workdir))
     algo.initialize()
     asked = {c[1] for c in algo.calls if c[0] == "get_parameter"}
-    assert asked == {"intent-file", "events-file", "run-id", "prices-interval", "max-line-bytes"}
+    assert asked == {
+        "intent-file",
+        "intents-folder",
+        "events-file",
+        "run-id",
+        "prices-interval",
+        "max-line-bytes",
+    }
 
 
 def test_market_sell_is_placed_with_negative_quantity_and_the_tag(
