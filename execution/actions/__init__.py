@@ -18,6 +18,7 @@ from execution.actions.engine import (
     EngineError,
     engine_restart,
     engine_start,
+    engine_start_requested,
     engine_stop,
     engines_check,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "engine_halt_set",
     "engine_restart",
     "engine_start",
+    "engine_start_requested",
     "engine_stop",
     "engines_check",
     "events_file_rotate",

@@ -16,6 +16,7 @@ ENGINES_DIR = "engines"  # under the execution root: one folder per mode
 EVENTS_FILE = "events.jsonl"
 INTENTS_DIR = "intents"
 PRICES_FILE = "prices.json"  # the prices snapshot, beside the events file
+ACCOUNT_SNAPSHOT_FILE = "account.json"  # the account snapshot, beside the prices
 CONFIG_FILE = "config.json"
 PID_FILE = "engine.pid"
 EXIT_FILE = "engine.exit.json"
@@ -74,6 +75,11 @@ class EngineFolder:
     def prices(self) -> Path:
         """The prices snapshot."""
         return self.path / PRICES_FILE
+
+    @property
+    def account_snapshot(self) -> Path:
+        """The account snapshot (the IB login's balances)."""
+        return self.path / ACCOUNT_SNAPSHOT_FILE
 
     @property
     def config(self) -> Path:

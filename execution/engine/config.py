@@ -88,6 +88,8 @@ def simulator_config(*, workdir: Path, run_id: str, intent_path: Path | None) ->
             "market-hours": settings.TRADEDESK_SIM_MARKET_HOURS,
             "clock": settings.TRADEDESK_SIM_CLOCK,
             "universe-file": settings.TRADEDESK_SIM_UNIVERSE_FILE,
+            "starting-cash": str(settings.TRADEDESK_SIM_STARTING_CASH),
+            "follow": list(settings.TRADEDESK_SIM_FOLLOW),
         },
     }
 

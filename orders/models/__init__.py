@@ -6,6 +6,7 @@ from orders.models.access import (
     ApiToken,
     AuditLog,
 )
+from orders.models.archive import ArchivedAuditLog, ArchivedExecutionEvent
 from orders.models.choices import (
     CLIENT_ORDER_ID_REGEX,
     FINAL_STATUSES,
@@ -87,6 +88,8 @@ __all__ = [
     "UNKNOWN_FLAG",
     "WORKING_STATUSES",
     "ApiToken",
+    "ArchivedAuditLog",
+    "ArchivedExecutionEvent",
     "AuditLog",
     "ColourChoice",
     "ColourConvention",

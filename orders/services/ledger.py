@@ -29,6 +29,7 @@ from orders.models import (
 )
 from orders.services._bulk import (
     JsonText,
+    archived_event_keys,
     binary_cursor,
     column,
     insert_new_keys,
@@ -255,6 +256,7 @@ def apply_engine_events(
                 return report
         tags = {event.tag for event in unique.values()}
         orders = _lock_orders(tags, mode)
+        by_pk = {order.pk: order for order in orders.values()}
         foreign = _other_mode_tags(tags - set(orders), mode)
         future_after = now + FUTURE_TOLERANCE
         rows = []
@@ -290,6 +292,13 @@ def apply_engine_events(
                  event.fill_price, event.fee, event.message,
                  event.payload if event.payload_text is None else JsonText(event.payload_text), outcome, reason)
             )  # fmt: skip
+        # Only a closed order's events can be in the archive (it moves nothing else, under the orders' locks
+        # this batch now holds): a key stored there is a duplicate, as one in the events table. Live ingest of
+        # working orders sends no probe.
+        closed = [row[0] for row in rows if row[1] is not None and by_pk[row[1]].status in CLOSED_STATUSES]
+        archived = archived_event_keys(closed) if closed else set()
+        if archived:
+            rows = [row for row in rows if row[0] not in archived]
         new_keys = insert_new_keys(
             ExecutionEvent, _EVENT_COLUMNS, rows, "event_key", {"source": source[:500], "received_at": now}
         )

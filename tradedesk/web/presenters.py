@@ -39,6 +39,7 @@ from orders.models import (
 )
 from orders.services.validation import bounded_id
 from tradedesk.web.access import DeskRequest
+from tradedesk.web.account import account_context
 from tradedesk.web.forms import ColoursForm, OrderForm, TimeZoneForm
 
 # htmx stops polling an element that gets this status (the order timeline once the order is final).
@@ -397,6 +398,7 @@ def render_page(
         projects = list(selectors.projects_for_user(user=request.user).order_by("name"))
     context["projects"] = projects
     context.update(time_zone_context(tz_form), colours_form=colours_form)
+    context.update(account_context(request, project))
     return render(request, "orders/live_trade.html", context, status=status)
 
 
