@@ -9,6 +9,7 @@ from orders.models.access import (
 from orders.models.archive import ArchivedAuditLog, ArchivedExecutionEvent
 from orders.models.choices import (
     CLIENT_ORDER_ID_REGEX,
+    CLOSED_STATUSES,
     FINAL_STATUSES,
     FLAG_FUTURE_TIME,
     FLAG_OVERFILL,
@@ -65,6 +66,7 @@ from orders.models.trading import (
 
 __all__ = [
     "CLIENT_ORDER_ID_REGEX",
+    "CLOSED_STATUSES",
     "ENGINE_RECORD_KEY",
     "FINAL_STATUSES",
     "FLAG_FUTURE_TIME",

@@ -4,7 +4,6 @@ Dependency direction: `orders` imports nothing of the project above it (`executi
 import these names from `orders.services`.
 """
 
-from orders.models import FINAL_STATUSES
 from orders.services.audit import Actor, audit_record
 from orders.services.cancels import (
     trade_order_cancel_request,
@@ -85,7 +84,6 @@ __all__ = [
     "ALREADY_CLOSING",
     "ALREADY_FLAT",
     "CLOSE_ACTION",
-    "FINAL_STATUSES",
     "Actor",
     "BatchReport",
     "CleanOrder",

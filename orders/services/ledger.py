@@ -15,8 +15,8 @@ from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from orders.models import (
+    CLOSED_STATUSES,
     ENGINE_RECORD_KEY,
-    FINAL_STATUSES,
     PRICE_PLACES,
     RUN_ID_LOOKUP,
     STATUS_RANK,
@@ -447,7 +447,7 @@ def _apply_to_orders(
     updated = orders_settle_updates(
         confirmed={o.pk: o.project_id for o, e in engine_events if e.status == UPDATE_CONFIRMED_STATUS},
         dropped={o.pk: o.project_id for o, e in engine_events if e.message.startswith(UPDATE_FAILED_MESSAGES)}
-        | {o.pk: o.project_id for o in pending if o.status in FINAL_STATUSES},
+        | {o.pk: o.project_id for o in pending if o.status in CLOSED_STATUSES},
         now=now,
     )
     # Last, after the order and position locks: the pages' poll counters of the projects touched.

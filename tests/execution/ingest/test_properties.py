@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from execution.contract import LEAN_STATUS_MAP
 from execution.ingest.events import apply_execution_events, ingest_execution_events, parse_lines
-from orders.models import FINAL_STATUSES, STATUS_RANK, TradeOrder
+from orders.models import CLOSED_STATUSES, STATUS_RANK, TradeOrder
 from tests.factories import ProjectFactory, TradeOrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -132,9 +132,9 @@ def test_closed_states_never_reopen(prop_project: Any, events: list[dict[str, An
         )
         order.refresh_from_db()
         if seen_closed is not None:
-            assert order.status in FINAL_STATUSES
+            assert order.status in CLOSED_STATUSES
             assert STATUS_RANK[order.status] >= STATUS_RANK[seen_closed]
-        if order.status in FINAL_STATUSES:
+        if order.status in CLOSED_STATUSES:
             seen_closed = order.status
 
 
