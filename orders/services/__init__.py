@@ -5,6 +5,7 @@ import these names from `orders.services`.
 """
 
 from orders.services.audit import Actor, audit_record
+from orders.services.buying_power import buying_power_left, check_buying_power
 from orders.services.cancels import (
     trade_order_cancel_request,
     trade_order_cancel_sent,
@@ -100,6 +101,8 @@ __all__ = [
     "apply_fill_to_order",
     "apply_fills_to_orders",
     "audit_record",
+    "buying_power_left",
+    "check_buying_power",
     "clean_order_payload",
     "client_order_id_new",
     "close_order_blockers",
