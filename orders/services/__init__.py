@@ -4,7 +4,6 @@ Dependency direction: `orders` imports nothing of the project above it (`executi
 import these names from `orders.services`.
 """
 
-from orders.models import CLOSED_STATUSES
 from orders.services.audit import Actor, audit_record
 from orders.services.buying_power import buying_power_left, check_buying_power
 from orders.services.cancels import (
@@ -28,7 +27,7 @@ from orders.services.halts import (
     engine_halt_permitted,
     engine_halt_set,
 )
-from orders.services.ledger import BatchReport, EngineEvent, LedgerEvent, apply_engine_events
+from orders.services.ledger import BatchReport, LedgerEvent, apply_engine_events
 from orders.services.orders import (
     OrderCreateResult,
     client_order_id_new,
@@ -85,13 +84,11 @@ from orders.services.versions import project_versions_bump_for_mode
 __all__ = [
     "ALREADY_CLOSING",
     "ALREADY_FLAT",
-    "CLOSED_STATUSES",
     "CLOSE_ACTION",
     "Actor",
     "BatchReport",
     "CleanOrder",
     "CloseResult",
-    "EngineEvent",
     "LedgerEvent",
     "OrderCreateResult",
     "OrderPreview",

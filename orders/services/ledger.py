@@ -72,10 +72,6 @@ class LedgerEvent:
         return self.target if self.target in STATUS_RANK else None
 
 
-# The seed's name for it, kept importable.
-EngineEvent = LedgerEvent
-
-
 @dataclass
 class BatchReport:
     """What applying one batch did."""

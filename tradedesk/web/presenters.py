@@ -26,11 +26,10 @@ from execution.models import HoldingsDiscrepancy
 from execution.selectors import engine_state, events_file_problems, positions_totals, positions_value
 from orders import selectors, services
 from orders.models import (
-    CLOSED_STATUSES,
+    FINAL_STATUSES,
     WORKING_STATUSES,
     EngineHalt,
     Mode,
-    OrderStatus,
     OrderType,
     Position,
     Project,
@@ -47,9 +46,6 @@ from tradedesk.web.forms import ColoursForm, OrderForm, TimeZoneForm
 
 
 ORDERS_SHOWN = 100
-
-
-FINAL_STATUSES = frozenset({*CLOSED_STATUSES, OrderStatus.FAILED})
 
 
 RECENT_SECONDS = 4
@@ -271,7 +267,7 @@ def orders_context(project: Project, *, selected: Any = None) -> dict[str, Any]:
         "order_rows": order_rows(orders, project=project, selected_id=selected_id, cutoff=cutoff),
         "orders_shown": ORDERS_SHOWN,
         "selected_order_id": selected_id,
-        "final_statuses": FINAL_STATUSES,
+        "final_statuses": sorted(FINAL_STATUSES),
         "recent_cutoff": cutoff,
     }
 
