@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Max
 from django.utils import timezone
 
+from execution.account_view import AccountView, account_for_user, account_may_see, account_view
 from execution.dispatch.sweep import engines_check
 from execution.engine.state import MODES, engine_state
 from execution.engine.universe import universe_symbols
@@ -23,6 +24,10 @@ from orders.selectors import SymbolSuggestion
 # (execution.actions), these selectors and the models.
 __all__ = [
     "MODES",
+    "AccountView",
+    "account_for_user",
+    "account_may_see",
+    "account_view",
     "engine_state",
     "engines_overview",
     "events_file_problems",

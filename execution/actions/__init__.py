@@ -12,12 +12,14 @@ from execution.actions.cancel import CANCEL_REQUESTED, CancelResult, order_cance
 from execution.actions.cancel_all import UNKNOWN_OUTCOME, orders_cancel_working
 from execution.actions.close import project_close_positions
 from execution.actions.demo import simulator_account_add
+from execution.actions.desk_engine import desk_alive_touch, desk_engine_run
 from execution.actions.dispatch import DATABASE_GONE, DispatchInterrupted, DispatchResult, order_dispatch
 from execution.actions.engine import (
     EngineConfigError,
     EngineError,
     engine_restart,
     engine_start,
+    engine_start_requested,
     engine_stop,
     engines_check,
 )
@@ -47,9 +49,12 @@ __all__ = [
     "SweepReport",
     "closes_release",
     "create_trade_order",
+    "desk_alive_touch",
+    "desk_engine_run",
     "engine_halt_set",
     "engine_restart",
     "engine_start",
+    "engine_start_requested",
     "engine_stop",
     "engines_check",
     "events_file_rotate",

@@ -57,7 +57,7 @@ def _order_for(*, mode: str, engine_order_id: int | None, kind: str) -> TradeOrd
         candidates = candidates.filter(update_pending=True)
     found = sorted(
         candidates.select_related("project"),
-        key=lambda order: str((order.params.get("manual_execution") or {}).get("run_id", "")),
+        key=lambda order: order.engine_record.run_id,
         reverse=True,
     )
     return found[0] if found else None

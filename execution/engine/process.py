@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from django.conf import settings
@@ -41,6 +41,9 @@ from execution.engine.state import (
     running_engine,
 )
 from execution.engine.subscribe import subscribe_locked
+
+if TYPE_CHECKING:
+    from orders.models import TradeOrder
 
 logger = logging.getLogger("execution.engine.process")
 
@@ -239,6 +242,13 @@ def intent_handed_over(mode: str, intent_path: Path) -> str | None:
     return None
 
 
+def engine_holds(order: TradeOrder) -> bool:
+    """Whether the engine run the order was handed to is its mode's running engine (the one answer)."""
+    run_id = order.engine_record.run_id
+    running = running_engine(order.mode)
+    return bool(run_id) and running is not None and str(running.get("run_id")) == run_id
+
+
 def command_path(mode: str, command_id: str) -> Path:
     """Where a command file lives while the engine has not read it."""
     return engine_folder(mode).command(command_id)
@@ -420,6 +430,7 @@ __all__ = [
     "cancel_command",
     "engine_dir",
     "engine_folder",
+    "engine_holds",
     "engine_start",
     "engine_state",
     "hand_over",

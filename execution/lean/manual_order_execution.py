@@ -15,7 +15,8 @@ live mode. It speaks the engine contract (docs/lean.md, docs/engine-contract.md)
   (Engine/TransactionHandlers/BrokerageTransactionHandler.cs 733-738).
 - a prices snapshot `prices.json` beside the events file, replaced atomically every `prices-interval`
   seconds (parameter), with the last / bid / ask of held symbols and of symbols of open orders (not lines:
-  the events file does not grow with prices).
+  the events file does not grow with prices), and on the same schedule the account snapshot `account.json`
+  (cash per currency, buying power, net liquidation, margin used, unrealised P&L from `Portfolio`).
 
 LEAN refuses orders for a symbol it has no price for ("There is no data for this symbol yet",
 Algorithm/QCAlgorithm.Trading.cs 1150), so initial prices are seeded (AlgorithmSettings.cs 200: off by
@@ -74,6 +75,7 @@ MOO_MESSAGE = "MarketOnOpen: sent while the market is closed; it fills at the ne
 # tests/execution/contract/test_folder.py holds to the contract's).
 EVENTS_FILE = "events.jsonl"
 PRICES_FILE = "prices.json"
+ACCOUNT_FILE = "account.json"
 DEFAULT_PRICES_INTERVAL = 2.0
 # The events file's line cap (TRADEDESK_EVENTS_MAX_LINE_BYTES), from the `max-line-bytes` launch parameter.
 DEFAULT_MAX_LINE_BYTES = 1 << 20
@@ -410,6 +412,46 @@ def prices_snapshot(
         prices.append(entry)
     prices.sort(key=lambda item: item["symbol"])
     return {"run_id": run_id, "time": utc_iso(time), "prices": prices}
+
+
+def account_snapshot(
+    *,
+    run_id: str,
+    time: Any,
+    currency: str,
+    cash: Iterable[tuple[str, Any]],
+    net_liquidation: Any,
+    buying_power: Any,
+    total_margin_used: Any,
+    unrealized_pnl: Any,
+) -> dict[str, Any]:
+    """The account file's content from LEAN's portfolio (names: Common/Securities/SecurityPortfolioManager.cs
+    @24863901deffa9ec7985e21ef8fbdb0258efb9e4): `CashBook` (77) per currency with `Cash.Amount`, its
+    `AccountCurrency` (CashBook.cs:45), `TotalPortfolioValue` (430) as net liquidation, `MarginRemaining` (580)
+    as buying power, `TotalMarginUsed` (562), `TotalUnrealizedProfit` (418). Amounts to the cent; a number
+    LEAN cannot give as a finite one makes the whole snapshot unwritable (ValueError), never a guess."""
+
+    def cents(value: Any) -> int | float:
+        number = json_number(value)
+        if number is None:
+            raise ValueError(f"account amount {value!r} is not a finite number")
+        return json_number(round(float(number), 2)) or 0
+
+    balances = [
+        {"currency": str(code).upper(), "amount": cents(amount)}
+        for code, amount in cash
+        if json_number(amount) is not None
+    ]
+    return {
+        "run_id": run_id,
+        "time": utc_iso(time),
+        "currency": str(currency).upper(),
+        "cash": sorted(balances, key=lambda item: item["currency"]),
+        "net_liquidation": cents(net_liquidation),
+        "total_margin_used": cents(total_margin_used),
+        "buying_power": cents(buying_power),
+        "unrealized_pnl": cents(unrealized_pnl),
+    }
 
 
 def replace_json(path: Path, payload: dict[str, Any]) -> None:
@@ -897,6 +939,27 @@ class ManualOrderExecution(QCAlgorithm):
             replace_json(self._events_path.parent / PRICES_FILE, snapshot)
         except Exception as exc:
             self._error(f"prices: {type(exc).__name__}: {exc}")
+        self._write_account()
+
+    def _write_account(self) -> None:
+        """Replace account.json with the IB account's balances as LEAN's portfolio has them (on the prices'
+        schedule: at most every prices-interval seconds)."""
+        try:
+            portfolio = self.portfolio
+            book = portfolio.cash_book
+            snapshot = account_snapshot(
+                run_id=self._run_id,
+                time=self.utc_time,
+                currency=book.account_currency,
+                cash=[(code, cash.amount) for code, cash in book.items()],
+                net_liquidation=portfolio.total_portfolio_value,
+                buying_power=portfolio.margin_remaining,
+                total_margin_used=portfolio.total_margin_used,
+                unrealized_pnl=portfolio.total_unrealized_profit,
+            )
+            replace_json(self._events_path.parent / ACCOUNT_FILE, snapshot)
+        except Exception as exc:
+            self._error(f"account: {type(exc).__name__}: {exc}")
 
     def _error(self, message: str) -> None:
         """An engine error line, and the message in LEAN's own log; never raises."""

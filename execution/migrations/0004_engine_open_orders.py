@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('execution', '0003_holdings_parts'),
-        ('orders', '0018_order_broker_id'),
+        ('orders', '0019_order_broker_id'),
     ]
 
     operations = [

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from execution.contract import market_hours
-from execution.contract.folder import PRICES_FILE
+from execution.contract.folder import ACCOUNT_SNAPSHOT_FILE, PRICES_FILE
 from execution.simulator.account import Account
 from execution.simulator.common import (
     ACCOUNT_FILE,
@@ -80,7 +80,9 @@ class OrderBook:
         """Prepare state; nothing is written until run()."""
         self.config = config
         self.prices = PriceBook(config.seed, config.reference_prices)
-        self.account = Account(config.workdir / ACCOUNT_FILE)
+        self.account = Account(config.workdir / ACCOUNT_FILE, starting_cash=config.starting_cash)
+        # Symbols whose prices the snapshot carries though nothing holds or works them (followed symbols).
+        self.followed: set[str] = set(config.follow)
         self.orders: dict[int, Order] = {}
         self.next_broker_id = 1001
         self.subscribed: set[str] = set()  # symbols of AddSecurityCommands (LEAN's subscriptions)
@@ -157,15 +159,32 @@ class OrderBook:
         self.next_holdings = time.monotonic() + interval if interval > 0 else math.inf
 
     def prices_snapshot(self) -> None:
-        """Replace prices.json: one step of the walk of each held symbol and each working order's symbol."""
-        symbols = set(self.account.positions) | {o.symbol for o in self.orders.values() if o.working}
+        """Replace prices.json (one step of the walk of each held symbol, each working order's symbol and each
+        followed one) and then account.json, valued at those prices."""
+        symbols = (
+            set(self.account.positions)
+            | {o.symbol for o in self.orders.values() if o.working}
+            | self.followed
+        )
+        now = market_hours.clock(self.config.clock)
+        walked = {symbol: self.prices.next_price(symbol) for symbol in sorted(symbols)}
+        # A new trading day (New York): the prices at its start become the previous closes.
+        self.account.roll_session(market_hours.session_day(now).isoformat(), walked)
         prices = []
-        for symbol in sorted(symbols):
-            last = self.prices.next_price(symbol)
+        for symbol, last in walked.items():
             bid, ask = max(0.01, round(last - 0.01, 2)), round(last + 0.01, 2)
-            prices.append({"symbol": symbol, "last": last, "bid": bid, "ask": ask})
-        snapshot = {"run_id": self.config.run_id, "time": utc_now_iso(), "prices": prices}
-        atomic_write_json(self.config.events_file.parent / PRICES_FILE, snapshot)
+            previous = self.account.previous_close.get(symbol)
+            close = float(previous) if previous is not None else self.prices.start_price(symbol)
+            prices.append(
+                {"symbol": symbol, "last": last, "bid": bid, "ask": ask, "previous_close": json_number(close)}
+            )
+        stamp = utc_now_iso()
+        workdir = self.config.events_file.parent
+        atomic_write_json(
+            workdir / PRICES_FILE, {"run_id": self.config.run_id, "time": stamp, "prices": prices}
+        )
+        snapshot = self.account.snapshot(run_id=self.config.run_id, time=stamp, prices=walked)
+        atomic_write_json(workdir / ACCOUNT_SNAPSHOT_FILE, snapshot)
         self.next_prices = time.monotonic() + self.config.prices_interval
 
     def order_event(
@@ -415,7 +434,7 @@ class OrderBook:
                 price = min(price, order.limit_price) if buy else max(price, order.limit_price)
             part = order.parts.pop(0)
             order.filled += part if buy else -part
-            self.account.apply_fill(order.symbol, part if buy else -part, price)
+            self.account.apply_fill(order.symbol, part if buy else -part, price, fee_for(part))
             status = "Filled" if not order.parts else "PartiallyFilled"
             self.emit(order, status, filled=part, fill_price=price)
             fill = f"{json_number(part)} {order.symbol} @ {price}"

@@ -241,6 +241,16 @@ class Simulator(OrderBook):
 
     # ---- lifecycle ---------------------------------------------------------------------------------
 
+    def desk_alive(self) -> bool:
+        """Whether make run's desk touched the keep-alive file within the idle timeout (then never idle)."""
+        if self.config.keepalive_file is None:
+            return False
+        try:
+            age = time.time() - self.config.keepalive_file.stat().st_mtime
+        except OSError:
+            return False
+        return age < self.config.idle_timeout
+
     def request_stop(self, signum: int, _frame: FrameType | None) -> None:
         """Signal handler: only flags the stop, the loop writes the stopped line between steps."""
         self.stop_signal = signal.Signals(signum).name
@@ -276,7 +286,12 @@ class Simulator(OrderBook):
             if cfg.prices_interval > 0 and now >= self.next_prices:
                 self.prices_snapshot()
             working = any(order.working for order in self.orders.values())
-            if cfg.idle_timeout > 0 and not working and now - self.last_activity >= cfg.idle_timeout:
+            if (
+                cfg.idle_timeout > 0
+                and not working
+                and now - self.last_activity >= cfg.idle_timeout
+                and not self.desk_alive()
+            ):
                 self.stop("idle")
                 return 0
             time.sleep(cfg.poll_interval)

@@ -26,6 +26,7 @@ from orders.models.choices import (
     order_flags,
     order_is_unknown,
 )
+from orders.models.engine_record import EngineRecord, engine_record
 from orders.models.projects import Project
 
 
@@ -242,6 +243,11 @@ class TradeOrder(models.Model):
     def source(self) -> str:
         """Where the order came from (params.source)."""
         return str(self.params.get("source", ""))
+
+    @property
+    def engine_record(self) -> EngineRecord:
+        """Where and how the engine adapter handed the order over (params.manual_execution)."""
+        return engine_record(self.params)
 
     @property
     def is_manual(self) -> bool:

@@ -4,8 +4,8 @@ Dependency direction: `orders` imports nothing of the project above it (`executi
 import these names from `orders.services`.
 """
 
-from orders.models import CLOSED_STATUSES
 from orders.services.audit import Actor, audit_record
+from orders.services.buying_power import buying_power_left, check_buying_power
 from orders.services.cancels import (
     trade_order_cancel_request,
     trade_order_cancel_sent,
@@ -27,7 +27,7 @@ from orders.services.halts import (
     engine_halt_permitted,
     engine_halt_set,
 )
-from orders.services.ledger import BatchReport, EngineEvent, LedgerEvent, apply_engine_events
+from orders.services.ledger import BatchReport, LedgerEvent, apply_engine_events
 from orders.services.orders import (
     OrderCreateResult,
     client_order_id_new,
@@ -85,13 +85,11 @@ from orders.services.versions import project_versions_bump_for_mode
 __all__ = [
     "ALREADY_CLOSING",
     "ALREADY_FLAT",
-    "CLOSED_STATUSES",
     "CLOSE_ACTION",
     "Actor",
     "BatchReport",
     "CleanOrder",
     "CloseResult",
-    "EngineEvent",
     "LedgerEvent",
     "OrderCreateResult",
     "OrderPreview",
@@ -106,6 +104,8 @@ __all__ = [
     "apply_fill_to_order",
     "apply_fills_to_orders",
     "audit_record",
+    "buying_power_left",
+    "check_buying_power",
     "clean_order_payload",
     "client_order_id_new",
     "close_order_blockers",

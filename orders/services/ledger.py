@@ -16,7 +16,9 @@ from django.utils import timezone
 
 from orders.models import (
     CLOSED_STATUSES,
+    ENGINE_RECORD_KEY,
     PRICE_PLACES,
+    RUN_ID_LOOKUP,
     STATUS_RANK,
     ExecutionEvent,
     OrderFlag,
@@ -27,6 +29,7 @@ from orders.models import (
 )
 from orders.services._bulk import (
     JsonText,
+    archived_event_keys,
     binary_cursor,
     column,
     insert_new_keys,
@@ -69,10 +72,6 @@ class LedgerEvent:
     def target_status(self) -> str | None:
         """The tradedesk status this event asks for, or None."""
         return self.target if self.target in STATUS_RANK else None
-
-
-# The seed's name for it, kept importable.
-EngineEvent = LedgerEvent
 
 
 @dataclass
@@ -206,7 +205,7 @@ def _lock_orders(tags: set[str], mode: str | None) -> dict[str, _LockedOrder]:
     """Lock the orders with these tags (of `mode` when given), SELECT ... FOR UPDATE in id order."""
     if postgresql():
         columns = ", ".join(column(TradeOrder, name) for name in _ORDER_COLUMNS)
-        columns += f", ({column(TradeOrder, 'params')} -> 'manual_execution' ->> 'run_id')"
+        columns += f", ({column(TradeOrder, 'params')} -> '{ENGINE_RECORD_KEY}' ->> 'run_id')"
         mode_clause = f" AND {column(TradeOrder, 'mode')} = %b::text" if mode is not None else ""
         with binary_cursor(binary_results=True) as cursor:
             cursor.execute(
@@ -219,7 +218,7 @@ def _lock_orders(tags: set[str], mode: str | None) -> dict[str, _LockedOrder]:
         queryset = TradeOrder.objects.select_for_update().filter(client_order_id__in=tags)
         if mode is not None:
             queryset = queryset.filter(mode=mode)
-        queryset = queryset.annotate(dispatch_run=KT("params__manual_execution__run_id"))
+        queryset = queryset.annotate(dispatch_run=KT(RUN_ID_LOOKUP))
         rows = list(queryset.order_by("id").values_list(*_ORDER_COLUMNS, "dispatch_run"))
     return {row[1]: _LockedOrder(*row) for row in rows}
 
@@ -262,6 +261,7 @@ def apply_engine_events(
                 return report
         tags = {event.tag for event in unique.values()}
         orders = _lock_orders(tags, mode)
+        by_pk = {order.pk: order for order in orders.values()}
         foreign = _other_mode_tags(tags - set(orders), mode)
         future_after = now + FUTURE_TOLERANCE
         rows = []
@@ -302,6 +302,13 @@ def apply_engine_events(
                  event.fill_price, event.fee, event.message,
                  event.payload if event.payload_text is None else JsonText(event.payload_text), outcome, reason)
             )  # fmt: skip
+        # Only a closed order's events can be in the archive (it moves nothing else, under the orders' locks
+        # this batch now holds): a key stored there is a duplicate, as one in the events table. Live ingest of
+        # working orders sends no probe.
+        closed = [row[0] for row in rows if row[1] is not None and by_pk[row[1]].status in CLOSED_STATUSES]
+        archived = archived_event_keys(closed) if closed else set()
+        if archived:
+            rows = [row for row in rows if row[0] not in archived]
         new_keys = insert_new_keys(
             ExecutionEvent, _EVENT_COLUMNS, rows, "event_key", {"source": source[:500], "received_at": now}
         )

@@ -235,7 +235,9 @@ def test_intent_at_start_is_submitted_then_filled_with_contract_fields(start_eng
     assert started["type"] == "engine" and started["status"] == "started" and started["engine"] == "simulator"
     assert started["pid"] == engine.proc.pid and started["run_id"] == "r-test-1"
     account = json.loads((engine.workdir / "simulator-account.json").read_text())
-    assert account["AAPL"]["quantity"] == -10  # a SELL intent is booked short: the side comes from the sign
+    assert (
+        account["positions"]["AAPL"]["quantity"] == -10
+    )  # a SELL intent is booked short: the side comes from the sign
 
 
 def test_market_order_fills_at_seeded_price(start_engine: Callable[..., Engine], tmp_path: Path):

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("orders", "0017_history_indexes"),
+        ("orders", "0018_history_archive"),
     ]
 
     operations = [
