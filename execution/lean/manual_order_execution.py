@@ -927,10 +927,12 @@ class ManualOrderExecution(QCAlgorithm):
                 append_line(self._events_path, part)
 
     def _write_prices(self) -> None:
-        """Replace prices.json with the prices of held symbols and of symbols of open orders."""
+        """Replace prices.json with the prices of held symbols, of symbols of open orders and of every
+        subscribed security (AddSecurityCommand, the ticket's quotes); one without a price is left out."""
         try:
             wanted = {symbol for symbol, holding in self.portfolio.items() if holding.quantity != 0}
             wanted |= {order.symbol for order in self.transactions.get_open_orders()}
+            wanted |= set(self.securities.keys())
             quotes = []
             for symbol in wanted:
                 security = self.securities[symbol]

@@ -165,6 +165,7 @@ class OrderBook:
             set(self.account.positions)
             | {o.symbol for o in self.orders.values() if o.working}
             | self.followed
+            | self.subscribed
         )
         now = market_hours.clock(self.config.clock)
         walked = {symbol: self.prices.next_price(symbol) for symbol in sorted(symbols)}

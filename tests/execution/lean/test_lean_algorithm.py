@@ -929,7 +929,7 @@ def test_a_stop_intent_without_its_prices_is_reported_invalid(
     assert len(invalid) == 1 and "price" in invalid[0]["message"]
 
 
-def test_prices_file_has_held_and_open_order_symbols_and_is_not_an_events_line(
+def test_prices_file_has_held_open_order_and_subscribed_symbols_and_is_not_an_events_line(
     lean: types.ModuleType, workdir: Path
 ) -> None:
     algo = make_algorithm(lean, workdir, None, run_id="r-7")
@@ -959,6 +959,8 @@ def test_prices_file_has_held_and_open_order_symbols_and_is_not_an_events_line(
         "prices": [
             {"symbol": "AAPL", "last": 190.25, "bid": 190.2, "ask": 190.3},
             {"symbol": "MSFT", "last": 410, "bid": None, "ask": None},
+            # Flat, no open order: priced because it is subscribed (an AddSecurityCommand, a ticket's quote).
+            {"symbol": "TSLA", "last": 1, "bid": 1, "ask": 1},
         ],
     }
     assert (workdir / "events.jsonl").read_bytes() == lines_before
