@@ -379,6 +379,8 @@ TRADEDESK_ENGINE_STOP_TIMEOUT = env_float("TRADEDESK_ENGINE_STOP_TIMEOUT", 60.0,
 # Market prices: the engine replaces prices.json at most every N seconds; older than the threshold is stale.
 TRADEDESK_PRICES_INTERVAL = env_float("TRADEDESK_PRICES_INTERVAL", 2.0, minimum=1)
 TRADEDESK_PRICE_STALE_SECONDS = env_float("TRADEDESK_PRICE_STALE_SECONDS", 30.0, minimum=1)
+# Symbols a user's ticket may ask the engine to subscribe per minute (for their bid / ask).
+TRADEDESK_QUOTE_REQUESTS_PER_MINUTE = env_int("TRADEDESK_QUOTE_REQUESTS_PER_MINUTE", 20, minimum=1)
 # /metrics: "staff" (a staff session or HTTP basic auth of a staff user) or "open" (a private network only).
 TRADEDESK_METRICS_ACCESS = env_choice("TRADEDESK_METRICS_ACCESS", "staff", ("staff", "open"))
 

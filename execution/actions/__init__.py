@@ -32,6 +32,7 @@ from execution.actions.modify import order_update
 from execution.actions.place import create_trade_order
 from execution.actions.preflight import run_preflight
 from execution.actions.prune import execution_files_prune
+from execution.actions.quote import QuoteAnswer, quote_request, symbol_quotable
 from execution.actions.resolve import order_resolve
 from execution.actions.subscribe import symbol_subscribe
 from execution.actions.sweep import SweepReport, closes_release, orders_sweep
@@ -46,6 +47,7 @@ __all__ = [
     "DispatchResult",
     "EngineConfigError",
     "EngineError",
+    "QuoteAnswer",
     "SweepReport",
     "closes_release",
     "create_trade_order",
@@ -75,8 +77,10 @@ __all__ = [
     "project_close_positions",
     "project_liquidate",
     "project_trading_state_change",
+    "quote_request",
     "run_preflight",
     "simulator_account_add",
+    "symbol_quotable",
     "symbol_subscribe",
     "watch_once",
 ]

@@ -242,7 +242,11 @@ class QCAlgorithm:
             return FakeTicket(0, self.refuse)
         order_id = self.next_order_id
         self.next_order_id += 1
-        self.transactions.orders[order_id] = SimpleNamespace(id=order_id, tag=tag, type=kind)
+        # IB's order id becomes the order's BrokerId when the plugin places it (InteractiveBrokersBrokerage.cs
+        # 1604-1607 at QuantConnect/Lean.Brokerages.InteractiveBrokers@d154917).
+        self.transactions.orders[order_id] = SimpleNamespace(
+            id=order_id, tag=tag, type=kind, broker_id=[str(1000 + order_id)]
+        )
         return FakeTicket(order_id)
 
     def market_order(
@@ -550,6 +554,7 @@ def test_a_partial_fill_of_a_sell_is_exactly_the_contract_line(lean: types.Modul
         "fee": 1,
         "fee_currency": "USD",
         "message": "",
+        "broker_ids": ["1001"],  # Order.BrokerId: looked up on the order (not on the OrderEvent)
     }
     assert list(line) == list(EVENT_KEYS)
 
@@ -924,7 +929,7 @@ def test_a_stop_intent_without_its_prices_is_reported_invalid(
     assert len(invalid) == 1 and "price" in invalid[0]["message"]
 
 
-def test_prices_file_has_held_and_open_order_symbols_and_is_not_an_events_line(
+def test_prices_file_has_held_open_order_and_subscribed_symbols_and_is_not_an_events_line(
     lean: types.ModuleType, workdir: Path
 ) -> None:
     algo = make_algorithm(lean, workdir, None, run_id="r-7")
@@ -954,6 +959,8 @@ def test_prices_file_has_held_and_open_order_symbols_and_is_not_an_events_line(
         "prices": [
             {"symbol": "AAPL", "last": 190.25, "bid": 190.2, "ask": 190.3},
             {"symbol": "MSFT", "last": 410, "bid": None, "ask": None},
+            # Flat, no open order: priced because it is subscribed (an AddSecurityCommand, a ticket's quote).
+            {"symbol": "TSLA", "last": 1, "bid": 1, "ask": 1},
         ],
     }
     assert (workdir / "events.jsonl").read_bytes() == lines_before
