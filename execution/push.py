@@ -183,3 +183,13 @@ def prices_version(mode: str) -> str:
 
     snapshot = prices_snapshot(mode)
     return f"{snapshot.version}:{int(snapshot.is_stale())}" if snapshot is not None else ""
+
+
+def account_version(mode: str) -> str:
+    """What the page's account strip shows of the mode: its snapshot's version, staleness, the engine's state."""
+    from execution.engine.state import engine_state
+    from execution.ingest.account import account_snapshot
+
+    snapshot = account_snapshot(mode)
+    seen = f"{snapshot.version}:{int(snapshot.is_stale())}" if snapshot is not None else ""
+    return f"{seen}:{engine_state(mode).state}"

@@ -16,7 +16,7 @@ from execution.contract.files import read_json
 from execution.contract.folder import COMMAND_PREFIX, ENGINES_DIR, RESULT_PREFIX, EngineFolder
 from execution.engine import process as engines
 from execution.models import EventFileCursor
-from orders.models import WORKING_STATUSES, TradeOrder
+from orders.models import WORKING_STATUSES, TradeOrder, engine_record
 
 logger = logging.getLogger("execution.retention")
 
@@ -53,7 +53,7 @@ def execution_files_needed(*, mode: str) -> Needed:
         "client_order_id", "params"
     ):
         coids.add(coid)
-        run_id = (params or {}).get("manual_execution", {}).get("run_id")
+        run_id = engine_record(params).run_id
         if run_id:
             run_ids.add(str(run_id))
     current = read_json(folder.pid)

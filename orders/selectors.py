@@ -15,6 +15,7 @@ from orders.errors import NotFound
 from orders.models import (
     UNKNOWN_FLAG,
     WORKING_STATUSES,
+    ArchivedExecutionEvent,
     ExecutionEvent,
     Position,
     Project,
@@ -105,8 +106,11 @@ def positions_realized_pnl(*, project: Project) -> Decimal:
 
 
 def order_events(*, order: TradeOrder) -> QuerySet[ExecutionEvent]:
-    """An order's stored events in time order (its timeline)."""
-    return order.events.order_by("event_time", "id")
+    """An order's stored events in time order (its timeline), archived months included: one query."""
+    # The archive has the events table's columns in their order (orders/models/archive.py), so its rows come
+    # back as ExecutionEvent instances of the same ids; each side is a walk of its own timeline index.
+    archived = ArchivedExecutionEvent.objects.filter(order=order).order_by()
+    return order.events.order_by().union(archived, all=True).order_by("event_time", "id")
 
 
 def unmatched_events() -> QuerySet[ExecutionEvent]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -361,6 +362,9 @@ TRADEDESK_ENGINE = env_choice("TRADEDESK_ENGINE", "simulator", ("simulator", "le
 TRADEDESK_ENGINE_AUTOSTART = env_bool("TRADEDESK_ENGINE_AUTOSTART", True)
 # Intents, command results and run records of finished orders older than this are pruned (0: never).
 TRADEDESK_RETENTION_DAYS = env_int("TRADEDESK_RETENTION_DAYS", 30, minimum=0)
+# Whole months (before the current one) the events table and the audit log keep; `manage.py history_archive`
+# moves older months of closed orders' events and of the audit log into the archive tables.
+TRADEDESK_HISTORY_KEEP_MONTHS = env_int("TRADEDESK_HISTORY_KEEP_MONTHS", 3, minimum=0)
 TRADEDESK_MAX_ORDER_QUANTITY = env_decimal("TRADEDESK_MAX_ORDER_QUANTITY", "1000000")
 TRADEDESK_MAX_ORDER_NOTIONAL = env_decimal("TRADEDESK_MAX_ORDER_NOTIONAL", "10000000")
 TRADEDESK_MAX_WORKING_ORDERS = env_int("TRADEDESK_MAX_WORKING_ORDERS", 200, minimum=1)
@@ -383,6 +387,8 @@ TRADEDESK_ENGINE_STOP_TIMEOUT = env_float("TRADEDESK_ENGINE_STOP_TIMEOUT", 60.0,
 # Market prices: the engine replaces prices.json at most every N seconds; older than the threshold is stale.
 TRADEDESK_PRICES_INTERVAL = env_float("TRADEDESK_PRICES_INTERVAL", 2.0, minimum=1)
 TRADEDESK_PRICE_STALE_SECONDS = env_float("TRADEDESK_PRICE_STALE_SECONDS", 30.0, minimum=1)
+# Symbols a user's ticket may ask the engine to subscribe per minute (for their bid / ask).
+TRADEDESK_QUOTE_REQUESTS_PER_MINUTE = env_int("TRADEDESK_QUOTE_REQUESTS_PER_MINUTE", 20, minimum=1)
 # /metrics: "staff" (a staff session or HTTP basic auth of a staff user) or "open" (a private network only).
 TRADEDESK_METRICS_ACCESS = env_choice("TRADEDESK_METRICS_ACCESS", "staff", ("staff", "open"))
 
@@ -401,6 +407,13 @@ TRADEDESK_SIM_CLOCK = env_str("TRADEDESK_SIM_CLOCK", "")
 TRADEDESK_SIM_UNIVERSE_FILE = env_str(
     "TRADEDESK_SIM_UNIVERSE_FILE", str(BASE_DIR / "execution/data/us_equities.txt")
 )
+
+# The simulated account's USD cash when its account file is new (every fill and fee moves it from there).
+TRADEDESK_SIM_STARTING_CASH = env_decimal("TRADEDESK_SIM_STARTING_CASH", "100000")
+# Symbols whose prices the simulator keeps from its start, so the page's prices move before any order.
+TRADEDESK_SIM_FOLLOW = env_list("TRADEDESK_SIM_FOLLOW", ["AAPL", "MSFT", "NVDA", "SPY"])
+if not all(re.fullmatch(r"[A-Z][A-Z0-9.]{0,14}", symbol) for symbol in TRADEDESK_SIM_FOLLOW):
+    raise ImproperlyConfigured("TRADEDESK_SIM_FOLLOW must be comma-separated symbols like AAPL,MSFT")
 
 # Real LEAN (TRADEDESK_ENGINE=lean). IB secrets are read here and written only into the engine's config.json.
 LEAN_LAUNCHER_CMD = env_str("LEAN_LAUNCHER_CMD", "dotnet QuantConnect.Lean.Launcher.dll")

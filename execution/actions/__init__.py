@@ -12,12 +12,14 @@ from execution.actions.cancel import CANCEL_REQUESTED, CancelResult, order_cance
 from execution.actions.cancel_all import UNKNOWN_OUTCOME, orders_cancel_working
 from execution.actions.close import project_close_positions
 from execution.actions.demo import simulator_account_add
+from execution.actions.desk_engine import desk_alive_touch, desk_engine_run
 from execution.actions.dispatch import DATABASE_GONE, DispatchInterrupted, DispatchResult, order_dispatch
 from execution.actions.engine import (
     EngineConfigError,
     EngineError,
     engine_restart,
     engine_start,
+    engine_start_requested,
     engine_stop,
     engines_check,
 )
@@ -30,7 +32,15 @@ from execution.actions.modify import order_update
 from execution.actions.place import create_trade_order
 from execution.actions.preflight import run_preflight
 from execution.actions.prune import execution_files_prune
-from execution.actions.push import change_token, prices_version, push_channel, push_enabled, snapshots_publish
+from execution.actions.push import (
+    account_version,
+    change_token,
+    prices_version,
+    push_channel,
+    push_enabled,
+    snapshots_publish,
+)
+from execution.actions.quote import QuoteAnswer, quote_request, symbol_quotable
 from execution.actions.resolve import order_resolve
 from execution.actions.subscribe import symbol_subscribe
 from execution.actions.sweep import SweepReport, closes_release, orders_sweep
@@ -45,13 +55,18 @@ __all__ = [
     "DispatchResult",
     "EngineConfigError",
     "EngineError",
+    "QuoteAnswer",
     "SweepReport",
+    "account_version",
     "change_token",
     "closes_release",
     "create_trade_order",
+    "desk_alive_touch",
+    "desk_engine_run",
     "engine_halt_set",
     "engine_restart",
     "engine_start",
+    "engine_start_requested",
     "engine_stop",
     "engines_check",
     "events_file_rotate",
@@ -75,9 +90,11 @@ __all__ = [
     "project_trading_state_change",
     "push_channel",
     "push_enabled",
+    "quote_request",
     "run_preflight",
     "simulator_account_add",
     "snapshots_publish",
+    "symbol_quotable",
     "symbol_subscribe",
     "watch_once",
 ]

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
+
+from execution import routing
 from execution.dispatch.sweep import engines_check
 from execution.engine import process as engines
 from execution.engine.config import EngineConfigError
@@ -12,7 +15,7 @@ from execution.engine.preflight import note_failed_start
 from execution.engine.process import engine_start
 from execution.engine.state import EngineError
 from orders.errors import Conflict
-from orders.models import OrderFlag
+from orders.models import OrderFlag, handed_to_run
 from orders.selectors import orders_working
 from orders.services import Actor, audit_record, trade_orders_flag
 
@@ -26,7 +29,7 @@ def held_working_orders(*, mode: str) -> list[int]:
         return []
     return list(
         orders_working(mode=mode)
-        .filter(params__manual_execution__run_id=str(info.get("run_id", "")))
+        .filter(handed_to_run(str(info.get("run_id", ""))))
         .order_by("pk")
         .values_list("pk", flat=True)
     )
@@ -79,12 +82,27 @@ def engine_restart(*, mode: str, actor: Actor | None = None) -> engines.EngineSt
     return engines.engine_state(mode)
 
 
+def engine_start_requested(*, mode: str, actor: Actor | None = None) -> engines.EngineState:
+    """Staff's Start engine on the page: the engine command's start, audited. Where the engine files are not
+    local (a web host) the start is queued to the mode's engine host; a web request never starts it here."""
+    audit_record(actor=actor, action="engine_start", detail={"mode": mode})
+    if not settings.TRADEDESK_ENGINE_FILES_LOCAL:
+        routing.engine_start_enqueue(mode=mode)
+        return engines.engine_state(mode)
+    try:
+        return engines.engine_start(mode)
+    except (engines.EngineError, EngineConfigError) as exc:
+        note_failed_start(mode=mode, state=engines.engine_state(mode))
+        raise Conflict(f"the {mode} engine did not start: {exc}") from exc
+
+
 # Starting an engine and checking every mode's engine are doors too (the engine command, the API).
 __all__ = [
     "EngineConfigError",
     "EngineError",
     "engine_restart",
     "engine_start",
+    "engine_start_requested",
     "engine_stop",
     "engines_check",
 ]

@@ -19,13 +19,6 @@ from orders.services.modify import order_modify, order_modify_refusal, order_mod
 logger = logging.getLogger("execution")
 
 
-def _running_holder(order: TradeOrder) -> bool:
-    """Whether the engine run the order was handed to is the mode's running engine."""
-    run_id = str((order.params.get("manual_execution") or {}).get("run_id", ""))
-    running = engines.running_engine(order.mode)
-    return bool(run_id) and running is not None and str(running.get("run_id")) == run_id
-
-
 def _signed(order: TradeOrder, quantity: Decimal | None) -> int | float | None:
     if quantity is None:
         return None
@@ -50,7 +43,7 @@ def order_update(
     refusal = order_modify_refusal(order)
     if refusal is not None:
         raise Conflict(refusal)
-    if order.params.get("manual_execution") and not _running_holder(order):
+    if order.engine_record.sent and not engines.engine_holds(order):
         raise Conflict("the engine run that holds this order is no longer running: it cannot be modified")
     request = order_modify(
         order=order, quantity=quantity, limit_price=limit_price, stop_price=stop_price, user=user, actor=actor

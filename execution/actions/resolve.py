@@ -30,9 +30,7 @@ def order_resolve(
     require_resolver(actor=actor)
     if not order.is_unknown:
         raise Conflict("only an unknown order (its engine run died while it was working) can be resolved")
-    run_id = str(order.params.get("manual_execution", {}).get("run_id", ""))
-    state = engines.engine_state(order.mode)
-    if state.state == "running" and state.run_id == run_id:
+    if engines.engine_holds(order):
         raise Conflict("the engine run that holds this order is running again; cancel the order instead")
     report = ingest_file(engines.engine_folder(order.mode).events)
     if report.pending_bytes:

@@ -82,9 +82,7 @@ def order_cancel_send(*, order_id: int) -> str:
         return "nothing pending"
     if order.ib_order_id is None:
         return "not acknowledged by the engine yet"  # the next ingest or sweep sends it
-    run_id = str(order.params.get("manual_execution", {}).get("run_id", ""))
-    running = engines.running_engine(order.mode)
-    if running is None or str(running.get("run_id")) != run_id:
+    if not engines.engine_holds(order):
         return "the engine run that holds this order is not running here"
     with transaction.atomic():
         project_lock(project_id=order.project_id)

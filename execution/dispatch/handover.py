@@ -146,7 +146,7 @@ def _dispatch_claimed(order: TradeOrder) -> DispatchResult:
         if handover.kind == "command":
             record["command_path"] = handover.command_path
             record["order_type"] = command["OrderType"]
-        trade_order_record_dispatch(order_id=order.pk, manual_execution=record)
+        trade_order_record_dispatch(order_id=order.pk, record=record)
         metrics.dispatch_latency_observe(seconds=(timezone.now() - order.created_at).total_seconds())
     except DATABASE_GONE:
         raise
@@ -174,7 +174,7 @@ def _follow_command(*, order: TradeOrder, intent: Path, command_id: str) -> Disp
         if restarted is not None:
             trade_order_record_dispatch(
                 order_id=order.pk,
-                manual_execution={
+                record={
                     "handover": "start",
                     "run_id": restarted.run_id,
                     "pid": restarted.pid,

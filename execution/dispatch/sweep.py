@@ -23,6 +23,7 @@ from orders.models import (
     OrderStatus,
     OrderType,
     TradeOrder,
+    handed_to_run,
 )
 from orders.selectors import orders_working
 from orders.services import (
@@ -44,11 +45,12 @@ def engines_check(*, modes: Iterable[str] = engines.MODES) -> list[engines.Engin
             state = engines.engine_state(mode)
         states.append(state)
         if state.state == "error" and state.run_id:
-            ids = [
-                order.pk
-                for order in orders_working(mode=mode).only("pk", "params")
-                if order.params.get("manual_execution", {}).get("run_id") == state.run_id
-            ]
+            ids = list(
+                orders_working(mode=mode)
+                .filter(handed_to_run(state.run_id))
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
             if ids:
                 trade_orders_flag(
                     order_ids=ids,
@@ -117,7 +119,7 @@ def orders_sweep(*, enqueue: Any, mode: str | None = None) -> SweepReport:
         last_status_ts__isnull=True,
         **scope,
     ):
-        mode, record = order.mode, order.params.get("manual_execution", {})
+        mode, record = order.mode, order.engine_record
         command_id = engines.command_id_for(order.client_order_id)
         if engines.result_path(mode, command_id).exists():
             if order.dispatched_at and order.dispatched_at < stale_before and order.flag != OrderFlag.STALE:
@@ -136,7 +138,7 @@ def orders_sweep(*, enqueue: Any, mode: str | None = None) -> SweepReport:
                     message=f"the {mode} engine has not read the order ({state.state})",
                 )
                 report.flagged.append(order.pk)
-        elif not record.get("handed_over_at") and not engines.intent_handed_over(mode, _intent_path(order)):
+        elif not record.handed_over_at and not engines.intent_handed_over(mode, _intent_path(order)):
             if trade_order_release_claim(order_id=order.pk, reason="never reached the engine"):
                 enqueue(order.pk)
                 report.released.append(order.pk)

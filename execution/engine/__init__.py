@@ -18,13 +18,21 @@ if TYPE_CHECKING:
     from execution.engine.preflight import note_failed_start, run_preflight
     from execution.engine.process import (
         Handover,
+        engine_holds,
         engine_start,
         hand_over,
         launch_execution,
         send_command,
         stop_engine,
     )
-    from execution.engine.state import MODES, EngineError, EngineState, engine_dir, engine_state
+    from execution.engine.state import (
+        MODES,
+        EngineError,
+        EngineState,
+        engine_dir,
+        engine_folder,
+        engine_state,
+    )
     from execution.engine.universe import universe_symbols
 
 _HOMES = {
@@ -43,6 +51,8 @@ _HOMES = {
     "EngineError": "state",
     "EngineState": "state",
     "engine_dir": "state",
+    "engine_folder": "state",
+    "engine_holds": "process",
     "engine_state": "state",
     "universe_symbols": "universe",
 }
@@ -56,6 +66,8 @@ __all__ = [
     "build_execution_config",
     "engine_command",
     "engine_dir",
+    "engine_folder",
+    "engine_holds",
     "engine_start",
     "engine_state",
     "hand_over",

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from django.conf import settings
@@ -26,6 +26,7 @@ from django.conf import settings
 from execution.contract import cancel_command, order_command, update_command
 from execution.contract.files import read_json, write_json_atomic
 from execution.engine.config import PROJECT_ROOT, build_execution_config, engine_command
+from execution.engine.leftovers import commands_take_back
 from execution.engine.state import (
     MODES,
     PREFLIGHT_FILE,
@@ -40,6 +41,9 @@ from execution.engine.state import (
     running_engine,
 )
 from execution.engine.subscribe import subscribe_locked
+
+if TYPE_CHECKING:
+    from orders.models import TradeOrder
 
 logger = logging.getLogger("execution.engine.process")
 
@@ -176,6 +180,8 @@ def _launch(mode: str, *, intent_path: Path | None) -> tuple[str, int]:
         # Keep each finished run's exit record for the engine history.
         os.replace(folder.exit, folder.runs / f"{previous['run_id']}.exit.json")
     run_id = new_run_id()
+    # Nothing addressed by an earlier run's order ids reaches this run (engine/leftovers.py).
+    commands_take_back(folder=folder, mode=mode, next_run_id=run_id)
     config_path = build_execution_config(
         mode=mode, workdir=folder.path, run_id=run_id, intent_path=intent_path
     )
@@ -234,6 +240,13 @@ def intent_handed_over(mode: str, intent_path: Path) -> str | None:
         if isinstance(parameters, dict) and parameters.get("intent-file") == wanted:
             return str(parameters.get("run-id", record.name.removesuffix(".parameters.json")))
     return None
+
+
+def engine_holds(order: TradeOrder) -> bool:
+    """Whether the engine run the order was handed to is its mode's running engine (the one answer)."""
+    run_id = order.engine_record.run_id
+    running = running_engine(order.mode)
+    return bool(run_id) and running is not None and str(running.get("run_id")) == run_id
 
 
 def command_path(mode: str, command_id: str) -> Path:
@@ -417,6 +430,7 @@ __all__ = [
     "cancel_command",
     "engine_dir",
     "engine_folder",
+    "engine_holds",
     "engine_start",
     "engine_state",
     "hand_over",

@@ -6,9 +6,11 @@ from orders.models.access import (
     ApiToken,
     AuditLog,
 )
+from orders.models.archive import ArchivedAuditLog, ArchivedExecutionEvent
 from orders.models.choices import (
     CLIENT_ORDER_ID_REGEX,
     CLOSED_STATUSES,
+    FINAL_STATUSES,
     FLAG_FUTURE_TIME,
     FLAG_OVERFILL,
     LIMIT_PRICE_TYPES,
@@ -37,6 +39,14 @@ from orders.models.choices import (
     order_flags,
     order_is_unknown,
 )
+from orders.models.engine_record import (
+    ENGINE_RECORD_KEY,
+    RUN_ID_LOOKUP,
+    EngineRecord,
+    engine_record,
+    engine_record_merged,
+    handed_to_run,
+)
 from orders.models.ledger import (
     ExecutionEvent,
     UnmatchedEvent,
@@ -57,6 +67,8 @@ from orders.models.trading import (
 __all__ = [
     "CLIENT_ORDER_ID_REGEX",
     "CLOSED_STATUSES",
+    "ENGINE_RECORD_KEY",
+    "FINAL_STATUSES",
     "FLAG_FUTURE_TIME",
     "FLAG_OVERFILL",
     "LIMIT_PRICE_TYPES",
@@ -68,6 +80,7 @@ __all__ = [
     "PRICE_PLACES",
     "QTY",
     "QTY_PLACES",
+    "RUN_ID_LOOKUP",
     "SOURCE_MANUAL",
     "SOURCE_SEED",
     "STATUS_RANK",
@@ -77,11 +90,14 @@ __all__ = [
     "UNKNOWN_FLAG",
     "WORKING_STATUSES",
     "ApiToken",
+    "ArchivedAuditLog",
+    "ArchivedExecutionEvent",
     "AuditLog",
     "ColourChoice",
     "ColourConvention",
     "Digits",
     "EngineHalt",
+    "EngineRecord",
     "ExecutionEvent",
     "Mode",
     "OrderFlag",
@@ -97,6 +113,9 @@ __all__ = [
     "TradeOrder",
     "TradingState",
     "UnmatchedEvent",
+    "engine_record",
+    "engine_record_merged",
+    "handed_to_run",
     "order_flags",
     "order_is_unknown",
 ]

@@ -4,11 +4,12 @@ Dependency direction: `orders` imports nothing of the project above it (`executi
 import these names from `orders.services`.
 """
 
-from orders.models import CLOSED_STATUSES
 from orders.services.audit import Actor, audit_record
+from orders.services.buying_power import buying_power_left, check_buying_power
 from orders.services.cancels import (
     trade_order_cancel_request,
     trade_order_cancel_sent,
+    trade_order_cancel_unsent,
     trade_orders_cancel_pending,
 )
 from orders.services.dispatch import (
@@ -26,7 +27,7 @@ from orders.services.halts import (
     engine_halt_permitted,
     engine_halt_set,
 )
-from orders.services.ledger import BatchReport, EngineEvent, LedgerEvent, apply_engine_events
+from orders.services.ledger import BatchReport, LedgerEvent, apply_engine_events
 from orders.services.orders import (
     OrderCreateResult,
     client_order_id_new,
@@ -67,6 +68,7 @@ from orders.services.projects import (
     project_set_trading_state,
     require_live_permission,
 )
+from orders.services.rehome import RehomeResult, ReloadedOrder, order_rehome
 from orders.services.status import (
     StatusChange,
     apply_fill_to_order,
@@ -83,17 +85,17 @@ from orders.services.versions import project_versions_bump_for_mode
 __all__ = [
     "ALREADY_CLOSING",
     "ALREADY_FLAT",
-    "CLOSED_STATUSES",
     "CLOSE_ACTION",
     "Actor",
     "BatchReport",
     "CleanOrder",
     "CloseResult",
-    "EngineEvent",
     "LedgerEvent",
     "OrderCreateResult",
     "OrderPreview",
     "PriceReference",
+    "RehomeResult",
+    "ReloadedOrder",
     "StatusChange",
     "api_token_authenticate",
     "api_token_create",
@@ -102,6 +104,8 @@ __all__ = [
     "apply_fill_to_order",
     "apply_fills_to_orders",
     "audit_record",
+    "buying_power_left",
+    "check_buying_power",
     "clean_order_payload",
     "client_order_id_new",
     "close_order_blockers",
@@ -118,6 +122,7 @@ __all__ = [
     "live_permitted",
     "order_create_locked",
     "order_preview",
+    "order_rehome",
     "positions_close",
     "positions_liquidate",
     "price_reference",
@@ -139,6 +144,7 @@ __all__ = [
     "trade_order_cancel_before_dispatch",
     "trade_order_cancel_request",
     "trade_order_cancel_sent",
+    "trade_order_cancel_unsent",
     "trade_order_claim_for_dispatch",
     "trade_order_claim_resume",
     "trade_order_dispatch_attempts",

@@ -55,3 +55,23 @@ def trade_order_cancel_sent(*, order: TradeOrder, requested_at: datetime, comman
             detail={"command_id": command_id},
         )  # fmt: skip
     return True
+
+
+def trade_order_cancel_unsent(*, order: TradeOrder, command_id: str, reason: str) -> bool:
+    """A sent cancel whose command the engine never read was taken back: the request is pending again.
+
+    The request stays (cancel_requested_at), so the engine host sends it again to the run that holds the
+    order; False when the order has no sent cancel any more (it moved on)."""
+    now = timezone.now()
+    with transaction.atomic():
+        marked = TradeOrder.objects.filter(
+            pk=order.pk, cancel_sent_at__isnull=False, status__in=WORKING_STATUSES
+        ).update(cancel_sent_at=None, updated_at=now)
+        if not marked:
+            return False
+        project_versions_bump_for_orders([order.pk])
+        audit_record(
+            actor=None, action="order_cancel_unsent", project=order.project, order=order,
+            detail={"command_id": command_id, "reason": reason[:500]},
+        )  # fmt: skip
+    return True

@@ -13,6 +13,7 @@ from orders.models import (
     WORKING_STATUSES,
     OrderStatus,
     TradeOrder,
+    engine_record_merged,
 )
 from orders.services.audit import Actor, audit_record
 from orders.services.positions import CLOSE_ACTION, close_order_claim
@@ -61,7 +62,7 @@ def trade_order_claim_resume(*, order_id: int, attempt: int) -> TradeOrder | Non
         .filter(pk=order_id, status=OrderStatus.NEW, dispatched_at__isnull=False, dispatch_attempts=attempt)
         .first()
     )
-    if order is None or order.params.get("manual_execution", {}).get("handed_over_at"):
+    if order is None or order.engine_record.handed_over_at:
         return None
     return order
 
@@ -77,13 +78,11 @@ def trade_order_release_claim(*, order_id: int, reason: str) -> bool:
     return bool(released)
 
 
-def trade_order_record_dispatch(*, order_id: int, manual_execution: dict[str, Any]) -> None:
-    """Store where and how the order was handed over (params.manual_execution)."""
+def trade_order_record_dispatch(*, order_id: int, record: dict[str, Any]) -> None:
+    """Merge `record` into the order's engine record (where and how it was handed over)."""
     with transaction.atomic():
         order = TradeOrder.objects.select_for_update().get(pk=order_id)
-        params = dict(order.params)
-        params["manual_execution"] = {**params.get("manual_execution", {}), **manual_execution}
-        order.params = params
+        order.params = engine_record_merged(order.params, record)
         order.save(update_fields=["params", "updated_at"])  # post_save bumps the project's counter
 
 

@@ -14,9 +14,21 @@ from django.db import transaction
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
+from orders.db.bulk import (
+    JsonText,
+    archived_event_keys,
+    binary_cursor,
+    column,
+    insert_new_keys,
+    postgresql,
+    stored_event_keys,
+    update_rows,
+)
 from orders.models import (
     CLOSED_STATUSES,
+    ENGINE_RECORD_KEY,
     PRICE_PLACES,
+    RUN_ID_LOOKUP,
     STATUS_RANK,
     ExecutionEvent,
     OrderFlag,
@@ -24,15 +36,6 @@ from orders.models import (
     Position,
     TradeFill,
     TradeOrder,
-)
-from orders.services._bulk import (
-    JsonText,
-    binary_cursor,
-    column,
-    insert_new_keys,
-    postgresql,
-    stored_event_keys,
-    update_rows,
 )
 from orders.services.modify import UPDATE_CONFIRMED_STATUS, UPDATE_FAILED_MESSAGES, orders_settle_updates
 from orders.services.position_fills import PositionFill, apply_position_fills
@@ -61,16 +64,14 @@ class LedgerEvent:
     fee: Decimal | None = None
     fee_currency: str = ""
     message: str = ""
+    # The broker's order ids the engine reports on the line (LEAN's Order.BrokerId): the order keeps the first.
+    broker_ids: tuple[str, ...] = ()
     # The payload's JSON text as received, when it decodes to exactly `payload`: stored without dumping it again.
     payload_text: str | None = None
 
     def target_status(self) -> str | None:
         """The tradedesk status this event asks for, or None."""
         return self.target if self.target in STATUS_RANK else None
-
-
-# The seed's name for it, kept importable.
-EngineEvent = LedgerEvent
 
 
 @dataclass
@@ -114,6 +115,7 @@ _ORDER_COLUMNS = (
     "overfilled",
     "future_event_time",
     "update_pending",
+    "broker_order_id",
 )
 _ORDER_WRITTEN = (
     "status",
@@ -129,6 +131,7 @@ _ORDER_WRITTEN = (
     "flag_message",
     "overfilled",
     "future_event_time",
+    "broker_order_id",
     "updated_at",
 )
 # Every concrete column of Position, in model order (what Position.from_db expects).
@@ -190,6 +193,7 @@ class _LockedOrder:
     overfilled: bool
     future_event_time: bool
     update_pending: bool  # a modify waits for the engine: only such orders have an update to settle
+    broker_order_id: str
     dispatch_run: str | None  # params.manual_execution.run_id: the run the order was handed to
 
 
@@ -201,7 +205,7 @@ def _lock_orders(tags: set[str], mode: str | None) -> dict[str, _LockedOrder]:
     """Lock the orders with these tags (of `mode` when given), SELECT ... FOR UPDATE in id order."""
     if postgresql():
         columns = ", ".join(column(TradeOrder, name) for name in _ORDER_COLUMNS)
-        columns += f", ({column(TradeOrder, 'params')} -> 'manual_execution' ->> 'run_id')"
+        columns += f", ({column(TradeOrder, 'params')} -> '{ENGINE_RECORD_KEY}' ->> 'run_id')"
         mode_clause = f" AND {column(TradeOrder, 'mode')} = %b::text" if mode is not None else ""
         with binary_cursor(binary_results=True) as cursor:
             cursor.execute(
@@ -214,7 +218,7 @@ def _lock_orders(tags: set[str], mode: str | None) -> dict[str, _LockedOrder]:
         queryset = TradeOrder.objects.select_for_update().filter(client_order_id__in=tags)
         if mode is not None:
             queryset = queryset.filter(mode=mode)
-        queryset = queryset.annotate(dispatch_run=KT("params__manual_execution__run_id"))
+        queryset = queryset.annotate(dispatch_run=KT(RUN_ID_LOOKUP))
         rows = list(queryset.order_by("id").values_list(*_ORDER_COLUMNS, "dispatch_run"))
     return {row[1]: _LockedOrder(*row) for row in rows}
 
@@ -257,6 +261,7 @@ def apply_engine_events(
                 return report
         tags = {event.tag for event in unique.values()}
         orders = _lock_orders(tags, mode)
+        by_pk = {order.pk: order for order in orders.values()}
         foreign = _other_mode_tags(tags - set(orders), mode)
         future_after = now + FUTURE_TOLERANCE
         rows = []
@@ -279,6 +284,11 @@ def apply_engine_events(
                 outcome = ExecutionEvent.Outcome.UNMATCHED
                 if event.tag in foreign:
                     reason = f"the tag is a {foreign[event.tag]} order's; read from the {mode} engine's file"
+                elif not event.tag:
+                    reason = (
+                        f"untagged (an order the engine reloaded from the broker): no desk order was re-homed to "
+                        f"run {event.run_id} order {event.engine_order_id}"
+                    )
             else:
                 rank = ranks[event.key]
                 outcome = (
@@ -292,6 +302,13 @@ def apply_engine_events(
                  event.fill_price, event.fee, event.message,
                  event.payload if event.payload_text is None else JsonText(event.payload_text), outcome, reason)
             )  # fmt: skip
+        # Only a closed order's events can be in the archive (it moves nothing else, under the orders' locks
+        # this batch now holds): a key stored there is a duplicate, as one in the events table. Live ingest of
+        # working orders sends no probe.
+        closed = [row[0] for row in rows if row[1] is not None and by_pk[row[1]].status in CLOSED_STATUSES]
+        archived = archived_event_keys(closed) if closed else set()
+        if archived:
+            rows = [row for row in rows if row[0] not in archived]
         new_keys = insert_new_keys(
             ExecutionEvent, _EVENT_COLUMNS, rows, "event_key", {"source": source[:500], "received_at": now}
         )
@@ -337,7 +354,7 @@ def _apply_to_orders(
         if len(events) > 1:
             events.sort(key=_event_sort_key)
         before = (order.status, order.status_message, order.last_status_ts, order.ib_order_id, order.flag,
-                  order.future_event_time)  # fmt: skip
+                  order.future_event_time, order.broker_order_id)  # fmt: skip
         was_failed = order.status == OrderStatus.FAILED
         for event in events:
             # A time far ahead would pin the order's clocks forever: flag it and order by arrival instead.
@@ -355,6 +372,16 @@ def _apply_to_orders(
                     or (at is not None and at >= order.last_status_ts)
                 ):
                     order.ib_order_id = event.engine_order_id
+                if (
+                    event.broker_ids
+                    and event.broker_ids[0]
+                    and (
+                        not order.broker_order_id
+                        or order.last_status_ts is None
+                        or (at is not None and at >= order.last_status_ts)
+                    )
+                ):
+                    order.broker_order_id = event.broker_ids[0][:64]
                 # An event proves the engine is alive, except the dead run's own events read late: its
                 # orders stay unknown until a later run reports on them or staff resolve them.
                 if order.flag in engine_flags and (
@@ -378,7 +405,7 @@ def _apply_to_orders(
                 )  # fmt: skip
                 fill_events[event.key] = (order, event)
         after = (order.status, order.status_message, order.last_status_ts, order.ib_order_id, order.flag,
-                 order.future_event_time)  # fmt: skip
+                 order.future_event_time, order.broker_order_id)  # fmt: skip
         if after != before:
             changed[order.pk] = order
     now = timezone.now()
@@ -427,6 +454,7 @@ def _apply_to_orders(
                     o.flag_message,
                     o.overfilled,
                     o.future_event_time,
+                    o.broker_order_id,
                     now,
                 )
                 for o in changed.values()

@@ -66,7 +66,7 @@ def order_modify_refusal(order: TradeOrder) -> str | None:
         return f"order is {order.status} and cannot be modified"
     if order.is_unknown:
         return "the engine run that held this order is down: it cannot be modified until staff resolve it"
-    if not order.params.get("manual_execution") or order.dispatched_at is None:
+    if not order.engine_record.sent or order.dispatched_at is None:
         return "the order has not been sent to an engine yet; try again in a moment"
     if order.ib_order_id is None:
         return "the engine has not acknowledged this order yet; try again in a moment"

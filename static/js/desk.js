@@ -5,7 +5,12 @@
 
   document.documentElement.classList.add("js");
 
-  var FINAL = { FILLED: true, REJECTED: true, FAILED: true, CANCELED: true };
+  // The statuses no event leaves (orders.models.FINAL_STATUSES, rendered on the desk by the server).
+  var FINAL_STATUSES = {};
+  var desk = document.getElementById("desk");
+  ((desk && desk.dataset.finalStatuses) || "").split(" ").forEach(function (status) {
+    if (status) FINAL_STATUSES[status] = true;
+  });
   var NOTICE_MS = { error: 12000, warning: 9000 };
 
   // Idiomorph keeps what the trader typed in a positions row (quantity, checkboxes) when the server
@@ -102,7 +107,7 @@
       Object.keys(now).forEach(function (id) {
         var status = now[id];
         var before = known[id];
-        if (status === before || !FINAL[status] || (before && FINAL[before])) return;
+        if (status === before || !FINAL_STATUSES[status] || (before && FINAL_STATUSES[before])) return;
         var row = document.getElementById("order-" + id);
         if (!row) return;
         var badge = $(".badge", row);

@@ -3,6 +3,7 @@ on PostgreSQL they are built valid (orders/migration_operations.py, migration 00
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -55,3 +56,61 @@ def test_the_history_indexes_are_built_valid_on_postgresql() -> None:
         )
         found = dict(cursor.fetchall())
     assert found == dict.fromkeys(NEW, True)
+
+
+ARCHIVE_TABLES = {"orders_archivedexecutionevent", "orders_archivedauditlog"}
+
+# Run on the migrated SQLite file by manage.py shell: an order's events and an audit entry from January, the
+# archive before February, then the same events again (the portable paths of orders/services/archive.py and
+# of the ledger's archive probe).
+SQLITE_ARCHIVE = """
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from orders.models import *
+from orders.services import Actor, audit_record
+from orders.services.archive import history_archive
+from execution.ingest.events import apply_execution_events
+project = Project.objects.create(name="archive")
+order = TradeOrder.objects.create(project=project, client_order_id="oi_archive_1", symbol="AAPL", side="BUY",
+    quantity=Decimal(10), order_type="MKT", mode="paper")
+events = [{"tag": "oi_archive_1", "order_id": 7, "event_id": n, "run_id": "r", "status": status,
+    "filled": filled, "fill_price": 100, "time": f"2026-01-15T10:00:0{n}Z"}
+    for n, (status, filled) in enumerate([("Submitted", 0), ("PartiallyFilled", 4), ("Filled", 6)], start=1)]
+first = apply_execution_events(events, source="t").applied
+audit_record(actor=Actor(), action="order.create", project=project, order=order)
+old = datetime(2026, 1, 15, tzinfo=UTC)
+ExecutionEvent.objects.update(received_at=old)
+AuditLog.objects.update(at=old)
+report = history_archive(before=datetime(2026, 2, 1, tzinfo=UTC))
+again = apply_execution_events(events, source="t")
+order.refresh_from_db()
+print(json.dumps({"first": first, "events": report.events, "audit": report.audit, "applied": again.applied,
+    "duplicates": again.duplicates, "hot": ExecutionEvent.objects.count(), "fills": TradeFill.objects.count(),
+    "filled": str(order.filled_quantity), "status": order.status,
+    "timeline": len(list(__import__("orders.selectors").selectors.order_events(order=order)))}))
+"""
+
+
+def test_the_archive_migrates_and_archives_on_sqlite(tmp_path: Path) -> None:
+    path = tmp_path / "tradedesk.sqlite3"
+    migrate(path)
+    with sqlite3.connect(path) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables >= ARCHIVE_TABLES
+    assert {"archived_event_timeline", "archived_event_received", "archived_audit_at"} <= sqlite_indexes(path)
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}", "CELERY_BROKER_URL": "filesystem://"}
+    env.pop("CACHE_URL", None)
+    env["TRADEDESK_AUTH_CACHE_SECONDS"] = "0"
+    env["TRADEDESK_VAR_DIR"] = str(tmp_path / "var")
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", SQLITE_ARCHIVE],
+        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"first": 3, "events": 3, "audit": 1, "applied": 0, "duplicates": 3, "hot": 0, "fills": 2,
+                      "filled": "10.000000", "status": "FILLED", "timeline": 3}  # fmt: skip
+    migrate(path, "orders", "0017_history_indexes")
+    with sqlite3.connect(path) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert not tables & ARCHIVE_TABLES

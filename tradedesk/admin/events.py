@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import (
+    ArchivedExecutionEvent,
     ExecutionEvent,
     UnmatchedEvent,
 )
@@ -87,3 +88,14 @@ class UnmatchedEventAdmin(EventAdminBase):
     def source_file(self, obj: ExecutionEvent) -> str:
         """The events file the event was read from."""
         return obj.source
+
+
+@admin.register(ArchivedExecutionEvent)
+class ArchivedExecutionEventAdmin(EventAdminBase):
+    """Engine events of closed orders moved out of the events table by month (manage.py history_archive)."""
+
+    # Newest first on the archive's received_at index; the filter's choices are the outcomes', the search an
+    # exact event key on its unique index (the archive is read rarely and never walked whole).
+    ordering = ("-received_at", "-id")
+    list_filter = ("outcome",)  # type: ignore[assignment]
+    search_fields = ("=event_key",)  # type: ignore[assignment]

@@ -17,6 +17,7 @@ from orders import services
 from orders.errors import TradedeskError
 from orders.models import (
     ORDER_SOURCES,
+    ArchivedExecutionEvent,
     ExecutionEvent,
     OrderStatus,
     TradeFill,
@@ -135,6 +136,14 @@ class ExecutionEventInline(admin.TabularInline):
         return False
 
 
+class ArchivedExecutionEventInline(ExecutionEventInline):
+    """The order's events of archived months (manage.py history_archive): the rest of its timeline."""
+
+    model = ArchivedExecutionEvent  # type: ignore[assignment]
+    verbose_name = _("archived engine event")
+    verbose_name_plural = _("archived engine events")
+
+
 class TradeOrderReviewForm(forms.ModelForm):
     """The review note, and for an unknown order (dead engine run) its resolution; services do the writing."""
 
@@ -214,8 +223,17 @@ class TradeOrderAdmin(HistoryAdminMixin, admin.ModelAdmin):
     list_select_related = ("project", "created_by")
     list_per_page = 100
     ordering = ("-created_at", "-id")
-    inlines = (TradeFillInline, ExecutionEventInline)
+    inlines = (TradeFillInline, ExecutionEventInline, ArchivedExecutionEventInline)
     actions = ("cancel_selected", "reingest_events", "mark_reviewed", export_order_fills)
+
+    def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        """The archived events' inline only on an order that has some (one probe of the archive's index): the
+        page of every other order is as before."""
+        inlines = super().get_inline_instances(request, obj)
+        if obj is not None and ArchivedExecutionEvent.objects.filter(order=obj).exists():
+            return inlines
+        return [inline for inline in inlines if not isinstance(inline, ArchivedExecutionEventInline)]
+
     fieldsets = (
         (
             _("Order"),

@@ -15,6 +15,7 @@ from orders import services
 from orders.errors import TradedeskError
 from orders.models import (
     ApiToken,
+    ArchivedAuditLog,
     AuditLog,
     Mode,
     Project,
@@ -222,3 +223,13 @@ class AuditLogAdmin(HistoryAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     def detail_text(self, obj: AuditLog) -> str:
         """The whole detail as a reviewer reads it."""
         return audit_detail_text(obj.action, obj.detail) or "—"
+
+
+@admin.register(ArchivedAuditLog)
+class ArchivedAuditLogAdmin(AuditLogAdmin):
+    """Audit log entries of archived months (manage.py history_archive), as the log shows them."""
+
+    # Newest first and the date drill-down on the archive's `at` index; the rest is read as the log is.
+    ordering = ("-at", "-id")
+    list_filter = (("at", admin.DateFieldListFilter),)  # type: ignore[assignment]
+    search_fields = ()  # type: ignore[assignment]

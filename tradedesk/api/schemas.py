@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from ninja import Field, Path, Schema
 from pydantic import BeforeValidator, ConfigDict, PlainSerializer, StrictBool, StrictInt, WithJsonSchema
 
+from orders import selectors
 from orders.services.validation import MAX_DB_ID
 from tradedesk.display import decimal_text
 
@@ -171,7 +172,7 @@ class OrderDetailOut(OrderOut):
     @staticmethod
     def resolve_events(obj: Any) -> list[Any]:
         """The order's events in time order."""
-        return list(obj.events.order_by("event_time", "id"))
+        return list(selectors.order_events(order=obj))
 
 
 class OrderListOut(Schema):

@@ -26,11 +26,10 @@ from execution.models import HoldingsDiscrepancy
 from execution.selectors import engine_state, events_file_problems, positions_totals, positions_value
 from orders import selectors, services
 from orders.models import (
-    CLOSED_STATUSES,
+    FINAL_STATUSES,
     WORKING_STATUSES,
     EngineHalt,
     Mode,
-    OrderStatus,
     OrderType,
     Position,
     Project,
@@ -40,15 +39,13 @@ from orders.models import (
 )
 from orders.services.validation import bounded_id
 from tradedesk.web.access import DeskRequest
+from tradedesk.web.account import account_context
 from tradedesk.web.forms import ColoursForm, OrderForm, TimeZoneForm
 
 # htmx stops polling an element that gets this status (the order timeline once the order is final).
 
 
 ORDERS_SHOWN = 100
-
-
-FINAL_STATUSES = frozenset({*CLOSED_STATUSES, OrderStatus.FAILED})
 
 
 RECENT_SECONDS = 4
@@ -270,7 +267,7 @@ def orders_context(project: Project, *, selected: Any = None) -> dict[str, Any]:
         "order_rows": order_rows(orders, project=project, selected_id=selected_id, cutoff=cutoff),
         "orders_shown": ORDERS_SHOWN,
         "selected_order_id": selected_id,
-        "final_statuses": FINAL_STATUSES,
+        "final_statuses": sorted(FINAL_STATUSES),
         "recent_cutoff": cutoff,
     }
 
@@ -404,6 +401,7 @@ def render_page(
     # beside the WSGI workers (TRADEDESK_STREAMS); elsewhere the page polls as before.
     context["stream_on"] = settings.TRADEDESK_STREAMS or "wsgi.version" not in request.META
     context.update(time_zone_context(tz_form), colours_form=colours_form)
+    context.update(account_context(request, project))
     return render(request, "orders/live_trade.html", context, status=status)
 
 

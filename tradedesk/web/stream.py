@@ -31,7 +31,7 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.crypto import constant_time_compare
 
-from execution.actions import change_token, prices_version, push_channel, push_enabled
+from execution.actions import account_version, change_token, prices_version, push_channel, push_enabled
 from orders import selectors
 from orders.errors import NotFound
 from orders.services import project_for_user
@@ -180,19 +180,21 @@ class Access:
 
 @dataclass(frozen=True)
 class Seen:
-    """What the page has been told: the project's counters and its mode's prices version."""
+    """What the page has been told: the project's counters, its mode's prices and account versions."""
 
     orders: str = ""
     prices: str = ""
+    account: str = ""
 
     @property
     def event_id(self) -> str:
-        return f"{self.orders}/{self.prices}"
+        return f"{self.orders}/{self.prices}/{self.account}"
 
     @classmethod
     def parse(cls, raw: str) -> Seen:
-        orders, _, prices = raw.partition("/")
-        return cls(orders=orders[:100], prices=prices[:200])
+        orders, _, rest = raw.partition("/")
+        prices, _, account = rest.partition("/")
+        return cls(orders=orders[:100], prices=prices[:200], account=account[:200])
 
 
 def access_check(access: Access) -> tuple[str, Seen] | None:
@@ -212,7 +214,10 @@ def access_check(access: Access) -> tuple[str, Seen] | None:
     except NotFound:
         return None  # the membership was removed
     orders, positions, _changed = selectors.project_counters(project=project)
-    return project.mode, Seen(orders=f"{orders}.{positions}", prices=prices_version(project.mode))
+    mode = project.mode
+    return mode, Seen(
+        orders=f"{orders}.{positions}", prices=prices_version(mode), account=account_version(mode)
+    )
 
 
 def _event(name: str, seen: Seen) -> bytes:
@@ -253,6 +258,8 @@ async def stream_events(access: Access, seen: Seen) -> AsyncIterator[bytes]:
                     yield _event("orders", now)
                 if now.prices != seen.prices:
                     yield _event("prices", now)
+                if now.account != seen.account:
+                    yield _event("account", now)
                 seen = now
             if time.monotonic() - started >= STREAM_MAX_SECONDS * spread:
                 return  # the browser reconnects with Last-Event-ID (as after a recycled worker or a deploy)

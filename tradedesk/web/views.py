@@ -23,6 +23,7 @@ from execution.actions import (
 from orders import selectors, services
 from orders.errors import Forbidden, NotFound, TradedeskError
 from orders.models import (
+    FINAL_STATUSES,
     Mode,
     Project,
     TradingState,
@@ -42,7 +43,6 @@ from tradedesk.web.access import (
 )
 from tradedesk.web.forms import OrderForm, translate_reason, translate_refusal
 from tradedesk.web.presenters import (
-    FINAL_STATUSES,
     base_context,
     order_label,
     order_placed_message,

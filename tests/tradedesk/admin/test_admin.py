@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from execution.models import EventFileCursor, HoldingsDiscrepancy
 from orders.models import ApiToken, AuditLog, ExecutionEvent, OrderStatus, Project, TradeOrder
-from orders.services import EngineEvent, api_token_create, apply_engine_events, apply_fill_to_order
+from orders.services import LedgerEvent, api_token_create, apply_engine_events, apply_fill_to_order
 from tests.factories import ProjectFactory, TradeOrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -183,7 +183,7 @@ def test_reingest_events_action_reads_the_engine_files(
 
 
 def test_unmatched_events_have_their_own_list(admin_client: Client, filled_order: TradeOrder) -> None:
-    stray = EngineEvent(
+    stray = LedgerEvent(
         key="k-unmatched",
         tag="nobody",
         status="Filled",

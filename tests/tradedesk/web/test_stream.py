@@ -113,5 +113,5 @@ def test_a_revoked_session_ends_an_open_stream_at_the_next_wake_up(
         project.members.remove(user)
         project_versions_bump([project.pk])
 
-    events = run(_collect(access, Seen(), until=2, after=revoke))
+    events = run(_collect(access, Seen(), until=3, after=revoke))  # orders, account, then the end
     assert events[-1] == b"event: denied\ndata: denied\n\n"

@@ -85,6 +85,12 @@ def test_page_renders_both_tables_for_a_member(client_in: Client, project: Proje
     assert "X-CSRFToken" in body
 
 
+def test_the_page_names_the_final_statuses_for_its_announcements(client_in: Client, project: Project) -> None:
+    """desk.js announces an order reaching one of these; the list is orders.models.FINAL_STATUSES."""
+    body = client_in.get(PAGE, {"project": project.pk}).content.decode()
+    assert 'data-final-statuses="CANCELED FAILED FILLED REJECTED"' in body
+
+
 def test_anonymous_is_sent_to_login(client: Client) -> None:
     response = client.get(PAGE)
     assert response.status_code == 302

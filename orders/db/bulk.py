@@ -8,9 +8,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from django.db import connection, models
 
 from orders.models import (
+    ArchivedExecutionEvent,
     ExecutionEvent,
 )
 
@@ -39,8 +41,6 @@ def binary_cursor(*, binary_results: bool = False) -> Iterator[Any]:
 
     With `binary_results` rows come back in binary: psycopg's C loaders read timestamps and numerics instead of
     Django's per-value Python timestamptz loader (same values; datetimes in the session's time zone, UTC)."""
-    import psycopg
-
     connection.ensure_connection()
     raw = psycopg.Cursor(connection.connection)
     if binary_results:
@@ -135,6 +135,24 @@ def _known_event_keys(keys: list[str]) -> set[str]:
         chunk = keys[start : start + 500]
         known.update(ExecutionEvent.objects.filter(event_key__in=chunk).values_list("event_key", flat=True))
     return known
+
+
+def archived_event_keys(keys: list[str]) -> set[str]:
+    """The keys among `keys` stored in the archive of closed orders' events (orders/services/archive.py)."""
+    if postgresql():
+        with binary_cursor() as cursor:
+            cursor.execute(
+                f"SELECT event_key FROM {ArchivedExecutionEvent._meta.db_table} WHERE event_key = ANY(%b::text[])",
+                [keys],
+            )
+            return {row[0] for row in cursor.fetchall()}
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        found.update(
+            ArchivedExecutionEvent.objects.filter(event_key__in=chunk).values_list("event_key", flat=True)
+        )
+    return found
 
 
 def stored_event_keys(keys: list[str]) -> set[str]:
