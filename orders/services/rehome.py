@@ -127,7 +127,9 @@ def order_rehome(*, reloaded: ReloadedOrder) -> RehomeResult:
         now = timezone.now()
         rehomed = {"run_id": previous_run, "engine_order_id": previous_id, "at": now.isoformat()}
         changes: dict[str, Any] = {
-            "params": engine_record_merged(order.params, {"run_id": reloaded.run_id, "rehomed_from": rehomed}),
+            "params": engine_record_merged(
+                order.params, {"run_id": reloaded.run_id, "rehomed_from": rehomed}
+            ),
             "ib_order_id": reloaded.engine_order_id,
             "updated_at": now,
         }
