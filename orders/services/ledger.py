@@ -14,6 +14,16 @@ from django.db import transaction
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
+from orders.db.bulk import (
+    JsonText,
+    archived_event_keys,
+    binary_cursor,
+    column,
+    insert_new_keys,
+    postgresql,
+    stored_event_keys,
+    update_rows,
+)
 from orders.models import (
     CLOSED_STATUSES,
     ENGINE_RECORD_KEY,
@@ -26,16 +36,6 @@ from orders.models import (
     Position,
     TradeFill,
     TradeOrder,
-)
-from orders.services._bulk import (
-    JsonText,
-    archived_event_keys,
-    binary_cursor,
-    column,
-    insert_new_keys,
-    postgresql,
-    stored_event_keys,
-    update_rows,
 )
 from orders.services.modify import UPDATE_CONFIRMED_STATUS, UPDATE_FAILED_MESSAGES, orders_settle_updates
 from orders.services.position_fills import PositionFill, apply_position_fills
