@@ -23,7 +23,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from orders.models import WORKING_STATUSES, OrderFlag, TradeOrder
+from orders.models import WORKING_STATUSES, OrderFlag, TradeOrder, engine_record_merged
 from orders.services.audit import audit_record
 from orders.services.projects import project_lock
 from orders.services.versions import project_versions_bump_for_orders
@@ -120,20 +120,16 @@ def order_rehome(*, reloaded: ReloadedOrder) -> RehomeResult:
         if len(exact) != 1:
             return RehomeResult(order_id=None, reason=_unmatched_reason(reloaded, candidates, exact))
         order = exact[0]
-        execution: dict[str, Any] = dict(order.params.get("manual_execution") or {})
-        previous_run = str(execution.get("run_id", ""))
+        previous_run = order.engine_record.run_id
         previous_id = order.ib_order_id
         if previous_run == reloaded.run_id and previous_id == reloaded.engine_order_id:
             return RehomeResult(order.pk, order.client_order_id, "", previous_run, previous_id)
         now = timezone.now()
-        execution["run_id"] = reloaded.run_id
-        execution["rehomed_from"] = {
-            "run_id": previous_run,
-            "engine_order_id": previous_id,
-            "at": now.isoformat(),
-        }
+        rehomed = {"run_id": previous_run, "engine_order_id": previous_id, "at": now.isoformat()}
         changes: dict[str, Any] = {
-            "params": {**order.params, "manual_execution": execution},
+            "params": engine_record_merged(
+                order.params, {"run_id": reloaded.run_id, "rehomed_from": rehomed}
+            ),
             "ib_order_id": reloaded.engine_order_id,
             "updated_at": now,
         }
