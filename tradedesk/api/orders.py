@@ -13,9 +13,14 @@ from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from execution.actions import ingest_before_read, order_cancel_request, order_resolve
-from execution.actions.modify import order_update
-from orders import selectors, services
+from execution.actions import (
+    create_trade_order,
+    ingest_before_read,
+    order_cancel_request,
+    order_resolve,
+    order_update,
+)
+from orders import selectors
 from orders.errors import OrderValidationError
 from orders.models import SYMBOL_REGEX, WORKING_STATUSES, OrderStatus, order_flags, order_is_unknown
 from orders.services.modify import order_update_clear
@@ -83,9 +88,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
 def create_order(request: HttpRequest, payload: OrderIn) -> Status:
     """Place a manual order: 201 new, 200 idempotent replay of the same client_order_id."""
     data = payload.model_dump(exclude_unset=True)
-    result = services.create_trade_order(
-        data, user=request.user, actor=actor_from_request(request, channel="api")
-    )
+    result = create_trade_order(data, user=request.user, actor=actor_from_request(request, channel="api"))
     return Status(201 if result.created else 200, result.order)
 
 

@@ -147,7 +147,7 @@ def order_create(request: DeskRequest) -> HttpResponse:
         form.add_error("project", _("unknown project"))
     elif form.is_valid() and project is not None:
         try:
-            result = services.create_trade_order(
+            result = actions.create_trade_order(
                 form.payload(project_id=project.pk, mode=project.mode),
                 user=request.user,
                 actor=actor_from_request(request, channel="web"),
