@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
 from pathlib import Path
 
@@ -40,12 +39,9 @@ VAR_DIR = Path(env_str("TRADEDESK_VAR_DIR", str(BASE_DIR / "var"))).resolve()
 if PRODUCTION and (not env_str("TRADEDESK_VAR_DIR", "") or VAR_DIR.is_relative_to(BASE_DIR)):
     # State inside the release would be left behind (and an engine orphaned) by the next release.
     _refuse("TRADEDESK_VAR_DIR must be set to a folder outside the release, e.g. /var/lib/tradedesk")
-# Nothing under var/ (SQLite with sessions and password hashes, engine logs, configs) is readable by other
-# users: no "other" bits on anything this process creates; group bits only where a deployment shares it.
+# Group bits on var/ and what the processes create in it, where a deployment shares it. Settings are only
+# read: the umask and the folders are laid out at start-up (tradedesk/apps.py var_prepare).
 TRADEDESK_VAR_GROUP_ACCESS = env_bool("TRADEDESK_VAR_GROUP_ACCESS", False)
-os.umask(0o007 if TRADEDESK_VAR_GROUP_ACCESS else 0o077)
-VAR_DIR.mkdir(parents=True, exist_ok=True)
-VAR_DIR.chmod(0o770 if TRADEDESK_VAR_GROUP_ACCESS else 0o700)
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 if PRODUCTION and DEBUG:
@@ -74,7 +70,7 @@ INSTALLED_APPS = [
     "django_structlog",
     "orders",
     "execution",
-    "tradedesk",
+    "tradedesk.apps.TradedeskConfig",
 ]
 
 MIDDLEWARE = [
@@ -170,7 +166,6 @@ FORMAT_MODULE_PATH = ["tradedesk.formats"]
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise serves from finders in development; it only needs the folder
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -238,9 +233,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("TRADEDESK_MAX_REQUEST_BYTES", 1 << 20, mi
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object]
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _broker_dir = VAR_DIR / "celery-broker"
-    for _folder in ("queue", "control"):
-        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+    _broker_dir = VAR_DIR / "celery-broker"  # its folders are made at start-up (tradedesk/apps.py)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),

@@ -213,6 +213,7 @@ def event_line(
     fee: Any,
     fee_currency: str,
     message: str,
+    broker_ids: Iterable[Any] = (),
 ) -> dict[str, Any]:
     """One order event in exactly the contract's fields.
 
@@ -236,7 +237,78 @@ def event_line(
             line[key] = number
     line["fee_currency"] = fee_currency or ""
     line["message"] = message or ""
+    line["broker_ids"] = [str(item) for item in broker_ids if str(item)]
     return line
+
+
+def order_broker_ids(order: Any) -> list[str]:
+    """LEAN's Order.BrokerId (a List<string>, Common/Orders/Order.cs:68@24863901) as a list of strings.
+
+    The IB plugin sets it from IB's order id when it places an order (InteractiveBrokersBrokerage.cs:1604-1607
+    at QuantConnect/Lean.Brokerages.InteractiveBrokers@d154917) and when it rebuilds an open order at setup
+    (ConvertOrder, :3365): BrokerId is on the Order, not on the OrderEvent, so the order is looked up."""
+    if order is None:
+        return []
+    return [str(item) for item in (getattr(order, "broker_id", None) or []) if str(item)]
+
+
+# LEAN's OrderType names (Common/Orders/OrderTypes.cs) for the open-orders line.
+ORDER_TYPE_NAMES: tuple[tuple[str, str], ...] = (
+    ("MARKET", "Market"),
+    ("LIMIT", "Limit"),
+    ("STOP_MARKET", "StopMarket"),
+    ("STOP_LIMIT", "StopLimit"),
+    ("MARKET_ON_OPEN", "MarketOnOpen"),
+    ("MARKET_ON_CLOSE", "MarketOnClose"),
+)
+
+
+def order_type_name(value: Any) -> str:
+    """The OrderType name of an order's type (an enum member or its text)."""
+    for member, name in ORDER_TYPE_NAMES:
+        if getattr(OrderType, member, object()) == value:
+            return name
+    return str(value)
+
+
+def open_orders_line(*, run_id: str, orders: Iterable[Any], time: Any = None) -> dict[str, Any]:
+    """The orders LEAN reloaded from the broker at setup, one entry each, for tradedesk to re-home.
+
+    LEAN reloads every open IB order at setup (Engine/Setup/BrokerageSetupHandler.cs:405,485-518@24863901),
+    rebuilt without the tag (the plugin never sends it to IB: no OrderRef) under this run's order ids."""
+    entries = []
+    for order in orders:
+        quantity = json_number(getattr(order, "quantity", None)) or 0
+        entry: dict[str, Any] = {
+            "order_id": int(order.id),
+            "broker_ids": order_broker_ids(order),
+            "symbol": str(order.symbol.value),
+            "side": "BUY" if quantity > 0 else "SELL",
+            "quantity": abs(quantity),
+            "order_type": order_type_name(getattr(order, "type", None)),
+            "limit_price": json_number(getattr(order, "limit_price", None)),
+            "stop_price": json_number(getattr(order, "stop_price", None)),
+            "tag": str(getattr(order, "tag", "") or ""),
+        }
+        entries.append(entry)
+    entries.sort(key=lambda item: item["order_id"])
+    return {"type": "open_orders", "run_id": run_id, "time": utc_iso(time), "orders": entries}
+
+
+def split_open_orders_line(line: dict[str, Any], *, max_line_bytes: int) -> list[dict[str, Any]]:
+    """The open-orders line alone when it fits the cap, else several such lines, each within it."""
+    if len(encode_line(line)) <= max_line_bytes:
+        return [line]
+    parts: list[dict[str, Any]] = []
+    for entry in line["orders"]:
+        if (
+            parts
+            and len(encode_line({**parts[-1], "orders": [*parts[-1]["orders"], entry]})) <= max_line_bytes
+        ):
+            parts[-1]["orders"].append(entry)
+        else:
+            parts.append({**line, "orders": [entry]})
+    return parts
 
 
 def engine_line(status: str, *, run_id: str, message: str = "", **extra: Any) -> dict[str, Any]:
@@ -638,9 +710,11 @@ class ManualOrderExecution(QCAlgorithm):
             self._error(f"initialize: {type(exc).__name__}: {exc}")
 
     def on_warmup_finished(self) -> None:
-        """LEAN has loaded the brokerage's cash and holdings by now: the first holdings line (IB's truth)."""
+        """LEAN has loaded the brokerage's cash, holdings and open orders by now: the first holdings line (IB's
+        truth), then the open-orders line (each reloaded order, for tradedesk to re-home by its broker id)."""
         try:
             self._write_holdings(source="broker")
+            self._write_open_orders()
             self._place_pending()
         except Exception as exc:
             self._error(f"on_warmup_finished: {type(exc).__name__}: {exc}")
@@ -675,6 +749,7 @@ class ManualOrderExecution(QCAlgorithm):
                     fee=fee.amount if fee is not None else None,
                     fee_currency=str(fee.currency or "") if fee is not None else "",
                     message=message,
+                    broker_ids=order_broker_ids(order),
                 )
             )
         except Exception as exc:
@@ -865,6 +940,13 @@ class ManualOrderExecution(QCAlgorithm):
         # One lock for all parts: no order event from the brokerage's thread lands between them.
         with self._lock:
             for part in parts:
+                append_line(self._events_path, part)
+
+    def _write_open_orders(self) -> None:
+        """The open-orders line (in several lines when longer than the cap), written once, after warm-up."""
+        line = open_orders_line(run_id=self._run_id, orders=self.transactions.get_open_orders())
+        with self._lock:
+            for part in split_open_orders_line(line, max_line_bytes=self._max_line_bytes):
                 append_line(self._events_path, part)
 
     def _write_prices(self) -> None:

@@ -18,6 +18,9 @@ from execution.contract.times import contract_time
 
 ENGINE_NAME = "simulator"
 ACCOUNT_FILE = "simulator-account.json"
+# The simulated broker's working orders (and its next order id): kept across the simulator's restarts, as IB
+# keeps an account's open orders when LEAN stops.
+BROKER_ORDERS_FILE = "simulator-orders.json"
 RESULT_PACKET_TYPE = "QuantConnect.Packets.CommandResultPacket, QuantConnect.Common"
 SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.]{0,14}$")
 # Ids end up in a file name: anything outside this set could escape the working directory.

@@ -256,10 +256,8 @@ class Simulator(OrderBook):
         self.stop_signal = signal.Signals(signum).name
 
     def stop(self, reason: str, **extra: Any) -> None:
-        """Cancel what still works (the simulated broker dies with the run), a last holdings line, stopped."""
-        for order in self.orders.values():
-            if order.working:
-                self.emit(order, "Canceled", message=f"Canceled: simulator stopped ({reason})")
+        """A last holdings line, stopped. Working orders stay with the simulated broker (as IB keeps an
+        account's open orders when LEAN stops): the next run reloads them untagged."""
         self.holdings_line()
         self.engine_line("stopped", reason=reason, **extra)
         log(f"stopped ({reason})")
@@ -272,6 +270,7 @@ class Simulator(OrderBook):
         self.engine_line("started")
         log(f"started run {cfg.run_id} pid {os.getpid()} in {cfg.workdir} (seed {cfg.seed})")
         self.holdings_line()
+        self.open_orders_line(self.reload_broker_orders())
         if cfg.intent_file is not None:
             self.place_intent(cfg.intent_file)
         self.last_activity = time.monotonic()

@@ -68,6 +68,7 @@ from orders.services.projects import (
     project_set_trading_state,
     require_live_permission,
 )
+from orders.services.rehome import RehomeResult, ReloadedOrder, order_rehome
 from orders.services.status import (
     StatusChange,
     apply_fill_to_order,
@@ -93,6 +94,8 @@ __all__ = [
     "OrderCreateResult",
     "OrderPreview",
     "PriceReference",
+    "RehomeResult",
+    "ReloadedOrder",
     "StatusChange",
     "api_token_authenticate",
     "api_token_create",
@@ -119,6 +122,7 @@ __all__ = [
     "live_permitted",
     "order_create_locked",
     "order_preview",
+    "order_rehome",
     "positions_close",
     "positions_liquidate",
     "price_reference",

@@ -247,7 +247,11 @@ class QCAlgorithm:
             return FakeTicket(0, self.refuse)
         order_id = self.next_order_id
         self.next_order_id += 1
-        self.transactions.orders[order_id] = SimpleNamespace(id=order_id, tag=tag, type=kind)
+        # IB's order id becomes the order's BrokerId when the plugin places it (InteractiveBrokersBrokerage.cs
+        # 1604-1607 at QuantConnect/Lean.Brokerages.InteractiveBrokers@d154917).
+        self.transactions.orders[order_id] = SimpleNamespace(
+            id=order_id, tag=tag, type=kind, broker_id=[str(1000 + order_id)]
+        )
         return FakeTicket(order_id)
 
     def market_order(
@@ -561,6 +565,7 @@ def test_a_partial_fill_of_a_sell_is_exactly_the_contract_line(lean: types.Modul
         "fee": 1,
         "fee_currency": "USD",
         "message": "",
+        "broker_ids": ["1001"],  # Order.BrokerId: looked up on the order (not on the OrderEvent)
     }
     assert list(line) == list(EVENT_KEYS)
 
