@@ -272,6 +272,9 @@ TRADEDESK_SWEEP_INTERVAL = env_float("TRADEDESK_SWEEP_INTERVAL", 15.0, minimum=1
 TRADEDESK_ENGINE_QUEUES = env_mapping("TRADEDESK_ENGINE_QUEUES", ("paper", "live"))
 # True: this process sees the engine folders (ingest-on-read). False on web hosts without engines.
 TRADEDESK_ENGINE_FILES_LOCAL = env_bool("TRADEDESK_ENGINE_FILES_LOCAL", True)
+# An ASGI stream process serves /live-trade/stream beside the WSGI web workers (docs/deploy.md): pages served
+# by WSGI then connect to it. A page served over ASGI (`make run`) connects whatever this says.
+TRADEDESK_STREAMS = env_bool("TRADEDESK_STREAMS", False)
 CELERY_TASK_ROUTES = ("execution.routing.route_task",)
 # The one beat schedule: engine tasks once per mode when engine hosts have their own queues.
 _engine_task_modes: list[str | None] = ["paper", "live"] if TRADEDESK_ENGINE_QUEUES else [None]
@@ -336,6 +339,11 @@ if TRADEDESK_AUTH_CACHE_SECONDS and not CACHE_URL:
     raise ImproperlyConfigured(
         "TRADEDESK_AUTH_CACHE_SECONDS needs a shared cache (CACHE_URL or a redis:// CELERY_BROKER_URL)"
     )
+# Push (execution/push.py): committed changes and the engines' snapshots published on Redis pub/sub, which
+# the stream process relays to the pages (Server-Sent Events). Without Redis (`make run`'s defaults) each
+# stream watches the change counter itself. Channel and keys are per database, like the cache's prefix.
+TRADEDESK_PUSH_URL = env_redis_url("TRADEDESK_PUSH_URL") or CACHE_URL
+TRADEDESK_PUSH_PREFIX = f"tradedesk:{DATABASES['default']['NAME']}:push"
 # Sessions are read through the shared auth cache when there is one.
 SESSION_ENGINE = "tradedesk.web.sessions_cached" if TRADEDESK_AUTH_CACHE_SECONDS else "tradedesk.web.sessions"
 

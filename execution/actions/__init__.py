@@ -5,7 +5,7 @@ execution.models (import-linter holds them to it).
 place, modify, cancel, cancel_all, close, liquidate, halt (trading state), engine_halt, engine (stop,
 restart, start, check), resolve, dispatch, sweep, ingest, events_files (rotate, replay), prune, preflight,
 demo (the simulator account of seeded positions), subscribe (the one subscribe path), watch (the ingest
-watcher).
+watcher), push (changes and snapshots to the pages' streams).
 """
 
 from execution.actions.cancel import CANCEL_REQUESTED, CancelResult, order_cancel_request, orders_cancel
@@ -32,6 +32,14 @@ from execution.actions.modify import order_update
 from execution.actions.place import create_trade_order
 from execution.actions.preflight import run_preflight
 from execution.actions.prune import execution_files_prune
+from execution.actions.push import (
+    account_version,
+    change_token,
+    prices_version,
+    push_channel,
+    push_enabled,
+    snapshots_publish,
+)
 from execution.actions.quote import QuoteAnswer, quote_request, symbol_quotable
 from execution.actions.resolve import order_resolve
 from execution.actions.subscribe import symbol_subscribe
@@ -49,6 +57,8 @@ __all__ = [
     "EngineError",
     "QuoteAnswer",
     "SweepReport",
+    "account_version",
+    "change_token",
     "closes_release",
     "create_trade_order",
     "desk_alive_touch",
@@ -74,12 +84,16 @@ __all__ = [
     "orders_cancel",
     "orders_cancel_working",
     "orders_sweep",
+    "prices_version",
     "project_close_positions",
     "project_liquidate",
     "project_trading_state_change",
+    "push_channel",
+    "push_enabled",
     "quote_request",
     "run_preflight",
     "simulator_account_add",
+    "snapshots_publish",
     "symbol_quotable",
     "symbol_subscribe",
     "watch_once",

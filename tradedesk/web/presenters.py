@@ -405,6 +405,9 @@ def render_page(
     if projects is None:
         projects = list(selectors.projects_for_user(user=request.user).order_by("name"))
     context["projects"] = projects
+    # The push stream where an ASGI server serves it: this request's own (`make run`), or a stream process
+    # beside the WSGI workers (TRADEDESK_STREAMS); elsewhere the page polls as before.
+    context["stream_on"] = settings.TRADEDESK_STREAMS or "wsgi.version" not in request.META
     context.update(time_zone_context(tz_form), colours_form=colours_form)
     context.update(account_context(request, project))
     return render(request, "orders/live_trade.html", context, status=status)
