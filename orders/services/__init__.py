@@ -67,6 +67,7 @@ from orders.services.projects import (
     project_set_mode,
     project_set_trading_state,
     require_live_permission,
+    trade_live_permitted,
 )
 from orders.services.rehome import RehomeResult, ReloadedOrder, order_rehome
 from orders.services.status import (
@@ -141,6 +142,7 @@ __all__ = [
     "time_zone_is_known",
     "time_zone_remember",
     "time_zone_remembered",
+    "trade_live_permitted",
     "trade_order_cancel_before_dispatch",
     "trade_order_cancel_request",
     "trade_order_cancel_sent",
