@@ -21,7 +21,13 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from execution.models import HoldingsDiscrepancy
-from execution.selectors import engine_state, events_file_problems, positions_totals, positions_value
+from execution.selectors import (
+    engine_state,
+    events_file_problems,
+    positions_totals,
+    positions_value,
+    project_day_pnl,
+)
 from orders import selectors, services
 from orders.models import (
     FINAL_STATUSES,
@@ -135,8 +141,10 @@ def positions_context(
         position.row_value = (row_values or {}).get(position.symbol, "")  # type: ignore[attr-defined]
         position.row_confirm = position.symbol in (row_confirm or set())  # type: ignore[attr-defined]
     version = positions_version(positions, project)
+    day = project_day_pnl(project=project, positions=positions, snapshot=snapshot, now=timezone.now())
     return {
         "positions": positions,
+        "day_pnl": day,
         "positions_totals": positions_totals(positions, realized_pnl=realized),
         "positions_version": version,
         "prices_version": prices_version(positions, version, snapshot.version if snapshot else ""),
