@@ -19,11 +19,11 @@ from pathlib import Path
 from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from execution.engine import process as engines
-from execution.ingest import prices
+from execution.ingest import account, prices
 from execution.models import EventFileCursor, HoldingsDiscrepancy
 from orders.models import OrderStatus, TradeOrder
 
@@ -114,6 +114,9 @@ class DeskCollector:
             if snapshot is not None:
                 price_age.add_metric([mode], max(0.0, (timezone.now() - snapshot.time).total_seconds()))
         yield from (up, state, price_age)
+        if settings.TRADEDESK_METRICS_ACCESS == "staff":
+            # The IB accounts' money: only where /metrics itself is staff-only (left out when it is open).
+            yield from self._accounts()
 
         yield from self._ingest_lag()
 
@@ -134,6 +137,36 @@ class DeskCollector:
         for mode, count in found.items():
             discrepancies.add_metric([mode], count)
         yield discrepancies
+
+    def _accounts(self) -> Iterator[Metric]:
+        names = {
+            "net_liquidation": "Net liquidation value of the mode's IB account (account currency)",
+            "buying_power": "Buying power (margin remaining) of the mode's IB account",
+            "total_margin_used": "Total margin used by the mode's IB account",
+            "unrealized_pnl": "Unrealised P&L of the mode's IB account",
+        }
+        families = {
+            name: GaugeMetricFamily(f"tradedesk_account_{name}", text, labels=["mode", "currency"])
+            for name, text in names.items()
+        }
+        cash = GaugeMetricFamily(
+            "tradedesk_account_cash",
+            "Cash of the mode's IB account per currency",
+            labels=["mode", "currency"],
+        )
+        age = GaugeMetricFamily(
+            "tradedesk_account_age_seconds", "Age of the mode's account snapshot", labels=["mode"]
+        )
+        for mode in engines.MODES:
+            snapshot = account.account_snapshot(mode)
+            if snapshot is None:
+                continue
+            for name, family in families.items():
+                family.add_metric([mode, snapshot.currency], float(getattr(snapshot, name)))
+            for balance in snapshot.cash:
+                cash.add_metric([mode, balance.currency], float(balance.amount))
+            age.add_metric([mode], max(0.0, (timezone.now() - snapshot.time).total_seconds()))
+        yield from (*families.values(), cash, age)
 
     def _ingest_lag(self) -> Iterator[Metric]:
         lag_bytes = GaugeMetricFamily(
@@ -161,8 +194,6 @@ def scrape_registry() -> CollectorRegistry:
     """A registry for one scrape: this process's (or all processes') counters and the desk's gauges."""
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
         multiprocess.MultiProcessCollector(registry)
     else:
         registry.register(REGISTRY)

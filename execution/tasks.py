@@ -104,3 +104,15 @@ def analyze_small_tables() -> list[str]:
 def prune_execution_files(mode: str | None = None) -> dict[str, int]:
     """Delete engine files of finished orders older than TRADEDESK_RETENTION_DAYS (beat: hourly)."""
     return actions.execution_files_prune(modes=[mode] if mode else MODES).as_dict()
+
+
+@shared_task(name="execution.tasks.engine_start", acks_late=True, ignore_result=True)
+def engine_start(mode: str) -> str:
+    """Start the mode's engine on its host (staff's Start engine from a web host); a no-op when it runs."""
+    return actions.engine_start(mode).state
+
+
+@shared_task(name="execution.tasks.symbol_subscribe", acks_late=True, ignore_result=True)
+def symbol_subscribe(mode: str, symbol: str) -> str:
+    """Subscribe the mode's running engine to a symbol (a ticket's quote), on the engine host; idempotent."""
+    return actions.symbol_subscribe(mode=mode, symbol=symbol)

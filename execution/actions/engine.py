@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
+
+from execution import routing
 from execution.dispatch.sweep import engines_check
 from execution.engine import process as engines
 from execution.engine.config import EngineConfigError
@@ -79,12 +82,27 @@ def engine_restart(*, mode: str, actor: Actor | None = None) -> engines.EngineSt
     return engines.engine_state(mode)
 
 
+def engine_start_requested(*, mode: str, actor: Actor | None = None) -> engines.EngineState:
+    """Staff's Start engine on the page: the engine command's start, audited. Where the engine files are not
+    local (a web host) the start is queued to the mode's engine host; a web request never starts it here."""
+    audit_record(actor=actor, action="engine_start", detail={"mode": mode})
+    if not settings.TRADEDESK_ENGINE_FILES_LOCAL:
+        routing.engine_start_enqueue(mode=mode)
+        return engines.engine_state(mode)
+    try:
+        return engines.engine_start(mode)
+    except (engines.EngineError, EngineConfigError) as exc:
+        note_failed_start(mode=mode, state=engines.engine_state(mode))
+        raise Conflict(f"the {mode} engine did not start: {exc}") from exc
+
+
 # Starting an engine and checking every mode's engine are doors too (the engine command, the API).
 __all__ = [
     "EngineConfigError",
     "EngineError",
     "engine_restart",
     "engine_start",
+    "engine_start_requested",
     "engine_stop",
     "engines_check",
 ]

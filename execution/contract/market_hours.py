@@ -20,7 +20,7 @@ Standard library only: the simulator process imports it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 MARKET = "Market"
@@ -91,3 +91,20 @@ def clock(fixed: str = "") -> datetime:
         return datetime.now(UTC)
     moment = datetime.fromisoformat(fixed.replace("Z", "+00:00"))
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def session_day(now: datetime) -> date:
+    """The US-equity trading day `now` belongs to: it starts at the regular session's open (09:30 New York);
+    before the open, and on a weekend, it is still the last weekday's. Day P&L resets when it changes."""
+    local = now.astimezone(US_EQUITY_TZ)
+    time_of_day = timedelta(hours=local.hour, minutes=local.minute, seconds=local.second)
+    day = local.date() if time_of_day >= US_EQUITY_SESSION[0] else local.date() - timedelta(days=1)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
+def session_start(day: date) -> datetime:
+    """When the trading day `day` starts, in UTC (its 09:30 New York open)."""
+    local = datetime.combine(day, time(), tzinfo=US_EQUITY_TZ) + US_EQUITY_SESSION[0]
+    return local.astimezone(UTC)

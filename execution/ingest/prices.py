@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
+import orjson
 from django.conf import settings
 from django.utils import timezone
 
@@ -28,6 +30,7 @@ class Quote:
     last: Decimal
     bid: Decimal | None
     ask: Decimal | None
+    previous_close: Decimal | None = None  # the previous session's close (day P&L), when the engine has it
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,54 @@ class Valuation:
     source: str  # "market" | "last_fill" | ""
 
 
-_cache: dict[str, tuple[tuple[int, int, int, int], PriceSnapshot | None]] = {}
+_cache: dict[str, tuple[tuple[int, int, int, int], Any]] = {}
 _cache_lock = threading.Lock()
+T = TypeVar("T")
+
+
+def snapshot_read(path: Path, parse: Callable[..., T | None]) -> T | None:
+    """An engine snapshot file (prices.json, account.json) parsed by `parse(data, version=...)`: a stat per
+    call, and the file is read and parsed again only when it was replaced (its inode, size or mtime changed).
+    The one reader of every snapshot, so they are cached and versioned alike. A web host that sees no engine
+    folder (TRADEDESK_ENGINE_FILES_LOCAL=false) reads the copy the engine host's watcher pushed (execution/push.py).
+    """
+    if not settings.TRADEDESK_ENGINE_FILES_LOCAL:
+        return _published_read(path, parse)
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    key = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    with _cache_lock:
+        cached = _cache.get(str(path))
+    if cached is not None and cached[0] == key:
+        return cast("T | None", cached[1])
+    snapshot = parse(read_json(path), version=f"{stat.st_ino}:{stat.st_mtime_ns}")
+    with _cache_lock:
+        _cache[str(path)] = (key, snapshot)
+    return snapshot
+
+
+def _published_read(path: Path, parse: Callable[..., T | None]) -> T | None:
+    """The pushed copy of engines/<mode>/<name>.json, parsed once per version."""
+    from execution.push import snapshot_read as pushed_read
+
+    found = pushed_read(path.parent.name, path.stem)
+    if found is None:
+        return None
+    version, data = found
+    key = (0, 0, len(data), hash(version))
+    with _cache_lock:
+        cached = _cache.get(f"pushed:{path}")
+    if cached is not None and cached[0] == key:
+        return cast("T | None", cached[1])
+    try:
+        snapshot = parse(orjson.loads(data), version=version)
+    except orjson.JSONDecodeError:
+        snapshot = None
+    with _cache_lock:
+        _cache[f"pushed:{path}"] = (key, snapshot)
+    return snapshot
 
 
 def prices_path(mode: str) -> Path:
@@ -96,27 +145,18 @@ def parse_snapshot(data: Any, *, version: str = "") -> PriceSnapshot | None:
         if not isinstance(symbol, str) or not re.fullmatch(SYMBOL_REGEX, symbol) or last is None:
             continue
         quotes[symbol] = Quote(
-            symbol=symbol, last=last, bid=_price(entry.get("bid")), ask=_price(entry.get("ask"))
+            symbol=symbol,
+            last=last,
+            bid=_price(entry.get("bid")),
+            ask=_price(entry.get("ask")),
+            previous_close=_price(entry.get("previous_close")),
         )
     return PriceSnapshot(run_id=str(data.get("run_id") or ""), time=moment, quotes=quotes, version=version)
 
 
 def prices_snapshot(mode: str) -> PriceSnapshot | None:
     """The mode's prices snapshot; a stat per call, the file is read again only when it was replaced."""
-    path = prices_path(mode)
-    try:
-        stat = os.stat(path)
-    except FileNotFoundError:
-        return None
-    key = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
-    with _cache_lock:
-        cached = _cache.get(str(path))
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    snapshot = parse_snapshot(read_json(path), version=f"{stat.st_ino}:{stat.st_mtime_ns}")
-    with _cache_lock:
-        _cache[str(path)] = (key, snapshot)
-    return snapshot
+    return snapshot_read(prices_path(mode), parse_snapshot)
 
 
 def fresh_market_price(mode: str, symbol: str) -> Decimal | None:

@@ -6,6 +6,7 @@ import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from execution.contract import market_hours
 from execution.contract.folder import EVENTS_FILE
 from execution.simulator.common import (
     DEFAULT_MAX_LINE_BYTES,
+    SYMBOL_RE,
     line_cap,
     parse_decimal,
     universe_load,
@@ -40,6 +42,9 @@ class SimulatorConfig:
     prices_interval: float = 0.0  # seconds between prices snapshots; 0: no snapshot
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES  # a longer holdings line is split into parts
     universe: frozenset[str] | None = None  # the symbols it trades; None: any well-formed symbol
+    starting_cash: Decimal = Decimal(100000)  # a fresh account's USD cash
+    follow: tuple[str, ...] = ()  # symbols whose prices it keeps from the start, held or not
+    keepalive_file: Path | None = None  # while it was touched within idle_timeout, the run is never idle
 
     @classmethod
     def load(cls, config_path: Path) -> SimulatorConfig:
@@ -91,6 +96,16 @@ class SimulatorConfig:
         if fixed_clock:
             market_hours.clock(fixed_clock)  # a bad clock names its key now, not at the first order
         universe_file = resolve(sim.get("universe-file"))
+        starting_cash = parse_decimal(sim.get("starting-cash", 100000))
+        if starting_cash is None or starting_cash < 0:
+            raise ValueError(
+                f"simulator.starting-cash must be a number >= 0, got {sim.get('starting-cash')!r}"
+            )
+        follow = sim.get("follow") or []
+        if not isinstance(follow, list) or not all(
+            isinstance(s, str) and SYMBOL_RE.fullmatch(s) for s in follow
+        ):
+            raise ValueError("simulator.follow must be a list of symbols")
         return cls(
             workdir=workdir,
             events_file=events_file,
@@ -108,4 +123,7 @@ class SimulatorConfig:
             prices_interval=max(0.0, setting("prices-interval", 0)),
             max_line_bytes=line_cap(params.get("max-line-bytes")),
             universe=None if universe_file is None else universe_load(universe_file),
+            starting_cash=starting_cash,
+            follow=tuple(follow),
+            keepalive_file=resolve(sim.get("keepalive-file")),
         )

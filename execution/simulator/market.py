@@ -18,6 +18,10 @@ class PriceBook:
         self._reference = reference_prices
         self._walks: dict[str, tuple[random.Random, float]] = {}
 
+    def start_price(self, symbol: str) -> float:
+        """Where the symbol's walk starts (its previous close until the account has seen a session end)."""
+        return reference_price(symbol, self._reference)
+
     def next_price(self, symbol: str) -> float:
         """Advance the symbol's walk one step and return the new price (the price a fill sees)."""
         # String seeds hash with SHA-512 in random.Random: stable across processes and PYTHONHASHSEED.

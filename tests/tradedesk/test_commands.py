@@ -58,7 +58,7 @@ def test_seeded_positions_agree_with_the_simulators_holdings(execution_root: obj
 
     run("seed_demo")
     run("seed_demo")
-    account = json.loads((engines.engine_dir("paper") / ACCOUNT_FILE).read_text())
+    account = json.loads((engines.engine_dir("paper") / ACCOUNT_FILE).read_text())["positions"]
     assert {symbol: pos["quantity"] for symbol, pos in account.items()} == {"AAPL": 10, "MSFT": 5, "NVDA": 8}
     line = {
         "type": "holdings",

@@ -13,6 +13,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
 from orders.errors import BadRequest, PayloadTooLarge, TradedeskError, Unauthorized
+from tradedesk.api.account import router as account_router
 from tradedesk.api.engines import router as engines_router
 from tradedesk.api.errors import error_body
 from tradedesk.api.exports import router as exports_router
@@ -52,6 +53,7 @@ api.add_router("/trade/", projects_router)
 api.add_router("/trade/", halts_router)
 api.add_router("/trade/", engines_router)
 api.add_router("/trade/", exports_router)
+api.add_router("/trade/", account_router)
 
 
 @api.exception_handler(TradedeskError)

@@ -71,7 +71,11 @@ def test_the_lean_algorithm_names_the_files_as_the_contract_does() -> None:
     sys.modules.pop(MODULE, None)
     try:
         lean = importlib.import_module(MODULE)
-        assert (lean.EVENTS_FILE, lean.PRICES_FILE) == (folder.EVENTS_FILE, folder.PRICES_FILE)
+        assert (lean.EVENTS_FILE, lean.PRICES_FILE, lean.ACCOUNT_FILE) == (
+            folder.EVENTS_FILE,
+            folder.PRICES_FILE,
+            folder.ACCOUNT_SNAPSHOT_FILE,
+        )
     finally:
         sys.modules.pop(MODULE, None)
         if saved is None:
