@@ -19,7 +19,7 @@ SERVICE_ENV := DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/tradedes
 .PHONY: help venv dev-venv run run-lean services test lint units typecheck pytest smoke bench screenshots clean flower
 
 help:
-	@echo "make run        migrate, seed the demo user, start web+worker+beat (SQLite, filesystem broker, simulator)"
+	@echo "make run        migrate, seed the demo user, start web (uvicorn: pages and push streams)+worker+beat+ingest watcher (SQLite, filesystem broker, simulator)"
 	@echo "make run-lean   the same on real LEAN (docs/lean.md) in var-lean/: no demo user, no demo fills"
 	@echo "make test       services, lint, units, typecheck, pytest, smoke (what CI runs)"
 	@echo "make lint | units | typecheck | pytest | smoke | bench | screenshots | services | venv | clean"

@@ -19,7 +19,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from execution.engine import process as engines
@@ -194,8 +194,6 @@ def scrape_registry() -> CollectorRegistry:
     """A registry for one scrape: this process's (or all processes') counters and the desk's gauges."""
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
         multiprocess.MultiProcessCollector(registry)
     else:
         registry.register(REGISTRY)

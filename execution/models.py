@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class EventFileCursor(models.Model):
@@ -84,3 +85,45 @@ class BadEventLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} @ {self.offset}: {self.reason}"
+
+
+class EngineOpenOrder(models.Model):
+    """An open order a run reloaded from the broker at its start (its open-orders line), and where it went.
+
+    `order` is the desk order it was re-homed to (orders/services/rehome.py); an unmatched one (placed in TWS,
+    a broker id that agrees on no desk order) keeps the reason and is never attached: staff see it in the
+    engines API and the admin."""
+
+    class Outcome(models.TextChoices):
+        MATCHED = "matched", _("Re-homed to its desk order")
+        UNMATCHED = "unmatched", _("No desk order")
+
+    mode = models.CharField(max_length=8)
+    run_id = models.CharField(max_length=100)
+    engine_order_id = models.BigIntegerField()
+    broker_ids = models.JSONField(default=list)
+    symbol = models.CharField(max_length=32)
+    side = models.CharField(max_length=4)
+    quantity = models.DecimalField(max_digits=20, decimal_places=6)
+    order_type = models.CharField(max_length=32, blank=True, default="")
+    limit_price = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    stop_price = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    order = models.ForeignKey(
+        "orders.TradeOrder", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    reason = models.CharField(max_length=500, blank=True, default="")
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-seen_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["mode", "run_id", "engine_order_id"], name="open_order_unique"),
+            models.CheckConstraint(
+                condition=Q(outcome="matched") | Q(outcome="unmatched", reason__gt=""),
+                name="open_order_matched_or_why_not",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mode} {self.run_id} #{self.engine_order_id} {self.side} {self.quantity} {self.symbol}"

@@ -19,11 +19,13 @@ logger = logging.getLogger("execution")
 EXECUTE_TASK = "execution.tasks.execute_manual_order"
 CANCEL_TASK = "execution.tasks.cancel_order"
 ENGINE_START_TASK = "execution.tasks.engine_start"
+SUBSCRIBE_TASK = "execution.tasks.symbol_subscribe"
 ENGINE_TASKS = frozenset(
     {
         EXECUTE_TASK,
         CANCEL_TASK,
         ENGINE_START_TASK,
+        SUBSCRIBE_TASK,
         "execution.tasks.ingest_events",
         "execution.tasks.sweep_orders",
         "execution.tasks.prune_execution_files",
@@ -77,3 +79,8 @@ def cancel_enqueue_on_commit(*, order_id: int, mode: str) -> None:
 def engine_start_enqueue(*, mode: str) -> None:
     """Queue an engine start on the mode's engine host (Start engine from a web host)."""
     current_app.tasks[ENGINE_START_TASK].apply_async(kwargs={"mode": mode})
+
+
+def subscribe_enqueue(*, mode: str, symbol: str) -> None:
+    """Queue a symbol's subscription on the mode's engine host (a ticket's quote: the web never writes it)."""
+    current_app.tasks[SUBSCRIBE_TASK].apply_async(kwargs={"mode": mode, "symbol": symbol})

@@ -12,9 +12,10 @@ from execution.account_view import AccountView, account_for_user, account_may_se
 from execution.dispatch.sweep import engines_check
 from execution.engine.state import MODES, engine_state
 from execution.engine.universe import universe_symbols
+from execution.ingest.day_pnl import DayPnl, project_day_pnl
 from execution.ingest.files import events_file_problems
 from execution.ingest.prices import positions_totals, positions_value
-from execution.models import HoldingsDiscrepancy
+from execution.models import EngineOpenOrder, HoldingsDiscrepancy
 from execution.retention import var_clean_blockers
 from orders import selectors
 from orders.models import ExecutionEvent, Project
@@ -25,6 +26,7 @@ from orders.selectors import SymbolSuggestion
 __all__ = [
     "MODES",
     "AccountView",
+    "DayPnl",
     "account_for_user",
     "account_may_see",
     "account_view",
@@ -32,8 +34,10 @@ __all__ = [
     "engines_overview",
     "events_file_problems",
     "holdings_discrepancies",
+    "open_orders_unmatched",
     "positions_totals",
     "positions_value",
+    "project_day_pnl",
     "symbol_completions",
     "var_clean_blockers",
 ]
@@ -45,6 +49,17 @@ def holdings_discrepancies() -> dict[str, list[HoldingsDiscrepancy]]:
     for row in HoldingsDiscrepancy.objects.order_by("mode", "symbol"):
         by_mode.setdefault(row.mode, []).append(row)
     return by_mode
+
+
+def open_orders_unmatched(*, mode: str, run_id: str) -> list[EngineOpenOrder]:
+    """The orders a run reloaded from the broker that belong to no desk order (TWS...), with the reason."""
+    if not run_id:
+        return []
+    return list(
+        EngineOpenOrder.objects.filter(
+            mode=mode, run_id=run_id, outcome=EngineOpenOrder.Outcome.UNMATCHED
+        ).order_by("engine_order_id")[:200]
+    )
 
 
 def _last_event_at() -> dict[str, datetime]:
@@ -82,6 +97,7 @@ def engines_overview(*, user: Any) -> list[dict[str, Any]]:
             row.update(state.as_dict())
             row["events_file_problem"] = problems.get(state.mode)
             row["discrepancies"] = discrepancies.get(state.mode, [])
+            row["unmatched_open_orders"] = open_orders_unmatched(mode=state.mode, run_id=state.run_id)
         overview.append(row)
     return overview
 

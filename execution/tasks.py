@@ -110,3 +110,9 @@ def prune_execution_files(mode: str | None = None) -> dict[str, int]:
 def engine_start(mode: str) -> str:
     """Start the mode's engine on its host (staff's Start engine from a web host); a no-op when it runs."""
     return actions.engine_start(mode).state
+
+
+@shared_task(name="execution.tasks.symbol_subscribe", acks_late=True, ignore_result=True)
+def symbol_subscribe(mode: str, symbol: str) -> str:
+    """Subscribe the mode's running engine to a symbol (a ticket's quote), on the engine host; idempotent."""
+    return actions.symbol_subscribe(mode=mode, symbol=symbol)

@@ -16,6 +16,7 @@ class OrdersConfig(AppConfig):
         """Every saved order bumps its project's change counter (the page's idle poll compares it); every
         change to who may do what ends the shared auth cache's entries (orders/services/auth_cache.py); every
         migrate leaves the small tables analyzed (orders/services/maintenance.py)."""
+        # Imported here, not at the top: an app's modules may import models only once the registry is ready.
         from django.contrib.auth import get_user_model
         from django.contrib.auth.models import Group
 
@@ -45,6 +46,7 @@ def analyze_after_migrate(sender: Any, *, using: str, plan: Any = None, **kwargs
     """Statistics for the small tables once the schema is in place (a deploy step: it runs here, not queued,
     since migrate runs before any worker may). A flush (TransactionTestCase) sends the signal without a plan:
     nothing migrated, nothing to do."""
+    # Imported here: apps.py loads before the registry is ready, and the services import the models.
     from orders.services.maintenance import small_tables_analyze
 
     if plan is not None:

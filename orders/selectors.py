@@ -136,6 +136,15 @@ def fills_for_user(
     return queryset
 
 
+def fills_since(*, project: Project, since: datetime) -> list[tuple[str, str, Decimal, Decimal]]:
+    """(symbol, side, quantity, price) of the project's fills in its mode since `since` (day P&L)."""
+    return list(
+        TradeFill.objects.filter(order__project=project, order__mode=project.mode, filled_at__gte=since)
+        .order_by()
+        .values_list("order__symbol", "order__side", "quantity", "price")
+    )
+
+
 def orders_working(*, project: Project | None = None, mode: str | None = None) -> QuerySet[TradeOrder]:
     """Orders that can still trade and whose engine is alive: what limits, closes, HALT and the page count.
 

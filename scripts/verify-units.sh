@@ -17,7 +17,7 @@ done
 cp "$tmp/tradedesk-worker@.service" "$tmp/tradedesk-worker@celery.service"
 cp "$tmp/tradedesk-engine@.service" "$tmp/tradedesk-engine@paper.service"
 units=("$tmp/tradedesk-web.service" "$tmp/tradedesk-beat.service" "$tmp/tradedesk-worker@celery.service"
-    "$tmp/tradedesk-engine@paper.service" "$tmp/tradedesk-ingest.service")
+    "$tmp/tradedesk-engine@paper.service" "$tmp/tradedesk-ingest.service" "$tmp/tradedesk-stream.service")
 # Xvfb may be absent on a build machine; its unit is checked only where the binary exists.
 if [ -x /usr/bin/Xvfb ]; then units+=("$tmp/tradedesk-xvfb.service"); fi
 out=$(SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no "${units[@]}" 2>&1 || echo "verify-units: exit $?")

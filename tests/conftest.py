@@ -119,3 +119,15 @@ def market(settings: Any) -> Iterator[dict[str, Decimal]]:
     market_price_source_register(lambda mode, symbol: prices.get(symbol))
     yield prices
     market_price_source_register(fresh_market_price)
+
+
+@pytest.fixture
+def buying_power() -> Iterator[dict[str, Decimal]]:
+    """The accounts' fresh buying power a test sets per mode (as the engines' account snapshots give it)."""
+    from execution.ingest.account import fresh_buying_power
+    from orders.services.market import buying_power_source_register
+
+    power: dict[str, Decimal] = {}
+    buying_power_source_register(lambda mode: power.get(mode))
+    yield power
+    buying_power_source_register(fresh_buying_power)

@@ -434,5 +434,9 @@ def test_engine_killed_mid_order_flags_it_and_the_next_order_starts_a_new_run(
     first.refresh_from_db()
     new_run = second.params["manual_execution"]["run_id"]
     assert new_run != state.run_id
-    # The new run reuses order id 1; it must not touch the old run's order.
-    assert second.ib_order_id == 1 and first.status == "SUBMITTED" and first.filled_quantity == 0
+    # The broker kept the killed run's resting order: the new run reloaded it as its order 1 (untagged) and it
+    # was re-homed to its desk order by broker id, symbol, side and quantity (issue 21); the new order is 2.
+    # Nothing else of the new run touches the old order: it is still working, unfilled.
+    assert second.ib_order_id == 2
+    assert first.params["manual_execution"]["run_id"] == new_run and first.ib_order_id == 1
+    assert first.flag == "" and first.status == "SUBMITTED" and first.filled_quantity == 0

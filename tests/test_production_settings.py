@@ -186,3 +186,23 @@ def test_staff_only_paths_are_404_for_traders_and_open_for_staff(staff_only: Non
 @pytest.mark.django_db
 def test_api_docs_stay_public_in_development() -> None:
     assert Client().get("/api/docs").status_code == 200
+
+
+def test_reading_the_settings_creates_nothing_and_start_up_lays_out_var(tmp_path: Path) -> None:
+    """Settings are only read; django.setup() (tradedesk/apps.py) makes var/ owner-only and sets the umask."""
+    script = (
+        "import os, json, pathlib; from django.conf import settings; settings.VAR_DIR; "
+        "var = pathlib.Path(os.environ['TRADEDESK_VAR_DIR']); before = var.exists(); "
+        "import django; django.setup(); mask = os.umask(0); "
+        "print(json.dumps({'before': before, 'mode': oct(var.stat().st_mode & 0o777), 'umask': oct(mask)}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=base_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"before": False, "mode": "0o700", "umask": "0o77"}

@@ -6,6 +6,7 @@ from typing import Any
 
 from celery import Celery
 from celery.signals import setup_logging
+from django.conf import settings
 from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tradedesk.settings")
@@ -20,6 +21,4 @@ app.steps["worker"].add(DjangoStructLogInitStep)
 @setup_logging.connect
 def logging_setup(**kwargs: Any) -> None:
     """Workers and beat log through Django's LOGGING (structlog, JSON in production), not Celery's format."""
-    from django.conf import settings
-
     logging.config.dictConfig(settings.LOGGING)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
 from pathlib import Path
 
@@ -40,12 +39,9 @@ VAR_DIR = Path(env_str("TRADEDESK_VAR_DIR", str(BASE_DIR / "var"))).resolve()
 if PRODUCTION and (not env_str("TRADEDESK_VAR_DIR", "") or VAR_DIR.is_relative_to(BASE_DIR)):
     # State inside the release would be left behind (and an engine orphaned) by the next release.
     _refuse("TRADEDESK_VAR_DIR must be set to a folder outside the release, e.g. /var/lib/tradedesk")
-# Nothing under var/ (SQLite with sessions and password hashes, engine logs, configs) is readable by other
-# users: no "other" bits on anything this process creates; group bits only where a deployment shares it.
+# Group bits on var/ and what the processes create in it, where a deployment shares it. Settings are only
+# read: the umask and the folders are laid out at start-up (tradedesk/apps.py var_prepare).
 TRADEDESK_VAR_GROUP_ACCESS = env_bool("TRADEDESK_VAR_GROUP_ACCESS", False)
-os.umask(0o007 if TRADEDESK_VAR_GROUP_ACCESS else 0o077)
-VAR_DIR.mkdir(parents=True, exist_ok=True)
-VAR_DIR.chmod(0o770 if TRADEDESK_VAR_GROUP_ACCESS else 0o700)
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 if PRODUCTION and DEBUG:
@@ -74,7 +70,7 @@ INSTALLED_APPS = [
     "django_structlog",
     "orders",
     "execution",
-    "tradedesk",
+    "tradedesk.apps.TradedeskConfig",
 ]
 
 MIDDLEWARE = [
@@ -170,7 +166,6 @@ FORMAT_MODULE_PATH = ["tradedesk.formats"]
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise serves from finders in development; it only needs the folder
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -238,9 +233,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("TRADEDESK_MAX_REQUEST_BYTES", 1 << 20, mi
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object]
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _broker_dir = VAR_DIR / "celery-broker"
-    for _folder in ("queue", "control"):
-        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+    _broker_dir = VAR_DIR / "celery-broker"  # its folders are made at start-up (tradedesk/apps.py)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
@@ -279,6 +272,9 @@ TRADEDESK_SWEEP_INTERVAL = env_float("TRADEDESK_SWEEP_INTERVAL", 15.0, minimum=1
 TRADEDESK_ENGINE_QUEUES = env_mapping("TRADEDESK_ENGINE_QUEUES", ("paper", "live"))
 # True: this process sees the engine folders (ingest-on-read). False on web hosts without engines.
 TRADEDESK_ENGINE_FILES_LOCAL = env_bool("TRADEDESK_ENGINE_FILES_LOCAL", True)
+# An ASGI stream process serves /live-trade/stream beside the WSGI web workers (docs/deploy.md): pages served
+# by WSGI then connect to it. A page served over ASGI (`make run`) connects whatever this says.
+TRADEDESK_STREAMS = env_bool("TRADEDESK_STREAMS", False)
 CELERY_TASK_ROUTES = ("execution.routing.route_task",)
 # The one beat schedule: engine tasks once per mode when engine hosts have their own queues.
 _engine_task_modes: list[str | None] = ["paper", "live"] if TRADEDESK_ENGINE_QUEUES else [None]
@@ -343,6 +339,11 @@ if TRADEDESK_AUTH_CACHE_SECONDS and not CACHE_URL:
     raise ImproperlyConfigured(
         "TRADEDESK_AUTH_CACHE_SECONDS needs a shared cache (CACHE_URL or a redis:// CELERY_BROKER_URL)"
     )
+# Push (execution/push.py): committed changes and the engines' snapshots published on Redis pub/sub, which
+# the stream process relays to the pages (Server-Sent Events). Without Redis (`make run`'s defaults) each
+# stream watches the change counter itself. Channel and keys are per database, like the cache's prefix.
+TRADEDESK_PUSH_URL = env_redis_url("TRADEDESK_PUSH_URL") or CACHE_URL
+TRADEDESK_PUSH_PREFIX = f"tradedesk:{DATABASES['default']['NAME']}:push"
 # Sessions are read through the shared auth cache when there is one.
 SESSION_ENGINE = "tradedesk.web.sessions_cached" if TRADEDESK_AUTH_CACHE_SECONDS else "tradedesk.web.sessions"
 
@@ -379,6 +380,8 @@ TRADEDESK_ENGINE_STOP_TIMEOUT = env_float("TRADEDESK_ENGINE_STOP_TIMEOUT", 60.0,
 # Market prices: the engine replaces prices.json at most every N seconds; older than the threshold is stale.
 TRADEDESK_PRICES_INTERVAL = env_float("TRADEDESK_PRICES_INTERVAL", 2.0, minimum=1)
 TRADEDESK_PRICE_STALE_SECONDS = env_float("TRADEDESK_PRICE_STALE_SECONDS", 30.0, minimum=1)
+# Symbols a user's ticket may ask the engine to subscribe per minute (for their bid / ask).
+TRADEDESK_QUOTE_REQUESTS_PER_MINUTE = env_int("TRADEDESK_QUOTE_REQUESTS_PER_MINUTE", 20, minimum=1)
 # /metrics: "staff" (a staff session or HTTP basic auth of a staff user) or "open" (a private network only).
 TRADEDESK_METRICS_ACCESS = env_choice("TRADEDESK_METRICS_ACCESS", "staff", ("staff", "open"))
 

@@ -5,13 +5,14 @@ execution.models (import-linter holds them to it).
 place, modify, cancel, cancel_all, close, liquidate, halt (trading state), engine_halt, engine (stop,
 restart, start, check), resolve, dispatch, sweep, ingest, events_files (rotate, replay), prune, preflight,
 demo (the simulator account of seeded positions), subscribe (the one subscribe path), watch (the ingest
-watcher).
+watcher), push (changes and snapshots to the pages' streams).
 """
 
 from execution.actions.cancel import CANCEL_REQUESTED, CancelResult, order_cancel_request, orders_cancel
 from execution.actions.cancel_all import UNKNOWN_OUTCOME, orders_cancel_working
 from execution.actions.close import project_close_positions
 from execution.actions.demo import simulator_account_add
+from execution.actions.desk_engine import desk_alive_touch, desk_engine_run
 from execution.actions.dispatch import DATABASE_GONE, DispatchInterrupted, DispatchResult, order_dispatch
 from execution.actions.engine import (
     EngineConfigError,
@@ -27,10 +28,19 @@ from execution.actions.events_files import events_file_rotate, events_files_for_
 from execution.actions.halt import project_trading_state_change
 from execution.actions.ingest import ingest_before_read, ingest_execution_events, ingest_file
 from execution.actions.liquidate import project_liquidate
-from execution.actions.modify import order_update
+from execution.actions.modify import order_modify
 from execution.actions.place import create_trade_order
 from execution.actions.preflight import run_preflight
 from execution.actions.prune import execution_files_prune
+from execution.actions.push import (
+    account_version,
+    change_token,
+    prices_version,
+    push_channel,
+    push_enabled,
+    snapshots_publish,
+)
+from execution.actions.quote import QuoteAnswer, quote_request, symbol_quotable
 from execution.actions.resolve import order_resolve
 from execution.actions.subscribe import symbol_subscribe
 from execution.actions.sweep import SweepReport, closes_release, orders_sweep
@@ -45,9 +55,14 @@ __all__ = [
     "DispatchResult",
     "EngineConfigError",
     "EngineError",
+    "QuoteAnswer",
     "SweepReport",
+    "account_version",
+    "change_token",
     "closes_release",
     "create_trade_order",
+    "desk_alive_touch",
+    "desk_engine_run",
     "engine_halt_set",
     "engine_restart",
     "engine_start",
@@ -64,16 +79,22 @@ __all__ = [
     "ingest_watch",
     "order_cancel_request",
     "order_dispatch",
+    "order_modify",
     "order_resolve",
-    "order_update",
     "orders_cancel",
     "orders_cancel_working",
     "orders_sweep",
+    "prices_version",
     "project_close_positions",
     "project_liquidate",
     "project_trading_state_change",
+    "push_channel",
+    "push_enabled",
+    "quote_request",
     "run_preflight",
     "simulator_account_add",
+    "snapshots_publish",
+    "symbol_quotable",
     "symbol_subscribe",
     "watch_once",
 ]

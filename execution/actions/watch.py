@@ -15,6 +15,7 @@ from execution.dispatch.sweep import closes_release
 from execution.ingest.events import ingest_execution_events
 from execution.ingest.lines import IngestReport
 from execution.ingest.watcher import folder_wakeups
+from execution.push import snapshots_publish
 from execution.routing import dispatch_enqueue
 
 logger = logging.getLogger("execution.watch")
@@ -28,8 +29,10 @@ def _enqueue(order_id: int) -> None:
 
 
 def watch_once() -> IngestReport:
-    """One wake-up: drain every events file, then send the cancels and closes that its events unblocked."""
+    """One wake-up: drain every events file, then send the cancels and closes that its events unblocked, and
+    publish the snapshots replaced since (prices, account) for the pages and the web hosts."""
     report = ingest_execution_events()
+    snapshots_publish()
     if report.orders_changed:
         cancels.cancels_send_pending()
         closes_release(enqueue=_enqueue)

@@ -1,29 +1,37 @@
-"""Small file helpers shared by the execution modules."""
+"""The file helpers of the contract, shared by tradedesk, the supervisor and the simulator: one atomic JSON
+write, one JSON read, one tail (the LEAN algorithm keeps its own: LEAN loads that file alone)."""
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any
 
 
-def write_json_atomic(path: Path, data: Any, *, mode: int = 0o600) -> Path:
-    """Write JSON to a temp file in the same folder, fsync, chmod, then rename over `path`."""
+def write_json_atomic(path: Path, data: Any, *, mode: int | None = 0o600, indent: int | None = 2) -> Path:
+    """Write JSON to a hidden temp file beside `path`, fsync it, then rename it over `path` (readers only ever
+    see whole files). `mode` None leaves the file's mode to the umask (the engines' files, which the group may
+    read under TRADEDESK_VAR_GROUP_ACCESS); `indent` None writes one line."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # A name that starts with "." and ends in ".tmp": LEAN's `command*.json` never matches it.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(tmp, flags, 0o600 if mode is not None else 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, ensure_ascii=False, indent=2)
+            if mode is not None:
+                os.fchmod(handle.fileno(), mode)
+            json.dump(data, handle, ensure_ascii=False, indent=indent)
             handle.write("\n")
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
 
@@ -54,6 +62,6 @@ def tail_lines(path: Path, count: int = 20, *, max_bytes: int = 64 * 1024) -> li
             size = handle.tell()
             handle.seek(max(0, size - max_bytes))
             data = handle.read()
-    except FileNotFoundError:
+    except OSError:  # missing or unreadable: no lines to show
         return []
     return data.decode("utf-8", "replace").splitlines()[-count:]

@@ -17,6 +17,8 @@ EVENTS_FILE = "events.jsonl"
 INTENTS_DIR = "intents"
 PRICES_FILE = "prices.json"  # the prices snapshot, beside the events file
 ACCOUNT_SNAPSHOT_FILE = "account.json"  # the account snapshot, beside the prices
+# Touched every few seconds while `make run`'s desk runs: the simulator never exits idle while it is fresh.
+DESK_ALIVE_FILE = "desk.alive"
 CONFIG_FILE = "config.json"
 PID_FILE = "engine.pid"
 EXIT_FILE = "engine.exit.json"
@@ -80,6 +82,11 @@ class EngineFolder:
     def account_snapshot(self) -> Path:
         """The account snapshot (the IB login's balances)."""
         return self.path / ACCOUNT_SNAPSHOT_FILE
+
+    @property
+    def desk_alive(self) -> Path:
+        """The desk's keep-alive file (manage.py desk_engine touches it; the simulator reads its age)."""
+        return self.path / DESK_ALIVE_FILE
 
     @property
     def config(self) -> Path:

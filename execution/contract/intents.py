@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from execution.contract.files import write_json_atomic
+from execution.contract.times import contract_time
 
 if TYPE_CHECKING:  # a type only: the contract imports nothing of the project at run time
     from orders.models import TradeOrder
@@ -32,9 +32,7 @@ def intent_payload(order: TradeOrder) -> dict[str, object]:
         "weight": None,
         "project_id": order.project_id,
         "mode": order.mode,
-        "created_at": order.created_at.astimezone(UTC)
-        .isoformat(timespec="milliseconds")
-        .replace("+00:00", "Z"),
+        "created_at": contract_time(order.created_at),
     }
 
 

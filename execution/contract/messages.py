@@ -60,6 +60,9 @@ EVENT_KEYS = (
     "fee",
     "fee_currency",
     "message",
+    # The broker's ids of the order (LEAN's Order.BrokerId, Common/Orders/Order.cs:68@24863901): what re-homes
+    # an order a new run reloads untagged (docs/engine-contract.md section 7, "Open orders after a restart").
+    "broker_ids",
 )
 
 

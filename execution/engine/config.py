@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 
 from execution.contract.files import write_json_atomic
-from execution.contract.folder import EngineFolder
+from execution.contract.folder import DESK_ALIVE_FILE, EngineFolder
 
 ALGORITHM_FILE = Path(__file__).resolve().parent.parent / "lean" / "manual_order_execution.py"
 ALGORITHM_TYPE_NAME = "ManualOrderExecution"
@@ -89,6 +89,8 @@ def simulator_config(*, workdir: Path, run_id: str, intent_path: Path | None) ->
             "clock": settings.TRADEDESK_SIM_CLOCK,
             "universe-file": settings.TRADEDESK_SIM_UNIVERSE_FILE,
             "starting-cash": str(settings.TRADEDESK_SIM_STARTING_CASH),
+            # While the desk's keep-alive file is fresh (make run's desk_engine), the simulator never exits idle.
+            "keepalive-file": str((workdir / DESK_ALIVE_FILE).resolve()),
             "follow": list(settings.TRADEDESK_SIM_FOLLOW),
         },
     }

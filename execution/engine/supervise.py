@@ -13,12 +13,11 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
+from execution.contract.files import tail_lines, write_json_atomic
 from execution.contract.folder import CONFIG_FILE, EXIT_FILE, LOG_FILE, PID_FILE
+from execution.contract.times import contract_time
 
 MASK = b"********"
 # Config keys whose values never reach engine.log, engine.exit.json or the engines API (IB and QuantConnect).
@@ -57,24 +56,11 @@ def _open_log(workdir: Path) -> int:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return contract_time()
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle)
-    os.replace(tmp, path)
-
-
-def _tail(path: Path, count: int = 20) -> list[str]:
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            handle.seek(max(0, handle.tell() - 16384))
-            return handle.read().decode("utf-8", "replace").splitlines()[-count:]
-    except OSError:
-        return []
+def _tail(path: Path) -> list[str]:
+    return tail_lines(path, 20, max_bytes=16384)
 
 
 def _babysit(workdir: Path, run_id: str, command: list[str], ready_fd: int, context: list[str]) -> int:
@@ -93,10 +79,10 @@ def _babysit(workdir: Path, run_id: str, command: list[str], ready_fd: int, cont
     except OSError as exc:
         message = mask_secrets(f"cannot start engine: {exc}".encode(), secrets).decode("utf-8", "replace")
         log.write(f"{message}\n".encode())
-        _write_json(
+        write_json_atomic(
             workdir / PID_FILE, {"pid": None, "run_id": run_id, "started_at": _now(), "command": command}
         )
-        _write_json(
+        write_json_atomic(
             workdir / EXIT_FILE,
             {
                 "run_id": run_id,
@@ -110,7 +96,7 @@ def _babysit(workdir: Path, run_id: str, command: list[str], ready_fd: int, cont
         os.write(ready_fd, f"error {message}".encode())
         os.close(ready_fd)
         return 127
-    _write_json(
+    write_json_atomic(
         workdir / PID_FILE,
         {
             "pid": proc.pid,
@@ -137,7 +123,7 @@ def _babysit(workdir: Path, run_id: str, command: list[str], ready_fd: int, cont
         log.write(mask_secrets(line, secrets))
     code = proc.wait()
     log.write(f"--- {_now()} run {run_id} exited with {code}\n".encode())
-    _write_json(
+    write_json_atomic(
         workdir / EXIT_FILE,
         {
             "run_id": run_id,

@@ -108,3 +108,11 @@ def parse_account(data: Any, *, version: str = "") -> AccountSnapshot | None:
 def account_snapshot(mode: str) -> AccountSnapshot | None:
     """The mode's account snapshot: the same stat-cached reader as the prices."""
     return snapshot_read(account_path(mode), parse_account)
+
+
+def fresh_buying_power(mode: str) -> Decimal | None:
+    """The mode's account's buying power when its snapshot is fresh (the risk check's and preview's source)."""
+    snapshot = account_snapshot(mode)
+    if snapshot is None or snapshot.is_stale():
+        return None
+    return snapshot.buying_power

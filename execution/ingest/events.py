@@ -16,7 +16,7 @@ from django.db import DatabaseError, transaction
 
 from execution import metrics
 from execution.contract.folder import events_file_mode
-from execution.ingest import reconcile
+from execution.ingest import reconcile, reopen
 from execution.ingest.files import (
     EXCERPT_BYTES,
     LineChunk,
@@ -71,6 +71,7 @@ def apply_parsed(batch: ParsedBatch, *, source: str, mode: str | None = None) ->
     report = batch.report
     for index, (events, holdings) in enumerate(batch.segments):
         if events:
+            reopen.untagged_resolve(events, mode=mode)
             result = apply_engine_events(events, source=source, mode=mode)
             report.applied += result.applied
             report.duplicates += result.duplicates
@@ -78,7 +79,13 @@ def apply_parsed(batch: ParsedBatch, *, source: str, mode: str | None = None) ->
             report.ignored += result.ignored
             report.fills += result.fills
             report.orders_changed |= result.orders_changed
-        if holdings is not None and holdings.get("type") == "holdings":
+        if holdings is not None and holdings.get("type") == "open_orders":
+            try:
+                reopen.record_open_orders(holdings, mode=mode)
+            except BadLine as exc:
+                line, raw = batch.holdings_lines.get(index, (0, b""))
+                batch.refuse(line=line, reason=str(exc), raw=raw or repr(holdings)[:EXCERPT_BYTES].encode())
+        elif holdings is not None and holdings.get("type") == "holdings":
             try:
                 reconcile.record_holdings(holdings, source=source, mode=mode)
             except reconcile.UnusableHoldings as exc:

@@ -170,11 +170,33 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
+def broker_ids(value: Any) -> tuple[str, ...]:
+    """The line's `broker_ids` (LEAN's Order.BrokerId, a list of strings): absent is none; numbers become text."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or len(value) > 16:
+        raise BadLine(f"broker_ids is not a list of ids: {value!r}"[:200])
+    ids = []
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, str | int) or not str(item) or len(str(item)) > 64:
+            raise BadLine(f"broker_ids holds a bad id: {item!r}"[:200])
+        ids.append(str(item))
+    return tuple(ids)
+
+
 def parse_event(event: dict[str, Any]) -> LedgerEvent:
-    """A contract event dict -> LedgerEvent, or BadLine."""
+    """A contract event dict -> LedgerEvent, or BadLine.
+
+    An empty tag is an order the engine reloaded from the broker (the IB plugin never sends the tag to IB, so
+    LEAN rebuilds such orders without one): it needs its run and order id, which the ingest resolves to the
+    desk order re-homed to them (execution/ingest/reopen.py)."""
     tag = event.get("tag")
-    if not isinstance(tag, str) or not tag:
+    if not isinstance(tag, str):
         raise BadLine("event has no tag")
+    if not tag and not (
+        isinstance(event.get("run_id"), str) and event.get("run_id") and _integer(event, "order_id")
+    ):
+        raise BadLine("event has no tag (and no run_id and order_id to find a re-homed order by)")
     status = event.get("status")
     if not isinstance(status, str) or not status:
         raise BadLine("event has no status")
@@ -205,6 +227,7 @@ def parse_event(event: dict[str, Any]) -> LedgerEvent:
         fee=fee,
         fee_currency=_text(event, "fee_currency"),
         message=_text(event, "message"),
+        broker_ids=broker_ids(event.get("broker_ids")),
     )
 
 
@@ -253,6 +276,13 @@ class ParsedBatch:
                     # A run's start or end cuts a segment too: reconciliation drops a snapshot left incomplete.
                     self.segments[-1] = (self.segments[-1][0], obj)
                     self.segments.append(([], None))
+            elif kind == "open_orders" and not obj.get("tag"):
+                # The orders a new run reloaded from the broker: re-homed after the events before it, so the
+                # untagged events after it find their desk order.
+                report.engine_lines += 1
+                self.holdings_lines[len(self.segments) - 1] = (line, raw[:EXCERPT_BYTES])
+                self.segments[-1] = (self.segments[-1][0], obj)
+                self.segments.append(([], None))
             elif kind == "holdings" and not obj.get("tag"):
                 report.holdings_lines += 1
                 self.holdings_lines[len(self.segments) - 1] = (line, raw[:EXCERPT_BYTES])

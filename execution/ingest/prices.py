@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+import orjson
 from django.conf import settings
 from django.utils import timezone
 
@@ -67,7 +68,11 @@ T = TypeVar("T")
 def snapshot_read(path: Path, parse: Callable[..., T | None]) -> T | None:
     """An engine snapshot file (prices.json, account.json) parsed by `parse(data, version=...)`: a stat per
     call, and the file is read and parsed again only when it was replaced (its inode, size or mtime changed).
-    The one reader of every snapshot, so they are cached and versioned alike."""
+    The one reader of every snapshot, so they are cached and versioned alike. A web host that sees no engine
+    folder (TRADEDESK_ENGINE_FILES_LOCAL=false) reads the copy the engine host's watcher pushed (execution/push.py).
+    """
+    if not settings.TRADEDESK_ENGINE_FILES_LOCAL:
+        return _published_read(path, parse)
     try:
         stat = os.stat(path)
     except FileNotFoundError:
@@ -80,6 +85,28 @@ def snapshot_read(path: Path, parse: Callable[..., T | None]) -> T | None:
     snapshot = parse(read_json(path), version=f"{stat.st_ino}:{stat.st_mtime_ns}")
     with _cache_lock:
         _cache[str(path)] = (key, snapshot)
+    return snapshot
+
+
+def _published_read(path: Path, parse: Callable[..., T | None]) -> T | None:
+    """The pushed copy of engines/<mode>/<name>.json, parsed once per version."""
+    from execution.push import snapshot_read as pushed_read
+
+    found = pushed_read(path.parent.name, path.stem)
+    if found is None:
+        return None
+    version, data = found
+    key = (0, 0, len(data), hash(version))
+    with _cache_lock:
+        cached = _cache.get(f"pushed:{path}")
+    if cached is not None and cached[0] == key:
+        return cast("T | None", cached[1])
+    try:
+        snapshot = parse(orjson.loads(data), version=version)
+    except orjson.JSONDecodeError:
+        snapshot = None
+    with _cache_lock:
+        _cache[f"pushed:{path}"] = (key, snapshot)
     return snapshot
 
 

@@ -39,7 +39,7 @@ def folder_wakeups(
     folder = engines_folder(root)
     if inotify:
         try:
-            import watchfiles
+            import watchfiles  # optional: without it the watcher polls (below)
         except ImportError:
             logger.warning(
                 "watchfiles is not installed; the ingest watcher polls", extra={"every_s": POLL_SECONDS}

@@ -54,6 +54,7 @@ from AlgorithmImports import (
     OrderType,
     QCAlgorithm,
     Resolution,
+    TradeBar,
 )
 
 if TYPE_CHECKING:
@@ -212,6 +213,7 @@ def event_line(
     fee: Any,
     fee_currency: str,
     message: str,
+    broker_ids: Iterable[Any] = (),
 ) -> dict[str, Any]:
     """One order event in exactly the contract's fields.
 
@@ -235,7 +237,78 @@ def event_line(
             line[key] = number
     line["fee_currency"] = fee_currency or ""
     line["message"] = message or ""
+    line["broker_ids"] = [str(item) for item in broker_ids if str(item)]
     return line
+
+
+def order_broker_ids(order: Any) -> list[str]:
+    """LEAN's Order.BrokerId (a List<string>, Common/Orders/Order.cs:68@24863901) as a list of strings.
+
+    The IB plugin sets it from IB's order id when it places an order (InteractiveBrokersBrokerage.cs:1604-1607
+    at QuantConnect/Lean.Brokerages.InteractiveBrokers@d154917) and when it rebuilds an open order at setup
+    (ConvertOrder, :3365): BrokerId is on the Order, not on the OrderEvent, so the order is looked up."""
+    if order is None:
+        return []
+    return [str(item) for item in (getattr(order, "broker_id", None) or []) if str(item)]
+
+
+# LEAN's OrderType names (Common/Orders/OrderTypes.cs) for the open-orders line.
+ORDER_TYPE_NAMES: tuple[tuple[str, str], ...] = (
+    ("MARKET", "Market"),
+    ("LIMIT", "Limit"),
+    ("STOP_MARKET", "StopMarket"),
+    ("STOP_LIMIT", "StopLimit"),
+    ("MARKET_ON_OPEN", "MarketOnOpen"),
+    ("MARKET_ON_CLOSE", "MarketOnClose"),
+)
+
+
+def order_type_name(value: Any) -> str:
+    """The OrderType name of an order's type (an enum member or its text)."""
+    for member, name in ORDER_TYPE_NAMES:
+        if getattr(OrderType, member, object()) == value:
+            return name
+    return str(value)
+
+
+def open_orders_line(*, run_id: str, orders: Iterable[Any], time: Any = None) -> dict[str, Any]:
+    """The orders LEAN reloaded from the broker at setup, one entry each, for tradedesk to re-home.
+
+    LEAN reloads every open IB order at setup (Engine/Setup/BrokerageSetupHandler.cs:405,485-518@24863901),
+    rebuilt without the tag (the plugin never sends it to IB: no OrderRef) under this run's order ids."""
+    entries = []
+    for order in orders:
+        quantity = json_number(getattr(order, "quantity", None)) or 0
+        entry: dict[str, Any] = {
+            "order_id": int(order.id),
+            "broker_ids": order_broker_ids(order),
+            "symbol": str(order.symbol.value),
+            "side": "BUY" if quantity > 0 else "SELL",
+            "quantity": abs(quantity),
+            "order_type": order_type_name(getattr(order, "type", None)),
+            "limit_price": json_number(getattr(order, "limit_price", None)),
+            "stop_price": json_number(getattr(order, "stop_price", None)),
+            "tag": str(getattr(order, "tag", "") or ""),
+        }
+        entries.append(entry)
+    entries.sort(key=lambda item: item["order_id"])
+    return {"type": "open_orders", "run_id": run_id, "time": utc_iso(time), "orders": entries}
+
+
+def split_open_orders_line(line: dict[str, Any], *, max_line_bytes: int) -> list[dict[str, Any]]:
+    """The open-orders line alone when it fits the cap, else several such lines, each within it."""
+    if len(encode_line(line)) <= max_line_bytes:
+        return [line]
+    parts: list[dict[str, Any]] = []
+    for entry in line["orders"]:
+        if (
+            parts
+            and len(encode_line({**parts[-1], "orders": [*parts[-1]["orders"], entry]})) <= max_line_bytes
+        ):
+            parts[-1]["orders"].append(entry)
+        else:
+            parts.append({**line, "orders": [entry]})
+    return parts
 
 
 def engine_line(status: str, *, run_id: str, message: str = "", **extra: Any) -> dict[str, Any]:
@@ -324,10 +397,14 @@ def split_holdings_line(line: dict[str, Any], *, snapshot: int, max_line_bytes: 
 
 
 def prices_snapshot(
-    *, run_id: str, quotes: Iterable[tuple[str, Any, Any, Any]], time: Any = None
+    *,
+    run_id: str,
+    quotes: Iterable[tuple[str, Any, Any, Any]],
+    time: Any = None,
+    previous_closes: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The prices file's content: (symbol, last, bid, ask) per symbol, sorted; symbols without a last price
-    are left out, a bid or ask LEAN does not have (0) is null."""
+    are left out, a bid or ask LEAN does not have (0) is null; `previous_close` where one is known."""
     prices = []
     for symbol, last, bid, ask in quotes:
         last_number = json_number(last)
@@ -337,6 +414,9 @@ def prices_snapshot(
         for key, value in (("bid", bid), ("ask", ask)):
             number = json_number(value)
             entry[key] = number if number is not None and number > 0 else None
+        close = json_number((previous_closes or {}).get(str(symbol)))
+        if close is not None and close > 0:
+            entry["previous_close"] = close
         prices.append(entry)
     prices.sort(key=lambda item: item["symbol"])
     return {"run_id": run_id, "time": utc_iso(time), "prices": prices}
@@ -380,6 +460,19 @@ def account_snapshot(
         "buying_power": cents(buying_power),
         "unrealized_pnl": cents(unrealized_pnl),
     }
+
+
+def last_close(history: Any) -> float | None:
+    """The last `close` of a daily history frame (QCAlgorithm.History(type, symbol, periods, resolution):
+    Algorithm/QCAlgorithm.Python.cs:1192@24863901deffa9ec7985e21ef8fbdb0258efb9e4, a pandas DataFrame); None
+    when it has none."""
+    try:
+        closes = history["close"]
+        values = list(closes.values if hasattr(closes, "values") else closes)
+    except (KeyError, TypeError, AttributeError, IndexError):
+        return None
+    number = json_number(values[-1]) if values else None
+    return float(number) if number is not None and number > 0 else None
 
 
 def replace_json(path: Path, payload: dict[str, Any]) -> None:
@@ -550,6 +643,7 @@ class ManualOrderExecution(QCAlgorithm):
     _waiting_noticed: bool
     _max_line_bytes: int
     _holdings_snapshots: int
+    _closes: dict[str, tuple[str, float | None]]
 
     # ---- LEAN entry points ------------------------------------------------------------------------
 
@@ -569,6 +663,7 @@ class ManualOrderExecution(QCAlgorithm):
         self._run_id = self.get_parameter("run-id") or ""
         self._max_line_bytes = line_cap(self.get_parameter("max-line-bytes"))
         self._holdings_snapshots = 0
+        self._closes = {}
         events_file = self.get_parameter("events-file") or ""
         self._events_path = Path(events_file or EVENTS_FILE).resolve()
         intent_file = self.get_parameter("intent-file") or ""
@@ -615,9 +710,11 @@ class ManualOrderExecution(QCAlgorithm):
             self._error(f"initialize: {type(exc).__name__}: {exc}")
 
     def on_warmup_finished(self) -> None:
-        """LEAN has loaded the brokerage's cash and holdings by now: the first holdings line (IB's truth)."""
+        """LEAN has loaded the brokerage's cash, holdings and open orders by now: the first holdings line (IB's
+        truth), then the open-orders line (each reloaded order, for tradedesk to re-home by its broker id)."""
         try:
             self._write_holdings(source="broker")
+            self._write_open_orders()
             self._place_pending()
         except Exception as exc:
             self._error(f"on_warmup_finished: {type(exc).__name__}: {exc}")
@@ -652,6 +749,7 @@ class ManualOrderExecution(QCAlgorithm):
                     fee=fee.amount if fee is not None else None,
                     fee_currency=str(fee.currency or "") if fee is not None else "",
                     message=message,
+                    broker_ids=order_broker_ids(order),
                 )
             )
         except Exception as exc:
@@ -844,20 +942,50 @@ class ManualOrderExecution(QCAlgorithm):
             for part in parts:
                 append_line(self._events_path, part)
 
+    def _write_open_orders(self) -> None:
+        """The open-orders line (in several lines when longer than the cap), written once, after warm-up."""
+        line = open_orders_line(run_id=self._run_id, orders=self.transactions.get_open_orders())
+        with self._lock:
+            for part in split_open_orders_line(line, max_line_bytes=self._max_line_bytes):
+                append_line(self._events_path, part)
+
     def _write_prices(self) -> None:
-        """Replace prices.json with the prices of held symbols and of symbols of open orders."""
+        """Replace prices.json with the prices of held symbols, of symbols of open orders and of every
+        subscribed security (AddSecurityCommand, the ticket's quotes); one without a price is left out."""
         try:
             wanted = {symbol for symbol, holding in self.portfolio.items() if holding.quantity != 0}
             wanted |= {order.symbol for order in self.transactions.get_open_orders()}
+            held = set(wanted)
+            wanted |= set(self.securities.keys())
             quotes = []
+            closes: dict[str, float | None] = {}
             for symbol in wanted:
                 security = self.securities[symbol]
                 quotes.append((symbol.value, security.price, security.bid_price, security.ask_price))
-            snapshot = prices_snapshot(run_id=self._run_id, quotes=quotes, time=self.utc_time)
+                if symbol in held:
+                    closes[symbol.value] = self._previous_close(symbol, security)
+            snapshot = prices_snapshot(
+                run_id=self._run_id, quotes=quotes, time=self.utc_time, previous_closes=closes
+            )
             replace_json(self._events_path.parent / PRICES_FILE, snapshot)
         except Exception as exc:
             self._error(f"prices: {type(exc).__name__}: {exc}")
         self._write_account()
+
+    def _previous_close(self, symbol: Symbol, security: Any) -> float | None:
+        """The symbol's previous session close (day P&L): the last completed daily bar of LEAN's history,
+        asked once per symbol and exchange date (one IB historical request a day), None when it has none."""
+        day = str(getattr(security, "local_time", "") or "")[:10]
+        cached = self._closes.get(symbol.value)
+        if cached is not None and cached[0] == day:
+            return cached[1]
+        try:
+            close = last_close(self.history(TradeBar, symbol, 1, Resolution.DAILY))
+        except Exception as exc:
+            self.log(f"tradedesk: no daily history for {symbol.value}: {type(exc).__name__}: {exc}")
+            close = None
+        self._closes[symbol.value] = (day, close)
+        return close
 
     def _write_account(self) -> None:
         """Replace account.json with the IB account's balances as LEAN's portfolio has them (on the prices'

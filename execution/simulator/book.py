@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import time
@@ -14,6 +15,7 @@ from execution.contract.folder import ACCOUNT_SNAPSHOT_FILE, PRICES_FILE
 from execution.simulator.account import Account
 from execution.simulator.common import (
     ACCOUNT_FILE,
+    BROKER_ORDERS_FILE,
     ENGINE_NAME,
     SUPPORTED_ORDER_TYPES,
     SYMBOL_RE,
@@ -49,6 +51,21 @@ class Order:
     triggered: bool = False  # a stop order's stop was reached: it now works as a market / limit order
     filled: Decimal = Decimal(0)  # signed running total
     last_event_id: int = 0
+    broker_id: int | None = None  # the simulated broker's order id (IB's), kept across restarts
+
+    def broker_record(self) -> dict[str, Any]:
+        """What the simulated broker keeps of a working order (BROKER_ORDERS_FILE)."""
+        return {
+            "broker_id": self.broker_id,
+            "symbol": self.symbol,
+            "quantity": str(self.quantity),
+            "order_type": self.order_type,
+            "limit_price": self.limit_price,
+            "stop_price": self.stop_price,
+            "triggered": self.triggered,
+            "filled": str(self.filled),
+            "parts": [str(part) for part in self.parts],
+        }
 
     @property
     def working(self) -> bool:
@@ -67,6 +84,7 @@ class OrderBook:
         # Symbols whose prices the snapshot carries though nothing holds or works them (followed symbols).
         self.followed: set[str] = set(config.follow)
         self.orders: dict[int, Order] = {}
+        self.next_broker_id = 1001
         self.subscribed: set[str] = set()  # symbols of AddSecurityCommands (LEAN's subscriptions)
         self.next_order_id = 1
         self.stop_signal: str | None = None
@@ -147,6 +165,7 @@ class OrderBook:
             set(self.account.positions)
             | {o.symbol for o in self.orders.values() if o.working}
             | self.followed
+            | self.subscribed
         )
         now = market_hours.clock(self.config.clock)
         walked = {symbol: self.prices.next_price(symbol) for symbol in sorted(symbols)}
@@ -180,6 +199,7 @@ class OrderBook:
         filled: Decimal = Decimal(0),
         fill_price: float = 0.0,
         message: str = "",
+        broker_ids: list[str] | None = None,
     ) -> None:
         """One order event line in exactly the contract's fields."""
         fee = fee_for(filled) if filled > 0 else 0
@@ -197,6 +217,7 @@ class OrderBook:
                 "fee": fee,
                 "fee_currency": "USD",
                 "message": message,
+                "broker_ids": broker_ids or [],
             }
         )
         self.last_activity = time.monotonic()
@@ -205,7 +226,84 @@ class OrderBook:
         """An event of a placed order, with the order's next event id."""
         order.last_event_id += 1
         order.status = status
-        self.order_event(order.order_id, order.tag, order.symbol, status, order.last_event_id, **kwargs)
+        self.save_broker_orders()  # before the line: a crash after it never loses a working order
+        broker_ids = [str(order.broker_id)] if order.broker_id is not None else []
+        self.order_event(
+            order.order_id,
+            order.tag,
+            order.symbol,
+            status,
+            order.last_event_id,
+            broker_ids=broker_ids,
+            **kwargs,
+        )
+
+    # ---- the simulated broker's working orders, across restarts ---------------------------------------
+
+    def save_broker_orders(self) -> None:
+        """Replace BROKER_ORDERS_FILE with the working orders and the next broker id."""
+        working = [order.broker_record() for order in self.orders.values() if order.working]
+        payload = {"next_broker_id": self.next_broker_id, "orders": working}
+        atomic_write_json(self.config.workdir / BROKER_ORDERS_FILE, payload)
+
+    def reload_broker_orders(self) -> list[Order]:
+        """At start: the broker's working orders become this run's first orders, untagged, as LEAN reloads IB's
+        open orders at setup (Engine/Setup/BrokerageSetupHandler.cs:485-518@24863901, rebuilt without the tag:
+        the IB plugin never sends it to IB)."""
+        path = self.config.workdir / BROKER_ORDERS_FILE
+        if not path.exists():
+            return []
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            self.next_broker_id = max(self.next_broker_id, int(data.get("next_broker_id") or 0))
+            records = list(data.get("orders") or [])
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            log(f"broker orders file {path.name} unreadable ({exc}); no orders reloaded")
+            return []
+        reloaded = []
+        for record in records:
+            order = Order(
+                order_id=self.next_order_id,
+                tag="",
+                symbol=str(record["symbol"]),
+                quantity=Decimal(record["quantity"]),
+                order_type=str(record["order_type"]),
+                limit_price=record.get("limit_price"),
+                parts=[Decimal(part) for part in record.get("parts") or []],
+                next_attempt=time.monotonic() + self.config.fill_delay,
+                stop_price=record.get("stop_price"),
+                triggered=bool(record.get("triggered")),
+                filled=Decimal(record.get("filled") or 0),
+                broker_id=int(record["broker_id"]),
+            )
+            self.next_order_id += 1
+            self.orders[order.order_id] = order
+            reloaded.append(order)
+        return reloaded
+
+    def open_orders_line(self, orders: list[Order]) -> None:
+        """The open-orders line of this run's start (docs/engine-contract.md section 7), as the algorithm's."""
+        self.append_line(
+            {
+                "type": "open_orders",
+                "run_id": self.config.run_id,
+                "time": utc_now_iso(),
+                "orders": [
+                    {
+                        "order_id": order.order_id,
+                        "broker_ids": [str(order.broker_id)],
+                        "symbol": order.symbol,
+                        "side": "BUY" if order.quantity > 0 else "SELL",
+                        "quantity": json_number(abs(order.quantity)),
+                        "order_type": order.order_type,
+                        "limit_price": order.limit_price,
+                        "stop_price": order.stop_price,
+                        "tag": order.tag,
+                    }
+                    for order in orders
+                ],
+            }
+        )
 
     # ---- orders ------------------------------------------------------------------------------------
 
@@ -254,7 +352,9 @@ class OrderBook:
             parts=split_quantity(abs(quantity), self.config.partial_fills),
             next_attempt=time.monotonic() + self.config.fill_delay,
             stop_price=float(stop_price) if stop_price is not None and "Stop" in order_type else None,
+            broker_id=self.next_broker_id,
         )
+        self.next_broker_id += 1
         self.orders[order_id] = order
         self.emit(order, "Submitted", message=submitted_message)
         side = "BUY" if quantity > 0 else "SELL"

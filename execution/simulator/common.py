@@ -7,16 +7,20 @@ import json
 import math
 import os
 import re
-import secrets
 import stat
 import sys
-from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from execution.contract.files import write_json_atomic
+from execution.contract.times import contract_time
+
 ENGINE_NAME = "simulator"
 ACCOUNT_FILE = "simulator-account.json"
+# The simulated broker's working orders (and its next order id): kept across the simulator's restarts, as IB
+# keeps an account's open orders when LEAN stops.
+BROKER_ORDERS_FILE = "simulator-orders.json"
 RESULT_PACKET_TYPE = "QuantConnect.Packets.CommandResultPacket, QuantConnect.Common"
 SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.]{0,14}$")
 # Ids end up in a file name: anything outside this set could escape the working directory.
@@ -64,9 +68,8 @@ class InvalidCommand(ValueError):
 
 
 def utc_now_iso() -> str:
-    """Current UTC time as ISO-8601 with milliseconds and a trailing Z (the contract's time format)."""
-    now = datetime.now(UTC)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+    """Now in the contract's time format."""
+    return contract_time()
 
 
 def log(message: str) -> None:
@@ -104,19 +107,8 @@ def parse_decimal(value: Any) -> Decimal | None:
 
 
 def atomic_write_json(path: Path, payload: Any) -> None:
-    """Write JSON to path via a hidden temp file + rename so readers never see half a file."""
-    # The temp name starts with "." and ends in ".tmp": it can never match command*.json.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    data = json.dumps(payload, ensure_ascii=False, indent=None).encode("utf-8")
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink(missing_ok=True)
+    """The simulator's files as LEAN writes its own: the contract's atomic write, one line, the umask's mode."""
+    write_json_atomic(path, payload, mode=None, indent=None)
 
 
 def reference_price(symbol: str, configured: dict[str, float]) -> float:

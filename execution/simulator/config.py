@@ -44,6 +44,7 @@ class SimulatorConfig:
     universe: frozenset[str] | None = None  # the symbols it trades; None: any well-formed symbol
     starting_cash: Decimal = Decimal(100000)  # a fresh account's USD cash
     follow: tuple[str, ...] = ()  # symbols whose prices it keeps from the start, held or not
+    keepalive_file: Path | None = None  # while it was touched within idle_timeout, the run is never idle
 
     @classmethod
     def load(cls, config_path: Path) -> SimulatorConfig:
@@ -124,4 +125,5 @@ class SimulatorConfig:
             universe=None if universe_file is None else universe_load(universe_file),
             starting_cash=starting_cash,
             follow=tuple(follow),
+            keepalive_file=resolve(sim.get("keepalive-file")),
         )

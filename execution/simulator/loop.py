@@ -241,15 +241,23 @@ class Simulator(OrderBook):
 
     # ---- lifecycle ---------------------------------------------------------------------------------
 
+    def desk_alive(self) -> bool:
+        """Whether make run's desk touched the keep-alive file within the idle timeout (then never idle)."""
+        if self.config.keepalive_file is None:
+            return False
+        try:
+            age = time.time() - self.config.keepalive_file.stat().st_mtime
+        except OSError:
+            return False
+        return age < self.config.idle_timeout
+
     def request_stop(self, signum: int, _frame: FrameType | None) -> None:
         """Signal handler: only flags the stop, the loop writes the stopped line between steps."""
         self.stop_signal = signal.Signals(signum).name
 
     def stop(self, reason: str, **extra: Any) -> None:
-        """Cancel what still works (the simulated broker dies with the run), a last holdings line, stopped."""
-        for order in self.orders.values():
-            if order.working:
-                self.emit(order, "Canceled", message=f"Canceled: simulator stopped ({reason})")
+        """A last holdings line, stopped. Working orders stay with the simulated broker (as IB keeps an
+        account's open orders when LEAN stops): the next run reloads them untagged."""
         self.holdings_line()
         self.engine_line("stopped", reason=reason, **extra)
         log(f"stopped ({reason})")
@@ -262,6 +270,7 @@ class Simulator(OrderBook):
         self.engine_line("started")
         log(f"started run {cfg.run_id} pid {os.getpid()} in {cfg.workdir} (seed {cfg.seed})")
         self.holdings_line()
+        self.open_orders_line(self.reload_broker_orders())
         if cfg.intent_file is not None:
             self.place_intent(cfg.intent_file)
         self.last_activity = time.monotonic()
@@ -277,7 +286,12 @@ class Simulator(OrderBook):
             if cfg.prices_interval > 0 and now >= self.next_prices:
                 self.prices_snapshot()
             working = any(order.working for order in self.orders.values())
-            if cfg.idle_timeout > 0 and not working and now - self.last_activity >= cfg.idle_timeout:
+            if (
+                cfg.idle_timeout > 0
+                and not working
+                and now - self.last_activity >= cfg.idle_timeout
+                and not self.desk_alive()
+            ):
                 self.stop("idle")
                 return 0
             time.sleep(cfg.poll_interval)

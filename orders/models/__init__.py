@@ -10,6 +10,7 @@ from orders.models.archive import ArchivedAuditLog, ArchivedExecutionEvent
 from orders.models.choices import (
     CLIENT_ORDER_ID_REGEX,
     CLOSED_STATUSES,
+    FINAL_STATUSES,
     FLAG_FUTURE_TIME,
     FLAG_OVERFILL,
     LIMIT_PRICE_TYPES,
@@ -67,6 +68,7 @@ __all__ = [
     "CLIENT_ORDER_ID_REGEX",
     "CLOSED_STATUSES",
     "ENGINE_RECORD_KEY",
+    "FINAL_STATUSES",
     "FLAG_FUTURE_TIME",
     "FLAG_OVERFILL",
     "LIMIT_PRICE_TYPES",

@@ -75,7 +75,12 @@ class OrderStatus(models.TextChoices):
 
 # The engine contract's rank: an order's status is the highest-ranked status among what was applied.
 STATUS_RANK: dict[str, int] = {status.value: rank for rank, status in enumerate(OrderStatus)}
+# Closed (the ledger's, the archive's): ranked above every working status, so no event reopens the order.
 CLOSED_STATUSES = frozenset({OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED})
+# Final (the page's): nothing more is expected, so the page stops polling and announces the change. FAILED
+# (never handed to an engine) is final but not closed: it ranks below SUBMITTED, so a late event still moves it.
+# desk.js reads this set from the page (data-final-statuses), never a copy of its own.
+FINAL_STATUSES = CLOSED_STATUSES | {OrderStatus.FAILED}
 WORKING_STATUSES = frozenset(
     {OrderStatus.NEW, OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.CANCEL_PENDING}
 )

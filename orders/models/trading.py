@@ -51,6 +51,10 @@ class TradeOrder(models.Model):
     avg_fill_price = models.DecimalField(**PRICE, null=True, blank=True)
     fees = models.DecimalField(**MONEY, default=Decimal(0))
     ib_order_id = models.BigIntegerField(null=True, blank=True)
+    # The broker's own order id (LEAN's Order.BrokerId, Common/Orders/Order.cs:68@24863901; IB's order id), from
+    # the engine's event lines: what re-homes the order to a new run when the engine reloads it after a restart
+    # (orders/services/rehome.py), with its symbol, side and quantity, never alone.
+    broker_order_id = models.CharField(max_length=64, blank=True, default="", db_default="")
     last_status_ts = models.DateTimeField(null=True, blank=True)
     status_ts = models.DateTimeField(null=True, blank=True, help_text="Time of the event that set the status")
     status_message = models.TextField(blank=True, default="")
@@ -118,6 +122,12 @@ class TradeOrder(models.Model):
             # The admin's search by the engine's order id (reconciling with the broker).
             models.Index(
                 fields=["ib_order_id"], name="order_engine_id", condition=Q(ib_order_id__isnull=False)
+            ),
+            # Re-homing a reloaded order (orders/services/rehome.py): the working orders of a mode by broker id.
+            models.Index(
+                fields=["mode", "broker_order_id"],
+                name="order_broker_id",
+                condition=~Q(broker_order_id="") & Q(status__in=sorted(WORKING_STATUSES)),
             ),
             models.Index(
                 fields=["mode", "cancel_requested_at"],

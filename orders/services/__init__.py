@@ -4,10 +4,10 @@ Dependency direction: `orders` imports nothing of the project above it (`executi
 import these names from `orders.services`.
 """
 
-from orders.models import CLOSED_STATUSES
 from orders.services.audit import Actor, audit_record
+from orders.services.buying_power import buying_power_left, check_buying_power
 from orders.services.cancels import (
-    trade_order_cancel_request,
+    order_cancel_record,
     trade_order_cancel_sent,
     trade_order_cancel_unsent,
     trade_orders_cancel_pending,
@@ -27,7 +27,7 @@ from orders.services.halts import (
     engine_halt_permitted,
     engine_halt_set,
 )
-from orders.services.ledger import BatchReport, EngineEvent, LedgerEvent, apply_engine_events
+from orders.services.ledger import BatchReport, LedgerEvent, apply_engine_events
 from orders.services.orders import (
     OrderCreateResult,
     client_order_id_new,
@@ -67,13 +67,15 @@ from orders.services.projects import (
     project_set_mode,
     project_set_trading_state,
     require_live_permission,
+    trade_live_permitted,
 )
+from orders.services.rehome import RehomeResult, ReloadedOrder, order_rehome
 from orders.services.status import (
     StatusChange,
     apply_fill_to_order,
     apply_fills_to_orders,
+    order_resolve_record,
     require_resolver,
-    trade_order_resolve,
     update_trade_order_status,
     update_trade_orders_status,
 )
@@ -84,17 +86,17 @@ from orders.services.versions import project_versions_bump_for_mode
 __all__ = [
     "ALREADY_CLOSING",
     "ALREADY_FLAT",
-    "CLOSED_STATUSES",
     "CLOSE_ACTION",
     "Actor",
     "BatchReport",
     "CleanOrder",
     "CloseResult",
-    "EngineEvent",
     "LedgerEvent",
     "OrderCreateResult",
     "OrderPreview",
     "PriceReference",
+    "RehomeResult",
+    "ReloadedOrder",
     "StatusChange",
     "api_token_authenticate",
     "api_token_create",
@@ -103,6 +105,8 @@ __all__ = [
     "apply_fill_to_order",
     "apply_fills_to_orders",
     "audit_record",
+    "buying_power_left",
+    "check_buying_power",
     "clean_order_payload",
     "client_order_id_new",
     "close_order_blockers",
@@ -117,8 +121,11 @@ __all__ = [
     "engine_halt_set",
     "is_close_order",
     "live_permitted",
+    "order_cancel_record",
     "order_create_locked",
     "order_preview",
+    "order_rehome",
+    "order_resolve_record",
     "positions_close",
     "positions_liquidate",
     "price_reference",
@@ -137,8 +144,8 @@ __all__ = [
     "time_zone_is_known",
     "time_zone_remember",
     "time_zone_remembered",
+    "trade_live_permitted",
     "trade_order_cancel_before_dispatch",
-    "trade_order_cancel_request",
     "trade_order_cancel_sent",
     "trade_order_cancel_unsent",
     "trade_order_claim_for_dispatch",
@@ -147,7 +154,6 @@ __all__ = [
     "trade_order_mark_reviewed",
     "trade_order_record_dispatch",
     "trade_order_release_claim",
-    "trade_order_resolve",
     "trade_orders_cancel_pending",
     "trade_orders_flag",
     "update_trade_order_status",

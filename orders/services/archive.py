@@ -3,7 +3,7 @@
 The books (orders, fills, positions) are never archived. An engine event moves only when its order is closed
 (FILLED, CANCELED, REJECTED) with no modify pending: nothing applies to such an order any more, and the
 ingest's exactly-once holds across both tables (the events insert skips a key stored in the archive,
-orders.services._bulk). Unmatched events stay for review. The timeline reads both tables as one
+orders.db.bulk). Unmatched events stay for review. The timeline reads both tables as one
 (orders.selectors.order_events); the audit admin lists the archive beside the log.
 
 The events table has no index on received_at (every ingest insert would pay for one): the archive walks it in

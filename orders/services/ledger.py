@@ -14,6 +14,16 @@ from django.db import transaction
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
+from orders.db.bulk import (
+    JsonText,
+    archived_event_keys,
+    binary_cursor,
+    column,
+    insert_new_keys,
+    postgresql,
+    stored_event_keys,
+    update_rows,
+)
 from orders.models import (
     CLOSED_STATUSES,
     ENGINE_RECORD_KEY,
@@ -26,16 +36,6 @@ from orders.models import (
     Position,
     TradeFill,
     TradeOrder,
-)
-from orders.services._bulk import (
-    JsonText,
-    archived_event_keys,
-    binary_cursor,
-    column,
-    insert_new_keys,
-    postgresql,
-    stored_event_keys,
-    update_rows,
 )
 from orders.services.modify import UPDATE_CONFIRMED_STATUS, UPDATE_FAILED_MESSAGES, orders_settle_updates
 from orders.services.position_fills import PositionFill, apply_position_fills
@@ -64,16 +64,14 @@ class LedgerEvent:
     fee: Decimal | None = None
     fee_currency: str = ""
     message: str = ""
+    # The broker's order ids the engine reports on the line (LEAN's Order.BrokerId): the order keeps the first.
+    broker_ids: tuple[str, ...] = ()
     # The payload's JSON text as received, when it decodes to exactly `payload`: stored without dumping it again.
     payload_text: str | None = None
 
     def target_status(self) -> str | None:
         """The tradedesk status this event asks for, or None."""
         return self.target if self.target in STATUS_RANK else None
-
-
-# The seed's name for it, kept importable.
-EngineEvent = LedgerEvent
 
 
 @dataclass
@@ -117,6 +115,7 @@ _ORDER_COLUMNS = (
     "overfilled",
     "future_event_time",
     "update_pending",
+    "broker_order_id",
 )
 _ORDER_WRITTEN = (
     "status",
@@ -132,6 +131,7 @@ _ORDER_WRITTEN = (
     "flag_message",
     "overfilled",
     "future_event_time",
+    "broker_order_id",
     "updated_at",
 )
 # Every concrete column of Position, in model order (what Position.from_db expects).
@@ -193,6 +193,7 @@ class _LockedOrder:
     overfilled: bool
     future_event_time: bool
     update_pending: bool  # a modify waits for the engine: only such orders have an update to settle
+    broker_order_id: str
     dispatch_run: str | None  # params.manual_execution.run_id: the run the order was handed to
 
 
@@ -283,6 +284,11 @@ def apply_engine_events(
                 outcome = ExecutionEvent.Outcome.UNMATCHED
                 if event.tag in foreign:
                     reason = f"the tag is a {foreign[event.tag]} order's; read from the {mode} engine's file"
+                elif not event.tag:
+                    reason = (
+                        f"untagged (an order the engine reloaded from the broker): no desk order was re-homed to "
+                        f"run {event.run_id} order {event.engine_order_id}"
+                    )
             else:
                 rank = ranks[event.key]
                 outcome = (
@@ -348,7 +354,7 @@ def _apply_to_orders(
         if len(events) > 1:
             events.sort(key=_event_sort_key)
         before = (order.status, order.status_message, order.last_status_ts, order.ib_order_id, order.flag,
-                  order.future_event_time)  # fmt: skip
+                  order.future_event_time, order.broker_order_id)  # fmt: skip
         was_failed = order.status == OrderStatus.FAILED
         for event in events:
             # A time far ahead would pin the order's clocks forever: flag it and order by arrival instead.
@@ -366,6 +372,16 @@ def _apply_to_orders(
                     or (at is not None and at >= order.last_status_ts)
                 ):
                     order.ib_order_id = event.engine_order_id
+                if (
+                    event.broker_ids
+                    and event.broker_ids[0]
+                    and (
+                        not order.broker_order_id
+                        or order.last_status_ts is None
+                        or (at is not None and at >= order.last_status_ts)
+                    )
+                ):
+                    order.broker_order_id = event.broker_ids[0][:64]
                 # An event proves the engine is alive, except the dead run's own events read late: its
                 # orders stay unknown until a later run reports on them or staff resolve them.
                 if order.flag in engine_flags and (
@@ -389,7 +405,7 @@ def _apply_to_orders(
                 )  # fmt: skip
                 fill_events[event.key] = (order, event)
         after = (order.status, order.status_message, order.last_status_ts, order.ib_order_id, order.flag,
-                 order.future_event_time)  # fmt: skip
+                 order.future_event_time, order.broker_order_id)  # fmt: skip
         if after != before:
             changed[order.pk] = order
     now = timezone.now()
@@ -438,6 +454,7 @@ def _apply_to_orders(
                     o.flag_message,
                     o.overfilled,
                     o.future_event_time,
+                    o.broker_order_id,
                     now,
                 )
                 for o in changed.values()

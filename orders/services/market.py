@@ -22,3 +22,22 @@ def market_price_fresh(*, mode: str, symbol: str) -> Decimal | None:
     if _source is None:
         return None
     return _source(mode, symbol)
+
+
+# mode -> the buying power (margin remaining) of the mode's IB account when its snapshot is fresh, else None.
+BuyingPowerSource = Callable[[str], Decimal | None]
+
+_buying_power: BuyingPowerSource | None = None
+
+
+def buying_power_source_register(source: BuyingPowerSource | None) -> None:
+    """Set the function that answers the account's fresh buying power (execution's AppConfig.ready)."""
+    global _buying_power
+    _buying_power = source
+
+
+def buying_power_fresh(*, mode: str) -> Decimal | None:
+    """The fresh buying power of the mode's IB account, or None (no source, no snapshot, or a stale one)."""
+    if _buying_power is None:
+        return None
+    return _buying_power(mode)

@@ -10,12 +10,12 @@ from decimal import Decimal
 from django.db import connection, models
 from django.utils import timezone
 
+from orders.db.bulk import binary_cursor, column, postgresql, update_rows
 from orders.models import (
     PRICE_PLACES,
     Position,
     Side,
 )
-from orders.services._bulk import binary_cursor, column, postgresql, update_rows
 from orders.services.validation import quantize
 
 # Every concrete column of Position, in model order (what Position.from_db expects).

@@ -13,6 +13,7 @@ from django.utils import timezone
 from orders.errors import ConfirmRequired, EngineHalted, RiskRejected
 from orders.models import OrderType, Position, Project, Side, TradeOrder, TradingState
 from orders.selectors import orders_working
+from orders.services.buying_power import check_buying_power
 from orders.services.halts import engine_halt_locked
 from orders.services.preview import farthest_price, price_bands, price_reference
 
@@ -172,6 +173,7 @@ def check_new_order(
             )
     if not closing:
         check_price_deviation(project=project, clean=clean)
+        check_buying_power(project=project, clean=clean, price=price, exclude_order_id=exclude_order_id)
     window = settings.TRADEDESK_DUPLICATE_WINDOW_SECONDS
     if window > 0 and not clean.confirm and not closing:
         duplicate = (

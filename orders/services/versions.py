@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from orders.models import Project, ProjectVersion, TradeOrder
@@ -22,6 +23,19 @@ _UPSERT_TAIL = (
     f"orders = {_TABLE}.orders + 1, positions = {_TABLE}.positions + excluded.positions, "
     "changed_at = excluded.changed_at"
 )
+
+
+# Sent after the commit of every bump, with the project ids (execution/push.py publishes them to the pages'
+# streams). The push's own bookkeeping (order stage times) never bumps, so a push never echoes itself.
+project_versions_changed = Signal()
+
+
+def _announce(project_ids: Iterable[int]) -> None:
+    ids = sorted(set(project_ids))
+    if ids:
+        transaction.on_commit(
+            lambda: project_versions_changed.send(sender=ProjectVersion, project_ids=ids), robust=True
+        )
 
 
 def project_versions_bump(project_ids: Iterable[int], *, positions: Iterable[int] = ()) -> None:
@@ -37,6 +51,7 @@ def project_versions_bump(project_ids: Iterable[int], *, positions: Iterable[int
             + _UPSERT_TAIL,
             [(pk, int(pk in moved), now) for pk in ids],
         )
+    _announce(ids)
 
 
 def project_versions_bump_for_orders(order_ids: Iterable[int]) -> None:
@@ -49,9 +64,11 @@ def project_versions_bump_for_orders(order_ids: Iterable[int]) -> None:
         cursor.execute(
             f"INSERT INTO {_TABLE} (project_id, orders, positions, changed_at) "
             f"SELECT DISTINCT project_id, 1, 0, %s FROM {TradeOrder._meta.db_table} "
-            f"WHERE id IN ({placeholders}) ORDER BY project_id " + _UPSERT_TAIL,
+            f"WHERE id IN ({placeholders}) ORDER BY project_id " + _UPSERT_TAIL + " RETURNING project_id",
             [timezone.now(), *ids],
         )
+        projects = [row[0] for row in cursor.fetchall()]
+    _announce(projects)
 
 
 def project_versions_bump_for_mode(mode: str) -> None:

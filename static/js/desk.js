@@ -5,7 +5,12 @@
 
   document.documentElement.classList.add("js");
 
-  var FINAL = { FILLED: true, REJECTED: true, FAILED: true, CANCELED: true };
+  // The statuses no event leaves (orders.models.FINAL_STATUSES, rendered on the desk by the server).
+  var FINAL_STATUSES = {};
+  var desk = document.getElementById("desk");
+  ((desk && desk.dataset.finalStatuses) || "").split(" ").forEach(function (status) {
+    if (status) FINAL_STATUSES[status] = true;
+  });
   var NOTICE_MS = { error: 12000, warning: 9000 };
 
   // Idiomorph keeps what the trader typed in a positions row (quantity, checkboxes) when the server
@@ -102,7 +107,7 @@
       Object.keys(now).forEach(function (id) {
         var status = now[id];
         var before = known[id];
-        if (status === before || !FINAL[status] || (before && FINAL[before])) return;
+        if (status === before || !FINAL_STATUSES[status] || (before && FINAL_STATUSES[before])) return;
         var row = document.getElementById("order-" + id);
         if (!row) return;
         var badge = $(".badge", row);
@@ -330,6 +335,31 @@
     var found = new DOMParser().parseFromString(xhr.responseText, "text/html").querySelector("[data-td-error]");
     return found ? found.textContent.trim() : "";
   }
+  // The push stream: while it is open the poll timers of [data-td-poll] elements send nothing (its events
+  // trigger the same requests); when it drops they poll again and, once it had been open, the page says
+  // "reconnecting" (after a moment: a stream ending for its periodic reconnect comes back within a second).
+  var streamUp = false, streamOpened = false, reconnectTimer = null;
+  document.addEventListener("htmx:sseOpen", function () {
+    streamUp = streamOpened = true;
+    if (reconnectTimer) { window.clearTimeout(reconnectTimer); reconnectTimer = null; }
+    document.documentElement.setAttribute("data-stream", "open");
+    liveState("stream", "");
+  });
+  document.addEventListener("htmx:sseError", function () {
+    streamUp = false;
+    document.documentElement.setAttribute("data-stream", "down");
+    if (!streamOpened || reconnectTimer) return;
+    reconnectTimer = window.setTimeout(function () {
+      reconnectTimer = null;
+      var banner = $("#conn-lost");
+      if (!streamUp) liveState("stream", banner ? banner.getAttribute("data-t-reconnecting") : "Reconnecting");
+    }, 1500);
+  });
+  document.addEventListener("htmx:confirm", function (evt) {
+    // A poll timer's tick has no triggering event; a stream event or a click has one.
+    var elt = evt.detail.elt;
+    if (streamUp && elt && elt.hasAttribute("data-td-poll") && !evt.detail.triggeringEvent) evt.preventDefault();
+  });
   window.tdLiveState = liveState;
   window.tdFailureText = failureText;
   document.addEventListener("htmx:afterRequest", function (evt) {

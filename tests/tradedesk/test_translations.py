@@ -63,3 +63,15 @@ def test_every_marked_string_of_the_code_has_a_translation(tmp_path: Path) -> No
         or re.search(r'^msgstr(\[0\])? ""\n(?!")', block + "\n", re.M)
     ]
     assert missing == []
+
+
+def test_the_admin_bulk_actions_say_what_they_do() -> None:
+    """Cancel and revoke are not "close" (平仓 closes a position): each action has its own words."""
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        cancel, revoke, close = (
+            translation.gettext(text)
+            for text in ("Cancel selected", "Revoke selected tokens", "Close selected")
+        )
+    assert (cancel, revoke, close) == ("撤销所选", "撤销所选令牌", "平仓所选")

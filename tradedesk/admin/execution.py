@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from execution.models import BadEventLine, EventFileCursor, HoldingsDiscrepancy
+from execution.models import BadEventLine, EngineOpenOrder, EventFileCursor, HoldingsDiscrepancy
 from tradedesk.admin.base import ReadOnlyAdminMixin, quantity
 
 
@@ -58,3 +58,25 @@ class BadEventLineAdmin(ReadOnlyAdmin):
     search_fields = ("source", "reason")
     readonly_fields = ("created_at", "source", "offset", "reason", "excerpt")
     list_per_page = 100
+
+
+@admin.register(EngineOpenOrder)
+class EngineOpenOrderAdmin(ReadOnlyAdmin):
+    """Orders each engine run reloaded from the broker at its start: re-homed to a desk order, or why not."""
+
+    list_display = (
+        "seen_at",
+        "mode",
+        "run_id",
+        "engine_order_id",
+        "symbol",
+        "side",
+        "quantity_shown",
+        "outcome",
+        "order",
+        "reason",
+    )
+    list_filter = ("mode", "outcome")
+    search_fields = ("run_id", "symbol")
+    list_select_related = ("order",)
+    quantity_shown = quantity("quantity", _("quantity"))

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from execution.actions import engine_restart
-from execution.models import HoldingsDiscrepancy
+from execution.models import EngineOpenOrder, HoldingsDiscrepancy
 from execution.selectors import MODES, engines_overview
 from orders.errors import Forbidden, NotFound
 from tradedesk.actors import actor_from_request
@@ -36,9 +36,29 @@ class DiscrepancyOut(Schema):
         return obj.last_seen_at.isoformat()
 
 
+class UnmatchedOpenOrderOut(Schema):
+    """An order the running engine reloaded from the broker that belongs to no desk order, and why."""
+
+    engine_order_id: int
+    broker_ids: list[str]
+    symbol: str
+    side: str
+    quantity: Dec
+    order_type: str
+    limit_price: Dec | None
+    stop_price: Dec | None
+    reason: str
+    seen_at: str
+
+    @staticmethod
+    def resolve_seen_at(obj: EngineOpenOrder) -> str:
+        """ISO 8601."""
+        return obj.seen_at.isoformat()
+
+
 class EngineOut(Schema):
     """One mode's engine. pid, run id, exit details, log tail, start refusals, preflight lines, file problems
-    and holdings are staff-only."""
+    holdings and the unmatched reloaded orders are staff-only."""
 
     mode: str
     state: str
@@ -55,6 +75,7 @@ class EngineOut(Schema):
     preflight: list[str] | None = None
     events_file_problem: str | None = None
     discrepancies: list[DiscrepancyOut] | None = None
+    unmatched_open_orders: list[UnmatchedOpenOrderOut] | None = None
 
 
 router = Router(auth=api_auth, tags=["engines"])

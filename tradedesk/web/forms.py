@@ -101,6 +101,10 @@ PATTERNED_REASONS = (
     ),
     (re.compile(r"must be on the tick of (?P<tick>[0-9.]+)"), _("must be on the tick of %(tick)s")),
     (
+        re.compile(r"order value is more than the buying power left \((?P<left>-?[0-9,.]+)\)"),
+        _("order value is more than the buying power left (%(left)s): tick “place anyway” to send it"),
+    ),
+    (
         re.compile(
             r"price is (?P<pct>[0-9.]+)% from the market price (?P<price>[0-9.]+) \(limit (?P<limit>[0-9.]+)%\)"
         ),

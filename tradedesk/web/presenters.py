@@ -12,8 +12,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import Permission
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -23,14 +21,19 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from execution.models import HoldingsDiscrepancy
-from execution.selectors import engine_state, events_file_problems, positions_totals, positions_value
+from execution.selectors import (
+    engine_state,
+    events_file_problems,
+    positions_totals,
+    positions_value,
+    project_day_pnl,
+)
 from orders import selectors, services
 from orders.models import (
-    CLOSED_STATUSES,
+    FINAL_STATUSES,
     WORKING_STATUSES,
     EngineHalt,
     Mode,
-    OrderStatus,
     OrderType,
     Position,
     Project,
@@ -47,9 +50,6 @@ from tradedesk.web.forms import ColoursForm, OrderForm, TimeZoneForm
 
 
 ORDERS_SHOWN = 100
-
-
-FINAL_STATUSES = frozenset({*CLOSED_STATUSES, OrderStatus.FAILED})
 
 
 RECENT_SECONDS = 4
@@ -141,8 +141,10 @@ def positions_context(
         position.row_value = (row_values or {}).get(position.symbol, "")  # type: ignore[attr-defined]
         position.row_confirm = position.symbol in (row_confirm or set())  # type: ignore[attr-defined]
     version = positions_version(positions, project)
+    day = project_day_pnl(project=project, positions=positions, snapshot=snapshot, now=timezone.now())
     return {
         "positions": positions,
+        "day_pnl": day,
         "positions_totals": positions_totals(positions, realized_pnl=realized),
         "positions_version": version,
         "prices_version": prices_version(positions, version, snapshot.version if snapshot else ""),
@@ -271,7 +273,7 @@ def orders_context(project: Project, *, selected: Any = None) -> dict[str, Any]:
         "order_rows": order_rows(orders, project=project, selected_id=selected_id, cutoff=cutoff),
         "orders_shown": ORDERS_SHOWN,
         "selected_order_id": selected_id,
-        "final_statuses": FINAL_STATUSES,
+        "final_statuses": sorted(FINAL_STATUSES),
         "recent_cutoff": cutoff,
     }
 
@@ -291,44 +293,6 @@ def timeline_context(order: TradeOrder) -> dict[str, Any]:
         "events": list(selectors.order_events(order=order)),
         "fills": list(order.fills.order_by("filled_at", "id")),
     }
-
-
-DESK_PERMISSIONS = ("trade_live", "halt_engine")
-
-
-def desk_permissions(user: Any) -> frozenset[str]:
-    """The page's orders permissions the user holds, in one query per request (ModelBackend reads user and
-    group permissions in two queries, and all of them)."""
-    held = getattr(user, "_desk_permissions", None)
-    if held is None:
-        cache = getattr(user, "_perm_cache", None)
-        if cache is not None:
-            held = frozenset(name for name in DESK_PERMISSIONS if f"orders.{name}" in cache)
-        else:
-            held = frozenset(
-                Permission.objects.filter(
-                    Q(user=user) | Q(group__user=user),
-                    content_type__app_label="orders",
-                    codename__in=DESK_PERMISSIONS,
-                ).values_list("codename", flat=True)
-            )
-        user._desk_permissions = held
-    return held
-
-
-def can_trade_live(user: Any) -> bool:
-    """user.has_perm("orders.trade_live"), from desk_permissions."""
-    if not getattr(user, "is_active", False):
-        return False
-    return bool(user.is_superuser) or "trade_live" in desk_permissions(user)
-
-
-def can_halt_engine(user: Any) -> bool:
-    """Whether to show the engine halt control: engine_halt_permitted's rule from desk_permissions (the
-    service still decides on every halt)."""
-    if not getattr(user, "is_active", False) or not getattr(user, "is_authenticated", False):
-        return False
-    return bool(user.is_staff or user.is_superuser) or "halt_engine" in desk_permissions(user)
 
 
 def halt_notice(project: Project, halt: EngineHalt) -> str:
@@ -356,11 +320,11 @@ def base_context(request: DeskRequest, project: Project) -> dict[str, Any]:
         "is_live": project.mode == Mode.LIVE,
         "mode_live": Mode.LIVE,
         # A callable: templates call it only where the mode switch is shown.
-        "can_trade_live": lambda: can_trade_live(request.user),
+        "can_trade_live": lambda: services.trade_live_permitted(user=request.user),
         "engine_halt": halt,
         # Why Buy / Sell / Place are disabled (their tooltip), or "" while the project may trade.
         "halt_reason": SimpleLazyObject(lambda: halt_notice(project, halt)),  # type: ignore[arg-type]
-        "can_halt_engine": lambda: can_halt_engine(request.user),
+        "can_halt_engine": lambda: services.engine_halt_permitted(user=request.user),
     }
 
 
@@ -401,6 +365,9 @@ def render_page(
     if projects is None:
         projects = list(selectors.projects_for_user(user=request.user).order_by("name"))
     context["projects"] = projects
+    # The push stream where an ASGI server serves it: this request's own (`make run`), or a stream process
+    # beside the WSGI workers (TRADEDESK_STREAMS); elsewhere the page polls as before.
+    context["stream_on"] = settings.TRADEDESK_STREAMS or "wsgi.version" not in request.META
     context.update(time_zone_context(tz_form), colours_form=colours_form)
     context.update(account_context(request, project))
     return render(request, "orders/live_trade.html", context, status=status)

@@ -21,7 +21,15 @@ def order_preview(request: DeskRequest) -> HttpResponse:
     if not request.htmx:
         return HttpResponseRedirect(page_url(project))
     preview = services.order_preview(project=project, **preview_input(request.GET))
-    return render(request, "orders/partials/order_preview.html", {"preview": preview})
+    power = services.buying_power_left(project=project) if preview.value is not None else None
+    context = {
+        "preview": preview,
+        "buying_power": power,
+        "buying_power_after": power - preview.value
+        if power is not None and preview.value is not None
+        else None,
+    }
+    return render(request, "orders/partials/order_preview.html", context)
 
 
 @desk_view

@@ -2,15 +2,18 @@
 
 from django.urls import path
 
-from tradedesk.web import account, halts, positions, preferences, ticket, views
+from tradedesk.web import account, halts, positions, preferences, quote, stream, ticket, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("live-trade", views.live_trade, name="live-trade"),
     path("live-trade/orders", views.orders_panel, name="live-trade-orders"),
     path("live-trade/prices", views.positions_prices, name="live-trade-prices"),
+    # Served by the ASGI stream process (docs/deploy.md); the WSGI web process answers it 204.
+    path("live-trade/stream", stream.live_stream, name="live-trade-stream"),
     path("live-trade/account", account.account_strip, name="live-trade-account"),
     path("live-trade/engine-start", account.engine_start, name="live-trade-engine-start"),
+    path("live-trade/quote", quote.ticket_quote, name="live-trade-quote"),
     path("live-trade/preview", ticket.order_preview, name="live-trade-preview"),
     path("live-trade/symbols", ticket.symbol_options, name="live-trade-symbols"),
     path("live-trade/orders/new", views.order_create, name="live-trade-order-new"),

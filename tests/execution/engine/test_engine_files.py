@@ -14,8 +14,9 @@ from django.conf import settings
 
 from execution import simulator
 from execution.contract.files import read_json, write_json_atomic
+from execution.contract.folder import EXIT_FILE, LOG_FILE
 from execution.engine import process as engines
-from execution.engine.supervise import EXIT_FILE, LOG_FILE, _babysit
+from execution.engine.supervise import _babysit
 
 
 def test_the_supervisor_masks_configured_secrets_and_writes_engine_log_0600(tmp_path: Path) -> None:
@@ -70,3 +71,17 @@ def test_nothing_under_var_is_readable_by_other_users() -> None:
         assert stat.S_IMODE(probe.stat().st_mode) & 0o007 == 0
     finally:
         probe.unlink()
+
+
+def test_the_atomic_write_leaves_the_mode_to_the_umask_when_asked(tmp_path: Path) -> None:
+    tmp_path = tmp_path / "files"
+    old = os.umask(0o027)
+    try:
+        owner = write_json_atomic(tmp_path / "owner.json", {"a": 1})
+        shared = write_json_atomic(tmp_path / "shared.json", {"a": 1}, mode=None, indent=None)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(owner.stat().st_mode) == 0o600
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o640
+    assert shared.read_text() == '{"a": 1}\n'
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["owner.json", "shared.json"]  # no temp left

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from execution.models import EventFileCursor, HoldingsDiscrepancy
 from orders.models import ApiToken, AuditLog, ExecutionEvent, OrderStatus, Project, TradeOrder
-from orders.services import EngineEvent, api_token_create, apply_engine_events, apply_fill_to_order
+from orders.services import LedgerEvent, api_token_create, apply_engine_events, apply_fill_to_order
 from tests.factories import ProjectFactory, TradeOrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -183,7 +183,7 @@ def test_reingest_events_action_reads_the_engine_files(
 
 
 def test_unmatched_events_have_their_own_list(admin_client: Client, filled_order: TradeOrder) -> None:
-    stray = EngineEvent(
+    stray = LedgerEvent(
         key="k-unmatched",
         tag="nobody",
         status="Filled",
@@ -308,14 +308,14 @@ def test_staff_clear_a_pending_update_from_the_order_page_with_a_reason(
 ) -> None:
     from django.utils import timezone
 
-    from orders.services.modify import order_modify
+    from orders.services.modify import order_modify_record
 
     order = TradeOrderFactory(
         project=project, order_type="LMT", limit_price=Decimal(100), status=OrderStatus.SUBMITTED,
         ib_order_id=7, dispatched_at=timezone.now(),
         params={"source": "manual", "manual_execution": {"run_id": "r-1", "handover": "command"}},
     )  # fmt: skip
-    order_modify(order=order, limit_price="99", user=user)
+    order_modify_record(order=order, limit_price="99", user=user)
     url = reverse("admin:orders_tradeorder_change", args=[order.pk])
     page = admin_client.get(url).content.decode()
     assert "clear_update_reason" in page and "update_requested_at" in page.replace("field-", "")

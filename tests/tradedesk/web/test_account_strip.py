@@ -49,7 +49,9 @@ def test_a_stale_account_is_marked_and_a_missing_one_says_so(project: Project, s
         client.get(f"/live-trade?project={project.pk}").content.decode()
     )
     write_account("paper", at=timezone.now() - timedelta(seconds=settings.TRADEDESK_PRICE_STALE_SECONDS + 1))
-    assert 'data-testid="account-stale"' in strip(client.get(f"/live-trade?project={project.pk}").content.decode())
+    assert 'data-testid="account-stale"' in strip(
+        client.get(f"/live-trade?project={project.pk}").content.decode()
+    )
 
 
 def test_the_strip_poll_is_204_until_the_snapshot_changes(project: Project) -> None:
@@ -77,7 +79,9 @@ def test_the_strip_is_in_chinese(project: Project, settings: Any) -> None:
     settings.IB_LOGINS = {"paper": {"account": "DU1234567"}, "live": {}}
     write_account("paper")
     html = strip(
-        client_for(project.members.get()).get(f"/live-trade?project={project.pk}&lang=zh-hans").content.decode()
+        client_for(project.members.get())
+        .get(f"/live-trade?project={project.pk}&lang=zh-hans")
+        .content.decode()
     )
     assert "IB 模拟账户 DU1234567" in html and "购买力" in html and "净清算值" in html
     assert "引擎已停止" in html
@@ -86,16 +90,22 @@ def test_the_strip_is_in_chinese(project: Project, settings: Any) -> None:
 def test_a_stopped_engine_says_prices_are_the_last_fills_and_only_staff_may_start_it(
     project: Project,
 ) -> None:
-    trader_html = strip(client_for(project.members.get()).get(f"/live-trade?project={project.pk}").content.decode())
+    trader_html = strip(
+        client_for(project.members.get()).get(f"/live-trade?project={project.pk}").content.decode()
+    )
     assert "engine stopped — prices from the last fill, not the market" in trader_html
     assert 'data-testid="engine-start"' not in trader_html
-    denied = client_for(project.members.get()).post("/live-trade/engine-start", {"project": project.pk}, **HTMX)
+    denied = client_for(project.members.get()).post(
+        "/live-trade/engine-start", {"project": project.pk}, **HTMX
+    )
     assert denied.status_code == 403 and engines.running_engine("paper") is None
 
     staff = UserFactory(username="ops", is_staff=True)
     project.members.add(staff)
     client = client_for(staff)
-    assert 'data-testid="engine-start"' in strip(client.get(f"/live-trade?project={project.pk}").content.decode())
+    assert 'data-testid="engine-start"' in strip(
+        client.get(f"/live-trade?project={project.pk}").content.decode()
+    )
     response = client.post("/live-trade/engine-start", {"project": project.pk}, **HTMX)
     assert response.status_code == 200
     assert engines.running_engine("paper") is not None

@@ -81,8 +81,14 @@ def test_page_renders_both_tables_for_a_member(client_in: Client, project: Proje
     assert 'data-testid="account-positions-table"' in body
     assert 'data-testid="orders-table"' in body
     assert "AAPL" in body
-    assert 'hx-trigger="every 1s"' in body
+    assert 'hx-trigger="every 1s, sse:orders"' in body  # polls every second while no stream is open
     assert "X-CSRFToken" in body
+
+
+def test_the_page_names_the_final_statuses_for_its_announcements(client_in: Client, project: Project) -> None:
+    """desk.js announces an order reaching one of these; the list is orders.models.FINAL_STATUSES."""
+    body = client_in.get(PAGE, {"project": project.pk}).content.decode()
+    assert 'data-final-statuses="CANCELED FAILED FILLED REJECTED"' in body
 
 
 def test_anonymous_is_sent_to_login(client: Client) -> None:

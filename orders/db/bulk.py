@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from django.db import connection, models
 
 from orders.models import (
@@ -40,8 +41,6 @@ def binary_cursor(*, binary_results: bool = False) -> Iterator[Any]:
 
     With `binary_results` rows come back in binary: psycopg's C loaders read timestamps and numerics instead of
     Django's per-value Python timestamptz loader (same values; datetimes in the session's time zone, UTC)."""
-    import psycopg
-
     connection.ensure_connection()
     raw = psycopg.Cursor(connection.connection)
     if binary_results:

@@ -1,0 +1,171 @@
+"""The push stream in headless Chromium, on the ASGI application under uvicorn (as `make run` and the stream
+process serve it) with the ingest watcher running: a change reaches a second browser context through the
+stream while that page sends no poll, and when the stream is cut the page says "reconnecting" and polls."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import uvicorn
+from django.db import connection
+from playwright.sync_api import Browser, Page, expect
+
+from execution.actions import ingest_watch
+from orders.models import Project
+from orders.services import create_trade_order
+from tests.e2e.conftest import log_in, seed_position
+from tradedesk.asgi import application
+from tradedesk.web import stream
+
+pytestmark = [pytest.mark.e2e]
+
+
+@dataclass
+class AsgiDesk:
+    url: str
+    server: uvicorn.Server
+    loop: asyncio.AbstractEventLoop | None = None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def asgi_desk(transactional_db: Any, celery_worker: Any, settings: Any) -> Iterator[AsgiDesk]:
+    """uvicorn serving tradedesk.asgi in a thread of this process (so on the test database), plus the
+    engine host's ingest watcher, which is what reads the simulator's events when no page polls."""
+    settings.TRADEDESK_COMMAND_RESULT_TIMEOUT = 5.0
+    port = _free_port()
+    config = uvicorn.Config(application, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    server = uvicorn.Server(config)
+    desk = AsgiDesk(url=f"http://127.0.0.1:{port}", server=server)
+
+    def serve() -> None:
+        loop = asyncio.new_event_loop()
+        desk.loop = loop
+        try:
+            loop.run_until_complete(server.serve())
+        finally:
+            loop.close()
+
+    stop = threading.Event()
+
+    def watch() -> None:
+        try:
+            ingest_watch(stop=stop)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=serve, daemon=True), threading.Thread(target=watch, daemon=True)]
+    for thread in threads:
+        thread.start()
+    assert _wait(lambda: server.started, 15), "uvicorn did not start"
+    yield desk
+    stop.set()
+    server.should_exit = True
+    server.force_exit = True
+    for thread in threads:
+        thread.join(15)
+    stream.db_close()
+    # The ASGI handler ran each request's sync part on a thread of its own: their connections go with them.
+    gc.collect()
+
+
+def _wait(predicate: Any, timeout: float) -> bool:
+    from tests.waiting import wait_for
+
+    return bool(wait_for(predicate, timeout, interval=0.05))
+
+
+def open_desk(page: Page, desk: AsgiDesk, user: Any, project: Project) -> None:
+    log_in(page.context, desk.url, user)
+    page.goto(f"{desk.url}/live-trade?project={project.pk}")
+    expect(page.get_by_test_id("account-positions-table")).to_be_visible()
+    expect(page.locator("html[data-stream=open]")).to_have_count(1)
+
+
+def polls(page: Page) -> list[str]:
+    """Every poll request the page sends from now on (the orders and prices partials)."""
+    sent: list[str] = []
+    page.on(
+        "request",
+        lambda request: sent.append(request.url) if "/live-trade/orders?" in request.url else None,
+    )
+    return sent
+
+
+def test_a_change_reaches_a_second_browser_context_through_the_stream(
+    browser: Browser, asgi_desk: AsgiDesk, user: Any, project: Project
+) -> None:
+    seed_position(project, "AAPL", 10, "189.20")
+    first, second = browser.new_context(), browser.new_context()
+    try:
+        clicker, watcher = first.new_page(), second.new_page()
+        open_desk(clicker, asgi_desk, user, project)
+        open_desk(watcher, asgi_desk, user, project)
+        sent = polls(watcher)
+        # The stream's first events (sent on every connect, so nothing between the render and the connect is
+        # missed) fetch once; after them an idle page sends no poll (its 1 s timer finds the stream up).
+        watcher.wait_for_timeout(1000)
+        sent.clear()
+        watcher.wait_for_timeout(2500)
+        assert sent == []
+
+        row = clicker.get_by_test_id("account-positions-table").locator("tbody tr").first
+        row.locator("input[name=quantity]").fill("2")
+        row.get_by_test_id("row-buy").click()
+        # The other trader's screen shows the fill: fetched because the stream said the orders changed.
+        filled = watcher.locator("#orders-panel tr[data-source=manual][data-status=FILLED]")
+        expect(filled).to_have_count(1, timeout=30_000)
+        assert sent, "the change came without a fetch of the orders partial"
+        expect(watcher.get_by_test_id("conn-lost")).to_be_hidden()
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_cut_stream_says_reconnecting_and_the_page_polls_until_it_is_back(
+    page: Page, asgi_desk: AsgiDesk, user: Any, project: Project
+) -> None:
+    open_desk(page, asgi_desk, user, project)
+    sent = polls(page)
+
+    # Cut: new connections refused, and the server ends the open stream (as a deploy does).
+    page.route("**/live-trade/stream?*", lambda route: route.abort())
+    asyncio.run_coroutine_threadsafe(_end_streams(), asgi_desk.loop).result(10)  # type: ignore[arg-type]
+    expect(page.get_by_test_id("conn-lost")).to_be_visible()
+    expect(page.get_by_test_id("conn-lost")).to_contain_text("reconnecting")
+    expect(page.get_by_test_id("not-live")).to_be_visible()
+
+    # Meanwhile the page polls, so a change still shows.
+    create_trade_order({"symbol": "MSFT", "side": "BUY", "quantity": 1, "project_id": project.pk}, user=user)
+    expect(page.locator("#orders-panel tr[data-source=manual]")).to_have_count(1)
+    assert sent
+
+    # The stream comes back: the banner goes and the polls stop.
+    page.unroute("**/live-trade/stream?*")
+    expect(page.locator("html[data-stream=open]")).to_have_count(1, timeout=30_000)
+    expect(page.get_by_test_id("conn-lost")).to_be_hidden()
+    count = len(sent)
+    page.wait_for_timeout(2500)
+    assert len(sent) == count
+
+
+async def _end_streams() -> None:
+    """End every open stream of the server's loop (what the stream's own lifetime limit does)."""
+    stream.STREAM_MAX_SECONDS = 0.0
+    try:
+        stream.hub().wake(None)
+        await asyncio.sleep(0.5)
+    finally:
+        stream.STREAM_MAX_SECONDS = 300.0

@@ -1,0 +1,117 @@
+"""The push stream's rules, without a browser: every wake-up re-checks the session, the user and the
+membership (a logout, a new password, a deactivation or a removed membership ends the stream), a reconnect
+resumes from the version it saw (Last-Event-ID), and without Redis the hub notices a committed change by
+watching the change counter."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from django.contrib.auth import HASH_SESSION_KEY
+from django.test import Client
+
+from orders.services.versions import project_versions_bump
+from tradedesk.web import stream
+from tradedesk.web.stream import Access, Seen, access_check
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def access(user: Any, project: Any) -> Access:
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    return Access(
+        session_key=session.session_key,
+        user_id=str(user.pk),
+        auth_hash=session[HASH_SESSION_KEY],
+        project_id=project.pk,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _close_stream_connection() -> Any:
+    yield
+    stream.db_close()
+
+
+def test_access_holds_while_the_session_grants_the_project(access: Access, project: Any) -> None:
+    state = access_check(access)
+    assert state is not None and state[0] == project.mode
+
+
+def test_a_logout_ends_access(access: Access) -> None:
+    from importlib import import_module
+
+    from django.conf import settings
+
+    import_module(settings.SESSION_ENGINE).SessionStore(session_key=access.session_key).delete()
+    assert access_check(access) is None
+
+
+def test_a_new_password_or_a_deactivation_ends_access(access: Access, user: Any) -> None:
+    user.set_password("another one entirely")
+    user.save()
+    assert access_check(access) is None
+
+
+def test_a_removed_membership_ends_access(access: Access, user: Any, project: Any) -> None:
+    project.members.remove(user)
+    assert access_check(access) is None
+
+
+async def _collect(access: Access, seen: Seen, *, until: int, after: Any = None) -> list[bytes]:
+    """The stream's chunks until `until` events came; `after` runs (committed) while the stream waits."""
+    events: list[bytes] = []
+    stream_iter = stream.stream_events(access, seen)
+
+    async def later() -> None:
+        await asyncio.sleep(0.5)  # the stream has sent what it had and waits on the hub
+        await stream.in_db(after)
+
+    task = asyncio.ensure_future(later()) if after is not None else None
+    async for chunk in stream_iter:
+        events.append(chunk)
+        if len([e for e in events if e.startswith((b"id:", b"event: denied"))]) >= until:
+            await stream_iter.aclose()
+            break
+    if task is not None:
+        await task
+    return events
+
+
+def run(coroutine: Any, timeout: float = 20) -> Any:
+    return asyncio.run(asyncio.wait_for(coroutine, timeout))
+
+
+def test_a_fresh_stream_tells_both_parts_and_a_resumed_one_only_what_moved(
+    access: Access, project: Any, settings: Any
+) -> None:
+    settings.TRADEDESK_PUSH_URL = ""  # the embedded defaults: the hub watches the change counter
+    first = run(_collect(access, Seen(), until=1))
+    orders_event = next(e for e in first if e.startswith(b"id:")).decode()
+    last_id = orders_event.split("\n", 1)[0].removeprefix("id: ")
+    assert "event: orders" in orders_event
+
+    # Reconnecting with what it saw: nothing until a committed change moves the project's counter.
+    events = run(
+        _collect(access, Seen.parse(last_id), until=1, after=lambda: project_versions_bump([project.pk]))
+    )
+    changed = [e.decode() for e in events if e.startswith(b"id:")]
+    assert len(changed) == 1 and "event: orders" in changed[0] and last_id not in changed[0]
+
+
+def test_a_revoked_session_ends_an_open_stream_at_the_next_wake_up(
+    access: Access, project: Any, user: Any, settings: Any
+) -> None:
+    settings.TRADEDESK_PUSH_URL = ""
+
+    def revoke() -> None:
+        project.members.remove(user)
+        project_versions_bump([project.pk])
+
+    events = run(_collect(access, Seen(), until=3, after=revoke))  # orders, account, then the end
+    assert events[-1] == b"event: denied\ndata: denied\n\n"

@@ -1,0 +1,302 @@
+"""The live-trade page's push stream: Server-Sent Events telling the page which of its partials changed, so it
+fetches exactly those (the same partials and 204s as its poll) and makes no request while nothing moves.
+
+Served by an ASGI server on its own process and route (`/live-trade/stream`; docs/deploy.md): an open stream
+is a coroutine waiting on this process's hub, never a thread or a worker that a POST needs. One hub per event
+loop wakes every stream: on a Redis pub/sub message (execution/push.py) or, without Redis, when the change
+token moved (checked every POLL_SECONDS). Each wake-up re-checks the stream's access (the session, its user's
+password hash and active flag, the auth epoch through the cached session and user, the membership) before
+anything is sent: a revoke, a logout or a removed membership ends the stream at once. A stream ends by itself
+after STREAM_MAX_SECONDS (the browser reconnects, like a recycled worker's or a deploy's streams) and resumes
+from the last version it saw (Last-Event-ID)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from importlib import import_module
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils.crypto import constant_time_compare
+
+from execution.actions import account_version, change_token, prices_version, push_channel, push_enabled
+from orders import selectors
+from orders.errors import NotFound
+from orders.services import project_for_user
+
+logger = logging.getLogger("tradedesk.web.stream")
+
+# Without Redis: how often a stream process compares the change token (a few tens of ms: the target).
+POLL_SECONDS = 0.025
+# With Redis: how often the token is compared anyway (a message lost while Redis restarted).
+SAFETY_SECONDS = 1.0
+# A comment line this often keeps proxies from closing an idle stream; each one re-checks access too.
+KEEPALIVE_SECONDS = 15.0
+# Streams end after this long (plus up to a fifth more, so a deploy's reconnects spread) and reconnect.
+STREAM_MAX_SECONDS = 300.0
+# The browser's reconnection delay after a stream ends (EventSource `retry`).
+RETRY_MS = 1000
+# Wake-ups remembered for streams that were busy (each names the projects or snapshot that changed).
+_RECENT = 256
+
+# Every database read of the streams and the hub runs on this one thread, on its one connection, kept open
+# (a thread per request would leave a connection behind per stream).
+_DB = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stream-db")
+
+
+def _guarded(function: Callable[..., Any], *args: Any) -> Any:
+    try:
+        return function(*args)
+    except DatabaseError:
+        connection.close()  # a restarted database: the next read connects again
+        raise
+
+
+async def in_db(function: Callable[..., Any], *args: Any) -> Any:
+    """Run a database read on the streams' database thread."""
+    return await asyncio.get_running_loop().run_in_executor(_DB, _guarded, function, *args)
+
+
+def db_close() -> None:
+    """Close the streams' database connection (a test's end, a process's shutdown)."""
+    _DB.submit(lambda: connection.close()).result(10)
+
+
+class Hub:
+    """Wakes every stream of one event loop when something changed; the payloads say what."""
+
+    def __init__(self) -> None:
+        self.generation = 0
+        self.recent: deque[tuple[int, dict[str, Any] | None]] = deque(maxlen=_RECENT)
+        self._event = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.streams = 0
+
+    def wake(self, payload: dict[str, Any] | None) -> None:
+        """Something changed (None: unknown what): every waiting stream looks."""
+        self.generation += 1
+        self.recent.append((self.generation, payload))
+        event, self._event = self._event, asyncio.Event()
+        event.set()
+
+    def since(self, generation: int) -> list[dict[str, Any] | None]:
+        """The payloads of the wake-ups after `generation` (a None when some were forgotten)."""
+        payloads = [payload for number, payload in self.recent if number > generation]
+        if self.recent and self.recent[0][0] > generation + 1:
+            payloads.append(None)
+        return payloads
+
+    async def wait(self, generation: int, timeout: float) -> int:
+        """The generation after the next wake-up, or the same one after `timeout` seconds."""
+        self.ensure_running()
+        if self.generation == generation:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._event.wait(), timeout)
+        return self.generation
+
+    def ensure_running(self) -> None:
+        """Start the watching task on the running loop (again if it ever died)."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        token = await in_db(change_token)
+        while True:
+            try:
+                if push_enabled():
+                    token = await self._listen(token)
+                else:
+                    await asyncio.sleep(POLL_SECONDS)
+                    token = await self._compare(token)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a database or Redis outage: keep watching, streams keep their keep-alives
+                logger.exception("stream hub: watching failed; trying again")
+                await asyncio.sleep(1.0)
+
+    async def _compare(self, token: Any) -> Any:
+        new = await in_db(change_token)
+        if new != token:
+            self.wake(None)
+        return new
+
+    async def _listen(self, token: Any) -> Any:
+        import redis.asyncio as aioredis
+
+        client = aioredis.Redis.from_url(settings.TRADEDESK_PUSH_URL, socket_connect_timeout=1.0)
+        pubsub = client.pubsub()
+        try:
+            await pubsub.subscribe(push_channel())
+            # Anything committed before the subscription was answered is caught by this comparison.
+            token = await self._compare(token)
+            while True:
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=SAFETY_SECONDS)
+                if message is None:
+                    token = await self._compare(token)
+                    continue
+                try:
+                    payload = orjson.loads(message["data"])
+                except (orjson.JSONDecodeError, TypeError):
+                    payload = None
+                self.wake(payload if isinstance(payload, dict) else None)
+        finally:
+            await pubsub.aclose()
+            await client.aclose()
+
+
+_hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
+
+
+def hub() -> Hub:
+    """The hub of the running event loop (one per ASGI server process)."""
+    loop = asyncio.get_running_loop()
+    found = _hubs.get(loop)
+    if found is None:
+        found = _hubs[loop] = Hub()
+    return found
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who a stream serves: read from its request once, re-checked on every wake-up."""
+
+    session_key: str
+    user_id: str
+    auth_hash: str
+    project_id: int
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What the page has been told: the project's counters, its mode's prices and account versions."""
+
+    orders: str = ""
+    prices: str = ""
+    account: str = ""
+
+    @property
+    def event_id(self) -> str:
+        return f"{self.orders}/{self.prices}/{self.account}"
+
+    @classmethod
+    def parse(cls, raw: str) -> Seen:
+        orders, _, rest = raw.partition("/")
+        prices, _, account = rest.partition("/")
+        return cls(orders=orders[:100], prices=prices[:200], account=account[:200])
+
+
+def access_check(access: Access) -> tuple[str, Seen] | None:
+    """(the project's mode, its current versions) while the session still grants the project, else None."""
+    engine = import_module(settings.SESSION_ENGINE)
+    session = engine.SessionStore(session_key=access.session_key)
+    data = session.load()
+    if str(data.get(SESSION_KEY, "")) != access.user_id:
+        return None  # logged out, expired or another user's session now
+    user = get_user_model()._default_manager.filter(pk=access.user_id, is_active=True).first()
+    if user is None or not constant_time_compare(access.auth_hash, user.get_session_auth_hash()):
+        return None  # deactivated, deleted or a new password
+    if not constant_time_compare(str(data.get(HASH_SESSION_KEY, "")), access.auth_hash):
+        return None
+    try:
+        project = project_for_user(user=user, project_id=access.project_id, with_counters=True)
+    except NotFound:
+        return None  # the membership was removed
+    orders, positions, _changed = selectors.project_counters(project=project)
+    mode = project.mode
+    return mode, Seen(
+        orders=f"{orders}.{positions}", prices=prices_version(mode), account=account_version(mode)
+    )
+
+
+def _event(name: str, seen: Seen) -> bytes:
+    return f"id: {seen.event_id}\nevent: {name}\ndata: {name}\n\n".encode()
+
+
+def _relevant(payloads: list[dict[str, Any] | None], *, project_id: int, mode: str) -> bool:
+    """Whether any wake-up may concern this stream (unknown ones always may)."""
+    for payload in payloads:
+        if payload is None:
+            return True
+        if project_id in payload.get("projects", ()):
+            return True
+        snapshot = payload.get("snapshot")
+        if isinstance(snapshot, dict) and snapshot.get("mode") == mode:
+            return True
+    return False
+
+
+async def stream_events(access: Access, seen: Seen) -> AsyncIterator[bytes]:
+    """The stream: an event per changed part, a keep-alive comment when idle, the end on lost access."""
+    the_hub = hub()
+    the_hub.ensure_running()
+    the_hub.streams += 1
+    started, spread = time.monotonic(), 1 + random.random() / 5
+    generation = the_hub.generation
+    try:
+        yield f"retry: {RETRY_MS}\n\n".encode()
+        checked = True
+        while True:
+            if checked:
+                state = await in_db(access_check, access)
+                if state is None:
+                    yield b"event: denied\ndata: denied\n\n"
+                    return
+                mode, now = state
+                if now.orders != seen.orders:
+                    yield _event("orders", now)
+                if now.prices != seen.prices:
+                    yield _event("prices", now)
+                if now.account != seen.account:
+                    yield _event("account", now)
+                seen = now
+            if time.monotonic() - started >= STREAM_MAX_SECONDS * spread:
+                return  # the browser reconnects with Last-Event-ID (as after a recycled worker or a deploy)
+            before = generation
+            generation = await the_hub.wait(generation, KEEPALIVE_SECONDS)
+            if generation == before:
+                yield b": keep-alive\n\n"
+                checked = True  # access is re-checked at every keep-alive too
+            else:
+                checked = _relevant(the_hub.since(before), project_id=access.project_id, mode=mode)
+    finally:
+        the_hub.streams -= 1
+
+
+async def live_stream(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """GET /live-trade/stream?project=: the page's push stream (ASGI only; elsewhere 204, the page polls)."""
+    if "wsgi.version" in request.META:
+        # A WSGI worker would be held for the stream's life: this route belongs to the ASGI process.
+        return HttpResponse(status=204)
+    user = await request.auser()
+    if not user.is_authenticated:
+        return HttpResponse(status=401)
+    session_key = request.session.session_key
+    auth_hash = await in_db(request.session.get, HASH_SESSION_KEY, "")
+    try:
+        project_id = int(request.GET.get("project", ""))
+    except ValueError:
+        return HttpResponse(status=404)
+    if session_key is None or project_id <= 0 or project_id > 2**31 - 1:
+        return HttpResponse(status=404)
+    access = Access(
+        session_key=session_key, user_id=str(user.pk), auth_hash=str(auth_hash), project_id=project_id
+    )
+    if await in_db(access_check, access) is None:
+        return HttpResponse(status=404)
+    seen = Seen.parse(request.headers.get("Last-Event-ID", ""))
+    response = StreamingHttpResponse(stream_events(access, seen), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+    return response
