@@ -7,7 +7,7 @@ import these names from `orders.services`.
 from orders.services.audit import Actor, audit_record
 from orders.services.buying_power import buying_power_left, check_buying_power
 from orders.services.cancels import (
-    trade_order_cancel_request,
+    order_cancel_record,
     trade_order_cancel_sent,
     trade_order_cancel_unsent,
     trade_orders_cancel_pending,
@@ -74,8 +74,8 @@ from orders.services.status import (
     StatusChange,
     apply_fill_to_order,
     apply_fills_to_orders,
+    order_resolve_record,
     require_resolver,
-    trade_order_resolve,
     update_trade_order_status,
     update_trade_orders_status,
 )
@@ -121,9 +121,11 @@ __all__ = [
     "engine_halt_set",
     "is_close_order",
     "live_permitted",
+    "order_cancel_record",
     "order_create_locked",
     "order_preview",
     "order_rehome",
+    "order_resolve_record",
     "positions_close",
     "positions_liquidate",
     "price_reference",
@@ -144,7 +146,6 @@ __all__ = [
     "time_zone_remembered",
     "trade_live_permitted",
     "trade_order_cancel_before_dispatch",
-    "trade_order_cancel_request",
     "trade_order_cancel_sent",
     "trade_order_cancel_unsent",
     "trade_order_claim_for_dispatch",
@@ -153,7 +154,6 @@ __all__ = [
     "trade_order_mark_reviewed",
     "trade_order_record_dispatch",
     "trade_order_release_claim",
-    "trade_order_resolve",
     "trade_orders_cancel_pending",
     "trade_orders_flag",
     "update_trade_order_status",

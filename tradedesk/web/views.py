@@ -17,7 +17,6 @@ from execution.actions import (
     CANCEL_REQUESTED,
     ingest_before_read,
     order_cancel_request,
-    order_update,
     project_trading_state_change,
 )
 from orders import selectors, services
@@ -147,7 +146,7 @@ def order_create(request: DeskRequest) -> HttpResponse:
         form.add_error("project", _("unknown project"))
     elif form.is_valid() and project is not None:
         try:
-            result = services.create_trade_order(
+            result = actions.create_trade_order(
                 form.payload(project_id=project.pk, mode=project.mode),
                 user=request.user,
                 actor=actor_from_request(request, channel="web"),
@@ -284,7 +283,7 @@ def order_modify(request: DeskRequest, order_id: int) -> HttpResponse:
     order = order_or_404(request, order_id)
     status = 200
     try:
-        order_update(
+        actions.order_modify(
             order=order,
             quantity=request.POST.get("quantity") or None,
             limit_price=request.POST.get("limit_price") or None,
