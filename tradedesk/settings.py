@@ -418,9 +418,15 @@ IB_PORT = env_int("IB_PORT", 4002, minimum=1)
 IB_TWS_DIR = env_str("IB_TWS_DIR", "")
 IB_VERSION = env_str("IB_VERSION", "")
 IB_WEEKLY_RESTART_UTC_TIME = env_str("IB_WEEKLY_RESTART_UTC_TIME", "")
-IB_AGENT_DESCRIPTION = env_choice(
-    "IB_AGENT_DESCRIPTION", "Individual", ("Individual", "Agent", "ThirdParty", "Proprietary")
-)
+# IB's Rule 80A letter, sent on every order (IB plugin Client/AgentDescription.cs:18-72@d154917; its default
+# I: InteractiveBrokersBrokerage.cs:372@d154917). IB knows no other value: a word is a start-up error.
+IB_AGENT_DESCRIPTIONS = ("I", "A", "W", "J", "U", "M", "K", "Y", "N")
+IB_AGENT_DESCRIPTION = env_str("IB_AGENT_DESCRIPTION", "I")
+if IB_AGENT_DESCRIPTION not in IB_AGENT_DESCRIPTIONS:
+    raise ImproperlyConfigured(
+        f"IB_AGENT_DESCRIPTION={IB_AGENT_DESCRIPTION!r} must be IB's Rule 80A letter, one of "
+        f"{', '.join(IB_AGENT_DESCRIPTIONS)} (I = an individual; see docs/lean.md)"
+    )
 # QuantConnect account: LEAN's IB brokerage validates the subscription with it at start. Read here but required
 # only when a LEAN engine's config is built, so web hosts need no LEAN secrets.
 QC_USER_ID = env_str("QC_USER_ID", "")

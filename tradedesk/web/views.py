@@ -294,7 +294,7 @@ def order_modify(request: DeskRequest, order_id: int) -> HttpResponse:
         messages.info(request, _("Update requested: %(order)s") % {"order": order_label(order)})
     except TradedeskError as exc:
         messages.error(request, translate_refusal(exc))
-        status = 409 if exc.status_code == 409 else 422
+        status = refusal_status(exc)
     if not request.htmx:
         return HttpResponseRedirect(page_url(order.project_id))
     return render_poll(request, order.project, always_positions=False, status=status)
@@ -335,7 +335,7 @@ def project_mode(request: DeskRequest) -> HttpResponse:
         except Forbidden as exc:
             messages.error(request, translate_reason(exc.message))
             if request.htmx:
-                return render_poll(request, project, always_positions=True, status=exc.status_code)
+                return render_poll(request, project, always_positions=True, status=refusal_status(exc))
             return HttpResponseRedirect(page_url(project))
         except TradedeskError as exc:
             messages.error(request, translate_reason(exc.message))
