@@ -44,6 +44,7 @@ from orders.models import (
 from orders.services.validation import bounded_id
 from tradedesk.web.access import DeskRequest
 from tradedesk.web.account import account_context
+from tradedesk.web.charts import pnl_chart
 from tradedesk.web.forms import ColoursForm, OrderForm, TimeZoneForm
 
 # htmx stops polling an element that gets this status (the order timeline once the order is final).
@@ -141,11 +142,21 @@ def positions_context(
         position.row_value = (row_values or {}).get(position.symbol, "")  # type: ignore[attr-defined]
         position.row_confirm = position.symbol in (row_confirm or set())  # type: ignore[attr-defined]
     version = positions_version(positions, project)
-    day = project_day_pnl(project=project, positions=positions, snapshot=snapshot, now=timezone.now())
+    now = timezone.now()
+    day = project_day_pnl(project=project, positions=positions, snapshot=snapshot, now=now)
+    totals = positions_totals(positions, realized_pnl=realized)
+    chart = pnl_chart(
+        project=project,
+        positions=positions,
+        day=day,
+        total_now=totals.realized_pnl + totals.unrealized_pnl,
+        now=now,
+    )
     return {
         "positions": positions,
         "day_pnl": day,
-        "positions_totals": positions_totals(positions, realized_pnl=realized),
+        **chart,
+        "positions_totals": totals,
         "positions_version": version,
         "prices_version": prices_version(positions, version, snapshot.version if snapshot else ""),
         "prices_poll_seconds": settings.TRADEDESK_PRICES_INTERVAL,
