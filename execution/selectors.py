@@ -12,6 +12,7 @@ from execution.account_view import AccountView, account_for_user, account_may_se
 from execution.dispatch.sweep import engines_check
 from execution.engine.state import MODES, engine_state
 from execution.engine.universe import universe_symbols
+from execution.ingest.day_pnl import DayPnl, project_day_pnl
 from execution.ingest.files import events_file_problems
 from execution.ingest.prices import positions_totals, positions_value
 from execution.models import EngineOpenOrder, HoldingsDiscrepancy
@@ -25,6 +26,7 @@ from orders.selectors import SymbolSuggestion
 __all__ = [
     "MODES",
     "AccountView",
+    "DayPnl",
     "account_for_user",
     "account_may_see",
     "account_view",
@@ -35,6 +37,7 @@ __all__ = [
     "open_orders_unmatched",
     "positions_totals",
     "positions_value",
+    "project_day_pnl",
     "symbol_completions",
     "var_clean_blockers",
 ]

@@ -116,3 +116,9 @@ def engine_start(mode: str) -> str:
 def symbol_subscribe(mode: str, symbol: str) -> str:
     """Subscribe the mode's running engine to a symbol (a ticket's quote), on the engine host; idempotent."""
     return actions.symbol_subscribe(mode=mode, symbol=symbol)
+
+
+@shared_task(name="execution.tasks.sample_pnl", ignore_result=True)
+def sample_pnl() -> dict[str, int]:
+    """Every project's P&L and open positions' last prices now (the page's chart); prunes old samples."""
+    return actions.pnl_sample_all()

@@ -22,6 +22,7 @@ from orders.models import (
     ProjectVersion,
     TradeFill,
     TradeOrder,
+    handed_to_run,
 )
 
 
@@ -136,6 +137,15 @@ def fills_for_user(
     return queryset
 
 
+def fills_since(*, project: Project, since: datetime) -> list[tuple[str, str, Decimal, Decimal]]:
+    """(symbol, side, quantity, price) of the project's fills in its mode since `since` (day P&L)."""
+    return list(
+        TradeFill.objects.filter(order__project=project, order__mode=project.mode, filled_at__gte=since)
+        .order_by()
+        .values_list("order__symbol", "order__side", "quantity", "price")
+    )
+
+
 def orders_working(*, project: Project | None = None, mode: str | None = None) -> QuerySet[TradeOrder]:
     """Orders that can still trade and whose engine is alive: what limits, closes, HALT and the page count.
 
@@ -146,6 +156,13 @@ def orders_working(*, project: Project | None = None, mode: str | None = None) -
     if mode is not None:
         queryset = queryset.filter(mode=mode)
     return queryset
+
+
+def orders_working_of_run(*, mode: str, run_id: str) -> list[int]:
+    """Ids of the mode's working orders handed to this engine run, in id order."""
+    return list(
+        orders_working(mode=mode).filter(handed_to_run(run_id)).order_by("pk").values_list("pk", flat=True)
+    )
 
 
 def orders_unknown(*, project: Project | None = None, mode: str | None = None) -> QuerySet[TradeOrder]:

@@ -56,9 +56,10 @@ def test_orders_partial_queries_do_not_grow_with_the_orders(client: Client, proj
     five = queries(client, path, HTTP_HX_REQUEST="true")
     add_orders(project, user, 45)
     fifty = queries(client, path, HTTP_HX_REQUEST="true")
-    # The project with its counters, reconciliation flags, orders, positions, the page's permissions (LIVE
-    # right and engine halt control in one), the mode's engine halt.
-    assert fifty == five == 6 + auth_reads(page=True)
+    # The project with its counters, reconciliation flags, orders, positions, today's fills (day P&L), the
+    # day's P&L samples (the chart), the page's permissions (two reads since 0c29c96: trade_live_permitted and
+    # engine_halt_permitted each read theirs), the mode's engine halt.
+    assert fifty == five == 9 + auth_reads(page=True)
 
 
 def test_idle_poll_answers_204_from_the_counters_without_reading_orders(

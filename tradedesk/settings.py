@@ -301,6 +301,13 @@ for _mode in _engine_task_modes:
             "options": {"expires": 600},
         },
     }
+# The page's P&L chart: every project's realised + unrealised P&L sampled this often (pruned like the files).
+TRADEDESK_PNL_SAMPLE_SECONDS = env_float("TRADEDESK_PNL_SAMPLE_SECONDS", 60.0, minimum=1)
+CELERY_BEAT_SCHEDULE["sample-pnl"] = {
+    "task": "execution.tasks.sample_pnl",
+    "schedule": TRADEDESK_PNL_SAMPLE_SECONDS,
+    "options": {"expires": TRADEDESK_PNL_SAMPLE_SECONDS},
+}
 # Planner statistics of the small tables (orders/services/maintenance.py): once an hour, on any worker.
 CELERY_BEAT_SCHEDULE["analyze-small-tables"] = {
     "task": "execution.tasks.analyze_small_tables",
@@ -418,9 +425,15 @@ IB_PORT = env_int("IB_PORT", 4002, minimum=1)
 IB_TWS_DIR = env_str("IB_TWS_DIR", "")
 IB_VERSION = env_str("IB_VERSION", "")
 IB_WEEKLY_RESTART_UTC_TIME = env_str("IB_WEEKLY_RESTART_UTC_TIME", "")
-IB_AGENT_DESCRIPTION = env_choice(
-    "IB_AGENT_DESCRIPTION", "Individual", ("Individual", "Agent", "ThirdParty", "Proprietary")
-)
+# IB's Rule 80A letter, sent on every order (IB plugin Client/AgentDescription.cs:18-72@d154917; its default
+# I: InteractiveBrokersBrokerage.cs:372@d154917). IB knows no other value: a word is a start-up error.
+IB_AGENT_DESCRIPTIONS = ("I", "A", "W", "J", "U", "M", "K", "Y", "N")
+IB_AGENT_DESCRIPTION = env_str("IB_AGENT_DESCRIPTION", "I")
+if IB_AGENT_DESCRIPTION not in IB_AGENT_DESCRIPTIONS:
+    raise ImproperlyConfigured(
+        f"IB_AGENT_DESCRIPTION={IB_AGENT_DESCRIPTION!r} must be IB's Rule 80A letter, one of "
+        f"{', '.join(IB_AGENT_DESCRIPTIONS)} (I = an individual; see docs/lean.md)"
+    )
 # QuantConnect account: LEAN's IB brokerage validates the subscription with it at start. Read here but required
 # only when a LEAN engine's config is built, so web hosts need no LEAN secrets.
 QC_USER_ID = env_str("QC_USER_ID", "")

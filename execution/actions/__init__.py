@@ -28,8 +28,9 @@ from execution.actions.events_files import events_file_rotate, events_files_for_
 from execution.actions.halt import project_trading_state_change
 from execution.actions.ingest import ingest_before_read, ingest_execution_events, ingest_file
 from execution.actions.liquidate import project_liquidate
-from execution.actions.modify import order_update
+from execution.actions.modify import order_modify
 from execution.actions.place import create_trade_order
+from execution.actions.pnl import pnl_sample_all, pnl_samples_since
 from execution.actions.preflight import run_preflight
 from execution.actions.prune import execution_files_prune
 from execution.actions.push import (
@@ -79,11 +80,13 @@ __all__ = [
     "ingest_watch",
     "order_cancel_request",
     "order_dispatch",
+    "order_modify",
     "order_resolve",
-    "order_update",
     "orders_cancel",
     "orders_cancel_working",
     "orders_sweep",
+    "pnl_sample_all",
+    "pnl_samples_since",
     "prices_version",
     "project_close_positions",
     "project_liquidate",

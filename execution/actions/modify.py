@@ -14,7 +14,7 @@ from execution.engine import process as engines
 from orders.errors import Conflict
 from orders.models import Side, TradeOrder
 from orders.services.audit import Actor
-from orders.services.modify import order_modify, order_modify_refusal, order_modify_reject
+from orders.services.modify import order_modify_record, order_modify_refusal, order_modify_reject
 
 logger = logging.getLogger("execution")
 
@@ -25,7 +25,7 @@ def _signed(order: TradeOrder, quantity: Decimal | None) -> int | float | None:
     return json_number(quantity if order.side == Side.BUY else -quantity)
 
 
-def order_update(
+def order_modify(
     *,
     order: TradeOrder,
     quantity: Any = None,
@@ -45,7 +45,7 @@ def order_update(
         raise Conflict(refusal)
     if order.engine_record.sent and not engines.engine_holds(order):
         raise Conflict("the engine run that holds this order is no longer running: it cannot be modified")
-    request = order_modify(
+    request = order_modify_record(
         order=order, quantity=quantity, limit_price=limit_price, stop_price=stop_price, user=user, actor=actor
     )
     locked = request.order

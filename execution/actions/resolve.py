@@ -12,8 +12,8 @@ from orders.models import (
 )
 from orders.services import (
     Actor,
+    order_resolve_record,
     require_resolver,
-    trade_order_resolve,
 )
 
 
@@ -36,6 +36,6 @@ def order_resolve(
     if report.pending_bytes:
         raise Conflict("the engine's events file ends in an unfinished line; try again once it is complete")
     order.refresh_from_db()
-    return trade_order_resolve(
+    return order_resolve_record(
         order=order, status=status, note=note, quantity=quantity, price=price, actor=actor
     )

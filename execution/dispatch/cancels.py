@@ -21,9 +21,9 @@ from orders.services import (
     Actor,
     CloseResult,
     audit_record,
+    order_cancel_record,
     project_lock,
     trade_order_cancel_before_dispatch,
-    trade_order_cancel_request,
     trade_order_cancel_sent,
     trade_orders_cancel_pending,
 )
@@ -67,7 +67,7 @@ def order_cancel_request(*, order: TradeOrder, actor: Actor | None = None) -> Ca
             refusal = ENGINE_DOWN
         elif trade_order_cancel_before_dispatch(order=order, actor=actor):
             return CancelResult(order=order, requested=False)
-        elif trade_order_cancel_request(order=order, actor=actor):
+        elif order_cancel_record(order=order, actor=actor):
             routing.cancel_enqueue_on_commit(order_id=order.pk, mode=order.mode)
     if refusal:
         raise Conflict(refusal)

@@ -54,6 +54,7 @@ from AlgorithmImports import (
     OrderType,
     QCAlgorithm,
     Resolution,
+    TradeBar,
 )
 
 if TYPE_CHECKING:
@@ -396,10 +397,14 @@ def split_holdings_line(line: dict[str, Any], *, snapshot: int, max_line_bytes: 
 
 
 def prices_snapshot(
-    *, run_id: str, quotes: Iterable[tuple[str, Any, Any, Any]], time: Any = None
+    *,
+    run_id: str,
+    quotes: Iterable[tuple[str, Any, Any, Any]],
+    time: Any = None,
+    previous_closes: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The prices file's content: (symbol, last, bid, ask) per symbol, sorted; symbols without a last price
-    are left out, a bid or ask LEAN does not have (0) is null."""
+    are left out, a bid or ask LEAN does not have (0) is null; `previous_close` where one is known."""
     prices = []
     for symbol, last, bid, ask in quotes:
         last_number = json_number(last)
@@ -409,6 +414,9 @@ def prices_snapshot(
         for key, value in (("bid", bid), ("ask", ask)):
             number = json_number(value)
             entry[key] = number if number is not None and number > 0 else None
+        close = json_number((previous_closes or {}).get(str(symbol)))
+        if close is not None and close > 0:
+            entry["previous_close"] = close
         prices.append(entry)
     prices.sort(key=lambda item: item["symbol"])
     return {"run_id": run_id, "time": utc_iso(time), "prices": prices}
@@ -452,6 +460,19 @@ def account_snapshot(
         "buying_power": cents(buying_power),
         "unrealized_pnl": cents(unrealized_pnl),
     }
+
+
+def last_close(history: Any) -> float | None:
+    """The last `close` of a daily history frame (QCAlgorithm.History(type, symbol, periods, resolution):
+    Algorithm/QCAlgorithm.Python.cs:1192@24863901deffa9ec7985e21ef8fbdb0258efb9e4, a pandas DataFrame); None
+    when it has none."""
+    try:
+        closes = history["close"]
+        values = list(closes.values if hasattr(closes, "values") else closes)
+    except (KeyError, TypeError, AttributeError, IndexError):
+        return None
+    number = json_number(values[-1]) if values else None
+    return float(number) if number is not None and number > 0 else None
 
 
 def replace_json(path: Path, payload: dict[str, Any]) -> None:
@@ -622,6 +643,7 @@ class ManualOrderExecution(QCAlgorithm):
     _waiting_noticed: bool
     _max_line_bytes: int
     _holdings_snapshots: int
+    _closes: dict[str, tuple[str, float | None]]
 
     # ---- LEAN entry points ------------------------------------------------------------------------
 
@@ -641,6 +663,7 @@ class ManualOrderExecution(QCAlgorithm):
         self._run_id = self.get_parameter("run-id") or ""
         self._max_line_bytes = line_cap(self.get_parameter("max-line-bytes"))
         self._holdings_snapshots = 0
+        self._closes = {}
         events_file = self.get_parameter("events-file") or ""
         self._events_path = Path(events_file or EVENTS_FILE).resolve()
         intent_file = self.get_parameter("intent-file") or ""
@@ -932,16 +955,37 @@ class ManualOrderExecution(QCAlgorithm):
         try:
             wanted = {symbol for symbol, holding in self.portfolio.items() if holding.quantity != 0}
             wanted |= {order.symbol for order in self.transactions.get_open_orders()}
+            held = set(wanted)
             wanted |= set(self.securities.keys())
             quotes = []
+            closes: dict[str, float | None] = {}
             for symbol in wanted:
                 security = self.securities[symbol]
                 quotes.append((symbol.value, security.price, security.bid_price, security.ask_price))
-            snapshot = prices_snapshot(run_id=self._run_id, quotes=quotes, time=self.utc_time)
+                if symbol in held:
+                    closes[symbol.value] = self._previous_close(symbol, security)
+            snapshot = prices_snapshot(
+                run_id=self._run_id, quotes=quotes, time=self.utc_time, previous_closes=closes
+            )
             replace_json(self._events_path.parent / PRICES_FILE, snapshot)
         except Exception as exc:
             self._error(f"prices: {type(exc).__name__}: {exc}")
         self._write_account()
+
+    def _previous_close(self, symbol: Symbol, security: Any) -> float | None:
+        """The symbol's previous session close (day P&L): the last completed daily bar of LEAN's history,
+        asked once per symbol and exchange date (one IB historical request a day), None when it has none."""
+        day = str(getattr(security, "local_time", "") or "")[:10]
+        cached = self._closes.get(symbol.value)
+        if cached is not None and cached[0] == day:
+            return cached[1]
+        try:
+            close = last_close(self.history(TradeBar, symbol, 1, Resolution.DAILY))
+        except Exception as exc:
+            self.log(f"tradedesk: no daily history for {symbol.value}: {type(exc).__name__}: {exc}")
+            close = None
+        self._closes[symbol.value] = (day, close)
+        return close
 
     def _write_account(self) -> None:
         """Replace account.json with the IB account's balances as LEAN's portfolio has them (on the prices'

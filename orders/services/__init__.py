@@ -7,7 +7,7 @@ import these names from `orders.services`.
 from orders.services.audit import Actor, audit_record
 from orders.services.buying_power import buying_power_left, check_buying_power
 from orders.services.cancels import (
-    trade_order_cancel_request,
+    order_cancel_record,
     trade_order_cancel_sent,
     trade_order_cancel_unsent,
     trade_orders_cancel_pending,
@@ -67,14 +67,15 @@ from orders.services.projects import (
     project_set_mode,
     project_set_trading_state,
     require_live_permission,
+    trade_live_permitted,
 )
 from orders.services.rehome import RehomeResult, ReloadedOrder, order_rehome
 from orders.services.status import (
     StatusChange,
     apply_fill_to_order,
     apply_fills_to_orders,
+    order_resolve_record,
     require_resolver,
-    trade_order_resolve,
     update_trade_order_status,
     update_trade_orders_status,
 )
@@ -120,9 +121,11 @@ __all__ = [
     "engine_halt_set",
     "is_close_order",
     "live_permitted",
+    "order_cancel_record",
     "order_create_locked",
     "order_preview",
     "order_rehome",
+    "order_resolve_record",
     "positions_close",
     "positions_liquidate",
     "price_reference",
@@ -141,8 +144,8 @@ __all__ = [
     "time_zone_is_known",
     "time_zone_remember",
     "time_zone_remembered",
+    "trade_live_permitted",
     "trade_order_cancel_before_dispatch",
-    "trade_order_cancel_request",
     "trade_order_cancel_sent",
     "trade_order_cancel_unsent",
     "trade_order_claim_for_dispatch",
@@ -151,7 +154,6 @@ __all__ = [
     "trade_order_mark_reviewed",
     "trade_order_record_dispatch",
     "trade_order_release_claim",
-    "trade_order_resolve",
     "trade_orders_cancel_pending",
     "trade_orders_flag",
     "update_trade_order_status",

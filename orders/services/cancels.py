@@ -22,7 +22,7 @@ def trade_orders_cancel_pending(*, mode: str | None = None) -> QuerySet[TradeOrd
     return pending.filter(mode=mode) if mode else pending
 
 
-def trade_order_cancel_request(*, order: TradeOrder, actor: Actor | None = None) -> bool:
+def order_cancel_record(*, order: TradeOrder, actor: Actor | None = None) -> bool:
     """Record a cancel request (the caller holds the project lock); False when one is already pending."""
     if order.cancel_requested_at is not None and order.cancel_sent_at is None:
         return False

@@ -122,7 +122,7 @@ def _clean_values(
     return new_quantity, new_limit, new_stop
 
 
-def order_modify(
+def order_modify_record(
     *,
     order: TradeOrder,
     quantity: Any = None,
@@ -187,7 +187,7 @@ def order_modify_reject(*, order: TradeOrder, message: str, actor: Actor | None 
     return locked
 
 
-def order_update_clear(*, order: TradeOrder, reason: str, actor: Actor | None) -> TradeOrder:
+def order_modify_clear(*, order: TradeOrder, reason: str, actor: Actor | None) -> TradeOrder:
     """Staff drop an update the engine never answered (the order keeps its values), audited with the reason.
 
     The engine may still hold the command: if it applies it later, its UpdateSubmitted no longer changes the

@@ -68,9 +68,17 @@ def project_default_for(*, user: Any) -> Project:
     )
 
 
+TRADE_LIVE_PERMISSION = "orders.trade_live"
+
+
+def trade_live_permitted(*, user: Any) -> bool:
+    """Whether this user holds orders.trade_live (None: tradedesk itself, which may)."""
+    return user is None or bool(user.has_perm(TRADE_LIVE_PERMISSION))
+
+
 def live_permitted(*, user: Any, project: Project) -> bool:
     """Whether this user may add risk to / change the set-up of this project (orders.trade_live for LIVE)."""
-    return project.mode != Mode.LIVE or user is None or bool(user.has_perm("orders.trade_live"))
+    return project.mode != Mode.LIVE or trade_live_permitted(user=user)
 
 
 def require_live_permission(*, user: Any, project: Project) -> None:
@@ -84,7 +92,7 @@ def project_check_mode_switch(*, project: Project, mode: str, user: Any) -> None
     if mode == project.mode:
         return
     # Either direction touches a LIVE set-up: to LIVE adds risk, from LIVE strands its LIVE positions.
-    if Mode.LIVE in (mode, project.mode) and user is not None and not user.has_perm("orders.trade_live"):
+    if Mode.LIVE in (mode, project.mode) and not trade_live_permitted(user=user):
         raise Forbidden("switching to or from LIVE needs the orders.trade_live permission")
     if project.pk is not None and orders_working(project=project).exists():
         raise Conflict("the project has working orders; cancel them before switching mode")

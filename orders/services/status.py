@@ -160,7 +160,7 @@ def require_resolver(*, actor: Actor | None) -> None:
         raise Forbidden("resolving an order needs a staff account")
 
 
-def trade_order_resolve(
+def order_resolve_record(
     *,
     order: TradeOrder,
     status: str,

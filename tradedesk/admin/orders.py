@@ -23,7 +23,7 @@ from orders.models import (
     TradeFill,
     TradeOrder,
 )
-from orders.services.modify import order_update_clear
+from orders.services.modify import order_modify_clear
 from tradedesk.actors import actor_from_request
 from tradedesk.admin.base import money, price, quantity
 from tradedesk.admin.fills import export_order_fills
@@ -386,7 +386,7 @@ class TradeOrderAdmin(HistoryAdminMixin, admin.ModelAdmin):
         reason = (form.cleaned_data.get("clear_update_reason") or "").strip()
         if reason:
             try:
-                order_update_clear(
+                order_modify_clear(
                     order=obj, reason=reason, actor=actor_from_request(request, channel="admin")
                 )
                 self.message_user(

@@ -13,12 +13,17 @@ from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from execution.actions import ingest_before_read, order_cancel_request, order_resolve
-from execution.actions.modify import order_update
-from orders import selectors, services
+from execution.actions import (
+    create_trade_order,
+    ingest_before_read,
+    order_cancel_request,
+    order_modify,
+    order_resolve,
+)
+from orders import selectors
 from orders.errors import OrderValidationError
 from orders.models import SYMBOL_REGEX, WORKING_STATUSES, OrderStatus, order_flags, order_is_unknown
-from orders.services.modify import order_update_clear
+from orders.services.modify import order_modify_clear
 from tradedesk.actors import actor_from_request
 from tradedesk.api.auth import api_auth
 from tradedesk.api.schemas import (
@@ -83,9 +88,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
 def create_order(request: HttpRequest, payload: OrderIn) -> Status:
     """Place a manual order: 201 new, 200 idempotent replay of the same client_order_id."""
     data = payload.model_dump(exclude_unset=True)
-    result = services.create_trade_order(
-        data, user=request.user, actor=actor_from_request(request, channel="api")
-    )
+    result = create_trade_order(data, user=request.user, actor=actor_from_request(request, channel="api"))
     return Status(201 if result.created else 200, result.order)
 
 
@@ -170,7 +173,7 @@ def cancel_order(request: HttpRequest, order_id: PathId) -> Any:
 def modify_order(request: HttpRequest, order_id: PathId, payload: ModifyIn) -> Status:
     """Modify a working order (an UpdateOrderCommand to its engine): 202, update_pending until confirmed."""
     order = selectors.order_for_user(user=request.user, order_id=order_id)
-    updated = order_update(
+    updated = order_modify(
         order=order,
         **payload.model_dump(exclude_unset=True),
         user=request.user,
@@ -183,7 +186,7 @@ def modify_order(request: HttpRequest, order_id: PathId, payload: ModifyIn) -> S
 def clear_update(request: HttpRequest, order_id: PathId, payload: UpdateClearIn) -> Any:
     """Staff: drop a modify the engine never answered (the order keeps its values); audited with the reason."""
     order = selectors.order_for_user(user=request.user, order_id=order_id)
-    return order_update_clear(
+    return order_modify_clear(
         order=order, reason=payload.reason, actor=actor_from_request(request, channel="api")
     )
 

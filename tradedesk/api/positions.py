@@ -6,10 +6,11 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Query, Router
 
 from execution.actions import project_close_positions, project_liquidate
-from execution.selectors import positions_totals, positions_value
+from execution.selectors import positions_totals, positions_value, project_day_pnl
 from orders import selectors, services
 from tradedesk.actors import actor_from_request
 from tradedesk.api.auth import api_auth
@@ -31,7 +32,8 @@ def list_positions(request: HttpRequest, project_id: Annotated[int, Query(ge=1, 
     """The project's non-zero positions in its mode, valued at the engine's last prices."""
     project = services.project_for_user(user=request.user, project_id=project_id)
     positions = list(selectors.positions_for_project(project=project))
-    positions_value(positions, mode=project.mode)
+    snapshot = positions_value(positions, mode=project.mode)
+    project_day_pnl(project=project, positions=positions, snapshot=snapshot, now=timezone.now())
     return positions
 
 
@@ -43,9 +45,16 @@ def positions_totals_get(
     realised P&L of all of them (flat ones included), valued like GET /positions."""
     project = services.project_for_user(user=request.user, project_id=project_id)
     positions = list(selectors.positions_for_project(project=project))
-    positions_value(positions, mode=project.mode)
+    snapshot = positions_value(positions, mode=project.mode)
     totals = positions_totals(positions, realized_pnl=selectors.positions_realized_pnl(project=project))
-    return {"project_id": project.pk, "mode": project.mode, **asdict(totals)}
+    day = project_day_pnl(project=project, positions=positions, snapshot=snapshot, now=timezone.now())
+    return {
+        "project_id": project.pk,
+        "mode": project.mode,
+        **asdict(totals),
+        "day_pnl": day.total,
+        "day_pnl_unknown": day.unknown,
+    }
 
 
 @router.post("/positions/close", response={200: CloseOut, **ERRORS})

@@ -214,6 +214,10 @@ class PositionOut(Schema):
     price_time: datetime | None = None
     price_stale: bool = Field(True, description="the price is older than TRADEDESK_PRICE_STALE_SECONDS")
     price_source: str = Field("", description="market (the engine's prices), last_fill, or empty")
+    day_pnl: Dec | None = Field(
+        None,
+        description="since the session began (09:30 New York) against the previous close; null if unknown",
+    )
 
     @staticmethod
     def resolve_unrealized_pnl(obj: Any) -> Decimal | None:
@@ -253,6 +257,11 @@ class PositionOut(Schema):
         valuation = getattr(obj, "valuation", None)
         return valuation.source if valuation is not None else ""
 
+    @staticmethod
+    def resolve_day_pnl(obj: Any) -> Decimal | None:
+        """Set by execution.selectors.project_day_pnl."""
+        return getattr(obj, "day_pnl", None)
+
 
 class PositionTotalsOut(Schema):
     """A project's book in its mode: open positions' market value and unrealised P&L (over the priced ones),
@@ -265,6 +274,8 @@ class PositionTotalsOut(Schema):
     realized_pnl: Dec
     open_positions: int
     unpriced_positions: int = Field(..., description="open positions with no price, left out of the sums")
+    day_pnl: Dec = Field(..., description="day P&L of open positions and of symbols traded flat today")
+    day_pnl_unknown: int = Field(..., description="symbols left out of day_pnl (no previous close or price)")
 
 
 class EngineHaltIn(StrictIn):

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django_htmx.middleware import HtmxDetails
 
 from orders import selectors, services
-from orders.errors import Forbidden, NotFound, TradedeskError
+from orders.errors import Conflict, Forbidden, NotFound, TradedeskError
 from orders.models import (
     Mode,
     Position,
@@ -160,8 +160,9 @@ def order_or_404(request: DeskRequest, raw: Any, *, project: Project | None = No
 
 
 def refusal_status(exc: TradedeskError) -> int:
-    """A missing right is 403; every other refusal of an action is 422."""
-    return exc.status_code if isinstance(exc, Forbidden) else 422
+    """The page's one status for a refused action: a missing right 403, a state that conflicts 409 (as the
+    API answers both), every other refusal 422 (the input, a risk rule, a confirmation asked for)."""
+    return exc.status_code if isinstance(exc, Forbidden | Conflict) else 422
 
 
 def live_confirmed(request: DeskRequest, project: Project) -> bool:

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from orders import services
 from orders.errors import TradedeskError
 from tradedesk.actors import actor_from_request
-from tradedesk.web.access import DeskRequest, desk_view, page_url, project_or_404
+from tradedesk.web.access import DeskRequest, desk_view, page_url, project_or_404, refusal_status
 from tradedesk.web.forms import translate_reason
 
 
@@ -30,7 +30,7 @@ def engine_halt(request: DeskRequest) -> HttpResponse:
         )
     except TradedeskError as exc:
         messages.error(request, translate_reason(exc.message))
-        status = exc.status_code
+        status = refusal_status(exc)
     else:
         mode = project.mode.upper()
         if halted:

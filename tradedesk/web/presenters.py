@@ -12,8 +12,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import Permission
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -23,7 +21,13 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, gettext_lazy
 
 from execution.models import HoldingsDiscrepancy
-from execution.selectors import engine_state, events_file_problems, positions_totals, positions_value
+from execution.selectors import (
+    engine_state,
+    events_file_problems,
+    positions_totals,
+    positions_value,
+    project_day_pnl,
+)
 from orders import selectors, services
 from orders.models import (
     FINAL_STATUSES,
@@ -42,6 +46,7 @@ from orders.services.stages import order_stage_gaps
 from orders.services.validation import bounded_id
 from tradedesk.web.access import DeskRequest
 from tradedesk.web.account import account_context
+from tradedesk.web.charts import pnl_chart
 from tradedesk.web.forms import ColoursForm, OrderForm, TimeZoneForm
 
 # htmx stops polling an element that gets this status (the order timeline once the order is final).
@@ -139,9 +144,21 @@ def positions_context(
         position.row_value = (row_values or {}).get(position.symbol, "")  # type: ignore[attr-defined]
         position.row_confirm = position.symbol in (row_confirm or set())  # type: ignore[attr-defined]
     version = positions_version(positions, project)
+    now = timezone.now()
+    day = project_day_pnl(project=project, positions=positions, snapshot=snapshot, now=now)
+    totals = positions_totals(positions, realized_pnl=realized)
+    chart = pnl_chart(
+        project=project,
+        positions=positions,
+        day=day,
+        total_now=totals.realized_pnl + totals.unrealized_pnl,
+        now=now,
+    )
     return {
         "positions": positions,
-        "positions_totals": positions_totals(positions, realized_pnl=realized),
+        "day_pnl": day,
+        **chart,
+        "positions_totals": totals,
         "positions_version": version,
         "prices_version": prices_version(positions, version, snapshot.version if snapshot else ""),
         "prices_poll_seconds": settings.TRADEDESK_PRICES_INTERVAL,
@@ -304,44 +321,6 @@ def timeline_context(order: TradeOrder) -> dict[str, Any]:
     }
 
 
-DESK_PERMISSIONS = ("trade_live", "halt_engine")
-
-
-def desk_permissions(user: Any) -> frozenset[str]:
-    """The page's orders permissions the user holds, in one query per request (ModelBackend reads user and
-    group permissions in two queries, and all of them)."""
-    held = getattr(user, "_desk_permissions", None)
-    if held is None:
-        cache = getattr(user, "_perm_cache", None)
-        if cache is not None:
-            held = frozenset(name for name in DESK_PERMISSIONS if f"orders.{name}" in cache)
-        else:
-            held = frozenset(
-                Permission.objects.filter(
-                    Q(user=user) | Q(group__user=user),
-                    content_type__app_label="orders",
-                    codename__in=DESK_PERMISSIONS,
-                ).values_list("codename", flat=True)
-            )
-        user._desk_permissions = held
-    return held
-
-
-def can_trade_live(user: Any) -> bool:
-    """user.has_perm("orders.trade_live"), from desk_permissions."""
-    if not getattr(user, "is_active", False):
-        return False
-    return bool(user.is_superuser) or "trade_live" in desk_permissions(user)
-
-
-def can_halt_engine(user: Any) -> bool:
-    """Whether to show the engine halt control: engine_halt_permitted's rule from desk_permissions (the
-    service still decides on every halt)."""
-    if not getattr(user, "is_active", False) or not getattr(user, "is_authenticated", False):
-        return False
-    return bool(user.is_staff or user.is_superuser) or "halt_engine" in desk_permissions(user)
-
-
 def halt_notice(project: Project, halt: EngineHalt) -> str:
     """Why this project may only close positions now (the engine-wide halt first), or "" when it may trade."""
     if halt.halted:
@@ -367,11 +346,11 @@ def base_context(request: DeskRequest, project: Project) -> dict[str, Any]:
         "is_live": project.mode == Mode.LIVE,
         "mode_live": Mode.LIVE,
         # A callable: templates call it only where the mode switch is shown.
-        "can_trade_live": lambda: can_trade_live(request.user),
+        "can_trade_live": lambda: services.trade_live_permitted(user=request.user),
         "engine_halt": halt,
         # Why Buy / Sell / Place are disabled (their tooltip), or "" while the project may trade.
         "halt_reason": SimpleLazyObject(lambda: halt_notice(project, halt)),  # type: ignore[arg-type]
-        "can_halt_engine": lambda: can_halt_engine(request.user),
+        "can_halt_engine": lambda: services.engine_halt_permitted(user=request.user),
     }
 
 

@@ -17,7 +17,6 @@ from execution.actions import (
     CANCEL_REQUESTED,
     ingest_before_read,
     order_cancel_request,
-    order_update,
     project_trading_state_change,
 )
 from orders import selectors, services
@@ -147,7 +146,7 @@ def order_create(request: DeskRequest) -> HttpResponse:
         form.add_error("project", _("unknown project"))
     elif form.is_valid() and project is not None:
         try:
-            result = services.create_trade_order(
+            result = actions.create_trade_order(
                 form.payload(project_id=project.pk, mode=project.mode),
                 user=request.user,
                 actor=actor_from_request(request, channel="web"),
@@ -284,7 +283,7 @@ def order_modify(request: DeskRequest, order_id: int) -> HttpResponse:
     order = order_or_404(request, order_id)
     status = 200
     try:
-        order_update(
+        actions.order_modify(
             order=order,
             quantity=request.POST.get("quantity") or None,
             limit_price=request.POST.get("limit_price") or None,
@@ -295,7 +294,7 @@ def order_modify(request: DeskRequest, order_id: int) -> HttpResponse:
         messages.info(request, _("Update requested: %(order)s") % {"order": order_label(order)})
     except TradedeskError as exc:
         messages.error(request, translate_refusal(exc))
-        status = 409 if exc.status_code == 409 else 422
+        status = refusal_status(exc)
     if not request.htmx:
         return HttpResponseRedirect(page_url(order.project_id))
     return render_poll(request, order.project, always_positions=False, status=status)
@@ -336,7 +335,7 @@ def project_mode(request: DeskRequest) -> HttpResponse:
         except Forbidden as exc:
             messages.error(request, translate_reason(exc.message))
             if request.htmx:
-                return render_poll(request, project, always_positions=True, status=exc.status_code)
+                return render_poll(request, project, always_positions=True, status=refusal_status(exc))
             return HttpResponseRedirect(page_url(project))
         except TradedeskError as exc:
             messages.error(request, translate_reason(exc.message))

@@ -1,4 +1,4 @@
-"""order_update (execution/actions/modify.py): the run that holds the order must still be running to be sent an update."""
+"""order_modify (execution/actions/modify.py): the run that holds the order must still be running to be sent an update."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from execution.actions.modify import order_update
+from execution.actions.modify import order_modify
 from orders.errors import Conflict
 from orders.models import AuditLog, OrderStatus, TradeOrder
 from tests.factories import TradeOrderFactory
@@ -43,7 +43,7 @@ def test_an_order_whose_engine_run_has_ended_is_refused_and_nothing_is_stored_or
     monkeypatch.setattr("execution.engine.process.running_engine", lambda mode: running)
     order = held_by_run_r1(project)
     with pytest.raises(Conflict, match="the engine run that holds this order is no longer running"):
-        order_update(order=order, limit_price="99", user=user)
+        order_modify(order=order, limit_price="99", user=user)
     order.refresh_from_db()
     assert not order.update_pending and order.update_requested_at is None and order.limit_price == 100
     assert sent == [] and not AuditLog.objects.filter(action="order_modify").exists()
@@ -55,6 +55,6 @@ def test_the_same_order_is_sent_its_update_while_its_run_is_running(
     monkeypatch.setattr(
         "execution.engine.process.running_engine", lambda mode: {"pid": 4242, "run_id": "r-1"}
     )
-    order = order_update(order=held_by_run_r1(project), limit_price="99", user=user)
+    order = order_modify(order=held_by_run_r1(project), limit_price="99", user=user)
     assert order.update_pending and order.update_limit_price == 99
     assert [command["OrderId"] for command in sent] == [7]

@@ -113,7 +113,7 @@ def lean_settings(settings: Any, tmp_path: Path) -> Any:
     settings.IB_TWS_DIR = str(tmp_path / "Jts")
     settings.IB_VERSION = "1030"
     settings.IB_WEEKLY_RESTART_UTC_TIME = "22:00:00"
-    settings.IB_AGENT_DESCRIPTION = "Individual"
+    settings.IB_AGENT_DESCRIPTION = "I"
     settings.QC_USER_ID = "123456"
     settings.QC_API_TOKEN = QC_TOKEN
     settings.QC_ORGANIZATION_ID = "org-abc"

@@ -184,6 +184,10 @@ class FakePortfolio:
         return list(self.holdings.items())
 
 
+class TradeBar:
+    """LEAN's TradeBar type (the algorithm only passes it to History)."""
+
+
 class FakeSchedule:
     def __init__(self) -> None:
         self.events: list[tuple[Any, Any, Callable[[], Any]]] = []
@@ -226,6 +230,7 @@ class QCAlgorithm:
         self.refuse = ""  # a pre-order-check error the next order gets
         self.settings = SimpleNamespace(seed_initial_prices=False)
         self.utc_time = datetime(2026, 11, 25, 19, 0, 5, 500000)  # LEAN's UtcTime: naive, UTC
+        self.daily_closes: dict[str, list[float]] = {}  # completed daily bars' closes per ticker (History)
 
     def get_parameter(self, name: str, default_value: str | None = None) -> str | None:
         self.calls.append(("get_parameter", name))
@@ -285,6 +290,11 @@ class QCAlgorithm:
         self.calls.append(("stop_limit_order", symbol.value, quantity, stop_price, limit_price, tag))
         return self._ticket(tag)
 
+    def history(self, kind: Any, symbol: FakeSymbol, periods: int, resolution: Any) -> dict[str, list[float]]:
+        """QCAlgorithm.History(type, symbol, periods, resolution): the frame's `close` column."""
+        self.calls.append(("history", kind.__name__, symbol.value, periods, resolution))
+        return {"close": self.daily_closes.get(symbol.value, [])[-periods:]}
+
     def log(self, message: str) -> None:
         self.calls.append(("log", message))
 
@@ -317,6 +327,7 @@ def fake_algorithm_imports() -> types.ModuleType:
     module.BrokerageMessageType = BrokerageMessageType  # type: ignore[attr-defined]
     module.OrderType = OrderType  # type: ignore[attr-defined]
     module.MarketHoursState = MarketHoursState  # type: ignore[attr-defined]
+    module.TradeBar = TradeBar  # type: ignore[attr-defined]
     return module
 
 
@@ -1048,3 +1059,35 @@ def test_an_account_lean_cannot_value_is_an_error_line_and_no_file(
     assert not (workdir / "account.json").exists()
     errors = [line for line in read_lines(workdir) if line.get("status") == "error"]
     assert errors and errors[-1]["message"].startswith("account: ValueError")
+
+
+def test_held_symbols_carry_the_previous_close_from_one_daily_history_request_a_day(
+    lean: types.ModuleType, workdir: Path
+) -> None:
+    algo = make_algorithm(lean, workdir, None)
+    algo.parameters["prices-interval"] = "2"
+    algo.initialize()
+    aapl = algo.add_equity("AAPL")
+    aapl.price, aapl.bid_price, aapl.ask_price = 190.25, 190.2, 190.3
+    amd = algo.add_equity("AMD")
+    amd.price, amd.bid_price, amd.ask_price = 120.0, 119.9, 120.1
+    algo.portfolio.holdings = {aapl.symbol: SimpleNamespace(quantity=10.0, average_price=189.2)}
+    algo.daily_closes = {"AAPL": [187.5, 188.75], "AMD": [119.0]}
+    tick = algo.schedule.every(timedelta(seconds=2))
+    tick()
+    tick()
+    quotes = {q["symbol"]: q for q in json.loads((workdir / "prices.json").read_text())["prices"]}
+    assert quotes["AAPL"]["previous_close"] == 188.75
+    assert "previous_close" not in quotes["AMD"]  # subscribed, not held: no history asked
+    asked = [call for call in algo.calls if call[0] == "history"]
+    assert asked == [("history", "TradeBar", "AAPL", 1, Resolution.DAILY)]  # once for the exchange date
+    aapl.local_time = datetime(2026, 11, 26, 9, 31)
+    tick()
+    assert len([call for call in algo.calls if call[0] == "history"]) == 2
+
+
+def test_last_close_of_a_frame(lean: types.ModuleType) -> None:
+    assert lean.last_close({"close": [1.5, 2.5]}) == 2.5
+    assert lean.last_close({"close": []}) is None
+    assert lean.last_close({}) is None
+    assert lean.last_close({"close": [float("nan")]}) is None

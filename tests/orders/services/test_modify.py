@@ -12,7 +12,7 @@ from execution.ingest.events import apply_execution_events
 from orders.errors import Conflict, Forbidden, OrderValidationError, RiskRejected
 from orders.models import AuditLog, OrderFlag, OrderStatus, TradeOrder
 from orders.services.audit import Actor
-from orders.services.modify import order_modify, order_modify_reject, order_update_clear
+from orders.services.modify import order_modify_clear, order_modify_record, order_modify_reject
 from tests.factories import TradeOrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +38,7 @@ def test_a_modify_is_stored_as_pending_and_audited_and_leaves_the_order_as_it_is
     project: Any, user: Any
 ) -> None:
     order = working_limit(project)
-    request = order_modify(order=order, quantity="12", limit_price="99.5", user=user)
+    request = order_modify_record(order=order, quantity="12", limit_price="99.5", user=user)
     order.refresh_from_db()
     assert (request.quantity, request.limit_price, request.stop_price) == (Decimal(12), Decimal("99.5"), None)
     assert (
@@ -68,7 +68,7 @@ def test_final_unknown_unsent_or_pending_orders_are_refused_with_the_reason(
 ) -> None:
     order = working_limit(project, **fields)
     with pytest.raises(Conflict, match=reason):
-        order_modify(order=order, limit_price="101", user=user)
+        order_modify_record(order=order, limit_price="101", user=user)
     assert not AuditLog.objects.filter(action="order_modify").exists()
 
 
@@ -87,7 +87,7 @@ def test_new_values_are_validated_like_a_new_orders(
 ) -> None:
     order = working_limit(project, status=OrderStatus.PARTIALLY_FILLED, filled_quantity=Decimal(4))
     with pytest.raises(OrderValidationError) as raised:
-        order_modify(order=order, user=user, **values)
+        order_modify_record(order=order, user=user, **values)
     assert field in raised.value.errors
     order.refresh_from_db()
     assert not order.update_pending
@@ -100,15 +100,15 @@ def test_risk_checks_run_again_for_the_new_size_without_counting_the_order_again
     project.save()
     order = working_limit(project)
     with pytest.raises(RiskRejected, match="order value"):
-        order_modify(order=order, quantity="25", user=user)
+        order_modify_record(order=order, quantity="25", user=user)
     # The order is the one working order of a limit of 1: its own modify is not refused for it.
-    order_modify(order=order, quantity="15", user=user)
+    order_modify_record(order=order, quantity="15", user=user)
     assert TradeOrder.objects.get(pk=order.pk).update_quantity == 15
 
 
 def test_the_engines_update_submitted_event_applies_the_pending_values(project: Any, user: Any) -> None:
     order = working_limit(project)
-    order_modify(order=order, quantity="12", limit_price="99.5", user=user)
+    order_modify_record(order=order, quantity="12", limit_price="99.5", user=user)
     apply_execution_events([event(order, "UpdateSubmitted", 2)], mode="paper")
     order.refresh_from_db()
     assert not order.update_pending and order.update_quantity is None and order.update_limit_price is None
@@ -120,7 +120,7 @@ def test_leans_update_failure_event_or_a_final_status_drops_the_pending_values(
 ) -> None:
     failed, filled = working_limit(project), working_limit(project, ib_order_id=8)
     for order in (failed, filled):
-        order_modify(order=order, limit_price="99", user=user)
+        order_modify_record(order=order, limit_price="99", user=user)
     apply_execution_events(
         [event(failed, "Submitted", 2, "Brokerage failed to update order"),
          {**event(filled, "Filled", 2), "filled": 10, "fill_price": 100}],
@@ -134,7 +134,7 @@ def test_leans_update_failure_event_or_a_final_status_drops_the_pending_values(
 
 def test_a_rejected_update_is_dropped_and_audited_with_the_engines_message(project: Any, user: Any) -> None:
     order = working_limit(project)
-    order_modify(order=order, limit_price="99", user=user)
+    order_modify_record(order=order, limit_price="99", user=user)
     order_modify_reject(order=order, message="Order 7 is already Filled")
     order.refresh_from_db()
     assert not order.update_pending and order.limit_price == 100
@@ -148,7 +148,7 @@ def test_a_modify_records_when_it_was_asked_for_and_the_engines_answer_clears_it
 ) -> None:
     order = working_limit(project)
     before = timezone.now()
-    order_modify(order=order, limit_price="99", user=user)
+    order_modify_record(order=order, limit_price="99", user=user)
     order.refresh_from_db()
     assert order.update_requested_at is not None and before <= order.update_requested_at <= timezone.now()
     apply_execution_events([event(order, "UpdateSubmitted", 2)], mode="paper")
@@ -161,11 +161,11 @@ def test_staff_clear_an_update_the_engine_never_answered_and_the_reason_is_audit
 ) -> None:
     lead = UserFactory(username="lead", is_staff=True)
     order = working_limit(project)
-    order_modify(order=order, quantity="12", limit_price="99", user=user)
+    order_modify_record(order=order, quantity="12", limit_price="99", user=user)
     order.refresh_from_db()
     requested_at = order.update_requested_at
     assert requested_at is not None
-    cleared = order_update_clear(order=order, reason="  IB shows 10 @ 100  ", actor=Actor(user=lead))
+    cleared = order_modify_clear(order=order, reason="  IB shows 10 @ 100  ", actor=Actor(user=lead))
     cleared.refresh_from_db()
     assert not cleared.update_pending and cleared.update_requested_at is None
     assert (cleared.update_quantity, cleared.update_limit_price) == (None, None)
@@ -176,7 +176,7 @@ def test_staff_clear_an_update_the_engine_never_answered_and_the_reason_is_audit
     assert entry.detail["requested_at"] == requested_at.isoformat()
     assert Decimal(entry.detail["quantity"]) == 12 and Decimal(entry.detail["limit_price"]) == 99
     # The order can be modified again.
-    order_modify(order=cleared, limit_price="98", user=user)
+    order_modify_record(order=cleared, limit_price="98", user=user)
     assert TradeOrder.objects.get(pk=order.pk).update_pending
 
 
@@ -196,9 +196,9 @@ def test_only_staff_clear_a_pending_update_and_only_with_a_reason(
     actors = {"trader": Actor(user=user), "lead": Actor(user=UserFactory(username="lead", is_staff=True))}
     order = working_limit(project)
     if pending:
-        order_modify(order=order, limit_price="99", user=user)
+        order_modify_record(order=order, limit_price="99", user=user)
     with pytest.raises(error):
-        order_update_clear(order=order, reason=reason, actor=actors.get(who or ""))
+        order_modify_clear(order=order, reason=reason, actor=actors.get(who or ""))
     order.refresh_from_db()
     assert order.update_pending is pending and order.update_limit_price == (Decimal(99) if pending else None)
     assert not AuditLog.objects.filter(action="order_update_cleared").exists()

@@ -308,14 +308,14 @@ def test_staff_clear_a_pending_update_from_the_order_page_with_a_reason(
 ) -> None:
     from django.utils import timezone
 
-    from orders.services.modify import order_modify
+    from orders.services.modify import order_modify_record
 
     order = TradeOrderFactory(
         project=project, order_type="LMT", limit_price=Decimal(100), status=OrderStatus.SUBMITTED,
         ib_order_id=7, dispatched_at=timezone.now(),
         params={"source": "manual", "manual_execution": {"run_id": "r-1", "handover": "command"}},
     )  # fmt: skip
-    order_modify(order=order, limit_price="99", user=user)
+    order_modify_record(order=order, limit_price="99", user=user)
     url = reverse("admin:orders_tradeorder_change", args=[order.pk])
     page = admin_client.get(url).content.decode()
     assert "clear_update_reason" in page and "update_requested_at" in page.replace("field-", "")

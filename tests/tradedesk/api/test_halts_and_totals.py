@@ -134,6 +134,9 @@ def test_totals_add_open_positions_and_the_realised_pnl_of_flat_ones(api: Client
         "realized_pnl": "44.5",
         "open_positions": 2,
         "unpriced_positions": 0,
+        # Every fill is today's: AAPL 675.60 - (1,001.00 - 450.40), MSFT -(100 - 94.50), KO 0.
+        "day_pnl": "119.5",
+        "day_pnl_unknown": 0,
     }
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from orders.models import AuditLog, OrderStatus, TradeOrder
 from orders.services import api_token_create
-from orders.services.modify import order_modify
+from orders.services.modify import order_modify_record
 from tests.factories import TradeOrderFactory, UserFactory
 from tests.waiting import wait_for
 
@@ -103,7 +103,7 @@ def test_staff_clear_an_update_the_engine_never_answered_and_traders_are_refused
     api: Client, project: Any, user: Any
 ) -> None:
     order = held_by_run_r1(project)
-    order_modify(order=order, limit_price="99", user=user)
+    order_modify_record(order=order, limit_price="99", user=user)
     url = f"{URL}/{order.pk}/clear-update"
     listed = api.get(URL).json()["items"][0]
     assert listed["update_pending"] is True and listed["update_requested_at"] is not None

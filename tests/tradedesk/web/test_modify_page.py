@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from orders.models import OrderFlag, OrderStatus, Project, TradeOrder
-from orders.services.modify import order_modify
+from orders.services.modify import order_modify_record
 from tests.factories import TradeOrderFactory
 from tradedesk.web.forms import SERVICE_REASONS, translate_reason
 
@@ -122,7 +122,7 @@ def test_a_pending_update_shows_since_when_for_the_page_to_count_its_age(
     client_zh: Client, project: Project, user: Any
 ) -> None:
     order = acknowledged(project)
-    order_modify(order=order, limit_price="99", user=user)
+    order_modify_record(order=order, limit_price="99", user=user)
     asked = timezone.now() - timedelta(minutes=7)
     TradeOrder.objects.filter(pk=order.pk).update(update_requested_at=asked)
     body = client_zh.get(reverse("live-trade-orders"), {"project": project.pk}, **HTMX).content.decode()
