@@ -1,8 +1,11 @@
-"""Click-to-engine latency: sequential manual orders through the API, web, a Celery worker and the simulator.
+"""Click-to-engine latency: sequential manual orders through the API, web, a Celery worker and the simulator;
+then the live path on screen (bench/screen.py): click -> FILLED in headless Chromium timed inside the page,
+the idle cost of 50 raw push-stream clients, how far apart 50 streams see one fill, POSTs with them open.
 
-Usage: python bench/latency.py [--orders 200] [--fill-delay 0.02]
-Sets up its own database (tradedesk_bench_latency) and execution root, starts gunicorn, a Celery worker
-(Redis broker from CELERY_BROKER_URL) and beat, and stops them (and the engine) at the end.
+Usage: python bench/latency.py [--orders 200] [--fill-delay 0.02] [--screen-orders 40] [--streams 50]
+Sets up its own database (tradedesk_bench_latency) and execution root, starts gunicorn, the stream process
+(uvicorn, tradedesk.asgi), a Celery worker (Redis broker from CELERY_BROKER_URL), beat and the ingest watcher,
+and stops them (and the engine) at the end.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 
 from _common import (
     Targets,
+    bench_database_name,
     create_database,
     django_setup,
     drop_database,
@@ -33,11 +37,14 @@ from _common import (
     wait_port,
 )
 
-DB_NAME = "tradedesk_bench_latency"
+DB_NAME = bench_database_name("tradedesk_bench_latency")
 POST_P99_MS = 50.0
 COMMAND_P99_MS = 150.0
 FILLED_P95_S = 1.5
 POLL_SECONDS = 0.01
+SCREEN_P95_MS = 150.0
+IDLE_CORE_SHARE = 0.05
+SPREAD_MS = 100.0
 
 
 class Api:
@@ -183,6 +190,82 @@ def broker_down_posts(count: int, project_id: int, token: str, env: dict[str, st
         stop_process(web)
 
 
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds of a process and its direct children (gunicorn's master and workers)."""
+    from screen import cpu_seconds
+
+    total = cpu_seconds(pid)
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    for child in children:
+        try:
+            total += cpu_seconds(int(child))
+        except OSError:
+            continue
+    return total
+
+
+def live_path(
+    args: argparse.Namespace,
+    targets: Targets,
+    api: Api,
+    project_id: int,
+    root: Path,
+    *,
+    web: Any,
+    stream: Any,
+    ports: tuple[int, int],
+) -> None:
+    """Issue 23's figures: click -> FILLED on screen (pushed, then polled), 50 streams' idle cost and spread."""
+    import screen
+
+    web_port, stream_port = ports
+    wait_port(stream_port)
+    screen.seed_position(project_id)
+    cookie = screen.session_cookie("bench")
+    pushed = screen.click_to_filled(f"http://127.0.0.1:{stream_port}", cookie, project_id, args.screen_orders)
+    d = report(f"(d) click -> FILLED on screen, pushed ({len(pushed)} clicks, timed in the page)",
+               [ms / 1000 for ms in pushed])  # fmt: skip
+    polled = screen.click_to_filled(
+        f"http://127.0.0.1:{web_port}", cookie, project_id, max(5, args.screen_orders // 4)
+    )
+    report(f"(d') click -> FILLED on screen, polled (the stream off: WSGI page, {len(polled)} clicks)",
+           [ms / 1000 for ms in polled])  # fmt: skip
+    targets.check("(d) click -> FILLED on screen p95", d[95], "<=", SCREEN_P95_MS, "ms")
+
+    streams = screen.open_streams(stream_port, cookie, project_id, args.streams)
+    try:
+        time.sleep(2)  # their first events sent
+        before_stream, before_web = screen.cpu_seconds(stream.pid), _tree_cpu(web.pid)
+        time.sleep(args.idle_seconds)
+        stream_share = (screen.cpu_seconds(stream.pid) - before_stream) / args.idle_seconds
+        web_share = (_tree_cpu(web.pid) - before_web) / args.idle_seconds
+        figure(f"idle {args.streams} streams: stream process CPU, % of one core", stream_share * 100, "%")
+        figure(
+            f"idle {args.streams} streams: gunicorn web processes CPU, % of one core", web_share * 100, "%"
+        )
+        targets.check(f"{args.streams} idle streams' CPU", (stream_share + web_share) * 100, "<",
+                      IDLE_CORE_SHARE * 100, "% of a core")  # fmt: skip
+        spreads = []
+        for index in range(10):
+            first, last = screen.spread_of_one_change(
+                streams, lambda i=index: one_order(api, project_id, 20_000 + i, root, follow="db")
+            )
+            spreads.append(last - first)
+        s = report(f"spread of one fill over {args.streams} streams (first to last, 10 fills)", spreads)
+        targets.check("spread over the streams p95", s[95], "<=", SPREAD_MS, "ms")
+        with_streams = [one_order(api, project_id, 30_000 + i, root, follow="db") for i in range(50)]
+        report(
+            f"(a) POST response with {args.streams} streams open (50 orders)", [r[0] for r in with_streams]
+        )
+        report(f"(b) POST to command file with {args.streams} streams open", [r[2] for r in with_streams])
+    finally:
+        for raw in streams:
+            raw.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the latency benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -193,6 +276,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--background", type=int, default=30, help="orders followed without API reads")
     parser.add_argument(
         "--broker-down", type=int, default=20, help="POSTs timed against a web process whose broker is down"
+    )
+    parser.add_argument("--screen-orders", type=int, default=40, help="clicks timed on screen (0: none)")
+    parser.add_argument("--streams", type=int, default=50, help="raw push-stream clients held open")
+    parser.add_argument(
+        "--idle-seconds", type=float, default=20.0, help="wall time the idle cost is measured"
     )
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args(argv)
@@ -220,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
 
     env = service_env()
     port = free_port()
+    stream_port = free_port()
     python = sys.executable
     bin_dir = Path(python).parent
     services = [
@@ -238,6 +327,14 @@ def main(argv: list[str] | None = None) -> int:
         ),
         start_process("beat", [str(bin_dir / "celery"), "-A", "tradedesk", "beat", "-l", "warning",
                                "-s", str(tmp / "celerybeat-schedule")], env, tmp),
+        start_process("ingest", [python, "manage.py", "ingest_watch"], env, tmp),
+        start_process(
+            "stream",
+            [str(bin_dir / "uvicorn"), "tradedesk.asgi:application", "--host", "127.0.0.1",
+             "--port", str(stream_port), "--log-level", "warning", "--timeout-graceful-shutdown", "2"],
+            env,
+            tmp,
+        ),
     ]  # fmt: skip
     targets = Targets()
     completed = False
@@ -267,6 +364,9 @@ def main(argv: list[str] | None = None) -> int:
             )
         if args.broker_down:
             broker_down_posts(args.broker_down, project_id, token, env, tmp)
+        if args.screen_orders:
+            live_path(args, targets, api, project_id, root, web=services[0], stream=services[-1],
+                      ports=(port, stream_port))  # fmt: skip
         targets.check("(a) POST p99", a[99], "<=", POST_P99_MS, "ms")
         targets.check("(b) POST to command file p99", b[99], "<=", COMMAND_P99_MS, "ms")
         targets.check("(c) POST to FILLED p95", c[95] / 1000, "<=", FILLED_P95_S, "s")

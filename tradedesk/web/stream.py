@@ -198,6 +198,23 @@ class Seen:
         return cls(orders=orders[:100], prices=prices[:200], account=account[:200])
 
 
+# A mode's prices and account versions, shared by every stream of the process woken by the same change (a
+# prices file replaced wakes them all): read once per VERSIONS_TTL, not once per stream.
+VERSIONS_TTL = 0.1
+_versions: dict[str, tuple[float, str, str]] = {}
+
+
+def mode_versions(mode: str) -> tuple[str, str]:
+    """(prices version, account version) of a mode, read at most once per VERSIONS_TTL (on the DB thread)."""
+    now = time.monotonic()
+    cached = _versions.get(mode)
+    if cached is not None and now - cached[0] < VERSIONS_TTL:
+        return cached[1], cached[2]
+    prices, account = prices_version(mode), account_version(mode)
+    _versions[mode] = (now, prices, account)
+    return prices, account
+
+
 def order_stages_pushed(project_id: int) -> None:
     """The fills this stream just announced are pushed (orders/services/stages.py: the first stream wins)."""
     services_stages.order_stages_pushed(project_id=project_id)
@@ -221,9 +238,8 @@ def access_check(access: Access) -> tuple[str, Seen] | None:
         return None  # the membership was removed
     orders, positions, _changed = selectors.project_counters(project=project)
     mode = project.mode
-    return mode, Seen(
-        orders=f"{orders}.{positions}", prices=prices_version(mode), account=account_version(mode)
-    )
+    prices, account = mode_versions(mode)
+    return mode, Seen(orders=f"{orders}.{positions}", prices=prices, account=account)
 
 
 def _event(name: str, seen: Seen) -> bytes:

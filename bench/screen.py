@@ -1,0 +1,181 @@
+"""The live path on screen (issue 23), for bench/latency.py: click -> FILLED in headless Chromium, timed inside
+the page (performance.now() from the click to the row turning FILLED), and what open push streams cost: the
+stream process's own CPU time with 50 idle raw stream clients, how far apart 50 streams see one change, and
+the POSTs with them open."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+CHROMIUM = "/usr/bin/chromium"
+
+# Runs inside the page: click Buy on the first position row, resolve with the milliseconds until one more
+# manual order row (by its id: the table shows the latest 100) shows FILLED (a MutationObserver, so no polling of the DOM skews the figure).
+CLICK_TO_FILLED_JS = """
+async () => {
+  const filledIds = () => new Set(Array.from(document.querySelectorAll(
+    '#orders-panel tr[data-source=manual][data-status=FILLED]')).map((row) => row.dataset.orderId));
+  const row = document.querySelector('[data-testid=account-positions-table] tbody tr');
+  const button = row.querySelector('[data-testid=row-buy]');
+  const before = filledIds();
+  return await new Promise((resolve) => {
+    const observer = new MutationObserver(() => {
+      for (const id of filledIds()) {
+        if (!before.has(id)) { observer.disconnect(); resolve(performance.now() - started); return; }
+      }
+    });
+    observer.observe(document.body, {subtree: true, childList: true, attributes: true});
+    const started = performance.now();
+    button.click();
+  });
+}
+"""
+
+
+def session_cookie(username: str) -> tuple[str, str]:
+    """A logged-in session of `username` in the bench database: (cookie name, value)."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    return settings.SESSION_COOKIE_NAME, client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def seed_position(project_id: int, *, symbol: str = "AAPL", quantity: int = 10) -> None:
+    """A seeded filled order (never sent to an engine) so the page has a position row to click Buy on."""
+    from orders.models import OrderStatus, Project, TradeOrder
+    from orders.services import apply_fill_to_order, update_trade_order_status
+
+    project = Project.objects.get(pk=project_id)
+    order = TradeOrder.objects.create(
+        client_order_id=f"seed_{project_id}_{symbol}",
+        project=project,
+        mode=project.mode,
+        symbol=symbol,
+        side="BUY",
+        quantity=Decimal(quantity),
+        params={"source": "seed", "project_id": project.pk, "mode": project.mode},
+    )
+    update_trade_order_status(order, OrderStatus.SUBMITTED, message="seeded")
+    apply_fill_to_order(order, quantity=quantity, price="189.20")
+    update_trade_order_status(order, OrderStatus.FILLED, message="seeded")
+
+
+def click_to_filled(base_url: str, cookie: tuple[str, str], project_id: int, count: int) -> list[float]:
+    """Milliseconds from each click of Buy to its row FILLED on the page, `count` clicks one after another."""
+    from playwright.sync_api import sync_playwright
+
+    times: list[float] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        context.add_cookies([{"name": cookie[0], "value": cookie[1], "url": base_url}])
+        page = context.new_page()
+        page.goto(f"{base_url}/live-trade?project={project_id}")
+        page.wait_for_selector("[data-testid=account-positions-table] tbody tr")
+        page.wait_for_timeout(1500)  # the stream open (where there is one) and the first fetches done
+        page.locator("[data-testid=account-positions-table] tbody tr").first.locator(
+            "input[name=quantity]"
+        ).fill("1")
+        for _ in range(count):
+            times.append(float(page.evaluate(CLICK_TO_FILLED_JS)))
+            page.wait_for_timeout(150)  # the Buy button enabled again, the notice settled
+        browser.close()
+    return times
+
+
+@dataclass
+class RawStream:
+    """One SSE client of /live-trade/stream reading in a thread; notes when each `orders` event came."""
+
+    port: int
+    cookie: tuple[str, str]
+    project_id: int
+    orders_at: list[float] = field(default_factory=list)
+    opened: threading.Event = field(default_factory=threading.Event)
+    conn: http.client.HTTPConnection | None = None
+
+    def start(self) -> None:
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
+        headers = {"Cookie": f"{self.cookie[0]}={self.cookie[1]}", "Accept": "text/event-stream"}
+        self.conn.request("GET", f"/live-trade/stream?project={self.project_id}", headers=headers)
+        response = self.conn.getresponse()
+        if response.status != 200:
+            return
+        self.opened.set()
+        try:
+            while response.fp is not None:
+                line = response.fp.readline()
+                if not line:
+                    return
+                if line.startswith(b"event: orders"):
+                    self.orders_at.append(time.time())
+        except OSError:
+            return
+
+    def close(self) -> None:
+        # A shutdown ends the reader's readline (a close would wait on the reader's lock).
+        if self.conn is not None and self.conn.sock is not None:
+            with contextlib.suppress(OSError):
+                self.conn.sock.shutdown(socket.SHUT_RDWR)
+
+
+def open_streams(port: int, cookie: tuple[str, str], project_id: int, count: int) -> list[RawStream]:
+    """`count` open raw streams (each waits until the server answered 200)."""
+    streams = [RawStream(port=port, cookie=cookie, project_id=project_id) for _ in range(count)]
+    for stream in streams:
+        stream.start()
+    for stream in streams:
+        if not stream.opened.wait(30):
+            raise SystemExit("a raw stream did not open within 30 s")
+    return streams
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and all its threads so far (/proc)."""
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def idle_cost(pid: int, seconds: float) -> float:
+    """The share of one core a process used over `seconds` of wall time (0.05 = 5 %)."""
+    before = cpu_seconds(pid)
+    time.sleep(seconds)
+    return (cpu_seconds(pid) - before) / seconds
+
+
+def spread_of_one_change(streams: list[RawStream], post: Any) -> tuple[float, float]:
+    """Seconds from a POST to the first and to the last of the streams seeing an `orders` event after it."""
+    marks = [len(stream.orders_at) for stream in streams]
+    start = time.time()
+    post()
+    deadline = start + 30
+    while time.time() < deadline:
+        if all(len(stream.orders_at) > mark for stream, mark in zip(streams, marks, strict=True)):
+            break
+        time.sleep(0.005)
+    seen = [
+        stream.orders_at[mark]
+        for stream, mark in zip(streams, marks, strict=True)
+        if len(stream.orders_at) > mark
+    ]
+    if len(seen) < len(streams):
+        raise SystemExit(f"only {len(seen)} of {len(streams)} streams saw the change within 30 s")
+    return min(seen) - start, max(seen) - start
