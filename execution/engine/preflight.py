@@ -2,7 +2,8 @@
 
 The facts behind each check were read in QuantConnect/Lean at 24863901deffa9ec7985e21ef8fbdb0258efb9e4,
 QuantConnect/Lean.Brokerages.InteractiveBrokers at d154917dc6ec7fa99f2e588d3f5146c3b73b6344 and
-QuantConnect/IBAutomater at 0062526891c1e1bdf03ad91b49045ce0838c2ecd (docs/lean.md cites the lines).
+QuantConnect/IBAutomater 2.0.91 at 20815f591bebf727e5fd0adbc614bd7d3a505e96, the version the IB plugin pins
+(docs/lean.md cites the lines).
 """
 
 from __future__ import annotations
@@ -170,7 +171,7 @@ def check_data_folder() -> Check:
 
 
 def ib_gateway_dir(*, tws_dir: str, version: str) -> Path:
-    """Where IBAutomater looks for IB Gateway (IBAutomater.cs 1132-1140): on Linux from version 984 on,
+    """Where IBAutomater looks for IB Gateway (IBAutomater.cs 1079-1089): on Linux from version 984 on,
     ib-tws-dir with every "Jts" replaced by "ibgateway" (the version is not in the path); before, under
     <ib-tws-dir>/ibgateway/<version>."""
     if int(version) >= 984 and sys.platform.startswith("linux"):

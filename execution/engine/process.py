@@ -47,11 +47,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("execution.engine.process")
 
-# What the engine process inherits: system basics and LEAN's runtime (.NET, Python.NET, Java for IB Gateway,
-# the X display). Never the database URL, the secret key, the broker URL or IB secrets (config.json has those).
+# What the engine process inherits: system basics and LEAN's runtime (.NET, Python.NET, Java for IB Gateway).
+# Never the database URL, the secret key, the broker URL or IB secrets (config.json has those). No X display
+# either: IBAutomater.sh unsets DISPLAY and starts its own Xvfb on :1 (IBAutomater.sh:15-17 at IBAutomater
+# 2.0.91 = 20815f5, the version the IB plugin pins: tests/fixtures/ibautomater/ibautomater-sh.json).
 ENGINE_ENV_NAMES = frozenset(
-    {"PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM", "DISPLAY"}
-    | {"XAUTHORITY", "LD_LIBRARY_PATH", "SSL_CERT_FILE", "SSL_CERT_DIR", "JAVA_HOME"}
+    {"PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM"}
+    | {"LD_LIBRARY_PATH", "SSL_CERT_FILE", "SSL_CERT_DIR", "JAVA_HOME"}
 )
 ENGINE_ENV_PREFIXES = ("LC_", "PYTHON", "DOTNET_", "NUGET_")
 # After SIGTERM, how long a stop waits before SIGKILL (at most the SIGINT wait).

@@ -4,7 +4,7 @@ its fix, when its one thing is broken.
 Layouts checked, from QuantConnect/Lean at 24863901deffa9ec7985e21ef8fbdb0258efb9e4 (AlgorithmImports.py
 copied into the launcher build folder by Common/QuantConnect.csproj 58-65; Data/market-hours and
 Data/symbol-properties databases; CPython 3.11 per DockerfileLeanFoundation 27) and QuantConnect/IBAutomater
-at 0062526891c1e1bdf03ad91b49045ce0838c2ecd (IBAutomater.cs 1132-1140: on Linux, IB Gateway >= 984 lives in
+2.0.91 at 20815f591bebf727e5fd0adbc614bd7d3a505e96 (IBAutomater.cs 1079-1089: on Linux, IB Gateway >= 984 lives in
 ib-tws-dir with Jts replaced by ibgateway; GetJreInstallPath reads .install4j/pref_jre.cfg or inst_jre.cfg).
 """
 
