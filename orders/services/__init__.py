@@ -86,6 +86,7 @@ from orders.services.projects import (
     trade_live_permitted,
 )
 from orders.services.rehome import RehomeResult, ReloadedOrder, order_rehome
+from orders.services.stages import STAGE_GAPS, order_stage_gaps, order_stages_pushed, order_stages_record
 from orders.services.status import (
     StatusChange,
     apply_fill_to_order,
@@ -104,6 +105,7 @@ __all__ = [
     "ALREADY_FLAT",
     "CLOSE_ACTION",
     "MAX_DB_ID",
+    "STAGE_GAPS",
     "Actor",
     "BatchReport",
     "CleanOrder",
@@ -157,6 +159,9 @@ __all__ = [
     "order_preview",
     "order_rehome",
     "order_resolve_record",
+    "order_stage_gaps",
+    "order_stages_pushed",
+    "order_stages_record",
     "positions_close",
     "positions_liquidate",
     "price_reference",
