@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from execution.models import HoldingsDiscrepancy
 from execution.selectors import (
@@ -34,6 +34,7 @@ from orders.models import (
     WORKING_STATUSES,
     EngineHalt,
     Mode,
+    OrderStageTimes,
     OrderType,
     Position,
     Project,
@@ -41,7 +42,7 @@ from orders.models import (
     TradeOrder,
     TradingState,
 )
-from orders.services.validation import bounded_id
+from orders.services import bounded_id, order_stage_gaps
 from tradedesk.web.access import DeskRequest
 from tradedesk.web.account import account_context
 from tradedesk.web.charts import pnl_chart
@@ -296,13 +297,26 @@ def ticket_form(project: Project | None, data: dict[str, Any] | None = None) -> 
     return OrderForm(initial=initial)
 
 
+STAGE_LABELS = {
+    "request": gettext_lazy("request"),
+    "queue": gettext_lazy("queue"),
+    "hand-over": gettext_lazy("hand-over"),
+    "engine": gettext_lazy("engine"),
+    "fill": gettext_lazy("fill"),
+    "ingest": gettext_lazy("ingest"),
+    "screen": gettext_lazy("screen"),
+}
+
+
 def timeline_context(order: TradeOrder) -> dict[str, Any]:
-    """One order's events and fills; the timeline polls while the order is not final."""
+    """One order's events and fills, and where its time went; the timeline polls while it is not final."""
+    gaps = order_stage_gaps(OrderStageTimes.objects.filter(order_id=order.pk).first())
     return {
         "detail": order,
         "detail_polls": order.status not in FINAL_STATUSES,
         "events": list(selectors.order_events(order=order)),
         "fills": list(order.fills.order_by("filled_at", "id")),
+        "stage_gaps": [(STAGE_LABELS[gap.label], gap.milliseconds) for gap in gaps],
     }
 
 
