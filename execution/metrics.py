@@ -27,7 +27,7 @@ from execution.engine import process as engines
 from execution.ingest import account, prices
 from execution.models import EventFileCursor, HoldingsDiscrepancy
 from orders.models import OrderStageTimes, OrderStatus, TradeOrder
-from orders.services.stages import STAGE_GAPS
+from orders.services import STAGE_GAPS
 
 HEARTBEAT_FILE = "ingest.heartbeat"
 # The order stage histogram covers this many of the latest orders (computed at scrape time from their rows).

@@ -12,7 +12,7 @@ from django.db import close_old_connections
 from execution import actions, metrics, routing
 from execution.dispatch import cancels
 from execution.engine.state import MODES
-from orders.services.maintenance import small_tables_analyze
+from orders.services import small_tables_analyze
 
 
 def _enqueue(order_id: int) -> None:

@@ -21,13 +21,13 @@ from orders.models import (
     TradeOrder,
 )
 from orders.services import (
+    order_stages_record,
     trade_order_claim_for_dispatch,
     trade_order_claim_resume,
     trade_order_dispatch_attempts,
     trade_order_record_dispatch,
     update_trade_order_status,
 )
-from orders.services.stages import order_stages_record
 
 logger = logging.getLogger("execution")
 

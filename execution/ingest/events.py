@@ -38,8 +38,7 @@ from execution.ingest.lines import (
 )
 from execution.models import BadEventLine, EventFileCursor
 from orders.models import OrderStatus, TradeOrder
-from orders.services import apply_engine_events
-from orders.services.stages import order_stages_record
+from orders.services import apply_engine_events, order_stages_record
 
 logger = logging.getLogger("execution.ingest.events")
 

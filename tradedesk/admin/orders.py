@@ -23,7 +23,7 @@ from orders.models import (
     TradeFill,
     TradeOrder,
 )
-from orders.services.modify import order_modify_clear
+from orders.services import order_modify_clear
 from tradedesk.actors import actor_from_request
 from tradedesk.admin.base import money, price, quantity
 from tradedesk.admin.fills import export_order_fills

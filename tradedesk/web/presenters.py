@@ -42,8 +42,7 @@ from orders.models import (
     TradeOrder,
     TradingState,
 )
-from orders.services.stages import order_stage_gaps
-from orders.services.validation import bounded_id
+from orders.services import bounded_id, order_stage_gaps
 from tradedesk.web.access import DeskRequest
 from tradedesk.web.account import account_context
 from tradedesk.web.charts import pnl_chart
