@@ -46,6 +46,34 @@ def mask_secrets(line: bytes, secrets: list[bytes]) -> bytes:
     return line
 
 
+# IBAutomater writes the IB user name and password in clear to IBAutomater.json beside its assembly (the LEAN
+# launcher folder) and deletes it only in Dispose, i.e. a clean stop (IBAutomater.cs:1173-1175,1209-1216,
+# 203-215 at IBAutomater 2.0.91 = 20815f5; tests/fixtures/lean/secrets-excerpt.json).
+IBAUTOMATER_CONFIG = "IBAutomater.json"
+# The engine's own files (LEAN's output, IBAutomater.json) are its user's only.
+ENGINE_UMASK = 0o077
+
+
+def remove_ibautomater_config(workdir: Path) -> Path | None:
+    """After the engine exited: remove a clear-text IBAutomater.json a killed run left; its path, or None."""
+    try:
+        with open(workdir / CONFIG_FILE, encoding="utf-8") as handle:
+            config = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    launcher = config.get("composer-dll-directory") if isinstance(config, dict) else None
+    if not launcher:
+        return None
+    path = Path(launcher) / IBAUTOMATER_CONFIG
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return None
+    return path
+
+
 def _open_log(workdir: Path) -> int:
     """engine.log for appending: owner-only (0600), never through a symlink."""
     fd = os.open(
@@ -74,7 +102,12 @@ def _babysit(workdir: Path, run_id: str, command: list[str], ready_fd: int, cont
         # The engine writes into a pipe and every line is masked here before it reaches engine.log
         # (a launcher that prints its config must not leak the IB password).
         proc = subprocess.Popen(
-            command, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            command,
+            cwd=workdir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            umask=ENGINE_UMASK,
         )
     except OSError as exc:
         message = mask_secrets(f"cannot start engine: {exc}".encode(), secrets).decode("utf-8", "replace")
@@ -123,6 +156,10 @@ def _babysit(workdir: Path, run_id: str, command: list[str], ready_fd: int, cont
         log.write(mask_secrets(line, secrets))
     code = proc.wait()
     log.write(f"--- {_now()} run {run_id} exited with {code}\n".encode())
+    # A clean stop's Dispose already removed it; after a kill or crash it is still there, password and all.
+    removed = remove_ibautomater_config(workdir)
+    if removed is not None:
+        log.write(f"--- {_now()} run {run_id}: removed {removed} (left by an unclean exit)\n".encode())
     write_json_atomic(
         workdir / EXIT_FILE,
         {
