@@ -114,3 +114,48 @@ def test_the_engine_runs_with_umask_077(engine: tuple[Path, Path, Path]) -> None
     workdir, _, script = engine
     _supervise(workdir, script, 0)
     assert stat.S_IMODE((workdir / "own-output.txt").stat().st_mode) == 0o600
+
+
+# A fake LEAN in setup: it ignores SIGINT (as LEAN does before the algorithm runs), starts a stand-in for IB
+# Gateway in its process group, leaves IBAutomater.json and never writes its `started` line.
+FAKE_LEAN_IN_SETUP = """
+import json, pathlib, signal, subprocess, sys, time
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+config = json.loads(pathlib.Path(sys.argv[sys.argv.index("--config") + 1]).read_text())
+gateway = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+pathlib.Path("gateway.pid").write_text(str(gateway.pid))
+pathlib.Path(config["composer-dll-directory"], "IBAutomater.json").write_text("user\\\\npassword\\\\n")
+print("waiting for 2FA", flush=True)
+while True:
+    time.sleep(0.1)
+"""
+
+
+@pytest.mark.django_db
+def test_a_stop_during_setup_terminates_at_once_and_cleans_up_the_gateway(
+    lean_settings: Any,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from execution.engine import process as engines
+    from execution.engine.state import pid_alive
+
+    script = tmp_path / "fake_lean_setup.py"
+    script.write_text(FAKE_LEAN_IN_SETUP)
+    lean_settings.TRADEDESK_EXECUTION_ROOT = tmp_path / "root"
+    lean_settings.LEAN_LAUNCHER_CMD = f"{sys.executable} {script}"
+    engines.engine_start("paper")
+    folder = engines.engine_folder("paper")
+    assert wait_for(lambda: (folder.path / "gateway.pid").exists(), timeout=20)
+    gateway = int((folder.path / "gateway.pid").read_text())
+    launcher = Path(lean_settings.LEAN_LAUNCHER_DIR)
+    assert (launcher / IBAUTOMATER_CONFIG).exists()
+    assert not engines.run_started("paper", str(engines.running_engine("paper")["run_id"]))
+
+    state = engines.stop_engine("paper", timeout=600)
+
+    # No SIGINT the engine would swallow: SIGTERM first.
+    stop = json.loads((folder.path / engines.STOP_FILE).read_text())
+    assert stop["signals"][0] == "SIGTERM"
+    assert state.state != "running"
+    assert wait_for(lambda: not pid_alive(gateway, ""), timeout=10)
+    assert not (launcher / IBAUTOMATER_CONFIG).exists()
