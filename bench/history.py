@@ -177,6 +177,48 @@ def grow_events(*, project_id: int, total: int) -> int:
     return have
 
 
+def archive_and_ingest(ctx: dict[str, Any], first: dict[str, float], *, size: int, targets: Targets) -> None:
+    """Archive every whole month but the last 3 before the newest order (what `manage.py history_archive`
+    does monthly), print its rate, then measure the ingest again against the smallest size's figures."""
+    from datetime import datetime
+
+    from django.db import connection
+
+    from orders.services.archive import history_archive, month_start
+
+    before = month_start(keep_months=3, now=datetime.fromisoformat(BASE))
+    print(f"archiving before {before:%Y-%m} (load average {os.getloadavg()[0]:.1f})", flush=True)
+    started = time.monotonic()
+    report = history_archive(before=before)
+    seconds = time.monotonic() - started
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM orders_executionevent")
+        left = cursor.fetchone()[0]
+        cursor.execute("VACUUM (ANALYZE) orders_executionevent")
+    print(f"  archived {report.events:,} events and {report.audit:,} audit entries in {seconds:.0f} s "
+          f"({report.events / max(seconds, 1e-6):,.0f} events/s, {report.chunks:,} chunks); {left:,} events "
+          f"left (load average {os.getloadavg()[0]:.1f})", flush=True)  # fmt: skip
+    rate, per_cpu = ingest_events_per_s(ctx, size)
+    wall_ratio = first["ingest of 5,000 events (events/s)"] / rate
+    cpu_ratio = first["ingest of 5,000 events (events/s of CPU)"] / per_cpu
+    print(f"ingest of 5,000 events after the archive: {rate:,.0f} events/s ({wall_ratio:.2f}x), "
+          f"{per_cpu:,.0f} events/CPU s ({cpu_ratio:.2f}x)")  # fmt: skip
+    # What the archive leaves behind, one at a time: the WAL of its moves (a checkpoint), then the size of the
+    # events table's key index (VACUUM frees entries, not pages; REINDEX CONCURRENTLY rebuilds it live).
+    for step, sql in (("a checkpoint", "CHECKPOINT"),
+                      ("REINDEX of event_key_unique", "REINDEX INDEX CONCURRENTLY event_key_unique")):  # fmt: skip
+        started = time.monotonic()
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+        print(f"  {step}: {time.monotonic() - started:.0f} s", flush=True)
+        rate, per_cpu = ingest_events_per_s(ctx, size + len(step))
+        wall_ratio = first["ingest of 5,000 events (events/s)"] / rate
+        cpu_ratio = first["ingest of 5,000 events (events/s of CPU)"] / per_cpu
+        print(f"ingest of 5,000 events after {step}: {rate:,.0f} events/s ({wall_ratio:.2f}x), "
+              f"{per_cpu:,.0f} events/CPU s ({cpu_ratio:.2f}x)")  # fmt: skip
+    targets.check("ingest CPU after the archive vs the smallest size", cpu_ratio, "<=", 1.5, "x")
+
+
 def statistics_maintenance() -> str:
     """Run the code's statistics maintenance as beat would, when the code has it."""
     try:
@@ -417,6 +459,11 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="then store this many events in all and measure the ingest again",
     )
+    parser.add_argument(
+        "--archive",
+        action="store_true",
+        help="at the end, archive all but the last 3 whole months (manage.py history_archive) and measure again",
+    )
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",")]
@@ -489,6 +536,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"ingest CPU with {stored:,} events stored vs {small:,} orders", first_cpu / per_cpu, "<=", 1.5,
                 "x",
             )  # fmt: skip
+        if args.archive:
+            archive_and_ingest(ctx, results[small], size=max(sizes) + args.events + 1, targets=targets)
     finally:
         if not args.keep_db:
             drop_database(DB_NAME)

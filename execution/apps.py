@@ -16,7 +16,7 @@ class ExecutionConfig(AppConfig):
         from execution import signals, tasks  # noqa: F401
         from execution.ingest.account import fresh_buying_power
         from execution.ingest.prices import fresh_market_price
-        from orders.services.market import buying_power_source_register, market_price_source_register
+        from orders.services import buying_power_source_register, market_price_source_register
 
         market_price_source_register(fresh_market_price)
         buying_power_source_register(fresh_buying_power)

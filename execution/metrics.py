@@ -15,19 +15,24 @@ import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 
 from execution.engine import process as engines
 from execution.ingest import account, prices
 from execution.models import EventFileCursor, HoldingsDiscrepancy
-from orders.models import OrderStatus, TradeOrder
+from orders.models import OrderStageTimes, OrderStatus, TradeOrder
+from orders.services import STAGE_GAPS
 
 HEARTBEAT_FILE = "ingest.heartbeat"
+# The order stage histogram covers this many of the latest orders (computed at scrape time from their rows).
+STAGE_ORDERS = 1000
+STAGE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 30.0)
 
 # The counters of this process (in multiprocess mode their values live in PROMETHEUS_MULTIPROC_DIR).
 REGISTRY = CollectorRegistry()
@@ -119,6 +124,7 @@ class DeskCollector:
             yield from self._accounts()
 
         yield from self._ingest_lag()
+        yield self._stages()
 
         heartbeat = GaugeMetricFamily(
             "tradedesk_ingest_heartbeat_age_seconds",
@@ -168,6 +174,10 @@ class DeskCollector:
             age.add_metric([mode], max(0.0, (timezone.now() - snapshot.time).total_seconds()))
         yield from (*families.values(), cash, age)
 
+    def _stages(self) -> HistogramMetricFamily:
+        rows = list(OrderStageTimes.objects.order_by("-order_id").values()[:STAGE_ORDERS])
+        return _stage_histogram(rows)
+
     def _ingest_lag(self) -> Iterator[Metric]:
         lag_bytes = GaugeMetricFamily(
             "tradedesk_ingest_lag_bytes", "Bytes of the events file not yet ingested", labels=["mode"]
@@ -188,6 +198,25 @@ class DeskCollector:
             lag_bytes.add_metric([mode], pending)
             lag_seconds.add_metric([mode], _age(stat.st_mtime) if pending else 0.0)
         yield from (lag_bytes, lag_seconds)
+
+
+def _stage_histogram(rows: list[Any]) -> HistogramMetricFamily:
+    """Seconds each stage of the latest orders took (request, queue, hand-over, engine, fill, ingest, screen)."""
+    family = HistogramMetricFamily(
+        "tradedesk_order_stage_seconds",
+        f"Seconds between an order's stages, over the latest {STAGE_ORDERS} orders (orders/models/stages.py)",
+        labels=["stage"],
+    )
+    for label, start, end in STAGE_GAPS:
+        seconds = [
+            max(0.0, (row[f"{end}_at"] - row[f"{start}_at"]).total_seconds())
+            for row in rows
+            if row[f"{start}_at"] is not None and row[f"{end}_at"] is not None
+        ]
+        buckets = [(str(bound), float(sum(1 for s in seconds if s <= bound))) for bound in STAGE_BUCKETS]
+        buckets.append(("+Inf", float(len(seconds))))
+        family.add_metric([label], buckets, sum(seconds))
+    return family
 
 
 def scrape_registry() -> CollectorRegistry:

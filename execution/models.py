@@ -127,3 +127,31 @@ class EngineOpenOrder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mode} {self.run_id} #{self.engine_order_id} {self.side} {self.quantity} {self.symbol}"
+
+
+class PnlSample(models.Model):
+    """A project's P&L at one moment (its chart through the day): realised + unrealised in its mode, and the
+    last price of each open position (the rows' sparklines). Sampled by beat, pruned by the retention."""
+
+    project = models.ForeignKey("orders.Project", on_delete=models.CASCADE, related_name="+")
+    mode = models.CharField(max_length=8)
+    at = models.DateTimeField()
+    realized_pnl = models.DecimalField(max_digits=24, decimal_places=8)
+    unrealized_pnl = models.DecimalField(max_digits=24, decimal_places=8)
+    prices = models.JSONField(default=dict, blank=True)  # {symbol: last price as text}
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["project", "mode", "at"], name="pnl_sample_project_at")]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "mode", "at"], name="pnl_sample_unique_moment"),
+            models.CheckConstraint(condition=Q(mode__in=["paper", "live"]), name="pnl_sample_mode_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.mode} {self.at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def total_pnl(self) -> object:
+        """Realised + unrealised."""
+        return self.realized_pnl + self.unrealized_pnl

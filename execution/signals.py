@@ -12,7 +12,7 @@ from django.dispatch import receiver
 from execution.push import project_versions_changed as publish_versions_changed
 from execution.routing import dispatch_enqueue
 from orders.models import TradeOrder
-from orders.services.versions import project_versions_changed
+from orders.services import project_versions_changed
 
 # After each committed change of a project's counter: announce it to the pages' streams (Redis pub/sub).
 project_versions_changed.connect(publish_versions_changed, dispatch_uid="execution.push_versions")

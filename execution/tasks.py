@@ -12,7 +12,7 @@ from django.db import close_old_connections
 from execution import actions, metrics, routing
 from execution.dispatch import cancels
 from execution.engine.state import MODES
-from orders.services.maintenance import small_tables_analyze
+from orders.services import small_tables_analyze
 
 
 def _enqueue(order_id: int) -> None:
@@ -116,3 +116,9 @@ def engine_start(mode: str) -> str:
 def symbol_subscribe(mode: str, symbol: str) -> str:
     """Subscribe the mode's running engine to a symbol (a ticket's quote), on the engine host; idempotent."""
     return actions.symbol_subscribe(mode=mode, symbol=symbol)
+
+
+@shared_task(name="execution.tasks.sample_pnl", ignore_result=True)
+def sample_pnl() -> dict[str, int]:
+    """Every project's P&L and open positions' last prices now (the page's chart); prunes old samples."""
+    return actions.pnl_sample_all()

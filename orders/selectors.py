@@ -22,6 +22,7 @@ from orders.models import (
     ProjectVersion,
     TradeFill,
     TradeOrder,
+    handed_to_run,
 )
 
 
@@ -155,6 +156,13 @@ def orders_working(*, project: Project | None = None, mode: str | None = None) -
     if mode is not None:
         queryset = queryset.filter(mode=mode)
     return queryset
+
+
+def orders_working_of_run(*, mode: str, run_id: str) -> list[int]:
+    """Ids of the mode's working orders handed to this engine run, in id order."""
+    return list(
+        orders_working(mode=mode).filter(handed_to_run(run_id)).order_by("pk").values_list("pk", flat=True)
+    )
 
 
 def orders_unknown(*, project: Project | None = None, mode: str | None = None) -> QuerySet[TradeOrder]:

@@ -153,8 +153,7 @@ def test_deploy_env_templates_use_only_documented_variables() -> None:
     listed = set(re.findall(r"^([A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
     for name in ("tradedesk.env", "engine.env"):
         used = set(template_env(ROOT / "deploy" / name))
-        # DISPLAY is X11's, for IB Gateway under Xvfb, not a tradedesk setting.
-        assert used - listed - {"DISPLAY"} == set(), name
+        assert used - listed == set(), name
     web_env = template_env(ROOT / "deploy" / "tradedesk.env")
     assert not [key for key in web_env if key.startswith("IB_")]
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
 
-from orders.services.auth_cache import auth_cache_read, auth_cache_write
+from orders.services import auth_cache_read, auth_cache_write
 
 
 class CachedModelBackend(ModelBackend):

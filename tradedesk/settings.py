@@ -301,6 +301,13 @@ for _mode in _engine_task_modes:
             "options": {"expires": 600},
         },
     }
+# The page's P&L chart: every project's realised + unrealised P&L sampled this often (pruned like the files).
+TRADEDESK_PNL_SAMPLE_SECONDS = env_float("TRADEDESK_PNL_SAMPLE_SECONDS", 60.0, minimum=1)
+CELERY_BEAT_SCHEDULE["sample-pnl"] = {
+    "task": "execution.tasks.sample_pnl",
+    "schedule": TRADEDESK_PNL_SAMPLE_SECONDS,
+    "options": {"expires": TRADEDESK_PNL_SAMPLE_SECONDS},
+}
 # Planner statistics of the small tables (orders/services/maintenance.py): once an hour, on any worker.
 CELERY_BEAT_SCHEDULE["analyze-small-tables"] = {
     "task": "execution.tasks.analyze_small_tables",

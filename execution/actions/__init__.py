@@ -30,6 +30,7 @@ from execution.actions.ingest import ingest_before_read, ingest_execution_events
 from execution.actions.liquidate import project_liquidate
 from execution.actions.modify import order_modify
 from execution.actions.place import create_trade_order
+from execution.actions.pnl import pnl_sample_all, pnl_samples_since
 from execution.actions.preflight import run_preflight
 from execution.actions.prune import execution_files_prune
 from execution.actions.push import (
@@ -84,6 +85,8 @@ __all__ = [
     "orders_cancel",
     "orders_cancel_working",
     "orders_sweep",
+    "pnl_sample_all",
+    "pnl_samples_since",
     "prices_version",
     "project_close_positions",
     "project_liquidate",

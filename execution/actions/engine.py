@@ -15,8 +15,8 @@ from execution.engine.preflight import note_failed_start
 from execution.engine.process import engine_start
 from execution.engine.state import EngineError
 from orders.errors import Conflict
-from orders.models import OrderFlag, handed_to_run
-from orders.selectors import orders_working
+from orders.models import OrderFlag
+from orders.selectors import orders_working, orders_working_of_run
 from orders.services import Actor, audit_record, trade_orders_flag
 
 logger = logging.getLogger("execution.actions.engine")
@@ -27,12 +27,7 @@ def held_working_orders(*, mode: str) -> list[int]:
     info = engines.running_engine(mode)
     if info is None:
         return []
-    return list(
-        orders_working(mode=mode)
-        .filter(handed_to_run(str(info.get("run_id", ""))))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    return orders_working_of_run(mode=mode, run_id=str(info.get("run_id", "")))
 
 
 def engine_stop(

@@ -13,8 +13,7 @@ from execution.contract.intents import json_number
 from execution.engine import process as engines
 from orders.errors import Conflict
 from orders.models import Side, TradeOrder
-from orders.services.audit import Actor
-from orders.services.modify import order_modify_record, order_modify_refusal, order_modify_reject
+from orders.services import Actor, order_modify_record, order_modify_refusal, order_modify_reject
 
 logger = logging.getLogger("execution")
 

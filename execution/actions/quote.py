@@ -1,7 +1,7 @@
 """The quote door: a bid / ask for the ticket's symbol. A symbol the engine does not price yet is subscribed
 through the one subscribe path (execution.actions.subscribe.symbol_subscribe), run on the mode's engine host
 from its queue: a web request never writes engine files itself. Asked only for a valid symbol, once per
-symbol and user a minute, at most TRADEDESK_QUOTE_REQUESTS_PER_MINUTE symbols a minute per user."""
+symbol, user and engine run a minute, at most TRADEDESK_QUOTE_REQUESTS_PER_MINUTE symbols a minute per user."""
 
 from __future__ import annotations
 
@@ -51,14 +51,17 @@ def quote_request(*, mode: str, symbol: str, user_id: int) -> QuoteAnswer:
     quote = snapshot.quotes.get(symbol) if snapshot is not None and not snapshot.is_stale() else None
     if quote is not None:
         return QuoteAnswer(symbol, QUOTED, quote)
-    if engines.running_engine(mode) is None:
+    running = engines.running_engine(mode)
+    if running is None:
         return QuoteAnswer(symbol, NO_ENGINE)
-    if not cache.add(f"quote-asked:{mode}:{user_id}:{symbol}", 1, timeout=60):
+    # Per engine run: a restarted engine has none of the last run's subscriptions, so it is asked again.
+    asked_key = f"quote-asked:{mode}:{running.get('run_id', '')}:{user_id}:{symbol}"
+    if not cache.add(asked_key, 1, timeout=60):
         return QuoteAnswer(symbol, WAITING)
     rate_key = f"quote-rate:{user_id}"
     cache.add(rate_key, 0, timeout=60)
     if cache.incr(rate_key) > settings.TRADEDESK_QUOTE_REQUESTS_PER_MINUTE:
-        cache.delete(f"quote-asked:{mode}:{user_id}:{symbol}")  # not asked: a later try may ask
+        cache.delete(asked_key)  # not asked: a later try may ask
         return QuoteAnswer(symbol, LIMITED)
     routing.subscribe_enqueue(mode=mode, symbol=symbol)
     return QuoteAnswer(symbol, ASKED)

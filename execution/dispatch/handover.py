@@ -21,6 +21,7 @@ from orders.models import (
     TradeOrder,
 )
 from orders.services import (
+    order_stages_record,
     trade_order_claim_for_dispatch,
     trade_order_claim_resume,
     trade_order_dispatch_attempts,
@@ -113,6 +114,7 @@ def order_dispatch(*, order_id: int, resume_attempt: int | None = None) -> Dispa
         order = order or trade_order_claim_for_dispatch(order_id=order_id, attempt=attempt)
         if order is None:
             return DispatchResult(order_id=order_id, outcome="skipped", detail="already claimed or not NEW")
+        order_stages_record(stage="picked_up", order_ids=[order.pk])
         return _dispatch_claimed(order)
     except DATABASE_GONE as exc:
         raise DispatchInterrupted(order_id=order_id, attempt=attempt) from exc
@@ -129,6 +131,7 @@ def _dispatch_claimed(order: TradeOrder) -> DispatchResult:
         command = _order_command(order, route=route)
         refusal = route_message if route == market_hours.REFUSED else ""
         handover = engines.hand_over(mode=mode, intent_path=intent, command=command, refusal=refusal)
+        handed_over_at = timezone.now()
         if handover.kind == "refused":
             update_trade_order_status(order, OrderStatus.REJECTED, message=refusal)
             return DispatchResult(order_id=order_id, outcome="rejected", detail=refusal)
@@ -141,12 +144,13 @@ def _dispatch_claimed(order: TradeOrder) -> DispatchResult:
             "run_id": handover.run_id,
             "pid": handover.pid,
             "command_id": command["Id"],
-            "handed_over_at": timezone.now().isoformat(),
+            "handed_over_at": handed_over_at.isoformat(),
         }
         if handover.kind == "command":
             record["command_path"] = handover.command_path
             record["order_type"] = command["OrderType"]
         trade_order_record_dispatch(order_id=order.pk, record=record)
+        order_stages_record(stage="handed_over", at={order.pk: handed_over_at})
         metrics.dispatch_latency_observe(seconds=(timezone.now() - order.created_at).total_seconds())
     except DATABASE_GONE:
         raise

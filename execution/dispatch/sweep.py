@@ -23,9 +23,8 @@ from orders.models import (
     OrderStatus,
     OrderType,
     TradeOrder,
-    handed_to_run,
 )
-from orders.selectors import orders_working
+from orders.selectors import orders_working_of_run
 from orders.services import (
     CLOSE_ACTION,
     Actor,
@@ -45,12 +44,7 @@ def engines_check(*, modes: Iterable[str] = engines.MODES) -> list[engines.Engin
             state = engines.engine_state(mode)
         states.append(state)
         if state.state == "error" and state.run_id:
-            ids = list(
-                orders_working(mode=mode)
-                .filter(handed_to_run(state.run_id))
-                .order_by("pk")
-                .values_list("pk", flat=True)
-            )
+            ids = orders_working_of_run(mode=mode, run_id=state.run_id)
             if ids:
                 trade_orders_flag(
                     order_ids=ids,

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from execution.contract.files import read_json
 from execution.contract.folder import COMMAND_PATTERN, EngineFolder
 from orders.models import TradeOrder
-from orders.services import trade_order_cancel_unsent
-from orders.services.modify import order_modify_reject
+from orders.services import order_modify_reject, trade_order_cancel_unsent
 
 logger = logging.getLogger("execution.engine.leftovers")
 

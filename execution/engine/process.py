@@ -5,6 +5,7 @@ another name and renamed into place."""
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 import secrets
@@ -47,11 +48,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("execution.engine.process")
 
-# What the engine process inherits: system basics and LEAN's runtime (.NET, Python.NET, Java for IB Gateway,
-# the X display). Never the database URL, the secret key, the broker URL or IB secrets (config.json has those).
+# What the engine process inherits: system basics and LEAN's runtime (.NET, Python.NET, Java for IB Gateway).
+# Never the database URL, the secret key, the broker URL or IB secrets (config.json has those). No X display
+# either: IBAutomater.sh unsets DISPLAY and starts its own Xvfb on :1 (IBAutomater.sh:15-17 at IBAutomater
+# 2.0.91 = 20815f5, the version the IB plugin pins: tests/fixtures/ibautomater/ibautomater-sh.json).
 ENGINE_ENV_NAMES = frozenset(
-    {"PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM", "DISPLAY"}
-    | {"XAUTHORITY", "LD_LIBRARY_PATH", "SSL_CERT_FILE", "SSL_CERT_DIR", "JAVA_HOME"}
+    {"PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM"}
+    | {"LD_LIBRARY_PATH", "SSL_CERT_FILE", "SSL_CERT_DIR", "JAVA_HOME"}
 )
 ENGINE_ENV_PREFIXES = ("LC_", "PYTHON", "DOTNET_", "NUGET_")
 # After SIGTERM, how long a stop waits before SIGKILL (at most the SIGINT wait).
@@ -385,6 +388,25 @@ def _wait_gone(pid: int, marker: str, timeout: float) -> bool:
     return True
 
 
+def run_started(mode: str, run_id: str) -> bool:
+    """Whether the run wrote its `started` engine line (LEAN's setup, the IB login included, is over)."""
+    needle = run_id.encode()
+    try:
+        with open(engine_folder(mode).events, "rb") as handle:
+            for raw in handle:
+                if needle in raw and b'"started"' in raw:
+                    line = json.loads(raw)
+                    if (line.get("type"), line.get("status"), line.get("run_id")) == (
+                        "engine",
+                        "started",
+                        run_id,
+                    ):
+                        return True
+    except (OSError, ValueError):
+        return False
+    return False
+
+
 def stop_engine(mode: str, *, timeout: float | None = None) -> EngineState:
     """Stop the mode's engine: SIGINT (LEAN's clean shutdown), then SIGTERM, then SIGKILL; its final state.
 
@@ -398,11 +420,18 @@ def stop_engine(mode: str, *, timeout: float | None = None) -> EngineState:
         pid = info["pid"]
         marker = str(engine_folder(mode).config.resolve())
         sent: list[str] = []
-        for signum, grace in (
+        steps = [
             (signal.SIGINT, wait),
             (signal.SIGTERM, min(wait, TERM_GRACE_SECONDS)),
             (signal.SIGKILL, 5.0),
-        ):
+        ]
+        if not run_started(mode, str(info.get("run_id", ""))):
+            # During LEAN's setup (IB login, up to 15 minutes of 2FA) a SIGINT is swallowed: ExitKeyPress
+            # calls AlgorithmManager.SetStatus, which acts only once the algorithm runs (Launcher/Program.cs:98,
+            # 118-126, Engine/AlgorithmManager.cs:664-690 at 24863901). So terminate at once; the supervisor
+            # then ends what IBAutomater left in its process group and removes IBAutomater.json.
+            steps = steps[1:]
+        for signum, grace in steps:
             sent.append(signum.name)
             write_json_atomic(
                 engine_dir(mode) / STOP_FILE, {"run_id": info.get("run_id"), "pid": pid, "signals": sent}

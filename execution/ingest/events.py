@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.utils import timezone
 
 from execution import metrics
 from execution.contract.folder import events_file_mode
@@ -36,7 +37,8 @@ from execution.ingest.lines import (
     parse_lines,
 )
 from execution.models import BadEventLine, EventFileCursor
-from orders.services import apply_engine_events
+from orders.models import OrderStatus, TradeOrder
+from orders.services import apply_engine_events, order_stages_record
 
 logger = logging.getLogger("execution.ingest.events")
 
@@ -73,6 +75,8 @@ def apply_parsed(batch: ParsedBatch, *, source: str, mode: str | None = None) ->
         if events:
             reopen.untagged_resolve(events, mode=mode)
             result = apply_engine_events(events, source=source, mode=mode)
+            if result.applied:
+                _stages_record(events, mode=mode)
             report.applied += result.applied
             report.duplicates += result.duplicates
             report.unmatched += result.unmatched
@@ -94,6 +98,28 @@ def apply_parsed(batch: ParsedBatch, *, source: str, mode: str | None = None) ->
         elif holdings is not None:
             reconcile.end_of_run(holdings, mode=mode)
     return report
+
+
+def _stages_record(events: list[Any], *, mode: str | None) -> None:
+    """The engine's Submitted and Filled moments (its clock) and the fill's ingest (now) of a batch's orders."""
+    submitted: dict[str, Any] = {}
+    filled: dict[str, Any] = {}
+    for event in events:
+        target = event.target_status()
+        moment = event.time or timezone.now()
+        if target == OrderStatus.SUBMITTED:
+            submitted[event.tag] = min(moment, submitted.get(event.tag, moment))
+        elif target == OrderStatus.FILLED:
+            filled[event.tag] = min(moment, filled.get(event.tag, moment))
+    if not submitted and not filled:
+        return
+    orders = TradeOrder.objects.filter(client_order_id__in=set(submitted) | set(filled))
+    if mode:
+        orders = orders.filter(mode=mode)
+    ids = dict(orders.values_list("client_order_id", "pk"))
+    order_stages_record(stage="submitted", at={ids[tag]: at for tag, at in submitted.items() if tag in ids})
+    order_stages_record(stage="filled", at={ids[tag]: at for tag, at in filled.items() if tag in ids})
+    order_stages_record(stage="ingested", order_ids=[ids[tag] for tag in filled if tag in ids])
 
 
 def apply_execution_events(

@@ -60,6 +60,7 @@ from orders.models.projects import (
     ProjectChoice,
     ProjectVersion,
 )
+from orders.models.stages import ORDER_STAGES, OrderStageTimes
 from orders.models.trading import (
     Position,
     TradeFill,
@@ -79,6 +80,7 @@ __all__ = [
     "MONEY_PLACES",
     "NOTIONAL",
     "ORDER_SOURCES",
+    "ORDER_STAGES",
     "PRICE",
     "PRICE_PLACES",
     "QTY",
@@ -105,6 +107,7 @@ __all__ = [
     "ExecutionEvent",
     "Mode",
     "OrderFlag",
+    "OrderStageTimes",
     "OrderStatus",
     "OrderType",
     "Position",

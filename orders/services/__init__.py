@@ -4,7 +4,15 @@ Dependency direction: `orders` imports nothing of the project above it (`executi
 import these names from `orders.services`.
 """
 
+from orders.services.archive import history_archive, month_start
 from orders.services.audit import Actor, audit_record
+from orders.services.auth_cache import (
+    auth_cache_delete,
+    auth_cache_invalidate,
+    auth_cache_new_version,
+    auth_cache_read,
+    auth_cache_write,
+)
 from orders.services.buying_power import buying_power_left, check_buying_power
 from orders.services.cancels import (
     order_cancel_record,
@@ -28,6 +36,14 @@ from orders.services.halts import (
     engine_halt_set,
 )
 from orders.services.ledger import BatchReport, LedgerEvent, apply_engine_events
+from orders.services.maintenance import small_tables_analyze
+from orders.services.market import buying_power_source_register, market_price_source_register
+from orders.services.modify import (
+    order_modify_clear,
+    order_modify_record,
+    order_modify_refusal,
+    order_modify_reject,
+)
 from orders.services.orders import (
     OrderCreateResult,
     client_order_id_new,
@@ -70,6 +86,7 @@ from orders.services.projects import (
     trade_live_permitted,
 )
 from orders.services.rehome import RehomeResult, ReloadedOrder, order_rehome
+from orders.services.stages import STAGE_GAPS, order_stage_gaps, order_stages_pushed, order_stages_record
 from orders.services.status import (
     StatusChange,
     apply_fill_to_order,
@@ -80,13 +97,15 @@ from orders.services.status import (
     update_trade_orders_status,
 )
 from orders.services.tokens import api_token_authenticate, api_token_create, api_token_revoke
-from orders.services.validation import CleanOrder, clean_order_payload
-from orders.services.versions import project_versions_bump_for_mode
+from orders.services.validation import MAX_DB_ID, CleanOrder, bounded_id, clean_order_payload
+from orders.services.versions import project_versions_bump_for_mode, project_versions_changed
 
 __all__ = [
     "ALREADY_CLOSING",
     "ALREADY_FLAT",
     "CLOSE_ACTION",
+    "MAX_DB_ID",
+    "STAGE_GAPS",
     "Actor",
     "BatchReport",
     "CleanOrder",
@@ -105,7 +124,14 @@ __all__ = [
     "apply_fill_to_order",
     "apply_fills_to_orders",
     "audit_record",
+    "auth_cache_delete",
+    "auth_cache_invalidate",
+    "auth_cache_new_version",
+    "auth_cache_read",
+    "auth_cache_write",
+    "bounded_id",
     "buying_power_left",
+    "buying_power_source_register",
     "check_buying_power",
     "clean_order_payload",
     "client_order_id_new",
@@ -119,13 +145,23 @@ __all__ = [
     "engine_halt_locked",
     "engine_halt_permitted",
     "engine_halt_set",
+    "history_archive",
     "is_close_order",
     "live_permitted",
+    "market_price_source_register",
+    "month_start",
     "order_cancel_record",
     "order_create_locked",
+    "order_modify_clear",
+    "order_modify_record",
+    "order_modify_refusal",
+    "order_modify_reject",
     "order_preview",
     "order_rehome",
     "order_resolve_record",
+    "order_stage_gaps",
+    "order_stages_pushed",
+    "order_stages_record",
     "positions_close",
     "positions_liquidate",
     "price_reference",
@@ -139,8 +175,10 @@ __all__ = [
     "project_set_mode",
     "project_set_trading_state",
     "project_versions_bump_for_mode",
+    "project_versions_changed",
     "require_live_permission",
     "require_resolver",
+    "small_tables_analyze",
     "time_zone_is_known",
     "time_zone_remember",
     "time_zone_remembered",

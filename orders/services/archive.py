@@ -2,14 +2,13 @@
 
 The books (orders, fills, positions) are never archived. An engine event moves only when its order is closed
 (FILLED, CANCELED, REJECTED) with no modify pending: nothing applies to such an order any more, and the
-ingest's exactly-once holds across both tables (the events insert skips a key stored in the archive,
-orders.db.bulk). Unmatched events stay for review. The timeline reads both tables as one
+ingest's exactly-once holds across both tables (the ledger counts a key stored in the archive as a
+duplicate: orders.db.bulk archived_event_keys). Unmatched events stay for review. The timeline reads both tables as one
 (orders.selectors.order_events); the audit admin lists the archive beside the log.
 
 The events table has no index on received_at (every ingest insert would pay for one): the archive walks it in
-primary-key chunks (ids grow with received_at, an ingest's transaction at most its budget out of step), one
-transaction per chunk, and stops at the first chunk received entirely after the bound. The audit log is walked
-by its `at` index. On PostgreSQL a chunk is one `WITH moved AS (DELETE ... RETURNING) INSERT` statement (one
+primary-key chunks up to the last id at its start, one transaction per chunk that has rows before the bound
+(a chunk with none costs one index range read). The audit log is walked by its `at` index. On PostgreSQL a chunk is one `WITH moved AS (DELETE ... RETURNING) INSERT` statement (one
 snapshot: what is deleted is exactly what is archived); on SQLite (one writer at a time) an INSERT ... SELECT
 and the DELETE of the ids it archived."""
 
@@ -158,9 +157,9 @@ def history_archive(*, before: datetime) -> ArchiveReport:
         high = low + CHUNK_IDS - 1
         received = ExecutionEvent.objects.filter(id__range=(low, high)).order_by("received_at")
         oldest = received.values_list("received_at", flat=True).first()
-        if oldest is not None and oldest >= before:
-            break  # ids grow with received_at: the rest of the table came after the bound
-        if oldest is not None:
+        # Every chunk up to the last id at the start, one index range each: ids grow with received_at for the
+        # ingest's rows, but not for rows loaded otherwise (a restore, a bulk load), so no early stop.
+        if oldest is not None and oldest < before:
             with transaction.atomic():
                 report.events += _events_chunk(low, high, before)
             report.chunks += 1
@@ -173,7 +172,7 @@ def history_archive(*, before: datetime) -> ArchiveReport:
             break
         report.chunks += 1
     if connection.vendor == "postgresql" and (report.events or report.audit):
-        # The ingest's insert probes the archive's key index: the planner must know the archive's size.
+        # The ledger probes the archive's key index: the planner must know the archive's size.
         with connection.cursor() as cursor:
             cursor.execute(
                 f"ANALYZE {ArchivedExecutionEvent._meta.db_table}, {ArchivedAuditLog._meta.db_table}"

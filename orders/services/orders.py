@@ -24,6 +24,7 @@ from orders.services.projects import (
     require_live_permission,
 )
 from orders.services.risk import check_new_order
+from orders.services.stages import order_stages_start
 from orders.services.validation import CleanOrder, clean_order_payload, order_lots_and_ticks_check
 
 
@@ -133,6 +134,7 @@ def order_create_locked(
                 params=params,
                 created_by=created_by,
             )
+            order_stages_start(order_id=order.pk, clicked=clean.clicked_at, committed=order.created_at)
     except IntegrityError:
         # The same client_order_id was committed meanwhile by a request for another project.
         existing = TradeOrder.objects.filter(client_order_id=client_order_id).first()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
@@ -157,6 +158,8 @@ class CleanOrder:
     mode: str | None
     confirm: bool
     stop_price: Decimal | None = None
+    # When the trader clicked, by the client's clock (stage times only: never compared on a replay).
+    clicked_at: datetime | None = None
 
 
 def clean_order_payload(payload: Any) -> CleanOrder:
@@ -239,6 +242,7 @@ def clean_order_payload(payload: Any) -> CleanOrder:
     if not isinstance(confirm, bool):
         errors["confirm"] = "must be true or false"
 
+    clicked_at = _clicked_at(payload.get("clicked_at"), errors)
     project_id = _project_id(payload.get("project_id"), errors, name="project_id")
     params = payload.get("params")
     if params is not None:
@@ -259,7 +263,35 @@ def clean_order_payload(payload: Any) -> CleanOrder:
         mode=mode,
         confirm=bool(confirm),
         stop_price=stop_price,
+        clicked_at=clicked_at,
     )
+
+
+def _clicked_at(value: Any, errors: dict[str, str]) -> datetime | None:
+    """The client's click time: an ISO-8601 time with its zone, or milliseconds since the epoch (the page's)."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1e14:
+        moment = datetime.fromtimestamp(value / 1000, tz=UTC)
+    elif isinstance(value, str) and value.isascii() and len(value) <= 40:
+        try:
+            moment = (
+                datetime.fromisoformat(value)
+                if not value.isdigit()
+                else datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+            )
+        except (ValueError, OverflowError):
+            errors["clicked_at"] = "must be an ISO-8601 time with its zone or milliseconds since the epoch"
+            return None
+    else:
+        errors["clicked_at"] = "must be an ISO-8601 time with its zone or milliseconds since the epoch"
+        return None
+    if moment.tzinfo is None:
+        errors["clicked_at"] = "must name its time zone"
+        return None
+    return moment
 
 
 # US equities trade in whole shares: LEAN's Data/symbol-properties/symbol-properties-database.csv line 204,

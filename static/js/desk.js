@@ -296,6 +296,10 @@
 
   document.addEventListener("htmx:configRequest", function (evt) {
     var elt = evt.detail.elt;
+    // An order's first stage time: the click, by this browser's clock (the server clamps it to the commit).
+    if (evt.detail.verb === "post" && /\/live-trade\/orders\/new$/.test(evt.detail.path)) {
+      evt.detail.parameters.clicked_at = String(Date.now());
+    }
     if (elt && elt.dataset && elt.dataset.confirmedName) {
       evt.detail.parameters.confirm_name = elt.dataset.confirmedName;
       delete elt.dataset.confirmedName;

@@ -23,11 +23,12 @@ from orders.models import (
     TradeFill,
     TradeOrder,
 )
-from orders.services.modify import order_modify_clear
+from orders.services import order_modify_clear
 from tradedesk.actors import actor_from_request
 from tradedesk.admin.base import money, price, quantity
 from tradedesk.admin.fills import export_order_fills
 from tradedesk.admin.history import HistoryAdminMixin
+from tradedesk.admin.stages import SlowOrderFilter
 
 # The engine's order ids are bigints: a longer number cannot match one.
 _BIGINT_MAX = 2**63 - 1
@@ -217,6 +218,7 @@ class TradeOrderAdmin(HistoryAdminMixin, admin.ModelAdmin):
         "flag",
         "overfilled",
         "future_event_time",
+        SlowOrderFilter,
     )
     # Exact matches on indexed columns (get_search_results): a substring search walks the whole history.
     search_fields = ("client_order_id", "symbol", "ib_order_id")

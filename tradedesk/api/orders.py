@@ -23,7 +23,7 @@ from execution.actions import (
 from orders import selectors
 from orders.errors import OrderValidationError
 from orders.models import SYMBOL_REGEX, WORKING_STATUSES, OrderStatus, order_flags, order_is_unknown
-from orders.services.modify import order_modify_clear
+from orders.services import order_modify_clear
 from tradedesk.actors import actor_from_request
 from tradedesk.api.auth import api_auth
 from tradedesk.api.schemas import (

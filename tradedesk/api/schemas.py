@@ -10,7 +10,7 @@ from ninja import Field, Path, Schema
 from pydantic import BeforeValidator, ConfigDict, PlainSerializer, StrictBool, StrictInt, WithJsonSchema
 
 from orders import selectors
-from orders.services.validation import MAX_DB_ID
+from orders.services import MAX_DB_ID
 from tradedesk.display import decimal_text
 
 # Decimals travel as strings without trailing zeros ("410.45"), so no precision is lost in JSON.
@@ -63,6 +63,11 @@ class OrderIn(StrictIn):
     project_id: IdIn | None = None
     mode: str | None = Field(None, max_length=8, description="paper or live; must equal the project's")
     confirm: StrictBool = Field(False, description="place it even if the same order was placed seconds ago")
+    clicked_at: datetime | None = Field(
+        None,
+        description="when the trader clicked (the client's clock, with its zone): the order's stage times; "
+        "clamped to at most 60 s before the commit and never after it",
+    )
     params: OrderParamsIn | None = Field(
         None, description="source/project_id/mode; ids given twice must agree"
     )

@@ -28,7 +28,7 @@ from orders.models import (
     Project,
     TradeOrder,
 )
-from orders.services.validation import bounded_id
+from orders.services import bounded_id
 
 logger = logging.getLogger("tradedesk.web")
 

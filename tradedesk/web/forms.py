@@ -276,6 +276,8 @@ class OrderForm(forms.Form):
             "limit_price": (data.get("limit_price") or None) if order_type in LIMIT_PRICE_TYPES else None,
             "stop_price": (data.get("stop_price") or None) if order_type in STOP_PRICE_TYPES else None,
             "confirm": bool(data.get("confirm")),
+            # The page's click time (ms since the epoch, desk.js): the order's stage times, clamped there.
+            "clicked_at": self.data.get("clicked_at") or None,
         }
 
     def add_service_error(self, exc: TradedeskError) -> None:

@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from execution.models import HoldingsDiscrepancy
 from execution.selectors import (
@@ -34,6 +34,7 @@ from orders.models import (
     WORKING_STATUSES,
     EngineHalt,
     Mode,
+    OrderStageTimes,
     OrderType,
     Position,
     Project,
@@ -41,9 +42,10 @@ from orders.models import (
     TradeOrder,
     TradingState,
 )
-from orders.services.validation import bounded_id
+from orders.services import bounded_id, order_stage_gaps
 from tradedesk.web.access import DeskRequest
 from tradedesk.web.account import account_context
+from tradedesk.web.charts import pnl_chart
 from tradedesk.web.forms import ColoursForm, OrderForm, TimeZoneForm
 
 # htmx stops polling an element that gets this status (the order timeline once the order is final).
@@ -141,11 +143,21 @@ def positions_context(
         position.row_value = (row_values or {}).get(position.symbol, "")  # type: ignore[attr-defined]
         position.row_confirm = position.symbol in (row_confirm or set())  # type: ignore[attr-defined]
     version = positions_version(positions, project)
-    day = project_day_pnl(project=project, positions=positions, snapshot=snapshot, now=timezone.now())
+    now = timezone.now()
+    day = project_day_pnl(project=project, positions=positions, snapshot=snapshot, now=now)
+    totals = positions_totals(positions, realized_pnl=realized)
+    chart = pnl_chart(
+        project=project,
+        positions=positions,
+        day=day,
+        total_now=totals.realized_pnl + totals.unrealized_pnl,
+        now=now,
+    )
     return {
         "positions": positions,
         "day_pnl": day,
-        "positions_totals": positions_totals(positions, realized_pnl=realized),
+        **chart,
+        "positions_totals": totals,
         "positions_version": version,
         "prices_version": prices_version(positions, version, snapshot.version if snapshot else ""),
         "prices_poll_seconds": settings.TRADEDESK_PRICES_INTERVAL,
@@ -285,13 +297,26 @@ def ticket_form(project: Project | None, data: dict[str, Any] | None = None) -> 
     return OrderForm(initial=initial)
 
 
+STAGE_LABELS = {
+    "request": gettext_lazy("request"),
+    "queue": gettext_lazy("queue"),
+    "hand-over": gettext_lazy("hand-over"),
+    "engine": gettext_lazy("engine"),
+    "fill": gettext_lazy("fill"),
+    "ingest": gettext_lazy("ingest"),
+    "screen": gettext_lazy("screen"),
+}
+
+
 def timeline_context(order: TradeOrder) -> dict[str, Any]:
-    """One order's events and fills; the timeline polls while the order is not final."""
+    """One order's events and fills, and where its time went; the timeline polls while it is not final."""
+    gaps = order_stage_gaps(OrderStageTimes.objects.filter(order_id=order.pk).first())
     return {
         "detail": order,
         "detail_polls": order.status not in FINAL_STATUSES,
         "events": list(selectors.order_events(order=order)),
         "fills": list(order.fills.order_by("filled_at", "id")),
+        "stage_gaps": [(STAGE_LABELS[gap.label], gap.milliseconds) for gap in gaps],
     }
 
 

@@ -32,7 +32,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.crypto import constant_time_compare
 
 from execution.actions import account_version, change_token, prices_version, push_channel, push_enabled
-from orders import selectors
+from orders import selectors, services
 from orders.errors import NotFound
 from orders.services import project_for_user
 
@@ -197,6 +197,11 @@ class Seen:
         return cls(orders=orders[:100], prices=prices[:200], account=account[:200])
 
 
+def order_stages_pushed(project_id: int) -> None:
+    """The fills this stream just announced are pushed (orders/services/stages.py: the first stream wins)."""
+    services.order_stages_pushed(project_id=project_id)
+
+
 def access_check(access: Access) -> tuple[str, Seen] | None:
     """(the project's mode, its current versions) while the session still grants the project, else None."""
     engine = import_module(settings.SESSION_ENGINE)
@@ -256,6 +261,7 @@ async def stream_events(access: Access, seen: Seen) -> AsyncIterator[bytes]:
                 mode, now = state
                 if now.orders != seen.orders:
                     yield _event("orders", now)
+                    await in_db(order_stages_pushed, access.project_id)
                 if now.prices != seen.prices:
                     yield _event("prices", now)
                 if now.account != seen.account:

@@ -27,7 +27,7 @@ from orders.models import (
     Project,
     TradingState,
 )
-from orders.services.validation import bounded_id
+from orders.services import bounded_id
 from tradedesk.actors import actor_from_request
 from tradedesk.web.access import (
     SESSION_PROJECT_KEY,

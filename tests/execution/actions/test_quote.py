@@ -105,3 +105,12 @@ def test_a_typed_symbol_gets_bid_and_ask_through_the_one_subscribe_path(
     zh = client.get("/live-trade/quote", {**ask, "lang": "zh-hans"}, headers={"HX-Request": "true"})
     assert "买价 × 卖价" in zh.content.decode()
     assert json.loads((engines.engine_dir("paper") / "prices.json").read_text())["run_id"]
+
+
+def test_a_restarted_engine_is_asked_again(queued: list[dict[str, Any]]) -> None:
+    engines.engine_start("paper")
+    assert actions.quote_request(mode="paper", symbol="AMD", user_id=1).outcome == "asked"
+    engines.stop_engine("paper")
+    engines.engine_start("paper")  # a new run: it has none of the last run's subscriptions
+    assert actions.quote_request(mode="paper", symbol="AMD", user_id=1).outcome == "asked"
+    assert len(queued) == 2

@@ -1,10 +1,10 @@
 """The supervisor with a fake LEAN launcher: SIGINT first, one LEAN engine per host, preflight on failure,
 stop refused while the engine holds working orders, restart to reconcile.
 
-LEAN facts (QuantConnect/Lean at 24863901deffa9ec7985e21ef8fbdb0258efb9e4, IBAutomater at
-0062526891c1e1bdf03ad91b49045ce0838c2ecd): LEAN shuts down cleanly only on Console.CancelKeyPress, i.e.
+LEAN facts (QuantConnect/Lean at 24863901deffa9ec7985e21ef8fbdb0258efb9e4, IBAutomater 2.0.91 at
+20815f591bebf727e5fd0adbc614bd7d3a505e96): LEAN shuts down cleanly only on Console.CancelKeyPress, i.e.
 SIGINT (Launcher/Program.cs 98, then OnEndOfAlgorithm in Engine/AlgorithmManager.cs 616); every IB Gateway
-start runs QuantConnect.IBAutomater/IBAutomater.sh, which runs `pkill -9 Xvfb; pkill -9 java`.
+start runs QuantConnect.IBAutomater/IBAutomater.sh, which runs `pkill -9 Xvfb; pkill -9 java` (IBAutomater.sh:7-8).
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ from tests.waiting import wait_for
 pytestmark = pytest.mark.django_db
 
 FAKE_LEAN = """
-import pathlib, signal, sys, time
+import json, pathlib, signal, sys, time
 mode = sys.argv[sys.argv.index("--mode") + 1]
+parameters = json.loads(pathlib.Path(sys.argv[sys.argv.index("--config") + 1]).read_text())["parameters"]
 log = pathlib.Path("signals.log")
 
 def handler(signum, frame):
@@ -44,6 +45,9 @@ def handler(signum, frame):
 
 signal.signal(signal.SIGINT, handler)
 signal.signal(signal.SIGTERM, handler)
+# Setup is over (the algorithm's `started` line): from here LEAN acts on SIGINT.
+with open(parameters["events-file"], "a") as events:
+    events.write(json.dumps({"type": "engine", "status": "started", "run_id": parameters["run-id"]}) + "\\n")
 pathlib.Path("ready").write_text("ready")
 if mode == "fail":
     sys.exit(1)

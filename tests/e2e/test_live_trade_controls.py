@@ -1,4 +1,5 @@
-"""Trader UX in headless Chromium: the API docs, HALTED buttons, resting limits and the phone layout."""
+"""The live-trade page's controls in headless Chromium: the buttons a HALTED project leaves, a resting limit
+order never marked stale, Close selected only with a ticked position, and the phone layout."""
 
 from __future__ import annotations
 
@@ -23,13 +24,6 @@ def open_desk(page: Page, desk: Any, user: Any, project: Project) -> None:
     log_in(page.context, desk.url, user)
     page.goto(f"{desk.url}/live-trade?project={project.pk}")
     expect(page.get_by_test_id("account-positions-table")).to_be_visible()
-
-
-def test_api_docs_render_their_operation_list_under_the_csp(page: Page, desk: Any, user: Any) -> None:
-    log_in(page.context, desk.url, user)
-    page.goto(f"{desk.url}/api/docs")
-    expect(page.locator(".opblock").first).to_be_visible()
-    expect(page.locator(".opblock-summary-path", has_text="/api/trade/orders").first).to_be_visible()
 
 
 def test_halted_leaves_close_enabled_and_disables_buy_sell_and_place_order(
