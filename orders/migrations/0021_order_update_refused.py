@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0019_order_broker_id'),
+        ('orders', '0020_order_stage_times'),
     ]
 
     operations = [
