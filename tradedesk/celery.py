@@ -9,6 +9,8 @@ from celery.signals import setup_logging
 from django.conf import settings
 from django_structlog.celery.steps import DjangoStructLogInitStep
 
+from tradedesk.apps import var_prepare
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tradedesk.settings")
 
 app = Celery("tradedesk")
@@ -16,6 +18,13 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Request ids of the web request that enqueued a task reach the task's log lines.
 app.steps["worker"].add(DjangoStructLogInitStep)
+
+
+@app.on_after_configure.connect
+def folders_prepare(**kwargs: Any) -> None:
+    """A process that only publishes (``celery call``, beat) never runs Django's ready(): lay out the var folder
+    and the filesystem broker's folders here too, or its first message has no queue folder to land in."""
+    var_prepare()
 
 
 @setup_logging.connect

@@ -64,6 +64,11 @@ EVENT_KEYS = (
     # an order a new run reloads untagged (docs/engine-contract.md section 7, "Open orders after a restart").
     "broker_ids",
 )
+# Added (true) only to an Invalid event the engine emitted while it had an update of that order in flight:
+# IB answers a refused modify with Invalid for the order itself (IB plugin InteractiveBrokersBrokerage.cs
+# 2235-2259@d154917) while it keeps working the original. Absent otherwise, so other events keep their identity.
+UPDATE_REFUSED_KEY = "update_refused"
+UPDATE_REFUSED_STATUS = "Invalid"
 
 
 def canonical_json(value: Any) -> str:

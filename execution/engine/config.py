@@ -149,6 +149,11 @@ def lean_config(*, mode: str, workdir: Path, run_id: str, intent_path: Path | No
         "python-additional-paths": [str(launcher_dir)],
         # Without it LEAN waits on Console.Read() after the algorithm ended (Queues/JobQueue.cs 294).
         "close-automatically": True,
+        # LEAN's default CompositeLogHandler also writes log.txt, unmasked, into the results folder, which is
+        # the cwd (Launcher/config.json:35, Logging/CompositeLogHandler.cs:27-33, Engine/Initializer.cs:42-48,
+        # Common/Globals.cs:100 at 24863901). ConsoleLogHandler writes only to stdout/stderr
+        # (ConsoleLogHandler.cs:44-51), which the supervisor masks into engine.log.
+        "log-handler": "QuantConnect.Logging.ConsoleLogHandler",
         # The IB brokerage validates the QuantConnect subscription with these at start and exits the
         # process when that fails (InteractiveBrokersBrokerage.cs ValidateSubscription, Globals.cs 95-98).
         "job-user-id": settings.QC_USER_ID,

@@ -213,6 +213,53 @@ def check_ib_gateway() -> Check:
     )
 
 
+def check_x_tools() -> Check:
+    """Xvfb and pkill on the engine's PATH: IBAutomater.sh runs both at every IB Gateway start (IBAutomater.sh:7-8,16
+    at IBAutomater 2.0.91 = 20815f5, tests/fixtures/ibautomater/ibautomater-sh.json)."""
+    missing = [program for program in ("Xvfb", "pkill") if shutil.which(program) is None]
+    if missing:
+        return Check(
+            "Xvfb and pkill",
+            False,
+            f"{' and '.join(missing)} not on PATH (IBAutomater.sh runs them to start IB Gateway)",
+            "sudo apt-get install xvfb procps (docs/deploy.md section 2), on the engine user's PATH",
+        )
+    return Check("Xvfb and pkill", True, f"{shutil.which('Xvfb')}, {shutil.which('pkill')}")
+
+
+# .NET TimeSpan.Parse's invariant form [-]{d | [d.]hh:mm[:ss[.fffffff]]}: the IB plugin parses
+# ib-weekly-restart-utc-time with it (InteractiveBrokersBrokerageFactory.cs:92-96 at d154917) and adds it to
+# the next Sunday's date (InteractiveBrokersBrokerage.cs:5607-5611), so it must also be under a day.
+TIMESPAN = re.compile(r"^\s*(-)?(?:(\d+)|(?:(\d+)\.)?(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,7}))?)?)\s*$")
+
+
+def weekly_restart_problem(text: str) -> str:
+    """Why LEAN would refuse or misread this ib-weekly-restart-utc-time, or "" when it is a time of day."""
+    match = TIMESPAN.match(text)
+    if match is None:
+        return f"{text!r} is not a .NET TimeSpan (TimeSpan.Parse throws and the engine does not start)"
+    negative, days_only, days, hours, minutes, seconds = match.groups()[:6]
+    if days_only is not None:
+        return f"{text!r} is {days_only} days for TimeSpan.Parse, not a time of day"
+    if int(hours) > 23 or int(minutes) > 59 or int(seconds or 0) > 59:
+        return f"{text!r} is out of range for TimeSpan.Parse (hours 0-23, minutes and seconds 0-59)"
+    if negative or (days and int(days) > 0):
+        return f"{text!r} is not a time of day from 00:00:00 to 23:59:59 (it is added to Sunday's date)"
+    return ""
+
+
+def check_weekly_restart() -> Check:
+    """IB_WEEKLY_RESTART_UTC_TIME, when set, parses as LEAN's TimeSpan.Parse does and is a time of day."""
+    name = "weekly restart time"
+    value = settings.IB_WEEKLY_RESTART_UTC_TIME
+    if not value:
+        return Check(name, True, "not set: the IB plugin's default applies (Sunday UTC)")
+    problem = weekly_restart_problem(value)
+    if problem:
+        return Check(name, False, problem, "set IB_WEEKLY_RESTART_UTC_TIME to HH:MM:SS UTC, e.g. 22:00:00")
+    return Check(name, True, f"Sundays at {value.strip()} UTC")
+
+
 def check_variables(mode: str) -> Check:
     """The QuantConnect and IB variables a LEAN engine of `mode` needs (names only, never values)."""
     missing = lean_missing_settings(mode)
@@ -256,6 +303,8 @@ CHECKS: tuple[Callable[[], Check], ...] = (
     check_pythonnet,
     check_data_folder,
     check_ib_gateway,
+    check_x_tools,
+    check_weekly_restart,
 )
 
 

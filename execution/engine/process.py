@@ -5,6 +5,7 @@ another name and renamed into place."""
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 import secrets
@@ -387,6 +388,25 @@ def _wait_gone(pid: int, marker: str, timeout: float) -> bool:
     return True
 
 
+def run_started(mode: str, run_id: str) -> bool:
+    """Whether the run wrote its `started` engine line (LEAN's setup, the IB login included, is over)."""
+    needle = run_id.encode()
+    try:
+        with open(engine_folder(mode).events, "rb") as handle:
+            for raw in handle:
+                if needle in raw and b'"started"' in raw:
+                    line = json.loads(raw)
+                    if (line.get("type"), line.get("status"), line.get("run_id")) == (
+                        "engine",
+                        "started",
+                        run_id,
+                    ):
+                        return True
+    except (OSError, ValueError):
+        return False
+    return False
+
+
 def stop_engine(mode: str, *, timeout: float | None = None) -> EngineState:
     """Stop the mode's engine: SIGINT (LEAN's clean shutdown), then SIGTERM, then SIGKILL; its final state.
 
@@ -400,11 +420,18 @@ def stop_engine(mode: str, *, timeout: float | None = None) -> EngineState:
         pid = info["pid"]
         marker = str(engine_folder(mode).config.resolve())
         sent: list[str] = []
-        for signum, grace in (
+        steps = [
             (signal.SIGINT, wait),
             (signal.SIGTERM, min(wait, TERM_GRACE_SECONDS)),
             (signal.SIGKILL, 5.0),
-        ):
+        ]
+        if not run_started(mode, str(info.get("run_id", ""))):
+            # During LEAN's setup (IB login, up to 15 minutes of 2FA) a SIGINT is swallowed: ExitKeyPress
+            # calls AlgorithmManager.SetStatus, which acts only once the algorithm runs (Launcher/Program.cs:98,
+            # 118-126, Engine/AlgorithmManager.cs:664-690 at 24863901). So terminate at once; the supervisor
+            # then ends what IBAutomater left in its process group and removes IBAutomater.json.
+            steps = steps[1:]
+        for signum, grace in steps:
             sent.append(signum.name)
             write_json_atomic(
                 engine_dir(mode) / STOP_FILE, {"run_id": info.get("run_id"), "pid": pid, "signals": sent}

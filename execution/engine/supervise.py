@@ -8,11 +8,14 @@ engine.exit.json with the exit code and the last log lines. Stdlib only: it runs
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 from execution.contract.files import tail_lines, write_json_atomic
@@ -46,6 +49,64 @@ def mask_secrets(line: bytes, secrets: list[bytes]) -> bytes:
     return line
 
 
+# IBAutomater writes the IB user name and password in clear to IBAutomater.json beside its assembly (the LEAN
+# launcher folder) and deletes it only in Dispose, i.e. a clean stop (IBAutomater.cs:1173-1175,1209-1216,
+# 203-215 at IBAutomater 2.0.91 = 20815f5; tests/fixtures/lean/secrets-excerpt.json).
+IBAUTOMATER_CONFIG = "IBAutomater.json"
+# The engine's own files (LEAN's output, IBAutomater.json) are its user's only.
+ENGINE_UMASK = 0o077
+
+
+def remove_ibautomater_config(workdir: Path) -> Path | None:
+    """After the engine exited: remove a clear-text IBAutomater.json a killed run left; its path, or None."""
+    try:
+        with open(workdir / CONFIG_FILE, encoding="utf-8") as handle:
+            config = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    launcher = config.get("composer-dll-directory") if isinstance(config, dict) else None
+    if not launcher:
+        return None
+    path = Path(launcher) / IBAUTOMATER_CONFIG
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return None
+    return path
+
+
+def _group_members() -> list[int]:
+    """The other live processes of the supervisor's process group (Linux /proc)."""
+    me, group = os.getpid(), os.getpgid(0)
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == me:
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # After the command name: state, ppid, pgrp; a zombie has already ended.
+        if fields[0] != "Z" and int(fields[2]) == group:
+            members.append(int(entry.name))
+    return members
+
+
+def _end_leftovers() -> list[int]:
+    """SIGTERM, then SIGKILL, every other process of the supervisor's process group; the pids signalled."""
+    leftovers = _group_members()
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        for pid in _group_members() if signum == signal.SIGKILL else leftovers:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signum)
+        deadline = time.monotonic() + 2.0
+        while _group_members() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    return leftovers
+
+
 def _open_log(workdir: Path) -> int:
     """engine.log for appending: owner-only (0600), never through a symlink."""
     fd = os.open(
@@ -74,7 +135,12 @@ def _babysit(workdir: Path, run_id: str, command: list[str], ready_fd: int, cont
         # The engine writes into a pipe and every line is masked here before it reaches engine.log
         # (a launcher that prints its config must not leak the IB password).
         proc = subprocess.Popen(
-            command, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            command,
+            cwd=workdir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            umask=ENGINE_UMASK,
         )
     except OSError as exc:
         message = mask_secrets(f"cannot start engine: {exc}".encode(), secrets).decode("utf-8", "replace")
@@ -115,14 +181,32 @@ def _babysit(workdir: Path, run_id: str, command: list[str], ready_fd: int, cont
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
     assert proc.stdout is not None
-    while True:
-        # Bounded reads: a line without a newline never grows without limit in memory.
-        line = proc.stdout.readline(1 << 16)
-        if not line:
-            break
-        log.write(mask_secrets(line, secrets))
+    stdout = proc.stdout
+
+    def copy_output() -> None:
+        while True:
+            # Bounded reads: a line without a newline never grows without limit in memory.
+            line = stdout.readline(1 << 16)
+            if not line:
+                break
+            log.write(mask_secrets(line, secrets))
+
+    # In a thread: a leftover child that inherited the pipe would keep the read open after the engine ended.
+    reader = threading.Thread(target=copy_output, daemon=True)
+    reader.start()
     code = proc.wait()
+    reader.join(timeout=2)
+    # What the engine left in this session's process group (IB Gateway's java and Xvfb, which IBAutomater.sh
+    # starts, after a kill during setup or a crash) goes with it; a clean stop has already ended them.
+    leftovers = _end_leftovers()
+    reader.join(timeout=5)
     log.write(f"--- {_now()} run {run_id} exited with {code}\n".encode())
+    if leftovers:
+        log.write(f"--- {_now()} run {run_id}: ended leftover processes {leftovers}\n".encode())
+    # A clean stop's Dispose already removed it; after a kill or crash it is still there, password and all.
+    removed = remove_ibautomater_config(workdir)
+    if removed is not None:
+        log.write(f"--- {_now()} run {run_id}: removed {removed} (left by an unclean exit)\n".encode())
     write_json_atomic(
         workdir / EXIT_FILE,
         {

@@ -14,7 +14,13 @@ from typing import Any
 
 import orjson
 
-from execution.contract import LEAN_STATUS_MAP, RUN_BOUNDARIES, event_identity
+from execution.contract import (
+    LEAN_STATUS_MAP,
+    RUN_BOUNDARIES,
+    UPDATE_REFUSED_KEY,
+    UPDATE_REFUSED_STATUS,
+    event_identity,
+)
 from execution.ingest.files import (
     EXCERPT_BYTES,
 )
@@ -208,6 +214,9 @@ def parse_event(event: dict[str, Any]) -> LedgerEvent:
     fee = _number(event, "fee", MONEY_PLACES)
     if filled is not None and filled > 0 and fill_price is None:
         raise BadLine("a fill without fill_price")
+    refused = event.get(UPDATE_REFUSED_KEY, False)
+    if not isinstance(refused, bool) or (refused and status != UPDATE_REFUSED_STATUS):
+        raise BadLine(f"update_refused must be true only on an {UPDATE_REFUSED_STATUS} event")
     try:
         key = event_identity(event)
     except (TypeError, ValueError):
@@ -217,7 +226,8 @@ def parse_event(event: dict[str, Any]) -> LedgerEvent:
         tag=tag,
         status=status,
         payload=event,
-        target=LEAN_STATUS_MAP.get(status),
+        # The engine's mark, never the database's state at apply time: a refused update changes no status.
+        target=None if refused else LEAN_STATUS_MAP.get(status),
         run_id=run_id or "",
         engine_order_id=_integer(event, "order_id"),
         engine_event_id=_integer(event, "event_id"),
@@ -228,6 +238,7 @@ def parse_event(event: dict[str, Any]) -> LedgerEvent:
         fee_currency=_text(event, "fee_currency"),
         message=_text(event, "message"),
         broker_ids=broker_ids(event.get("broker_ids")),
+        update_refused=refused,
     )
 
 

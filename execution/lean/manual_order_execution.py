@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 from AlgorithmImports import (
     BrokerageMessageType,
     MarketHoursState,
+    OrderRequestStatus,
     OrderStatus,
     OrderType,
     QCAlgorithm,
@@ -74,6 +75,11 @@ MARKET, MARKET_ON_OPEN, REFUSED = "Market", "MarketOnOpen", "Refused"
 MOO_MESSAGE = "MarketOnOpen: sent while the market is closed; it fills at the next open"
 # The engine folder's names (execution/contract/folder.py; LEAN loads this file alone, so it keeps a copy that
 # tests/execution/contract/test_folder.py holds to the contract's).
+# The mark on an Invalid event that answers an update in flight (execution/contract/messages.py holds the same):
+# IB's HandleError emits Invalid for the order itself when a modify fails with one of its InvalidatingCodes
+# (e.g. 104, 105, 110, 201), while IB keeps working the original (IB plugin InteractiveBrokersBrokerage.cs
+# 2235-2259, 5897-5904@d154917).
+UPDATE_REFUSED_KEY = "update_refused"
 EVENTS_FILE = "events.jsonl"
 PRICES_FILE = "prices.json"
 ACCOUNT_FILE = "account.json"
@@ -261,6 +267,16 @@ ORDER_TYPE_NAMES: tuple[tuple[str, str], ...] = (
     ("MARKET_ON_OPEN", "MarketOnOpen"),
     ("MARKET_ON_CLOSE", "MarketOnClose"),
 )
+
+
+def updates_sent(ticket: Any) -> int:
+    """How many updates of the ticket's order LEAN sent on (Processing: its synchronous checks passed;
+    Processed: the brokerage call returned; Error ones never left: Common/Orders/OrderRequest.cs:94-104,
+    Engine/TransactionHandlers/BrokerageTransactionHandler.cs:476,852@24863901)."""
+    if ticket is None:
+        return 0
+    sent = (OrderRequestStatus.PROCESSING, OrderRequestStatus.PROCESSED)
+    return sum(1 for request in ticket.update_requests or () if request.status in sent)
 
 
 def order_type_name(value: Any) -> str:
@@ -644,6 +660,7 @@ class ManualOrderExecution(QCAlgorithm):
     _max_line_bytes: int
     _holdings_snapshots: int
     _closes: dict[str, tuple[str, float | None]]
+    _update_answers: dict[int, int]
 
     # ---- LEAN entry points ------------------------------------------------------------------------
 
@@ -664,6 +681,7 @@ class ManualOrderExecution(QCAlgorithm):
         self._max_line_bytes = line_cap(self.get_parameter("max-line-bytes"))
         self._holdings_snapshots = 0
         self._closes = {}
+        self._update_answers = {}
         events_file = self.get_parameter("events-file") or ""
         self._events_path = Path(events_file or EVENTS_FILE).resolve()
         intent_file = self.get_parameter("intent-file") or ""
@@ -733,27 +751,44 @@ class ManualOrderExecution(QCAlgorithm):
             tag = (order.tag if order is not None else "") or ""
             fee = order_event.order_fee.value if order_event.order_fee is not None else None
             message = str(order_event.message or "")
-            if not message and _is_market_on_open(order) and status_name(order_event.status) == "Submitted":
+            status = status_name(order_event.status)
+            if not message and _is_market_on_open(order) and status == "Submitted":
                 message = MOO_MESSAGE  # the order shows that it waits for the open
-            self._write(
-                event_line(
-                    tag=str(tag),
-                    status=status_name(order_event.status),
-                    order_id=int(order_event.order_id),
-                    event_id=int(order_event.id),
-                    run_id=self._run_id,
-                    symbol=str(order_event.symbol.value),
-                    time=order_event.utc_time,
-                    fill_quantity=order_event.fill_quantity,
-                    fill_price=order_event.fill_price,
-                    fee=fee.amount if fee is not None else None,
-                    fee_currency=str(fee.currency or "") if fee is not None else "",
-                    message=message,
-                    broker_ids=order_broker_ids(order),
-                )
+            refused = self._update_refused(int(order_event.order_id), status)
+            line = event_line(
+                tag=str(tag),
+                status=status,
+                order_id=int(order_event.order_id),
+                event_id=int(order_event.id),
+                run_id=self._run_id,
+                symbol=str(order_event.symbol.value),
+                time=order_event.utc_time,
+                fill_quantity=order_event.fill_quantity,
+                fill_price=order_event.fill_price,
+                fee=fee.amount if fee is not None else None,
+                fee_currency=str(fee.currency or "") if fee is not None else "",
+                message=message,
+                broker_ids=order_broker_ids(order),
             )
+            if refused:
+                line[UPDATE_REFUSED_KEY] = True
+            self._write(line)
         except Exception as exc:
             self._error(f"on_order_event: {type(exc).__name__}: {exc}")
+
+    def _update_refused(self, order_id: int, status: str) -> bool:
+        """Count the broker's answers to the order's updates: an Invalid while one is unanswered refuses it.
+
+        Only the engine knows an update is in flight, so it marks the line; tradedesk never guesses it from
+        its database at apply time (replay and arrival order stay as they are)."""
+        if status not in ("UpdateSubmitted", "Invalid"):
+            return False
+        sent = updates_sent(self.transactions.get_order_ticket(order_id))
+        answered = self._update_answers.get(order_id, 0)
+        if answered >= sent:
+            return False
+        self._update_answers[order_id] = answered + 1
+        return status == "Invalid"
 
     def on_brokerage_message(self, message_event: BrokerageMessageEvent) -> None:
         """Brokerage errors and disconnects become engine error lines (information stays in LEAN's log)."""

@@ -97,6 +97,9 @@ class OrderFlag(models.TextChoices):
 # event): each is its own column, so an order can be engine-down and overfilled at once.
 FLAG_OVERFILL = "OVERFILL"
 FLAG_FUTURE_TIME = "FUTURE_TIME"
+FLAG_UPDATE_REFUSED = "UPDATE_REFUSED"
+# What the flag means wherever it is shown (page, API, admin).
+UPDATE_REFUSED_TEXT = _("update refused by the broker: still working at IB until the engine says otherwise")
 # An order whose engine run died is unknown, not working: it may still be live at the broker.
 UNKNOWN_FLAG = OrderFlag.ENGINE_DOWN
 
@@ -106,11 +109,15 @@ def order_is_unknown(*, status: str, flag: str) -> bool:
     return status in WORKING_STATUSES and flag == UNKNOWN_FLAG
 
 
-def order_flags(*, flag: str, overfilled: bool, future_event_time: bool) -> list[str]:
-    """Every flag of an order: its engine flag, overfill, future event time (also for plain-value rows)."""
+def order_flags(
+    *, flag: str, overfilled: bool, future_event_time: bool, update_refused: bool = False
+) -> list[str]:
+    """Every flag of an order: engine flag, overfill, future event time, refused update (plain rows too)."""
     found = [flag] if flag else []
     if overfilled:
         found.append(FLAG_OVERFILL)
     if future_event_time:
         found.append(FLAG_FUTURE_TIME)
+    if update_refused:
+        found.append(FLAG_UPDATE_REFUSED)
     return found

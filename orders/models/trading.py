@@ -17,6 +17,7 @@ from orders.models.choices import (
     QTY,
     SOURCE_MANUAL,
     SYMBOL_REGEX,
+    UPDATE_REFUSED_TEXT,
     WORKING_STATUSES,
     Mode,
     OrderFlag,
@@ -75,6 +76,10 @@ class TradeOrder(models.Model):
     update_stop_price = models.DecimalField(**PRICE, null=True, blank=True)
     # When the pending update was asked for: the page shows how long an engine has left it unanswered.
     update_requested_at = models.DateTimeField(null=True, blank=True)
+    # The broker refused an update (the engine marked the Invalid event it emits for the order itself): the
+    # order keeps its status, still working at IB until the engine says otherwise; staff clear it.
+    update_refused = models.BooleanField(default=False, db_default=False, help_text=UPDATE_REFUSED_TEXT)
+    update_refused_message = models.TextField(blank=True, default="")
     # A cancel asked for while an engine holds the order; cancel_sent_at once the engine host wrote its command.
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
     cancel_requested_by = models.ForeignKey(
@@ -231,7 +236,10 @@ class TradeOrder(models.Model):
     def flags(self) -> list[str]:
         """Every flag the order carries (engine flag, overfill, future event time)."""
         return order_flags(
-            flag=self.flag, overfilled=self.overfilled, future_event_time=self.future_event_time
+            flag=self.flag,
+            overfilled=self.overfilled,
+            future_event_time=self.future_event_time,
+            update_refused=self.update_refused,
         )
 
     @property

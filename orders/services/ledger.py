@@ -66,6 +66,10 @@ class LedgerEvent:
     message: str = ""
     # The broker's order ids the engine reports on the line (LEAN's Order.BrokerId): the order keeps the first.
     broker_ids: tuple[str, ...] = ()
+    # The engine marked this Invalid event as its broker's refusal of an update it had in flight (IB emits
+    # Invalid for the order itself: IB plugin InteractiveBrokersBrokerage.cs:2235-2259@d154917): the order
+    # keeps its status and is flagged, the pending update is dropped.
+    update_refused: bool = False
     # The payload's JSON text as received, when it decodes to exactly `payload`: stored without dumping it again.
     payload_text: str | None = None
 
@@ -116,6 +120,8 @@ _ORDER_COLUMNS = (
     "future_event_time",
     "update_pending",
     "broker_order_id",
+    "update_refused",
+    "update_refused_message",
 )
 _ORDER_WRITTEN = (
     "status",
@@ -132,6 +138,8 @@ _ORDER_WRITTEN = (
     "overfilled",
     "future_event_time",
     "broker_order_id",
+    "update_refused",
+    "update_refused_message",
     "updated_at",
 )
 # Every concrete column of Position, in model order (what Position.from_db expects).
@@ -194,6 +202,8 @@ class _LockedOrder:
     future_event_time: bool
     update_pending: bool  # a modify waits for the engine: only such orders have an update to settle
     broker_order_id: str
+    update_refused: bool
+    update_refused_message: str
     dispatch_run: str | None  # params.manual_execution.run_id: the run the order was handed to
 
 
@@ -354,7 +364,7 @@ def _apply_to_orders(
         if len(events) > 1:
             events.sort(key=_event_sort_key)
         before = (order.status, order.status_message, order.last_status_ts, order.ib_order_id, order.flag,
-                  order.future_event_time, order.broker_order_id)  # fmt: skip
+                  order.future_event_time, order.broker_order_id, order.update_refused)  # fmt: skip
         was_failed = order.status == OrderStatus.FAILED
         for event in events:
             # A time far ahead would pin the order's clocks forever: flag it and order by arrival instead.
@@ -389,6 +399,10 @@ def _apply_to_orders(
                     or (event.run_id and event.run_id != order.dispatch_run)
                 ):
                     order.flag, order.flag_message = "", ""
+            if event.origin == "engine" and event.update_refused and not order.update_refused:
+                # Set by the event alone (never cleared by a later one): replay and arrival order agree.
+                order.update_refused = True
+                order.update_refused_message = event.message[:500]
             if at is not None and (order.last_status_ts is None or at > order.last_status_ts):
                 order.last_status_ts = at
             if target is not None:
@@ -405,7 +419,7 @@ def _apply_to_orders(
                 )  # fmt: skip
                 fill_events[event.key] = (order, event)
         after = (order.status, order.status_message, order.last_status_ts, order.ib_order_id, order.flag,
-                 order.future_event_time, order.broker_order_id)  # fmt: skip
+                 order.future_event_time, order.broker_order_id, order.update_refused)  # fmt: skip
         if after != before:
             changed[order.pk] = order
     now = timezone.now()
@@ -455,19 +469,26 @@ def _apply_to_orders(
                     o.overfilled,
                     o.future_event_time,
                     o.broker_order_id,
+                    o.update_refused,
+                    o.update_refused_message,
                     now,
                 )
                 for o in changed.values()
             ],
         )
     apply_position_fills(position_fills)
-    # Pending modifies: confirmed by an UpdateSubmitted event, dropped on LEAN's update failure or a final status.
+    # Pending modifies: confirmed by an UpdateSubmitted event, dropped on LEAN's update failure, the broker's
+    # refusal the engine marked, or a final status.
     # Only orders read with a pending modify under their row lock can have one (no statement for the others).
     pending = [o for o in orders if o.update_pending]
     engine_events = [(o, e) for o in pending for e in by_order[o.pk] if e.origin == "engine"]
     updated = orders_settle_updates(
         confirmed={o.pk: o.project_id for o, e in engine_events if e.status == UPDATE_CONFIRMED_STATUS},
-        dropped={o.pk: o.project_id for o, e in engine_events if e.message.startswith(UPDATE_FAILED_MESSAGES)}
+        dropped={
+            o.pk: o.project_id
+            for o, e in engine_events
+            if e.update_refused or e.message.startswith(UPDATE_FAILED_MESSAGES)
+        }
         | {o.pk: o.project_id for o in pending if o.status in CLOSED_STATUSES},
         now=now,
     )

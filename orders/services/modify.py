@@ -188,7 +188,7 @@ def order_modify_reject(*, order: TradeOrder, message: str, actor: Actor | None 
 
 
 def order_modify_clear(*, order: TradeOrder, reason: str, actor: Actor | None) -> TradeOrder:
-    """Staff drop an update the engine never answered (the order keeps its values), audited with the reason.
+    """Staff drop an unanswered update or resolve a refused one (the order keeps its values), with the reason.
 
     The engine may still hold the command: if it applies it later, its UpdateSubmitted no longer changes the
     order here, so the reason should say what the broker shows."""
@@ -202,7 +202,7 @@ def order_modify_clear(*, order: TradeOrder, reason: str, actor: Actor | None) -
     with transaction.atomic():
         project = project_lock(project_id=order.project_id)
         locked = TradeOrder.objects.select_for_update().get(pk=order.pk)
-        if not locked.update_pending:
+        if not locked.update_pending and not locked.update_refused:
             raise Conflict("no update is pending for this order")
         requested_at = locked.update_requested_at
         detail = {
@@ -211,7 +211,12 @@ def order_modify_clear(*, order: TradeOrder, reason: str, actor: Actor | None) -
             "quantity": _text(locked.update_quantity),
             "limit_price": _text(locked.update_limit_price),
             "stop_price": _text(locked.update_stop_price),
+            "update_refused": locked.update_refused,
+            "refused_message": locked.update_refused_message[:500],
         }
+        if locked.update_refused:
+            locked.update_refused, locked.update_refused_message = False, ""
+            locked.save(update_fields=["update_refused", "update_refused_message", "updated_at"])
         _drop_pending(locked)
         audit_record(actor=actor, action="order_update_cleared", project=project, order=locked, detail=detail)
     return locked

@@ -167,7 +167,9 @@ class TradeOrderReviewForm(forms.ModelForm):
         required=False,
         max_length=500,
         label=_("Clear the pending update: reason"),
-        help_text=_("Only when the engine never answered the update; say what the broker shows."),
+        help_text=_(
+            "When the engine never answered the update, or the broker refused it; say what the broker shows."
+        ),
         widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
     )
 
@@ -267,6 +269,7 @@ class TradeOrderAdmin(HistoryAdminMixin, admin.ModelAdmin):
                     ("overfilled", "future_event_time"),
                     ("update_pending", "update_requested_at"),
                     ("update_quantity", "update_limit_price", "update_stop_price"),
+                    ("update_refused", "update_refused_message"),
                     "updated_at",
                 )
             },
@@ -276,7 +279,10 @@ class TradeOrderAdmin(HistoryAdminMixin, admin.ModelAdmin):
             _("Resolve an unknown order (staff)"),
             {"fields": (("resolve_status", "resolve_quantity", "resolve_price"), "resolve_note")},
         ),
-        (_("Clear a pending update the engine never answered (staff)"), {"fields": ("clear_update_reason",)}),
+        (
+            _("Clear a pending update the engine never answered, or a refused update (staff)"),
+            {"fields": ("clear_update_reason",)},
+        ),
     )
     readonly_fields = (
         "client_order_id",
@@ -311,6 +317,8 @@ class TradeOrderAdmin(HistoryAdminMixin, admin.ModelAdmin):
         "update_quantity",
         "update_limit_price",
         "update_stop_price",
+        "update_refused",
+        "update_refused_message",
         "updated_at",
         "reviewed_by",
         "reviewed_at",

@@ -67,7 +67,7 @@ _LIST_FIELDS = (
     "status", "filled_quantity", "avg_fill_price", "fees", "ib_order_id", "last_status_ts", "status_message",
     "flag", "flag_message", "params", "created_at", "updated_at", "stop_price", "overfilled",
     "future_event_time", "update_pending", "update_quantity", "update_limit_price", "update_stop_price",
-    "update_requested_at", "cancel_requested_at",
+    "update_requested_at", "cancel_requested_at", "update_refused", "update_refused_message",
 )  # fmt: skip
 
 
@@ -137,7 +137,10 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> OrderList
         del row["matching"]
         row["source"] = str((row["params"] or {}).get("source", ""))
         row["flags"] = order_flags(
-            flag=row["flag"], overfilled=row.pop("overfilled"), future_event_time=row.pop("future_event_time")
+            flag=row["flag"],
+            overfilled=row.pop("overfilled"),
+            future_event_time=row.pop("future_event_time"),
+            update_refused=row["update_refused"],
         )
         row["unknown"] = order_is_unknown(status=row["status"], flag=row["flag"])
         row["cancel_requested"] = (

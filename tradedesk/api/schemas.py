@@ -131,7 +131,9 @@ class OrderOut(Schema):
     flag: str
     flag_message: str
     flags: list[str] = Field(
-        description="every flag: ENGINE_DOWN (unknown), STALE, COMMAND_UNREAD, OVERFILL, FUTURE_TIME"
+        description=(
+            "every flag: ENGINE_DOWN (unknown), STALE, COMMAND_UNREAD, OVERFILL, FUTURE_TIME, UPDATE_REFUSED"
+        )
     )
     unknown: bool = Field(description="its engine run died while it was working: it may still be live")
     cancel_requested: bool = Field(description="working, with a cancel requested from its engine")
@@ -142,6 +144,14 @@ class OrderOut(Schema):
     update_limit_price: Dec | None = None
     update_stop_price: Dec | None = None
     update_requested_at: datetime | None = Field(None, description="when the pending modify was asked for")
+    update_refused: bool = Field(
+        False,
+        description=(
+            "update refused by the broker: still working at IB until the engine says otherwise "
+            "(staff clear it with clear-update)"
+        ),
+    )
+    update_refused_message: str = Field("", description="the broker's reason for the refused update")
     created_by: str | None = None
     created_at: datetime
     updated_at: datetime

@@ -30,8 +30,9 @@ from tests.waiting import wait_for
 pytestmark = pytest.mark.django_db
 
 FAKE_LEAN = """
-import pathlib, signal, sys, time
+import json, pathlib, signal, sys, time
 mode = sys.argv[sys.argv.index("--mode") + 1]
+parameters = json.loads(pathlib.Path(sys.argv[sys.argv.index("--config") + 1]).read_text())["parameters"]
 log = pathlib.Path("signals.log")
 
 def handler(signum, frame):
@@ -44,6 +45,9 @@ def handler(signum, frame):
 
 signal.signal(signal.SIGINT, handler)
 signal.signal(signal.SIGTERM, handler)
+# Setup is over (the algorithm's `started` line): from here LEAN acts on SIGINT.
+with open(parameters["events-file"], "a") as events:
+    events.write(json.dumps({"type": "engine", "status": "started", "run_id": parameters["run-id"]}) + "\\n")
 pathlib.Path("ready").write_text("ready")
 if mode == "fail":
     sys.exit(1)

@@ -35,6 +35,8 @@ NAMES = [
     "PYTHONNET_PYDLL",
     "data folder",
     "IB Gateway",
+    "Xvfb and pkill",
+    "weekly restart time",
     "variables",
     "engine folder",
     "one LEAN per host",
@@ -67,6 +69,9 @@ def tree(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
         "esac\n"
     )
     dotnet.chmod(0o755)
+    for tool in ("Xvfb", "pkill"):
+        (bin_dir / tool).write_text("#!/bin/sh\n")
+        (bin_dir / tool).chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
     launcher = tmp_path.joinpath(*LAUNCHER)
     launcher.mkdir(parents=True)
@@ -100,6 +105,7 @@ def tree(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
     settings.PYTHONNET_PYDLL = libpython()
     settings.IB_TWS_DIR = str(tmp_path / "home" / "Jts")
     settings.IB_VERSION = "1034"
+    settings.IB_WEEKLY_RESTART_UTC_TIME = "22:00:00"
     settings.QC_USER_ID, settings.QC_API_TOKEN, settings.QC_ORGANIZATION_ID = "7", "qc-token", "org"
     settings.IB_LOGINS = {
         mode: {"user_name": f"{mode}user", "password": "pw", "account": "DU1"} for mode in engines.MODES
@@ -117,6 +123,7 @@ def test_every_check_passes_on_a_complete_tree(tree: Path) -> None:
     lines = out.getvalue().splitlines()
     assert [line.split(":")[0] for line in lines] == [f"ok   {name}" for name in NAMES]
     assert "10.0.100" in lines[0] and str(tree / "home" / "ibgateway") in lines[6]
+    assert "Sundays at 22:00:00 UTC" in lines[8]
 
 
 @pytest.fixture
@@ -142,6 +149,12 @@ def _block_execution_root(tree: Path, settings: Any) -> None:
     """An execution root below a regular file cannot be created (root ignores permission bits)."""
     (tree / "blocked").write_text("a file")
     settings.TRADEDESK_EXECUTION_ROOT = tree / "blocked" / "root"
+
+
+def _only_tree_path(tree: Path, settings: Any, drop: str) -> None:
+    """The engine's PATH holds only the tree's bin folder, without `drop`."""
+    (tree / "bin" / drop).unlink()
+    os.environ["PATH"] = str(tree / "bin")
 
 
 BREAKERS: list[tuple[str, Callable[[Path, Any], None], str]] = [
@@ -178,6 +191,20 @@ BREAKERS: list[tuple[str, Callable[[Path, Any], None], str]] = [
         lambda tree, s: setattr(s, "IB_TWS_DIR", str(tree / "home" / "IBGateway-home")),
         "no 'Jts'",
     ),
+    ("Xvfb and pkill", lambda tree, s: _only_tree_path(tree, s, "Xvfb"), "Xvfb not on PATH"),
+    ("Xvfb and pkill", lambda tree, s: _only_tree_path(tree, s, "pkill"), "pkill not on PATH"),
+    (
+        "weekly restart time",
+        lambda t, s: setattr(s, "IB_WEEKLY_RESTART_UTC_TIME", "10pm"),
+        "not a .NET TimeSpan",
+    ),
+    ("weekly restart time", lambda t, s: setattr(s, "IB_WEEKLY_RESTART_UTC_TIME", "22"), "22 days"),
+    (
+        "weekly restart time",
+        lambda t, s: setattr(s, "IB_WEEKLY_RESTART_UTC_TIME", "24:00:00"),
+        "out of range",
+    ),
+    ("weekly restart time", lambda t, s: setattr(s, "IB_WEEKLY_RESTART_UTC_TIME", "1.02:00"), "time of day"),
     ("variables", lambda tree, s: setattr(s, "QC_API_TOKEN", ""), "missing QC_API_TOKEN"),
     ("variables", lambda tree, s: setattr(s, "IB_TWS_DIR", ""), "missing IB_TWS_DIR"),
     ("engine folder", lambda tree, s: _block_execution_root(tree, s), "blocked"),
@@ -210,3 +237,15 @@ def test_another_lean_engine_on_the_host_fails_the_check(tree: Path, other_lean_
 def test_ib_gateway_folder_follows_ibautomater() -> None:
     assert ib_gateway_dir(tws_dir="/home/t/Jts", version="1034") == Path("/home/t/ibgateway")
     assert ib_gateway_dir(tws_dir="/home/t/Jts", version="981") == Path("/home/t/Jts/ibgateway/981")
+
+
+def test_the_plugin_parses_the_weekly_restart_with_timespan_and_adds_it_to_sunday() -> None:
+    excerpt = json.loads(
+        (
+            Path(__file__).resolve().parents[2] / "fixtures" / "lean" / "ib-weekly-restart-excerpt.json"
+        ).read_text()
+    )
+    text = "\n".join(line for e in excerpt["excerpts"] for line in e["text"])
+    assert "weeklyRestartUtcTime = TimeSpan.Parse(weeklyRestartUtcTimeStr);" in text
+    assert "return nextSunday.Date.Add(weeklyRestartUtcTimeOfDay);" in text
+    assert "var productId = 181;" in text and "Environment.Exit(1);" in text

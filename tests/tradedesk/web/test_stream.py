@@ -6,6 +6,7 @@ watching the change counter."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -84,7 +85,10 @@ async def _collect(access: Access, seen: Seen, *, until: int, after: Any = None)
 
 
 def run(coroutine: Any, timeout: float = 20) -> Any:
-    return asyncio.run(asyncio.wait_for(coroutine, timeout))
+    """asyncio.run on a thread of its own: a browser test earlier in the session leaves Playwright's loop
+    running on this one, where asyncio.run refuses to start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, asyncio.wait_for(coroutine, timeout)).result()
 
 
 def test_a_fresh_stream_tells_both_parts_and_a_resumed_one_only_what_moved(
