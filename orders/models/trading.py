@@ -79,7 +79,7 @@ class TradeOrder(models.Model):
     # The broker refused an update (the engine marked the Invalid event it emits for the order itself): the
     # order keeps its status, still working at IB until the engine says otherwise; staff clear it.
     update_refused = models.BooleanField(default=False, db_default=False, help_text=UPDATE_REFUSED_TEXT)
-    update_refused_message = models.TextField(blank=True, default="")
+    update_refused_message = models.TextField(blank=True, default="", db_default="")
     # A cancel asked for while an engine holds the order; cancel_sent_at once the engine host wrote its command.
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
     cancel_requested_by = models.ForeignKey(
