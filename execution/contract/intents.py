@@ -21,7 +21,8 @@ def json_number(value: Decimal | None) -> int | float | None:
 
 
 def intent_payload(order: TradeOrder) -> dict[str, object]:
-    """The intent of an order; quantity is signed (BUY positive, SELL negative); stop_price null but for STP."""
+    """The intent of an order; quantity is signed (BUY positive, SELL negative); stop_price null but for STP;
+    trailing_amount / trailing_as_percent only on TRAIL, trigger_price only on LIT (null / false otherwise)."""
     return {
         "order_intent_id": order.client_order_id,
         "symbol": order.symbol,
@@ -29,6 +30,9 @@ def intent_payload(order: TradeOrder) -> dict[str, object]:
         "order_type": order.order_type,
         "limit_price": json_number(order.limit_price),
         "stop_price": json_number(order.stop_price),
+        "trailing_amount": json_number(order.trailing_amount),
+        "trailing_as_percent": order.trailing_as_percent,
+        "trigger_price": json_number(order.trigger_price),
         "weight": None,
         "project_id": order.project_id,
         "mode": order.mode,

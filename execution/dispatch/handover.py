@@ -67,7 +67,28 @@ def _order_command(order: TradeOrder, *, route: str = "") -> dict[str, Any]:
         limit_price=json_number(order.limit_price),
         tag=order.client_order_id,
         stop_price=json_number(order.stop_price),
+        trailing_amount=json_number(order.trailing_amount),
+        trailing_as_percent=order.trailing_as_percent,
+        trigger_price=json_number(order.trigger_price),
     )
+
+
+# LEAN's own OrderCommand has no TrailingAmount nor TriggerPrice (Common/Commands/OrderCommand.cs:25-79,
+# Run at 79 builds the SubmitOrderRequest without them, QuantConnect/Lean@24863901): a running LEAN engine would
+# place a trailing stop trailing by 0 and a limit if touched triggered at 0. Such an order goes to LEAN only
+# in the intent of a new run, which the algorithm places itself.
+COMMAND_LACKS_FIELDS = ("TRAIL", "LIT")
+
+
+def _command_refusal(order: TradeOrder) -> str:
+    """Why the order cannot go to a running engine as a command, else ""."""
+    if settings.TRADEDESK_ENGINE == "lean" and order.order_type in COMMAND_LACKS_FIELDS:
+        return (
+            f"refused: LEAN's OrderCommand cannot carry a {order.get_order_type_display().lower()}'s "
+            "trailing amount or trigger price to the running engine; place it while the engine is stopped "
+            "(a new run places it from its intent)"
+        )
+    return ""
 
 
 def market_now() -> datetime:
@@ -78,11 +99,23 @@ def market_now() -> datetime:
 
 
 def market_route(*, order_type: str) -> tuple[str, str]:
-    """The market-hours rule for an order sent now: ("", "") for a limit order."""
+    """The market-hours rule for an order sent now: ("", "") for a limit order; a market on close past its
+    cut-off is refused (market_hours.moc_refusal, the same as LEAN's)."""
+    if order_type == "MOC":
+        refusal = market_hours.moc_refusal(now=market_now())
+        return (market_hours.REFUSED, refusal) if refusal else ("", "")
     if order_type != "MKT":
         return "", ""
     hours = "us-equity" if settings.TRADEDESK_ENGINE == "lean" else settings.TRADEDESK_SIM_MARKET_HOURS
     return market_hours.route_at(now=market_now(), hours=hours)
+
+
+def order_type_refusal(*, order_type: str) -> str:
+    """Why an order of this type cannot be placed now (a market on close past its cut-off), else "": what the
+    place door asks before an order is stored, so the trader gets a 422 rather than a REJECTED order."""
+    if order_type != "MOC":
+        return ""
+    return market_route(order_type=order_type)[1]
 
 
 def engine_may_have(order: TradeOrder) -> bool:
@@ -129,7 +162,7 @@ def _dispatch_claimed(order: TradeOrder) -> DispatchResult:
         # One market-hours rule for both paths: a new engine applies it to the intent, this to the command.
         route, route_message = market_route(order_type=order.order_type)
         command = _order_command(order, route=route)
-        refusal = route_message if route == market_hours.REFUSED else ""
+        refusal = route_message if route == market_hours.REFUSED else _command_refusal(order)
         handover = engines.hand_over(mode=mode, intent_path=intent, command=command, refusal=refusal)
         handed_over_at = timezone.now()
         if handover.kind == "refused":

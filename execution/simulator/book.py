@@ -6,7 +6,7 @@ import json
 import math
 import os
 import time
-from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +19,6 @@ from execution.simulator.common import (
     ENGINE_NAME,
     SUPPORTED_ORDER_TYPES,
     SYMBOL_RE,
-    WORKING,
     atomic_write_json,
     encode_line,
     fee_for,
@@ -31,46 +30,9 @@ from execution.simulator.common import (
     utc_now_iso,
 )
 from execution.simulator.config import SimulatorConfig
+from execution.simulator.fills import fill_price, trail, trailing_stop_price
 from execution.simulator.market import PriceBook
-
-
-@dataclass
-class Order:
-    """One order of this run and its fill schedule."""
-
-    order_id: int
-    tag: str
-    symbol: str
-    quantity: Decimal  # signed: BUY positive, SELL negative
-    order_type: str  # "Market" | "MarketOnOpen" | "Limit" | "StopMarket" | "StopLimit"
-    limit_price: float | None
-    parts: list[Decimal]  # remaining absolute fill sizes
-    next_attempt: float  # monotonic time of the next fill attempt
-    status: str = "Submitted"
-    stop_price: float | None = None
-    triggered: bool = False  # a stop order's stop was reached: it now works as a market / limit order
-    filled: Decimal = Decimal(0)  # signed running total
-    last_event_id: int = 0
-    broker_id: int | None = None  # the simulated broker's order id (IB's), kept across restarts
-
-    def broker_record(self) -> dict[str, Any]:
-        """What the simulated broker keeps of a working order (BROKER_ORDERS_FILE)."""
-        return {
-            "broker_id": self.broker_id,
-            "symbol": self.symbol,
-            "quantity": str(self.quantity),
-            "order_type": self.order_type,
-            "limit_price": self.limit_price,
-            "stop_price": self.stop_price,
-            "triggered": self.triggered,
-            "filled": str(self.filled),
-            "parts": [str(part) for part in self.parts],
-        }
-
-    @property
-    def working(self) -> bool:
-        """Still able to fill or be canceled."""
-        return self.status in WORKING
+from execution.simulator.order import TRIGGERED_TYPES, Order
 
 
 class OrderBook:
@@ -200,9 +162,11 @@ class OrderBook:
         fill_price: float = 0.0,
         message: str = "",
         broker_ids: list[str] | None = None,
+        stop_price: float | None = None,
     ) -> None:
-        """One order event line in exactly the contract's fields."""
+        """One order event line in exactly the contract's fields (a trailing stop's adds its current stop)."""
         fee = fee_for(filled) if filled > 0 else 0
+        current_stop = {} if stop_price is None else {"stop_price": json_number(stop_price)}
         self.append_line(
             {
                 "tag": tag,
@@ -218,6 +182,7 @@ class OrderBook:
                 "fee_currency": "USD",
                 "message": message,
                 "broker_ids": broker_ids or [],
+                **current_stop,
             }
         )
         self.last_activity = time.monotonic()
@@ -228,6 +193,8 @@ class OrderBook:
         order.status = status
         self.save_broker_orders()  # before the line: a crash after it never loses a working order
         broker_ids = [str(order.broker_id)] if order.broker_id is not None else []
+        if order.order_type == "TrailingStop":
+            kwargs.setdefault("stop_price", order.stop_price)
         self.order_event(
             order.order_id,
             order.tag,
@@ -262,19 +229,8 @@ class OrderBook:
             return []
         reloaded = []
         for record in records:
-            order = Order(
-                order_id=self.next_order_id,
-                tag="",
-                symbol=str(record["symbol"]),
-                quantity=Decimal(record["quantity"]),
-                order_type=str(record["order_type"]),
-                limit_price=record.get("limit_price"),
-                parts=[Decimal(part) for part in record.get("parts") or []],
-                next_attempt=time.monotonic() + self.config.fill_delay,
-                stop_price=record.get("stop_price"),
-                triggered=bool(record.get("triggered")),
-                filled=Decimal(record.get("filled") or 0),
-                broker_id=int(record["broker_id"]),
+            order = Order.from_broker_record(
+                record, order_id=self.next_order_id, next_attempt=time.monotonic() + self.config.fill_delay
             )
             self.next_order_id += 1
             self.orders[order.order_id] = order
@@ -317,11 +273,17 @@ class OrderBook:
         security_type: str = "Equity",
         submitted_message: str = "",
         stop_price: Decimal | None = None,
+        trailing: tuple[Decimal | None, bool] = (None, False),
+        trigger_price: Decimal | None = None,
     ) -> tuple[bool, str]:
-        """Validate and place an order like LEAN: an order id always, Submitted or Invalid as its event."""
+        """Validate and place an order like LEAN: an order id always, Submitted or Invalid as its event.
+
+        `trailing` is a trailing stop's (amount, as percent), LEAN's: a percent as its fraction."""
         order_id = self.next_order_id
         self.next_order_id += 1
         symbol_text = symbol if isinstance(symbol, str) else ("" if symbol is None else str(symbol))
+        trailing_amount, as_percent = trailing
+        now = market_hours.clock(self.config.clock)
         error = ""
         if not isinstance(symbol, str) or not SYMBOL_RE.fullmatch(symbol):
             error = f"Invalid symbol {symbol_text!r}: expected ^[A-Z][A-Z0-9.]{{0,14}}$"
@@ -334,10 +296,18 @@ class OrderBook:
             error = "Order quantity must not be zero"
         elif order_type not in SUPPORTED_ORDER_TYPES:
             error = f"Order type {order_type} is not supported by the simulator ({', '.join(SUPPORTED_ORDER_TYPES)})"
-        elif order_type in ("Limit", "StopLimit") and (limit_price is None or limit_price <= 0):
+        elif order_type in ("Limit", "StopLimit", "LimitIfTouched") and (
+            limit_price is None or limit_price <= 0
+        ):
             error = f"{order_type} order needs a positive limit price, got {limit_price}"
         elif order_type in ("StopMarket", "StopLimit") and (stop_price is None or stop_price <= 0):
             error = f"{order_type} order needs a positive stop price, got {stop_price}"
+        elif order_type == "TrailingStop" and (trailing_amount is None or trailing_amount <= 0):
+            error = f"TrailingStop order needs a positive trailing amount, got {trailing_amount}"
+        elif order_type == "LimitIfTouched" and (trigger_price is None or trigger_price <= 0):
+            error = f"LimitIfTouched order needs a positive trigger price, got {trigger_price}"
+        elif order_type == "MarketOnClose":
+            error = market_hours.moc_refusal(now=now)
         if error:
             self.order_event(order_id, tag, symbol_text, "Invalid", 1, message=error)
             log(f"order {order_id} [{tag}] invalid: {error}")
@@ -354,15 +324,26 @@ class OrderBook:
             stop_price=float(stop_price) if stop_price is not None and "Stop" in order_type else None,
             broker_id=self.next_broker_id,
         )
+        if order_type == "TrailingStop":
+            assert trailing_amount is not None
+            order.trailing_amount, order.trailing_as_percent = float(trailing_amount), as_percent
+            if order.stop_price is None:
+                # LEAN's TrailingStopOrder without a stop: from the price now (QCAlgorithm.Trading.cs:585-591).
+                order.stop_price = trailing_stop_price(
+                    price=self.prices.next_price(symbol_text),
+                    amount=order.trailing_amount,
+                    as_percent=as_percent,
+                    buy=quantity > 0,
+                )
+        if order_type == "LimitIfTouched":
+            order.trigger_price = float(trigger_price) if trigger_price is not None else None
+        if order_type == "MarketOnClose":
+            order.close_at = market_hours.next_close(now).isoformat()
         self.next_broker_id += 1
         self.orders[order_id] = order
         self.emit(order, "Submitted", message=submitted_message)
-        side = "BUY" if quantity > 0 else "SELL"
-        limit = f" @ {order.limit_price}" if order.limit_price is not None else ""
-        limit = (f" stop {order.stop_price}" if order.stop_price is not None else "") + limit
-        description = f"{order_type} {side} {json_number(abs(quantity))} {symbol_text}{limit}"
-        log(f"order {order_id} [{tag}] submitted: {description}")
-        return True, f"Order {order_id} submitted: {description}"
+        log(f"order {order_id} [{tag}] submitted: {order.describe()}")
+        return True, f"Order {order_id} submitted: {order.describe()}"
 
     def cancel_order(self, order_id: int) -> tuple[bool, str, Decimal]:
         """Cancel a working order of this run; anything else is refused with a reason."""
@@ -408,39 +389,46 @@ class OrderBook:
         return True, f"Order {order_id} updated"
 
     def work_orders(self) -> None:
-        """Attempt the fills that are due: a MKT part fills at the next price, a LMT part when crossed.
+        """Attempt the fills that are due, each order by its type's fill rule (execution/simulator/fills.py).
 
-        A stop order first waits for its stop: a buy stop triggers at a price at or above it, a sell stop at
-        or below it; from then on a StopMarket fills like a market order, a StopLimit like a limit order.
-        """
+        A market on open waits for the open, a market on close for its close; a trailing stop that does not
+        fill moves its stop with the market and says so in an event line carrying its new stop."""
         now = time.monotonic()
         for order in list(self.orders.values()):
             if not order.working or now < order.next_attempt:
                 continue
             if order.order_type == "MarketOnOpen" and not self.market_open():
                 continue  # waits for the next open, as IB holds it
+            if order.order_type == "MarketOnClose" and not self.closed_for(order):
+                continue  # waits for its close (LEAN's MarketOnCloseFill)
             price = self.prices.next_price(order.symbol)
             buy = order.quantity > 0
-            if order.stop_price is not None and not order.triggered:
-                if not (price >= order.stop_price if buy else price <= order.stop_price):
-                    order.next_attempt = now + self.config.fill_delay
-                    continue
-                order.triggered = True
-                log(f"order {order.order_id} [{order.tag}] stop {order.stop_price} triggered at {price}")
-            if order.limit_price is not None:
-                crossed = price <= order.limit_price if buy else price >= order.limit_price
-                if not crossed:
-                    continue  # checked again at the next poll
-                # At the limit or better: the market price is already on the good side of the limit.
-                price = min(price, order.limit_price) if buy else max(price, order.limit_price)
+            was_triggered = order.triggered
+            fill = fill_price(order, price)
+            if order.triggered and not was_triggered:
+                what = (
+                    f"trigger {order.trigger_price} touched"
+                    if order.trigger_price
+                    else f"stop {order.stop_price} triggered"
+                )
+                log(f"order {order.order_id} [{order.tag}] {what} at {price}")
+            if fill is None:
+                if order.order_type == "TrailingStop" and trail(order, price):
+                    self.emit(order, order.status, message=f"trailing stop moved to {order.stop_price}")
+                if not order.triggered and order.order_type in TRIGGERED_TYPES:
+                    order.next_attempt = now + self.config.fill_delay  # a limit is checked at every poll
+                continue
             part = order.parts.pop(0)
             order.filled += part if buy else -part
-            self.account.apply_fill(order.symbol, part if buy else -part, price, fee_for(part))
+            self.account.apply_fill(order.symbol, part if buy else -part, fill, fee_for(part))
             status = "Filled" if not order.parts else "PartiallyFilled"
-            self.emit(order, status, filled=part, fill_price=price)
-            fill = f"{json_number(part)} {order.symbol} @ {price}"
-            log(f"order {order.order_id} [{order.tag}] {status}: {fill}")
+            self.emit(order, status, filled=part, fill_price=fill)
+            log(f"order {order.order_id} [{order.tag}] {status}: {json_number(part)} {order.symbol} @ {fill}")
             order.next_attempt = now + self.config.fill_delay
+
+    def closed_for(self, order: Order) -> bool:
+        """Whether a market on close's close has come (its first price at or after it is the close's)."""
+        return market_hours.clock(self.config.clock) >= datetime.fromisoformat(order.close_at)
 
     def market_open(self) -> bool:
         """Whether the simulated exchange is open now (or at the configured fixed clock)."""

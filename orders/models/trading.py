@@ -11,6 +11,7 @@ from django.db.models.functions import Upper
 
 from orders.models.choices import (
     CLIENT_ORDER_ID_REGEX,
+    MAX_TRAILING_PERCENT,
     MONEY,
     NOTIONAL,
     PRICE,
@@ -44,7 +45,15 @@ class TradeOrder(models.Model):
     quantity = models.DecimalField(**QTY)
     order_type = models.CharField(max_length=8, choices=OrderType.choices, default=OrderType.MKT)
     limit_price = models.DecimalField(**PRICE, null=True, blank=True)
+    # STP / STP LMT: the trader's stop. TRAIL: the engine's current stop (it trails the market; null until the
+    # engine reports it), what the risk checks value the order at.
     stop_price = models.DecimalField(**PRICE, null=True, blank=True)
+    # TRAIL: how far the stop trails the market, in price (or, trailing_as_percent, in percent of the price:
+    # 5 is 5 %; LEAN takes the fraction, Common/Orders/TrailingStopOrder.cs:181-194@24863901).
+    trailing_amount = models.DecimalField(**PRICE, null=True, blank=True)
+    trailing_as_percent = models.BooleanField(default=False, db_default=False)
+    # LIT: the price that, once touched, turns the order into a limit order at limit_price.
+    trigger_price = models.DecimalField(**PRICE, null=True, blank=True)
     status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.NEW)
     filled_quantity = models.DecimalField(**QTY, default=Decimal(0))
     # Sum of quantity * price over the fills: exact, so the average never depends on arrival order.
@@ -74,6 +83,8 @@ class TradeOrder(models.Model):
     update_quantity = models.DecimalField(**QTY, null=True, blank=True)
     update_limit_price = models.DecimalField(**PRICE, null=True, blank=True)
     update_stop_price = models.DecimalField(**PRICE, null=True, blank=True)
+    update_trailing_amount = models.DecimalField(**PRICE, null=True, blank=True)
+    update_trigger_price = models.DecimalField(**PRICE, null=True, blank=True)
     # When the pending update was asked for: the page shows how long an engine has left it unanswered.
     update_requested_at = models.DateTimeField(null=True, blank=True)
     # The broker refused an update (the engine marked the Invalid event it emits for the order itself): the
@@ -157,6 +168,7 @@ class TradeOrder(models.Model):
             models.CheckConstraint(
                 # A comparison with NULL is unknown, which a CHECK lets pass: required prices say NOT NULL.
                 condition=Q(order_type=OrderType.MKT, limit_price__isnull=True, stop_price__isnull=True)
+                | Q(order_type=OrderType.MOC, limit_price__isnull=True, stop_price__isnull=True)
                 | Q(
                     order_type=OrderType.LMT,
                     limit_price__isnull=False,
@@ -175,8 +187,39 @@ class TradeOrder(models.Model):
                     stop_price__gt=0,
                     limit_price__isnull=False,
                     limit_price__gt=0,
+                )
+                # The current stop is the engine's: unknown (null) until it reports one.
+                | Q(
+                    Q(stop_price__isnull=True) | Q(stop_price__gt=0),
+                    order_type=OrderType.TRAIL,
+                    limit_price__isnull=True,
+                )
+                | Q(
+                    order_type=OrderType.LIT,
+                    limit_price__isnull=False,
+                    limit_price__gt=0,
+                    stop_price__isnull=True,
                 ),
                 name="order_prices_match_type",
+            ),
+            models.CheckConstraint(
+                # A trailing amount (> 0; a percent below 100) on TRAIL only; a trigger (> 0) on LIT only.
+                condition=(
+                    Q(order_type=OrderType.TRAIL, trailing_amount__isnull=False, trailing_amount__gt=0)
+                    & (
+                        Q(trailing_as_percent=False)
+                        | Q(trailing_as_percent=True, trailing_amount__lt=MAX_TRAILING_PERCENT)
+                    )
+                    | (
+                        ~Q(order_type=OrderType.TRAIL)
+                        & Q(trailing_amount__isnull=True, trailing_as_percent=False)
+                    )
+                )
+                & (
+                    Q(order_type=OrderType.LIT, trigger_price__isnull=False, trigger_price__gt=0)
+                    | (~Q(order_type=OrderType.LIT) & Q(trigger_price__isnull=True))
+                ),
+                name="order_trailing_and_trigger_match_type",
             ),
             models.CheckConstraint(
                 condition=Q(avg_fill_price__isnull=True) | Q(avg_fill_price__gt=0),
@@ -192,6 +235,8 @@ class TradeOrder(models.Model):
                     update_quantity__isnull=True,
                     update_limit_price__isnull=True,
                     update_stop_price__isnull=True,
+                    update_trailing_amount__isnull=True,
+                    update_trigger_price__isnull=True,
                 ),
                 name="order_update_values_only_when_pending",
             ),
@@ -203,7 +248,9 @@ class TradeOrder(models.Model):
             models.CheckConstraint(
                 condition=(Q(update_quantity__isnull=True) | Q(update_quantity__gt=0))
                 & (Q(update_limit_price__isnull=True) | Q(update_limit_price__gt=0))
-                & (Q(update_stop_price__isnull=True) | Q(update_stop_price__gt=0)),
+                & (Q(update_stop_price__isnull=True) | Q(update_stop_price__gt=0))
+                & (Q(update_trailing_amount__isnull=True) | Q(update_trailing_amount__gt=0))
+                & (Q(update_trigger_price__isnull=True) | Q(update_trigger_price__gt=0)),
                 name="order_update_values_positive",
             ),
             models.CheckConstraint(

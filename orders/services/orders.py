@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.utils import timezone
 from orders.errors import Conflict, OrderValidationError
 from orders.models import (
     SOURCE_MANUAL,
+    OrderType,
     Project,
     TradeOrder,
 )
@@ -26,6 +28,9 @@ from orders.services.projects import (
 from orders.services.risk import check_new_order
 from orders.services.stages import order_stages_start
 from orders.services.validation import CleanOrder, clean_order_payload, order_lots_and_ticks_check
+
+# Why an order type cannot be placed now ("" when it can): the market-hours rule, from the engine side.
+TypeRefusal = Callable[..., str]
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,10 @@ def _same_order(order: TradeOrder, clean: CleanOrder, project: Project) -> bool:
         and order.quantity == clean.quantity
         and order.order_type == clean.order_type
         and order.limit_price == clean.limit_price
-        and order.stop_price == clean.stop_price
+        and (order.stop_price == clean.stop_price or order.order_type == OrderType.TRAIL)
+        and order.trailing_amount == clean.trailing_amount
+        and order.trailing_as_percent == clean.trailing_as_percent
+        and order.trigger_price == clean.trigger_price
     )
 
 
@@ -66,11 +74,13 @@ def create_trade_order(
     source: str = SOURCE_MANUAL,
     actor: Actor | None = None,
     extra_params: dict[str, Any] | None = None,
+    type_refusal: TypeRefusal | None = None,
 ) -> OrderCreateResult:
     """Create an order, idempotent on client_order_id; the signal hands manual orders to the engine.
 
     Lookup, checks, insert and audit run in one transaction under the project lock, so parallel requests
-    (a double click, a retried POST) are decided one after the other."""
+    (a double click, a retried POST) are decided one after the other. `type_refusal` is the engine side's
+    word on whether the order's type can be placed now (the place door passes the market-hours rule)."""
     clean = clean_order_payload(payload)
     if clean.project_id is None:
         project = project_default_for(user=user)
@@ -79,7 +89,13 @@ def create_trade_order(
     with transaction.atomic():
         locked = project_lock(project_id=project.pk)
         return order_create_locked(
-            project=locked, clean=clean, user=user, source=source, actor=actor, extra_params=extra_params
+            project=locked,
+            clean=clean,
+            user=user,
+            source=source,
+            actor=actor,
+            extra_params=extra_params,
+            type_refusal=type_refusal,
         )
 
 
@@ -92,6 +108,7 @@ def order_create_locked(
     actor: Actor | None = None,
     extra_params: dict[str, Any] | None = None,
     closing: bool = False,
+    type_refusal: TypeRefusal | None = None,
 ) -> OrderCreateResult:
     """Create an order in the caller's transaction, which holds the project lock (project_lock)."""
     if clean.mode is not None and clean.mode != project.mode:
@@ -108,6 +125,9 @@ def order_create_locked(
         if existing is not None:
             return _replay_or_conflict(existing=existing, clean=clean, project=project)
 
+    refusal = type_refusal(order_type=clean.order_type) if type_refusal is not None else ""
+    if refusal:
+        raise OrderValidationError(refusal, errors={"order_type": refusal})
     if not closing:
         # A close is sized from the position, which may hold a fraction (a split, a transfer): it must flatten.
         order_lots_and_ticks_check(clean)
@@ -131,6 +151,9 @@ def order_create_locked(
                 order_type=clean.order_type,
                 limit_price=clean.limit_price,
                 stop_price=clean.stop_price,
+                trailing_amount=clean.trailing_amount,
+                trailing_as_percent=clean.trailing_as_percent,
+                trigger_price=clean.trigger_price,
                 params=params,
                 created_by=created_by,
             )
@@ -154,11 +177,24 @@ def order_create_locked(
             "order_type": clean.order_type,
             "limit_price": None if clean.limit_price is None else str(clean.limit_price),
             "stop_price": None if clean.stop_price is None else str(clean.stop_price),
+            **_type_detail(clean),
             "source": source,
             **({"action": str(params["action"])} if "action" in params else {}),
         },
     )
     return OrderCreateResult(order=order, created=True)
+
+
+def _type_detail(clean: CleanOrder) -> dict[str, Any]:
+    """The audit's fields of a trailing stop (amount, percent) and a limit if touched (trigger): only theirs."""
+    if clean.order_type == OrderType.TRAIL:
+        return {
+            "trailing_amount": str(clean.trailing_amount),
+            "trailing_as_percent": clean.trailing_as_percent,
+        }
+    if clean.order_type == OrderType.LIT:
+        return {"trigger_price": str(clean.trigger_price)}
+    return {}
 
 
 def trade_order_mark_reviewed(*, order: TradeOrder, user: Any, note: str = "") -> TradeOrder:

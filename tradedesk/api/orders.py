@@ -68,6 +68,7 @@ _LIST_FIELDS = (
     "flag", "flag_message", "params", "created_at", "updated_at", "stop_price", "overfilled",
     "future_event_time", "update_pending", "update_quantity", "update_limit_price", "update_stop_price",
     "update_requested_at", "cancel_requested_at", "update_refused", "update_refused_message",
+    "trailing_amount", "trailing_as_percent", "trigger_price", "update_trailing_amount", "update_trigger_price",
 )  # fmt: skip
 
 
