@@ -55,6 +55,7 @@ from orders.models.ledger import (
 )
 from orders.models.preferences import TIME_ZONE_REGEX, ColourChoice, ColourConvention, TimeZoneChoice
 from orders.models.projects import (
+    AccessVersion,
     EngineHalt,
     Project,
     ProjectChoice,
@@ -95,6 +96,7 @@ __all__ = [
     "UNKNOWN_FLAG",
     "UPDATE_REFUSED_TEXT",
     "WORKING_STATUSES",
+    "AccessVersion",
     "ApiToken",
     "ArchivedAuditLog",
     "ArchivedExecutionEvent",
