@@ -29,6 +29,7 @@ from execution.contract.market_hours import (
 from execution.contract.messages import (
     BRACKET_RESIZE_KEY,
     BRACKET_RESIZE_STATUS,
+    COMMAND_REFUSED,
     EVENT_KEYS,
     HOLDINGS_PART_KEYS,
     LEAN_ORDER_TYPE_NAMES,
@@ -39,6 +40,7 @@ from execution.contract.messages import (
     add_security_command,
     cancel_command,
     canonical_json,
+    command_refusal,
     event_identity,
     order_command,
     update_command,
@@ -47,6 +49,7 @@ from execution.contract.messages import (
 __all__ = [
     "BRACKET_RESIZE_KEY",
     "BRACKET_RESIZE_STATUS",
+    "COMMAND_REFUSED",
     "EVENT_KEYS",
     "HOLDINGS_PART_KEYS",
     "HOURS_CHOICES",
@@ -66,6 +69,7 @@ __all__ = [
     "cancel_command",
     "canonical_json",
     "clock",
+    "command_refusal",
     "event_identity",
     "events_file_mode",
     "exchange_open_at",

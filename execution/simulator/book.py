@@ -375,12 +375,16 @@ class OrderBook:
     def cancel_order(
         self, order_id: int, *, message: str = "Canceled by CancelOrderCommand"
     ) -> tuple[bool, str, Decimal]:
-        """Cancel a working order of this run (a bracket's entry with its children); else refused with why."""
+        """Cancel a working order of this run (a bracket's entry with its children); an order it does not know
+        is refused with a reason.
+
+        An order already closed answers Success as LEAN's does (CancelOrderCommand.cs:34-40@24863901: the cancel
+        request is set and the ticket is not Invalid), with no event: the order's events decide, not the result."""
         order = self.orders.get(order_id)
         if order is None:
             return False, f"Order {order_id} is not an order of run {self.config.run_id}", Decimal(0)
         if not order.working:
-            return False, f"Order {order_id} is already {order.status}", order.filled
+            return True, f"Order {order_id} is already {order.status}: nothing canceled", order.filled
         self.emit(order, "Canceled", message=message)
         log(f"order {order_id} [{order.tag}] canceled after {json_number(order.filled)} filled")
         self.brackets.on_cancel(order)

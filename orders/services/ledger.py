@@ -233,6 +233,7 @@ def apply_engine_events(
         # A bracket's orders are locked as one group (in id order, with the batch's), so sizing its children
         # and its one-cancels-other safety net see every member as this batch leaves it.
         orders = _lock_orders(tags | bracket_group_tags(tags), mode)
+        report.order_ids = {tag: order.pk for tag, order in orders.items() if tag in tags}
         by_pk = {order.pk: order for order in orders.values()}
         foreign = _other_mode_tags(tags - set(orders), mode)
         future_after = now + FUTURE_TOLERANCE

@@ -57,3 +57,5 @@ class BatchReport:
     ignored: int = 0
     fills: int = 0
     orders_changed: set[int] = field(default_factory=set)
+    # The orders the batch's new events matched (locked): tag -> id, so callers need no lookup of their own.
+    order_ids: dict[str, int] = field(default_factory=dict)
