@@ -69,6 +69,10 @@ EVENT_KEYS = (
 # 2235-2259@d154917) while it keeps working the original. Absent otherwise, so other events keep their identity.
 UPDATE_REFUSED_KEY = "update_refused"
 UPDATE_REFUSED_STATUS = "Invalid"
+# Added (true) only to the UpdateSubmitted event of the engine's own resize of a bracket child (to what its
+# entry filled, less what its sibling filled): it never confirms a trader's modify. Absent otherwise.
+BRACKET_RESIZE_KEY = "bracket_resize"
+BRACKET_RESIZE_STATUS = "UpdateSubmitted"
 
 
 def canonical_json(value: Any) -> str:
@@ -99,8 +103,10 @@ def order_command(
     limit_price: float | int | None,
     tag: str,
     stop_price: float | int | None = None,
+    bracket: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """LEAN's OrderCommand (the same file lean-cli's `lean live submit-order` writes).
+    """LEAN's OrderCommand (the same file lean-cli's `lean live submit-order` writes); a bracket's entry
+    also carries `Bracket` (intents.bracket_contract), which the algorithm and the simulator read.
 
     Fields as Common/Commands/OrderCommand.cs declares them (QuantConnect/Lean@24863901): LimitPrice applies
     to Limit and StopLimit, StopPrice to StopMarket and StopLimit; both are 0 when they do not apply.
@@ -116,6 +122,7 @@ def order_command(
         "LimitPrice": limit_price or 0,
         "StopPrice": stop_price or 0,
         "Tag": tag,
+        **({"Bracket": bracket} if bracket else {}),
     }
 
 
