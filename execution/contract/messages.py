@@ -78,6 +78,10 @@ EVENT_KEYS = (
 # 2235-2259@d154917) while it keeps working the original. Absent otherwise, so other events keep their identity.
 UPDATE_REFUSED_KEY = "update_refused"
 UPDATE_REFUSED_STATUS = "Invalid"
+# Added (true) only to the UpdateSubmitted event of the engine's own resize of a bracket child (to what its
+# entry filled, less what its sibling filled): it never confirms a trader's modify. Absent otherwise.
+BRACKET_RESIZE_KEY = "bracket_resize"
+BRACKET_RESIZE_STATUS = "UpdateSubmitted"
 
 
 def canonical_json(value: Any) -> str:
@@ -111,8 +115,10 @@ def order_command(
     trailing_amount: float | int | None = None,
     trailing_as_percent: bool = False,
     trigger_price: float | int | None = None,
+    bracket: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """LEAN's OrderCommand (the same file lean-cli's `lean live submit-order` writes).
+    """LEAN's OrderCommand (the same file lean-cli's `lean live submit-order` writes); a bracket's entry
+    also carries `Bracket` (intents.bracket_contract), which the algorithm and the simulator read.
 
     Fields as Common/Commands/OrderCommand.cs declares them (QuantConnect/Lean@24863901): LimitPrice applies
     to Limit, StopLimit and LimitIfTouched, StopPrice to StopMarket and StopLimit; both are 0 when they do not
@@ -140,6 +146,7 @@ def order_command(
         "StopPrice": stop_price or 0,
         **extra,
         "Tag": tag,
+        **({"Bracket": bracket} if bracket else {}),
     }
 
 
@@ -204,3 +211,21 @@ def update_command(
         "StopPrice": stop_price,
         "Tag": None,
     }
+
+
+# LEAN's command result, CommandResultPacket, carries only CommandName and Success (Common/Commands/
+# CommandResultsPacket.cs:24-44@24863901; OrderCommand.Run logs the order response's reason with
+# algorithm.Error and returns Success = !response.IsError, OrderCommand.cs:76-93): a refusal has no reason in it.
+COMMAND_REFUSED = "refused by the engine, see engine.log"
+
+
+def command_refusal(result: dict[str, Any] | None) -> str | None:
+    """Why the engine refused a command (its result's success is false), or None when it did not.
+
+    The reason is the result's own message when it has one (the simulator's); LEAN's has none. A true Success
+    is never final: an update's means only LEAN's synchronous checks passed (BrokerageTransactionHandler.cs
+    413-487), and a cancel of an order already filled also answers true (CancelOrderCommand.cs:34-40: the
+    cancel request is set and the ticket is not Invalid); the order's events decide."""
+    if result is None or result.get("success") is not False:
+        return None
+    return str(result.get("message") or result.get("errormessage") or COMMAND_REFUSED)

@@ -13,7 +13,13 @@ from django.db.utils import InterfaceError, OperationalError
 from django.utils import timezone
 
 from execution import metrics
-from execution.contract import json_number, market_hours, write_manual_order_intent
+from execution.contract import (
+    bracket_contract,
+    command_refusal,
+    json_number,
+    market_hours,
+    write_manual_order_intent,
+)
 from execution.engine import process as engines
 from execution.engine.preflight import note_failed_start
 from orders.models import (
@@ -21,6 +27,7 @@ from orders.models import (
     TradeOrder,
 )
 from orders.services import (
+    bracket_payload,
     order_stages_record,
     trade_order_claim_for_dispatch,
     trade_order_claim_resume,
@@ -58,7 +65,9 @@ def _intent_path(order: TradeOrder) -> Path:
     return engines.engine_folder(order.mode).intent(order.client_order_id)
 
 
-def _order_command(order: TradeOrder, *, route: str = "") -> dict[str, Any]:
+def _order_command(
+    order: TradeOrder, *, route: str = "", bracket: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return engines.order_command(
         command_id=engines.command_id_for(order.client_order_id),
         symbol=order.symbol,
@@ -70,6 +79,7 @@ def _order_command(order: TradeOrder, *, route: str = "") -> dict[str, Any]:
         trailing_amount=json_number(order.trailing_amount),
         trailing_as_percent=order.trailing_as_percent,
         trigger_price=json_number(order.trigger_price),
+        bracket=bracket_contract(bracket),
     )
 
 
@@ -158,10 +168,11 @@ def _dispatch_claimed(order: TradeOrder) -> DispatchResult:
     order_id = order.pk
     mode = order.mode
     try:
-        intent = write_manual_order_intent(order, engines.engine_folder(mode).intents)
+        bracket = bracket_payload(order)
+        intent = write_manual_order_intent(order, engines.engine_folder(mode).intents, bracket=bracket)
         # One market-hours rule for both paths: a new engine applies it to the intent, this to the command.
         route, route_message = market_route(order_type=order.order_type)
-        command = _order_command(order, route=route)
+        command = _order_command(order, route=route, bracket=bracket)
         refusal = route_message if route == market_hours.REFUSED else _command_refusal(order)
         handover = engines.hand_over(mode=mode, intent_path=intent, command=command, refusal=refusal)
         handed_over_at = timezone.now()
@@ -220,9 +231,10 @@ def _follow_command(*, order: TradeOrder, intent: Path, command_id: str) -> Disp
             )
             return DispatchResult(order_id=order.pk, outcome="dispatched", detail="engine restarted")
         return DispatchResult(order_id=order.pk, outcome="dispatched", detail="no command result yet")
-    success = result.get("success")
-    if success is False:
-        message = str(result.get("message") or result.get("errormessage") or "the engine refused the order")
-        update_trade_order_status(order, OrderStatus.REJECTED, message=message)
-        return DispatchResult(order_id=order.pk, outcome="rejected", detail=message)
+    refusal = command_refusal(result)
+    if refusal is not None:
+        # LEAN refused it before it existed (OrderCommand.Run: response.IsError): it was never placed.
+        update_trade_order_status(order, OrderStatus.REJECTED, message=refusal)
+        return DispatchResult(order_id=order.pk, outcome="rejected", detail=refusal)
+    # Success is not final: the order's events decide its state.
     return DispatchResult(order_id=order.pk, outcome="dispatched", detail="command accepted")

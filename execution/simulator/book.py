@@ -13,6 +13,7 @@ from typing import Any
 from execution.contract import market_hours
 from execution.contract.folder import ACCOUNT_SNAPSHOT_FILE, PRICES_FILE
 from execution.simulator.account import Account
+from execution.simulator.brackets import Brackets, Leg
 from execution.simulator.common import (
     ACCOUNT_FILE,
     BROKER_ORDERS_FILE,
@@ -57,6 +58,7 @@ class OrderBook:
             0  # numbers this run's snapshots, so the parts of a split one belong together
         )
         self.next_prices = 0.0
+        self.brackets = Brackets(self)
 
     # ---- writing -----------------------------------------------------------------------------------
 
@@ -163,10 +165,14 @@ class OrderBook:
         message: str = "",
         broker_ids: list[str] | None = None,
         stop_price: float | None = None,
+        bracket_resize: bool = False,
     ) -> None:
-        """One order event line in exactly the contract's fields (a trailing stop's adds its current stop)."""
+        """One order event line in exactly the contract's fields (a trailing stop's adds its current stop,
+        `bracket_resize` only on a bracket resize)."""
         fee = fee_for(filled) if filled > 0 else 0
-        current_stop = {} if stop_price is None else {"stop_price": json_number(stop_price)}
+        marks = {} if stop_price is None else {"stop_price": json_number(stop_price)}
+        if bracket_resize:
+            marks["bracket_resize"] = True
         self.append_line(
             {
                 "tag": tag,
@@ -182,7 +188,7 @@ class OrderBook:
                 "fee_currency": "USD",
                 "message": message,
                 "broker_ids": broker_ids or [],
-                **current_stop,
+                **marks,
             }
         )
         self.last_activity = time.monotonic()
@@ -275,8 +281,10 @@ class OrderBook:
         stop_price: Decimal | None = None,
         trailing: tuple[Decimal | None, bool] = (None, False),
         trigger_price: Decimal | None = None,
+        bracket: dict[str, Leg] | None = None,
     ) -> tuple[bool, str]:
-        """Validate and place an order like LEAN: an order id always, Submitted or Invalid as its event.
+        """Validate and place an order like LEAN: an order id always, Submitted or Invalid as its event; a
+        bracket's entry arms its legs (placed on its fills).
 
         `trailing` is a trailing stop's (amount, as percent), LEAN's: a percent as its fraction."""
         order_id = self.next_order_id
@@ -341,23 +349,37 @@ class OrderBook:
             order.close_at = market_hours.next_close(now).isoformat()
         self.next_broker_id += 1
         self.orders[order_id] = order
+        self.brackets.arm(order_id, bracket or {})
         self.emit(order, "Submitted", message=submitted_message)
         log(f"order {order_id} [{tag}] submitted: {order.describe()}")
         return True, f"Order {order_id} submitted: {order.describe()}"
 
-    def cancel_order(self, order_id: int) -> tuple[bool, str, Decimal]:
-        """Cancel a working order of this run; anything else is refused with a reason."""
+    def cancel_order(
+        self, order_id: int, *, message: str = "Canceled by CancelOrderCommand"
+    ) -> tuple[bool, str, Decimal]:
+        """Cancel a working order of this run (a bracket's entry with its children); an order it does not know
+        is refused with a reason.
+
+        An order already closed answers Success as LEAN's does (CancelOrderCommand.cs:34-40@24863901: the cancel
+        request is set and the ticket is not Invalid), with no event: the order's events decide, not the result."""
         order = self.orders.get(order_id)
         if order is None:
             return False, f"Order {order_id} is not an order of run {self.config.run_id}", Decimal(0)
         if not order.working:
-            return False, f"Order {order_id} is already {order.status}", order.filled
-        self.emit(order, "Canceled", message="Canceled by CancelOrderCommand")
+            return True, f"Order {order_id} is already {order.status}: nothing canceled", order.filled
+        self.emit(order, "Canceled", message=message)
         log(f"order {order_id} [{order.tag}] canceled after {json_number(order.filled)} filled")
+        self.brackets.on_cancel(order)
         return True, f"Order {order_id} canceled", order.filled
 
     def update_order(
-        self, order_id: int, quantity: Decimal | None, limit: Decimal | None, stop: Decimal | None
+        self,
+        order_id: int,
+        quantity: Decimal | None,
+        limit: Decimal | None,
+        stop: Decimal | None,
+        *,
+        bracket_resize: bool = False,
     ) -> tuple[bool, str]:
         """Change a working order's quantity / limit / stop like LEAN's UpdateOrder; UpdateSubmitted confirms it.
 
@@ -384,7 +406,8 @@ class OrderBook:
         if stop is not None and order.stop_price is not None:
             order.stop_price = float(stop)
         changes = f"quantity {json_number(order.quantity)} limit {order.limit_price} stop {order.stop_price}"
-        self.emit(order, "UpdateSubmitted", message=f"Updated by UpdateOrderCommand: {changes}")
+        source = "Bracket resize" if bracket_resize else "Updated by UpdateOrderCommand"
+        self.emit(order, "UpdateSubmitted", message=f"{source}: {changes}", bracket_resize=bracket_resize)
         log(f"order {order_id} [{order.tag}] updated: {changes}")
         return True, f"Order {order_id} updated"
 
@@ -425,6 +448,8 @@ class OrderBook:
             self.emit(order, status, filled=part, fill_price=fill)
             log(f"order {order.order_id} [{order.tag}] {status}: {json_number(part)} {order.symbol} @ {fill}")
             order.next_attempt = now + self.config.fill_delay
+            # At once, on the fill's own event: a sibling canceled here is skipped later in this very tick.
+            self.brackets.on_fill(order)
 
     def closed_for(self, order: Order) -> bool:
         """Whether a market on close's close has come (its first price at or after it is the close's)."""

@@ -17,6 +17,7 @@ from typing import Any
 from execution.contract import market_hours
 from execution.contract.folder import COMMAND_PATTERN, RESULT_PREFIX
 from execution.simulator.book import OrderBook
+from execution.simulator.brackets import parse_bracket
 from execution.simulator.common import (
     ENGINE_NAME,
     ID_SNIFF_RE,
@@ -90,6 +91,13 @@ class Simulator(OrderBook):
             self.order_event(order_id, tag, str(intent.get("symbol") or ""), "Invalid", 1, message=message)
             log(f"intent {tag}: {message}")
             return
+        legs, error = parse_bracket(intent.get("bracket"))
+        if error:
+            order_id = self.next_order_id
+            self.next_order_id += 1
+            self.order_event(order_id, tag, str(intent.get("symbol") or ""), "Invalid", 1, message=error)
+            log(f"intent {tag}: {error}")
+            return
         self.place_order(
             tag,
             intent.get("symbol"),
@@ -100,6 +108,7 @@ class Simulator(OrderBook):
             submitted_message=submitted_message,
             trailing=(trailing, as_percent),
             trigger_price=parse_decimal(intent.get("trigger_price")),
+            bracket=legs,
         )
 
     def run_command(self, command: Any) -> tuple[str, bool, str, dict[str, Any]]:
@@ -131,6 +140,9 @@ class Simulator(OrderBook):
             # percent as its fraction) with TrailingAsPercentage, TriggerPrice; 0 or absent when they do not apply.
             trailing = parse_decimal(command.get("trailingamount"))
             trigger = parse_decimal(command.get("triggerprice"))
+            legs, error = parse_bracket(command.get("bracket"))
+            if error:
+                return short, False, error, {}
             ok, message = self.place_order(
                 "" if tag is None else str(tag),
                 command.get("ticker"),
@@ -144,6 +156,7 @@ class Simulator(OrderBook):
                 else None,
                 trailing=(trailing, command.get("trailingaspercentage") is True),
                 trigger_price=trigger if order_type == "LimitIfTouched" else None,
+                bracket=legs,
             )
             return short, ok, message, {}
         if type_name == "QuantConnect.Commands.AddSecurityCommand":

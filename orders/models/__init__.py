@@ -8,9 +8,12 @@ from orders.models.access import (
 )
 from orders.models.archive import ArchivedAuditLog, ArchivedExecutionEvent
 from orders.models.choices import (
+    BRACKET_CHILD_TYPES,
+    BRACKET_OVERFILL_TEXT,
     CLIENT_ORDER_ID_REGEX,
     CLOSED_STATUSES,
     FINAL_STATUSES,
+    FLAG_BRACKET_OVERFILL,
     FLAG_FUTURE_TIME,
     FLAG_OVERFILL,
     FLAG_UPDATE_REFUSED,
@@ -34,6 +37,8 @@ from orders.models.choices import (
     UNKNOWN_FLAG,
     UPDATE_REFUSED_TEXT,
     WORKING_STATUSES,
+    BracketRole,
+    BracketState,
     Digits,
     Mode,
     OrderFlag,
@@ -58,6 +63,7 @@ from orders.models.ledger import (
 )
 from orders.models.preferences import TIME_ZONE_REGEX, ColourChoice, ColourConvention, TimeZoneChoice
 from orders.models.projects import (
+    AccessVersion,
     EngineHalt,
     Project,
     ProjectChoice,
@@ -71,10 +77,13 @@ from orders.models.trading import (
 )
 
 __all__ = [
+    "BRACKET_CHILD_TYPES",
+    "BRACKET_OVERFILL_TEXT",
     "CLIENT_ORDER_ID_REGEX",
     "CLOSED_STATUSES",
     "ENGINE_RECORD_KEY",
     "FINAL_STATUSES",
+    "FLAG_BRACKET_OVERFILL",
     "FLAG_FUTURE_TIME",
     "FLAG_OVERFILL",
     "FLAG_UPDATE_REFUSED",
@@ -101,10 +110,13 @@ __all__ = [
     "UNKNOWN_FLAG",
     "UPDATE_REFUSED_TEXT",
     "WORKING_STATUSES",
+    "AccessVersion",
     "ApiToken",
     "ArchivedAuditLog",
     "ArchivedExecutionEvent",
     "AuditLog",
+    "BracketRole",
+    "BracketState",
     "ColourChoice",
     "ColourConvention",
     "Digits",

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0022_update_refused_message_db_default'),
+        ('orders', '0024_access_version'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
