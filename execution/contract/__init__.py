@@ -9,7 +9,12 @@ market-order rule outside regular hours, shared with the simulator and held agai
 
 from execution.contract.files import read_json, tail_lines, write_json_atomic
 from execution.contract.folder import MODES, EngineFolder, events_file_mode
-from execution.contract.intents import intent_payload, json_number, write_manual_order_intent
+from execution.contract.intents import (
+    bracket_contract,
+    intent_payload,
+    json_number,
+    write_manual_order_intent,
+)
 from execution.contract.market_hours import (
     HOURS_CHOICES,
     MARKET,
@@ -22,6 +27,8 @@ from execution.contract.market_hours import (
     route_at,
 )
 from execution.contract.messages import (
+    BRACKET_RESIZE_KEY,
+    BRACKET_RESIZE_STATUS,
     COMMAND_REFUSED,
     EVENT_KEYS,
     HOLDINGS_PART_KEYS,
@@ -42,6 +49,8 @@ from execution.contract.messages import (
 )
 
 __all__ = [
+    "BRACKET_RESIZE_KEY",
+    "BRACKET_RESIZE_STATUS",
     "COMMAND_REFUSED",
     "EVENT_KEYS",
     "HOLDINGS_PART_KEYS",
@@ -60,6 +69,7 @@ __all__ = [
     "UPDATE_REFUSED_STATUS",
     "EngineFolder",
     "add_security_command",
+    "bracket_contract",
     "cancel_command",
     "canonical_json",
     "clock",

@@ -69,6 +69,10 @@ EVENT_KEYS = (
 # 2235-2259@d154917) while it keeps working the original. Absent otherwise, so other events keep their identity.
 UPDATE_REFUSED_KEY = "update_refused"
 UPDATE_REFUSED_STATUS = "Invalid"
+# Added (true) only to the UpdateSubmitted event of the engine's own resize of a bracket child (to what its
+# entry filled, less what its sibling filled): it never confirms a trader's modify. Absent otherwise.
+BRACKET_RESIZE_KEY = "bracket_resize"
+BRACKET_RESIZE_STATUS = "UpdateSubmitted"
 
 
 def canonical_json(value: Any) -> str:
@@ -116,8 +120,10 @@ def order_command(
     time_in_force: str = "DAY",
     good_till_date: str | None = None,
     outside_rth: bool = False,
+    bracket: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """tradedesk's order command: LEAN's OrderCommand fields plus the order's properties.
+    """tradedesk's order command: LEAN's OrderCommand fields plus the order's properties; a bracket's entry
+    also carries `Bracket` (intents.bracket_contract), which the algorithm and the simulator read.
 
     Ticker, OrderType (LEAN's name), Quantity (signed), LimitPrice, StopPrice (0 where they do not apply) and Tag
     as Common/Commands/OrderCommand.cs declares them (QuantConnect/Lean@24863901); TimeInForce (LEAN's name),
@@ -138,6 +144,7 @@ def order_command(
         "TimeInForce": LEAN_TIME_IN_FORCE_NAMES[time_in_force],
         "GoodTilDate": good_till_date,
         "OutsideRegularTradingHours": bool(outside_rth),
+        **({"Bracket": bracket} if bracket else {}),
     }
 
 

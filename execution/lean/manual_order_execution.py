@@ -945,9 +945,15 @@ class ManualOrderExecution(QCAlgorithm):
         return status == "Invalid"
 
     def on_brokerage_message(self, message_event: BrokerageMessageEvent) -> None:
-        """Brokerage errors and disconnects become engine error lines (information stays in LEAN's log)."""
+        """Brokerage errors, disconnects and required actions become engine error lines (information stays in
+        LEAN's log). On an Error or ActionRequired LEAN ends the run right after this (no stopped line:
+        DefaultBrokerageMessageHandler.cs:92-96,168-171, Engine.cs:243-250@24863901); the supervisor records why."""
         try:
-            if message_event.type in (BrokerageMessageType.ERROR, BrokerageMessageType.DISCONNECT):
+            if message_event.type in (
+                BrokerageMessageType.ERROR,
+                BrokerageMessageType.ACTION_REQUIRED,
+                BrokerageMessageType.DISCONNECT,
+            ):
                 self._error(f"brokerage {message_event.code}: {message_event.message}")
         except Exception as exc:
             self._error(f"on_brokerage_message: {type(exc).__name__}: {exc}")

@@ -13,6 +13,7 @@ from typing import Any
 from execution.contract import market_hours
 from execution.contract.folder import ACCOUNT_SNAPSHOT_FILE, PRICES_FILE
 from execution.simulator.account import Account
+from execution.simulator.brackets import Brackets, Leg
 from execution.simulator.common import (
     ACCOUNT_FILE,
     BROKER_ORDERS_FILE,
@@ -56,6 +57,7 @@ class OrderBook:
             0  # numbers this run's snapshots, so the parts of a split one belong together
         )
         self.next_prices = 0.0
+        self.brackets = Brackets(self)
 
     # ---- writing -----------------------------------------------------------------------------------
 
@@ -161,9 +163,11 @@ class OrderBook:
         fill_price: float = 0.0,
         message: str = "",
         broker_ids: list[str] | None = None,
+        bracket_resize: bool = False,
     ) -> None:
-        """One order event line in exactly the contract's fields."""
+        """One order event line in exactly the contract's fields (`bracket_resize` only on a bracket resize)."""
         fee = fee_for(filled) if filled > 0 else 0
+        marks = {"bracket_resize": True} if bracket_resize else {}
         self.append_line(
             {
                 "tag": tag,
@@ -179,6 +183,7 @@ class OrderBook:
                 "fee_currency": "USD",
                 "message": message,
                 "broker_ids": broker_ids or [],
+                **marks,
             }
         )
         self.last_activity = time.monotonic()
@@ -268,8 +273,10 @@ class OrderBook:
         submitted_message: str = "",
         stop_price: Decimal | None = None,
         properties: tuple[str, date | None, bool, str] = ("GTC", None, False, ""),
+        bracket: dict[str, Leg] | None = None,
     ) -> tuple[bool, str]:
-        """Validate and place an order like LEAN: an order id always, Submitted or Invalid as its event.
+        """Validate and place an order like LEAN: an order id always, Submitted or Invalid as its event; a
+        bracket's entry arms its legs (placed on its fills).
 
         `properties` is (time in force, GTD date, outside RTH, error) as orders.order_properties read them."""
         time_in_force, good_till_date, outside_rth, properties_error = properties
@@ -327,6 +334,7 @@ class OrderBook:
             )
         self.next_broker_id += 1
         self.orders[order_id] = order
+        self.brackets.arm(order_id, bracket or {})
         self.emit(order, "Submitted", message=submitted_message)
         side = "BUY" if quantity > 0 else "SELL"
         limit = f" @ {order.limit_price}" if order.limit_price is not None else ""
@@ -335,8 +343,11 @@ class OrderBook:
         log(f"order {order_id} [{tag}] submitted: {description}")
         return True, f"Order {order_id} submitted: {description}"
 
-    def cancel_order(self, order_id: int) -> tuple[bool, str, Decimal]:
-        """Cancel a working order of this run; an order it does not know is refused with a reason.
+    def cancel_order(
+        self, order_id: int, *, message: str = "Canceled by CancelOrderCommand"
+    ) -> tuple[bool, str, Decimal]:
+        """Cancel a working order of this run (a bracket's entry with its children); an order it does not know
+        is refused with a reason.
 
         An order already closed answers Success as LEAN's does (CancelOrderCommand.cs:34-40@24863901: the cancel
         request is set and the ticket is not Invalid), with no event: the order's events decide, not the result."""
@@ -345,12 +356,19 @@ class OrderBook:
             return False, f"Order {order_id} is not an order of run {self.config.run_id}", Decimal(0)
         if not order.working:
             return True, f"Order {order_id} is already {order.status}: nothing canceled", order.filled
-        self.emit(order, "Canceled", message="Canceled by CancelOrderCommand")
+        self.emit(order, "Canceled", message=message)
         log(f"order {order_id} [{order.tag}] canceled after {json_number(order.filled)} filled")
+        self.brackets.on_cancel(order)
         return True, f"Order {order_id} canceled", order.filled
 
     def update_order(
-        self, order_id: int, quantity: Decimal | None, limit: Decimal | None, stop: Decimal | None
+        self,
+        order_id: int,
+        quantity: Decimal | None,
+        limit: Decimal | None,
+        stop: Decimal | None,
+        *,
+        bracket_resize: bool = False,
     ) -> tuple[bool, str]:
         """Change a working order's quantity / limit / stop like LEAN's UpdateOrder; UpdateSubmitted confirms it.
 
@@ -377,7 +395,8 @@ class OrderBook:
         if stop is not None and order.stop_price is not None:
             order.stop_price = float(stop)
         changes = f"quantity {json_number(order.quantity)} limit {order.limit_price} stop {order.stop_price}"
-        self.emit(order, "UpdateSubmitted", message=f"Updated by UpdateOrderCommand: {changes}")
+        source = "Bracket resize" if bracket_resize else "Updated by UpdateOrderCommand"
+        self.emit(order, "UpdateSubmitted", message=f"{source}: {changes}", bracket_resize=bracket_resize)
         log(f"order {order_id} [{order.tag}] updated: {changes}")
         return True, f"Order {order_id} updated"
 
@@ -427,6 +446,8 @@ class OrderBook:
             fill = f"{json_number(part)} {order.symbol} @ {price}"
             log(f"order {order.order_id} [{order.tag}] {status}: {fill}")
             order.next_attempt = now + self.config.fill_delay
+            # At once, on the fill's own event: a sibling canceled here is skipped later in this very tick.
+            self.brackets.on_fill(order)
 
     def market_open(self) -> bool:
         """Whether the simulated exchange is open now (or at the configured fixed clock)."""

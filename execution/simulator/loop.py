@@ -17,6 +17,7 @@ from typing import Any
 from execution.contract import ORDER_COMMAND_TYPE, market_hours
 from execution.contract.folder import COMMAND_PATTERN, RESULT_PREFIX
 from execution.simulator.book import OrderBook
+from execution.simulator.brackets import parse_bracket
 from execution.simulator.common import (
     ENGINE_NAME,
     ID_SNIFF_RE,
@@ -86,6 +87,13 @@ class Simulator(OrderBook):
             self.order_event(order_id, tag, str(intent.get("symbol") or ""), "Invalid", 1, message=message)
             log(f"intent {tag}: {message}")
             return
+        legs, error = parse_bracket(intent.get("bracket"))
+        if error:
+            order_id = self.next_order_id
+            self.next_order_id += 1
+            self.order_event(order_id, tag, str(intent.get("symbol") or ""), "Invalid", 1, message=error)
+            log(f"intent {tag}: {error}")
+            return
         self.place_order(
             tag,
             intent.get("symbol"),
@@ -97,6 +105,7 @@ class Simulator(OrderBook):
             properties=order_properties(
                 intent.get("time_in_force") or "DAY", intent.get("good_till_date"), intent.get("outside_rth")
             ),
+            bracket=legs,
         )
 
     def run_command(self, command: Any) -> tuple[str, bool, str, dict[str, Any]]:
@@ -134,6 +143,9 @@ class Simulator(OrderBook):
                 if type_name == ORDER_COMMAND_TYPE
                 else ("GTC", None, False, "")
             )
+            legs, error = parse_bracket(command.get("bracket"))
+            if error:
+                return short, False, error, {}
             ok, message = self.place_order(
                 "" if tag is None else str(tag),
                 command.get("ticker"),
@@ -144,6 +156,7 @@ class Simulator(OrderBook):
                 submitted_message=market_hours.MOO_MESSAGE if order_type == "MarketOnOpen" else "",
                 stop_price=stop if order_type in ("StopMarket", "StopLimit") else None,
                 properties=properties,
+                bracket=legs,
             )
             return short, ok, message, {}
         if type_name == "QuantConnect.Commands.AddSecurityCommand":

@@ -8,9 +8,12 @@ from orders.models.access import (
 )
 from orders.models.archive import ArchivedAuditLog, ArchivedExecutionEvent
 from orders.models.choices import (
+    BRACKET_CHILD_TYPES,
+    BRACKET_OVERFILL_TEXT,
     CLIENT_ORDER_ID_REGEX,
     CLOSED_STATUSES,
     FINAL_STATUSES,
+    FLAG_BRACKET_OVERFILL,
     FLAG_FUTURE_TIME,
     FLAG_OVERFILL,
     FLAG_UPDATE_REFUSED,
@@ -32,6 +35,8 @@ from orders.models.choices import (
     UNKNOWN_FLAG,
     UPDATE_REFUSED_TEXT,
     WORKING_STATUSES,
+    BracketRole,
+    BracketState,
     Digits,
     Mode,
     OrderFlag,
@@ -70,10 +75,13 @@ from orders.models.trading import (
 )
 
 __all__ = [
+    "BRACKET_CHILD_TYPES",
+    "BRACKET_OVERFILL_TEXT",
     "CLIENT_ORDER_ID_REGEX",
     "CLOSED_STATUSES",
     "ENGINE_RECORD_KEY",
     "FINAL_STATUSES",
+    "FLAG_BRACKET_OVERFILL",
     "FLAG_FUTURE_TIME",
     "FLAG_OVERFILL",
     "FLAG_UPDATE_REFUSED",
@@ -102,6 +110,8 @@ __all__ = [
     "ArchivedAuditLog",
     "ArchivedExecutionEvent",
     "AuditLog",
+    "BracketRole",
+    "BracketState",
     "ColourChoice",
     "ColourConvention",
     "Digits",

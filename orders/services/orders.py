@@ -13,10 +13,13 @@ from django.utils import timezone
 from orders.errors import Conflict, OrderValidationError
 from orders.models import (
     SOURCE_MANUAL,
+    BracketRole,
+    BracketState,
     Project,
     TradeOrder,
 )
 from orders.services.audit import Actor, audit_record
+from orders.services.brackets import BracketLegs, bracket_children_create, bracket_legs_resolve
 from orders.services.projects import (
     project_default_for,
     project_for_user,
@@ -53,6 +56,7 @@ def _same_order(order: TradeOrder, clean: CleanOrder, project: Project) -> bool:
         and order.time_in_force == clean.time_in_force
         and order.good_till_date == clean.good_till_date
         and order.outside_rth == clean.outside_rth
+        and (order.bracket_role == BracketRole.ENTRY) == clean.is_bracket
     )
 
 
@@ -114,6 +118,11 @@ def order_create_locked(
     if not closing:
         # A close is sized from the position, which may hold a fraction (a split, a transfer): it must flatten.
         order_lots_and_ticks_check(clean)
+    legs = BracketLegs(take_profit=None, stop_loss=None)
+    if clean.is_bracket:
+        if closing:
+            raise OrderValidationError("a closing order takes no bracket")
+        legs = bracket_legs_resolve(project=project, clean=clean)
     check_new_order(project=project, user=user, clean=clean, closing=closing)
 
     client_order_id = clean.client_order_id or client_order_id_new(
@@ -139,7 +148,10 @@ def order_create_locked(
                 outside_rth=clean.outside_rth,
                 params=params,
                 created_by=created_by,
+                bracket_role=BracketRole.ENTRY if legs.any else "",
+                bracket_state=BracketState.OPEN if legs.any else "",
             )
+            children = bracket_children_create(entry=order, legs=legs) if legs.any else []
             order_stages_start(order_id=order.pk, clicked=clean.clicked_at, committed=order.created_at)
     except IntegrityError:
         # The same client_order_id was committed meanwhile by a request for another project.
@@ -165,6 +177,11 @@ def order_create_locked(
             "outside_rth": clean.outside_rth,
             "source": source,
             **({"action": str(params["action"])} if "action" in params else {}),
+            **(
+                {"bracket": {child.bracket_role: child.client_order_id for child in children}}
+                if children
+                else {}
+            ),
         },
     )
     return OrderCreateResult(order=order, created=True)

@@ -1350,3 +1350,19 @@ def test_the_plugins_boilerplate_is_dropped_from_order_messages(
     algo.transactions.orders[3] = SimpleNamespace(id=3, tag="oi_4_9_2", type=OrderType.LIMIT)
     algo.on_order_event(order_event(order_id=3, id=2, status=status, message=message))
     assert read_lines(workdir)[-1]["message"] == written
+
+
+def test_a_brokerage_message_that_ends_the_run_is_an_error_line(
+    lean: types.ModuleType, workdir: Path
+) -> None:
+    """ActionRequired (a 2FA not approved: InteractiveBrokersBrokerage.cs:5261-5270@d154917) ends the run in
+    LEAN (DefaultBrokerageMessageHandler.cs:168-171@24863901): the algorithm still writes it down first."""
+    algo = make_algorithm(lean, workdir, None)
+    algo.initialize()
+    message = "2FA authentication confirmation required to reconnect."
+    algo.on_brokerage_message(
+        SimpleNamespace(type=BrokerageMessageType.ACTION_REQUIRED, code="2FAAuthRequired", message=message)
+    )
+    assert [(line["status"], line["message"]) for line in read_lines(workdir)[1:]] == [
+        ("error", f"brokerage 2FAAuthRequired: {message}")
+    ]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0022_update_refused_message_db_default'),
+        ('orders', '0023_order_brackets'),
     ]
 
     operations = [
