@@ -62,6 +62,7 @@ from orders.models.ledger import (
 )
 from orders.models.preferences import TIME_ZONE_REGEX, ColourChoice, ColourConvention, TimeZoneChoice
 from orders.models.projects import (
+    AccessVersion,
     EngineHalt,
     Project,
     ProjectChoice,
@@ -106,6 +107,7 @@ __all__ = [
     "UNKNOWN_FLAG",
     "UPDATE_REFUSED_TEXT",
     "WORKING_STATUSES",
+    "AccessVersion",
     "ApiToken",
     "ArchivedAuditLog",
     "ArchivedExecutionEvent",

@@ -235,6 +235,12 @@
 
   function restoreFocus() {
     if (!acting) return;
+    // Chromium blurs a disabled button only at its next frame: until then the focus is still on it, and
+    // another request's settle in between must not take that for a deliberate move elsewhere.
+    if (document.activeElement === acting) {
+      if (!acting.disabled) acting = null;
+      return;
+    }
     var lost = !document.activeElement || document.activeElement === document.body;
     if (!lost || !acting.isConnected) {
       if (!lost) acting = null;
