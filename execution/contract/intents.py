@@ -43,7 +43,8 @@ def intent_payload(
 ) -> dict[str, object]:
     """The intent of an order; quantity is signed (BUY positive, SELL negative); stop_price null but for STP;
     trailing_amount / trailing_as_percent only on TRAIL, trigger_price only on LIT (null / false otherwise);
-    `bracket` (a bracket's entry only) names the children the engine places on its fills."""
+    time_in_force DAY / GTC / GTD (good_till_date then YYYY-MM-DD, else null) and outside_rth; `bracket` (a
+    bracket's entry only) names the children the engine places on its fills."""
     payload: dict[str, object] = {
         "order_intent_id": order.client_order_id,
         "symbol": order.symbol,
@@ -54,6 +55,9 @@ def intent_payload(
         "trailing_amount": json_number(order.trailing_amount),
         "trailing_as_percent": order.trailing_as_percent,
         "trigger_price": json_number(order.trigger_price),
+        "time_in_force": order.time_in_force,
+        "good_till_date": order.good_till_date.isoformat() if order.good_till_date else None,
+        "outside_rth": bool(order.outside_rth),
         "weight": None,
         "project_id": order.project_id,
         "mode": order.mode,

@@ -77,6 +77,9 @@ EVENT_KEYS = (
 # IB answers a refused modify with Invalid for the order itself (IB plugin InteractiveBrokersBrokerage.cs
 # 2235-2259@d154917) while it keeps working the original. Absent otherwise, so other events keep their identity.
 UPDATE_REFUSED_KEY = "update_refused"
+# Added only to the lines of a trailing stop: its current stop (LEAN's OrderEvent.StopPrice, Common/Orders/
+# OrderEvent.cs:128-143@24863901). The engine writes a line, with no event_id, whenever the stop moves.
+TRAILING_STOP_KEY = "stop_price"
 UPDATE_REFUSED_STATUS = "Invalid"
 # Added (true) only to the UpdateSubmitted event of the engine's own resize of a bracket child (to what its
 # entry filled, less what its sibling filled): it never confirms a trader's modify. Absent otherwise.
@@ -102,6 +105,20 @@ def event_identity(event: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(event).encode("utf-8")).hexdigest()
 
 
+# tradedesk time in force -> LEAN's TimeInForce (Common/Orders/TimeInForce.cs:33,38,43@24863901: GoodTilCanceled,
+# Day, GoodTilDate(expiry)); the values are orders.models' TimeInForce written out.
+LEAN_TIME_IN_FORCE_NAMES: dict[str, str] = {"DAY": "Day", "GTC": "GoodTilCanceled", "GTD": "GoodTilDate"}
+# The $type of tradedesk's own order command. LEAN's OrderCommand submits with the algorithm's
+# DefaultOrderProperties (Common/Commands/OrderCommand.cs:79), a plain OrderProperties whose TimeInForce is
+# GoodTilCanceled (Algorithm/QCAlgorithm.cs:202, Common/Orders/OrderProperties.cs:40-43): it can carry neither a
+# time in force nor outside-RTH. A $type no assembly defines fails to deserialize, so FileCommandHandler hands the
+# file to TryGetCallbackCommand as a CallbackCommand of that Type (FileCommandHandler.cs:105,134,
+# BaseCommandHandler.cs:118-148), which QCAlgorithm.RunCommand gives to the command class the algorithm registered
+# under that name with AddCommand (QCAlgorithm.cs:3609-3634, QCAlgorithm.Python.cs:1917-1928); its keys are set
+# on the Python command, PascalCase to snake_case (BasePythonWrapper.cs:120-124,250-291).
+ORDER_COMMAND_TYPE = "TradedeskOrderCommand"
+
+
 # The command files tradedesk writes for a running engine (LEAN reads them from its cwd).
 def order_command(
     *,
@@ -115,15 +132,20 @@ def order_command(
     trailing_amount: float | int | None = None,
     trailing_as_percent: bool = False,
     trigger_price: float | int | None = None,
+    time_in_force: str = "DAY",
+    good_till_date: str | None = None,
+    outside_rth: bool = False,
     bracket: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """LEAN's OrderCommand (the same file lean-cli's `lean live submit-order` writes); a bracket's entry
+    """tradedesk's order command: LEAN's OrderCommand fields plus the order's properties; a bracket's entry
     also carries `Bracket` (intents.bracket_contract), which the algorithm and the simulator read.
 
-    Fields as Common/Commands/OrderCommand.cs declares them (QuantConnect/Lean@24863901): LimitPrice applies
-    to Limit, StopLimit and LimitIfTouched, StopPrice to StopMarket and StopLimit; both are 0 when they do not
-    apply. A TrailingStop adds TrailingAmount (LEAN's fraction for a percent) and TrailingAsPercentage, a
-    LimitIfTouched TriggerPrice: SubmitOrderRequest's own fields (Common/Orders/SubmitOrderRequest.cs:85-104).
+    Ticker, OrderType (LEAN's name), Quantity (signed), LimitPrice, StopPrice (0 where they do not apply) and Tag
+    as Common/Commands/OrderCommand.cs declares them (QuantConnect/Lean@24863901); TimeInForce (LEAN's name),
+    GoodTilDate (YYYY-MM-DD or null) and OutsideRegularTradingHours become the order's
+    InteractiveBrokersOrderProperties in the algorithm (SubmitOrderRequest carries them: SubmitOrderRequest.cs:109). A TrailingStop adds TrailingAmount (LEAN's fraction for a
+    percent) and TrailingAsPercentage, a LimitIfTouched TriggerPrice and LimitPrice: SubmitOrderRequest's own
+    fields (Common/Orders/SubmitOrderRequest.cs:85-104).
     """
     extra: dict[str, Any] = {}
     if order_type == "TRAIL":
@@ -135,7 +157,7 @@ def order_command(
     elif order_type == "LIT":
         extra = {"TriggerPrice": trigger_price or 0}
     return {
-        "$type": "QuantConnect.Commands.OrderCommand, QuantConnect.Common",
+        "$type": ORDER_COMMAND_TYPE,
         "Id": command_id,
         "Ticker": symbol,
         "Market": "usa",
@@ -146,6 +168,9 @@ def order_command(
         "StopPrice": stop_price or 0,
         **extra,
         "Tag": tag,
+        "TimeInForce": LEAN_TIME_IN_FORCE_NAMES[time_in_force],
+        "GoodTilDate": good_till_date,
+        "OutsideRegularTradingHours": bool(outside_rth),
         **({"Bracket": bracket} if bracket else {}),
     }
 

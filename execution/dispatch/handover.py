@@ -79,26 +79,11 @@ def _order_command(
         trailing_amount=json_number(order.trailing_amount),
         trailing_as_percent=order.trailing_as_percent,
         trigger_price=json_number(order.trigger_price),
+        time_in_force=order.time_in_force,
+        good_till_date=order.good_till_date.isoformat() if order.good_till_date else None,
+        outside_rth=order.outside_rth,
         bracket=bracket_contract(bracket),
     )
-
-
-# LEAN's own OrderCommand has no TrailingAmount nor TriggerPrice (Common/Commands/OrderCommand.cs:25-79,
-# Run at 79 builds the SubmitOrderRequest without them, QuantConnect/Lean@24863901): a running LEAN engine would
-# place a trailing stop trailing by 0 and a limit if touched triggered at 0. Such an order goes to LEAN only
-# in the intent of a new run, which the algorithm places itself.
-COMMAND_LACKS_FIELDS = ("TRAIL", "LIT")
-
-
-def _command_refusal(order: TradeOrder) -> str:
-    """Why the order cannot go to a running engine as a command, else ""."""
-    if settings.TRADEDESK_ENGINE == "lean" and order.order_type in COMMAND_LACKS_FIELDS:
-        return (
-            f"refused: LEAN's OrderCommand cannot carry a {order.get_order_type_display().lower()}'s "
-            "trailing amount or trigger price to the running engine; place it while the engine is stopped "
-            "(a new run places it from its intent)"
-        )
-    return ""
 
 
 def market_now() -> datetime:
@@ -173,7 +158,7 @@ def _dispatch_claimed(order: TradeOrder) -> DispatchResult:
         # One market-hours rule for both paths: a new engine applies it to the intent, this to the command.
         route, route_message = market_route(order_type=order.order_type)
         command = _order_command(order, route=route, bracket=bracket)
-        refusal = route_message if route == market_hours.REFUSED else _command_refusal(order)
+        refusal = route_message if route == market_hours.REFUSED else ""
         handover = engines.hand_over(mode=mode, intent_path=intent, command=command, refusal=refusal)
         handed_over_at = timezone.now()
         if handover.kind == "refused":

@@ -43,18 +43,22 @@ import threading
 import time as _time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from AlgorithmImports import (
     BrokerageMessageType,
+    Command,
+    InteractiveBrokersOrderProperties,
     MarketHoursState,
     OrderRequestStatus,
     OrderStatus,
     OrderType,
     QCAlgorithm,
     Resolution,
+    TimeInForce,
     TradeBar,
 )
 
@@ -145,9 +149,32 @@ class Intent:
     tag: str
     symbol: str
     quantity: int | float
-    order_type: str  # "MKT" | "LMT" | "STP" | "STP LMT"
+    order_type: str  # "MKT" | "LMT" | "STP" | "STP LMT" | "TRAIL" | "MOC" | "LIT"
     limit_price: int | float | None
     stop_price: int | float | None = None
+    time_in_force: str = "DAY"  # "DAY" | "GTC" | "GTD"
+    good_till_date: date | None = None  # GTD only
+    outside_rth: bool = False
+    # TRAIL: LEAN's trailing amount (a percent as its fraction, 0.05 is 5 %) and whether it is a percent.
+    trailing_amount: int | float | None = None
+    trailing_as_percent: bool = False
+    trigger_price: int | float | None = None  # LIT: the price that makes it a limit order
+
+
+ORDER_TYPES = ("MKT", "LMT", "STP", "STP LMT", "TRAIL", "MOC", "LIT")
+LIMIT_TYPES = ("LMT", "STP LMT", "LIT")
+STOP_TYPES = ("STP", "STP LMT")
+# IB sends OutsideRth only on resting orders (InteractiveBrokersBrokerage.cs:3583-3598@d154917).
+NOT_OUTSIDE_RTH = ("MKT", "MOC")
+
+
+def lean_trailing_amount(amount: int | float, *, as_percent: bool) -> int | float:
+    """LEAN's TrailingAmount of tradedesk's (execution/contract/messages.py holds the same): a percent becomes
+    its fraction, 5 -> 0.05 (Common/Orders/TrailingStopOrder.cs:181-194@24863901)."""
+    if not as_percent:
+        return amount
+    fraction = Decimal(repr(amount)) / 100
+    return int(fraction) if fraction == fraction.to_integral_value() else float(fraction)
 
 
 def _clock_text(value: timedelta) -> str:
@@ -256,6 +283,34 @@ def event_line(
     line["message"] = message or ""
     line["broker_ids"] = [str(item) for item in broker_ids if str(item)]
     return line
+
+
+def trailing_stop_moves(
+    orders: Iterable[Any], reported: dict[int, int | float]
+) -> list[tuple[Any, int | float]]:
+    """The open trailing stops whose stop moved since it was last reported, with the new stop (`reported`
+    is updated). The IB plugin moves LEAN's order when IB reports a new TrailStopPrice
+    (InteractiveBrokersBrokerage.cs:2491-2503@d154917, BrokerageTransactionHandler.cs:1401-1405@24863901), with
+    no order event: the algorithm finds it by looking."""
+    moved = []
+    for order in orders:
+        if getattr(order, "type", None) != OrderType.TRAILING_STOP:
+            continue
+        stop = json_number(getattr(order, "stop_price", None))
+        order_id = int(order.id)
+        if stop is None or stop <= 0 or reported.get(order_id) == stop:
+            continue
+        reported[order_id] = stop
+        moved.append((order, stop))
+    return moved
+
+
+def moved_status(order: Any) -> str:
+    """The status a trailing stop's move line carries: the order's own, never UpdateSubmitted (which confirms a
+    pending modify in tradedesk's ledger)."""
+    return (
+        "PartiallyFilled" if status_name(getattr(order, "status", None)) == "PartiallyFilled" else "Submitted"
+    )
 
 
 def order_broker_ids(order: Any) -> list[str]:
@@ -566,8 +621,9 @@ def append_line(path: Path, payload: dict[str, Any], *, fsync: bool = True) -> N
             os.fsync(handle.fileno())
 
 
-def parse_intent(data: Any) -> Intent:
-    """Validate a decoded intent (see execution/contract/intents.py) into the order to place."""
+def parse_intent(data: Any, *, lean_trailing: bool = False) -> Intent:
+    """Validate a decoded intent (see execution/contract/intents.py) into the order to place; its trailing
+    percent is tradedesk's (5 is 5 %) unless `lean_trailing` (an order command's, LEAN's fraction)."""
     if not isinstance(data, dict):
         raise IntentError("intent is not a JSON object")
     tag = data.get("order_intent_id")
@@ -582,14 +638,38 @@ def parse_intent(data: Any) -> Intent:
     if quantity == 0:
         raise IntentError("quantity must not be zero", tag)
     order_type = data.get("order_type")
-    if order_type not in ("MKT", "LMT", "STP", "STP LMT"):
-        raise IntentError(f"unsupported order_type {order_type!r} (MKT, LMT, STP, STP LMT)", tag)
-    limit_price = data.get("limit_price") if order_type in ("LMT", "STP LMT") else None
-    stop_price = data.get("stop_price") if order_type in ("STP", "STP LMT") else None
-    if order_type in ("LMT", "STP LMT") and not _positive(limit_price):
+    if order_type not in ORDER_TYPES:
+        raise IntentError(f"unsupported order_type {order_type!r} ({', '.join(ORDER_TYPES)})", tag)
+    limit_price = data.get("limit_price") if order_type in LIMIT_TYPES else None
+    stop_price = data.get("stop_price") if order_type in STOP_TYPES else None
+    if order_type in LIMIT_TYPES and not _positive(limit_price):
         raise IntentError(f"{order_type} order needs a positive limit_price, got {limit_price!r}", tag)
-    if order_type in ("STP", "STP LMT") and not _positive(stop_price):
+    if order_type in STOP_TYPES and not _positive(stop_price):
         raise IntentError(f"{order_type} order needs a positive stop_price, got {stop_price!r}", tag)
+    trailing_amount: int | float | None = None
+    trailing_as_percent = False
+    if order_type == "TRAIL":
+        raw_amount: Any = data.get("trailing_amount")
+        raw_percent: Any = data.get("trailing_as_percent")
+        if raw_percent not in (None, True, False):
+            raise IntentError(f"trailing_as_percent must be true or false, got {raw_percent!r}", tag)
+        trailing_as_percent = raw_percent is True
+        limit = 1 if lean_trailing else 100  # a percent below 100 % (a fraction below 1)
+        if not _positive(raw_amount) or (trailing_as_percent and raw_amount >= limit):
+            raise IntentError(f"TRAIL order needs a positive trailing_amount, got {raw_amount!r}", tag)
+        trailing_amount = (
+            raw_amount if lean_trailing else lean_trailing_amount(raw_amount, as_percent=trailing_as_percent)
+        )
+    trigger_price = data.get("trigger_price") if order_type == "LIT" else None
+    if order_type == "LIT" and not _positive(trigger_price):
+        raise IntentError(f"LIT order needs a positive trigger_price, got {trigger_price!r}", tag)
+    time_in_force, good_till_date, outside_rth = intent_properties(
+        data.get("time_in_force"), data.get("good_till_date"), data.get("outside_rth"), tag=tag
+    )
+    if outside_rth and order_type in NOT_OUTSIDE_RTH:
+        raise IntentError(
+            f"outside_rth is not for a {order_type} order (IB sends it only for resting orders)", tag
+        )
     return Intent(
         tag=tag,
         symbol=symbol,
@@ -597,7 +677,106 @@ def parse_intent(data: Any) -> Intent:
         order_type=order_type,
         limit_price=limit_price,
         stop_price=stop_price,
+        time_in_force=time_in_force,
+        good_till_date=good_till_date,
+        outside_rth=outside_rth,
+        trailing_amount=trailing_amount,
+        trailing_as_percent=trailing_as_percent,
+        trigger_price=trigger_price,
     )
+
+
+# The order command's LEAN TimeInForce names (execution/contract/messages.py LEAN_TIME_IN_FORCE_NAMES) and the
+# intent's tradedesk names, both to tradedesk's.
+TIME_IN_FORCE_NAMES = {
+    "day": "DAY",
+    "goodtilcanceled": "GTC",
+    "goodtildate": "GTD",
+    "gtc": "GTC",
+    "gtd": "GTD",
+}
+
+
+def intent_properties(
+    time_in_force: Any, good_till_date: Any, outside_rth: Any, *, tag: str
+) -> tuple[str, date | None, bool]:
+    """(DAY | GTC | GTD, the GTD date, outside RTH) of an intent or command; a missing time in force is DAY
+    (tradedesk's default, never LEAN's GoodTilCanceled: Common/Orders/OrderProperties.cs:40-43@24863901)."""
+    name = TIME_IN_FORCE_NAMES.get(str(time_in_force or "day").strip().lower())
+    if name is None:
+        raise IntentError(f"unsupported time_in_force {time_in_force!r} (DAY, GTC, GTD)", tag)
+    day: date | None = None
+    if name == "GTD":
+        try:  # text from the intent; LEAN may hand a command's value over as a DateTime
+            day = date.fromisoformat(str(good_till_date)[:10])
+        except ValueError:
+            raise IntentError(f"a GTD order needs good_till_date, got {good_till_date!r}", tag) from None
+    if outside_rth not in (None, True, False):
+        raise IntentError(f"outside_rth must be true or false, got {outside_rth!r}", tag)
+    return name, day, outside_rth is True
+
+
+def order_properties(intent: Intent) -> Any:
+    """LEAN's InteractiveBrokersOrderProperties of the order (SubmitOrderRequest carries them:
+    Common/Orders/SubmitOrderRequest.cs:109,162@24863901): its TimeInForce (Day, GoodTilCanceled or
+    GoodTilDate(expiry): Common/Orders/TimeInForce.cs:33,38,43) and OutsideRegularTradingHours
+    (InteractiveBrokersOrderProperties.cs:57), which the IB plugin sends as Tif / GoodTillDate / OutsideRth
+    (InteractiveBrokersBrokerage.cs:2992-3020,3583-3598@d154917)."""
+    properties = InteractiveBrokersOrderProperties()
+    if intent.time_in_force == "GTD" and intent.good_till_date is not None:
+        expiry = intent.good_till_date
+        properties.time_in_force = TimeInForce.GOOD_TIL_DATE(datetime(expiry.year, expiry.month, expiry.day))
+    elif intent.time_in_force == "GTC":
+        properties.time_in_force = TimeInForce.GOOD_TIL_CANCELED
+    else:
+        properties.time_in_force = TimeInForce.DAY
+    properties.outside_regular_trading_hours = intent.outside_rth
+    return properties
+
+
+# The order command's LEAN OrderType names (execution/contract/messages.py LEAN_ORDER_TYPE_NAMES) -> the
+# intent's order types; MarketOnOpen stays itself (tradedesk's market-hours rule chose it).
+COMMAND_ORDER_TYPES = {
+    "Market": "MKT",
+    "Limit": "LMT",
+    "StopMarket": "STP",
+    "StopLimit": "STP LMT",
+    "TrailingStop": "TRAIL",
+    "MarketOnClose": "MOC",
+    "LimitIfTouched": "LIT",
+    MARKET_ON_OPEN: MARKET_ON_OPEN,
+}
+
+
+def command_intent(command: Any) -> tuple[Intent, str]:
+    """The order of a TradedeskOrderCommand as an Intent, and its route (MarketOnOpen or "").
+
+    LEAN sets the command file's keys on the command object, PascalCase turned snake_case where the class
+    declares that name (Common/Python/BasePythonWrapper.cs:120-124,250-291@24863901)."""
+    lean_type = str(getattr(command, "order_type", "") or "")
+    order_type = COMMAND_ORDER_TYPES.get(lean_type)
+    tag = str(getattr(command, "tag", "") or "")
+    if order_type is None:
+        raise IntentError(f"unsupported OrderType {lean_type!r}", tag)
+    route = MARKET_ON_OPEN if order_type == MARKET_ON_OPEN else ""
+    intent = parse_intent(
+        {
+            "order_intent_id": tag,
+            "symbol": getattr(command, "ticker", None),
+            "quantity": json_number(getattr(command, "quantity", None)),
+            "order_type": "MKT" if route else order_type,
+            "limit_price": json_number(getattr(command, "limit_price", None)),
+            "stop_price": json_number(getattr(command, "stop_price", None)),
+            "time_in_force": getattr(command, "time_in_force", None),
+            "good_till_date": getattr(command, "good_til_date", None),
+            "outside_rth": getattr(command, "outside_regular_trading_hours", None),
+            "trailing_amount": json_number(getattr(command, "trailing_amount", None)),
+            "trailing_as_percent": getattr(command, "trailing_as_percentage", None),
+            "trigger_price": json_number(getattr(command, "trigger_price", None)),
+        },
+        lean_trailing=True,
+    )
+    return intent, route
 
 
 def _positive(value: Any) -> bool:
@@ -666,6 +845,39 @@ def _is_market_on_open(order: Any) -> bool:
 # ---------------------------------------------------------------------------------------------------------
 
 
+class TradedeskOrderCommand(Command):
+    """tradedesk's order command (execution/contract/messages.py order_command), registered with AddCommand.
+
+    LEAN's OrderCommand would submit with DefaultOrderProperties, GoodTilCanceled and regular hours only
+    (Common/Commands/OrderCommand.cs:79, Common/Orders/OrderProperties.cs:40-43@24863901); this one carries the
+    order's time in force and outside-RTH. The file's keys land on these attributes (snake_case where declared:
+    Common/Python/BasePythonWrapper.cs:250-291); `run` returns the command result's Success."""
+
+    ticker: Any = None
+    order_type: Any = None
+    quantity: Any = None
+    limit_price: Any = 0
+    stop_price: Any = 0
+    tag: Any = ""
+    time_in_force: Any = None
+    good_til_date: Any = None
+    outside_regular_trading_hours: Any = False
+    # SubmitOrderRequest's fields of a trailing stop and a limit if touched (Common/Orders/SubmitOrderRequest.cs
+    # :85-104@24863901), which LEAN's own OrderCommand lacks (OrderCommand.cs:79).
+    trailing_amount: Any = 0
+    trailing_as_percentage: Any = False
+    trigger_price: Any = 0
+    # The algorithm that registered the command (LEAN passes its C# self to run; this is the Python one).
+    algorithm: ManualOrderExecution | None = None
+
+    def run(self, algorithm: Any) -> bool | None:
+        """Place the order through the algorithm that registered this command."""
+        target = TradedeskOrderCommand.algorithm
+        if target is None:
+            return False
+        return target.place_command(self)
+
+
 class ManualOrderExecution(QCAlgorithm):
     """Places the intent's order on its symbol's first price and writes the contract's lines."""
 
@@ -683,6 +895,7 @@ class ManualOrderExecution(QCAlgorithm):
     _holdings_snapshots: int
     _closes: dict[str, tuple[str, float | None]]
     _update_answers: dict[int, int]
+    _trailing_stops: dict[int, int | float]  # order id -> the stop last reported
 
     # ---- LEAN entry points ------------------------------------------------------------------------
 
@@ -704,6 +917,7 @@ class ManualOrderExecution(QCAlgorithm):
         self._holdings_snapshots = 0
         self._closes = {}
         self._update_answers = {}
+        self._trailing_stops = {}
         events_file = self.get_parameter("events-file") or ""
         self._events_path = Path(events_file or EVENTS_FILE).resolve()
         intent_file = self.get_parameter("intent-file") or ""
@@ -719,6 +933,9 @@ class ManualOrderExecution(QCAlgorithm):
 
         # Without a seeded price every order waits for the first trade (overnight, weekends: for hours).
         self.settings.seed_initial_prices = True
+        # tradedesk's order commands (CallbackCommand of this Type: QCAlgorithm.Python.cs:1917-1928@24863901).
+        TradedeskOrderCommand.algorithm = self
+        self.add_command(TradedeskOrderCommand)
         self._events_path.parent.mkdir(parents=True, exist_ok=True)
         if close_torn_line(self._events_path):
             self.log(f"events file {self._events_path} ended in a torn line; closed it")
@@ -744,8 +961,9 @@ class ManualOrderExecution(QCAlgorithm):
             self.schedule.on(
                 self.date_rules.every_day(),
                 self.time_rules.every(prices_interval(self.get_parameter("prices-interval"))),
-                self._write_prices,
+                self._every_prices_interval,
             )
+
         except Exception as exc:
             self._error(f"initialize: {type(exc).__name__}: {exc}")
 
@@ -795,9 +1013,41 @@ class ManualOrderExecution(QCAlgorithm):
             )
             if refused:
                 line[UPDATE_REFUSED_KEY] = True
+            if getattr(order, "type", None) == OrderType.TRAILING_STOP:
+                # The order's current stop (LEAN's OrderEvent.StopPrice: "The current stop price").
+                stop = json_number(getattr(order, "stop_price", None))
+                if stop is not None and stop > 0:
+                    line["stop_price"] = stop
+                    self._trailing_stops[int(order.id)] = stop
             self._write(line)
         except Exception as exc:
             self._error(f"on_order_event: {type(exc).__name__}: {exc}")
+
+    def _report_trailing_stops(self) -> None:
+        """A line for every open trailing stop whose stop moved (no event_id: LEAN's ids are its events', so
+        the line's identity is the hash of its JSON, time and stop included)."""
+        try:
+            for order, stop in trailing_stop_moves(self.transactions.get_open_orders(), self._trailing_stops):
+                line = event_line(
+                    tag=str(order.tag or ""),
+                    status=moved_status(order),
+                    order_id=int(order.id),
+                    event_id=0,
+                    run_id=self._run_id,
+                    symbol=str(order.symbol.value),
+                    time=datetime.now(UTC),
+                    fill_quantity=0,
+                    fill_price=0,
+                    fee=0,
+                    fee_currency="",
+                    message=f"trailing stop moved to {stop}",
+                    broker_ids=order_broker_ids(order),
+                )
+                del line["event_id"]
+                line["stop_price"] = stop
+                self._write(line)
+        except Exception as exc:
+            self._error(f"trailing stops: {type(exc).__name__}: {exc}")
 
     def _update_refused(self, order_id: int, status: str) -> bool:
         """Count the broker's answers to the order's updates: an Invalid while one is unanswered refuses it.
@@ -879,32 +1129,96 @@ class ManualOrderExecution(QCAlgorithm):
                 return
             self._pending = None
         try:
-            if intent.order_type == "LMT":
-                assert intent.limit_price is not None  # parse_intent guarantees it
-                ticket = self.limit_order(symbol, intent.quantity, intent.limit_price, tag=intent.tag)
-            elif intent.order_type == "STP":
-                assert intent.stop_price is not None
-                ticket = self.stop_market_order(symbol, intent.quantity, intent.stop_price, tag=intent.tag)
-            elif intent.order_type == "STP LMT":
-                assert intent.stop_price is not None and intent.limit_price is not None
-                ticket = self.stop_limit_order(
-                    symbol, intent.quantity, intent.stop_price, intent.limit_price, tag=intent.tag
-                )
-            else:
+            route = ""
+            if intent.order_type == "MKT":
                 route, message = self._market_route(symbol)
                 if route == REFUSED:
                     self._report_invalid(intent.tag, intent.symbol, message, order_id=0)
                     return
-                if route == MARKET_ON_OPEN:
-                    ticket = self.market_on_open_order(
-                        symbol, intent.quantity, asynchronous=True, tag=intent.tag
-                    )
-                else:
-                    ticket = self.market_order(symbol, intent.quantity, asynchronous=True, tag=intent.tag)
+            ticket = self._submit(symbol, intent, route)
         except Exception as exc:  # the order was taken off the wait list: its refusal must reach tradedesk
             self._report_invalid(intent.tag, intent.symbol, f"{type(exc).__name__}: {exc}", order_id=0)
             return
         self._check_ticket(ticket, intent)
+
+    def _submit(self, symbol: Symbol, intent: Intent, route: str) -> OrderTicket:
+        """Submit the intent's order with its own order properties (never LEAN's DefaultOrderProperties, GTC)."""
+        properties = order_properties(intent)
+        tag = intent.tag
+        if intent.order_type == "LMT":
+            assert intent.limit_price is not None  # parse_intent guarantees it
+            return self.limit_order(
+                symbol, intent.quantity, intent.limit_price, tag=tag, order_properties=properties
+            )
+        if intent.order_type == "STP":
+            assert intent.stop_price is not None
+            return self.stop_market_order(
+                symbol, intent.quantity, intent.stop_price, tag=tag, order_properties=properties
+            )
+        if intent.order_type == "STP LMT":
+            assert intent.stop_price is not None and intent.limit_price is not None
+            return self.stop_limit_order(
+                symbol,
+                intent.quantity,
+                intent.stop_price,
+                intent.limit_price,
+                tag=tag,
+                order_properties=properties,
+            )
+        if intent.order_type == "TRAIL":
+            assert intent.trailing_amount is not None
+            # No stop price: LEAN starts it from the security's price (QCAlgorithm.Trading.cs:585-591@24863901).
+            return self.trailing_stop_order(
+                symbol,
+                intent.quantity,
+                intent.trailing_amount,
+                intent.trailing_as_percent,
+                tag=tag,
+                order_properties=properties,
+            )
+        if intent.order_type == "LIT":
+            assert intent.trigger_price is not None and intent.limit_price is not None
+            return self.limit_if_touched_order(
+                symbol,
+                intent.quantity,
+                intent.trigger_price,
+                intent.limit_price,
+                tag=tag,
+                order_properties=properties,
+            )
+        if intent.order_type == "MOC":
+            # LEAN refuses it inside its buffer before the close (QCAlgorithm.Trading.cs:1215-1232): an error
+            # response, which _check_ticket reports as the order's Invalid line.
+            return self.market_on_close_order(symbol, intent.quantity, tag=tag, order_properties=properties)
+        if route == MARKET_ON_OPEN:
+            return self.market_on_open_order(
+                symbol, intent.quantity, asynchronous=True, tag=tag, order_properties=properties
+            )
+        return self.market_order(
+            symbol, intent.quantity, asynchronous=True, tag=tag, order_properties=properties
+        )
+
+    def place_command(self, command: Any) -> bool:
+        """Place a TradedeskOrderCommand's order (LEAN's command thread); False, with the order's Invalid
+        line when it names one, when it cannot be placed (the command result says Success false)."""
+        try:
+            intent, route = command_intent(command)
+        except IntentError as exc:
+            if exc.tag:
+                self._report_invalid(exc.tag, "", str(exc), order_id=0)
+            else:
+                self._error(f"order command: {exc}")
+            return False
+        try:
+            self._subscribe(intent.symbol)
+            symbol = self._symbols.get(intent.symbol)
+            if symbol is None:
+                raise IntentError(f"no subscription for {intent.symbol} (at most {MAX_SUBSCRIPTIONS})")
+            ticket = self._submit(symbol, intent, route)
+        except Exception as exc:
+            self._report_invalid(intent.tag, intent.symbol, f"{type(exc).__name__}: {exc}", order_id=0)
+            return False
+        return self._check_ticket(ticket, intent)
 
     def _market_route(self, symbol: Symbol) -> tuple[str, str]:
         """The rule for a market order now, from LEAN's own exchange hours (holidays and early closes too)."""
@@ -920,13 +1234,15 @@ class ManualOrderExecution(QCAlgorithm):
         local_time = timedelta(hours=local.hour, minutes=local.minute, seconds=local.second)
         return market_order_route(exchange_open=False, local_time=local_time, session=session)
 
-    def _check_ticket(self, ticket: OrderTicket, intent: Intent) -> None:
-        """LEAN's pre-order checks refuse an order without any order event: report that as Invalid."""
+    def _check_ticket(self, ticket: OrderTicket, intent: Intent) -> bool:
+        """LEAN's pre-order checks refuse an order without any order event: report that as Invalid (False)."""
         response = ticket.get_most_recent_order_response() if ticket is not None else None
         if ticket is None or (response is not None and response.is_error):
             message = str(response.error_message) if response is not None else "LEAN returned no order ticket"
             order_id = int(ticket.order_id) if ticket is not None else 0
             self._report_invalid(intent.tag, intent.symbol, message, order_id=max(order_id, 0))
+            return False
+        return True
 
     def _report_invalid(self, tag: str, symbol: str, message: str, *, order_id: int) -> None:
         """An Invalid event for an order LEAN never created (event id 0: LEAN's own event ids start at 1)."""
@@ -1012,6 +1328,11 @@ class ManualOrderExecution(QCAlgorithm):
         with self._lock:
             for part in split_open_orders_line(line, max_line_bytes=self._max_line_bytes):
                 append_line(self._events_path, part)
+
+    def _every_prices_interval(self) -> None:
+        """The snapshots, and a line for each trailing stop that moved (looked for as often as prices change)."""
+        self._write_prices()
+        self._report_trailing_stops()
 
     def _write_prices(self) -> None:
         """Replace prices.json with the prices of held symbols, of symbols of open orders and of every

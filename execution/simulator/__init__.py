@@ -11,7 +11,7 @@ only too: the market-order rule outside regular hours must be the one tradedesk'
 Like LEAN (Launcher/Program.cs 98 at 24863901: Console.CancelKeyPress), SIGINT ends the run cleanly: a last
 holdings line, then the stopped line. SIGTERM does the same here (LEAN has no SIGTERM handler).
 
-Modules: common (constants, helpers), config, market (prices), account, order (one order), fills (when and
+Modules: common (constants, helpers), config, market (prices), account, orders (one order), fills (when and
 at what price each type fills), book (the orders and their lines), loop (intent, commands, lifecycle, main).
 """
 
@@ -29,7 +29,7 @@ from execution.simulator.common import (
 from execution.simulator.config import SimulatorConfig
 from execution.simulator.loop import Simulator, main
 from execution.simulator.market import PriceBook
-from execution.simulator.order import Order
+from execution.simulator.orders import Order
 
 __all__ = [
     "ACCOUNT_FILE",

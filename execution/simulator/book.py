@@ -6,7 +6,7 @@ import json
 import math
 import os
 import time
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -33,7 +33,7 @@ from execution.simulator.common import (
 from execution.simulator.config import SimulatorConfig
 from execution.simulator.fills import fill_price, trail, trailing_stop_price
 from execution.simulator.market import PriceBook
-from execution.simulator.order import TRIGGERED_TYPES, Order
+from execution.simulator.orders import TRIGGERED_TYPES, Order
 
 
 class OrderBook:
@@ -235,7 +235,7 @@ class OrderBook:
             return []
         reloaded = []
         for record in records:
-            order = Order.from_broker_record(
+            order = Order.from_record(
                 record, order_id=self.next_order_id, next_attempt=time.monotonic() + self.config.fill_delay
             )
             self.next_order_id += 1
@@ -281,12 +281,16 @@ class OrderBook:
         stop_price: Decimal | None = None,
         trailing: tuple[Decimal | None, bool] = (None, False),
         trigger_price: Decimal | None = None,
+        properties: tuple[str, date | None, bool, str] = ("GTC", None, False, ""),
         bracket: dict[str, Leg] | None = None,
     ) -> tuple[bool, str]:
         """Validate and place an order like LEAN: an order id always, Submitted or Invalid as its event; a
         bracket's entry arms its legs (placed on its fills).
 
-        `trailing` is a trailing stop's (amount, as percent), LEAN's: a percent as its fraction."""
+        `trailing` is a trailing stop's (amount, as percent), LEAN's: a percent as its fraction; `properties` is
+        (time in force, GTD date, outside RTH, error) as orders.order_properties read them."""
+        time_in_force, good_till_date, outside_rth, properties_error = properties
+        now = market_hours.clock(self.config.clock)
         order_id = self.next_order_id
         self.next_order_id += 1
         symbol_text = symbol if isinstance(symbol, str) else ("" if symbol is None else str(symbol))
@@ -316,6 +320,10 @@ class OrderBook:
             error = f"LimitIfTouched order needs a positive trigger price, got {trigger_price}"
         elif order_type == "MarketOnClose":
             error = market_hours.moc_refusal(now=now)
+        elif properties_error:
+            error = properties_error
+        elif good_till_date is not None and market_hours.good_till_date_expiry(good_till_date) <= now:
+            error = f"GoodTillDate {good_till_date.isoformat()} has passed its close (16:00 New York)"
         if error:
             self.order_event(order_id, tag, symbol_text, "Invalid", 1, message=error)
             log(f"order {order_id} [{tag}] invalid: {error}")
@@ -331,6 +339,10 @@ class OrderBook:
             next_attempt=time.monotonic() + self.config.fill_delay,
             stop_price=float(stop_price) if stop_price is not None and "Stop" in order_type else None,
             broker_id=self.next_broker_id,
+            time_in_force=time_in_force,
+            good_till_date=good_till_date,
+            # The IB plugin sends outside-RTH only for resting types (InteractiveBrokersBrokerage.cs:3583-3598).
+            outside_rth=outside_rth and order_type not in ("Market", "MarketOnOpen"),
         )
         if order_type == "TrailingStop":
             assert trailing_amount is not None
@@ -347,6 +359,14 @@ class OrderBook:
             order.trigger_price = float(trigger_price) if trigger_price is not None else None
         if order_type == "MarketOnClose":
             order.close_at = market_hours.next_close(now).isoformat()
+        if order_type not in ("Market", "MarketOnOpen"):
+            order.expires_at = market_hours.order_expiry(
+                placed_at=now,
+                time_in_force=order.time_in_force,
+                good_till_date=order.good_till_date,
+                outside_rth=order.outside_rth,
+                hours=self.config.market_hours,
+            )
         self.next_broker_id += 1
         self.orders[order_id] = order
         self.brackets.arm(order_id, bracket or {})
@@ -417,13 +437,25 @@ class OrderBook:
         A market on open waits for the open, a market on close for its close; a trailing stop that does not
         fill moves its stop with the market and says so in an event line carrying its new stop."""
         now = time.monotonic()
+        market_now = market_hours.clock(self.config.clock)
         for order in list(self.orders.values()):
+            if order.working and order.expired(market_now):
+                message = market_hours.expiry_message(
+                    time_in_force=order.time_in_force, outside_rth=order.outside_rth
+                )
+                self.emit(order, "Canceled", message=message)
+                log(f"order {order.order_id} [{order.tag}] canceled: {message}")
+                continue
             if not order.working or now < order.next_attempt:
                 continue
             if order.order_type == "MarketOnOpen" and not self.market_open():
                 continue  # waits for the next open, as IB holds it
             if order.order_type == "MarketOnClose" and not self.closed_for(order):
                 continue  # waits for its close (LEAN's MarketOnCloseFill)
+            if order.order_type not in ("Market", "MarketOnOpen") and not order.may_fill(
+                now=market_now, hours=self.config.market_hours
+            ):
+                continue  # rests outside its session (regular, or extended when outside RTH)
             price = self.prices.next_price(order.symbol)
             buy = order.quantity > 0
             was_triggered = order.triggered
@@ -437,7 +469,9 @@ class OrderBook:
                 log(f"order {order.order_id} [{order.tag}] {what} at {price}")
             if fill is None:
                 if order.order_type == "TrailingStop" and trail(order, price):
-                    self.emit(order, order.status, message=f"trailing stop moved to {order.stop_price}")
+                    # Its own status, never UpdateSubmitted (which confirms a pending modify in tradedesk).
+                    status = "PartiallyFilled" if order.filled else "Submitted"
+                    self.emit(order, status, message=f"trailing stop moved to {order.stop_price}")
                 if not order.triggered and order.order_type in TRIGGERED_TYPES:
                     order.next_attempt = now + self.config.fill_delay  # a limit is checked at every poll
                 continue

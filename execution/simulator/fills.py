@@ -16,7 +16,7 @@ from typing import Protocol
 
 
 class Working(Protocol):
-    """What the fill rules read and change of an order (execution.simulator.order.Order)."""
+    """What the fill rules read and change of an order (execution.simulator.orders.Order)."""
 
     quantity: Decimal  # signed: BUY positive
     order_type: str

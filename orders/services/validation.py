@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
@@ -24,7 +24,9 @@ from orders.models import (
     Mode,
     OrderType,
     Side,
+    TimeInForce,
 )
+from orders.services.time_in_force import clean_time_in_force
 
 # The largest id PostgreSQL's bigint (and SQLite's integer) holds: a bigger one overflows in the database.
 MAX_DB_ID = 2**63 - 1
@@ -168,6 +170,9 @@ class CleanOrder:
     trigger_price: Decimal | None = None
     # When the trader clicked, by the client's clock (stage times only: never compared on a replay).
     clicked_at: datetime | None = None
+    time_in_force: str = TimeInForce.DAY
+    good_till_date: date | None = None
+    outside_rth: bool = False
     # A bracket's children: each leg an absolute price or an offset from the entry (one of the two at most).
     take_profit_price: Decimal | None = None
     take_profit_offset: Decimal | None = None
@@ -281,6 +286,11 @@ def clean_order_payload(payload: Any) -> CleanOrder:
             trigger_price = _clean_price(raw_trigger, field_name="trigger_price", errors=errors)
     elif raw_trigger not in (None, ""):
         errors["trigger_price"] = "only a limit-if-touched order has a trigger price"
+    tif = clean_time_in_force(payload, order_type=order_type, errors=errors)
+    if order_type == OrderType.MOC and tif.time_in_force != TimeInForce.DAY and "time_in_force" not in errors:
+        # The IB plugin sends a MarketOnClose as Day whatever its TimeInForce (InteractiveBrokersBrokerage.cs
+        # :3685-3688@d154917): it trades at one close.
+        errors["time_in_force"] = "a market on close order is DAY only: IB sends it for one close"
 
     client_order_id = payload.get("client_order_id")
     if client_order_id in (None, ""):
@@ -324,6 +334,9 @@ def clean_order_payload(payload: Any) -> CleanOrder:
         trailing_as_percent=trailing_as_percent,
         trigger_price=trigger_price,
         clicked_at=clicked_at,
+        time_in_force=tif.time_in_force,
+        good_till_date=tif.good_till_date,
+        outside_rth=tif.outside_rth,
         **bracket,
     )
 

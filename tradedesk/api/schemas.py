@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -75,6 +75,18 @@ class OrderIn(StrictIn):
     )
     trigger_price: NumberIn | None = Field(
         None, description="LIT only, required (> 0): once touched, the order works as a limit at limit_price"
+    )
+    time_in_force: str | None = Field(
+        None, max_length=8, description="DAY (the default: canceled at the close), GTC or GTD"
+    )
+    good_till_date: str | None = Field(
+        None,
+        max_length=10,
+        description="GTD only (required there): YYYY-MM-DD; the order expires at that day's close (16:00 New York)",
+    )
+    outside_rth: StrictBool | None = Field(
+        None,
+        description="may trigger and fill outside regular trading hours (pre/post-market): LMT, STP, STP LMT only",
     )
     client_order_id: str | None = Field(None, max_length=64)
     project_id: IdIn | None = None
@@ -153,6 +165,9 @@ class OrderOut(Schema):
     trailing_amount: Dec | None = None
     trailing_as_percent: bool = False
     trigger_price: Dec | None = None
+    time_in_force: str = Field("DAY", description="DAY, GTC or GTD")
+    good_till_date: date | None = Field(None, description="a GTD order's date (it expires at that close)")
+    outside_rth: bool = Field(False, description="may work outside regular trading hours")
     status: str
     filled_quantity: Dec
     avg_fill_price: Dec | None

@@ -127,27 +127,28 @@ def test_a_market_on_close_before_its_cutoff_is_handed_over(
     assert recorder.calls[0]["refusal"] == ""
 
 
-@pytest.mark.parametrize(
-    "fields",
-    [
-        {"order_type": "TRAIL", "trailing_amount": Decimal(1)},
-        {"order_type": "LIT", "trigger_price": Decimal(190), "limit_price": Decimal(190)},
-    ],
-)
-def test_leans_own_order_command_never_carries_a_trailing_amount_or_a_trigger(
-    project: Any, recorder: Recorder, settings: Any, fields: dict[str, Any]
+def test_a_running_engine_gets_the_trailing_amount_and_the_trigger_in_tradedesks_command(
+    project: Any, recorder: Recorder, settings: Any
 ) -> None:
+    # LEAN's own OrderCommand would drop them (it builds its SubmitOrderRequest without them).
     run = excerpt_lines("lean/order-types-excerpt.json", "Common/Commands/OrderCommand.cs", "76-80")
-    assert (
-        "new SubmitOrderRequest(OrderType, Symbol.SecurityType, Symbol, Quantity, StopPrice, LimitPrice, DateTime.UtcNow, Tag"
-        in run
-    )
+    assert "Quantity, StopPrice, LimitPrice, DateTime.UtcNow, Tag" in run
     settings.TRADEDESK_ENGINE = "lean"
-    order = manual_order(project, **fields)
-    services.order_dispatch(order_id=order.pk)
-    refusal = recorder.calls[0]["refusal"]
-    assert refusal.startswith("refused: LEAN's OrderCommand cannot carry")
-    settings.TRADEDESK_ENGINE = "simulator"
-    again = manual_order(project, **fields)
-    services.order_dispatch(order_id=again.pk)
-    assert recorder.calls[1]["refusal"] == ""
+    trail = manual_order(
+        project, side="SELL", order_type="TRAIL", trailing_amount=Decimal(3), trailing_as_percent=True
+    )
+    lit = manual_order(project, order_type="LIT", trigger_price=Decimal(190), limit_price=Decimal("189.5"))
+    services.order_dispatch(order_id=trail.pk)
+    services.order_dispatch(order_id=lit.pk)
+    first, second = (call["command"] for call in recorder.calls)
+    assert first["$type"] == "TradedeskOrderCommand" and recorder.calls[0]["refusal"] == ""
+    assert (first["OrderType"], first["TrailingAmount"], first["TrailingAsPercentage"]) == (
+        "TrailingStop",
+        0.03,
+        True,
+    )
+    assert (second["OrderType"], second["TriggerPrice"], second["LimitPrice"]) == (
+        "LimitIfTouched",
+        190,
+        189.5,
+    )
