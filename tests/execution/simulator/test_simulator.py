@@ -105,6 +105,28 @@ def order_command(
     }
 
 
+def tradedesk_command(
+    ticker: str,
+    quantity: float,
+    tag: str,
+    order_type: str = "Market",
+    limit_price: float = 0,
+    *,
+    time_in_force: str = "Day",
+    good_til_date: str | None = None,
+    outside_rth: bool = False,
+) -> dict[str, Any]:
+    """tradedesk's order command (execution/contract/messages.py order_command): OrderCommand's fields and the
+    order's properties."""
+    return {
+        **order_command(ticker, quantity, tag, order_type, limit_price),
+        "$type": "TradedeskOrderCommand",
+        "TimeInForce": time_in_force,
+        "GoodTilDate": good_til_date,
+        "OutsideRegularTradingHours": outside_rth,
+    }
+
+
 def cancel_command(order_id: int) -> dict[str, Any]:
     """A LEAN CancelOrderCommand."""
     return {
@@ -368,7 +390,8 @@ def test_cancel_command_cancels_working_order_only(start_engine: Callable[..., E
 
     assert result["Success"] is True and result["CommandName"] == "CancelOrderCommand"
     assert [e["status"] for e in events] == ["Submitted", "Canceled"] and events[-1]["event_id"] == 2
-    assert again["Success"] is False and "Canceled" in again["Message"]
+    # LEAN answers Success for a cancel of a closed order too (CancelOrderCommand.cs:34-40@24863901), no event.
+    assert again["Success"] is True and "already Canceled: nothing canceled" in again["Message"]
     assert unknown["Success"] is False and unknown["Message"]
 
 
@@ -502,10 +525,14 @@ def test_intent_market_order_before_the_open_waits_as_market_on_open(start_engin
     )
     submitted = engine.wait_status("oi_moo", "Submitted")
     assert submitted[-1]["message"].startswith("MarketOnOpen:")
-    # A limit order that crosses at once fills while the MarketOnOpen order still waits for the open.
-    assert engine.send_command(order_command("AAPL", 1, "oi_lmt", "Limit", 10_000))["Success"] is True
+    # A crossing limit order of LEAN's OrderCommand (regular hours only) rests; one that may trade outside
+    # regular hours fills pre-market, while the MarketOnOpen order still waits for the open.
+    assert engine.send_command(order_command("AAPL", 1, "oi_rth", "Limit", 10_000))["Success"] is True
+    outside = tradedesk_command("AAPL", 1, "oi_lmt", "Limit", 10_000, outside_rth=True)
+    assert engine.send_command(outside)["Success"] is True
     engine.wait_status("oi_lmt", "Filled")
     assert [e["status"] for e in engine.events("oi_moo")] == ["Submitted"]
+    assert [e["status"] for e in engine.events("oi_rth")] == ["Submitted"]
 
 
 def test_intent_market_order_just_before_the_open_is_refused(start_engine: Callable[..., Engine]):
