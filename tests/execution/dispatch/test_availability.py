@@ -4,60 +4,22 @@ liquidation are refused with the reason (EngineDown, 422 engine_down) and nothin
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from execution import actions
 from execution.dispatch import engine_down_reason
-from execution.engine import process as engines
 from orders.errors import EngineDown
-from orders.models import AuditLog, OrderStatus, Project, TradeOrder
-from orders.services import apply_fill_to_order, update_trade_order_status
-from tests.factories import TradeOrderFactory
+from orders.models import AuditLog, Project, TradeOrder
+from tests.conftest import ENGINE_DOWN_REASON as TWO_FA
 
 pytestmark = pytest.mark.django_db
-
-TWO_FA = "ActionRequired 2FAAuthRequired: 2FA authentication confirmation required to reconnect."
-
-
-def engine_ended_by_brokerage(mode: str = "paper") -> None:
-    """The mode's engine folder after LEAN ended run r-9 on a missed 2FA (the supervisor's exit record)."""
-    folder = engines.engine_dir(mode)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "engine.pid").write_text(json.dumps({"pid": 2**22 + 17, "run_id": "r-9", "started_at": "x"}))
-    (folder / "engine.exit.json").write_text(
-        json.dumps({"run_id": "r-9", "pid": 2**22 + 17, "exit_code": 1, "exited_at": "2026-12-06T22:15:01.000Z",
-                    "ended_by": "brokerage", "message": TWO_FA, "log_tail": []})
-    )  # fmt: skip
-
-
-@pytest.fixture
-def autostart_off(settings: Any, execution_root: Any) -> None:
-    """Production's setting: the engine units start engines, an order never does."""
-    settings.TRADEDESK_ENGINE_AUTOSTART = False
-    settings.TRADEDESK_ENGINE_FILES_LOCAL = True
-
-
-@pytest.fixture
-def holding(project: Project) -> Project:
-    """alice's paper project holding 5 KO, with a resting MSFT limit never handed over."""
-    seed = TradeOrderFactory(project=project, symbol="KO", quantity=Decimal(5))
-    apply_fill_to_order(seed, quantity=5, price=50)
-    update_trade_order_status(seed, OrderStatus.FILLED)
-    TradeOrderFactory(
-        project=project, symbol="MSFT", order_type="LMT", limit_price=Decimal(1), params={"source": "manual"}
-    )
-    return project
-
 
 ORDER = {"symbol": "AAPL", "side": "BUY", "quantity": 1, "order_type": "MKT"}
 
 
-def test_the_reason_names_the_state_and_what_lean_said(autostart_off: None) -> None:
-    engine_ended_by_brokerage()
+def test_the_reason_names_the_state_and_what_lean_said(engine_down: str) -> None:
     reason = engine_down_reason("paper")
     assert reason.startswith(
         f"the PAPER engine is down (stopped: LEAN ended the run on a brokerage message: {TWO_FA}) and nothing "
@@ -68,17 +30,15 @@ def test_the_reason_names_the_state_and_what_lean_said(autostart_off: None) -> N
 
 
 def test_no_refusal_when_an_order_starts_the_engine_or_this_host_cannot_see_it(
-    settings: Any, execution_root: Any
+    settings: Any, engine_down: str
 ) -> None:
-    engine_ended_by_brokerage()
     settings.TRADEDESK_ENGINE_AUTOSTART = True
     assert engine_down_reason("paper") == ""
     settings.TRADEDESK_ENGINE_AUTOSTART, settings.TRADEDESK_ENGINE_FILES_LOCAL = False, False
     assert engine_down_reason("paper") == ""  # a web host: the engine host's worker decides
 
 
-def test_no_refusal_while_the_engine_runs(autostart_off: None, monkeypatch: Any) -> None:
-    engine_ended_by_brokerage()
+def test_no_refusal_while_the_engine_runs(engine_down: str, monkeypatch: Any) -> None:
     monkeypatch.setattr(
         "execution.engine.state.running_engine", lambda mode: {"pid": 1, "run_id": "r-10", "started_at": "y"}
     )
@@ -86,9 +46,8 @@ def test_no_refusal_while_the_engine_runs(autostart_off: None, monkeypatch: Any)
 
 
 def test_a_new_order_is_refused_with_the_reason_and_nothing_is_stored(
-    autostart_off: None, project: Project, user: Any
+    engine_down: str, project: Project, user: Any
 ) -> None:
-    engine_ended_by_brokerage()
     with pytest.raises(EngineDown) as refused:
         actions.create_trade_order({**ORDER, "project_id": project.pk}, user=user)
     assert (refused.value.status_code, refused.value.code) == (422, "engine_down")
@@ -97,21 +56,19 @@ def test_a_new_order_is_refused_with_the_reason_and_nothing_is_stored(
 
 
 def test_a_replayed_order_is_still_answered_with_the_existing_one(
-    autostart_off: None, project: Project, user: Any, settings: Any
+    engine_down: str, project: Project, user: Any, settings: Any
 ) -> None:
     payload = {**ORDER, "project_id": project.pk, "client_order_id": "oi_1_1_1764000000001_abcdef"}
     settings.TRADEDESK_ENGINE_AUTOSTART = True
     placed = actions.create_trade_order(payload, user=user).order  # an order could start the engine then
     settings.TRADEDESK_ENGINE_AUTOSTART = False
-    engine_ended_by_brokerage()
     again = actions.create_trade_order(payload, user=user)
     assert (again.order.pk, again.created) == (placed.pk, False)
 
 
 def test_close_and_liquidate_say_the_same_and_change_nothing(
-    autostart_off: None, holding: Project, user: Any
+    engine_down: str, holding: Project, user: Any
 ) -> None:
-    engine_ended_by_brokerage()
     before = list(TradeOrder.objects.order_by("pk").values_list("pk", "status", "cancel_requested_at"))
     for door in (
         lambda: actions.project_close_positions(project=holding, symbols=["KO"], user=user),

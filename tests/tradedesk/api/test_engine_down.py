@@ -11,13 +11,7 @@ from django.test import Client
 
 from execution.dispatch import engine_down_reason
 from orders.models import Project, TradeOrder
-from tests.execution.dispatch.test_availability import (  # noqa: F401
-    ORDER,
-    TWO_FA,
-    autostart_off,
-    engine_ended_by_brokerage,
-    holding,
-)
+from tests.execution.dispatch.test_availability import ORDER
 
 pytestmark = pytest.mark.django_db
 
@@ -27,17 +21,15 @@ def post(api: Client, path: str, body: dict[str, Any]) -> Any:
 
 
 def test_a_new_order_is_422_engine_down_with_the_reason(
-    api: Client, project: Project, autostart_off: None
-) -> None:  # noqa: F811
-    engine_ended_by_brokerage()
+    api: Client, project: Project, engine_down: str
+) -> None:
     response = post(api, "/api/trade/orders", {**ORDER, "project_id": project.pk})
     assert response.status_code == 422
     assert response.json() == {"detail": engine_down_reason("paper"), "code": "engine_down", "errors": {}}
-    assert TWO_FA in response.json()["detail"] and not TradeOrder.objects.exists()
+    assert engine_down in response.json()["detail"] and not TradeOrder.objects.exists()
 
 
-def test_close_and_liquidate_are_422_engine_down(api: Client, holding: Project, autostart_off: None) -> None:  # noqa: F811
-    engine_ended_by_brokerage()
+def test_close_and_liquidate_are_422_engine_down(api: Client, holding: Project, engine_down: str) -> None:
     count = TradeOrder.objects.count()
     for path, body in (
         ("/api/trade/positions/close", {"project_id": holding.pk, "symbols": ["KO"]}),

@@ -10,12 +10,6 @@ from django.test import Client
 from django.urls import reverse
 
 from orders.models import Project, TradeOrder
-from tests.execution.dispatch.test_availability import (  # noqa: F401
-    TWO_FA,
-    autostart_off,
-    engine_ended_by_brokerage,
-    holding,
-)
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -32,9 +26,8 @@ def browser(user: Any) -> Client:
 def test_the_ticket_shows_why_the_engine_is_down_and_places_nothing(
     browser: Client,
     project: Project,
-    autostart_off: None,  # noqa: F811
+    engine_down: str,
 ) -> None:
-    engine_ended_by_brokerage()
     response = browser.post(reverse("live-trade-order-new"), {"project": project.pk, **TICKET}, **HTMX)
     html = response.content.decode()
     assert response.status_code == 422
@@ -43,8 +36,7 @@ def test_the_ticket_shows_why_the_engine_is_down_and_places_nothing(
     assert not TradeOrder.objects.exists()
 
 
-def test_the_ticket_says_it_in_chinese(browser: Client, project: Project, autostart_off: None) -> None:  # noqa: F811
-    engine_ended_by_brokerage()
+def test_the_ticket_says_it_in_chinese(browser: Client, project: Project, engine_down: str) -> None:
     response = browser.post(
         reverse("live-trade-order-new") + "?lang=zh-hans", {"project": project.pk, **TICKET}, **HTMX
     )
@@ -60,16 +52,15 @@ def test_the_ticket_says_it_in_chinese(browser: Client, project: Project, autost
 )
 def test_close_and_liquidate_on_the_page_say_the_same(
     browser: Client,
-    holding: Project,  # noqa: F811
-    autostart_off: None,  # noqa: F811
+    holding: Project,
+    engine_down: str,
     name: str,
     data: dict[str, str],
 ) -> None:
-    engine_ended_by_brokerage()
     count = TradeOrder.objects.count()
     response = browser.post(reverse(name), {"project": holding.pk, **data}, **HTMX)
     html = response.content.decode()
     assert response.status_code == 422
     assert "the PAPER engine is down (stopped: LEAN ended the run on a brokerage message: " in html
-    assert TWO_FA in html
+    assert engine_down in html
     assert TradeOrder.objects.count() == count
