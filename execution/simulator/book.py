@@ -359,14 +359,7 @@ class OrderBook:
             order.trigger_price = float(trigger_price) if trigger_price is not None else None
         if order_type == "MarketOnClose":
             order.close_at = market_hours.next_close(now).isoformat()
-        if order_type not in ("Market", "MarketOnOpen"):
-            order.expires_at = market_hours.order_expiry(
-                placed_at=now,
-                time_in_force=order.time_in_force,
-                good_till_date=order.good_till_date,
-                outside_rth=order.outside_rth,
-                hours=self.config.market_hours,
-            )
+        order.set_expiry(placed_at=now, hours=self.config.market_hours)
         self.next_broker_id += 1
         self.orders[order_id] = order
         self.brackets.arm(order_id, bracket or {})
@@ -440,9 +433,7 @@ class OrderBook:
         market_now = market_hours.clock(self.config.clock)
         for order in list(self.orders.values()):
             if order.working and order.expired(market_now):
-                message = market_hours.expiry_message(
-                    time_in_force=order.time_in_force, outside_rth=order.outside_rth
-                )
+                message = order.expiry_message()
                 self.emit(order, "Canceled", message=message)
                 log(f"order {order.order_id} [{order.tag}] canceled: {message}")
                 continue
@@ -452,7 +443,7 @@ class OrderBook:
                 continue  # waits for the next open, as IB holds it
             if order.order_type == "MarketOnClose" and not self.closed_for(order):
                 continue  # waits for its close (LEAN's MarketOnCloseFill)
-            if order.order_type not in ("Market", "MarketOnOpen") and not order.may_fill(
+            if order.order_type not in ("Market", "MarketOnOpen", "MarketOnClose") and not order.may_fill(
                 now=market_now, hours=self.config.market_hours
             ):
                 continue  # rests outside its session (regular, or extended when outside RTH)

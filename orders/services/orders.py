@@ -11,7 +11,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from orders.errors import Conflict, OrderValidationError
+from orders.errors import Conflict, EngineDown, OrderValidationError
 from orders.models import (
     SOURCE_MANUAL,
     BracketRole,
@@ -42,6 +42,18 @@ class OrderCreateResult:
 
     order: TradeOrder
     created: bool
+
+
+# mode -> why no engine will take an order of that mode now, or "" (the execution layer supplies it:
+# execution.dispatch.engine_down_reason).
+EngineGate = Callable[[str], str]
+
+
+def order_engine_down_check(*, mode: str, engine_down: EngineGate | None) -> None:
+    """The one engine-down rule of new orders, closes and liquidations: refused (nothing stored) with the reason."""
+    reason = engine_down(mode) if engine_down is not None else ""
+    if reason:
+        raise EngineDown(reason)
 
 
 def client_order_id_new(*, project_id: Any, user_id: Any) -> str:
@@ -82,6 +94,7 @@ def create_trade_order(
     actor: Actor | None = None,
     extra_params: dict[str, Any] | None = None,
     type_refusal: TypeRefusal | None = None,
+    engine_down: EngineGate | None = None,
 ) -> OrderCreateResult:
     """Create an order, idempotent on client_order_id; the signal hands manual orders to the engine.
 
@@ -103,6 +116,7 @@ def create_trade_order(
             actor=actor,
             extra_params=extra_params,
             type_refusal=type_refusal,
+            engine_down=engine_down,
         )
 
 
@@ -116,6 +130,7 @@ def order_create_locked(
     extra_params: dict[str, Any] | None = None,
     closing: bool = False,
     type_refusal: TypeRefusal | None = None,
+    engine_down: EngineGate | None = None,
 ) -> OrderCreateResult:
     """Create an order in the caller's transaction, which holds the project lock (project_lock)."""
     if clean.mode is not None and clean.mode != project.mode:
@@ -131,6 +146,8 @@ def order_create_locked(
         existing = TradeOrder.objects.filter(client_order_id=clean.client_order_id).first()
         if existing is not None:
             return _replay_or_conflict(existing=existing, clean=clean, project=project)
+    # Refused here rather than accepted and turned FAILED by the dispatch a moment later.
+    order_engine_down_check(mode=project.mode, engine_down=engine_down)
 
     refusal = type_refusal(order_type=clean.order_type) if type_refusal is not None else ""
     if refusal:

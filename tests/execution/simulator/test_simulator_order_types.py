@@ -28,8 +28,9 @@ INSIDE_BUFFER = "2026-12-07T20:50:00Z"
 AT_CLOSE = "2026-12-07T21:00:00Z"
 
 
-def book(tmp_path: Path, clock: str = BEFORE_CUTOFF) -> simulator.Simulator:
+def book(tmp_path: Path, clock: str = BEFORE_CUTOFF, hours: str = "always") -> simulator.Simulator:
     config = simulator.SimulatorConfig(
+        market_hours=hours,
         workdir=tmp_path,
         events_file=tmp_path / "events.jsonl",
         intent_file=None,
@@ -138,8 +139,10 @@ def test_a_limit_if_touched_sell_touched_but_under_its_limit_waits(tmp_path: Pat
     assert events(engine, "l3")[-1]["status"] == "Filled" and events(engine, "l3")[-1]["fill_price"] == 104.5
 
 
-def test_a_market_on_close_fills_at_the_first_price_of_its_close(tmp_path: Path) -> None:
-    engine = book(tmp_path)
+@pytest.mark.parametrize("hours", ["always", "us-equity"])
+def test_a_market_on_close_fills_at_the_first_price_of_its_close(tmp_path: Path, hours: str) -> None:
+    # A DAY order's session ends at the close: the market on close is the one that fills then.
+    engine = book(tmp_path, hours=hours)
     step = script(engine, [190.0, 191.25])
     ok, message = engine.place_order("c1", "AAPL", Decimal(4), "MarketOnClose", None)
     assert ok, message
