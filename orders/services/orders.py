@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from orders.errors import Conflict, OrderValidationError
+from orders.errors import Conflict, EngineDown, OrderValidationError
 from orders.models import (
     SOURCE_MANUAL,
     BracketRole,
@@ -39,6 +40,18 @@ class OrderCreateResult:
     created: bool
 
 
+# mode -> why no engine will take an order of that mode now, or "" (the execution layer supplies it:
+# execution.dispatch.engine_down_reason).
+EngineGate = Callable[[str], str]
+
+
+def order_engine_down_check(*, mode: str, engine_down: EngineGate | None) -> None:
+    """The one engine-down rule of new orders, closes and liquidations: refused (nothing stored) with the reason."""
+    reason = engine_down(mode) if engine_down is not None else ""
+    if reason:
+        raise EngineDown(reason)
+
+
 def client_order_id_new(*, project_id: Any, user_id: Any) -> str:
     """A fresh idempotency key: oi_<project>_<user>_<ms>_<random> (matches CLIENT_ORDER_ID_REGEX)."""
     return f"oi_{project_id or 0}_{user_id or 0}_{int(time.time() * 1000)}_{secrets.token_hex(3)}"
@@ -53,6 +66,9 @@ def _same_order(order: TradeOrder, clean: CleanOrder, project: Project) -> bool:
         and order.order_type == clean.order_type
         and order.limit_price == clean.limit_price
         and order.stop_price == clean.stop_price
+        and order.time_in_force == clean.time_in_force
+        and order.good_till_date == clean.good_till_date
+        and order.outside_rth == clean.outside_rth
         and (order.bracket_role == BracketRole.ENTRY) == clean.is_bracket
     )
 
@@ -70,6 +86,7 @@ def create_trade_order(
     source: str = SOURCE_MANUAL,
     actor: Actor | None = None,
     extra_params: dict[str, Any] | None = None,
+    engine_down: EngineGate | None = None,
 ) -> OrderCreateResult:
     """Create an order, idempotent on client_order_id; the signal hands manual orders to the engine.
 
@@ -83,7 +100,13 @@ def create_trade_order(
     with transaction.atomic():
         locked = project_lock(project_id=project.pk)
         return order_create_locked(
-            project=locked, clean=clean, user=user, source=source, actor=actor, extra_params=extra_params
+            project=locked,
+            clean=clean,
+            user=user,
+            source=source,
+            actor=actor,
+            extra_params=extra_params,
+            engine_down=engine_down,
         )
 
 
@@ -96,6 +119,7 @@ def order_create_locked(
     actor: Actor | None = None,
     extra_params: dict[str, Any] | None = None,
     closing: bool = False,
+    engine_down: EngineGate | None = None,
 ) -> OrderCreateResult:
     """Create an order in the caller's transaction, which holds the project lock (project_lock)."""
     if clean.mode is not None and clean.mode != project.mode:
@@ -111,6 +135,8 @@ def order_create_locked(
         existing = TradeOrder.objects.filter(client_order_id=clean.client_order_id).first()
         if existing is not None:
             return _replay_or_conflict(existing=existing, clean=clean, project=project)
+    # Refused here rather than accepted and turned FAILED by the dispatch a moment later.
+    order_engine_down_check(mode=project.mode, engine_down=engine_down)
 
     if not closing:
         # A close is sized from the position, which may hold a fraction (a split, a transfer): it must flatten.
@@ -140,6 +166,9 @@ def order_create_locked(
                 order_type=clean.order_type,
                 limit_price=clean.limit_price,
                 stop_price=clean.stop_price,
+                time_in_force=clean.time_in_force,
+                good_till_date=clean.good_till_date,
+                outside_rth=clean.outside_rth,
                 params=params,
                 created_by=created_by,
                 bracket_role=BracketRole.ENTRY if legs.any else "",
@@ -166,6 +195,9 @@ def order_create_locked(
             "order_type": clean.order_type,
             "limit_price": None if clean.limit_price is None else str(clean.limit_price),
             "stop_price": None if clean.stop_price is None else str(clean.stop_price),
+            "time_in_force": clean.time_in_force,
+            "good_till_date": None if clean.good_till_date is None else clean.good_till_date.isoformat(),
+            "outside_rth": clean.outside_rth,
             "source": source,
             **({"action": str(params["action"])} if "action" in params else {}),
             **(
