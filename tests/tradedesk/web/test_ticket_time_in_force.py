@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from execution.contract import market_hours
 from orders.models import OUTSIDE_RTH_TYPES, Project, TradeOrder
 from tests.factories import TradeOrderFactory
+from tradedesk.web.forms import translate_message
 
 pytestmark = pytest.mark.django_db
 NEW_ORDER = reverse("live-trade-order-new")
@@ -131,3 +133,17 @@ def test_the_timeline_reads_in_zh_hans(client_in: Client, project: Project) -> N
     ).content.decode()
     shown = re.search(r'data-testid="detail-tif">([^<]*)<', detail)
     assert shown is not None and " ".join(shown.group(1).split()) == "GTC · 撤销前有效"
+
+
+@pytest.mark.parametrize(
+    ("time_in_force", "outside_rth", "zh"),
+    [
+        ("DAY", False, "当日有效订单已在收盘时（纽约时间 16:00）撤销"),
+        ("DAY", True, "当日有效订单已在盘后交易结束时（纽约时间 20:00）撤销"),
+        ("GTD", False, "GTD 订单已在其有效日收盘时（纽约时间 16:00）失效"),
+    ],
+)
+def test_the_engines_expiry_cancel_reads_in_zh_hans(time_in_force: str, outside_rth: bool, zh: str) -> None:
+    message = market_hours.expiry_message(time_in_force=time_in_force, outside_rth=outside_rth)
+    with translation.override("zh-hans"):
+        assert translate_message(message) == zh
