@@ -324,14 +324,7 @@ class OrderBook:
             # The IB plugin sends outside-RTH only for resting types (InteractiveBrokersBrokerage.cs:3583-3598).
             outside_rth=outside_rth and order_type not in ("Market", "MarketOnOpen"),
         )
-        if order_type not in ("Market", "MarketOnOpen"):
-            order.expires_at = market_hours.order_expiry(
-                placed_at=now,
-                time_in_force=order.time_in_force,
-                good_till_date=order.good_till_date,
-                outside_rth=order.outside_rth,
-                hours=self.config.market_hours,
-            )
+        order.set_expiry(placed_at=now, hours=self.config.market_hours)
         self.next_broker_id += 1
         self.orders[order_id] = order
         self.brackets.arm(order_id, bracket or {})
@@ -410,9 +403,7 @@ class OrderBook:
         market_now = market_hours.clock(self.config.clock)
         for order in list(self.orders.values()):
             if order.working and order.expired(market_now):
-                message = market_hours.expiry_message(
-                    time_in_force=order.time_in_force, outside_rth=order.outside_rth
-                )
+                message = order.expiry_message()
                 self.emit(order, "Canceled", message=message)
                 log(f"order {order.order_id} [{order.tag}] canceled: {message}")
                 continue

@@ -90,6 +90,21 @@ class Order:
         """Whether the order may trigger or fill now: its session (regular, or extended when outside RTH)."""
         return market_hours.order_may_fill(now=now, hours=hours, outside_rth=self.outside_rth)
 
+    def set_expiry(self, *, placed_at: datetime, hours: str) -> None:
+        """When the broker will cancel the order (a resting one: market orders fill or wait for the open)."""
+        if self.order_type not in ("Market", "MarketOnOpen"):
+            self.expires_at = market_hours.order_expiry(
+                placed_at=placed_at,
+                time_in_force=self.time_in_force,
+                good_till_date=self.good_till_date,
+                outside_rth=self.outside_rth,
+                hours=hours,
+            )
+
+    def expiry_message(self) -> str:
+        """The reason of the broker's cancel at the expiry."""
+        return market_hours.expiry_message(time_in_force=self.time_in_force, outside_rth=self.outside_rth)
+
     def expired(self, now: datetime) -> bool:
         """Whether the broker's expiry of the order (its time in force) has come."""
         return self.expires_at is not None and now >= self.expires_at
