@@ -438,10 +438,12 @@
       target.form.requestSubmit();
     }
     if (target.matches("[data-order-type]")) {
-      var limit = target.form && $("[data-limit-field]", target.form);
-      if (limit) limit.hidden = target.value !== "LMT" && target.value !== "STP LMT";
-      var stop = target.form && $("[data-stop-field]", target.form);
-      if (stop) stop.hidden = target.value !== "STP" && target.value !== "STP LMT";
+      // Each price field only for the types that have it (the server lists them on the field).
+      if (target.form) {
+        target.form.querySelectorAll("[data-type-field]").forEach(function (field) {
+          field.hidden = JSON.parse(field.getAttribute("data-types") || "[]").indexOf(target.value) < 0;
+        });
+      }
       // The outside-RTH checkbox only for the types IB sends it for (the server lists them on the field).
       var outside = target.form && $("[data-outside-rth-field]", target.form);
       if (outside) outside.hidden = JSON.parse(outside.getAttribute("data-types") || "[]").indexOf(target.value) < 0;

@@ -252,6 +252,7 @@ class TradeOrderAdmin(HistoryAdminMixin, admin.ModelAdmin):
                         "limit_price_shown",
                         "stop_price_shown",
                     ),
+                    ("trailing_amount_shown", "trailing_as_percent", "trigger_price_shown"),
                     ("time_in_force", "good_till_date", "outside_rth"),
                     ("created_by", "created_at", "source"),
                     "params",
@@ -270,6 +271,7 @@ class TradeOrderAdmin(HistoryAdminMixin, admin.ModelAdmin):
                     ("overfilled", "future_event_time"),
                     ("update_pending", "update_requested_at"),
                     ("update_quantity", "update_limit_price", "update_stop_price"),
+                    ("update_trailing_amount", "update_trigger_price"),
                     ("update_refused", "update_refused_message"),
                     "updated_at",
                 )
@@ -295,6 +297,9 @@ class TradeOrderAdmin(HistoryAdminMixin, admin.ModelAdmin):
         "order_type",
         "limit_price_shown",
         "stop_price_shown",
+        "trailing_amount_shown",
+        "trailing_as_percent",
+        "trigger_price_shown",
         "time_in_force",
         "good_till_date",
         "outside_rth",
@@ -321,6 +326,8 @@ class TradeOrderAdmin(HistoryAdminMixin, admin.ModelAdmin):
         "update_quantity",
         "update_limit_price",
         "update_stop_price",
+        "update_trailing_amount",
+        "update_trigger_price",
         "update_refused",
         "update_refused_message",
         "updated_at",
@@ -333,6 +340,8 @@ class TradeOrderAdmin(HistoryAdminMixin, admin.ModelAdmin):
     avg_fill_price_shown = price("avg_fill_price", _("avg price"))
     limit_price_shown = price("limit_price", _("limit price"))
     stop_price_shown = price("stop_price", _("stop price"))
+    trailing_amount_shown = price("trailing_amount", _("trailing amount"))
+    trigger_price_shown = price("trigger_price", _("trigger price"))
     fees_shown = money("fees", _("fees"))
 
     @admin.display(description=_("source"))

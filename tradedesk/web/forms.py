@@ -17,14 +17,18 @@ from orders.models import (
     OUTSIDE_RTH_TYPES,
     STOP_PRICE_TYPES,
     SYMBOL_REGEX,
+    TRAILING_TYPES,
+    TRIGGER_PRICE_TYPES,
     OrderStatus,
     OrderType,
     Side,
     TimeInForce,
 )
+from tradedesk.web.order_type_reasons import ORDER_TYPE_PATTERNS, ORDER_TYPE_REASONS
 
 # The service's reasons, marked for translation so the page shows them in the trader's language.
 SERVICE_REASONS = {
+    **ORDER_TYPE_REASONS,
     "required": _("required"),
     "the update was refused by the engine, see engine.log": _(
         "the update was refused by the engine, see engine.log"
@@ -102,6 +106,9 @@ FIELD_MAP = {
     "order_type": "order_type",
     "limit_price": "limit_price",
     "stop_price": "stop_price",
+    "trailing_amount": "trailing_amount",
+    "trailing_as_percent": "trailing_as_percent",
+    "trigger_price": "trigger_price",
     "time_in_force": "time_in_force",
     "good_till_date": "good_till_date",
     "outside_rth": "outside_rth",
@@ -113,6 +120,7 @@ FIELD_MAP = {
 
 # Reasons carrying numbers: the pattern of the service's text and its message in the active language.
 PATTERNED_REASONS = (
+    *ORDER_TYPE_PATTERNS,
     (
         re.compile(
             r"the (?P<mode>[A-Z]+) engine is halted for all projects by (?P<who>[^:]*): (?P<reason>.*); "
@@ -311,6 +319,23 @@ class OrderForm(forms.Form):
             attrs={"min": 0, "step": "any", "inputmode": "decimal", "autocomplete": "off"}
         ),
     )
+    trailing_amount = forms.CharField(
+        label=_("Trailing amount"),
+        required=False,
+        max_length=40,
+        widget=forms.NumberInput(
+            attrs={"min": 0, "step": "any", "inputmode": "decimal", "autocomplete": "off"}
+        ),
+    )
+    trailing_as_percent = forms.BooleanField(label=_("Trail by percent"), required=False)
+    trigger_price = forms.CharField(
+        label=_("Trigger price"),
+        required=False,
+        max_length=40,
+        widget=forms.NumberInput(
+            attrs={"min": 0, "step": "any", "inputmode": "decimal", "autocomplete": "off"}
+        ),
+    )
     time_in_force = forms.ChoiceField(
         label=_("Time in force"), required=False, choices=TimeInForce.choices, initial=TimeInForce.DAY
     )
@@ -323,6 +348,7 @@ class OrderForm(forms.Form):
         data = self.cleaned_data
         order_type = data.get("order_type") or OrderType.MKT
         tif = data.get("time_in_force") or TimeInForce.DAY
+        trailing = order_type in TRAILING_TYPES
         return {
             "project_id": project_id,
             "mode": mode,
@@ -333,6 +359,11 @@ class OrderForm(forms.Form):
             "order_type": order_type,
             "limit_price": (data.get("limit_price") or None) if order_type in LIMIT_PRICE_TYPES else None,
             "stop_price": (data.get("stop_price") or None) if order_type in STOP_PRICE_TYPES else None,
+            "trailing_amount": (data.get("trailing_amount") or None) if trailing else None,
+            "trailing_as_percent": bool(data.get("trailing_as_percent")) and trailing,
+            "trigger_price": (data.get("trigger_price") or None)
+            if order_type in TRIGGER_PRICE_TYPES
+            else None,
             "time_in_force": tif,
             # Only what the ticket shows is sent: the date of a GTD order, the checkbox of a type that has it.
             "good_till_date": (data.get("good_till_date") or None) if tif == TimeInForce.GTD else None,
@@ -351,6 +382,21 @@ class OrderForm(forms.Form):
         for key, reason in exc.errors.items():
             field = FIELD_MAP.get(key)
             self.add_error(field if field in self.fields else None, translate_reason(reason))
+
+    @property
+    def order_type_values(self) -> list[str]:
+        """Every order type the ticket offers (the template's first render selects MKT for anything else)."""
+        return list(OrderType.values)
+
+    @property
+    def field_types(self) -> dict[str, str]:
+        """The order types each price field of the ticket is shown for, as JSON (desk.js reads them)."""
+        return {
+            "limit": json.dumps(sorted(LIMIT_PRICE_TYPES)),
+            "stop": json.dumps(sorted(STOP_PRICE_TYPES)),
+            "trailing": json.dumps(sorted(TRAILING_TYPES)),
+            "trigger": json.dumps(sorted(TRIGGER_PRICE_TYPES)),
+        }
 
     @property
     def outside_rth_types(self) -> str:
@@ -407,4 +453,8 @@ def preview_input(data: Any) -> dict[str, Any]:
         "order_type": order_type if order_type in OrderType.values else OrderType.MKT,
         "limit_price": _positive(data.get("limit_price")),
         "stop_price": _positive(data.get("stop_price")),
+        "side": Side.SELL if data.get("side") == Side.SELL else Side.BUY,
+        "trailing_amount": _positive(data.get("trailing_amount")),
+        "trailing_as_percent": data.get("trailing_as_percent") == "on",
+        "trigger_price": _positive(data.get("trigger_price")),
     }

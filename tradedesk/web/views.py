@@ -192,7 +192,17 @@ def order_create(request: DeskRequest) -> HttpResponse:
     if created:
         keep = {
             key: form.cleaned_data.get(key)
-            for key in ("symbol", "side", "quantity", "order_type", "limit_price", "stop_price")
+            for key in (
+                "symbol",
+                "side",
+                "quantity",
+                "order_type",
+                "limit_price",
+                "stop_price",
+                "trailing_amount",
+                "trailing_as_percent",
+                "trigger_price",
+            )
         }
         form = ticket_form(project, keep)
     context = {
