@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -219,6 +220,9 @@ def test_at_1440_every_column_of_the_orders_and_positions_fits(
         stop_price=Decimal("412.3456"),
         limit_price=Decimal("413.9999"),
         ib_order_id=1234567,  # at the engine: Edit beside Cancel
+        time_in_force="GTD",  # the widest type cell: prices, a GTD date and outside RTH
+        good_till_date=date(2030, 12, 31),
+        outside_rth=True,
     )
     working_order(
         project, user, symbol="AAPL", quantity=Decimal(10), order_type="STP", stop_price=Decimal("180.25")
