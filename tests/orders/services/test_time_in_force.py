@@ -98,7 +98,7 @@ def test_outside_rth_is_stored_on_the_types_ib_sends_it_for(project: Any, order_
 def test_outside_rth_on_a_market_order_is_refused(project: Any) -> None:
     errors = refusal(project, order_type="MKT", limit_price=None, outside_rth=True)
     assert errors == {
-        "outside_rth": "IB does not accept outside regular hours on a MKT order (only LMT, STP, STP LMT)"
+        "outside_rth": "IB does not accept outside regular hours on a MKT order (only LMT, STP, STP LMT, TRAIL, LIT)"
     }
 
 
