@@ -19,7 +19,7 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings as django_settings
 from django.db import connection
 from django.test import Client
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from orders.models import OrderStatus, Position, Project, TradeOrder
 from orders.services import apply_fill_to_order, update_trade_order_status
@@ -155,3 +155,11 @@ def log_in(context: Any, base_url: str, user: Any) -> None:
     client.force_login(user)
     cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
     context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": base_url}])
+
+
+def open_desk(page: Page, desk: Any, user: Any, project: Project, *, lang: str | None = None) -> None:
+    """Log in and open the project's live-trade page (in `lang` when given), waiting for its positions."""
+    log_in(page.context, desk.url, user)
+    language = f"&lang={lang}" if lang else ""
+    page.goto(f"{desk.url}/live-trade?project={project.pk}{language}")
+    expect(page.get_by_test_id("account-positions-table")).to_be_visible()
