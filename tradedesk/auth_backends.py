@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
 
-from orders.services import auth_cache_read, auth_cache_write
+from orders.doors import auth_cache_read, auth_cache_write
 
 
 class CachedModelBackend(ModelBackend):
