@@ -72,3 +72,21 @@ def test_a_word_agent_code_stops_start_up(tmp_path: Path, value: str) -> None:
         f"IB_AGENT_DESCRIPTION={value!r} must be IB's Rule 80A letter, one of I, A, W, J, U, M, K, Y, N"
         in (result.stderr)
     )
+
+
+SHIPPED_ENV_FILES = ("deploy/engine.env", ".env.example")
+
+
+@pytest.mark.parametrize("name", SHIPPED_ENV_FILES)
+def test_the_shipped_env_files_carry_a_letter_that_starts_up(tmp_path: Path, name: str) -> None:
+    values = re.findall(r"^IB_AGENT_DESCRIPTION=(.*)$", (ROOT / name).read_text(), re.MULTILINE)
+    for value in values:
+        assert value in plugin_letters().values(), f"{name}: IB_AGENT_DESCRIPTION={value}"
+        result = show(tmp_path, IB_AGENT_DESCRIPTION=value)
+        assert result.returncode == 0, result.stderr
+
+
+def test_the_engine_env_file_sets_the_letter() -> None:
+    assert re.findall(
+        r"^IB_AGENT_DESCRIPTION=(.*)$", (ROOT / "deploy/engine.env").read_text(), re.MULTILINE
+    ) == ["I"]

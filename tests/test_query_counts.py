@@ -57,9 +57,9 @@ def test_orders_partial_queries_do_not_grow_with_the_orders(client: Client, proj
     add_orders(project, user, 45)
     fifty = queries(client, path, HTTP_HX_REQUEST="true")
     # The project with its counters, reconciliation flags, orders, positions, today's fills (day P&L), the
-    # day's P&L samples (the chart), the page's permissions (two reads since 0c29c96: trade_live_permitted and
-    # engine_halt_permitted each read theirs), the mode's engine halt.
-    assert fifty == five == 9 + auth_reads(page=True)
+    # day's P&L samples (the chart), the page's permissions (one read: tradedesk.auth_backends), the mode's
+    # engine halt.
+    assert fifty == five == 8 + auth_reads(page=True)
 
 
 def test_idle_poll_answers_204_from_the_counters_without_reading_orders(

@@ -8,6 +8,8 @@ QuantConnect/IBAutomater 2.0.91 at 20815f591bebf727e5fd0adbc614bd7d3a505e96, the
 
 from __future__ import annotations
 
+import os
+import pwd
 import re
 import shlex
 import shutil
@@ -22,7 +24,7 @@ from django.conf import settings
 
 from execution.contract.files import read_json, write_json_atomic
 from execution.engine import process as engines
-from execution.engine.config import lean_data_folder, lean_missing_settings
+from execution.engine.config import PROJECT_ROOT, lean_data_folder, lean_missing_settings
 from execution.engine.state import EngineState
 
 LAUNCHER_DLL = "QuantConnect.Lean.Launcher.dll"
@@ -155,6 +157,151 @@ def check_pythonnet() -> Check:
             "PYTHONNET_PYDLL", False, f"{path} is Python {output}, LEAN needs {LEAN_PYTHON_VERSION}", fix
         )
     return Check("PYTHONNET_PYDLL", True, f"{path} (Python {output})")
+
+
+# LEAN imports pandas when it creates a Python algorithm: AlgorithmPythonWrapper calls SetPandasConverter
+# (AlgorithmFactory/Python/Wrappers/AlgorithmPythonWrapper.cs:119-123), whose PandasConverter's static constructor
+# runs Py.Import("pandas") (Algorithm/QCAlgorithm.Python.cs:52-55, Common/Python/PandasConverter.cs:38-46), and
+# pandas imports numpy; LEAN's image installs both with the pip of the Python of its PYTHONNET_PYDLL
+# (DockerfileLeanFoundation:27,31,47-51 at 24863901; tests/fixtures/lean/pandas-import-excerpt.json).
+PANDAS_PROBE = (
+    "import sys\n"
+    "found = [sys.version.split()[0]]\n"
+    "for name in ('numpy', 'pandas'):\n"
+    "    try:\n"
+    "        module = __import__(name)\n"
+    "    except Exception as exc:\n"
+    "        print(f'{name}: {type(exc).__name__}: {exc}'); sys.exit(3)\n"
+    '    found.append(f\'{name} {getattr(module, "__version__", "?")}\')\n'
+    "print(', '.join(found))\n"
+)
+
+
+def pythonnet_interpreter_candidates(pydll: str, *, python_home: str = "") -> list[Path]:
+    """Where the interpreter of the Python a libpython belongs to lives: <prefix>/bin/python3.X, then python3.
+
+    The prefix is PYTHONHOME when the engine gets one, else the folder above the libpython's lib folder
+    (/usr/lib/x86_64-linux-gnu/libpython3.11.so: /usr; /opt/miniconda3/lib/libpython3.11.so: /opt/miniconda3),
+    which is where an embedded Python looks for its standard library and site-packages."""
+    match = re.search(r"libpython(\d+\.\d+)", Path(pydll).name)
+    version = match.group(1) if match else LEAN_PYTHON_VERSION
+    prefix: Path | None = Path(python_home.split(os.pathsep)[0]) if python_home else None
+    if prefix is None:
+        for parent in Path(os.path.abspath(pydll)).parents:
+            if parent.name in ("lib", "lib64", "lib32"):
+                prefix = parent.parent
+                break
+    if prefix is None:
+        return []
+    return [prefix / "bin" / f"python{version}", prefix / "bin" / "python3"]
+
+
+def check_pandas() -> Check:
+    """pandas and numpy import in the Python that PYTHONNET_PYDLL belongs to, run as the engine would run it."""
+    name = "pandas and numpy"
+    pydll = settings.PYTHONNET_PYDLL
+    if not pydll:
+        return Check(
+            name, False, "PYTHONNET_PYDLL is not set", "set PYTHONNET_PYDLL (see the PYTHONNET_PYDLL check)"
+        )
+    env = {**engines.engine_environment({"PYTHONNET_PYDLL": pydll}), "PYTHONPATH": str(PROJECT_ROOT)}
+    candidates = pythonnet_interpreter_candidates(pydll, python_home=env.get("PYTHONHOME", ""))
+    interpreter = next((path for path in candidates if os.access(path, os.X_OK) and path.is_file()), None)
+    if interpreter is None:
+        looked = ", ".join(str(path) for path in candidates) or "no lib folder above it"
+        return Check(
+            name,
+            False,
+            f"no interpreter of the Python of {pydll} ({looked})",
+            "install that Python's interpreter, or set PYTHONNET_PYDLL to the libpython of a Python whose "
+            "bin/ holds python3.11 with pandas and numpy (LEAN's image: /opt/miniconda3/lib/libpython3.11.so)",
+        )
+    try:
+        done = subprocess.run(
+            [str(interpreter), "-c", PANDAS_PROBE],
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT * 3,  # a first pandas import compiles its bytecode
+            env=env,
+            cwd=tempfile.gettempdir(),
+        )
+        code, output = done.returncode, (done.stdout or done.stderr).strip()
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        code, output = 127, str(exc)
+    fix = (
+        f"{interpreter} -m pip install pandas numpy (as the engine user; LEAN's image pins pandas 2.3.3 and "
+        "numpy 1.26.4, DockerfileLeanFoundation:49-51): LEAN imports pandas when it creates the Python algorithm"
+    )
+    if code != 0:
+        last = output.splitlines()[-1] if output else f"exit {code}"
+        return Check(name, False, f"{interpreter} cannot import them: {last[:300]}", fix)
+    if not output.startswith(f"{LEAN_PYTHON_VERSION}."):
+        return Check(
+            name,
+            False,
+            f"{interpreter} is Python {output.split(',')[0]}, not the {LEAN_PYTHON_VERSION} of {pydll}",
+            f"set PYTHONNET_PYDLL to a libpython{LEAN_PYTHON_VERSION} whose prefix holds python{LEAN_PYTHON_VERSION}",
+        )
+    return Check(name, True, f"{interpreter}: Python {output}")
+
+
+# The engine unit runs with ProtectSystem=full (deploy/systemd/tradedesk-engine@.service): these are read-only in it.
+READ_ONLY_IN_UNIT = (Path("/usr"), Path("/boot"), Path("/efi"), Path("/etc"))
+
+
+def writable_by(path: Path, *, uid: int, gids: set[int]) -> bool:
+    """Whether the permission bits let this user create files in `path` (write and search), root included:
+    a root preflight must not pass a folder the engine user cannot write."""
+    info = path.stat()
+    if info.st_uid == uid:
+        bits = 0o300
+    elif info.st_gid in gids:
+        bits = 0o030
+    else:
+        bits = 0o003
+    return info.st_mode & bits == bits
+
+
+def check_launcher_writable() -> Check:
+    """The launcher folder is writable by the engine user (the user running this): IBAutomater writes
+    IBAutomater.json beside its assembly there at every IB Gateway start (IBAutomater.cs:1173-1175,1209-1216 at
+    20815f5, tests/fixtures/lean/secrets-excerpt.json) and the start fails when it cannot."""
+    name = "launcher writable"
+    launcher = _launcher_dir()
+    if launcher is None or not launcher.is_dir():
+        return Check(
+            name, False, f"{launcher or 'LEAN_LAUNCHER_DIR'} is not a folder", "set LEAN_LAUNCHER_DIR"
+        )
+    uid = os.geteuid()
+    try:
+        user = pwd.getpwuid(uid).pw_name
+    except KeyError:
+        user = str(uid)
+    fix = (
+        f"chown -R {user} {launcher} && chmod 0700 {launcher} (the engine user owns it, nobody else reads it: "
+        "IBAutomater.json holds the IB password; docs/lean.md section 3), and run lean_preflight as the engine user"
+    )
+    protected = next((top for top in READ_ONLY_IN_UNIT if launcher.is_relative_to(top)), None)
+    if protected is not None:
+        return Check(
+            name,
+            False,
+            f"{launcher} is under {protected}, read-only for tradedesk-engine@.service (ProtectSystem=full)",
+            "build LEAN outside /usr, /boot, /efi and /etc (e.g. /opt/Lean) and point LEAN_LAUNCHER_DIR there",
+        )
+    if not writable_by(launcher, uid=uid, gids={os.getegid(), *os.getgroups()}):
+        return Check(
+            name,
+            False,
+            f"{launcher} is not writable by {user} (mode {launcher.stat().st_mode & 0o777:o})",
+            fix,
+        )
+    try:
+        with tempfile.NamedTemporaryFile(dir=launcher, prefix=".preflight-"):
+            pass
+    except OSError as exc:
+        return Check(name, False, f"{launcher}: {exc}", fix)
+    return Check(name, True, f"{launcher} writable by {user}")
 
 
 def check_data_folder() -> Check:
@@ -301,6 +448,8 @@ CHECKS: tuple[Callable[[], Check], ...] = (
     check_algorithm_imports,
     check_ib_plugin,
     check_pythonnet,
+    check_pandas,
+    check_launcher_writable,
     check_data_folder,
     check_ib_gateway,
     check_x_tools,

@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings as django_settings
 from playwright.sync_api import Browser, Page, expect
 
+from execution import actions
 from orders.models import OrderStatus, Project, TradeOrder
 from tests.e2e.conftest import log_in
 
@@ -54,6 +55,13 @@ def settle(page: Page) -> None:
     expect(page.locator("#notices .notice")).to_have_count(0, timeout=FILL_TIMEOUT)
 
 
+def sample(page: Page, count: int) -> None:
+    """What beat's P&L sampling does through the day, once a second here, so the chart has a line."""
+    for _ in range(count):
+        actions.pnl_sample_all()
+        page.wait_for_timeout(1_000)
+
+
 @pytest.fixture
 def demo(desk: Any, user: Any, project: Project, settings: Any) -> Project:
     """alpha, with bands wide enough for a resting limit far from the market."""
@@ -76,11 +84,12 @@ def test_make_the_readme_screenshots(
     for symbol, quantity in (("AAPL", "100"), ("MSFT", "40"), ("NVDA", "300")):
         place(page, symbol, quantity)
     settle(page)
-    page.wait_for_timeout(5_000)  # the simulator's prices walk: the sales realise some P&L
+    sample(page, 5)  # the simulator's prices walk: the sales realise some P&L, the chart gets its points
     place(page, "NVDA", "100", side="SELL")
     place(page, "MSFT", "10", side="SELL")
     place(page, "AAPL", "20")
     settle(page)
+    sample(page, 5)
     place(page, "MSFT", "10", limit="300.00")  # rests: far below the market
     expect(page.locator("#orders-panel tr[data-source=manual][data-status=SUBMITTED]")).to_have_count(
         1, timeout=FILL_TIMEOUT

@@ -77,6 +77,9 @@ def test_the_pnl_chart_renders_and_moves_with_the_prices(
     expect(
         page.locator("#positions-panel tr[data-symbol=AAPL]").get_by_test_id("position-sparkline")
     ).to_be_visible()
+    # The line sits under the symbol: the symbol itself is never cut to an ellipsis by it.
+    symbol = page.locator("#positions-panel tr[data-symbol=AAPL] td.sym")
+    assert symbol.evaluate("cell => cell.scrollWidth <= cell.clientWidth")
 
 
 def test_the_chart_reads_in_chinese_on_a_phone(page: Page, engine: Any, user: Any, project: Project) -> None:

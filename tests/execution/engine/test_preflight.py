@@ -24,7 +24,14 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from execution.engine import process as engines
-from execution.engine.preflight import ib_gateway_dir, run_preflight
+from execution.engine.preflight import (
+    check_launcher_writable,
+    check_pandas,
+    ib_gateway_dir,
+    pythonnet_interpreter_candidates,
+    run_preflight,
+    writable_by,
+)
 
 LAUNCHER = ("Lean", "Launcher", "bin", "Release")
 NAMES = [
@@ -33,6 +40,8 @@ NAMES = [
     "AlgorithmImports.py",
     "IB plugin",
     "PYTHONNET_PYDLL",
+    "pandas and numpy",
+    "launcher writable",
     "data folder",
     "IB Gateway",
     "Xvfb and pkill",
@@ -41,6 +50,23 @@ NAMES = [
     "engine folder",
     "one LEAN per host",
 ]
+
+
+def fake_python(tree: Path) -> str:
+    """A Python prefix for PYTHONNET_PYDLL: lib/ links the real libpython, bin/python3.11 is a fake interpreter
+    (this one, with a site folder of fake numpy and pandas first on its path); the libpython in lib/."""
+    prefix = tree / "python"
+    (prefix / "lib").mkdir(parents=True)
+    (prefix / "bin").mkdir()
+    lib = prefix / "lib" / "libpython3.11.so"
+    lib.symlink_to(libpython())
+    for module, version in (("numpy", "1.26.4"), ("pandas", "2.3.3")):
+        (prefix / "site" / module).mkdir(parents=True)
+        (prefix / "site" / module / "__init__.py").write_text(f"__version__ = {version!r}\n")
+    interpreter = prefix / "bin" / "python3.11"
+    interpreter.write_text(f'#!/bin/sh\nPYTHONPATH={prefix / "site"} exec {sys.executable} "$@"\n')
+    interpreter.chmod(0o755)
+    return str(lib)
 
 
 def libpython() -> str:
@@ -102,7 +128,7 @@ def tree(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
     settings.LEAN_LAUNCHER_CMD = "dotnet QuantConnect.Lean.Launcher.dll"
     settings.LEAN_LAUNCHER_DIR = str(launcher)
     settings.LEAN_DATA_FOLDER = ""
-    settings.PYTHONNET_PYDLL = libpython()
+    settings.PYTHONNET_PYDLL = fake_python(tmp_path)
     settings.IB_TWS_DIR = str(tmp_path / "home" / "Jts")
     settings.IB_VERSION = "1034"
     settings.IB_WEEKLY_RESTART_UTC_TIME = "22:00:00"
@@ -122,8 +148,11 @@ def test_every_check_passes_on_a_complete_tree(tree: Path) -> None:
     call_command("lean_preflight", "--mode", "live", stdout=out)
     lines = out.getvalue().splitlines()
     assert [line.split(":")[0] for line in lines] == [f"ok   {name}" for name in NAMES]
-    assert "10.0.100" in lines[0] and str(tree / "home" / "ibgateway") in lines[6]
-    assert "Sundays at 22:00:00 UTC" in lines[8]
+    assert "10.0.100" in lines[0] and str(tree / "home" / "ibgateway") in lines[8]
+    assert "Sundays at 22:00:00 UTC" in lines[10]
+    assert (
+        "numpy 1.26.4, pandas 2.3.3" in lines[5] and str(tree / "python" / "bin" / "python3.11") in lines[5]
+    )
 
 
 @pytest.fixture
@@ -151,6 +180,30 @@ def _block_execution_root(tree: Path, settings: Any) -> None:
     settings.TRADEDESK_EXECUTION_ROOT = tree / "blocked" / "root"
 
 
+def _fake_pandas_breaks(tree: Path, settings: Any) -> None:
+    """pandas is not installed in PYTHONNET_PYDLL's Python."""
+    (tree / "python" / "site" / "pandas" / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'pandas'\")\n"
+    )
+
+
+def _no_interpreter(tree: Path, settings: Any) -> None:
+    """The libpython's prefix has no bin/python3.11 (nor python3)."""
+    (tree / "python" / "bin" / "python3.11").unlink()
+
+
+def _other_interpreter(tree: Path, settings: Any) -> None:
+    """bin/python3.11 is some other Python (a 3.10 left behind)."""
+    (tree / "python" / "bin" / "python3.11").write_text(
+        "#!/bin/sh\necho '3.10.12, numpy 1.21.5, pandas 1.3.5'\n"
+    )
+
+
+def _read_only_launcher(tree: Path, settings: Any) -> None:
+    """The launcher folder without write permission (the bits count, root or not)."""
+    tree.joinpath(*LAUNCHER).chmod(0o555)
+
+
 def _only_tree_path(tree: Path, settings: Any, drop: str) -> None:
     """The engine's PATH holds only the tree's bin folder, without `drop`."""
     (tree / "bin" / drop).unlink()
@@ -175,6 +228,10 @@ BREAKERS: list[tuple[str, Callable[[Path, Any], None], str]] = [
         lambda tree, s: setattr(s, "PYTHONNET_PYDLL", str(tree.joinpath(*LAUNCHER, "AlgorithmImports.py"))),
         "does not load",
     ),
+    ("pandas and numpy", _fake_pandas_breaks, "cannot import them: pandas: ModuleNotFoundError"),
+    ("pandas and numpy", _no_interpreter, "no interpreter of the Python of"),
+    ("pandas and numpy", _other_interpreter, "is Python 3.10.12, not the 3.11"),
+    ("launcher writable", _read_only_launcher, "is not writable by"),
     (
         "data folder",
         _remove("Lean", "Data", "market-hours", "market-hours-database.json"),
@@ -220,7 +277,9 @@ def test_each_check_fails_with_its_fix(
     failed = [check for check in checks.values() if not check.ok]
     assert name in [check.name for check in failed], [c.line() for c in failed]
     assert detail in checks[name].detail and checks[name].fix
-    if name != "variables" or "IB_TWS_DIR" not in detail:  # an unset IB_TWS_DIR fails the gateway too
+    if name == "PYTHONNET_PYDLL":  # no libpython, no interpreter of its Python either
+        assert [check.name for check in failed] == [name, "pandas and numpy"]
+    elif name != "variables" or "IB_TWS_DIR" not in detail:  # an unset IB_TWS_DIR fails the gateway too
         assert [check.name for check in failed] == [name]
     out = StringIO()
     with pytest.raises(CommandError, match=name.replace(".", r"\.")):
@@ -249,3 +308,70 @@ def test_the_plugin_parses_the_weekly_restart_with_timespan_and_adds_it_to_sunda
     assert "weeklyRestartUtcTime = TimeSpan.Parse(weeklyRestartUtcTimeStr);" in text
     assert "return nextSunday.Date.Add(weeklyRestartUtcTimeOfDay);" in text
     assert "var productId = 181;" in text and "Environment.Exit(1);" in text
+
+
+def test_the_interpreter_is_found_from_the_libpython_prefix_or_pythonhome() -> None:
+    assert pythonnet_interpreter_candidates("/usr/lib/x86_64-linux-gnu/libpython3.11.so") == [
+        Path("/usr/bin/python3.11"),
+        Path("/usr/bin/python3"),
+    ]
+    assert pythonnet_interpreter_candidates("/opt/miniconda3/lib/libpython3.11.so")[0] == Path(
+        "/opt/miniconda3/bin/python3.11"
+    )
+    assert pythonnet_interpreter_candidates("/x/lib/libpython3.11.so", python_home="/opt/py")[0] == Path(
+        "/opt/py/bin/python3.11"
+    )
+    assert pythonnet_interpreter_candidates("/nowhere/libpython3.11.so") == []
+
+
+def test_the_pandas_probe_runs_with_the_engine_environment(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PYTHONHOME reaches the engine (and so the probe): its interpreter is the one asked."""
+    home = tree / "home-python"
+    (home / "bin").mkdir(parents=True)
+    (home / "bin" / "python3.11").write_text(
+        '#!/bin/sh\necho "numpy: ImportError: home $PYTHONHOME"; exit 3\n'
+    )
+    (home / "bin" / "python3.11").chmod(0o755)
+    monkeypatch.setenv("PYTHONHOME", str(home))
+    check = check_pandas()
+    assert not check.ok
+    assert (
+        f"{home / 'bin' / 'python3.11'} cannot import them: numpy: ImportError: home {home}" in check.detail
+    )
+    assert "-m pip install pandas numpy" in check.fix
+
+
+def test_a_launcher_folder_the_engine_unit_cannot_write_fails(settings: Any) -> None:
+    settings.LEAN_LAUNCHER_DIR = "/usr/lib"
+    check = check_launcher_writable()
+    assert not check.ok and "ProtectSystem=full" in check.detail and "/opt/Lean" in check.fix
+
+
+def test_write_permission_is_read_from_the_bits_for_the_engine_user(tmp_path: Path) -> None:
+    folder = tmp_path / "launcher"
+    folder.mkdir(mode=0o750)
+    folder.chmod(0o750)
+    info = folder.stat()
+    assert writable_by(folder, uid=info.st_uid, gids=set())
+    assert not writable_by(folder, uid=info.st_uid + 12345, gids={info.st_gid})
+    folder.chmod(0o770)
+    assert writable_by(folder, uid=info.st_uid + 12345, gids={info.st_gid})
+    assert not writable_by(folder, uid=info.st_uid + 12345, gids=set())
+
+
+def test_lean_imports_pandas_in_the_python_of_its_pydll() -> None:
+    """LEAN's own image: PYTHONNET_PYDLL's prefix is the Python whose pip installs pandas and numpy, which is the
+    interpreter the check runs (tests/fixtures/lean/pandas-import-excerpt.json, Lean@24863901)."""
+    excerpt = json.loads(
+        (Path(__file__).resolve().parents[2] / "fixtures" / "lean" / "pandas-import-excerpt.json").read_text()
+    )
+    text = {e["path"].rsplit("/", 1)[-1]: "\n".join(e["text"]) for e in excerpt["excerpts"]}
+    assert "dynAlgorithm.SetPandasConverter();" in text["AlgorithmPythonWrapper.cs"]
+    assert "PandasConverter = new PandasConverter();" in text["QCAlgorithm.Python.cs"]
+    assert 'Py.Import("pandas")' in text["PandasConverter.cs"]
+    dockerfile = text["DockerfileLeanFoundation"]
+    pydll = dockerfile.split('PYTHONNET_PYDLL="', 1)[1].split('"', 1)[0]
+    assert 'PATH="/opt/miniconda3/bin:' in dockerfile and "pandas==" in dockerfile and "numpy==" in dockerfile
+    assert pythonnet_interpreter_candidates(pydll)[0] == Path("/opt/miniconda3/bin/python3.11")
