@@ -16,7 +16,13 @@ pytestmark = pytest.mark.django_db
 
 def test_a_seeded_order_is_filled_opens_its_position_and_is_never_sent(project: Any, user: Any) -> None:
     order = order_seed_filled(
-        project=project, client_order_id="seed_a", symbol="AAPL", side="BUY", quantity=10, price="189.20", user=user
+        project=project,
+        client_order_id="seed_a",
+        symbol="AAPL",
+        side="BUY",
+        quantity=10,
+        price="189.20",
+        user=user,
     )
     order.refresh_from_db()
     assert (order.status, order.filled_quantity, order.created_by) == (OrderStatus.FILLED, Decimal(10), user)
