@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from execution.contract import COMMAND_REFUSED, command_refusal
 from execution.contract.intents import json_number
 from execution.engine import process as engines
 from orders.errors import Conflict
@@ -25,6 +26,8 @@ from orders.services import (
 __all__ = ["order_modify", "order_modify_clear"]
 
 logger = logging.getLogger("execution")
+# LEAN's result of a refused UpdateOrderCommand gives no reason (execution.contract.command_refusal).
+UPDATE_REFUSED_SEE_LOG = "the update was refused by the engine, see engine.log"
 
 
 def _signed(order: TradeOrder, quantity: Decimal | None) -> int | float | None:
@@ -45,7 +48,8 @@ def order_modify(
     """Modify a working order: checked and stored as pending, then an UpdateOrderCommand to its engine.
 
     The engine's refusal (Success false) or a run that died unread drops the pending values and raises
-    Conflict with the reason; the values become the order's with the engine's UpdateSubmitted event."""
+    Conflict with the reason; the values become the order's with the engine's UpdateSubmitted event (a true
+    Success is only LEAN's synchronous check, never final)."""
     # The order's own refusal (final, unknown, unsent...) says more than "its run has ended"; both are
     # checked again under the lock by order_modify.
     refusal = order_modify_refusal(order)
@@ -77,9 +81,13 @@ def order_modify(
     if unread and engines.retract_command(locked.mode, command["Id"]):
         order_modify_reject(order=locked, message="the engine stopped before reading the update", actor=actor)
         raise Conflict("the engine stopped before reading the update: the order is unchanged")
-    if result is not None and result.get("success") is False:
-        message = str(result.get("message") or result.get("errormessage") or "the engine refused the update")
-        order_modify_reject(order=locked, message=message, actor=actor)
-        raise Conflict(f"the engine refused the update: {message}")
+    refusal = command_refusal(result)
+    if refusal is not None:
+        order_modify_reject(order=locked, message=refusal, actor=actor)
+        if refusal == COMMAND_REFUSED:
+            raise Conflict(UPDATE_REFUSED_SEE_LOG)
+        raise Conflict(f"the engine refused the update: {refusal}")
+    # A true Success means only that LEAN's synchronous checks passed: the values stay pending until the
+    # engine's UpdateSubmitted (or its refusal) arrives.
     locked.refresh_from_db()
     return locked

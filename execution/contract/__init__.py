@@ -22,6 +22,7 @@ from execution.contract.market_hours import (
     route_at,
 )
 from execution.contract.messages import (
+    COMMAND_REFUSED,
     EVENT_KEYS,
     HOLDINGS_PART_KEYS,
     LEAN_ORDER_TYPE_NAMES,
@@ -32,12 +33,14 @@ from execution.contract.messages import (
     add_security_command,
     cancel_command,
     canonical_json,
+    command_refusal,
     event_identity,
     order_command,
     update_command,
 )
 
 __all__ = [
+    "COMMAND_REFUSED",
     "EVENT_KEYS",
     "HOLDINGS_PART_KEYS",
     "HOURS_CHOICES",
@@ -56,6 +59,7 @@ __all__ = [
     "cancel_command",
     "canonical_json",
     "clock",
+    "command_refusal",
     "event_identity",
     "events_file_mode",
     "exchange_open_at",

@@ -172,3 +172,21 @@ def update_command(
         "StopPrice": stop_price,
         "Tag": None,
     }
+
+
+# LEAN's command result, CommandResultPacket, carries only CommandName and Success (Common/Commands/
+# CommandResultsPacket.cs:24-44@24863901; OrderCommand.Run logs the order response's reason with
+# algorithm.Error and returns Success = !response.IsError, OrderCommand.cs:76-93): a refusal has no reason in it.
+COMMAND_REFUSED = "refused by the engine, see engine.log"
+
+
+def command_refusal(result: dict[str, Any] | None) -> str | None:
+    """Why the engine refused a command (its result's success is false), or None when it did not.
+
+    The reason is the result's own message when it has one (the simulator's); LEAN's has none. A true Success
+    is never final: an update's means only LEAN's synchronous checks passed (BrokerageTransactionHandler.cs
+    413-487), and a cancel of an order already filled also answers true (CancelOrderCommand.cs:34-40: the
+    cancel request is set and the ticket is not Invalid); the order's events decide."""
+    if result is None or result.get("success") is not False:
+        return None
+    return str(result.get("message") or result.get("errormessage") or COMMAND_REFUSED)

@@ -13,7 +13,7 @@ from django.db.utils import InterfaceError, OperationalError
 from django.utils import timezone
 
 from execution import metrics
-from execution.contract import json_number, market_hours, write_manual_order_intent
+from execution.contract import command_refusal, json_number, market_hours, write_manual_order_intent
 from execution.engine import process as engines
 from execution.engine.preflight import note_failed_start
 from orders.models import (
@@ -187,9 +187,10 @@ def _follow_command(*, order: TradeOrder, intent: Path, command_id: str) -> Disp
             )
             return DispatchResult(order_id=order.pk, outcome="dispatched", detail="engine restarted")
         return DispatchResult(order_id=order.pk, outcome="dispatched", detail="no command result yet")
-    success = result.get("success")
-    if success is False:
-        message = str(result.get("message") or result.get("errormessage") or "the engine refused the order")
-        update_trade_order_status(order, OrderStatus.REJECTED, message=message)
-        return DispatchResult(order_id=order.pk, outcome="rejected", detail=message)
+    refusal = command_refusal(result)
+    if refusal is not None:
+        # LEAN refused it before it existed (OrderCommand.Run: response.IsError): it was never placed.
+        update_trade_order_status(order, OrderStatus.REJECTED, message=refusal)
+        return DispatchResult(order_id=order.pk, outcome="rejected", detail=refusal)
+    # Success is not final: the order's events decide its state.
     return DispatchResult(order_id=order.pk, outcome="dispatched", detail="command accepted")

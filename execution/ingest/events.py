@@ -37,8 +37,8 @@ from execution.ingest.lines import (
     parse_lines,
 )
 from execution.models import BadEventLine, EventFileCursor
-from orders.models import OrderStatus, TradeOrder
-from orders.services import apply_engine_events, order_stages_record
+from orders.models import OrderStatus
+from orders.services import apply_engine_events, order_stages_record_many
 
 logger = logging.getLogger("execution.ingest.events")
 
@@ -76,7 +76,7 @@ def apply_parsed(batch: ParsedBatch, *, source: str, mode: str | None = None) ->
             reopen.untagged_resolve(events, mode=mode)
             result = apply_engine_events(events, source=source, mode=mode)
             if result.applied:
-                _stages_record(events, mode=mode)
+                _stages_record(events, ids=result.order_ids)
             report.applied += result.applied
             report.duplicates += result.duplicates
             report.unmatched += result.unmatched
@@ -100,26 +100,25 @@ def apply_parsed(batch: ParsedBatch, *, source: str, mode: str | None = None) ->
     return report
 
 
-def _stages_record(events: list[Any], *, mode: str | None) -> None:
+def _stages_record(events: list[Any], *, ids: dict[str, int]) -> None:
     """The engine's Submitted and Filled moments (its clock) and the fill's ingest (now) of a batch's orders."""
-    submitted: dict[str, Any] = {}
-    filled: dict[str, Any] = {}
+    submitted: dict[int, Any] = {}
+    filled: dict[int, Any] = {}
+    now = timezone.now()
     for event in events:
         target = event.target_status()
-        moment = event.time or timezone.now()
-        if target == OrderStatus.SUBMITTED:
-            submitted[event.tag] = min(moment, submitted.get(event.tag, moment))
-        elif target == OrderStatus.FILLED:
-            filled[event.tag] = min(moment, filled.get(event.tag, moment))
-    if not submitted and not filled:
-        return
-    orders = TradeOrder.objects.filter(client_order_id__in=set(submitted) | set(filled))
-    if mode:
-        orders = orders.filter(mode=mode)
-    ids = dict(orders.values_list("client_order_id", "pk"))
-    order_stages_record(stage="submitted", at={ids[tag]: at for tag, at in submitted.items() if tag in ids})
-    order_stages_record(stage="filled", at={ids[tag]: at for tag, at in filled.items() if tag in ids})
-    order_stages_record(stage="ingested", order_ids=[ids[tag] for tag in filled if tag in ids])
+        if target != OrderStatus.SUBMITTED and target != OrderStatus.FILLED:
+            continue
+        pk = ids.get(event.tag)
+        if pk is None:
+            continue
+        moment = event.time or now
+        stage = submitted if target == OrderStatus.SUBMITTED else filled
+        stage[pk] = min(moment, stage.get(pk, moment))
+    if submitted or filled:
+        order_stages_record_many(
+            at={"submitted": submitted, "filled": filled, "ingested": dict.fromkeys(filled, now)}
+        )
 
 
 def apply_execution_events(

@@ -73,6 +73,17 @@ WAITING_NOTICE_AFTER = timedelta(minutes=2)
 MOO_CUTOFF = timedelta(minutes=2)
 MARKET, MARKET_ON_OPEN, REFUSED = "Market", "MarketOnOpen", "Refused"
 MOO_MESSAGE = "MarketOnOpen: sent while the market is closed; it fills at the next open"
+# The IB plugin's fixed texts on its order events, which say nothing about the order: every status update
+# carries "Interactive Brokers Order Event" (InteractiveBrokersBrokerage.cs:2427@d154917), every fill "Interactive
+# Brokers Order Fill Event" (:2861), a submission LEAN generates "Lean Generated Interactive Brokers Order Event"
+# (:1664-1668). Dropped from the lines' messages (tests/fixtures/ib/order-event-messages-excerpt.json).
+BROKER_BOILERPLATE = frozenset(
+    {
+        "Interactive Brokers Order Event",
+        "Interactive Brokers Order Fill Event",
+        "Lean Generated Interactive Brokers Order Event",
+    }
+)
 # The engine folder's names (execution/contract/folder.py; LEAN loads this file alone, so it keeps a copy that
 # tests/execution/contract/test_folder.py holds to the contract's).
 # The mark on an Invalid event that answers an update in flight (execution/contract/messages.py holds the same):
@@ -634,6 +645,17 @@ def intent_symbols(folder: Path, seen: set[str], *, newer_than: float = 0.0) -> 
     return symbols
 
 
+def order_message(raw: Any, *, status: str, market_on_open: bool) -> str:
+    """The line's message: the broker's text without its boilerplate, and the MarketOnOpen notice on every
+    submission of a MarketOnOpen order (intent or OrderCommand alike), ahead of any text of the broker's."""
+    message = str(raw or "").strip()
+    if message in BROKER_BOILERPLATE:
+        message = ""
+    if market_on_open and status == "Submitted":
+        return f"{MOO_MESSAGE}; {message}" if message else MOO_MESSAGE
+    return message
+
+
 def _is_market_on_open(order: Any) -> bool:
     """Whether LEAN's order is a MarketOnOpen order (OrderType.MARKET_ON_OPEN, Common/Orders/OrderTypes.cs)."""
     return order is not None and getattr(order, "type", None) == OrderType.MARKET_ON_OPEN
@@ -750,10 +772,11 @@ class ManualOrderExecution(QCAlgorithm):
             order = self.transactions.get_order_by_id(order_event.order_id)
             tag = (order.tag if order is not None else "") or ""
             fee = order_event.order_fee.value if order_event.order_fee is not None else None
-            message = str(order_event.message or "")
             status = status_name(order_event.status)
-            if not message and _is_market_on_open(order) and status == "Submitted":
-                message = MOO_MESSAGE  # the order shows that it waits for the open
+            # IB's Submitted always carries its boilerplate, so the notice is written whatever the text.
+            message = order_message(
+                order_event.message, status=status, market_on_open=_is_market_on_open(order)
+            )
             refused = self._update_refused(int(order_event.order_id), status)
             line = event_line(
                 tag=str(tag),

@@ -365,12 +365,15 @@ class OrderBook:
         return True, f"Order {order_id} submitted: {description}"
 
     def cancel_order(self, order_id: int) -> tuple[bool, str, Decimal]:
-        """Cancel a working order of this run; anything else is refused with a reason."""
+        """Cancel a working order of this run; an order it does not know is refused with a reason.
+
+        An order already closed answers Success as LEAN's does (CancelOrderCommand.cs:34-40@24863901: the cancel
+        request is set and the ticket is not Invalid), with no event: the order's events decide, not the result."""
         order = self.orders.get(order_id)
         if order is None:
             return False, f"Order {order_id} is not an order of run {self.config.run_id}", Decimal(0)
         if not order.working:
-            return False, f"Order {order_id} is already {order.status}", order.filled
+            return True, f"Order {order_id} is already {order.status}: nothing canceled", order.filled
         self.emit(order, "Canceled", message="Canceled by CancelOrderCommand")
         log(f"order {order_id} [{order.tag}] canceled after {json_number(order.filled)} filled")
         return True, f"Order {order_id} canceled", order.filled

@@ -251,3 +251,45 @@ def update_rows(model: type[models.Model], names: Sequence[str], rows: list[tupl
     ]
     with connection.cursor() as cursor:
         cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {pk_column} = %s", prepared)
+
+
+def fill_unset(
+    model: type[models.Model], key_field: str, names: Sequence[str], rows: list[tuple[Any, ...]]
+) -> int:
+    """Upsert rows (key, *values of names) by key, setting only columns still null (first value wins).
+
+    None in a row leaves that column as it is. One statement per batch on PostgreSQL; returns the rows
+    inserted or changed."""
+    if not rows:
+        return 0
+    table = connection.ops.quote_name(model._meta.db_table)
+    key_column = column(model, key_field)
+    columns = [column(model, name) for name in names]
+    if postgresql():
+        source, params, select = _pg_rows(model, [key_field, *names], rows)
+        assignments = ", ".join(f"{c} = COALESCE({table}.{c}, EXCLUDED.{c})" for c in columns)
+        changed = " OR ".join(f"({table}.{c} IS NULL AND EXCLUDED.{c} IS NOT NULL)" for c in columns)
+        with binary_cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({key_column}, {', '.join(columns)}) SELECT {', '.join(select)} "
+                f"FROM {source} ON CONFLICT ({key_column}) DO UPDATE SET {assignments} WHERE {changed}",
+                params,
+            )
+            return int(cursor.rowcount)
+    # Portable path: the missing rows first, then one UPDATE per column and row still null there.
+    keys = [row[0] for row in rows]
+    model._default_manager.bulk_create(
+        [model(**{_field(model, key_field).attname: key}) for key in keys], ignore_conflicts=True
+    )
+    key_attname = _field(model, key_field).attname
+    touched: set[Any] = set()
+    for index, name in enumerate(names, start=1):
+        for row in rows:
+            if row[index] is None:
+                continue
+            updated = model._default_manager.filter(**{key_attname: row[0], f"{name}__isnull": True}).update(
+                **{name: row[index]}
+            )
+            if updated:
+                touched.add(row[0])
+    return len(touched)

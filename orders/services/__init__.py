@@ -87,7 +87,13 @@ from orders.services.projects import (
 )
 from orders.services.rehome import RehomeResult, ReloadedOrder, order_rehome
 from orders.services.seed import order_seed_filled
-from orders.services.stages import STAGE_GAPS, order_stage_gaps, order_stages_pushed, order_stages_record
+from orders.services.stages import (
+    STAGE_GAPS,
+    order_stage_gaps,
+    order_stages_pushed,
+    order_stages_record,
+    order_stages_record_many,
+)
 from orders.services.status import (
     StatusChange,
     apply_fill_to_order,
@@ -164,6 +170,7 @@ __all__ = [
     "order_stage_gaps",
     "order_stages_pushed",
     "order_stages_record",
+    "order_stages_record_many",
     "positions_close",
     "positions_liquidate",
     "price_reference",

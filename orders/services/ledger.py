@@ -89,6 +89,8 @@ class BatchReport:
     ignored: int = 0
     fills: int = 0
     orders_changed: set[int] = field(default_factory=set)
+    # The orders the batch's new events matched (locked): tag -> id, so callers need no lookup of their own.
+    order_ids: dict[str, int] = field(default_factory=dict)
 
 
 def _event_sort_key(event: LedgerEvent) -> tuple[Any, ...]:
@@ -271,6 +273,7 @@ def apply_engine_events(
                 return report
         tags = {event.tag for event in unique.values()}
         orders = _lock_orders(tags, mode)
+        report.order_ids = {tag: order.pk for tag, order in orders.items()}
         by_pk = {order.pk: order for order in orders.values()}
         foreign = _other_mode_tags(tags - set(orders), mode)
         future_after = now + FUTURE_TOLERANCE

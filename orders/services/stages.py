@@ -7,9 +7,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Case, DateTimeField, Value, When
 from django.utils import timezone
 
+from orders.db.bulk import fill_unset
 from orders.models import ORDER_STAGES, OrderStageTimes
 
 # A click reported more than this before its commit is the client's clock, not the trader: clamped to it.
@@ -48,22 +48,28 @@ def order_stages_record(
     *, stage: str, at: Mapping[int, datetime] | None = None, order_ids: Iterable[int] = ()
 ) -> int:
     """Record `stage` for orders (now, or each order's own moment in `at`), where not recorded yet."""
-    if stage not in ORDER_STAGES:
-        raise ValueError(f"unknown order stage {stage!r}")
     moments = dict(at or {})
     now = timezone.now()
     for order_id in order_ids:
         moments.setdefault(order_id, now)
-    if not moments:
+    return order_stages_record_many(at={stage: moments})
+
+
+def order_stages_record_many(*, at: Mapping[str, Mapping[int, datetime]]) -> int:
+    """Record several stages at once (stage -> order id -> moment), each where not recorded yet: one statement.
+
+    Returns the orders whose row was created or gained a stage."""
+    unknown = set(at) - set(ORDER_STAGES)
+    if unknown:
+        raise ValueError(f"unknown order stage {sorted(unknown)[0]!r}")
+    stages = [stage for stage in ORDER_STAGES if at.get(stage)]
+    ids = sorted({order_id for stage in stages for order_id in at[stage]})
+    if not ids:
         return 0
-    ids = sorted(moments)
-    # Orders placed before stage times existed (or by other paths) get their row here.
-    OrderStageTimes.objects.bulk_create([OrderStageTimes(order_id=pk) for pk in ids], ignore_conflicts=True)
-    column = f"{stage}_at"
-    value = Case(*[When(order_id=pk, then=Value(moments[pk])) for pk in ids], output_field=DateTimeField())
-    return OrderStageTimes.objects.filter(order_id__in=ids, **{f"{column}__isnull": True}).update(
-        **{column: value}
-    )
+    # Orders placed before stage times existed (or by other paths) get their row here; ids sorted: rows are
+    # locked in one order by concurrent recorders.
+    rows = [(pk, *(at[stage].get(pk) for stage in stages)) for pk in ids]
+    return fill_unset(OrderStageTimes, "order", [f"{stage}_at" for stage in stages], rows)
 
 
 def order_stages_pushed(*, project_id: int) -> int:

@@ -16,6 +16,9 @@ from orders.models import LIMIT_PRICE_TYPES, STOP_PRICE_TYPES, SYMBOL_REGEX, Ord
 # The service's reasons, marked for translation so the page shows them in the trader's language.
 SERVICE_REASONS = {
     "required": _("required"),
+    "the update was refused by the engine, see engine.log": _(
+        "the update was refused by the engine, see engine.log"
+    ),
     "must be a number": _("must be a number"),
     "must be finite": _("must be a number"),
     "must be greater than 0": _("must be greater than 0"),
@@ -159,6 +162,7 @@ EVENT_MESSAGES = {
     "handed to the engine but no event came back": _("handed to the engine but no event came back"),
     "engine process is gone and left no exit record": _("engine process is gone and left no exit record"),
     "the engine stopped before reading the update": _("the engine stopped before reading the update"),
+    "refused by the engine, see engine.log": _("refused by the engine, see engine.log"),
 }
 
 

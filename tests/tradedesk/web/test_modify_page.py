@@ -55,6 +55,7 @@ def test_every_fixed_modify_refusal_is_a_service_reason() -> None:
         "order is FILLED and cannot be modified",
         "must be more than the 4 already filled",
         "the engine refused the update: Order 7 is already Filled",
+        "the update was refused by the engine, see engine.log",
         "the update could not be sent to the engine: disk full",
         "nothing to change: give a new quantity or price",
     ],
