@@ -51,6 +51,11 @@ def engine_stop(
             flag=OrderFlag.ENGINE_DOWN,
             message=f"engine run {run_id} was stopped by force while the order was working",
         )
+        # Loud: the engine unit's ExecStop forces every stop, so the journal must name what it left at IB.
+        logger.warning(
+            "engine stopped by force: its working orders are flagged ENGINE_DOWN, check them in IB",
+            extra={"mode": mode, "run_id": run_id, "order_ids": held},
+        )
     audit_record(
         actor=actor,
         action="engine_stop_forced" if held else "engine_stop",

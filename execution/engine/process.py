@@ -57,8 +57,11 @@ ENGINE_ENV_NAMES = frozenset(
     | {"LD_LIBRARY_PATH", "SSL_CERT_FILE", "SSL_CERT_DIR", "JAVA_HOME"}
 )
 ENGINE_ENV_PREFIXES = ("LC_", "PYTHON", "DOTNET_", "NUGET_")
-# After SIGTERM, how long a stop waits before SIGKILL (at most the SIGINT wait).
+# After SIGTERM, how long a stop waits before SIGKILL (at most the SIGINT wait); after SIGKILL, how long it
+# waits for the process to go, then for the supervisor's exit record (the engine unit's TimeoutStopSec covers all).
 TERM_GRACE_SECONDS = 10.0
+KILL_WAIT_SECONDS = 5.0
+EXIT_RECORD_WAIT_SECONDS = 5.0
 COMMAND_NAMESPACE = uuid.UUID("6f1c3a52-7d0e-4c1e-9a47-3b1f2c8d9e10")
 
 
@@ -423,7 +426,7 @@ def stop_engine(mode: str, *, timeout: float | None = None) -> EngineState:
         steps = [
             (signal.SIGINT, wait),
             (signal.SIGTERM, min(wait, TERM_GRACE_SECONDS)),
-            (signal.SIGKILL, 5.0),
+            (signal.SIGKILL, KILL_WAIT_SECONDS),
         ]
         if not run_started(mode, str(info.get("run_id", ""))):
             # During LEAN's setup (IB login, up to 15 minutes of 2FA) a SIGINT is swallowed: ExitKeyPress
@@ -443,7 +446,7 @@ def stop_engine(mode: str, *, timeout: float | None = None) -> EngineState:
             if _wait_gone(pid, marker, grace):
                 break
             logger.warning("engine did not stop", extra={"mode": mode, "pid": pid, "signal": signum.name})
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + EXIT_RECORD_WAIT_SECONDS
         while not engine_folder(mode).exit.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
     return engine_state(mode)

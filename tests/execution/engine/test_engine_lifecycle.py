@@ -163,6 +163,46 @@ def test_a_forced_stop_flags_the_held_orders_engine_down(fake_lean: Any) -> None
     assert order.flag == OrderFlag.ENGINE_DOWN and "by force" in order.flag_message
 
 
+ENGINE_UNIT = Path(__file__).resolve().parents[3] / "deploy" / "systemd" / "tradedesk-engine@.service"
+
+
+def unit_directive(name: str) -> str:
+    (value,) = [
+        line.split("=", 1)[1] for line in ENGINE_UNIT.read_text().splitlines() if line.startswith(f"{name}=")
+    ]
+    return value
+
+
+def test_the_engine_units_stop_is_a_clean_stop_that_flags_the_held_orders(
+    fake_lean: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """systemd cannot refuse a stop (a failed ExecStop goes on to SIGTERM the cgroup): the unit forces it."""
+    handover = start()
+    order = _held_order(handover.run_id)
+    command = unit_directive("ExecStop").replace("%i", "paper").split()
+    assert command[:2] == ["/opt/tradedesk/current/.venv/bin/python", "manage.py"]
+    with caplog.at_level("WARNING", logger="execution.actions.engine"):
+        call_command(*command[2:], stdout=StringIO())  # the unit's own arguments
+    assert signals_received() == ["SIGINT"]  # LEAN's clean stop, not the cgroup's SIGTERM
+    assert engines.engine_state("paper").state == "stopped"
+    order.refresh_from_db()
+    assert order.flag == OrderFlag.ENGINE_DOWN and "by force" in order.flag_message
+    warned = [r for r in caplog.records if "stopped by force" in r.getMessage()]
+    assert [r.order_ids for r in warned] == [[order.pk]]  # type: ignore[attr-defined]
+
+
+def test_the_engine_units_stop_timeout_covers_the_whole_escalation() -> None:
+    command = unit_directive("ExecStop").split()
+    sigint_wait = float(command[command.index("--timeout") + 1])
+    longest = (
+        sigint_wait
+        + engines.TERM_GRACE_SECONDS
+        + engines.KILL_WAIT_SECONDS
+        + engines.EXIT_RECORD_WAIT_SECONDS
+    )
+    assert longest < float(unit_directive("TimeoutStopSec"))
+
+
 # ---------------------------------------------------------------------------------------------------------
 # One LEAN engine per host
 # ---------------------------------------------------------------------------------------------------------
