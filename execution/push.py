@@ -8,8 +8,9 @@ subscription, not a database connection kept LISTENing. NOTIFY's one advantage, 
 here by publishing from `transaction.on_commit`. Without Redis (`make run`'s SQLite and filesystem broker)
 nothing is published and each stream process watches the change counter itself (tradedesk/web/stream.py).
 
-A message is JSON: {"projects": [ids whose change counter moved]} or {"snapshot": {"mode", "name"}} (a
-snapshot file replaced: prices.json, account.json, any `<name>.json` of SNAPSHOT_NAMES)."""
+A message is JSON: {"projects": [ids whose change counter moved]}, {"snapshot": {"mode", "name"}} (a
+snapshot file replaced: prices.json, account.json, any `<name>.json` of SNAPSHOT_NAMES) or {"access": n}
+(the access counter moved: every stream re-checks its session, user and membership)."""
 
 from __future__ import annotations
 
@@ -93,6 +94,11 @@ def changes_publish(*, project_ids: Iterable[int]) -> bool:
 def project_versions_changed(sender: Any, project_ids: Iterable[int], **kwargs: Any) -> None:
     """Receiver of orders.services.versions.project_versions_changed (sent on commit)."""
     changes_publish(project_ids=project_ids)
+
+
+def access_changed(sender: Any, **kwargs: Any) -> None:
+    """Receiver of orders.services.access_changed (sent on commit): the streams re-check their access."""
+    _publish({"access": True})
 
 
 def stat_key(stat: os.stat_result) -> tuple[int, int, int, int]:

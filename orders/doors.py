@@ -2,7 +2,7 @@
 
 Every step of an order's life (place, mode switch, modify, cancel, close, halt, engine halt, resolve...) has its
 door in execution.actions, which also does its engine half; these are the use cases no engine takes part in:
-sign-in and API tokens, preferences, the project a request works on and who may do what there, the ticket's
+sign-in, sessions and API tokens, preferences, the project a request works on and who may do what there, the ticket's
 preview, the stage times the pages read and push, the review, the archive, seeded history, and the audit of
 what an interface does itself. The domain's halves stay behind them (import-linter: `tradedesk` imports
 orders only through orders.doors, orders.selectors, orders.models, orders.errors and orders.exports).
@@ -11,6 +11,7 @@ orders only through orders.doors, orders.selectors, orders.models, orders.errors
 from orders.services import (
     MAX_DB_ID,
     Actor,
+    access_version_bump,
     api_token_authenticate,
     api_token_create,
     api_token_revoke,
@@ -49,6 +50,7 @@ from orders.services import (
 __all__ = [
     "MAX_DB_ID",
     "Actor",
+    "access_version_bump",
     "api_token_authenticate",
     "api_token_create",
     "api_token_revoke",

@@ -18,6 +18,7 @@ from execution.ingest.account import account_snapshot
 from execution.ingest.prices import prices_snapshot
 from execution.push import SNAPSHOT_NAMES, push_channel, push_enabled, snapshots_publish, stat_key
 from orders.models import ProjectVersion
+from orders.services import access_version
 
 __all__ = [
     "account_version",
@@ -29,10 +30,11 @@ __all__ = [
 ]
 
 
-def change_token() -> tuple[Any, ...]:
-    """Everything the pages show that can change, as one cheap value (one aggregate over the small counters
-    table, a stat per local snapshot file): what a stream process compares every few tens of milliseconds
-    where nothing is published (no Redis), and now and then where something is (a message lost)."""
+def change_token() -> tuple[int, tuple[Any, ...]]:
+    """(the access counter, everything the pages show that can change) as cheap values (one row, one
+    aggregate over the small counters table, a stat per local snapshot file): what a stream process compares
+    every few tens of milliseconds where nothing is published (no Redis), and now and then where something
+    is (a message lost)."""
     row = ProjectVersion.objects.aggregate(
         n=Count("pk"), o=Sum("orders"), p=Sum("positions"), at=Max("changed_at")
     )
@@ -45,7 +47,7 @@ def change_token() -> tuple[Any, ...]:
                     files.append((str(path), stat_key(os.stat(path, follow_symlinks=False))))
                 except OSError:
                     continue
-    return (row["n"], row["o"], row["p"], row["at"], tuple(files))
+    return (access_version(), (row["n"], row["o"], row["p"], row["at"], tuple(files)))
 
 
 def prices_version(mode: str) -> str:

@@ -9,7 +9,12 @@ market-order rule outside regular hours, shared with the simulator and held agai
 
 from execution.contract.files import read_json, tail_lines, write_json_atomic
 from execution.contract.folder import MODES, EngineFolder, events_file_mode
-from execution.contract.intents import intent_payload, json_number, write_manual_order_intent
+from execution.contract.intents import (
+    bracket_contract,
+    intent_payload,
+    json_number,
+    write_manual_order_intent,
+)
 from execution.contract.market_hours import (
     HOURS_CHOICES,
     MARKET,
@@ -22,11 +27,15 @@ from execution.contract.market_hours import (
     route_at,
 )
 from execution.contract.messages import (
+    BRACKET_RESIZE_KEY,
+    BRACKET_RESIZE_STATUS,
     COMMAND_REFUSED,
     EVENT_KEYS,
     HOLDINGS_PART_KEYS,
     LEAN_ORDER_TYPE_NAMES,
     LEAN_STATUS_MAP,
+    LEAN_TIME_IN_FORCE_NAMES,
+    ORDER_COMMAND_TYPE,
     RUN_BOUNDARIES,
     UPDATE_REFUSED_KEY,
     UPDATE_REFUSED_STATUS,
@@ -40,22 +49,27 @@ from execution.contract.messages import (
 )
 
 __all__ = [
+    "BRACKET_RESIZE_KEY",
+    "BRACKET_RESIZE_STATUS",
     "COMMAND_REFUSED",
     "EVENT_KEYS",
     "HOLDINGS_PART_KEYS",
     "HOURS_CHOICES",
     "LEAN_ORDER_TYPE_NAMES",
     "LEAN_STATUS_MAP",
+    "LEAN_TIME_IN_FORCE_NAMES",
     "MARKET",
     "MARKET_ON_OPEN",
     "MODES",
     "MOO_MESSAGE",
+    "ORDER_COMMAND_TYPE",
     "REFUSED",
     "RUN_BOUNDARIES",
     "UPDATE_REFUSED_KEY",
     "UPDATE_REFUSED_STATUS",
     "EngineFolder",
     "add_security_command",
+    "bracket_contract",
     "cancel_command",
     "canonical_json",
     "clock",

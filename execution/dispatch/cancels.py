@@ -15,12 +15,14 @@ from django.db import transaction
 from execution import routing
 from execution.engine import process as engines
 from orders.errors import Conflict
-from orders.models import WORKING_STATUSES, Project, TradeOrder
+from orders.models import WORKING_STATUSES, BracketRole, OrderStatus, Project, TradeOrder
 from orders.selectors import orders_unknown, orders_working
 from orders.services import (
+    CLOSED_BY_CANCEL,
     Actor,
     CloseResult,
     audit_record,
+    bracket_groups_close,
     order_cancel_record,
     project_lock,
     trade_order_cancel_before_dispatch,
@@ -30,6 +32,7 @@ from orders.services import (
 
 logger = logging.getLogger("execution")
 
+HELD_CHILD = "a bracket's leg is sent when its entry fills: cancel the entry to cancel the whole bracket"
 ENGINE_DOWN = (
     "the engine run that held this order is down: the cancel request is recorded; the order may "
     "still be live at the broker, staff resolve it once the broker reports"
@@ -48,7 +51,9 @@ def order_cancel_request(*, order: TradeOrder, actor: Actor | None = None) -> Ca
     """Cancel locally if the order never left tradedesk, else record a request for its engine host.
 
     Open to every member (it reduces risk). An unknown order's request is recorded and refused: its engine
-    run is down, so only staff can settle it (order_resolve) once the broker says what happened."""
+    run is down, so only staff can settle it (order_resolve) once the broker says what happened. A bracket's
+    entry cancels its group: the group is marked closed (no child is sent afterwards) and the cancel of each
+    working child is requested with it."""
     refusal = ""
     with transaction.atomic():
         project_lock(project_id=order.project_id)
@@ -57,7 +62,9 @@ def order_cancel_request(*, order: TradeOrder, actor: Actor | None = None) -> Ca
             .select_related("project")
             .get(pk=order.pk)
         )
-        if order.status not in WORKING_STATUSES:
+        if order.status == OrderStatus.HELD:
+            refusal = HELD_CHILD
+        elif order.status not in WORKING_STATUSES:
             refusal = f"order is {order.status} and cannot be canceled"
         elif order.is_unknown:
             audit_record(
@@ -67,8 +74,13 @@ def order_cancel_request(*, order: TradeOrder, actor: Actor | None = None) -> Ca
             refusal = ENGINE_DOWN
         elif trade_order_cancel_before_dispatch(order=order, actor=actor):
             return CancelResult(order=order, requested=False)
-        elif order_cancel_record(order=order, actor=actor):
-            routing.cancel_enqueue_on_commit(order_id=order.pk, mode=order.mode)
+        else:
+            if order_cancel_record(order=order, actor=actor):
+                routing.cancel_enqueue_on_commit(order_id=order.pk, mode=order.mode)
+            if order.bracket_role == BracketRole.ENTRY:
+                for child in bracket_groups_close(entries=[order], reason=CLOSED_BY_CANCEL):
+                    if not child.is_unknown and order_cancel_record(order=child, actor=actor):
+                        routing.cancel_enqueue_on_commit(order_id=child.pk, mode=child.mode)
     if refusal:
         raise Conflict(refusal)
     order.refresh_from_db()

@@ -13,7 +13,13 @@ from django.db.utils import InterfaceError, OperationalError
 from django.utils import timezone
 
 from execution import metrics
-from execution.contract import command_refusal, json_number, market_hours, write_manual_order_intent
+from execution.contract import (
+    bracket_contract,
+    command_refusal,
+    json_number,
+    market_hours,
+    write_manual_order_intent,
+)
 from execution.engine import process as engines
 from execution.engine.preflight import note_failed_start
 from orders.models import (
@@ -21,6 +27,7 @@ from orders.models import (
     TradeOrder,
 )
 from orders.services import (
+    bracket_payload,
     order_stages_record,
     trade_order_claim_for_dispatch,
     trade_order_claim_resume,
@@ -58,7 +65,9 @@ def _intent_path(order: TradeOrder) -> Path:
     return engines.engine_folder(order.mode).intent(order.client_order_id)
 
 
-def _order_command(order: TradeOrder, *, route: str = "") -> dict[str, Any]:
+def _order_command(
+    order: TradeOrder, *, route: str = "", bracket: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return engines.order_command(
         command_id=engines.command_id_for(order.client_order_id),
         symbol=order.symbol,
@@ -67,6 +76,10 @@ def _order_command(order: TradeOrder, *, route: str = "") -> dict[str, Any]:
         limit_price=json_number(order.limit_price),
         tag=order.client_order_id,
         stop_price=json_number(order.stop_price),
+        time_in_force=order.time_in_force,
+        good_till_date=order.good_till_date.isoformat() if order.good_till_date else None,
+        outside_rth=order.outside_rth,
+        bracket=bracket_contract(bracket),
     )
 
 
@@ -125,10 +138,11 @@ def _dispatch_claimed(order: TradeOrder) -> DispatchResult:
     order_id = order.pk
     mode = order.mode
     try:
-        intent = write_manual_order_intent(order, engines.engine_folder(mode).intents)
+        bracket = bracket_payload(order)
+        intent = write_manual_order_intent(order, engines.engine_folder(mode).intents, bracket=bracket)
         # One market-hours rule for both paths: a new engine applies it to the intent, this to the command.
         route, route_message = market_route(order_type=order.order_type)
-        command = _order_command(order, route=route)
+        command = _order_command(order, route=route, bracket=bracket)
         refusal = route_message if route == market_hours.REFUSED else ""
         handover = engines.hand_over(mode=mode, intent_path=intent, command=command, refusal=refusal)
         handed_over_at = timezone.now()

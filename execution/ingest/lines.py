@@ -15,6 +15,8 @@ from typing import Any
 import orjson
 
 from execution.contract import (
+    BRACKET_RESIZE_KEY,
+    BRACKET_RESIZE_STATUS,
     LEAN_STATUS_MAP,
     RUN_BOUNDARIES,
     UPDATE_REFUSED_KEY,
@@ -217,6 +219,9 @@ def parse_event(event: dict[str, Any]) -> LedgerEvent:
     refused = event.get(UPDATE_REFUSED_KEY, False)
     if not isinstance(refused, bool) or (refused and status != UPDATE_REFUSED_STATUS):
         raise BadLine(f"update_refused must be true only on an {UPDATE_REFUSED_STATUS} event")
+    resize = event.get(BRACKET_RESIZE_KEY, False)
+    if not isinstance(resize, bool) or (resize and status != BRACKET_RESIZE_STATUS):
+        raise BadLine(f"bracket_resize must be true only on an {BRACKET_RESIZE_STATUS} event")
     try:
         key = event_identity(event)
     except (TypeError, ValueError):
@@ -239,6 +244,7 @@ def parse_event(event: dict[str, Any]) -> LedgerEvent:
         message=_text(event, "message"),
         broker_ids=broker_ids(event.get("broker_ids")),
         update_refused=refused,
+        bracket_resize=resize,
     )
 
 

@@ -14,9 +14,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from execution.contract import market_hours
+from execution.contract import ORDER_COMMAND_TYPE, market_hours
 from execution.contract.folder import COMMAND_PATTERN, RESULT_PREFIX
 from execution.simulator.book import OrderBook
+from execution.simulator.brackets import parse_bracket
 from execution.simulator.common import (
     ENGINE_NAME,
     ID_SNIFF_RE,
@@ -37,6 +38,7 @@ from execution.simulator.common import (
     warn,
 )
 from execution.simulator.config import SimulatorConfig
+from execution.simulator.orders import order_properties
 
 
 class Simulator(OrderBook):
@@ -85,6 +87,13 @@ class Simulator(OrderBook):
             self.order_event(order_id, tag, str(intent.get("symbol") or ""), "Invalid", 1, message=message)
             log(f"intent {tag}: {message}")
             return
+        legs, error = parse_bracket(intent.get("bracket"))
+        if error:
+            order_id = self.next_order_id
+            self.next_order_id += 1
+            self.order_event(order_id, tag, str(intent.get("symbol") or ""), "Invalid", 1, message=error)
+            log(f"intent {tag}: {error}")
+            return
         self.place_order(
             tag,
             intent.get("symbol"),
@@ -93,6 +102,10 @@ class Simulator(OrderBook):
             limit,
             stop_price=stop,
             submitted_message=submitted_message,
+            properties=order_properties(
+                intent.get("time_in_force") or "DAY", intent.get("good_till_date"), intent.get("outside_rth")
+            ),
+            bracket=legs,
         )
 
     def run_command(self, command: Any) -> tuple[str, bool, str, dict[str, Any]]:
@@ -103,7 +116,7 @@ class Simulator(OrderBook):
         # Newtonsoft matches property names case-insensitively, so "quantity" works in LEAN too.
         command = {str(key).lower(): value for key, value in command.items()}
         short = type_name.rsplit(".", 1)[-1] or "Unknown"
-        if type_name == "QuantConnect.Commands.OrderCommand":
+        if type_name in ("QuantConnect.Commands.OrderCommand", ORDER_COMMAND_TYPE):
             quantity = parse_decimal(command.get("quantity"))
             if quantity is None:
                 return short, False, f"Invalid Quantity {command.get('quantity')!r}", {}
@@ -120,6 +133,19 @@ class Simulator(OrderBook):
             limit = parse_decimal(command.get("limitprice"))
             stop = parse_decimal(command.get("stopprice"))
             tag = command.get("tag")
+            # LEAN's own OrderCommand places with DefaultOrderProperties: GTC, regular hours only.
+            properties = (
+                order_properties(
+                    command.get("timeinforce"),
+                    command.get("goodtildate"),
+                    command.get("outsideregulartradinghours"),
+                )
+                if type_name == ORDER_COMMAND_TYPE
+                else ("GTC", None, False, "")
+            )
+            legs, error = parse_bracket(command.get("bracket"))
+            if error:
+                return short, False, error, {}
             ok, message = self.place_order(
                 "" if tag is None else str(tag),
                 command.get("ticker"),
@@ -129,6 +155,8 @@ class Simulator(OrderBook):
                 security,
                 submitted_message=market_hours.MOO_MESSAGE if order_type == "MarketOnOpen" else "",
                 stop_price=stop if order_type in ("StopMarket", "StopLimit") else None,
+                properties=properties,
+                bracket=legs,
             )
             return short, ok, message, {}
         if type_name == "QuantConnect.Commands.AddSecurityCommand":

@@ -8,9 +8,12 @@ from orders.models.access import (
 )
 from orders.models.archive import ArchivedAuditLog, ArchivedExecutionEvent
 from orders.models.choices import (
+    BRACKET_CHILD_TYPES,
+    BRACKET_OVERFILL_TEXT,
     CLIENT_ORDER_ID_REGEX,
     CLOSED_STATUSES,
     FINAL_STATUSES,
+    FLAG_BRACKET_OVERFILL,
     FLAG_FUTURE_TIME,
     FLAG_OVERFILL,
     FLAG_UPDATE_REFUSED,
@@ -19,6 +22,7 @@ from orders.models.choices import (
     MONEY_PLACES,
     NOTIONAL,
     ORDER_SOURCES,
+    OUTSIDE_RTH_TYPES,
     PRICE,
     PRICE_PLACES,
     QTY,
@@ -31,12 +35,15 @@ from orders.models.choices import (
     UNKNOWN_FLAG,
     UPDATE_REFUSED_TEXT,
     WORKING_STATUSES,
+    BracketRole,
+    BracketState,
     Digits,
     Mode,
     OrderFlag,
     OrderStatus,
     OrderType,
     Side,
+    TimeInForce,
     TradingState,
     order_flags,
     order_is_unknown,
@@ -55,6 +62,7 @@ from orders.models.ledger import (
 )
 from orders.models.preferences import TIME_ZONE_REGEX, ColourChoice, ColourConvention, TimeZoneChoice
 from orders.models.projects import (
+    AccessVersion,
     EngineHalt,
     Project,
     ProjectChoice,
@@ -68,10 +76,13 @@ from orders.models.trading import (
 )
 
 __all__ = [
+    "BRACKET_CHILD_TYPES",
+    "BRACKET_OVERFILL_TEXT",
     "CLIENT_ORDER_ID_REGEX",
     "CLOSED_STATUSES",
     "ENGINE_RECORD_KEY",
     "FINAL_STATUSES",
+    "FLAG_BRACKET_OVERFILL",
     "FLAG_FUTURE_TIME",
     "FLAG_OVERFILL",
     "FLAG_UPDATE_REFUSED",
@@ -81,6 +92,7 @@ __all__ = [
     "NOTIONAL",
     "ORDER_SOURCES",
     "ORDER_STAGES",
+    "OUTSIDE_RTH_TYPES",
     "PRICE",
     "PRICE_PLACES",
     "QTY",
@@ -95,10 +107,13 @@ __all__ = [
     "UNKNOWN_FLAG",
     "UPDATE_REFUSED_TEXT",
     "WORKING_STATUSES",
+    "AccessVersion",
     "ApiToken",
     "ArchivedAuditLog",
     "ArchivedExecutionEvent",
     "AuditLog",
+    "BracketRole",
+    "BracketState",
     "ColourChoice",
     "ColourConvention",
     "Digits",
@@ -115,6 +130,7 @@ __all__ = [
     "ProjectChoice",
     "ProjectVersion",
     "Side",
+    "TimeInForce",
     "TimeZoneChoice",
     "TradeFill",
     "TradeOrder",

@@ -57,12 +57,53 @@ class OrderType(models.TextChoices):
     STP_LMT = "STP LMT", _("Stop limit")
 
 
+class BracketRole(models.TextChoices):
+    """An order's place in a bracket: its entry, or one of the two one-cancels-other children."""
+
+    NONE = "", _("None")
+    ENTRY = "ENTRY", _("Bracket entry")
+    TAKE_PROFIT = "TAKE_PROFIT", _("Take profit")
+    STOP_LOSS = "STOP_LOSS", _("Stop loss")
+
+
+class BracketState(models.TextChoices):
+    """A bracket group's state, kept on its entry: OPEN sends children on fills, CLOSED sends none any more."""
+
+    NONE = "", _("None")
+    OPEN = "OPEN", _("Open")
+    CLOSED = "CLOSED", _("Closed")
+
+
+# The bracket roles of the children, and each one's order type: a take-profit limit, a stop-loss stop.
+BRACKET_CHILD_TYPES = {"TAKE_PROFIT": "LMT", "STOP_LOSS": "STP"}
+# What the page, the API and the admin say of a group whose children filled past its entry.
+BRACKET_OVERFILL_TEXT = _(
+    "both legs of the bracket filled: the position went past flat by the overfill; review it"
+)
+
+
 # Order types that carry a limit price / a stop price (the rest must leave the field empty).
 LIMIT_PRICE_TYPES = frozenset({OrderType.LMT, OrderType.STP_LMT})
 STOP_PRICE_TYPES = frozenset({OrderType.STP, OrderType.STP_LMT})
 
 
+class TimeInForce(models.TextChoices):
+    """What IB accepts of LEAN's time in force (Common/Brokerages/InteractiveBrokersBrokerageModel.cs:64-71@24863901)."""
+
+    DAY = "DAY", _("Day")
+    GTC = "GTC", _("Good till canceled")
+    GTD = "GTD", _("Good till date")
+
+
+# The order types the IB plugin sends outside-RTH for (InteractiveBrokersBrokerage.cs:3583-3598@d154917: Limit,
+# LimitIfTouched, StopMarket, StopLimit, TrailingStop; it drops the flag silently on anything else, so tradedesk
+# refuses it there). Written as values: TRAIL and LIT are the order-types slice's (issue 24).
+OUTSIDE_RTH_TYPES = frozenset({"LMT", "STP", "STP LMT", "TRAIL", "LIT"})
+
+
 class OrderStatus(models.TextChoices):
+    # A bracket's take-profit or stop-loss before its entry fills: the engine places it then (ranked lowest).
+    HELD = "HELD", _("Held for the entry")
     NEW = "NEW", _("New")
     FAILED = "FAILED", _("Failed")
     SUBMITTED = "SUBMITTED", _("Submitted")
@@ -98,6 +139,8 @@ class OrderFlag(models.TextChoices):
 FLAG_OVERFILL = "OVERFILL"
 FLAG_FUTURE_TIME = "FUTURE_TIME"
 FLAG_UPDATE_REFUSED = "UPDATE_REFUSED"
+# A bracket whose children together filled more than its entry did (both one-cancels-other legs filled).
+FLAG_BRACKET_OVERFILL = "BRACKET_OVERFILL"
 # What the flag means wherever it is shown (page, API, admin).
 UPDATE_REFUSED_TEXT = _("update refused by the broker: still working at IB until the engine says otherwise")
 # An order whose engine run died is unknown, not working: it may still be live at the broker.
@@ -110,10 +153,17 @@ def order_is_unknown(*, status: str, flag: str) -> bool:
 
 
 def order_flags(
-    *, flag: str, overfilled: bool, future_event_time: bool, update_refused: bool = False
+    *,
+    flag: str,
+    overfilled: bool,
+    future_event_time: bool,
+    update_refused: bool = False,
+    bracket_overfilled: bool = False,
 ) -> list[str]:
-    """Every flag of an order: engine flag, overfill, future event time, refused update (plain rows too)."""
+    """Every flag of an order: engine flag, overfill, future event time, refused update, bracket overfill."""
     found = [flag] if flag else []
+    if bracket_overfilled:
+        found.append(FLAG_BRACKET_OVERFILL)
     if overfilled:
         found.append(FLAG_OVERFILL)
     if future_event_time:

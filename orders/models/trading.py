@@ -13,17 +13,21 @@ from orders.models.choices import (
     CLIENT_ORDER_ID_REGEX,
     MONEY,
     NOTIONAL,
+    OUTSIDE_RTH_TYPES,
     PRICE,
     QTY,
     SOURCE_MANUAL,
     SYMBOL_REGEX,
     UPDATE_REFUSED_TEXT,
     WORKING_STATUSES,
+    BracketRole,
+    BracketState,
     Mode,
     OrderFlag,
     OrderStatus,
     OrderType,
     Side,
+    TimeInForce,
     order_flags,
     order_is_unknown,
 )
@@ -45,6 +49,14 @@ class TradeOrder(models.Model):
     order_type = models.CharField(max_length=8, choices=OrderType.choices, default=OrderType.MKT)
     limit_price = models.DecimalField(**PRICE, null=True, blank=True)
     stop_price = models.DecimalField(**PRICE, null=True, blank=True)
+    # Sent as LEAN's OrderProperties.TimeInForce (DAY, not LEAN's GTC default: Common/Orders/OrderProperties.cs:40-43
+    # @24863901); a GTD order works until the close of its date (InteractiveBrokersBrokerage.cs:2998-3020@d154917).
+    time_in_force = models.CharField(
+        max_length=3, choices=TimeInForce.choices, default=TimeInForce.DAY, db_default=TimeInForce.DAY
+    )
+    good_till_date = models.DateField(null=True, blank=True)
+    # LEAN's InteractiveBrokersOrderProperties.OutsideRegularTradingHours: may trigger and fill pre/post-market.
+    outside_rth = models.BooleanField(default=False, db_default=False)
     status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.NEW)
     filled_quantity = models.DecimalField(**QTY, default=Decimal(0))
     # Sum of quantity * price over the fills: exact, so the average never depends on arrival order.
@@ -80,6 +92,20 @@ class TradeOrder(models.Model):
     # order keeps its status, still working at IB until the engine says otherwise; staff clear it.
     update_refused = models.BooleanField(default=False, db_default=False, help_text=UPDATE_REFUSED_TEXT)
     update_refused_message = models.TextField(blank=True, default="", db_default="")
+    # Brackets: the take-profit and stop-loss children point at their entry (parent) and are one-cancels-other;
+    # the group's state is the entry's (OPEN: the engine sends the children on the entry's fills; CLOSED: a
+    # cancel or a close marked it, so no child is sent afterwards), and so is the flag of an overfilled group.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", db_index=False
+    )
+    bracket_role = models.CharField(
+        max_length=12, choices=BracketRole.choices, blank=True, default="", db_default=""
+    )
+    bracket_state = models.CharField(
+        max_length=8, choices=BracketState.choices, blank=True, default="", db_default=""
+    )
+    bracket_message = models.TextField(blank=True, default="", db_default="")
+    bracket_overfilled = models.BooleanField(default=False, db_default=False)
     # A cancel asked for while an engine holds the order; cancel_sent_at once the engine host wrote its command.
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
     cancel_requested_by = models.ForeignKey(
@@ -134,6 +160,8 @@ class TradeOrder(models.Model):
                 name="order_broker_id",
                 condition=~Q(broker_order_id="") & Q(status__in=sorted(WORKING_STATUSES)),
             ),
+            # A bracket's children by their entry (most orders have none: the index holds only children).
+            models.Index(fields=["parent"], name="order_bracket_children", condition=Q(parent__isnull=False)),
             models.Index(
                 fields=["mode", "cancel_requested_at"],
                 name="order_cancel_pending",
@@ -179,6 +207,18 @@ class TradeOrder(models.Model):
                 name="order_prices_match_type",
             ),
             models.CheckConstraint(
+                condition=Q(time_in_force__in=TimeInForce.values), name="order_time_in_force_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(time_in_force=TimeInForce.GTD, good_till_date__isnull=False)
+                | (~Q(time_in_force=TimeInForce.GTD) & Q(good_till_date__isnull=True)),
+                name="order_good_till_date_only_for_gtd",
+            ),
+            models.CheckConstraint(
+                condition=Q(outside_rth=False) | Q(order_type__in=sorted(OUTSIDE_RTH_TYPES)),
+                name="order_outside_rth_types",
+            ),
+            models.CheckConstraint(
                 condition=Q(avg_fill_price__isnull=True) | Q(avg_fill_price__gt=0),
                 name="order_avg_price_positive",
             ),
@@ -210,6 +250,37 @@ class TradeOrder(models.Model):
                 condition=Q(cancel_sent_at__isnull=True) | Q(cancel_requested_at__isnull=False),
                 name="order_cancel_sent_after_request",
             ),
+            # A bracket: an entry has no parent and carries the group's state; a child has its entry, is a
+            # take-profit limit or a stop-loss stop, one of each per entry; only a child is ever HELD.
+            models.CheckConstraint(
+                condition=Q(parent__isnull=True, bracket_role__in=["", BracketRole.ENTRY])
+                | Q(parent__isnull=False, bracket_role__in=[BracketRole.TAKE_PROFIT, BracketRole.STOP_LOSS]),
+                name="order_bracket_parent_matches_role",
+            ),
+            models.CheckConstraint(
+                condition=~Q(bracket_role=BracketRole.TAKE_PROFIT) | Q(order_type=OrderType.LMT),
+                name="order_bracket_take_profit_is_limit",
+            ),
+            models.CheckConstraint(
+                condition=~Q(bracket_role=BracketRole.STOP_LOSS) | Q(order_type=OrderType.STP),
+                name="order_bracket_stop_loss_is_stop",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    bracket_role=BracketRole.ENTRY, bracket_state__in=[BracketState.OPEN, BracketState.CLOSED]
+                )
+                | (~Q(bracket_role=BracketRole.ENTRY) & Q(bracket_state="", bracket_overfilled=False)),
+                name="order_bracket_state_on_entry",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=OrderStatus.HELD) | Q(parent__isnull=False),
+                name="order_held_only_children",
+            ),
+            models.UniqueConstraint(
+                fields=["parent", "bracket_role"],
+                name="order_bracket_one_child_per_role",
+                condition=Q(parent__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -240,6 +311,7 @@ class TradeOrder(models.Model):
             overfilled=self.overfilled,
             future_event_time=self.future_event_time,
             update_refused=self.update_refused,
+            bracket_overfilled=self.bracket_overfilled,
         )
 
     @property
@@ -258,9 +330,15 @@ class TradeOrder(models.Model):
         return engine_record(self.params)
 
     @property
+    def is_bracket_child(self) -> bool:
+        """A take-profit or stop-loss of a bracket: the engine places it when its entry fills."""
+        return self.parent_id is not None
+
+    @property
     def is_manual(self) -> bool:
-        """A person placed it (page, API, admin): the engine adapter hands it to the engine."""
-        return self.source == SOURCE_MANUAL
+        """A person placed it (page, API, admin): the engine adapter hands it to the engine (a bracket's
+        children excepted: the engine places those itself on their entry's fills)."""
+        return self.source == SOURCE_MANUAL and self.parent_id is None
 
 
 class TradeFill(models.Model):

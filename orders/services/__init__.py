@@ -4,6 +4,7 @@ Dependency direction: `orders` imports nothing of the project above it (`executi
 import these names from `orders.services`.
 """
 
+from orders.services.access_version import access_changed, access_version, access_version_bump
 from orders.services.archive import history_archive, month_start
 from orders.services.audit import Actor, audit_record
 from orders.services.auth_cache import (
@@ -12,6 +13,15 @@ from orders.services.auth_cache import (
     auth_cache_new_version,
     auth_cache_read,
     auth_cache_write,
+)
+from orders.services.brackets import (
+    CLOSED_BY_CANCEL,
+    CLOSED_BY_CLOSE,
+    BracketLegs,
+    bracket_children,
+    bracket_groups_close,
+    bracket_legs_resolve,
+    bracket_payload,
 )
 from orders.services.buying_power import buying_power_left, check_buying_power
 from orders.services.cancels import (
@@ -110,11 +120,14 @@ from orders.services.versions import project_versions_bump_for_mode, project_ver
 __all__ = [
     "ALREADY_CLOSING",
     "ALREADY_FLAT",
+    "CLOSED_BY_CANCEL",
+    "CLOSED_BY_CLOSE",
     "CLOSE_ACTION",
     "MAX_DB_ID",
     "STAGE_GAPS",
     "Actor",
     "BatchReport",
+    "BracketLegs",
     "CleanOrder",
     "CloseResult",
     "LedgerEvent",
@@ -124,6 +137,9 @@ __all__ = [
     "RehomeResult",
     "ReloadedOrder",
     "StatusChange",
+    "access_changed",
+    "access_version",
+    "access_version_bump",
     "api_token_authenticate",
     "api_token_create",
     "api_token_revoke",
@@ -137,6 +153,10 @@ __all__ = [
     "auth_cache_read",
     "auth_cache_write",
     "bounded_id",
+    "bracket_children",
+    "bracket_groups_close",
+    "bracket_legs_resolve",
+    "bracket_payload",
     "buying_power_left",
     "buying_power_source_register",
     "check_buying_power",

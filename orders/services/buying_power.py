@@ -18,7 +18,8 @@ def working_orders_value(*, project: Project, exclude_order_id: int | None = Non
     """What the project's working orders may still trade, valued at their limit / stop, else the reference
     price (a market order waiting for the open): the buying power they will take when they fill."""
     total = Decimal(0)
-    working = orders_working(project=project).filter(mode=project.mode)
+    # A bracket's children reduce the position their entry makes: they take no buying power.
+    working = orders_working(project=project).filter(mode=project.mode, parent__isnull=True)
     if exclude_order_id is not None:
         working = working.exclude(pk=exclude_order_id)
     for order in working.only(

@@ -79,11 +79,16 @@ def trade_order_release_claim(*, order_id: int, reason: str) -> bool:
 
 
 def trade_order_record_dispatch(*, order_id: int, record: dict[str, Any]) -> None:
-    """Merge `record` into the order's engine record (where and how it was handed over)."""
+    """Merge `record` into the order's engine record (where and how it was handed over); a bracket's children
+    get the same record (the engine that holds the entry places them), so their cancels and modifies reach it."""
     with transaction.atomic():
         order = TradeOrder.objects.select_for_update().get(pk=order_id)
         order.params = engine_record_merged(order.params, record)
         order.save(update_fields=["params", "updated_at"])  # post_save bumps the project's counter
+        for child in TradeOrder.objects.select_for_update().filter(parent_id=order_id).order_by("id"):
+            child.params = engine_record_merged(child.params, record)
+            child.dispatched_at = child.dispatched_at or order.dispatched_at
+            child.save(update_fields=["params", "dispatched_at", "updated_at"])
 
 
 def trade_orders_flag(*, order_ids: Iterable[int], flag: str, message: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -37,60 +37,14 @@ from orders.models import (
     TradeFill,
     TradeOrder,
 )
+from orders.services.bracket_ledger import CHILD_ROLES, bracket_event, bracket_group_tags, brackets_settle
+from orders.services.ledger_events import BatchReport, LedgerEvent
 from orders.services.modify import UPDATE_CONFIRMED_STATUS, UPDATE_FAILED_MESSAGES, orders_settle_updates
 from orders.services.position_fills import PositionFill, apply_position_fills
 from orders.services.validation import quantize
 from orders.services.versions import project_versions_bump
 
 logger = logging.getLogger("orders")
-
-
-@dataclass
-class LedgerEvent:
-    """One event for an order: a line of an engine's events file, or a change tradedesk records itself."""
-
-    key: str
-    tag: str
-    status: str  # as received (a LEAN status name for an engine's event), stored as is
-    payload: dict[str, Any]
-    origin: str = "engine"  # "engine" or "tradedesk"
-    target: str | None = None  # the tradedesk status this event asks for; None changes no status
-    run_id: str = ""
-    engine_order_id: int | None = None
-    engine_event_id: int | None = None
-    time: datetime | None = None
-    filled: Decimal | None = None
-    fill_price: Decimal | None = None
-    fee: Decimal | None = None
-    fee_currency: str = ""
-    message: str = ""
-    # The broker's order ids the engine reports on the line (LEAN's Order.BrokerId): the order keeps the first.
-    broker_ids: tuple[str, ...] = ()
-    # The engine marked this Invalid event as its broker's refusal of an update it had in flight (IB emits
-    # Invalid for the order itself: IB plugin InteractiveBrokersBrokerage.cs:2235-2259@d154917): the order
-    # keeps its status and is flagged, the pending update is dropped.
-    update_refused: bool = False
-    # The payload's JSON text as received, when it decodes to exactly `payload`: stored without dumping it again.
-    payload_text: str | None = None
-
-    def target_status(self) -> str | None:
-        """The tradedesk status this event asks for, or None."""
-        return self.target if self.target in STATUS_RANK else None
-
-
-@dataclass
-class BatchReport:
-    """What applying one batch did."""
-
-    received: int = 0
-    applied: int = 0
-    duplicates: int = 0
-    unmatched: int = 0
-    ignored: int = 0
-    fills: int = 0
-    orders_changed: set[int] = field(default_factory=set)
-    # The orders the batch's new events matched (locked): tag -> id, so callers need no lookup of their own.
-    order_ids: dict[str, int] = field(default_factory=dict)
 
 
 def _event_sort_key(event: LedgerEvent) -> tuple[Any, ...]:
@@ -124,6 +78,8 @@ _ORDER_COLUMNS = (
     "broker_order_id",
     "update_refused",
     "update_refused_message",
+    "parent_id",
+    "bracket_role",
 )
 _ORDER_WRITTEN = (
     "status",
@@ -206,6 +162,8 @@ class _LockedOrder:
     broker_order_id: str
     update_refused: bool
     update_refused_message: str
+    parent_id: int | None  # a bracket child's entry (read only: brackets_settle sizes children)
+    bracket_role: str
     dispatch_run: str | None  # params.manual_execution.run_id: the run the order was handed to
 
 
@@ -272,8 +230,10 @@ def apply_engine_events(
             if not unique:
                 return report
         tags = {event.tag for event in unique.values()}
-        orders = _lock_orders(tags, mode)
-        report.order_ids = {tag: order.pk for tag, order in orders.items()}
+        # A bracket's orders are locked as one group (in id order, with the batch's), so sizing its children
+        # and its one-cancels-other safety net see every member as this batch leaves it.
+        orders = _lock_orders(tags | bracket_group_tags(tags), mode)
+        report.order_ids = {tag: order.pk for tag, order in orders.items() if tag in tags}
         by_pk = {order.pk: order for order in orders.values()}
         foreign = _other_mode_tags(tags - set(orders), mode)
         future_after = now + FUTURE_TOLERANCE
@@ -441,7 +401,9 @@ def _apply_to_orders(
         order.filled_notional += event.filled * event.fill_price
         order.fees += event.fee or Decimal(0)
         order.avg_fill_price = quantize(order.filled_notional / order.filled_quantity, PRICE_PLACES)
-        if order.filled_quantity > order.quantity and not order.overfilled:
+        # A bracket child is sized from its entry's fills after the fold: brackets_settle flags it then.
+        child = order.bracket_role in CHILD_ROLES
+        if order.filled_quantity > order.quantity and not order.overfilled and not child:
             # The fill still counts (the contract): the flag makes the overfill visible for review.
             order.overfilled = True
             overfilled.append(order.client_order_id)
@@ -480,13 +442,19 @@ def _apply_to_orders(
             ],
         )
     apply_position_fills(position_fills)
+    roots = {o.parent_id or o.pk for o in orders if o.bracket_role}
+    settled = brackets_settle(root_ids=roots, now=now) if roots else None
     # Pending modifies: confirmed by an UpdateSubmitted event, dropped on LEAN's update failure, the broker's
     # refusal the engine marked, or a final status.
     # Only orders read with a pending modify under their row lock can have one (no statement for the others).
     pending = [o for o in orders if o.update_pending]
     engine_events = [(o, e) for o in pending for e in by_order[o.pk] if e.origin == "engine"]
     updated = orders_settle_updates(
-        confirmed={o.pk: o.project_id for o, e in engine_events if e.status == UPDATE_CONFIRMED_STATUS},
+        confirmed={
+            o.pk: o.project_id
+            for o, e in engine_events
+            if e.status == UPDATE_CONFIRMED_STATUS and not e.bracket_resize
+        },
         dropped={
             o.pk: o.project_id
             for o, e in engine_events
@@ -497,6 +465,9 @@ def _apply_to_orders(
     )
     # Last, after the order and position locks: the pages' poll counters of the projects touched.
     project_versions_bump(
-        {o.project_id for o in changed.values()} | updated,
+        {o.project_id for o in changed.values()} | updated | (settled.projects if settled else set()),
         positions={fill.project_id for fill in position_fills},
     )
+    if settled is not None and settled.never_sent:
+        # Children of an entry that ended without a fill: CANCELED here (their own batch, locks already held).
+        apply_engine_events([bracket_event(child, message) for child, message in settled.never_sent])

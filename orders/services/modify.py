@@ -60,6 +60,8 @@ class ModifyRequest:
 
 def order_modify_refusal(order: TradeOrder) -> str | None:
     """Why this order cannot be modified now, or None (the text is a SERVICE_REASONS key of the page)."""
+    if order.status == OrderStatus.HELD:
+        return "a bracket's leg is sent when its entry fills: it can be modified then"
     if order.status not in (OrderStatus.NEW, OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED):
         if order.status == OrderStatus.CANCEL_PENDING:
             return "a cancel is pending for this order: it cannot be modified"
@@ -83,7 +85,9 @@ def _clean_values(
     """The requested values, validated like a new order's (the order's type decides which prices it has)."""
     errors: dict[str, str] = {}
     new_quantity: Decimal | None = None
-    if quantity not in (None, ""):
+    if quantity not in (None, "") and order.parent_id is not None:
+        errors["quantity"] = "a bracket leg's quantity follows its entry's fills: change its price only"
+    elif quantity not in (None, ""):
         try:
             new_quantity = decimal_input(quantity, field_name="quantity", places=QTY_PLACES)
         except OrderValidationError as exc:

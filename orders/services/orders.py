@@ -13,10 +13,13 @@ from django.utils import timezone
 from orders.errors import Conflict, OrderValidationError
 from orders.models import (
     SOURCE_MANUAL,
+    BracketRole,
+    BracketState,
     Project,
     TradeOrder,
 )
 from orders.services.audit import Actor, audit_record
+from orders.services.brackets import BracketLegs, bracket_children_create, bracket_legs_resolve
 from orders.services.projects import (
     project_default_for,
     project_for_user,
@@ -50,6 +53,10 @@ def _same_order(order: TradeOrder, clean: CleanOrder, project: Project) -> bool:
         and order.order_type == clean.order_type
         and order.limit_price == clean.limit_price
         and order.stop_price == clean.stop_price
+        and order.time_in_force == clean.time_in_force
+        and order.good_till_date == clean.good_till_date
+        and order.outside_rth == clean.outside_rth
+        and (order.bracket_role == BracketRole.ENTRY) == clean.is_bracket
     )
 
 
@@ -111,6 +118,11 @@ def order_create_locked(
     if not closing:
         # A close is sized from the position, which may hold a fraction (a split, a transfer): it must flatten.
         order_lots_and_ticks_check(clean)
+    legs = BracketLegs(take_profit=None, stop_loss=None)
+    if clean.is_bracket:
+        if closing:
+            raise OrderValidationError("a closing order takes no bracket")
+        legs = bracket_legs_resolve(project=project, clean=clean)
     check_new_order(project=project, user=user, clean=clean, closing=closing)
 
     client_order_id = clean.client_order_id or client_order_id_new(
@@ -131,9 +143,15 @@ def order_create_locked(
                 order_type=clean.order_type,
                 limit_price=clean.limit_price,
                 stop_price=clean.stop_price,
+                time_in_force=clean.time_in_force,
+                good_till_date=clean.good_till_date,
+                outside_rth=clean.outside_rth,
                 params=params,
                 created_by=created_by,
+                bracket_role=BracketRole.ENTRY if legs.any else "",
+                bracket_state=BracketState.OPEN if legs.any else "",
             )
+            children = bracket_children_create(entry=order, legs=legs) if legs.any else []
             order_stages_start(order_id=order.pk, clicked=clean.clicked_at, committed=order.created_at)
     except IntegrityError:
         # The same client_order_id was committed meanwhile by a request for another project.
@@ -154,8 +172,16 @@ def order_create_locked(
             "order_type": clean.order_type,
             "limit_price": None if clean.limit_price is None else str(clean.limit_price),
             "stop_price": None if clean.stop_price is None else str(clean.stop_price),
+            "time_in_force": clean.time_in_force,
+            "good_till_date": None if clean.good_till_date is None else clean.good_till_date.isoformat(),
+            "outside_rth": clean.outside_rth,
             "source": source,
             **({"action": str(params["action"])} if "action" in params else {}),
+            **(
+                {"bracket": {child.bracket_role: child.client_order_id for child in children}}
+                if children
+                else {}
+            ),
         },
     )
     return OrderCreateResult(order=order, created=True)

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 
 from orders.models import (
+    BracketRole,
     OrderStatus,
     OrderType,
     Position,
@@ -24,6 +25,7 @@ from orders.models import (
 )
 from orders.selectors import orders_unknown, orders_working
 from orders.services.audit import Actor, audit_record
+from orders.services.brackets import CLOSED_BY_CLOSE, bracket_groups_close
 from orders.services.orders import order_create_locked
 from orders.services.projects import project_lock
 from orders.services.status import update_trade_orders_status
@@ -84,6 +86,13 @@ def _close_locked(
             result.warnings[symbol] = (
                 "an order of a dead engine run may still be live at the broker; resolve it once known"
             )
+        # A bracket of the symbol is closed first: no child is sent afterwards, and the close also waits for
+        # the children of its entries (one placed in the race with the entry's last fill is canceled too).
+        entries = _bracket_entries(of_symbol)
+        bracket_groups_close(entries=entries, reason=CLOSED_BY_CLOSE)
+        children = list(
+            TradeOrder.objects.filter(parent__in=entries).order_by("id").values_list("pk", flat=True)
+        )
         clean = clean_order_payload(
             {
                 "project_id": project.pk,
@@ -99,11 +108,23 @@ def _close_locked(
             clean=clean,
             user=user,
             actor=actor,
-            extra_params={"action": CLOSE_ACTION, HOLD_KEY: [order.pk for order in of_symbol]},
+            extra_params={
+                "action": CLOSE_ACTION,
+                HOLD_KEY: sorted({order.pk for order in of_symbol} | set(children)),
+            },
             closing=True,
         )
         result.orders.append(created.order)
         result.to_cancel.extend(order for order in of_symbol if order not in result.to_cancel)
+
+
+def _bracket_entries(orders: list[TradeOrder]) -> list[TradeOrder]:
+    """The bracket entries among these orders and those of the children among them (each once)."""
+    entries = {order.pk: order for order in orders if order.bracket_role == BracketRole.ENTRY}
+    parents = {order.parent_id for order in orders if order.parent_id is not None} - set(entries)
+    for entry in TradeOrder.objects.filter(pk__in=parents):
+        entries[entry.pk] = entry
+    return [entries[pk] for pk in sorted(entries)]
 
 
 def positions_close(

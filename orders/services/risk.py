@@ -7,12 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 
 from orders.errors import ConfirmRequired, EngineHalted, RiskRejected
 from orders.models import OrderType, Position, Project, Side, TradeOrder, TradingState
 from orders.selectors import orders_working
+from orders.services.brackets import bracket_pending_reduction, bracket_working_slots
 from orders.services.buying_power import check_buying_power
 from orders.services.halts import engine_halt_locked
 from orders.services.preview import farthest_price, price_bands, price_reference
@@ -46,14 +47,14 @@ def _others(exclude_order_id: int | None) -> Q:
 
 
 def _pending_reduction(*, project: Project, symbol: str, side: str, exclude_order_id: int | None) -> Decimal:
-    """What the project's working orders on this side of the symbol may still trade (quantity - filled)."""
-    totals = (
+    """What the project's working orders on this side of the symbol may still trade (quantity - filled);
+    a bracket's two one-cancels-other children count once."""
+    working = (
         orders_working(project=project)
         .filter(mode=project.mode, symbol=symbol, side=side)
         .filter(_others(exclude_order_id))
-        .aggregate(q=Sum("quantity"), f=Sum("filled_quantity"))
     )
-    return (totals["q"] or Decimal(0)) - (totals["f"] or Decimal(0))
+    return bracket_pending_reduction(working)
 
 
 def _percent(value: Decimal) -> str:
@@ -152,8 +153,10 @@ def check_new_order(
         )
     if not closing:
         max_working = project.max_working_orders or settings.TRADEDESK_MAX_WORKING_ORDERS
-        working = orders_working(project=project).filter(_others(exclude_order_id)).count()
-        if working >= max_working:
+        # Siblings count once; a new bracket counts its entry and the group its children will make.
+        working = bracket_working_slots(orders_working(project=project).filter(_others(exclude_order_id)))
+        needed = 2 if clean.is_bracket else 1
+        if working + needed > max_working:
             raise RiskRejected(
                 f"the project already has {working} working orders (limit {max_working})",
                 errors={"project_id": "too many working orders"},

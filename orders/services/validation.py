@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
@@ -21,7 +21,9 @@ from orders.models import (
     Mode,
     OrderType,
     Side,
+    TimeInForce,
 )
+from orders.services.time_in_force import clean_time_in_force
 
 # The largest id PostgreSQL's bigint (and SQLite's integer) holds: a bigger one overflows in the database.
 MAX_DB_ID = 2**63 - 1
@@ -160,6 +162,42 @@ class CleanOrder:
     stop_price: Decimal | None = None
     # When the trader clicked, by the client's clock (stage times only: never compared on a replay).
     clicked_at: datetime | None = None
+    time_in_force: str = TimeInForce.DAY
+    good_till_date: date | None = None
+    outside_rth: bool = False
+    # A bracket's children: each leg an absolute price or an offset from the entry (one of the two at most).
+    take_profit_price: Decimal | None = None
+    take_profit_offset: Decimal | None = None
+    stop_loss_price: Decimal | None = None
+    stop_loss_offset: Decimal | None = None
+
+    @property
+    def is_bracket(self) -> bool:
+        """A take profit or a stop loss is attached."""
+        return any(
+            value is not None
+            for value in (
+                self.take_profit_price,
+                self.take_profit_offset,
+                self.stop_loss_price,
+                self.stop_loss_offset,
+            )
+        )
+
+
+BRACKET_FIELDS = ("take_profit_price", "take_profit_offset", "stop_loss_price", "stop_loss_offset")
+
+
+def _bracket_fields(payload: dict[str, Any], errors: dict[str, str]) -> dict[str, Decimal | None]:
+    """A bracket's legs: positive prices or offsets, at most one of the two per leg."""
+    values: dict[str, Decimal | None] = {}
+    for name in BRACKET_FIELDS:
+        raw = payload.get(name)
+        values[name] = None if raw in (None, "") else _clean_price(raw, field_name=name, errors=errors)
+    for leg in ("take_profit", "stop_loss"):
+        if payload.get(f"{leg}_price") not in (None, "") and payload.get(f"{leg}_offset") not in (None, ""):
+            errors[f"{leg}_offset"] = f"give {leg}_price or {leg}_offset, not both"
+    return values
 
 
 def clean_order_payload(payload: Any) -> CleanOrder:
@@ -226,6 +264,8 @@ def clean_order_payload(payload: Any) -> CleanOrder:
     elif raw_stop not in (None, ""):
         errors["stop_price"] = "only a stop order has a stop price"
 
+    tif = clean_time_in_force(payload, order_type=order_type, errors=errors)
+
     client_order_id = payload.get("client_order_id")
     if client_order_id in (None, ""):
         client_order_id = None
@@ -243,6 +283,7 @@ def clean_order_payload(payload: Any) -> CleanOrder:
         errors["confirm"] = "must be true or false"
 
     clicked_at = _clicked_at(payload.get("clicked_at"), errors)
+    bracket = _bracket_fields(payload, errors)
     project_id = _project_id(payload.get("project_id"), errors, name="project_id")
     params = payload.get("params")
     if params is not None:
@@ -264,6 +305,10 @@ def clean_order_payload(payload: Any) -> CleanOrder:
         confirm=bool(confirm),
         stop_price=stop_price,
         clicked_at=clicked_at,
+        time_in_force=tif.time_in_force,
+        good_till_date=tif.good_till_date,
+        outside_rth=tif.outside_rth,
+        **bracket,
     )
 
 

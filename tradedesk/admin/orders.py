@@ -251,6 +251,7 @@ class TradeOrderAdmin(HistoryAdminMixin, admin.ModelAdmin):
                         "limit_price_shown",
                         "stop_price_shown",
                     ),
+                    ("time_in_force", "good_till_date", "outside_rth"),
                     ("created_by", "created_at", "source"),
                     "params",
                 )
@@ -293,6 +294,9 @@ class TradeOrderAdmin(HistoryAdminMixin, admin.ModelAdmin):
         "order_type",
         "limit_price_shown",
         "stop_price_shown",
+        "time_in_force",
+        "good_till_date",
+        "outside_rth",
         "created_by",
         "created_at",
         "source",

@@ -67,7 +67,8 @@ _LIST_FIELDS = (
     "status", "filled_quantity", "avg_fill_price", "fees", "ib_order_id", "last_status_ts", "status_message",
     "flag", "flag_message", "params", "created_at", "updated_at", "stop_price", "overfilled",
     "future_event_time", "update_pending", "update_quantity", "update_limit_price", "update_stop_price",
-    "update_requested_at", "cancel_requested_at", "update_refused", "update_refused_message",
+    "update_requested_at", "cancel_requested_at", "update_refused", "update_refused_message", "time_in_force",
+    "good_till_date", "outside_rth", "parent_id", "bracket_role", "bracket_state", "bracket_message", "bracket_overfilled",
 )  # fmt: skip
 
 
@@ -141,6 +142,7 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> OrderList
             overfilled=row.pop("overfilled"),
             future_event_time=row.pop("future_event_time"),
             update_refused=row["update_refused"],
+            bracket_overfilled=row.pop("bracket_overfilled"),
         )
         row["unknown"] = order_is_unknown(status=row["status"], flag=row["flag"])
         row["cancel_requested"] = (

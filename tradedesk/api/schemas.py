@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -59,6 +59,18 @@ class OrderIn(StrictIn):
     order_type: str = Field("MKT", max_length=8, description="MKT, LMT, STP or STP LMT")
     limit_price: NumberIn | None = Field(None, description="required (> 0) for LMT and STP LMT")
     stop_price: NumberIn | None = Field(None, description="required (> 0) for STP and STP LMT")
+    time_in_force: str | None = Field(
+        None, max_length=8, description="DAY (the default: canceled at the close), GTC or GTD"
+    )
+    good_till_date: str | None = Field(
+        None,
+        max_length=10,
+        description="GTD only (required there): YYYY-MM-DD; the order expires at that day's close (16:00 New York)",
+    )
+    outside_rth: StrictBool | None = Field(
+        None,
+        description="may trigger and fill outside regular trading hours (pre/post-market): LMT, STP, STP LMT only",
+    )
     client_order_id: str | None = Field(None, max_length=64)
     project_id: IdIn | None = None
     mode: str | None = Field(None, max_length=8, description="paper or live; must equal the project's")
@@ -70,6 +82,18 @@ class OrderIn(StrictIn):
     )
     params: OrderParamsIn | None = Field(
         None, description="source/project_id/mode; ids given twice must agree"
+    )
+    take_profit_price: NumberIn | None = Field(
+        None, description="bracket: a take-profit limit at this price (above a BUY's entry, below a SELL's)"
+    )
+    take_profit_offset: NumberIn | None = Field(
+        None, description="bracket: a take-profit limit this far from the entry's price (instead of a price)"
+    )
+    stop_loss_price: NumberIn | None = Field(
+        None, description="bracket: a stop-loss stop at this price (below a BUY's entry, above a SELL's)"
+    )
+    stop_loss_offset: NumberIn | None = Field(
+        None, description="bracket: a stop-loss stop this far from the entry's price (instead of a price)"
     )
 
 
@@ -121,6 +145,9 @@ class OrderOut(Schema):
     order_type: str
     limit_price: Dec | None
     stop_price: Dec | None
+    time_in_force: str = Field("DAY", description="DAY, GTC or GTD")
+    good_till_date: date | None = Field(None, description="a GTD order's date (it expires at that close)")
+    outside_rth: bool = Field(False, description="may work outside regular trading hours")
     status: str
     filled_quantity: Dec
     avg_fill_price: Dec | None
@@ -132,9 +159,21 @@ class OrderOut(Schema):
     flag_message: str
     flags: list[str] = Field(
         description=(
-            "every flag: ENGINE_DOWN (unknown), STALE, COMMAND_UNREAD, OVERFILL, FUTURE_TIME, UPDATE_REFUSED"
+            "every flag: ENGINE_DOWN (unknown), STALE, COMMAND_UNREAD, OVERFILL, FUTURE_TIME, UPDATE_REFUSED, "
+            "BRACKET_OVERFILL (a bracket entry whose two children both filled)"
         )
     )
+    parent_id: int | None = Field(
+        None, description="a bracket child's entry order (null for any other order)"
+    )
+    bracket_role: str = Field(
+        "", description="ENTRY, TAKE_PROFIT or STOP_LOSS for a bracket's orders, else empty"
+    )
+    bracket_state: str = Field(
+        "",
+        description="on a bracket's entry: OPEN (children follow its fills) or CLOSED (none sent any more)",
+    )
+    bracket_message: str = Field("", description="on a bracket's entry: why the group closed or is flagged")
     unknown: bool = Field(description="its engine run died while it was working: it may still be live")
     cancel_requested: bool = Field(description="working, with a cancel requested from its engine")
     source: str
@@ -178,6 +217,18 @@ class OrderDetailOut(OrderOut):
 
     fills: list[FillOut]
     events: list[EventOut]
+    children: list[int] = Field(
+        default_factory=list, description="a bracket entry's children (take profit first), by order id"
+    )
+
+    @staticmethod
+    def resolve_children(obj: Any) -> list[int]:
+        """A bracket entry's children's ids, take profit first."""
+        if obj.bracket_role != "ENTRY":
+            return []
+        return [
+            child.pk for child in sorted(obj.children.all(), key=lambda c: c.bracket_role != "TAKE_PROFIT")
+        ]
 
     @staticmethod
     def resolve_fills(obj: Any) -> list[Any]:

@@ -191,7 +191,8 @@ _ROW_FIELDS = (
     "filled_quantity", "avg_fill_price", "ib_order_id", "last_status_ts", "status_message", "params", "flag",
     "flag_message", "created_at", "updated_at", "stop_price", "overfilled", "future_event_time", "update_pending",
     "update_quantity", "update_limit_price", "update_stop_price", "update_requested_at",
-    "cancel_requested_at", "cancel_sent_at", "update_refused", "update_refused_message",
+    "cancel_requested_at", "cancel_sent_at", "update_refused", "update_refused_message", "time_in_force",
+    "good_till_date", "outside_rth",
 )  # fmt: skip
 
 

@@ -1,0 +1,113 @@
+"""Brackets on PostgreSQL with real parallel events (threads, each its own connection) and the simulator engine
+process: children grow with the entry's fills whatever the order of the batches, the engine's one-cancels-other
+cancels the stop loss when the take profit fills, and a Close during a working bracket leaves it flat."""
+
+from __future__ import annotations
+
+import random
+import threading
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from execution import actions
+from orders.models import BracketRole, BracketState, OrderStatus, Project, TradeOrder
+from orders.services import create_trade_order
+from tests.orders.services.test_brackets import Engine
+from tests.test_concurrency import closing_orders, in_parallel, ingest_until, position, post_json, reload
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+def place(project: Project, user: Any, **fields: Any) -> TradeOrder:
+    payload = {"project_id": project.pk, "symbol": "AAPL", "side": "BUY", "quantity": 6, "confirm": True,
+               **fields}  # fmt: skip
+    return create_trade_order(payload, user=user, source="test").order
+
+
+def legs(entry: TradeOrder) -> tuple[TradeOrder, TradeOrder]:
+    children = {child.bracket_role: child for child in TradeOrder.objects.filter(parent=entry)}
+    return children[BracketRole.TAKE_PROFIT], children[BracketRole.STOP_LOSS]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_parallel_batches_of_partial_entry_fills_grow_the_children_to_what_filled(
+    project: Project, user: Any, seed: int
+) -> None:
+    entry = place(project, user, order_type="LMT", limit_price="190", take_profit_price="200",
+                  stop_loss_price="180")  # fmt: skip
+    take, stop = legs(entry)
+    engine = Engine()
+    lines = [engine.line(entry, "Submitted")]
+    for part in (1, 2, 3):
+        lines.append(engine.line(entry, "Filled" if part == 3 else "PartiallyFilled", 2, "190"))
+        for child in (take, stop):
+            lines.append(engine.line(child, "Submitted" if part == 1 else "UpdateSubmitted",
+                                     **({"bracket_resize": True} if part > 1 else {})))  # fmt: skip
+    random.Random(seed).shuffle(lines)
+    in_parallel(len(lines), lambda index: engine.apply(lines[index]))
+    for child in (take, stop):
+        assert (reload(child).status, child.quantity, child.overfilled) == ("SUBMITTED", Decimal(6), False)
+    assert reload(entry).filled_quantity == Decimal(6) and not entry.bracket_overfilled
+    assert position(project, "AAPL") == Decimal(6)
+
+
+def ingest_in_parallel(stop: threading.Event) -> list[threading.Thread]:
+    """Two ingesters racing on the engine's file (the watcher and beat), until `stop` is set."""
+
+    def run() -> None:
+        try:
+            while not stop.is_set():
+                actions.ingest_execution_events(mode="paper")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def test_a_take_profit_fill_cancels_the_stop_loss_in_the_engine(project: Project, user: Any) -> None:
+    # The walk starts at 190: a take profit just above it fills soon; the stop loss far below never triggers.
+    entry = place(project, user, quantity=3, take_profit_price="190.05", stop_loss_price="100")
+    take, stop = legs(entry)
+    assert actions.order_dispatch(order_id=entry.pk).outcome == "dispatched"
+    done = threading.Event()
+    threads = ingest_in_parallel(done)
+    try:
+        assert ingest_until(lambda: reload(take).status == "FILLED" and reload(stop).status == "CANCELED")
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join()
+    assert reload(stop).status_message.startswith("one-cancels-other")
+    assert (reload(entry).status, take.filled_quantity, stop.filled_quantity) == ("FILLED", 3, 0)
+    assert position(project, "AAPL") == 0
+
+
+def test_a_close_during_a_working_bracket_leaves_the_position_flat_and_no_child_working(
+    project: Project, user: Any, token: str, settings: Any
+) -> None:
+    settings.TRADEDESK_SIM_PARTIAL_FILLS = 3
+    settings.TRADEDESK_SIM_FILL_DELAY = 0.3
+    entry = place(project, user, take_profit_price="10000", stop_loss_price="1")
+    take, stop = legs(entry)
+    assert actions.order_dispatch(order_id=entry.pk).outcome == "dispatched"
+    assert ingest_until(lambda: reload(take).status == "SUBMITTED" and take.ib_order_id is not None)
+
+    responses = in_parallel(
+        3,
+        lambda _i: post_json(
+            token, "/api/trade/positions/close", {"project_id": project.pk, "symbols": ["AAPL"]}
+        ),
+    )
+    assert sum(len(response.json()["orders"]) for response in responses) == 1
+    (close,) = closing_orders(project)
+    assert ingest_until(lambda: reload(close).status in ("FILLED", "CANCELED")), reload(close)
+    assert ingest_until(lambda: reload(take).status == reload(stop).status == OrderStatus.CANCELED)
+    assert reload(entry).bracket_state == BracketState.CLOSED
+    assert position(project, "AAPL") == 0
+    assert not TradeOrder.objects.filter(parent=entry, status__in=["HELD", "SUBMITTED", "PARTIALLY_FILLED"])
