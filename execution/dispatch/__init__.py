@@ -3,6 +3,7 @@
 The engine-host queues are execution.routing, beside the tasks (Celery imports it before Django is ready).
 The interfaces reach all of this through execution.actions."""
 
+from execution.dispatch.availability import engine_down_reason
 from execution.dispatch.cancels import (
     CANCEL_REQUESTED,
     UNKNOWN_OUTCOME,
@@ -14,7 +15,7 @@ from execution.dispatch.cancels import (
     orders_cancel,
     orders_cancel_working,
 )
-from execution.dispatch.handover import DispatchResult, market_route, order_dispatch
+from execution.dispatch.handover import DispatchResult, market_route, order_dispatch, order_type_refusal
 from execution.dispatch.sweep import SweepReport, closes_release, engines_check, orders_sweep
 
 __all__ = [
@@ -26,11 +27,13 @@ __all__ = [
     "cancels_send_pending",
     "close_cancels_request",
     "closes_release",
+    "engine_down_reason",
     "engines_check",
     "market_route",
     "order_cancel_request",
     "order_cancel_send",
     "order_dispatch",
+    "order_type_refusal",
     "orders_cancel",
     "orders_cancel_working",
     "orders_sweep",

@@ -136,6 +136,10 @@ def bracket_children_create(*, entry: TradeOrder, legs: BracketLegs) -> list[Tra
                 order_type=order_type,
                 limit_price=price if order_type == OrderType.LMT else None,
                 stop_price=price if order_type == OrderType.STP else None,
+                # The group works as long as its entry asked: one ticket, one time in force (and session).
+                time_in_force=entry.time_in_force,
+                good_till_date=entry.good_till_date,
+                outside_rth=entry.outside_rth,
                 status=OrderStatus.HELD,
                 params={**entry.params, "bracket_of": entry.client_order_id},
                 created_by=entry.created_by,

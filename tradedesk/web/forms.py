@@ -163,6 +163,18 @@ PATTERNED_REASONS = (
         re.compile(r"the update could not be sent to the engine: (?P<message>.*)", re.S),
         _("the update could not be sent to the engine: %(message)s"),
     ),
+    (  # execution.dispatch.engine_down_reason
+        re.compile(
+            r"the (?P<mode>PAPER|LIVE) engine is down \((?P<why>.*)\) and nothing starts it for an order here "
+            r"\(TRADEDESK_ENGINE_AUTOSTART is off\): staff start it with `(?P<command>[^`]*)` or Start engine "
+            r"on the page; nothing was placed",
+            re.S,
+        ),
+        _(
+            "the %(mode)s engine is down (%(why)s) and nothing starts it for an order here: staff start it with "
+            "`%(command)s` or Start engine on the page; nothing was placed"
+        ),
+    ),
 )
 
 
@@ -191,6 +203,14 @@ EVENT_MESSAGES = {
     "engine process is gone and left no exit record": _("engine process is gone and left no exit record"),
     "the engine stopped before reading the update": _("the engine stopped before reading the update"),
     "refused by the engine, see engine.log": _("refused by the engine, see engine.log"),
+    # The simulator's cancel at an order's expiry (execution/contract/market_hours.py expiry_message).
+    "DAY order canceled at the close (16:00 New York)": _("DAY order canceled at the close (16:00 New York)"),
+    "DAY order canceled at the after-hours close (20:00 New York)": _(
+        "DAY order canceled at the after-hours close (20:00 New York)"
+    ),
+    "GTD order expired at the close of its date (16:00 New York)": _(
+        "GTD order expired at the close of its date (16:00 New York)"
+    ),
 }
 
 

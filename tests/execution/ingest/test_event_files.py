@@ -6,6 +6,7 @@ import json
 import os
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -265,6 +266,33 @@ def test_a_chunk_that_fits_the_budget_is_applied_in_one_step_once_the_pace_is_kn
     assert EventFileCursor.objects.get().offset == path.stat().st_size
 
 
+def test_a_transaction_short_of_budget_commits_instead_of_taking_ever_smaller_steps(
+    tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.TRADEDESK_INGEST_TRANSACTION_SECONDS = 1.0
+    project = ProjectFactory()
+    TradeOrderFactory(client_order_id="oi_slow", project=project)
+    path = append(tmp_path / "e.jsonl", b"".join(submitted("oi_slow", i) for i in range(3000)))
+    clock = SimpleNamespace(now=0.0)
+    monkeypatch.setattr(events_module, "time", SimpleNamespace(monotonic=lambda: clock.now))
+    steps: list[int] = []
+    apply = events_module.apply_execution_events
+
+    def slow(events: list[Any], **kwargs: Any) -> Any:
+        steps.append(len(events))
+        clock.now += len(events) / 1000  # a loaded machine: 1,000 lines a second
+        return apply(events, **kwargs)
+
+    monkeypatch.setattr(events_module, "apply_execution_events", slow)
+    report = ingest_file(path, batch_lines=3000)
+    # First transaction: APPLY_STEP (no pace yet), then one more step of the minimum size fills the budget.
+    # Then each transaction is one step of STEP_SHARE of the budget, committed with the rest (under
+    # TAIL_SHARE) unused; the last takes what is left.
+    assert steps == [500, 500, 800, 800, 400]
+    assert report.applied == 3000
+    assert EventFileCursor.objects.get().offset == path.stat().st_size
+
+
 # --- bad lines: stored for staff, logged once per batch ---------------------------------------------------
 
 
@@ -279,6 +307,29 @@ def test_bad_lines_are_stored_and_logged_once_per_batch(tmp_path: Path, caplog: 
     assert report.bad == 52
     assert BadEventLine.objects.count() == 52
     assert BadEventLine.objects.filter(offset=9 * 50).get().reason.startswith("not a JSON object")
+
+
+def test_a_read_of_a_file_another_process_already_ingested_to_its_end_writes_and_locks_nothing(
+    paper_events: Path, order: TradeOrder
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from execution.ingest.events import ingest_before_read
+
+    append(paper_events, submitted(order.client_order_id, 1))
+    assert ingest_execution_events().applied == 1  # the watcher, say
+    events_module._seen.clear()  # a web process, which has not looked at the file since it grew
+
+    with CaptureQueriesContext(connection) as queries:
+        assert ingest_before_read().lines_read == 0
+    statements = " ".join(query["sql"].upper() for query in queries.captured_queries)
+    assert "FOR UPDATE" not in statements and "INSERT" not in statements and "UPDATE " not in statements
+
+    # A line written since is still read and applied once.
+    append(paper_events, fill(order.client_order_id, 2))
+    assert ingest_before_read().applied == 1
+    assert TradeOrder.objects.get(pk=order.pk).status == "FILLED"
 
 
 def test_a_read_ingests_at_most_one_bounded_batch_inline_and_leaves_the_rest(execution_root: Path) -> None:
