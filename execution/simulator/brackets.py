@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from execution.simulator.common import log, parse_decimal
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # types only: the book owns its Brackets and hands itself in (book imports this module)
     from execution.simulator.book import Order, OrderBook
 
 ROLES = ("take_profit", "stop_loss")
