@@ -207,6 +207,18 @@ def _tree_cpu(pid: int) -> float:
     return total
 
 
+def stage_breakdown(name: str, clicks: list[Any]) -> None:
+    """Print the median of each gap of the clicks (the order's stage times, then the page's event and fetch)."""
+    import screen
+
+    gaps: dict[str, list[float]] = {}
+    for click in clicks:
+        for label, ms in screen.click_gaps(click):
+            gaps.setdefault(label, []).append(ms)
+    parts = [f"{label} {percentile(values, 50):,.1f}" for label, values in gaps.items()]
+    print(f"{name} where the time went, median ms: " + " | ".join(parts), flush=True)
+
+
 def live_path(
     args: argparse.Namespace,
     targets: Targets,
@@ -227,12 +239,13 @@ def live_path(
     cookie = screen.session_cookie("bench")
     pushed = screen.click_to_filled(f"http://127.0.0.1:{stream_port}", cookie, project_id, args.screen_orders)
     d = report(f"(d) click -> FILLED on screen, pushed ({len(pushed)} clicks, timed in the page)",
-               [ms / 1000 for ms in pushed])  # fmt: skip
+               [click.ms / 1000 for click in pushed])  # fmt: skip
+    stage_breakdown("(d)", pushed)
     polled = screen.click_to_filled(
         f"http://127.0.0.1:{web_port}", cookie, project_id, max(5, args.screen_orders // 4)
     )
     report(f"(d') click -> FILLED on screen, polled (the stream off: WSGI page, {len(polled)} clicks)",
-           [ms / 1000 for ms in polled])  # fmt: skip
+           [click.ms / 1000 for click in polled])  # fmt: skip
     targets.check("(d) click -> FILLED on screen p95", d[95], "<=", SCREEN_P95_MS, "ms")
 
     streams = screen.open_streams(stream_port, cookie, project_id, args.streams)

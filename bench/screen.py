@@ -18,7 +18,9 @@ from typing import Any
 CHROMIUM = "/usr/bin/chromium"
 
 # Runs inside the page: click Buy on the first position row, resolve with the milliseconds until one more
-# manual order row (by its id: the table shows the latest 100) shows FILLED (a MutationObserver, so no polling of the DOM skews the figure).
+# manual order row (by its id: the table shows the latest 100) shows FILLED (a MutationObserver, so no polling
+# of the DOM skews the figure), that row's order id, the click's wall clock and what the page saw meanwhile:
+# each stream event and each fetch of the orders partial (wall clock ms, to line up with the stage times).
 CLICK_TO_FILLED_JS = """
 async () => {
   const filledIds = () => new Set(Array.from(document.querySelectorAll(
@@ -26,18 +28,46 @@ async () => {
   const row = document.querySelector('[data-testid=account-positions-table] tbody tr');
   const button = row.querySelector('[data-testid=row-buy]');
   const before = filledIds();
+  const seen = [];
+  const onSse = (evt) => seen.push(['sse', evt.detail.type, Date.now()]);
+  const onStart = (evt) => { if (evt.detail.elt.id === 'poller') seen.push(['fetch', 'start', Date.now()]); };
+  const onEnd = (evt) => {
+    if (evt.detail.elt.id === 'poller') seen.push(['fetch', String(evt.detail.xhr.status), Date.now()]);
+  };
+  document.addEventListener('htmx:sseMessage', onSse);
+  document.addEventListener('htmx:beforeRequest', onStart);
+  document.addEventListener('htmx:afterRequest', onEnd);
   return await new Promise((resolve) => {
     const observer = new MutationObserver(() => {
       for (const id of filledIds()) {
-        if (!before.has(id)) { observer.disconnect(); resolve(performance.now() - started); return; }
+        if (!before.has(id)) {
+          observer.disconnect();
+          document.removeEventListener('htmx:sseMessage', onSse);
+          document.removeEventListener('htmx:beforeRequest', onStart);
+          document.removeEventListener('htmx:afterRequest', onEnd);
+          resolve({ms: performance.now() - started, id: Number(id), clicked: clickedAt, filled: Date.now(), seen});
+          return;
+        }
       }
     });
     observer.observe(document.body, {subtree: true, childList: true, attributes: true});
     const started = performance.now();
+    const clickedAt = Date.now();
     button.click();
   });
 }
 """
+
+
+@dataclass
+class Click:
+    """One timed click: the page's milliseconds to FILLED, the order, and what the page saw (wall ms)."""
+
+    ms: float
+    order_id: int
+    clicked: float
+    filled: float
+    seen: list[tuple[str, str, float]]
 
 
 def session_cookie(username: str) -> tuple[str, str]:
@@ -71,11 +101,11 @@ def seed_position(project_id: int, *, symbol: str = "AAPL", quantity: int = 10) 
     update_trade_order_status(order, OrderStatus.FILLED, message="seeded")
 
 
-def click_to_filled(base_url: str, cookie: tuple[str, str], project_id: int, count: int) -> list[float]:
-    """Milliseconds from each click of Buy to its row FILLED on the page, `count` clicks one after another."""
+def click_to_filled(base_url: str, cookie: tuple[str, str], project_id: int, count: int) -> list[Click]:
+    """Each click of Buy timed to its row FILLED on the page, `count` clicks one after another."""
     from playwright.sync_api import sync_playwright
 
-    times: list[float] = []
+    times: list[Click] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
@@ -90,7 +120,16 @@ def click_to_filled(base_url: str, cookie: tuple[str, str], project_id: int, cou
             "input[name=quantity]"
         ).fill("1")
         for _ in range(count):
-            times.append(float(page.evaluate(CLICK_TO_FILLED_JS)))
+            found = page.evaluate(CLICK_TO_FILLED_JS)
+            times.append(
+                Click(
+                    ms=float(found["ms"]),
+                    order_id=int(found["id"]),
+                    clicked=float(found["clicked"]),
+                    filled=float(found["filled"]),
+                    seen=[(str(a), str(b), float(c)) for a, b, c in found["seen"]],
+                )
+            )
             page.wait_for_timeout(150)  # the Buy button enabled again, the notice settled
         browser.close()
     return times
@@ -179,3 +218,51 @@ def spread_of_one_change(streams: list[RawStream], post: Any) -> tuple[float, fl
     if len(seen) < len(streams):
         raise SystemExit(f"only {len(seen)} of {len(streams)} streams saw the change within 30 s")
     return min(seen) - start, max(seen) - start
+
+
+# The gaps of one click, in order: the order's stage times (the server's and the engine's clocks, one machine
+# here), then what the page saw after the stream's push: (label, milliseconds).
+SERVER_GAPS = (
+    ("click -> committed", "clicked", "committed"),
+    ("committed -> picked up", "committed", "picked_up"),
+    ("picked up -> handed to engine", "picked_up", "handed_over"),
+    ("handed -> acknowledged (Submitted)", "handed_over", "submitted"),
+    ("acknowledged -> filled", "submitted", "filled"),
+    ("filled -> ingested", "filled", "ingested"),
+    ("ingested -> pushed", "ingested", "pushed"),
+)
+
+
+def click_gaps(click: Click) -> list[tuple[str, float]]:
+    """Where one click's time went: the order's stage times, then the page's stream event and fetch."""
+    from orders.models import OrderStageTimes
+
+    row = OrderStageTimes.objects.filter(order_id=click.order_id).values().first() or {}
+    moments: dict[str, float] = {"clicked": click.clicked}
+    for stage in ("committed", "picked_up", "handed_over", "submitted", "filled", "ingested", "pushed"):
+        value = row.get(f"{stage}_at")
+        if value is not None:
+            moments[stage] = value.timestamp() * 1000
+    gaps = [
+        (label, moments[end] - moments[start])
+        for label, start, end in SERVER_GAPS
+        if start in moments and end in moments
+    ]
+    # The page: the last orders event and the last answered fetch of the orders partial before FILLED showed.
+    ingested = moments.get("ingested", click.clicked)
+    events = [
+        at for kind, name, at in click.seen if kind == "sse" and name == "orders" and at >= ingested - 5
+    ]
+    starts = [at for kind, name, at in click.seen if kind == "fetch" and name == "start"]
+    ends = [at for kind, name, at in click.seen if kind == "fetch" and name == "200"]
+    if events:
+        gaps.append(("pushed -> event in the page", events[0] - moments.get("pushed", events[0])))
+        later = [at for at in starts if at >= events[0]]
+        if later:
+            gaps.append(("event -> fetch sent", later[0] - events[0]))
+    if ends:
+        began = max((at for at in starts if at <= ends[-1]), default=ends[-1])
+        gaps.append(("fetch (sent -> answered)", ends[-1] - began))
+        gaps.append(("answered -> FILLED shown", click.filled - ends[-1]))
+    gaps.append(("ingested -> FILLED shown", click.filled - ingested))
+    return gaps

@@ -8,8 +8,9 @@ subscription, not a database connection kept LISTENing. NOTIFY's one advantage, 
 here by publishing from `transaction.on_commit`. Without Redis (`make run`'s SQLite and filesystem broker)
 nothing is published and each stream process watches the change counter itself (tradedesk/web/stream.py).
 
-A message is JSON: {"projects": [ids whose change counter moved]} or {"snapshot": {"mode", "name"}} (a
-snapshot file replaced: prices.json, account.json, any `<name>.json` of SNAPSHOT_NAMES)."""
+A message is JSON: {"projects": [ids whose change counter moved]}, {"snapshot": {"mode", "name"}} (a
+snapshot file replaced: prices.json, account.json, any `<name>.json` of SNAPSHOT_NAMES) or {"access": n}
+(the access counter moved: every stream re-checks its session, user and membership)."""
 
 from __future__ import annotations
 
@@ -95,6 +96,11 @@ def project_versions_changed(sender: Any, project_ids: Iterable[int], **kwargs: 
     changes_publish(project_ids=project_ids)
 
 
+def access_changed(sender: Any, **kwargs: Any) -> None:
+    """Receiver of orders.services.access_changed (sent on commit): the streams re-check their access."""
+    _publish({"access": True})
+
+
 def _stat_key(stat: os.stat_result) -> tuple[int, int, int, int]:
     return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
@@ -154,13 +160,15 @@ def snapshot_read(mode: str, name: str) -> tuple[str, bytes] | None:
     return version, data
 
 
-def change_token() -> tuple[Any, ...]:
-    """Everything the pages show that can change, as one cheap value (one aggregate over the small counters
-    table, a stat per local snapshot file): what a stream process compares every few tens of milliseconds
-    where nothing is published (no Redis), and now and then where something is (a message lost)."""
+def change_token() -> tuple[int, tuple[Any, ...]]:
+    """(the access counter, everything the pages show that can change) as cheap values (one row, one
+    aggregate over the small counters table, a stat per local snapshot file): what a stream process compares
+    every few tens of milliseconds where nothing is published (no Redis), and now and then where something
+    is (a message lost)."""
     from django.db.models import Count, Max, Sum
 
     from orders.models import ProjectVersion
+    from orders.services import access_version
 
     row = ProjectVersion.objects.aggregate(
         n=Count("pk"), o=Sum("orders"), p=Sum("positions"), at=Max("changed_at")
@@ -174,7 +182,7 @@ def change_token() -> tuple[Any, ...]:
                     files.append((str(path), _stat_key(os.stat(path, follow_symlinks=False))))
                 except OSError:
                     continue
-    return (row["n"], row["o"], row["p"], row["at"], tuple(files))
+    return (access_version(), (row["n"], row["o"], row["p"], row["at"], tuple(files)))
 
 
 def prices_version(mode: str) -> str:

@@ -14,13 +14,15 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         """Every saved order bumps its project's change counter (the page's idle poll compares it); every
-        change to who may do what ends the shared auth cache's entries (orders/services/auth_cache.py); every
+        change to who may do what ends the shared auth cache's entries (orders/services/auth_cache.py) and moves
+        the access counter the push streams watch (orders/services/access_version.py); every
         migrate leaves the small tables analyzed (orders/services/maintenance.py)."""
         # Imported here, not at the top: an app's modules may import models only once the registry is ready.
         from django.contrib.auth import get_user_model
         from django.contrib.auth.models import Group
 
-        from orders.models import ApiToken, TradeOrder
+        from orders.models import ApiToken, Project, TradeOrder
+        from orders.services.access_version import access_version_on_change
         from orders.services.auth_cache import auth_cache_invalidate_on_change
         from orders.services.versions import order_saved
 
@@ -40,6 +42,20 @@ class OrdersConfig(AppConfig):
             m2m_changed.connect(
                 auth_cache_invalidate_on_change, sender=through, dispatch_uid=f"orders.auth_cache.{through}"
             )
+        # What a page's push stream re-checks (its session's user and the membership; the session's own
+        # delete at logout moves the counter in tradedesk/web/sessions.py).
+        post_save.connect(
+            access_version_on_change, sender=user_model, dispatch_uid="orders.access.user_saved"
+        )
+        post_delete.connect(
+            access_version_on_change, sender=user_model, dispatch_uid="orders.access.user_gone"
+        )
+        post_delete.connect(
+            access_version_on_change, sender=Project, dispatch_uid="orders.access.project_gone"
+        )
+        m2m_changed.connect(
+            access_version_on_change, sender=Project.members.through, dispatch_uid="orders.access.members"
+        )
 
 
 def analyze_after_migrate(sender: Any, *, using: str, plan: Any = None, **kwargs: Any) -> None:

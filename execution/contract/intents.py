@@ -42,7 +42,8 @@ def intent_payload(
     order: TradeOrder, *, bracket: Mapping[str, Mapping[str, Any]] | None = None
 ) -> dict[str, object]:
     """The intent of an order; quantity is signed (BUY positive, SELL negative); stop_price null but for STP;
-    `bracket` (a bracket's entry only) names the children the engine places on its fills."""
+    time_in_force DAY / GTC / GTD (good_till_date then YYYY-MM-DD, else null) and outside_rth; `bracket` (a
+    bracket's entry only) names the children the engine places on its fills."""
     payload: dict[str, object] = {
         "order_intent_id": order.client_order_id,
         "symbol": order.symbol,
@@ -50,6 +51,9 @@ def intent_payload(
         "order_type": order.order_type,
         "limit_price": json_number(order.limit_price),
         "stop_price": json_number(order.stop_price),
+        "time_in_force": order.time_in_force,
+        "good_till_date": order.good_till_date.isoformat() if order.good_till_date else None,
+        "outside_rth": bool(order.outside_rth),
         "weight": None,
         "project_id": order.project_id,
         "mode": order.mode,

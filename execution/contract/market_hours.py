@@ -15,6 +15,13 @@ becomes MarketOnOpen when IB accepts that, else it is refused with a message say
 (loaded by LEAN on its own, so it cannot import this module) holds the same rule as `market_order_route`;
 tests/execution/contract/test_market_hours.py runs one table against both copies.
 
+Orders that rest (everything but MKT) follow their time in force and outside-RTH flag, as IB works them:
+a DAY order ends at the day's close (the after-hours close, 20:00, when it may trade outside regular hours),
+a GTD order at the regular close of its date or the next weekday's (InteractiveBrokersBrokerage.cs:2998-3020
+@d154917: `GetNextMarketClose(Expiry.Date, false)`), GTC never; an outside-RTH order may trigger and fill in
+the extended session (04:00-20:00 New York), any other only in the regular one. The simulator applies these
+(`order_may_fill`, `order_expiry`); on LEAN, IB does.
+
 Standard library only: the simulator process imports it.
 """
 
@@ -30,6 +37,8 @@ MOO_CUTOFF = timedelta(minutes=2)
 US_EQUITY_TZ = ZoneInfo("America/New_York")
 # Regular session of US equities in New York time, Monday to Friday (exchange holidays are not known here).
 US_EQUITY_SESSION = (timedelta(hours=9, minutes=30), timedelta(hours=16))
+# Pre-market from 04:00 to the open and after-hours from the close to 20:00 New York (IB's extended session).
+US_EQUITY_EXTENDED = (timedelta(hours=4), timedelta(hours=20))
 HOURS_CHOICES = ("always", "us-equity")
 MOO_MESSAGE = "MarketOnOpen: sent while the market is closed; it fills at the next open"
 
@@ -108,3 +117,53 @@ def session_start(day: date) -> datetime:
     """When the trading day `day` starts, in UTC (its 09:30 New York open)."""
     local = datetime.combine(day, time(), tzinfo=US_EQUITY_TZ) + US_EQUITY_SESSION[0]
     return local.astimezone(UTC)
+
+
+def order_may_fill(*, now: datetime, hours: str, outside_rth: bool) -> bool:
+    """Whether a resting order may trigger or fill at `now`: the regular session, or the extended one when
+    it may trade outside regular hours ("always": the market never closes)."""
+    if hours == "always":
+        return True
+    local = now.astimezone(US_EQUITY_TZ)
+    if local.weekday() >= 5:
+        return False
+    time_of_day = timedelta(hours=local.hour, minutes=local.minute, seconds=local.second)
+    start, end = US_EQUITY_EXTENDED if outside_rth else US_EQUITY_SESSION
+    return start <= time_of_day < end
+
+
+def _close_on_or_after(day: date, close: timedelta) -> datetime:
+    """`close` New York time of `day`, or of the next weekday when `day` is a weekend day."""
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(), tzinfo=US_EQUITY_TZ) + close
+
+
+def good_till_date_expiry(day: date) -> datetime:
+    """When a GTD order of `day` expires: the regular close (16:00 New York) of that day or the next weekday
+    (orders/services/time_in_force.py holds the same rule for the API's refusal of a past date)."""
+    return _close_on_or_after(day, US_EQUITY_SESSION[1])
+
+
+def order_expiry(
+    *, placed_at: datetime, time_in_force: str, good_till_date: date | None, outside_rth: bool, hours: str
+) -> datetime | None:
+    """When a resting order placed at `placed_at` expires, None for never ("always" has no close; GTC)."""
+    if hours == "always" or time_in_force == "GTC":
+        return None
+    if time_in_force == "GTD" and good_till_date is not None:
+        return good_till_date_expiry(good_till_date)
+    close = US_EQUITY_EXTENDED[1] if outside_rth else US_EQUITY_SESSION[1]
+    local = placed_at.astimezone(US_EQUITY_TZ)
+    today_close = _close_on_or_after(local.date(), close)
+    if today_close > placed_at:
+        return today_close
+    return _close_on_or_after(local.date() + timedelta(days=1), close)
+
+
+def expiry_message(*, time_in_force: str, outside_rth: bool) -> str:
+    """The reason an engine gives when it cancels an order at its expiry."""
+    if time_in_force == "GTD":
+        return "GTD order expired at the close of its date (16:00 New York)"
+    close = "after-hours close (20:00" if outside_rth else "close (16:00"
+    return f"DAY order canceled at the {close} New York)"

@@ -93,6 +93,20 @@ def event_identity(event: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(event).encode("utf-8")).hexdigest()
 
 
+# tradedesk time in force -> LEAN's TimeInForce (Common/Orders/TimeInForce.cs:33,38,43@24863901: GoodTilCanceled,
+# Day, GoodTilDate(expiry)); the values are orders.models' TimeInForce written out.
+LEAN_TIME_IN_FORCE_NAMES: dict[str, str] = {"DAY": "Day", "GTC": "GoodTilCanceled", "GTD": "GoodTilDate"}
+# The $type of tradedesk's own order command. LEAN's OrderCommand submits with the algorithm's
+# DefaultOrderProperties (Common/Commands/OrderCommand.cs:79), a plain OrderProperties whose TimeInForce is
+# GoodTilCanceled (Algorithm/QCAlgorithm.cs:202, Common/Orders/OrderProperties.cs:40-43): it can carry neither a
+# time in force nor outside-RTH. A $type no assembly defines fails to deserialize, so FileCommandHandler hands the
+# file to TryGetCallbackCommand as a CallbackCommand of that Type (FileCommandHandler.cs:105,134,
+# BaseCommandHandler.cs:118-148), which QCAlgorithm.RunCommand gives to the command class the algorithm registered
+# under that name with AddCommand (QCAlgorithm.cs:3609-3634, QCAlgorithm.Python.cs:1917-1928); its keys are set
+# on the Python command, PascalCase to snake_case (BasePythonWrapper.cs:120-124,250-291).
+ORDER_COMMAND_TYPE = "TradedeskOrderCommand"
+
+
 # The command files tradedesk writes for a running engine (LEAN reads them from its cwd).
 def order_command(
     *,
@@ -103,16 +117,21 @@ def order_command(
     limit_price: float | int | None,
     tag: str,
     stop_price: float | int | None = None,
+    time_in_force: str = "DAY",
+    good_till_date: str | None = None,
+    outside_rth: bool = False,
     bracket: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """LEAN's OrderCommand (the same file lean-cli's `lean live submit-order` writes); a bracket's entry
+    """tradedesk's order command: LEAN's OrderCommand fields plus the order's properties; a bracket's entry
     also carries `Bracket` (intents.bracket_contract), which the algorithm and the simulator read.
 
-    Fields as Common/Commands/OrderCommand.cs declares them (QuantConnect/Lean@24863901): LimitPrice applies
-    to Limit and StopLimit, StopPrice to StopMarket and StopLimit; both are 0 when they do not apply.
+    Ticker, OrderType (LEAN's name), Quantity (signed), LimitPrice, StopPrice (0 where they do not apply) and Tag
+    as Common/Commands/OrderCommand.cs declares them (QuantConnect/Lean@24863901); TimeInForce (LEAN's name),
+    GoodTilDate (YYYY-MM-DD or null) and OutsideRegularTradingHours become the order's
+    InteractiveBrokersOrderProperties in the algorithm (SubmitOrderRequest carries them: SubmitOrderRequest.cs:109).
     """
     return {
-        "$type": "QuantConnect.Commands.OrderCommand, QuantConnect.Common",
+        "$type": ORDER_COMMAND_TYPE,
         "Id": command_id,
         "Ticker": symbol,
         "Market": "usa",
@@ -122,6 +141,9 @@ def order_command(
         "LimitPrice": limit_price or 0,
         "StopPrice": stop_price or 0,
         "Tag": tag,
+        "TimeInForce": LEAN_TIME_IN_FORCE_NAMES[time_in_force],
+        "GoodTilDate": good_till_date,
+        "OutsideRegularTradingHours": bool(outside_rth),
         **({"Bracket": bracket} if bracket else {}),
     }
 

@@ -76,6 +76,9 @@ def _order_command(
         limit_price=json_number(order.limit_price),
         tag=order.client_order_id,
         stop_price=json_number(order.stop_price),
+        time_in_force=order.time_in_force,
+        good_till_date=order.good_till_date.isoformat() if order.good_till_date else None,
+        outside_rth=order.outside_rth,
         bracket=bracket_contract(bracket),
     )
 

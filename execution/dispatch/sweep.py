@@ -43,7 +43,8 @@ def engines_check(*, modes: Iterable[str] = engines.MODES) -> list[engines.Engin
             note_failed_start(mode=mode, state=state)
             state = engines.engine_state(mode)
         states.append(state)
-        if state.state == "error" and state.run_id:
+        # A run that crashed, or that LEAN ended itself on a brokerage message: nobody reports its orders' fills.
+        if (state.state == "error" or state.ended_by) and state.run_id:
             ids = orders_working_of_run(mode=mode, run_id=state.run_id)
             if ids:
                 trade_orders_flag(

@@ -59,6 +59,7 @@ class EngineState:
     log_tail: list[str] = field(default_factory=list)
     refused: str = ""  # why tradedesk last refused to start this mode's engine (cleared by a start)
     preflight: list[str] = field(default_factory=list)  # lean_preflight's failing lines after a failed start
+    ended_by: str = ""  # "brokerage": LEAN ended the run itself on a brokerage message (message: which)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -138,11 +139,14 @@ def _process_state(mode: str) -> EngineState:
     run_id = str(pid_info.get("run_id", ""))
     if isinstance(exit_info, dict) and exit_info.get("run_id") == run_id:
         code = exit_info.get("exit_code")
-        # An engine tradedesk asked to stop is stopped, even if the signal beat its handler.
+        # An engine tradedesk asked to stop is stopped, even if the signal beat its handler; so is a run LEAN
+        # ended itself on a brokerage message (the supervisor read it in LEAN's log: supervise.BrokerageEnd).
         requested = (read_json(folder / STOP_FILE) or {}).get("run_id") == run_id
+        ended_by = "brokerage" if exit_info.get("ended_by") == "brokerage" and not requested else ""
         return EngineState(
             mode=mode,
-            state="stopped" if code == 0 or requested else "error",
+            state="stopped" if code == 0 or requested or ended_by else "error",
+            ended_by=ended_by,
             pid=pid_info.get("pid"),
             run_id=run_id,
             started_at=str(pid_info.get("started_at", "")),

@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -75,6 +76,49 @@ def remove_ibautomater_config(workdir: Path) -> Path | None:
     except OSError:
         return None
     return path
+
+
+# LEAN ends the run itself on an Error or ActionRequired brokerage message: its DefaultBrokerageMessageHandler calls
+# SetRuntimeError (Common/Brokerages/DefaultBrokerageMessageHandler.cs:92-96,168-171@24863901), which logs the line
+# below (Common/Extensions.cs:4077-4083, context names Common/Messages/Messages.Brokerages.cs:284,311); the
+# algorithm loop then returns without OnEndOfAlgorithm (Engine/AlgorithmManager.cs:362-366), so no stopped line,
+# and LEAN exits with 1 (Launcher/Program.cs:110-114). The message itself was logged just before, by
+# Brokerage.OnMessage (Brokerages/Brokerage.cs:310-323, text Messages.Brokerages.cs:270-273): the IB plugin sends
+# ActionRequired 2FAAuthRequired when the weekly 2FA is not approved (InteractiveBrokersBrokerage.cs:5261-5270
+# @d154917). tests/fixtures/lean/brokerage-end-excerpt.json.
+BROKERAGE_MESSAGE = re.compile(r"Brokerage\.OnMessage\(\): (Error|ActionRequired) - Code: (\S*) - (.*)")
+BROKERAGE_RUNTIME_ERROR = re.compile(
+    r"Extensions\.SetRuntimeError\(\): RuntimeError at .*? UTC\. Context: (Brokerage Error|Brokerage Disconnect)"
+    r"(?: System\.Exception: (.*))?"
+)
+
+
+class BrokerageEnd:
+    """Reads the engine's output for a run LEAN ended itself on a brokerage message, and why."""
+
+    def __init__(self) -> None:
+        self.message = ""  # the last Error/ActionRequired brokerage message before the end
+        self.ended = ""  # the runtime error's context and text, once LEAN ended the run
+
+    def feed(self, line: str) -> None:
+        """One line of LEAN's output (already masked)."""
+        if self.ended:
+            return
+        message = BROKERAGE_MESSAGE.search(line)
+        if message is not None:
+            kind, code, text = message.groups()
+            self.message = f"{kind} {code}: {text.strip()}"
+            return
+        ended = BROKERAGE_RUNTIME_ERROR.search(line)
+        if ended is not None:
+            context, text = ended.groups()
+            self.ended = f"{context}: {(text or '').strip()}".rstrip(": ")
+
+    def reason(self) -> str:
+        """Why LEAN ended the run ("" when it did not): the brokerage's message, else the runtime error."""
+        if not self.ended:
+            return ""
+        return self.message or self.ended
 
 
 def _group_members() -> list[int]:
@@ -183,13 +227,17 @@ def _babysit(workdir: Path, run_id: str, command: list[str], ready_fd: int, cont
     assert proc.stdout is not None
     stdout = proc.stdout
 
+    brokerage_end = BrokerageEnd()
+
     def copy_output() -> None:
         while True:
             # Bounded reads: a line without a newline never grows without limit in memory.
             line = stdout.readline(1 << 16)
             if not line:
                 break
-            log.write(mask_secrets(line, secrets))
+            masked = mask_secrets(line, secrets)
+            log.write(masked)
+            brokerage_end.feed(masked.decode("utf-8", "replace"))
 
     # In a thread: a leftover child that inherited the pipe would keep the read open after the engine ended.
     reader = threading.Thread(target=copy_output, daemon=True)
@@ -207,16 +255,15 @@ def _babysit(workdir: Path, run_id: str, command: list[str], ready_fd: int, cont
     removed = remove_ibautomater_config(workdir)
     if removed is not None:
         log.write(f"--- {_now()} run {run_id}: removed {removed} (left by an unclean exit)\n".encode())
-    write_json_atomic(
-        workdir / EXIT_FILE,
-        {
-            "run_id": run_id,
-            "pid": proc.pid,
-            "exit_code": code,
-            "exited_at": _now(),
-            "log_tail": _tail(workdir / LOG_FILE),
-        },
-    )
+    record: dict[str, object] = {"run_id": run_id, "pid": proc.pid, "exit_code": code, "exited_at": _now()}
+    reason = brokerage_end.reason()
+    if reason:
+        log.write(
+            f"--- {_now()} run {run_id}: LEAN ended the run on a brokerage message: {reason}\n".encode()
+        )
+        record.update(ended_by="brokerage", message=reason)
+    record["log_tail"] = _tail(workdir / LOG_FILE)
+    write_json_atomic(workdir / EXIT_FILE, record)
     return code
 
 

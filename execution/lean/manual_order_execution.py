@@ -43,18 +43,21 @@ import threading
 import time as _time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from AlgorithmImports import (
     BrokerageMessageType,
+    Command,
+    InteractiveBrokersOrderProperties,
     MarketHoursState,
     OrderRequestStatus,
     OrderStatus,
     OrderType,
     QCAlgorithm,
     Resolution,
+    TimeInForce,
     TradeBar,
 )
 
@@ -148,6 +151,9 @@ class Intent:
     order_type: str  # "MKT" | "LMT" | "STP" | "STP LMT"
     limit_price: int | float | None
     stop_price: int | float | None = None
+    time_in_force: str = "DAY"  # "DAY" | "GTC" | "GTD"
+    good_till_date: date | None = None  # GTD only
+    outside_rth: bool = False
 
 
 def _clock_text(value: timedelta) -> str:
@@ -590,6 +596,11 @@ def parse_intent(data: Any) -> Intent:
         raise IntentError(f"{order_type} order needs a positive limit_price, got {limit_price!r}", tag)
     if order_type in ("STP", "STP LMT") and not _positive(stop_price):
         raise IntentError(f"{order_type} order needs a positive stop_price, got {stop_price!r}", tag)
+    time_in_force, good_till_date, outside_rth = intent_properties(
+        data.get("time_in_force"), data.get("good_till_date"), data.get("outside_rth"), tag=tag
+    )
+    if outside_rth and order_type == "MKT":
+        raise IntentError("outside_rth is not for a MKT order (IB sends it only for resting orders)", tag)
     return Intent(
         tag=tag,
         symbol=symbol,
@@ -597,7 +608,96 @@ def parse_intent(data: Any) -> Intent:
         order_type=order_type,
         limit_price=limit_price,
         stop_price=stop_price,
+        time_in_force=time_in_force,
+        good_till_date=good_till_date,
+        outside_rth=outside_rth,
     )
+
+
+# The order command's LEAN TimeInForce names (execution/contract/messages.py LEAN_TIME_IN_FORCE_NAMES) and the
+# intent's tradedesk names, both to tradedesk's.
+TIME_IN_FORCE_NAMES = {
+    "day": "DAY",
+    "goodtilcanceled": "GTC",
+    "goodtildate": "GTD",
+    "gtc": "GTC",
+    "gtd": "GTD",
+}
+
+
+def intent_properties(
+    time_in_force: Any, good_till_date: Any, outside_rth: Any, *, tag: str
+) -> tuple[str, date | None, bool]:
+    """(DAY | GTC | GTD, the GTD date, outside RTH) of an intent or command; a missing time in force is DAY
+    (tradedesk's default, never LEAN's GoodTilCanceled: Common/Orders/OrderProperties.cs:40-43@24863901)."""
+    name = TIME_IN_FORCE_NAMES.get(str(time_in_force or "day").strip().lower())
+    if name is None:
+        raise IntentError(f"unsupported time_in_force {time_in_force!r} (DAY, GTC, GTD)", tag)
+    day: date | None = None
+    if name == "GTD":
+        try:  # text from the intent; LEAN may hand a command's value over as a DateTime
+            day = date.fromisoformat(str(good_till_date)[:10])
+        except ValueError:
+            raise IntentError(f"a GTD order needs good_till_date, got {good_till_date!r}", tag) from None
+    if outside_rth not in (None, True, False):
+        raise IntentError(f"outside_rth must be true or false, got {outside_rth!r}", tag)
+    return name, day, outside_rth is True
+
+
+def order_properties(intent: Intent) -> Any:
+    """LEAN's InteractiveBrokersOrderProperties of the order (SubmitOrderRequest carries them:
+    Common/Orders/SubmitOrderRequest.cs:109,162@24863901): its TimeInForce (Day, GoodTilCanceled or
+    GoodTilDate(expiry): Common/Orders/TimeInForce.cs:33,38,43) and OutsideRegularTradingHours
+    (InteractiveBrokersOrderProperties.cs:57), which the IB plugin sends as Tif / GoodTillDate / OutsideRth
+    (InteractiveBrokersBrokerage.cs:2992-3020,3583-3598@d154917)."""
+    properties = InteractiveBrokersOrderProperties()
+    if intent.time_in_force == "GTD" and intent.good_till_date is not None:
+        expiry = intent.good_till_date
+        properties.time_in_force = TimeInForce.GOOD_TIL_DATE(datetime(expiry.year, expiry.month, expiry.day))
+    elif intent.time_in_force == "GTC":
+        properties.time_in_force = TimeInForce.GOOD_TIL_CANCELED
+    else:
+        properties.time_in_force = TimeInForce.DAY
+    properties.outside_regular_trading_hours = intent.outside_rth
+    return properties
+
+
+# The order command's LEAN OrderType names (execution/contract/messages.py LEAN_ORDER_TYPE_NAMES) -> the
+# intent's order types; MarketOnOpen stays itself (tradedesk's market-hours rule chose it).
+COMMAND_ORDER_TYPES = {
+    "Market": "MKT",
+    "Limit": "LMT",
+    "StopMarket": "STP",
+    "StopLimit": "STP LMT",
+    MARKET_ON_OPEN: MARKET_ON_OPEN,
+}
+
+
+def command_intent(command: Any) -> tuple[Intent, str]:
+    """The order of a TradedeskOrderCommand as an Intent, and its route (MarketOnOpen or "").
+
+    LEAN sets the command file's keys on the command object, PascalCase turned snake_case where the class
+    declares that name (Common/Python/BasePythonWrapper.cs:120-124,250-291@24863901)."""
+    lean_type = str(getattr(command, "order_type", "") or "")
+    order_type = COMMAND_ORDER_TYPES.get(lean_type)
+    tag = str(getattr(command, "tag", "") or "")
+    if order_type is None:
+        raise IntentError(f"unsupported OrderType {lean_type!r}", tag)
+    route = MARKET_ON_OPEN if order_type == MARKET_ON_OPEN else ""
+    intent = parse_intent(
+        {
+            "order_intent_id": tag,
+            "symbol": getattr(command, "ticker", None),
+            "quantity": json_number(getattr(command, "quantity", None)),
+            "order_type": "MKT" if route else order_type,
+            "limit_price": json_number(getattr(command, "limit_price", None)),
+            "stop_price": json_number(getattr(command, "stop_price", None)),
+            "time_in_force": getattr(command, "time_in_force", None),
+            "good_till_date": getattr(command, "good_til_date", None),
+            "outside_rth": getattr(command, "outside_regular_trading_hours", None),
+        }
+    )
+    return intent, route
 
 
 def _positive(value: Any) -> bool:
@@ -666,6 +766,34 @@ def _is_market_on_open(order: Any) -> bool:
 # ---------------------------------------------------------------------------------------------------------
 
 
+class TradedeskOrderCommand(Command):
+    """tradedesk's order command (execution/contract/messages.py order_command), registered with AddCommand.
+
+    LEAN's OrderCommand would submit with DefaultOrderProperties, GoodTilCanceled and regular hours only
+    (Common/Commands/OrderCommand.cs:79, Common/Orders/OrderProperties.cs:40-43@24863901); this one carries the
+    order's time in force and outside-RTH. The file's keys land on these attributes (snake_case where declared:
+    Common/Python/BasePythonWrapper.cs:250-291); `run` returns the command result's Success."""
+
+    ticker: Any = None
+    order_type: Any = None
+    quantity: Any = None
+    limit_price: Any = 0
+    stop_price: Any = 0
+    tag: Any = ""
+    time_in_force: Any = None
+    good_til_date: Any = None
+    outside_regular_trading_hours: Any = False
+    # The algorithm that registered the command (LEAN passes its C# self to run; this is the Python one).
+    algorithm: ManualOrderExecution | None = None
+
+    def run(self, algorithm: Any) -> bool | None:
+        """Place the order through the algorithm that registered this command."""
+        target = TradedeskOrderCommand.algorithm
+        if target is None:
+            return False
+        return target.place_command(self)
+
+
 class ManualOrderExecution(QCAlgorithm):
     """Places the intent's order on its symbol's first price and writes the contract's lines."""
 
@@ -719,6 +847,9 @@ class ManualOrderExecution(QCAlgorithm):
 
         # Without a seeded price every order waits for the first trade (overnight, weekends: for hours).
         self.settings.seed_initial_prices = True
+        # tradedesk's order commands (CallbackCommand of this Type: QCAlgorithm.Python.cs:1917-1928@24863901).
+        TradedeskOrderCommand.algorithm = self
+        self.add_command(TradedeskOrderCommand)
         self._events_path.parent.mkdir(parents=True, exist_ok=True)
         if close_torn_line(self._events_path):
             self.log(f"events file {self._events_path} ended in a torn line; closed it")
@@ -814,9 +945,15 @@ class ManualOrderExecution(QCAlgorithm):
         return status == "Invalid"
 
     def on_brokerage_message(self, message_event: BrokerageMessageEvent) -> None:
-        """Brokerage errors and disconnects become engine error lines (information stays in LEAN's log)."""
+        """Brokerage errors, disconnects and required actions become engine error lines (information stays in
+        LEAN's log). On an Error or ActionRequired LEAN ends the run right after this (no stopped line:
+        DefaultBrokerageMessageHandler.cs:92-96,168-171, Engine.cs:243-250@24863901); the supervisor records why."""
         try:
-            if message_event.type in (BrokerageMessageType.ERROR, BrokerageMessageType.DISCONNECT):
+            if message_event.type in (
+                BrokerageMessageType.ERROR,
+                BrokerageMessageType.ACTION_REQUIRED,
+                BrokerageMessageType.DISCONNECT,
+            ):
                 self._error(f"brokerage {message_event.code}: {message_event.message}")
         except Exception as exc:
             self._error(f"on_brokerage_message: {type(exc).__name__}: {exc}")
@@ -873,32 +1010,71 @@ class ManualOrderExecution(QCAlgorithm):
                 return
             self._pending = None
         try:
-            if intent.order_type == "LMT":
-                assert intent.limit_price is not None  # parse_intent guarantees it
-                ticket = self.limit_order(symbol, intent.quantity, intent.limit_price, tag=intent.tag)
-            elif intent.order_type == "STP":
-                assert intent.stop_price is not None
-                ticket = self.stop_market_order(symbol, intent.quantity, intent.stop_price, tag=intent.tag)
-            elif intent.order_type == "STP LMT":
-                assert intent.stop_price is not None and intent.limit_price is not None
-                ticket = self.stop_limit_order(
-                    symbol, intent.quantity, intent.stop_price, intent.limit_price, tag=intent.tag
-                )
-            else:
+            route = ""
+            if intent.order_type == "MKT":
                 route, message = self._market_route(symbol)
                 if route == REFUSED:
                     self._report_invalid(intent.tag, intent.symbol, message, order_id=0)
                     return
-                if route == MARKET_ON_OPEN:
-                    ticket = self.market_on_open_order(
-                        symbol, intent.quantity, asynchronous=True, tag=intent.tag
-                    )
-                else:
-                    ticket = self.market_order(symbol, intent.quantity, asynchronous=True, tag=intent.tag)
+            ticket = self._submit(symbol, intent, route)
         except Exception as exc:  # the order was taken off the wait list: its refusal must reach tradedesk
             self._report_invalid(intent.tag, intent.symbol, f"{type(exc).__name__}: {exc}", order_id=0)
             return
         self._check_ticket(ticket, intent)
+
+    def _submit(self, symbol: Symbol, intent: Intent, route: str) -> OrderTicket:
+        """Submit the intent's order with its own order properties (never LEAN's DefaultOrderProperties, GTC)."""
+        properties = order_properties(intent)
+        tag = intent.tag
+        if intent.order_type == "LMT":
+            assert intent.limit_price is not None  # parse_intent guarantees it
+            return self.limit_order(
+                symbol, intent.quantity, intent.limit_price, tag=tag, order_properties=properties
+            )
+        if intent.order_type == "STP":
+            assert intent.stop_price is not None
+            return self.stop_market_order(
+                symbol, intent.quantity, intent.stop_price, tag=tag, order_properties=properties
+            )
+        if intent.order_type == "STP LMT":
+            assert intent.stop_price is not None and intent.limit_price is not None
+            return self.stop_limit_order(
+                symbol,
+                intent.quantity,
+                intent.stop_price,
+                intent.limit_price,
+                tag=tag,
+                order_properties=properties,
+            )
+        if route == MARKET_ON_OPEN:
+            return self.market_on_open_order(
+                symbol, intent.quantity, asynchronous=True, tag=tag, order_properties=properties
+            )
+        return self.market_order(
+            symbol, intent.quantity, asynchronous=True, tag=tag, order_properties=properties
+        )
+
+    def place_command(self, command: Any) -> bool:
+        """Place a TradedeskOrderCommand's order (LEAN's command thread); False, with the order's Invalid
+        line when it names one, when it cannot be placed (the command result says Success false)."""
+        try:
+            intent, route = command_intent(command)
+        except IntentError as exc:
+            if exc.tag:
+                self._report_invalid(exc.tag, "", str(exc), order_id=0)
+            else:
+                self._error(f"order command: {exc}")
+            return False
+        try:
+            self._subscribe(intent.symbol)
+            symbol = self._symbols.get(intent.symbol)
+            if symbol is None:
+                raise IntentError(f"no subscription for {intent.symbol} (at most {MAX_SUBSCRIPTIONS})")
+            ticket = self._submit(symbol, intent, route)
+        except Exception as exc:
+            self._report_invalid(intent.tag, intent.symbol, f"{type(exc).__name__}: {exc}", order_id=0)
+            return False
+        return self._check_ticket(ticket, intent)
 
     def _market_route(self, symbol: Symbol) -> tuple[str, str]:
         """The rule for a market order now, from LEAN's own exchange hours (holidays and early closes too)."""
@@ -914,13 +1090,15 @@ class ManualOrderExecution(QCAlgorithm):
         local_time = timedelta(hours=local.hour, minutes=local.minute, seconds=local.second)
         return market_order_route(exchange_open=False, local_time=local_time, session=session)
 
-    def _check_ticket(self, ticket: OrderTicket, intent: Intent) -> None:
-        """LEAN's pre-order checks refuse an order without any order event: report that as Invalid."""
+    def _check_ticket(self, ticket: OrderTicket, intent: Intent) -> bool:
+        """LEAN's pre-order checks refuse an order without any order event: report that as Invalid (False)."""
         response = ticket.get_most_recent_order_response() if ticket is not None else None
         if ticket is None or (response is not None and response.is_error):
             message = str(response.error_message) if response is not None else "LEAN returned no order ticket"
             order_id = int(ticket.order_id) if ticket is not None else 0
             self._report_invalid(intent.tag, intent.symbol, message, order_id=max(order_id, 0))
+            return False
+        return True
 
     def _report_invalid(self, tag: str, symbol: str, message: str, *, order_id: int) -> None:
         """An Invalid event for an order LEAN never created (event id 0: LEAN's own event ids start at 1)."""

@@ -6,7 +6,7 @@ import json
 import math
 import os
 import time
-from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +20,6 @@ from execution.simulator.common import (
     ENGINE_NAME,
     SUPPORTED_ORDER_TYPES,
     SYMBOL_RE,
-    WORKING,
     atomic_write_json,
     encode_line,
     fee_for,
@@ -33,45 +32,7 @@ from execution.simulator.common import (
 )
 from execution.simulator.config import SimulatorConfig
 from execution.simulator.market import PriceBook
-
-
-@dataclass
-class Order:
-    """One order of this run and its fill schedule."""
-
-    order_id: int
-    tag: str
-    symbol: str
-    quantity: Decimal  # signed: BUY positive, SELL negative
-    order_type: str  # "Market" | "MarketOnOpen" | "Limit" | "StopMarket" | "StopLimit"
-    limit_price: float | None
-    parts: list[Decimal]  # remaining absolute fill sizes
-    next_attempt: float  # monotonic time of the next fill attempt
-    status: str = "Submitted"
-    stop_price: float | None = None
-    triggered: bool = False  # a stop order's stop was reached: it now works as a market / limit order
-    filled: Decimal = Decimal(0)  # signed running total
-    last_event_id: int = 0
-    broker_id: int | None = None  # the simulated broker's order id (IB's), kept across restarts
-
-    def broker_record(self) -> dict[str, Any]:
-        """What the simulated broker keeps of a working order (BROKER_ORDERS_FILE)."""
-        return {
-            "broker_id": self.broker_id,
-            "symbol": self.symbol,
-            "quantity": str(self.quantity),
-            "order_type": self.order_type,
-            "limit_price": self.limit_price,
-            "stop_price": self.stop_price,
-            "triggered": self.triggered,
-            "filled": str(self.filled),
-            "parts": [str(part) for part in self.parts],
-        }
-
-    @property
-    def working(self) -> bool:
-        """Still able to fill or be canceled."""
-        return self.status in WORKING
+from execution.simulator.orders import Order
 
 
 class OrderBook:
@@ -267,19 +228,8 @@ class OrderBook:
             return []
         reloaded = []
         for record in records:
-            order = Order(
-                order_id=self.next_order_id,
-                tag="",
-                symbol=str(record["symbol"]),
-                quantity=Decimal(record["quantity"]),
-                order_type=str(record["order_type"]),
-                limit_price=record.get("limit_price"),
-                parts=[Decimal(part) for part in record.get("parts") or []],
-                next_attempt=time.monotonic() + self.config.fill_delay,
-                stop_price=record.get("stop_price"),
-                triggered=bool(record.get("triggered")),
-                filled=Decimal(record.get("filled") or 0),
-                broker_id=int(record["broker_id"]),
+            order = Order.from_record(
+                record, order_id=self.next_order_id, next_attempt=time.monotonic() + self.config.fill_delay
             )
             self.next_order_id += 1
             self.orders[order.order_id] = order
@@ -322,10 +272,15 @@ class OrderBook:
         security_type: str = "Equity",
         submitted_message: str = "",
         stop_price: Decimal | None = None,
+        properties: tuple[str, date | None, bool, str] = ("GTC", None, False, ""),
         bracket: dict[str, Leg] | None = None,
     ) -> tuple[bool, str]:
         """Validate and place an order like LEAN: an order id always, Submitted or Invalid as its event; a
-        bracket's entry arms its legs (placed on its fills)."""
+        bracket's entry arms its legs (placed on its fills).
+
+        `properties` is (time in force, GTD date, outside RTH, error) as orders.order_properties read them."""
+        time_in_force, good_till_date, outside_rth, properties_error = properties
+        now = market_hours.clock(self.config.clock)
         order_id = self.next_order_id
         self.next_order_id += 1
         symbol_text = symbol if isinstance(symbol, str) else ("" if symbol is None else str(symbol))
@@ -345,6 +300,10 @@ class OrderBook:
             error = f"{order_type} order needs a positive limit price, got {limit_price}"
         elif order_type in ("StopMarket", "StopLimit") and (stop_price is None or stop_price <= 0):
             error = f"{order_type} order needs a positive stop price, got {stop_price}"
+        elif properties_error:
+            error = properties_error
+        elif good_till_date is not None and market_hours.good_till_date_expiry(good_till_date) <= now:
+            error = f"GoodTillDate {good_till_date.isoformat()} has passed its close (16:00 New York)"
         if error:
             self.order_event(order_id, tag, symbol_text, "Invalid", 1, message=error)
             log(f"order {order_id} [{tag}] invalid: {error}")
@@ -360,7 +319,19 @@ class OrderBook:
             next_attempt=time.monotonic() + self.config.fill_delay,
             stop_price=float(stop_price) if stop_price is not None and "Stop" in order_type else None,
             broker_id=self.next_broker_id,
+            time_in_force=time_in_force,
+            good_till_date=good_till_date,
+            # The IB plugin sends outside-RTH only for resting types (InteractiveBrokersBrokerage.cs:3583-3598).
+            outside_rth=outside_rth and order_type not in ("Market", "MarketOnOpen"),
         )
+        if order_type not in ("Market", "MarketOnOpen"):
+            order.expires_at = market_hours.order_expiry(
+                placed_at=now,
+                time_in_force=order.time_in_force,
+                good_till_date=order.good_till_date,
+                outside_rth=order.outside_rth,
+                hours=self.config.market_hours,
+            )
         self.next_broker_id += 1
         self.orders[order_id] = order
         self.brackets.arm(order_id, bracket or {})
@@ -436,11 +407,23 @@ class OrderBook:
         or below it; from then on a StopMarket fills like a market order, a StopLimit like a limit order.
         """
         now = time.monotonic()
+        market_now = market_hours.clock(self.config.clock)
         for order in list(self.orders.values()):
+            if order.working and order.expired(market_now):
+                message = market_hours.expiry_message(
+                    time_in_force=order.time_in_force, outside_rth=order.outside_rth
+                )
+                self.emit(order, "Canceled", message=message)
+                log(f"order {order.order_id} [{order.tag}] canceled: {message}")
+                continue
             if not order.working or now < order.next_attempt:
                 continue
             if order.order_type == "MarketOnOpen" and not self.market_open():
                 continue  # waits for the next open, as IB holds it
+            if order.order_type not in ("Market", "MarketOnOpen") and not order.may_fill(
+                now=market_now, hours=self.config.market_hours
+            ):
+                continue  # rests outside its session (regular, or extended when outside RTH)
             price = self.prices.next_price(order.symbol)
             buy = order.quantity > 0
             if order.stop_price is not None and not order.triggered:

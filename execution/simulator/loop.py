@@ -14,7 +14,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from execution.contract import market_hours
+from execution.contract import ORDER_COMMAND_TYPE, market_hours
 from execution.contract.folder import COMMAND_PATTERN, RESULT_PREFIX
 from execution.simulator.book import OrderBook
 from execution.simulator.brackets import parse_bracket
@@ -38,6 +38,7 @@ from execution.simulator.common import (
     warn,
 )
 from execution.simulator.config import SimulatorConfig
+from execution.simulator.orders import order_properties
 
 
 class Simulator(OrderBook):
@@ -101,6 +102,9 @@ class Simulator(OrderBook):
             limit,
             stop_price=stop,
             submitted_message=submitted_message,
+            properties=order_properties(
+                intent.get("time_in_force") or "DAY", intent.get("good_till_date"), intent.get("outside_rth")
+            ),
             bracket=legs,
         )
 
@@ -112,7 +116,7 @@ class Simulator(OrderBook):
         # Newtonsoft matches property names case-insensitively, so "quantity" works in LEAN too.
         command = {str(key).lower(): value for key, value in command.items()}
         short = type_name.rsplit(".", 1)[-1] or "Unknown"
-        if type_name == "QuantConnect.Commands.OrderCommand":
+        if type_name in ("QuantConnect.Commands.OrderCommand", ORDER_COMMAND_TYPE):
             quantity = parse_decimal(command.get("quantity"))
             if quantity is None:
                 return short, False, f"Invalid Quantity {command.get('quantity')!r}", {}
@@ -129,6 +133,16 @@ class Simulator(OrderBook):
             limit = parse_decimal(command.get("limitprice"))
             stop = parse_decimal(command.get("stopprice"))
             tag = command.get("tag")
+            # LEAN's own OrderCommand places with DefaultOrderProperties: GTC, regular hours only.
+            properties = (
+                order_properties(
+                    command.get("timeinforce"),
+                    command.get("goodtildate"),
+                    command.get("outsideregulartradinghours"),
+                )
+                if type_name == ORDER_COMMAND_TYPE
+                else ("GTC", None, False, "")
+            )
             legs, error = parse_bracket(command.get("bracket"))
             if error:
                 return short, False, error, {}
@@ -141,6 +155,7 @@ class Simulator(OrderBook):
                 security,
                 submitted_message=market_hours.MOO_MESSAGE if order_type == "MarketOnOpen" else "",
                 stop_price=stop if order_type in ("StopMarket", "StopLimit") else None,
+                properties=properties,
                 bracket=legs,
             )
             return short, ok, message, {}

@@ -22,6 +22,7 @@ from orders.models.choices import (
     MONEY_PLACES,
     NOTIONAL,
     ORDER_SOURCES,
+    OUTSIDE_RTH_TYPES,
     PRICE,
     PRICE_PLACES,
     QTY,
@@ -42,6 +43,7 @@ from orders.models.choices import (
     OrderStatus,
     OrderType,
     Side,
+    TimeInForce,
     TradingState,
     order_flags,
     order_is_unknown,
@@ -60,6 +62,7 @@ from orders.models.ledger import (
 )
 from orders.models.preferences import TIME_ZONE_REGEX, ColourChoice, ColourConvention, TimeZoneChoice
 from orders.models.projects import (
+    AccessVersion,
     EngineHalt,
     Project,
     ProjectChoice,
@@ -89,6 +92,7 @@ __all__ = [
     "NOTIONAL",
     "ORDER_SOURCES",
     "ORDER_STAGES",
+    "OUTSIDE_RTH_TYPES",
     "PRICE",
     "PRICE_PLACES",
     "QTY",
@@ -103,6 +107,7 @@ __all__ = [
     "UNKNOWN_FLAG",
     "UPDATE_REFUSED_TEXT",
     "WORKING_STATUSES",
+    "AccessVersion",
     "ApiToken",
     "ArchivedAuditLog",
     "ArchivedExecutionEvent",
@@ -125,6 +130,7 @@ __all__ = [
     "ProjectChoice",
     "ProjectVersion",
     "Side",
+    "TimeInForce",
     "TimeZoneChoice",
     "TradeFill",
     "TradeOrder",

@@ -87,6 +87,20 @@ LIMIT_PRICE_TYPES = frozenset({OrderType.LMT, OrderType.STP_LMT})
 STOP_PRICE_TYPES = frozenset({OrderType.STP, OrderType.STP_LMT})
 
 
+class TimeInForce(models.TextChoices):
+    """What IB accepts of LEAN's time in force (Common/Brokerages/InteractiveBrokersBrokerageModel.cs:64-71@24863901)."""
+
+    DAY = "DAY", _("Day")
+    GTC = "GTC", _("Good till canceled")
+    GTD = "GTD", _("Good till date")
+
+
+# The order types the IB plugin sends outside-RTH for (InteractiveBrokersBrokerage.cs:3583-3598@d154917: Limit,
+# LimitIfTouched, StopMarket, StopLimit, TrailingStop; it drops the flag silently on anything else, so tradedesk
+# refuses it there). Written as values: TRAIL and LIT are the order-types slice's (issue 24).
+OUTSIDE_RTH_TYPES = frozenset({"LMT", "STP", "STP LMT", "TRAIL", "LIT"})
+
+
 class OrderStatus(models.TextChoices):
     # A bracket's take-profit or stop-loss before its entry fills: the engine places it then (ranked lowest).
     HELD = "HELD", _("Held for the entry")

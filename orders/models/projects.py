@@ -1,4 +1,4 @@
-"""Projects (trading books) and their change counters."""
+"""Projects (trading books), their change counters and the access counter."""
 
 from __future__ import annotations
 
@@ -79,6 +79,21 @@ class ProjectVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id}: orders {self.orders}, positions {self.positions}"
+
+
+class AccessVersion(models.Model):
+    """One row: a counter moved by every change that may end someone's access to a project's page (a user
+    saved or deleted, a logout, a membership added or removed, a project deleted), so an open push stream
+    re-checks its access only when it moved (tradedesk/web/stream.py), not at every change of the book."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="access_version_single_row")]
+
+    def __str__(self) -> str:
+        return f"access version {self.version}"
 
 
 class ProjectChoice(models.Model):

@@ -13,6 +13,7 @@ from orders.models.choices import (
     CLIENT_ORDER_ID_REGEX,
     MONEY,
     NOTIONAL,
+    OUTSIDE_RTH_TYPES,
     PRICE,
     QTY,
     SOURCE_MANUAL,
@@ -26,6 +27,7 @@ from orders.models.choices import (
     OrderStatus,
     OrderType,
     Side,
+    TimeInForce,
     order_flags,
     order_is_unknown,
 )
@@ -47,6 +49,14 @@ class TradeOrder(models.Model):
     order_type = models.CharField(max_length=8, choices=OrderType.choices, default=OrderType.MKT)
     limit_price = models.DecimalField(**PRICE, null=True, blank=True)
     stop_price = models.DecimalField(**PRICE, null=True, blank=True)
+    # Sent as LEAN's OrderProperties.TimeInForce (DAY, not LEAN's GTC default: Common/Orders/OrderProperties.cs:40-43
+    # @24863901); a GTD order works until the close of its date (InteractiveBrokersBrokerage.cs:2998-3020@d154917).
+    time_in_force = models.CharField(
+        max_length=3, choices=TimeInForce.choices, default=TimeInForce.DAY, db_default=TimeInForce.DAY
+    )
+    good_till_date = models.DateField(null=True, blank=True)
+    # LEAN's InteractiveBrokersOrderProperties.OutsideRegularTradingHours: may trigger and fill pre/post-market.
+    outside_rth = models.BooleanField(default=False, db_default=False)
     status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.NEW)
     filled_quantity = models.DecimalField(**QTY, default=Decimal(0))
     # Sum of quantity * price over the fills: exact, so the average never depends on arrival order.
@@ -195,6 +205,18 @@ class TradeOrder(models.Model):
                     limit_price__gt=0,
                 ),
                 name="order_prices_match_type",
+            ),
+            models.CheckConstraint(
+                condition=Q(time_in_force__in=TimeInForce.values), name="order_time_in_force_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(time_in_force=TimeInForce.GTD, good_till_date__isnull=False)
+                | (~Q(time_in_force=TimeInForce.GTD) & Q(good_till_date__isnull=True)),
+                name="order_good_till_date_only_for_gtd",
+            ),
+            models.CheckConstraint(
+                condition=Q(outside_rth=False) | Q(order_type__in=sorted(OUTSIDE_RTH_TYPES)),
+                name="order_outside_rth_types",
             ),
             models.CheckConstraint(
                 condition=Q(avg_fill_price__isnull=True) | Q(avg_fill_price__gt=0),

@@ -4,6 +4,7 @@ Dependency direction: `orders` imports nothing of the project above it (`executi
 import these names from `orders.services`.
 """
 
+from orders.services.access_version import access_changed, access_version, access_version_bump
 from orders.services.archive import history_archive, month_start
 from orders.services.audit import Actor, audit_record
 from orders.services.auth_cache import (
@@ -135,6 +136,9 @@ __all__ = [
     "RehomeResult",
     "ReloadedOrder",
     "StatusChange",
+    "access_changed",
+    "access_version",
+    "access_version_bump",
     "api_token_authenticate",
     "api_token_create",
     "api_token_revoke",

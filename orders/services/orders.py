@@ -53,6 +53,9 @@ def _same_order(order: TradeOrder, clean: CleanOrder, project: Project) -> bool:
         and order.order_type == clean.order_type
         and order.limit_price == clean.limit_price
         and order.stop_price == clean.stop_price
+        and order.time_in_force == clean.time_in_force
+        and order.good_till_date == clean.good_till_date
+        and order.outside_rth == clean.outside_rth
         and (order.bracket_role == BracketRole.ENTRY) == clean.is_bracket
     )
 
@@ -140,6 +143,9 @@ def order_create_locked(
                 order_type=clean.order_type,
                 limit_price=clean.limit_price,
                 stop_price=clean.stop_price,
+                time_in_force=clean.time_in_force,
+                good_till_date=clean.good_till_date,
+                outside_rth=clean.outside_rth,
                 params=params,
                 created_by=created_by,
                 bracket_role=BracketRole.ENTRY if legs.any else "",
@@ -166,6 +172,9 @@ def order_create_locked(
             "order_type": clean.order_type,
             "limit_price": None if clean.limit_price is None else str(clean.limit_price),
             "stop_price": None if clean.stop_price is None else str(clean.stop_price),
+            "time_in_force": clean.time_in_force,
+            "good_till_date": None if clean.good_till_date is None else clean.good_till_date.isoformat(),
+            "outside_rth": clean.outside_rth,
             "source": source,
             **({"action": str(params["action"])} if "action" in params else {}),
             **(

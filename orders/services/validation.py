@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
@@ -21,7 +21,9 @@ from orders.models import (
     Mode,
     OrderType,
     Side,
+    TimeInForce,
 )
+from orders.services.time_in_force import clean_time_in_force
 
 # The largest id PostgreSQL's bigint (and SQLite's integer) holds: a bigger one overflows in the database.
 MAX_DB_ID = 2**63 - 1
@@ -160,6 +162,9 @@ class CleanOrder:
     stop_price: Decimal | None = None
     # When the trader clicked, by the client's clock (stage times only: never compared on a replay).
     clicked_at: datetime | None = None
+    time_in_force: str = TimeInForce.DAY
+    good_till_date: date | None = None
+    outside_rth: bool = False
     # A bracket's children: each leg an absolute price or an offset from the entry (one of the two at most).
     take_profit_price: Decimal | None = None
     take_profit_offset: Decimal | None = None
@@ -259,6 +264,8 @@ def clean_order_payload(payload: Any) -> CleanOrder:
     elif raw_stop not in (None, ""):
         errors["stop_price"] = "only a stop order has a stop price"
 
+    tif = clean_time_in_force(payload, order_type=order_type, errors=errors)
+
     client_order_id = payload.get("client_order_id")
     if client_order_id in (None, ""):
         client_order_id = None
@@ -298,6 +305,9 @@ def clean_order_payload(payload: Any) -> CleanOrder:
         confirm=bool(confirm),
         stop_price=stop_price,
         clicked_at=clicked_at,
+        time_in_force=tif.time_in_force,
+        good_till_date=tif.good_till_date,
+        outside_rth=tif.outside_rth,
         **bracket,
     )
 

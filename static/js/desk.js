@@ -235,6 +235,12 @@
 
   function restoreFocus() {
     if (!acting) return;
+    // Chromium blurs a disabled button only at its next frame: until then the focus is still on it, and
+    // another request's settle in between must not take that for a deliberate move elsewhere.
+    if (document.activeElement === acting) {
+      if (!acting.disabled) acting = null;
+      return;
+    }
     var lost = !document.activeElement || document.activeElement === document.body;
     if (!lost || !acting.isConnected) {
       if (!lost) acting = null;
@@ -436,6 +442,13 @@
       if (limit) limit.hidden = target.value !== "LMT" && target.value !== "STP LMT";
       var stop = target.form && $("[data-stop-field]", target.form);
       if (stop) stop.hidden = target.value !== "STP" && target.value !== "STP LMT";
+      // The outside-RTH checkbox only for the types IB sends it for (the server lists them on the field).
+      var outside = target.form && $("[data-outside-rth-field]", target.form);
+      if (outside) outside.hidden = JSON.parse(outside.getAttribute("data-types") || "[]").indexOf(target.value) < 0;
+    }
+    if (target.matches("[data-time-in-force]")) {
+      var gtd = target.form && $("[data-gtd-field]", target.form);
+      if (gtd) gtd.hidden = target.value !== "GTD";
     }
   });
 })();

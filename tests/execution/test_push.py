@@ -47,6 +47,7 @@ def messages(pubsub: Any, wait: float = 1.0) -> list[dict[str, Any]]:
 def test_a_committed_change_is_announced_after_its_commit_and_a_rolled_back_one_never(
     subscriber: Any, project: Any
 ) -> None:
+    messages(subscriber, wait=0.2)  # the fixtures' own (the membership's access message)
     with transaction.atomic():
         project_versions_bump([project.pk])
         assert messages(subscriber, wait=0.3) == []  # not before the commit
@@ -81,3 +82,11 @@ def test_snapshots_are_stored_and_announced_by_name_and_read_where_files_are_not
     assert read is not None and read.quotes["AAPL"].last == Decimal("190.25")
     version, data = push.snapshot_read("paper", "account")  # type: ignore[misc]
     assert json.loads(data) == {"cash": 1000} and version
+
+
+def test_an_access_change_is_announced_once_committed(subscriber: Any, user: Any, project: Any) -> None:
+    messages(subscriber, wait=0.2)  # the fixtures' own
+    with transaction.atomic():
+        project.members.remove(user)
+        assert messages(subscriber, wait=0.3) == []
+    assert messages(subscriber) == [{"access": True}]

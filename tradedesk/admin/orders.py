@@ -252,6 +252,7 @@ class TradeOrderAdmin(HistoryAdminMixin, admin.ModelAdmin):
                         "limit_price_shown",
                         "stop_price_shown",
                     ),
+                    ("time_in_force", "good_till_date", "outside_rth"),
                     ("created_by", "created_at", "source"),
                     "params",
                 )
@@ -294,6 +295,9 @@ class TradeOrderAdmin(HistoryAdminMixin, admin.ModelAdmin):
         "order_type",
         "limit_price_shown",
         "stop_price_shown",
+        "time_in_force",
+        "good_till_date",
+        "outside_rth",
         "created_by",
         "created_at",
         "source",

@@ -67,8 +67,8 @@ _LIST_FIELDS = (
     "status", "filled_quantity", "avg_fill_price", "fees", "ib_order_id", "last_status_ts", "status_message",
     "flag", "flag_message", "params", "created_at", "updated_at", "stop_price", "overfilled",
     "future_event_time", "update_pending", "update_quantity", "update_limit_price", "update_stop_price",
-    "update_requested_at", "cancel_requested_at", "update_refused", "update_refused_message",
-    "parent_id", "bracket_role", "bracket_state", "bracket_message", "bracket_overfilled",
+    "update_requested_at", "cancel_requested_at", "update_refused", "update_refused_message", "time_in_force",
+    "good_till_date", "outside_rth", "parent_id", "bracket_role", "bracket_state", "bracket_message", "bracket_overfilled",
 )  # fmt: skip
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -59,6 +59,18 @@ class OrderIn(StrictIn):
     order_type: str = Field("MKT", max_length=8, description="MKT, LMT, STP or STP LMT")
     limit_price: NumberIn | None = Field(None, description="required (> 0) for LMT and STP LMT")
     stop_price: NumberIn | None = Field(None, description="required (> 0) for STP and STP LMT")
+    time_in_force: str | None = Field(
+        None, max_length=8, description="DAY (the default: canceled at the close), GTC or GTD"
+    )
+    good_till_date: str | None = Field(
+        None,
+        max_length=10,
+        description="GTD only (required there): YYYY-MM-DD; the order expires at that day's close (16:00 New York)",
+    )
+    outside_rth: StrictBool | None = Field(
+        None,
+        description="may trigger and fill outside regular trading hours (pre/post-market): LMT, STP, STP LMT only",
+    )
     client_order_id: str | None = Field(None, max_length=64)
     project_id: IdIn | None = None
     mode: str | None = Field(None, max_length=8, description="paper or live; must equal the project's")
@@ -133,6 +145,9 @@ class OrderOut(Schema):
     order_type: str
     limit_price: Dec | None
     stop_price: Dec | None
+    time_in_force: str = Field("DAY", description="DAY, GTC or GTD")
+    good_till_date: date | None = Field(None, description="a GTD order's date (it expires at that close)")
+    outside_rth: bool = Field(False, description="may work outside regular trading hours")
     status: str
     filled_quantity: Dec
     avg_fill_price: Dec | None

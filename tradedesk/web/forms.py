@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -11,7 +12,16 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from orders.errors import EngineHalted, TradedeskError
-from orders.models import LIMIT_PRICE_TYPES, STOP_PRICE_TYPES, SYMBOL_REGEX, OrderStatus, OrderType, Side
+from orders.models import (
+    LIMIT_PRICE_TYPES,
+    OUTSIDE_RTH_TYPES,
+    STOP_PRICE_TYPES,
+    SYMBOL_REGEX,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+)
 
 # The service's reasons, marked for translation so the page shows them in the trader's language.
 SERVICE_REASONS = {
@@ -89,6 +99,15 @@ SERVICE_REASONS = {
         "a bracket leg's quantity follows its entry's fills: change its price only"
     ),
     "no update is pending for this order": _("no update is pending for this order"),
+    # Time in force and outside regular hours (orders/services/time_in_force.py).
+    "must be DAY, GTC or GTD": _("must be DAY, GTC or GTD"),
+    "required for a GTD order": _("required for a GTD order: choose its date"),
+    "must be a date (YYYY-MM-DD)": _("must be a date (YYYY-MM-DD)"),
+    "must not be in the past: a GTD order expires at the close (16:00 New York) of its date": _(
+        "must not be in the past: a GTD order expires at the close (16:00 New York) of its date"
+    ),
+    "only a GTD order has a good_till_date": _("only a GTD order has a date"),
+    "must be true or false": _("must be true or false"),
 }
 # Service field names -> form field names (what is not a form field is shown above the form).
 FIELD_MAP = {
@@ -98,6 +117,9 @@ FIELD_MAP = {
     "order_type": "order_type",
     "limit_price": "limit_price",
     "stop_price": "stop_price",
+    "time_in_force": "time_in_force",
+    "good_till_date": "good_till_date",
+    "outside_rth": "outside_rth",
     "project_id": "project",
     "client_order_id": "client_order_id",
     "confirm": "confirm",
@@ -131,6 +153,12 @@ PATTERNED_REASONS = (
     (
         re.compile(r"must be below the entry's (?P<price>[0-9.]+) for a (?P<side>BUY|SELL)"),
         _("must be below the entry's %(price)s for a %(side)s"),
+    ),
+    (
+        re.compile(
+            r"IB does not accept outside regular hours on a (?P<type>[A-Z ]+) order \(only (?P<types>[A-Z ,]+)\)"
+        ),
+        _("IB does not accept outside regular hours on a %(type)s order (only %(types)s)"),
     ),
     (
         re.compile(r"order value is more than the buying power left \((?P<left>-?[0-9,.]+)\)"),
@@ -297,12 +325,18 @@ class OrderForm(forms.Form):
     take_profit_kind = forms.ChoiceField(choices=LEG_KINDS, required=False, initial="price")
     stop_loss = forms.CharField(label=_("Stop loss"), required=False, max_length=40)
     stop_loss_kind = forms.ChoiceField(choices=LEG_KINDS, required=False, initial="price")
+    time_in_force = forms.ChoiceField(
+        label=_("Time in force"), required=False, choices=TimeInForce.choices, initial=TimeInForce.DAY
+    )
+    good_till_date = forms.CharField(label=_("Good till"), required=False, max_length=10)
+    outside_rth = forms.BooleanField(label=_("Outside regular hours"), required=False)
     confirm = forms.BooleanField(label=_("Place anyway"), required=False)
 
     def payload(self, *, project_id: int, mode: str) -> dict[str, Any]:
         """The create_trade_order payload of the bound input."""
         data = self.cleaned_data
         order_type = data.get("order_type") or OrderType.MKT
+        tif = data.get("time_in_force") or TimeInForce.DAY
         return {
             "project_id": project_id,
             "mode": mode,
@@ -314,6 +348,10 @@ class OrderForm(forms.Form):
             "limit_price": (data.get("limit_price") or None) if order_type in LIMIT_PRICE_TYPES else None,
             "stop_price": (data.get("stop_price") or None) if order_type in STOP_PRICE_TYPES else None,
             **self._legs(),
+            "time_in_force": tif,
+            # Only what the ticket shows is sent: the date of a GTD order, the checkbox of a type that has it.
+            "good_till_date": (data.get("good_till_date") or None) if tif == TimeInForce.GTD else None,
+            "outside_rth": bool(data.get("outside_rth")) and order_type in OUTSIDE_RTH_TYPES,
             "confirm": bool(data.get("confirm")),
             # The page's click time (ms since the epoch, desk.js): the order's stage times, clamped there.
             "clicked_at": self.data.get("clicked_at") or None,
@@ -346,6 +384,16 @@ class OrderForm(forms.Form):
         for key, reason in exc.errors.items():
             field = FIELD_MAP.get(key)
             self.add_error(field if field in self.fields else None, translate_reason(reason))
+
+    @property
+    def outside_rth_types(self) -> str:
+        """The order types the ticket shows the outside-RTH checkbox for, as JSON (desk.js reads it)."""
+        return json.dumps(sorted(OUTSIDE_RTH_TYPES))
+
+    @property
+    def outside_rth_type_list(self) -> list[str]:
+        """The same types as a list (the template's first render)."""
+        return sorted(OUTSIDE_RTH_TYPES)
 
     @property
     def needs_confirm(self) -> bool:

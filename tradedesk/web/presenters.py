@@ -193,7 +193,8 @@ _ROW_FIELDS = (
     "flag_message", "created_at", "updated_at", "stop_price", "overfilled", "future_event_time", "update_pending",
     "update_quantity", "update_limit_price", "update_stop_price", "update_requested_at",
     "cancel_requested_at", "cancel_sent_at", "update_refused", "update_refused_message", "parent_id",
-    "bracket_role", "bracket_state", "bracket_message", "bracket_overfilled",
+    "bracket_role", "bracket_state", "bracket_message", "bracket_overfilled", "time_in_force",
+    "good_till_date", "outside_rth",
 )  # fmt: skip
 
 

@@ -1,4 +1,5 @@
-"""Database sessions that ignore malformed session cookies instead of sending them to the database."""
+"""Database sessions that ignore malformed session cookies instead of sending them to the database, and move
+the access counter when one is deleted (a logout: the pages' push streams re-check their access)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import re
 from typing import Any
 
 from django.contrib.sessions.backends.db import SessionStore as DBSessionStore
+
+from orders.services import access_version_bump
 
 # Django's keys are 32 characters of [a-z0-9]; anything else (a NUL byte, say) cannot name a session, and
 # PostgreSQL would refuse the lookup with an error rather than find nothing.
@@ -21,3 +24,10 @@ class SessionStore(DBSessionStore):
             self._session_key = None
             return None
         return super()._get_session_from_db()  # type: ignore[misc]  # private in django-stubs
+
+    def delete(self, session_key: str | None = None) -> None:
+        """Delete the row; a stream served by that session ends at its next wake-up."""
+        key = session_key if session_key is not None else self.session_key
+        super().delete(session_key)
+        if key:
+            access_version_bump()

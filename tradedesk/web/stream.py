@@ -4,11 +4,15 @@ fetches exactly those (the same partials and 204s as its poll) and makes no requ
 Served by an ASGI server on its own process and route (`/live-trade/stream`; docs/deploy.md): an open stream
 is a coroutine waiting on this process's hub, never a thread or a worker that a POST needs. One hub per event
 loop wakes every stream: on a Redis pub/sub message (execution/push.py) or, without Redis, when the change
-token moved (checked every POLL_SECONDS). Each wake-up re-checks the stream's access (the session, its user's
-password hash and active flag, the auth epoch through the cached session and user, the membership) before
-anything is sent: a revoke, a logout or a removed membership ends the stream at once. A stream ends by itself
-after STREAM_MAX_SECONDS (the browser reconnects, like a recycled worker's or a deploy's streams) and resumes
-from the last version it saw (Last-Event-ID)."""
+token moved (checked every POLL_SECONDS). A stream re-checks its access (the session, its user's password hash
+and active flag, the auth epoch through the cached session and user, the membership) when it opens, at every
+keep-alive, and at once whenever the access counter moved (orders.services.access_version: a logout, a saved
+or deleted user, a membership added or removed), announced by its own message or seen in the change token:
+a revoke, a logout or a removed membership ends the stream at once, and a wake-up for a fill or a price costs
+no access query. What a wake-up tells (a project's counters, a mode's prices and account versions) is read
+once per wake-up and project for every stream of the process. A stream ends by itself after
+STREAM_MAX_SECONDS (the browser reconnects, like a recycled worker's or a deploy's streams) and resumes from
+the last version it saw (Last-Event-ID)."""
 
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ from django.utils.crypto import constant_time_compare
 from execution.actions import account_version, change_token, prices_version, push_channel, push_enabled
 from orders import selectors, services
 from orders.errors import NotFound
+from orders.models import ProjectVersion
 from orders.services import project_for_user
 
 logger = logging.getLogger("tradedesk.web.stream")
@@ -83,6 +88,31 @@ class Hub:
         self._event = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.streams = 0
+        # (generation, project id, mode) -> the read of what that wake-up tells, shared by its streams.
+        self._seen: dict[tuple[int, int, str], asyncio.Future[Seen]] = {}
+        # project id -> the generation whose orders change was last marked pushed (orders/services/stages.py).
+        self._pushed: dict[int, int] = {}
+
+    async def seen_now(self, project_id: int, mode: str) -> Seen:
+        """The project's and its mode's versions after the latest wake-up: one read for all its streams."""
+        key = (self.generation, project_id, mode)
+        found = self._seen.get(key)
+        if found is None:
+            for old in [old for old in self._seen if old[0] < self.generation]:
+                del self._seen[old]
+            found = self._seen[key] = asyncio.ensure_future(in_db(project_seen, project_id, mode))
+        try:
+            return await asyncio.shield(found)
+        except Exception:
+            self._seen.pop(key, None)  # the next wake-up reads again
+            raise
+
+    async def mark_pushed(self, project_id: int, generation: int) -> None:
+        """The fills this wake-up announced are pushed: once per wake-up and project, not once per stream."""
+        if self._pushed.get(project_id, -1) >= generation:
+            return
+        self._pushed[project_id] = generation
+        await in_db(order_stages_pushed, project_id)
 
     def wake(self, payload: dict[str, Any] | None) -> None:
         """Something changed (None: unknown what): every waiting stream looks."""
@@ -128,8 +158,11 @@ class Hub:
 
     async def _compare(self, token: Any) -> Any:
         new = await in_db(change_token)
-        if new != token:
-            self.wake(None)
+        access, data = new
+        if access != token[0]:
+            self.wake({"access": True})  # every stream re-checks, then tells what moved
+        elif data != token[1]:
+            self.wake({"all": True})  # something moved, not who may see it: every stream looks
         return new
 
     async def _listen(self, token: Any) -> Any:
@@ -141,10 +174,14 @@ class Hub:
             await pubsub.subscribe(push_channel())
             # Anything committed before the subscription was answered is caught by this comparison.
             token = await self._compare(token)
+            compared = time.monotonic()
             while True:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=SAFETY_SECONDS)
-                if message is None:
+                if time.monotonic() - compared >= SAFETY_SECONDS:
+                    # Also while messages keep coming (prices every few seconds): a lost one is seen here.
                     token = await self._compare(token)
+                    compared = time.monotonic()
+                if message is None:
                     continue
                 try:
                     payload = orjson.loads(message["data"])
@@ -219,6 +256,14 @@ def order_stages_pushed(project_id: int) -> None:
     services.order_stages_pushed(project_id=project_id)
 
 
+def project_seen(project_id: int, mode: str) -> Seen:
+    """The project's counters and its mode's prices and account versions (on the DB thread)."""
+    row = ProjectVersion.objects.filter(project_id=project_id).values_list("orders", "positions").first()
+    orders, positions = row if row is not None else (0, 0)
+    prices, account = mode_versions(mode)
+    return Seen(orders=f"{orders}.{positions}", prices=prices, account=account)
+
+
 def access_check(access: Access) -> tuple[str, Seen] | None:
     """(the project's mode, its current versions) while the session still grants the project, else None."""
     engine = import_module(settings.SESSION_ENGINE)
@@ -245,10 +290,15 @@ def _event(name: str, seen: Seen) -> bytes:
     return f"id: {seen.event_id}\nevent: {name}\ndata: {name}\n\n".encode()
 
 
+def _access_moved(payloads: list[dict[str, Any] | None]) -> bool:
+    """Whether any wake-up may have ended someone's access (unknown ones always may)."""
+    return any(payload is None or payload.get("access") for payload in payloads)
+
+
 def _relevant(payloads: list[dict[str, Any] | None], *, project_id: int, mode: str) -> bool:
     """Whether any wake-up may concern this stream (unknown ones always may)."""
     for payload in payloads:
-        if payload is None:
+        if payload is None or payload.get("all") or payload.get("access"):
             return True
         if project_id in payload.get("projects", ()):
             return True
@@ -267,17 +317,21 @@ async def stream_events(access: Access, seen: Seen) -> AsyncIterator[bytes]:
     generation = the_hub.generation
     try:
         yield f"retry: {RETRY_MS}\n\n".encode()
-        checked = True
+        check, look = True, True
+        mode = ""
         while True:
-            if checked:
+            if check:
                 state = await in_db(access_check, access)
                 if state is None:
                     yield b"event: denied\ndata: denied\n\n"
                     return
                 mode, now = state
+            elif look:
+                now = await the_hub.seen_now(access.project_id, mode)
+            if check or look:
                 if now.orders != seen.orders:
                     yield _event("orders", now)
-                    await in_db(order_stages_pushed, access.project_id)
+                    await the_hub.mark_pushed(access.project_id, generation)
                 if now.prices != seen.prices:
                     yield _event("prices", now)
                 if now.account != seen.account:
@@ -289,9 +343,11 @@ async def stream_events(access: Access, seen: Seen) -> AsyncIterator[bytes]:
             generation = await the_hub.wait(generation, KEEPALIVE_SECONDS)
             if generation == before:
                 yield b": keep-alive\n\n"
-                checked = True  # access is re-checked at every keep-alive too
+                check = True  # access is re-checked at every keep-alive too (an expired session)
             else:
-                checked = _relevant(the_hub.since(before), project_id=access.project_id, mode=mode)
+                payloads = the_hub.since(before)
+                check = _access_moved(payloads)
+                look = _relevant(payloads, project_id=access.project_id, mode=mode)
     finally:
         the_hub.streams -= 1
 

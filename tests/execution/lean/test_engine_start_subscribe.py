@@ -5,8 +5,9 @@ gives a run started without an intent; the command files tradedesk writes are th
 FileCommandHandler reads them (tests/fixtures/lean/command-handling-excerpt.json, QuantConnect/Lean@24863901:
 `command*.json` sorted by name, Common/Commands/FileCommandHandler.cs:32,47-52; each deleted once read,
 :112-113) and run as LEAN runs them: AddSecurityCommand.Run calls algorithm.AddSecurity
-(Common/Commands/AddSecurityCommand.cs:77-80), OrderCommand.Run submits a SubmitOrderRequest
-(Common/Commands/OrderCommand.cs:76-80), which answers MissingSecurity for a symbol not in Securities
+(Common/Commands/AddSecurityCommand.cs:77-80); tradedesk's order command, whose $type no assembly defines, runs
+as a CallbackCommand through the class the algorithm registered (tests/fixtures/lean/time-in-force-excerpt.json),
+which subscribes a symbol LEAN does not hold yet: a SubmitOrderRequest for it would answer MissingSecurity
 (Algorithm/QCAlgorithm.Trading.cs:1059-1063).
 """
 
@@ -60,14 +61,11 @@ def lean_reads_command_files(folder: Path, algo: Any) -> list[tuple[str, str]]:
             assert command["SecurityType"] == "Equity" and command["Market"] == "usa"
             algo.add_equity(command["Symbol"], LEAN_RESOLUTIONS[command.get("Resolution", "Minute")])
             outcomes.append((kind, "added " + command["Symbol"]))
-        elif kind == "OrderCommand":
-            held = {symbol.value for symbol in algo.securities}
-            if command["Ticker"] not in held:
-                outcomes.append((kind, "MissingSecurity"))
-                continue
-            symbol = next(s for s in algo.securities if s.value == command["Ticker"])
-            algo.market_order(symbol, command["Quantity"], True, command["Tag"])
-            outcomes.append((kind, "submitted"))
+        else:
+            # No assembly defines tradedesk's $type: FileCommandHandler makes it a CallbackCommand of that Type,
+            # which the class the algorithm registered runs (tests/fixtures/lean/time-in-force-excerpt.json).
+            success = algo.run_callback_command(command)
+            outcomes.append((kind, "submitted" if success else f"refused ({success})"))
     return outcomes
 
 
@@ -113,7 +111,7 @@ def test_engine_start_then_an_order_in_a_symbol_it_does_not_hold_is_placed(
     assert names == [f"{SUBSCRIBE_PREFIX}NVDA.json", Path(handover.command_path).name]
     assert lean_reads_command_files(folder, algo) == [
         ("AddSecurityCommand", "added NVDA"),
-        ("OrderCommand", "submitted"),
+        ("TradedeskOrderCommand", "submitted"),
     ]
     assert ("add_equity", "NVDA", Resolution.SECOND) in algo.calls
     assert algo.orders_placed() == [("market_order", "NVDA", 4, True, "oi_3_9_1")]

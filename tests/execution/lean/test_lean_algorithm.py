@@ -251,6 +251,8 @@ class QCAlgorithm:
         self.settings = SimpleNamespace(seed_initial_prices=False)
         self.utc_time = datetime(2026, 11, 25, 19, 0, 5, 500000)  # LEAN's UtcTime: naive, UTC
         self.daily_closes: dict[str, list[float]] = {}  # completed daily bars' closes per ticker (History)
+        self.properties: list[Any] = []  # the order_properties of each order placed, in order
+        self.commands: dict[str, type] = {}  # AddCommand's registered command classes by name
 
     def get_parameter(self, name: str, default_value: str | None = None) -> str | None:
         self.calls.append(("get_parameter", name))
@@ -262,7 +264,8 @@ class QCAlgorithm:
         self.securities[security.symbol] = security
         return security
 
-    def _ticket(self, tag: str, kind: OrderType = OrderType.MARKET) -> FakeTicket:
+    def _ticket(self, tag: str, kind: OrderType = OrderType.MARKET, properties: Any = None) -> FakeTicket:
+        self.properties.append(properties)
         if self.refuse:
             return FakeTicket(0, self.refuse)
         order_id = self.next_order_id
@@ -270,33 +273,74 @@ class QCAlgorithm:
         # IB's order id becomes the order's BrokerId when the plugin places it (InteractiveBrokersBrokerage.cs
         # 1604-1607 at QuantConnect/Lean.Brokerages.InteractiveBrokers@d154917).
         self.transactions.orders[order_id] = SimpleNamespace(
-            id=order_id, tag=tag, type=kind, broker_id=[str(1000 + order_id)]
+            id=order_id, tag=tag, type=kind, broker_id=[str(1000 + order_id)], properties=properties
         )
         return FakeTicket(order_id)
 
+    def add_command(self, command_type: type) -> None:
+        """QCAlgorithm.AddCommand(type): the command class LEAN runs for a CallbackCommand of its name."""
+        self.calls.append(("add_command", command_type.__name__))
+        self.commands[command_type.__name__] = command_type
+
+    def run_callback_command(self, payload: dict[str, Any]) -> bool | None:
+        """What LEAN does with a command file whose $type no assembly defines: a CallbackCommand of that Type
+        (FileCommandHandler.cs:105,134, BaseCommandHandler.cs:118-148@24863901), run by the registered class
+        with the file's keys set on it, snake_case where the class declares that name
+        (QCAlgorithm.Python.cs:1917-1928, CommandPythonWrapper.cs:37-67, BasePythonWrapper.cs:250-291)."""
+        command_type = self.commands.get(str(payload.get("$type")))
+        if command_type is None:
+            return None  # "Detected unregistered command type": no result (QCAlgorithm.cs:3627-3634)
+        command = command_type()
+        for key, value in payload.items():
+            snake = re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+            setattr(command, snake if hasattr(command_type, snake) else key, value)
+        return command.run(self)
+
     def market_order(
-        self, symbol: FakeSymbol, quantity: Any, asynchronous: bool = False, tag: str = ""
+        self,
+        symbol: FakeSymbol,
+        quantity: Any,
+        asynchronous: bool = False,
+        tag: str = "",
+        order_properties: Any = None,
     ) -> Any:
         self.calls.append(("market_order", symbol.value, quantity, asynchronous, tag))
-        return self._ticket(tag)
+        return self._ticket(tag, properties=order_properties)
 
     def market_on_open_order(
-        self, symbol: FakeSymbol, quantity: Any, asynchronous: bool = False, tag: str = ""
+        self,
+        symbol: FakeSymbol,
+        quantity: Any,
+        asynchronous: bool = False,
+        tag: str = "",
+        order_properties: Any = None,
     ) -> Any:
         self.calls.append(("market_on_open_order", symbol.value, quantity, asynchronous, tag))
-        return self._ticket(tag, OrderType.MARKET_ON_OPEN)
+        return self._ticket(tag, OrderType.MARKET_ON_OPEN, order_properties)
 
     def limit_order(
-        self, symbol: FakeSymbol, quantity: Any, limit_price: Any, asynchronous: bool = False, tag: str = ""
+        self,
+        symbol: FakeSymbol,
+        quantity: Any,
+        limit_price: Any,
+        asynchronous: bool = False,
+        tag: str = "",
+        order_properties: Any = None,
     ) -> Any:
         self.calls.append(("limit_order", symbol.value, quantity, limit_price, tag))
-        return self._ticket(tag, OrderType.LIMIT)
+        return self._ticket(tag, OrderType.LIMIT, order_properties)
 
     def stop_market_order(
-        self, symbol: FakeSymbol, quantity: Any, stop_price: Any, asynchronous: bool = False, tag: str = ""
+        self,
+        symbol: FakeSymbol,
+        quantity: Any,
+        stop_price: Any,
+        asynchronous: bool = False,
+        tag: str = "",
+        order_properties: Any = None,
     ) -> Any:
         self.calls.append(("stop_market_order", symbol.value, quantity, stop_price, tag))
-        return self._ticket(tag)
+        return self._ticket(tag, properties=order_properties)
 
     def stop_limit_order(
         self,
@@ -306,9 +350,10 @@ class QCAlgorithm:
         limit_price: Any,
         asynchronous: bool = False,
         tag: str = "",
+        order_properties: Any = None,
     ) -> Any:
         self.calls.append(("stop_limit_order", symbol.value, quantity, stop_price, limit_price, tag))
-        return self._ticket(tag)
+        return self._ticket(tag, properties=order_properties)
 
     def history(self, kind: Any, symbol: FakeSymbol, periods: int, resolution: Any) -> dict[str, list[float]]:
         """QCAlgorithm.History(type, symbol, periods, resolution): the frame's `close` column."""
@@ -339,8 +384,35 @@ class QCAlgorithm:
         return next(s for sym, s in self.securities.items() if sym.value == ticker)
 
 
+class TimeInForce:
+    """LEAN's TimeInForce instances (Common/Orders/TimeInForce.cs:33,38,43@24863901), named for the asserts."""
+
+    GOOD_TIL_CANCELED = ("GoodTilCanceled",)
+    DAY = ("Day",)
+
+    @staticmethod
+    def GOOD_TIL_DATE(expiry: datetime) -> tuple[str, datetime]:
+        return ("GoodTilDate", expiry)
+
+
+class InteractiveBrokersOrderProperties:
+    """LEAN's InteractiveBrokersOrderProperties: an OrderProperties (TimeInForce GTC by default:
+    Common/Orders/OrderProperties.cs:40-43) with OutsideRegularTradingHours (false by default: :57)."""
+
+    def __init__(self) -> None:
+        self.time_in_force: Any = TimeInForce.GOOD_TIL_CANCELED
+        self.outside_regular_trading_hours = False
+
+
+class Command:
+    """LEAN's Command base class (Common/Commands/Command.cs:32)."""
+
+
 def fake_algorithm_imports() -> types.ModuleType:
     module = types.ModuleType("AlgorithmImports")
+    module.TimeInForce = TimeInForce  # type: ignore[attr-defined]
+    module.InteractiveBrokersOrderProperties = InteractiveBrokersOrderProperties  # type: ignore[attr-defined]
+    module.Command = Command  # type: ignore[attr-defined]
     module.QCAlgorithm = QCAlgorithm  # type: ignore[attr-defined]
     module.OrderStatus = OrderStatus  # type: ignore[attr-defined]
     module.OrderRequestStatus = OrderRequestStatus  # type: ignore[attr-defined]
@@ -1278,3 +1350,19 @@ def test_the_plugins_boilerplate_is_dropped_from_order_messages(
     algo.transactions.orders[3] = SimpleNamespace(id=3, tag="oi_4_9_2", type=OrderType.LIMIT)
     algo.on_order_event(order_event(order_id=3, id=2, status=status, message=message))
     assert read_lines(workdir)[-1]["message"] == written
+
+
+def test_a_brokerage_message_that_ends_the_run_is_an_error_line(
+    lean: types.ModuleType, workdir: Path
+) -> None:
+    """ActionRequired (a 2FA not approved: InteractiveBrokersBrokerage.cs:5261-5270@d154917) ends the run in
+    LEAN (DefaultBrokerageMessageHandler.cs:168-171@24863901): the algorithm still writes it down first."""
+    algo = make_algorithm(lean, workdir, None)
+    algo.initialize()
+    message = "2FA authentication confirmation required to reconnect."
+    algo.on_brokerage_message(
+        SimpleNamespace(type=BrokerageMessageType.ACTION_REQUIRED, code="2FAAuthRequired", message=message)
+    )
+    assert [(line["status"], line["message"]) for line in read_lines(workdir)[1:]] == [
+        ("error", f"brokerage 2FAAuthRequired: {message}")
+    ]

@@ -105,6 +105,28 @@ def order_command(
     }
 
 
+def tradedesk_command(
+    ticker: str,
+    quantity: float,
+    tag: str,
+    order_type: str = "Market",
+    limit_price: float = 0,
+    *,
+    time_in_force: str = "Day",
+    good_til_date: str | None = None,
+    outside_rth: bool = False,
+) -> dict[str, Any]:
+    """tradedesk's order command (execution/contract/messages.py order_command): OrderCommand's fields and the
+    order's properties."""
+    return {
+        **order_command(ticker, quantity, tag, order_type, limit_price),
+        "$type": "TradedeskOrderCommand",
+        "TimeInForce": time_in_force,
+        "GoodTilDate": good_til_date,
+        "OutsideRegularTradingHours": outside_rth,
+    }
+
+
 def cancel_command(order_id: int) -> dict[str, Any]:
     """A LEAN CancelOrderCommand."""
     return {
@@ -503,10 +525,14 @@ def test_intent_market_order_before_the_open_waits_as_market_on_open(start_engin
     )
     submitted = engine.wait_status("oi_moo", "Submitted")
     assert submitted[-1]["message"].startswith("MarketOnOpen:")
-    # A limit order that crosses at once fills while the MarketOnOpen order still waits for the open.
-    assert engine.send_command(order_command("AAPL", 1, "oi_lmt", "Limit", 10_000))["Success"] is True
+    # A crossing limit order of LEAN's OrderCommand (regular hours only) rests; one that may trade outside
+    # regular hours fills pre-market, while the MarketOnOpen order still waits for the open.
+    assert engine.send_command(order_command("AAPL", 1, "oi_rth", "Limit", 10_000))["Success"] is True
+    outside = tradedesk_command("AAPL", 1, "oi_lmt", "Limit", 10_000, outside_rth=True)
+    assert engine.send_command(outside)["Success"] is True
     engine.wait_status("oi_lmt", "Filled")
     assert [e["status"] for e in engine.events("oi_moo")] == ["Submitted"]
+    assert [e["status"] for e in engine.events("oi_rth")] == ["Submitted"]
 
 
 def test_intent_market_order_just_before_the_open_is_refused(start_engine: Callable[..., Engine]):

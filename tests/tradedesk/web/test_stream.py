@@ -1,7 +1,8 @@
-"""The push stream's rules, without a browser: every wake-up re-checks the session, the user and the
-membership (a logout, a new password, a deactivation or a removed membership ends the stream), a reconnect
-resumes from the version it saw (Last-Event-ID), and without Redis the hub notices a committed change by
-watching the change counter."""
+"""The push stream's rules, without a browser: access is the session, the user and the membership (a logout,
+a new password, a deactivation or a removed membership ends the stream, at its next wake-up, which such a
+change causes by itself), a wake-up for the book's changes costs no access query, a reconnect resumes from
+the version it saw (Last-Event-ID), and without Redis the hub notices a committed change by watching the
+change counter."""
 
 from __future__ import annotations
 
@@ -119,3 +120,47 @@ def test_a_revoked_session_ends_an_open_stream_at_the_next_wake_up(
 
     events = run(_collect(access, Seen(), until=3, after=revoke))  # orders, account, then the end
     assert events[-1] == b"event: denied\ndata: denied\n\n"
+
+
+@pytest.mark.parametrize("pushed", [False, True], ids=["change-counter", "redis"])
+def test_a_removed_membership_alone_ends_an_open_stream(
+    access: Access, project: Any, user: Any, settings: Any, pushed: bool
+) -> None:
+    # Nothing else changes: the access counter's own move (in the change token, or its message) wakes it.
+    if not pushed:
+        settings.TRADEDESK_PUSH_URL = ""
+    elif not settings.TRADEDESK_PUSH_URL:
+        pytest.skip("needs Redis (TRADEDESK_PUSH_URL or a redis:// broker)")
+
+    events = run(_collect(access, Seen(), until=3, after=lambda: project.members.remove(user)))
+    assert events[-1] == b"event: denied\ndata: denied\n\n"
+
+
+def test_a_wake_up_for_the_books_changes_costs_no_access_query(
+    access: Access, project: Any, settings: Any, monkeypatch: Any
+) -> None:
+    settings.TRADEDESK_PUSH_URL = ""
+    checks: list[Access] = []
+
+    def counted(checked: Access) -> Any:
+        checks.append(checked)
+        return access_check(checked)
+
+    monkeypatch.setattr(stream, "access_check", counted)
+    first = run(_collect(access, Seen(), until=1))
+    last_id = next(e for e in first if e.startswith(b"id:")).decode().split("\n", 1)[0].removeprefix("id: ")
+    checks.clear()
+
+    def bump() -> None:
+        project_versions_bump([project.pk])
+
+    async def two_changes() -> list[bytes]:
+        events = asyncio.ensure_future(_collect(access, Seen.parse(last_id), until=2))
+        for _ in range(2):
+            await asyncio.sleep(0.5)  # two wake-ups, the stream waiting on the hub before each
+            await stream.in_db(bump)
+        return await events
+
+    events = run(two_changes())
+    assert len([e for e in events if b"event: orders" in e]) == 2
+    assert checks == [access]  # the stream's opening check only
