@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0023_order_brackets'),
+        ('orders', '0024_access_version'),
     ]
 
     operations = [
