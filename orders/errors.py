@@ -43,6 +43,13 @@ class EngineHalted(RiskRejected):
     code = "engine_halted"
 
 
+class EngineDown(TradedeskError):
+    """The mode's engine is known to be down and nothing would start it for this order (autostart off)."""
+
+    status_code = 422
+    code = "engine_down"
+
+
 class NotFound(TradedeskError):
     """The object does not exist or belongs to someone else."""
 

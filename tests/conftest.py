@@ -131,3 +131,40 @@ def buying_power() -> Iterator[dict[str, Decimal]]:
     buying_power_source_register(lambda mode: power.get(mode))
     yield power
     buying_power_source_register(fresh_buying_power)
+
+
+ENGINE_DOWN_REASON = "ActionRequired 2FAAuthRequired: 2FA authentication confirmation required to reconnect."
+
+
+@pytest.fixture
+def engine_down(settings: Any, execution_root: Path) -> str:
+    """Production's autostart off, and the paper engine's folder after LEAN ended run r-9 on a missed 2FA (the
+    supervisor's exit record): the mode's engine is known to be down. Returns LEAN's reason."""
+    import json
+
+    settings.TRADEDESK_ENGINE_AUTOSTART = False
+    settings.TRADEDESK_ENGINE_FILES_LOCAL = True
+    folder = execution_root / "engines" / "paper"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "engine.pid").write_text(json.dumps({"pid": 2**22 + 17, "run_id": "r-9", "started_at": "x"}))
+    (folder / "engine.exit.json").write_text(
+        json.dumps({"run_id": "r-9", "pid": 2**22 + 17, "exit_code": 1, "exited_at": "2026-12-06T22:15:01.000Z",
+                    "ended_by": "brokerage", "message": ENGINE_DOWN_REASON, "log_tail": []})
+    )  # fmt: skip
+    return ENGINE_DOWN_REASON
+
+
+@pytest.fixture
+def holding(project: Any) -> Any:
+    """alice's paper project holding 5 KO, with a resting MSFT limit never handed over."""
+    from orders.models import OrderStatus
+    from orders.services import apply_fill_to_order, update_trade_order_status
+    from tests.factories import TradeOrderFactory
+
+    seed = TradeOrderFactory(project=project, symbol="KO", quantity=Decimal(5))
+    apply_fill_to_order(seed, quantity=5, price=50)
+    update_trade_order_status(seed, OrderStatus.FILLED)
+    TradeOrderFactory(
+        project=project, symbol="MSFT", order_type="LMT", limit_price=Decimal(1), params={"source": "manual"}
+    )
+    return project

@@ -1,6 +1,34 @@
-"""The place door: a new order (idempotency, risk, duplicate guard, insert, audit) in one transaction under
-the project's lock; its hand-over follows after commit (execution.signals). The plan's name is kept."""
+"""The place door: a new order (idempotency, the engine-down rule, risk, duplicate guard, insert, audit) in one
+transaction under the project's lock; its hand-over follows after commit (execution.signals). The plan's name
+is kept."""
 
-from orders.services import create_trade_order
+from __future__ import annotations
+
+from typing import Any
+
+from execution.dispatch.availability import engine_down_reason
+from orders.models import SOURCE_MANUAL
+from orders.services import Actor, OrderCreateResult
+from orders.services import create_trade_order as order_create
 
 __all__ = ["create_trade_order"]
+
+
+def create_trade_order(
+    payload: dict[str, Any],
+    *,
+    user: Any = None,
+    source: str = SOURCE_MANUAL,
+    actor: Actor | None = None,
+    extra_params: dict[str, Any] | None = None,
+) -> OrderCreateResult:
+    """Create an order (orders.services.create_trade_order), refused with 422 engine_down while the mode's
+    engine is known to be down and will not be started for it."""
+    return order_create(
+        payload,
+        user=user,
+        source=source,
+        actor=actor,
+        extra_params=extra_params,
+        engine_down=engine_down_reason,
+    )

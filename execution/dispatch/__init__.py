@@ -3,6 +3,7 @@
 The engine-host queues are execution.routing, beside the tasks (Celery imports it before Django is ready).
 The interfaces reach all of this through execution.actions."""
 
+from execution.dispatch.availability import engine_down_reason
 from execution.dispatch.cancels import (
     CANCEL_REQUESTED,
     UNKNOWN_OUTCOME,
@@ -26,6 +27,7 @@ __all__ = [
     "cancels_send_pending",
     "close_cancels_request",
     "closes_release",
+    "engine_down_reason",
     "engines_check",
     "market_route",
     "order_cancel_request",

@@ -55,6 +55,7 @@ from orders.services.modify import (
     order_modify_reject,
 )
 from orders.services.orders import (
+    EngineGate,
     OrderCreateResult,
     client_order_id_new,
     create_trade_order,
@@ -129,6 +130,7 @@ __all__ = [
     "BracketLegs",
     "CleanOrder",
     "CloseResult",
+    "EngineGate",
     "LedgerEvent",
     "OrderCreateResult",
     "OrderPreview",

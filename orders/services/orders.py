@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from orders.errors import Conflict, OrderValidationError
+from orders.errors import Conflict, EngineDown, OrderValidationError
 from orders.models import (
     SOURCE_MANUAL,
     BracketRole,
@@ -37,6 +38,18 @@ class OrderCreateResult:
 
     order: TradeOrder
     created: bool
+
+
+# mode -> why no engine will take an order of that mode now, or "" (the execution layer supplies it:
+# execution.dispatch.engine_down_reason).
+EngineGate = Callable[[str], str]
+
+
+def order_engine_down_check(*, mode: str, engine_down: EngineGate | None) -> None:
+    """The one engine-down rule of new orders, closes and liquidations: refused (nothing stored) with the reason."""
+    reason = engine_down(mode) if engine_down is not None else ""
+    if reason:
+        raise EngineDown(reason)
 
 
 def client_order_id_new(*, project_id: Any, user_id: Any) -> str:
@@ -73,6 +86,7 @@ def create_trade_order(
     source: str = SOURCE_MANUAL,
     actor: Actor | None = None,
     extra_params: dict[str, Any] | None = None,
+    engine_down: EngineGate | None = None,
 ) -> OrderCreateResult:
     """Create an order, idempotent on client_order_id; the signal hands manual orders to the engine.
 
@@ -86,7 +100,13 @@ def create_trade_order(
     with transaction.atomic():
         locked = project_lock(project_id=project.pk)
         return order_create_locked(
-            project=locked, clean=clean, user=user, source=source, actor=actor, extra_params=extra_params
+            project=locked,
+            clean=clean,
+            user=user,
+            source=source,
+            actor=actor,
+            extra_params=extra_params,
+            engine_down=engine_down,
         )
 
 
@@ -99,6 +119,7 @@ def order_create_locked(
     actor: Actor | None = None,
     extra_params: dict[str, Any] | None = None,
     closing: bool = False,
+    engine_down: EngineGate | None = None,
 ) -> OrderCreateResult:
     """Create an order in the caller's transaction, which holds the project lock (project_lock)."""
     if clean.mode is not None and clean.mode != project.mode:
@@ -114,6 +135,8 @@ def order_create_locked(
         existing = TradeOrder.objects.filter(client_order_id=clean.client_order_id).first()
         if existing is not None:
             return _replay_or_conflict(existing=existing, clean=clean, project=project)
+    # Refused here rather than accepted and turned FAILED by the dispatch a moment later.
+    order_engine_down_check(mode=project.mode, engine_down=engine_down)
 
     if not closing:
         # A close is sized from the position, which may hold a fraction (a split, a transfer): it must flatten.

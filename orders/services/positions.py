@@ -26,7 +26,7 @@ from orders.models import (
 from orders.selectors import orders_unknown, orders_working
 from orders.services.audit import Actor, audit_record
 from orders.services.brackets import CLOSED_BY_CLOSE, bracket_groups_close
-from orders.services.orders import order_create_locked
+from orders.services.orders import EngineGate, order_create_locked, order_engine_down_check
 from orders.services.projects import project_lock
 from orders.services.status import update_trade_orders_status
 from orders.services.validation import clean_order_payload
@@ -128,7 +128,12 @@ def _bracket_entries(orders: list[TradeOrder]) -> list[TradeOrder]:
 
 
 def positions_close(
-    *, project: Project, symbols: Iterable[str], user: Any = None, actor: Actor | None = None
+    *,
+    project: Project,
+    symbols: Iterable[str],
+    user: Any = None,
+    actor: Actor | None = None,
+    engine_down: EngineGate | None = None,
 ) -> CloseResult:
     """Close the named positions of the project, exactly once each, under the project lock.
 
@@ -138,6 +143,7 @@ def positions_close(
     result = CloseResult()
     with transaction.atomic():
         locked = project_lock(project_id=project.pk)
+        order_engine_down_check(mode=locked.mode, engine_down=engine_down)
         _close_locked(project=locked, symbols=wanted, user=user, actor=actor, result=result)
         audit_record(
             actor=actor or Actor(user=user),
@@ -148,11 +154,14 @@ def positions_close(
     return result
 
 
-def positions_liquidate(*, project: Project, user: Any = None, actor: Actor | None = None) -> CloseResult:
+def positions_liquidate(
+    *, project: Project, user: Any = None, actor: Actor | None = None, engine_down: EngineGate | None = None
+) -> CloseResult:
     """Close every non-zero position and cancel every working order of the project, under the project lock."""
     result = CloseResult()
     with transaction.atomic():
         locked = project_lock(project_id=project.pk)
+        order_engine_down_check(mode=locked.mode, engine_down=engine_down)
         symbols = list(
             Position.objects.filter(project=locked, mode=locked.mode)
             .exclude(quantity=0)

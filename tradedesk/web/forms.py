@@ -192,6 +192,18 @@ PATTERNED_REASONS = (
         re.compile(r"the update could not be sent to the engine: (?P<message>.*)", re.S),
         _("the update could not be sent to the engine: %(message)s"),
     ),
+    (  # execution.dispatch.engine_down_reason
+        re.compile(
+            r"the (?P<mode>PAPER|LIVE) engine is down \((?P<why>.*)\) and nothing starts it for an order here "
+            r"\(TRADEDESK_ENGINE_AUTOSTART is off\): staff start it with `(?P<command>[^`]*)` or Start engine "
+            r"on the page; nothing was placed",
+            re.S,
+        ),
+        _(
+            "the %(mode)s engine is down (%(why)s) and nothing starts it for an order here: staff start it with "
+            "`%(command)s` or Start engine on the page; nothing was placed"
+        ),
+    ),
 )
 
 

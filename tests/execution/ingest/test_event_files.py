@@ -6,6 +6,7 @@ import json
 import os
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -262,6 +263,33 @@ def test_a_chunk_that_fits_the_budget_is_applied_in_one_step_once_the_pace_is_kn
     assert steps == [events_module.APPLY_STEP, 1000 - events_module.APPLY_STEP, 1000, 1000]
     assert report.applied == 3000 and report.bad == 0
     assert set(TradeOrder.objects.values_list("status", flat=True)) == {"SUBMITTED"}
+    assert EventFileCursor.objects.get().offset == path.stat().st_size
+
+
+def test_a_transaction_short_of_budget_commits_instead_of_taking_ever_smaller_steps(
+    tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.TRADEDESK_INGEST_TRANSACTION_SECONDS = 1.0
+    project = ProjectFactory()
+    TradeOrderFactory(client_order_id="oi_slow", project=project)
+    path = append(tmp_path / "e.jsonl", b"".join(submitted("oi_slow", i) for i in range(3000)))
+    clock = SimpleNamespace(now=0.0)
+    monkeypatch.setattr(events_module, "time", SimpleNamespace(monotonic=lambda: clock.now))
+    steps: list[int] = []
+    apply = events_module.apply_execution_events
+
+    def slow(events: list[Any], **kwargs: Any) -> Any:
+        steps.append(len(events))
+        clock.now += len(events) / 1000  # a loaded machine: 1,000 lines a second
+        return apply(events, **kwargs)
+
+    monkeypatch.setattr(events_module, "apply_execution_events", slow)
+    report = ingest_file(path, batch_lines=3000)
+    # First transaction: APPLY_STEP (no pace yet), then one more step of the minimum size fills the budget.
+    # Then each transaction is one step of STEP_SHARE of the budget, committed with the rest (under
+    # TAIL_SHARE) unused; the last takes what is left.
+    assert steps == [500, 500, 800, 800, 400]
+    assert report.applied == 3000
     assert EventFileCursor.objects.get().offset == path.stat().st_size
 
 
