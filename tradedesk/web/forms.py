@@ -76,6 +76,12 @@ SERVICE_REASONS = {
     ),
     "an update of this order is already pending": _("an update of this order is already pending"),
     "the order is overfilled: it cannot be modified": _("the order is overfilled: it cannot be modified"),
+    "a bracket's leg is sent when its entry fills: it can be modified then": _(
+        "a bracket's leg is sent when its entry fills: it can be modified then"
+    ),
+    "a bracket's leg is sent when its entry fills: cancel the entry to cancel the whole bracket": _(
+        "a bracket's leg is sent when its entry fills: cancel the entry to cancel the whole bracket"
+    ),
     "the engine run that holds this order is no longer running: it cannot be modified": _(
         "the engine run that holds this order is no longer running: it cannot be modified"
     ),
