@@ -203,6 +203,14 @@ EVENT_MESSAGES = {
     "engine process is gone and left no exit record": _("engine process is gone and left no exit record"),
     "the engine stopped before reading the update": _("the engine stopped before reading the update"),
     "refused by the engine, see engine.log": _("refused by the engine, see engine.log"),
+    # The simulator's cancel at an order's expiry (execution/contract/market_hours.py expiry_message).
+    "DAY order canceled at the close (16:00 New York)": _("DAY order canceled at the close (16:00 New York)"),
+    "DAY order canceled at the after-hours close (20:00 New York)": _(
+        "DAY order canceled at the after-hours close (20:00 New York)"
+    ),
+    "GTD order expired at the close of its date (16:00 New York)": _(
+        "GTD order expired at the close of its date (16:00 New York)"
+    ),
 }
 
 
