@@ -234,11 +234,17 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object]
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "celery-broker"  # its folders are made at start-up (tradedesk/apps.py)
+    # kombu's transport, publishing each message whole (tradedesk/broker.py: a half-written one stops workers).
+    CELERY_BROKER_TRANSPORT = "tradedesk.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # How often the worker lists the queue folder (kombu's default is 1 s: on average half a second
+        # before a click's dispatch starts). A listdir of a near-empty folder every 25 ms costs next to
+        # nothing, like the stream's own change-token check (tradedesk/web/stream.py POLL_SECONDS).
+        "polling_interval": env_float("CELERY_FILESYSTEM_POLL_SECONDS", 0.025, minimum=0.001),
     }
 else:
     # A task of a killed worker (acks_late) comes back after this many seconds.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from execution.dispatch import order_type_refusal
 from execution.dispatch.availability import engine_down_reason
 from orders.models import SOURCE_MANUAL
 from orders.services import Actor, OrderCreateResult
@@ -23,7 +24,8 @@ def create_trade_order(
     extra_params: dict[str, Any] | None = None,
 ) -> OrderCreateResult:
     """Create an order (orders.services.create_trade_order), refused with 422 engine_down while the mode's
-    engine is known to be down and will not be started for it."""
+    engine is known to be down and will not be started for it, and with the market-hours rule's word on its
+    type (a market on close past its cut-off is a 422, before anything is stored)."""
     return order_create(
         payload,
         user=user,
@@ -31,4 +33,5 @@ def create_trade_order(
         actor=actor,
         extra_params=extra_params,
         engine_down=engine_down_reason,
+        type_refusal=order_type_refusal,
     )

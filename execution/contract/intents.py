@@ -42,6 +42,7 @@ def intent_payload(
     order: TradeOrder, *, bracket: Mapping[str, Mapping[str, Any]] | None = None
 ) -> dict[str, object]:
     """The intent of an order; quantity is signed (BUY positive, SELL negative); stop_price null but for STP;
+    trailing_amount / trailing_as_percent only on TRAIL, trigger_price only on LIT (null / false otherwise);
     time_in_force DAY / GTC / GTD (good_till_date then YYYY-MM-DD, else null) and outside_rth; `bracket` (a
     bracket's entry only) names the children the engine places on its fills."""
     payload: dict[str, object] = {
@@ -51,6 +52,9 @@ def intent_payload(
         "order_type": order.order_type,
         "limit_price": json_number(order.limit_price),
         "stop_price": json_number(order.stop_price),
+        "trailing_amount": json_number(order.trailing_amount),
+        "trailing_as_percent": order.trailing_as_percent,
+        "trigger_price": json_number(order.trigger_price),
         "time_in_force": order.time_in_force,
         "good_till_date": order.good_till_date.isoformat() if order.good_till_date else None,
         "outside_rth": bool(order.outside_rth),

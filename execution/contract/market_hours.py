@@ -10,6 +10,13 @@ What LEAN on IB does, read in QuantConnect/Lean at 24863901deffa9ec7985e21ef8fbd
   Common/Brokerages/BrokerageExtensions.cs `ValidateMarketOnOpenOrder` 128-170 with `TimeOnly.IsBetween`,
   which wraps midnight); a day without a regular session allows it all day.
 
+- A MarketOnClose order must be placed at least `MarketOnCloseOrder.SubmissionTimeBuffer` (15.5 minutes,
+  Common/Orders/MarketOnCloseOrder.cs:35) before the next close, else LEAN answers MarketOnCloseOrderTooLate
+  (Algorithm/QCAlgorithm.Trading.cs:415-428, 1215-1232); after the close the next close is the next
+  session's. IB takes MOC only for Equity, Future and Cfd (InteractiveBrokersBrokerageModel.cs:166-170): the
+  desk trades US equities only. The close is the US-equity session's whatever the simulator's hours: an
+  auction happens at the close, even where market and limit orders trade round the clock.
+
 tradedesk's rule, the same on both paths: MKT while the market is open stays Market; while it is closed it
 becomes MarketOnOpen when IB accepts that, else it is refused with a message saying why. The LEAN algorithm
 (loaded by LEAN on its own, so it cannot import this module) holds the same rule as `market_order_route`;
@@ -69,6 +76,35 @@ def market_order_route(
                 f"open). Place it after the open or as a limit order.",
             )
     return MARKET_ON_OPEN, MOO_MESSAGE
+
+
+# LEAN's MarketOnCloseOrder.DefaultSubmissionTimeBuffer (Common/Orders/MarketOnCloseOrder.cs:35@24863901).
+MOC_BUFFER = timedelta(minutes=15, seconds=30)
+
+
+def next_close(moment: datetime) -> datetime:
+    """The first regular-session close (16:00 New York on a weekday) after `moment`, in UTC (LEAN's
+    Exchange.Hours.GetNextMarketClose; exchange holidays are not known here)."""
+    local = moment.astimezone(US_EQUITY_TZ)
+    day = local.date()
+    while True:
+        close = datetime.combine(day, time(), tzinfo=US_EQUITY_TZ) + US_EQUITY_SESSION[1]
+        if day.weekday() < 5 and close > local:
+            return close.astimezone(UTC)
+        day += timedelta(days=1)
+
+
+def moc_refusal(*, now: datetime) -> str:
+    """Why a market on close placed at `now` is refused (inside the buffer before the close), else ""."""
+    close = next_close(now)
+    if now <= close - MOC_BUFFER:
+        return ""
+    cutoff = (close - MOC_BUFFER).astimezone(US_EQUITY_TZ)
+    return (
+        f"refused: a market on close order must be placed at least 15.5 minutes before the close "
+        f"(by {cutoff:%H:%M:%S} New York time today, LEAN's MarketOnCloseOrder buffer); place it after the "
+        f"close for the next session, or send a market order."
+    )
 
 
 def us_equity_state(now: datetime) -> tuple[bool, timedelta, tuple[timedelta, timedelta] | None]:

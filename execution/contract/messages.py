@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from decimal import Decimal
 from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False) uses
 from typing import Any
 
 from execution.contract.market_hours import MARKET_ON_OPEN
 
 # tradedesk order type -> LEAN's OrderType name (Common/Orders/OrderTypes.cs, enum OrderType: Market = 0,
-# Limit = 1, StopMarket = 2, StopLimit = 3, MarketOnOpen = 4; QuantConnect/Lean@24863901deffa9ec7985e21ef8fbdb0258efb9e4).
+# Limit = 1, StopMarket = 2, StopLimit = 3, MarketOnOpen = 4, MarketOnClose = 5, LimitIfTouched = 7,
+# TrailingStop = 11; QuantConnect/Lean@24863901deffa9ec7985e21ef8fbdb0258efb9e4).
 # MarketOnOpen is no tradedesk order type: it is what the market-hours rule makes of a MKT order sent while
 # the exchange is closed (execution/contract/market_hours.py). Keys and values are orders.models' OrderType
 # and OrderStatus values written out: the contract imports nothing else of the project (the engine processes
@@ -23,8 +25,15 @@ LEAN_ORDER_TYPE_NAMES: dict[str, str] = {
     "LMT": "Limit",
     "STP": "StopMarket",
     "STP LMT": "StopLimit",
+    "TRAIL": "TrailingStop",
+    "MOC": "MarketOnClose",
+    "LIT": "LimitIfTouched",
     MARKET_ON_OPEN: MARKET_ON_OPEN,
 }
+# LEAN takes a trailing percent as a fraction (price * (1 - amount): Common/Orders/TrailingStopOrder.cs:184-189,
+# and the IB plugin sends TrailingPercent = amount * 100: InteractiveBrokersBrokerage.cs:3054-3057@d154917);
+# tradedesk keeps the percent a trader types (5 is 5 %).
+PERCENT = 100
 
 # LEAN OrderStatus names -> tradedesk status; New and None change nothing.
 LEAN_STATUS_MAP: dict[str, str | None] = {
@@ -68,6 +77,9 @@ EVENT_KEYS = (
 # IB answers a refused modify with Invalid for the order itself (IB plugin InteractiveBrokersBrokerage.cs
 # 2235-2259@d154917) while it keeps working the original. Absent otherwise, so other events keep their identity.
 UPDATE_REFUSED_KEY = "update_refused"
+# Added only to the lines of a trailing stop: its current stop (LEAN's OrderEvent.StopPrice, Common/Orders/
+# OrderEvent.cs:128-143@24863901). The engine writes a line, with no event_id, whenever the stop moves.
+TRAILING_STOP_KEY = "stop_price"
 UPDATE_REFUSED_STATUS = "Invalid"
 # Added (true) only to the UpdateSubmitted event of the engine's own resize of a bracket child (to what its
 # entry filled, less what its sibling filled): it never confirms a trader's modify. Absent otherwise.
@@ -117,6 +129,9 @@ def order_command(
     limit_price: float | int | None,
     tag: str,
     stop_price: float | int | None = None,
+    trailing_amount: float | int | None = None,
+    trailing_as_percent: bool = False,
+    trigger_price: float | int | None = None,
     time_in_force: str = "DAY",
     good_till_date: str | None = None,
     outside_rth: bool = False,
@@ -128,8 +143,19 @@ def order_command(
     Ticker, OrderType (LEAN's name), Quantity (signed), LimitPrice, StopPrice (0 where they do not apply) and Tag
     as Common/Commands/OrderCommand.cs declares them (QuantConnect/Lean@24863901); TimeInForce (LEAN's name),
     GoodTilDate (YYYY-MM-DD or null) and OutsideRegularTradingHours become the order's
-    InteractiveBrokersOrderProperties in the algorithm (SubmitOrderRequest carries them: SubmitOrderRequest.cs:109).
+    InteractiveBrokersOrderProperties in the algorithm (SubmitOrderRequest carries them: SubmitOrderRequest.cs:109). A TrailingStop adds TrailingAmount (LEAN's fraction for a
+    percent) and TrailingAsPercentage, a LimitIfTouched TriggerPrice and LimitPrice: SubmitOrderRequest's own
+    fields (Common/Orders/SubmitOrderRequest.cs:85-104).
     """
+    extra: dict[str, Any] = {}
+    if order_type == "TRAIL":
+        amount = trailing_amount or 0
+        extra = {
+            "TrailingAmount": lean_trailing_amount(amount, as_percent=trailing_as_percent),
+            "TrailingAsPercentage": trailing_as_percent,
+        }
+    elif order_type == "LIT":
+        extra = {"TriggerPrice": trigger_price or 0}
     return {
         "$type": ORDER_COMMAND_TYPE,
         "Id": command_id,
@@ -140,6 +166,7 @@ def order_command(
         "Quantity": quantity,
         "LimitPrice": limit_price or 0,
         "StopPrice": stop_price or 0,
+        **extra,
         "Tag": tag,
         "TimeInForce": LEAN_TIME_IN_FORCE_NAMES[time_in_force],
         "GoodTilDate": good_till_date,
@@ -148,6 +175,14 @@ def order_command(
         # JObjects (Common/Python/CommandPythonWrapper.cs:52-64@24863901); text arrives as a str.
         **({"Bracket": canonical_json(bracket)} if bracket else {}),
     }
+
+
+def lean_trailing_amount(amount: float | int, *, as_percent: bool) -> float | int:
+    """LEAN's TrailingAmount of a tradedesk trailing amount: a percent becomes its fraction (5 -> 0.05)."""
+    if not as_percent:
+        return amount
+    fraction = Decimal(repr(amount)) / PERCENT  # decimal, so 1.1 % is 0.011, never 0.011000000000000001
+    return int(fraction) if fraction == fraction.to_integral_value() else float(fraction)
 
 
 def add_security_command(*, command_id: str, symbol: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from execution.dispatch.cancels import (
     orders_cancel,
     orders_cancel_working,
 )
-from execution.dispatch.handover import DispatchResult, market_route, order_dispatch
+from execution.dispatch.handover import DispatchResult, market_route, order_dispatch, order_type_refusal
 from execution.dispatch.sweep import SweepReport, closes_release, engines_check, orders_sweep
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "order_cancel_request",
     "order_cancel_send",
     "order_dispatch",
+    "order_type_refusal",
     "orders_cancel",
     "orders_cancel_working",
     "orders_sweep",

@@ -76,6 +76,9 @@ def _order_command(
         limit_price=json_number(order.limit_price),
         tag=order.client_order_id,
         stop_price=json_number(order.stop_price),
+        trailing_amount=json_number(order.trailing_amount),
+        trailing_as_percent=order.trailing_as_percent,
+        trigger_price=json_number(order.trigger_price),
         time_in_force=order.time_in_force,
         good_till_date=order.good_till_date.isoformat() if order.good_till_date else None,
         outside_rth=order.outside_rth,
@@ -91,11 +94,23 @@ def market_now() -> datetime:
 
 
 def market_route(*, order_type: str) -> tuple[str, str]:
-    """The market-hours rule for an order sent now: ("", "") for a limit order."""
+    """The market-hours rule for an order sent now: ("", "") for a limit order; a market on close past its
+    cut-off is refused (market_hours.moc_refusal, the same as LEAN's)."""
+    if order_type == "MOC":
+        refusal = market_hours.moc_refusal(now=market_now())
+        return (market_hours.REFUSED, refusal) if refusal else ("", "")
     if order_type != "MKT":
         return "", ""
     hours = "us-equity" if settings.TRADEDESK_ENGINE == "lean" else settings.TRADEDESK_SIM_MARKET_HOURS
     return market_hours.route_at(now=market_now(), hours=hours)
+
+
+def order_type_refusal(*, order_type: str) -> str:
+    """Why an order of this type cannot be placed now (a market on close past its cut-off), else "": what the
+    place door asks before an order is stored, so the trader gets a 422 rather than a REJECTED order."""
+    if order_type != "MOC":
+        return ""
+    return market_route(order_type=order_type)[1]
 
 
 def engine_may_have(order: TradeOrder) -> bool:

@@ -139,7 +139,12 @@ def _group_members() -> list[int]:
 
 
 def _end_leftovers() -> list[int]:
-    """SIGTERM, then SIGKILL, every other process of the supervisor's process group; the pids signalled."""
+    """SIGTERM, then SIGKILL, every other process of the supervisor's process group; the pids signalled.
+
+    Only when the supervisor leads its group (main's setsid): run inside another process (a test calling
+    _babysit), the group is the caller's (pytest, make, the shell) and is left alone."""
+    if os.getpgid(0) != os.getpid():
+        return []
     leftovers = _group_members()
     for signum in (signal.SIGTERM, signal.SIGKILL):
         for pid in _group_members() if signum == signal.SIGKILL else leftovers:

@@ -285,18 +285,25 @@ def _drain(
     """
     report = IngestReport()
     pace = _Pace()
-    EventFileCursor.objects.bulk_create([EventFileCursor(path=key)], ignore_conflicts=True)
     batches = 0
     while True:
         stat = os.fstat(fd)
         first_hash = _first_line_hash(fd)
-        seen = EventFileCursor.objects.get(path=key)
+        seen = EventFileCursor.objects.filter(path=key).first()
+        if seen is None:  # the file's first ingest (a write only then, not at every wake-up or read)
+            EventFileCursor.objects.bulk_create([EventFileCursor(path=key)], ignore_conflicts=True)
+            seen = EventFileCursor.objects.get(path=key)
         dev_ino = identity or (stat.st_dev, stat.st_ino)
         same_file = (seen.device, seen.inode) == dev_ino and seen.first_line_hash in ("", first_hash)
         start, discarding = seen.offset, seen.discarding
         reset = bool(seen.offset) and (not same_file or stat.st_size < seen.offset)
         if reset:
             start, discarding = 0, False
+        elif same_file and seen.device is not None and start == stat.st_size:
+            # Already read to its end (by the watcher, beat or another process's read): nothing to lock.
+            with _seen_lock:
+                _seen[key] = _stat_key(stat)
+            return report
         chunk = read_lines(
             fd,
             start,

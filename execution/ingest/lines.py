@@ -192,6 +192,14 @@ def broker_ids(value: Any) -> tuple[str, ...]:
     return tuple(ids)
 
 
+def _stop_price(event: dict[str, Any]) -> Decimal | None:
+    """A trailing stop's current stop on its line (absent elsewhere): a positive price, else a bad line."""
+    stop = _number(event, "stop_price", PRICE_PLACES)
+    if stop is not None and stop <= 0:
+        raise BadLine(f"stop_price is not positive: {event.get('stop_price')!r}")
+    return stop
+
+
 def parse_event(event: dict[str, Any]) -> LedgerEvent:
     """A contract event dict -> LedgerEvent, or BadLine.
 
@@ -243,6 +251,7 @@ def parse_event(event: dict[str, Any]) -> LedgerEvent:
         fee_currency=_text(event, "fee_currency"),
         message=_text(event, "message"),
         broker_ids=broker_ids(event.get("broker_ids")),
+        stop_price=_stop_price(event),
         update_refused=refused,
         bracket_resize=resize,
     )

@@ -44,6 +44,7 @@ import time as _time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -149,14 +150,34 @@ class Intent:
     tag: str
     symbol: str
     quantity: int | float
-    order_type: str  # "MKT" | "LMT" | "STP" | "STP LMT"
+    order_type: str  # "MKT" | "LMT" | "STP" | "STP LMT" | "TRAIL" | "MOC" | "LIT"
     limit_price: int | float | None
     stop_price: int | float | None = None
     time_in_force: str = "DAY"  # "DAY" | "GTC" | "GTD"
     good_till_date: date | None = None  # GTD only
     outside_rth: bool = False
+    # TRAIL: LEAN's trailing amount (a percent as its fraction, 0.05 is 5 %) and whether it is a percent.
+    trailing_amount: int | float | None = None
+    trailing_as_percent: bool = False
+    trigger_price: int | float | None = None  # LIT: the price that makes it a limit order
     # A bracket's legs, placed on this order's fills: (role, tag, price), role "take_profit" or "stop_loss".
     bracket: tuple[tuple[str, str, float], ...] = ()
+
+
+ORDER_TYPES = ("MKT", "LMT", "STP", "STP LMT", "TRAIL", "MOC", "LIT")
+LIMIT_TYPES = ("LMT", "STP LMT", "LIT")
+STOP_TYPES = ("STP", "STP LMT")
+# IB sends OutsideRth only on resting orders (InteractiveBrokersBrokerage.cs:3583-3598@d154917).
+NOT_OUTSIDE_RTH = ("MKT", "MOC")
+
+
+def lean_trailing_amount(amount: int | float, *, as_percent: bool) -> int | float:
+    """LEAN's TrailingAmount of tradedesk's (execution/contract/messages.py holds the same): a percent becomes
+    its fraction, 5 -> 0.05 (Common/Orders/TrailingStopOrder.cs:181-194@24863901)."""
+    if not as_percent:
+        return amount
+    fraction = Decimal(repr(amount)) / 100
+    return int(fraction) if fraction == fraction.to_integral_value() else float(fraction)
 
 
 def _clock_text(value: timedelta) -> str:
@@ -265,6 +286,34 @@ def event_line(
     line["message"] = message or ""
     line["broker_ids"] = [str(item) for item in broker_ids if str(item)]
     return line
+
+
+def trailing_stop_moves(
+    orders: Iterable[Any], reported: dict[int, int | float]
+) -> list[tuple[Any, int | float]]:
+    """The open trailing stops whose stop moved since it was last reported, with the new stop (`reported`
+    is updated). The IB plugin moves LEAN's order when IB reports a new TrailStopPrice
+    (InteractiveBrokersBrokerage.cs:2491-2503@d154917, BrokerageTransactionHandler.cs:1401-1405@24863901), with
+    no order event: the algorithm finds it by looking."""
+    moved = []
+    for order in orders:
+        if getattr(order, "type", None) != OrderType.TRAILING_STOP:
+            continue
+        stop = json_number(getattr(order, "stop_price", None))
+        order_id = int(order.id)
+        if stop is None or stop <= 0 or reported.get(order_id) == stop:
+            continue
+        reported[order_id] = stop
+        moved.append((order, stop))
+    return moved
+
+
+def moved_status(order: Any) -> str:
+    """The status a trailing stop's move line carries: the order's own, never UpdateSubmitted (which confirms a
+    pending modify in tradedesk's ledger)."""
+    return (
+        "PartiallyFilled" if status_name(getattr(order, "status", None)) == "PartiallyFilled" else "Submitted"
+    )
 
 
 def order_broker_ids(order: Any) -> list[str]:
@@ -575,8 +624,9 @@ def append_line(path: Path, payload: dict[str, Any], *, fsync: bool = True) -> N
             os.fsync(handle.fileno())
 
 
-def parse_intent(data: Any) -> Intent:
-    """Validate a decoded intent (see execution/contract/intents.py) into the order to place."""
+def parse_intent(data: Any, *, lean_trailing: bool = False) -> Intent:
+    """Validate a decoded intent (see execution/contract/intents.py) into the order to place; its trailing
+    percent is tradedesk's (5 is 5 %) unless `lean_trailing` (an order command's, LEAN's fraction)."""
     if not isinstance(data, dict):
         raise IntentError("intent is not a JSON object")
     tag = data.get("order_intent_id")
@@ -591,19 +641,38 @@ def parse_intent(data: Any) -> Intent:
     if quantity == 0:
         raise IntentError("quantity must not be zero", tag)
     order_type = data.get("order_type")
-    if order_type not in ("MKT", "LMT", "STP", "STP LMT"):
-        raise IntentError(f"unsupported order_type {order_type!r} (MKT, LMT, STP, STP LMT)", tag)
-    limit_price = data.get("limit_price") if order_type in ("LMT", "STP LMT") else None
-    stop_price = data.get("stop_price") if order_type in ("STP", "STP LMT") else None
-    if order_type in ("LMT", "STP LMT") and not _positive(limit_price):
+    if order_type not in ORDER_TYPES:
+        raise IntentError(f"unsupported order_type {order_type!r} ({', '.join(ORDER_TYPES)})", tag)
+    limit_price = data.get("limit_price") if order_type in LIMIT_TYPES else None
+    stop_price = data.get("stop_price") if order_type in STOP_TYPES else None
+    if order_type in LIMIT_TYPES and not _positive(limit_price):
         raise IntentError(f"{order_type} order needs a positive limit_price, got {limit_price!r}", tag)
-    if order_type in ("STP", "STP LMT") and not _positive(stop_price):
+    if order_type in STOP_TYPES and not _positive(stop_price):
         raise IntentError(f"{order_type} order needs a positive stop_price, got {stop_price!r}", tag)
+    trailing_amount: int | float | None = None
+    trailing_as_percent = False
+    if order_type == "TRAIL":
+        raw_amount: Any = data.get("trailing_amount")
+        raw_percent: Any = data.get("trailing_as_percent")
+        if raw_percent not in (None, True, False):
+            raise IntentError(f"trailing_as_percent must be true or false, got {raw_percent!r}", tag)
+        trailing_as_percent = raw_percent is True
+        limit = 1 if lean_trailing else 100  # a percent below 100 % (a fraction below 1)
+        if not _positive(raw_amount) or (trailing_as_percent and raw_amount >= limit):
+            raise IntentError(f"TRAIL order needs a positive trailing_amount, got {raw_amount!r}", tag)
+        trailing_amount = (
+            raw_amount if lean_trailing else lean_trailing_amount(raw_amount, as_percent=trailing_as_percent)
+        )
+    trigger_price = data.get("trigger_price") if order_type == "LIT" else None
+    if order_type == "LIT" and not _positive(trigger_price):
+        raise IntentError(f"LIT order needs a positive trigger_price, got {trigger_price!r}", tag)
     time_in_force, good_till_date, outside_rth = intent_properties(
         data.get("time_in_force"), data.get("good_till_date"), data.get("outside_rth"), tag=tag
     )
-    if outside_rth and order_type == "MKT":
-        raise IntentError("outside_rth is not for a MKT order (IB sends it only for resting orders)", tag)
+    if outside_rth and order_type in NOT_OUTSIDE_RTH:
+        raise IntentError(
+            f"outside_rth is not for a {order_type} order (IB sends it only for resting orders)", tag
+        )
     return Intent(
         tag=tag,
         symbol=symbol,
@@ -614,6 +683,9 @@ def parse_intent(data: Any) -> Intent:
         time_in_force=time_in_force,
         good_till_date=good_till_date,
         outside_rth=outside_rth,
+        trailing_amount=trailing_amount,
+        trailing_as_percent=trailing_as_percent,
+        trigger_price=trigger_price,
         bracket=parse_bracket(data.get("bracket"), tag=tag),
     )
 
@@ -733,6 +805,9 @@ COMMAND_ORDER_TYPES = {
     "Limit": "LMT",
     "StopMarket": "STP",
     "StopLimit": "STP LMT",
+    "TrailingStop": "TRAIL",
+    "MarketOnClose": "MOC",
+    "LimitIfTouched": "LIT",
     MARKET_ON_OPEN: MARKET_ON_OPEN,
 }
 
@@ -759,8 +834,12 @@ def command_intent(command: Any) -> tuple[Intent, str]:
             "time_in_force": getattr(command, "time_in_force", None),
             "good_till_date": getattr(command, "good_til_date", None),
             "outside_rth": getattr(command, "outside_regular_trading_hours", None),
+            "trailing_amount": json_number(getattr(command, "trailing_amount", None)),
+            "trailing_as_percent": getattr(command, "trailing_as_percentage", None),
+            "trigger_price": json_number(getattr(command, "trigger_price", None)),
             "bracket": getattr(command, "bracket", None),
-        }
+        },
+        lean_trailing=True,
     )
     return intent, route
 
@@ -849,6 +928,11 @@ class TradedeskOrderCommand(Command):
     good_til_date: Any = None
     outside_regular_trading_hours: Any = False
     bracket: Any = None  # a bracket's legs as JSON text (parse_bracket)
+    # SubmitOrderRequest's fields of a trailing stop and a limit if touched (Common/Orders/SubmitOrderRequest.cs
+    # :85-104@24863901), which LEAN's own OrderCommand lacks (OrderCommand.cs:79).
+    trailing_amount: Any = 0
+    trailing_as_percentage: Any = False
+    trigger_price: Any = 0
     # The algorithm that registered the command (LEAN passes its C# self to run; this is the Python one).
     algorithm: ManualOrderExecution | None = None
 
@@ -883,6 +967,7 @@ class ManualOrderExecution(QCAlgorithm):
         int, list[Any]
     ]  # a leg's order id -> the update requests that were the algorithm's resizes
     _bracket_lock: threading.RLock
+    _trailing_stops: dict[int, int | float]  # order id -> the stop last reported
 
     # ---- LEAN entry points ------------------------------------------------------------------------
 
@@ -906,6 +991,7 @@ class ManualOrderExecution(QCAlgorithm):
         self._update_answers = {}
         self._brackets, self._bracket_of, self._resizes = {}, {}, {}
         self._bracket_lock = threading.RLock()
+        self._trailing_stops = {}
         events_file = self.get_parameter("events-file") or ""
         self._events_path = Path(events_file or EVENTS_FILE).resolve()
         intent_file = self.get_parameter("intent-file") or ""
@@ -949,8 +1035,9 @@ class ManualOrderExecution(QCAlgorithm):
             self.schedule.on(
                 self.date_rules.every_day(),
                 self.time_rules.every(prices_interval(self.get_parameter("prices-interval"))),
-                self._write_prices,
+                self._every_prices_interval,
             )
+
         except Exception as exc:
             self._error(f"initialize: {type(exc).__name__}: {exc}")
 
@@ -1004,12 +1091,44 @@ class ManualOrderExecution(QCAlgorithm):
                 line[UPDATE_REFUSED_KEY] = True
             if resize:
                 line[BRACKET_RESIZE_KEY] = True
+            if getattr(order, "type", None) == OrderType.TRAILING_STOP:
+                # The order's current stop (LEAN's OrderEvent.StopPrice: "The current stop price").
+                stop = json_number(getattr(order, "stop_price", None))
+                if stop is not None and stop > 0:
+                    line["stop_price"] = stop
+                    self._trailing_stops[int(order.id)] = stop
             self._write(line)
             # After the event's own line, at once: a bracket's legs follow the fill (one-cancels-other).
             if self._brackets:
                 self._bracket_event(str(tag), int(order_event.order_id), status)
         except Exception as exc:
             self._error(f"on_order_event: {type(exc).__name__}: {exc}")
+
+    def _report_trailing_stops(self) -> None:
+        """A line for every open trailing stop whose stop moved (no event_id: LEAN's ids are its events', so
+        the line's identity is the hash of its JSON, time and stop included)."""
+        try:
+            for order, stop in trailing_stop_moves(self.transactions.get_open_orders(), self._trailing_stops):
+                line = event_line(
+                    tag=str(order.tag or ""),
+                    status=moved_status(order),
+                    order_id=int(order.id),
+                    event_id=0,
+                    run_id=self._run_id,
+                    symbol=str(order.symbol.value),
+                    time=datetime.now(UTC),
+                    fill_quantity=0,
+                    fill_price=0,
+                    fee=0,
+                    fee_currency="",
+                    message=f"trailing stop moved to {stop}",
+                    broker_ids=order_broker_ids(order),
+                )
+                del line["event_id"]
+                line["stop_price"] = stop
+                self._write(line)
+        except Exception as exc:
+            self._error(f"trailing stops: {type(exc).__name__}: {exc}")
 
     def _update_refused(self, order_id: int, status: str) -> bool:
         """Count the broker's answers to the order's updates: an Invalid while one is unanswered refuses it.
@@ -1235,6 +1354,31 @@ class ManualOrderExecution(QCAlgorithm):
                 tag=tag,
                 order_properties=properties,
             )
+        if intent.order_type == "TRAIL":
+            assert intent.trailing_amount is not None
+            # No stop price: LEAN starts it from the security's price (QCAlgorithm.Trading.cs:585-591@24863901).
+            return self.trailing_stop_order(
+                symbol,
+                intent.quantity,
+                intent.trailing_amount,
+                intent.trailing_as_percent,
+                tag=tag,
+                order_properties=properties,
+            )
+        if intent.order_type == "LIT":
+            assert intent.trigger_price is not None and intent.limit_price is not None
+            return self.limit_if_touched_order(
+                symbol,
+                intent.quantity,
+                intent.trigger_price,
+                intent.limit_price,
+                tag=tag,
+                order_properties=properties,
+            )
+        if intent.order_type == "MOC":
+            # LEAN refuses it inside its buffer before the close (QCAlgorithm.Trading.cs:1215-1232): an error
+            # response, which _check_ticket reports as the order's Invalid line.
+            return self.market_on_close_order(symbol, intent.quantity, tag=tag, order_properties=properties)
         if route == MARKET_ON_OPEN:
             return self.market_on_open_order(
                 symbol, intent.quantity, asynchronous=True, tag=tag, order_properties=properties
@@ -1373,6 +1517,11 @@ class ManualOrderExecution(QCAlgorithm):
         with self._lock:
             for part in split_open_orders_line(line, max_line_bytes=self._max_line_bytes):
                 append_line(self._events_path, part)
+
+    def _every_prices_interval(self) -> None:
+        """The snapshots, and a line for each trailing stop that moved (looked for as often as prices change)."""
+        self._write_prices()
+        self._report_trailing_stops()
 
     def _write_prices(self) -> None:
         """Replace prices.json with the prices of held symbols, of symbols of open orders and of every

@@ -11,12 +11,12 @@ only too: the market-order rule outside regular hours must be the one tradedesk'
 Like LEAN (Launcher/Program.cs 98 at 24863901: Console.CancelKeyPress), SIGINT ends the run cleanly: a last
 holdings line, then the stopped line. SIGTERM does the same here (LEAN has no SIGTERM handler).
 
-Modules: common (constants, helpers), config, market (prices), account, book (orders and their lines),
-loop (intent, commands, lifecycle, main).
+Modules: common (constants, helpers), config, market (prices), account, orders (one order), fills (when and
+at what price each type fills), book (the orders and their lines), loop (intent, commands, lifecycle, main).
 """
 
 from execution.simulator.account import Account
-from execution.simulator.book import Order, OrderBook
+from execution.simulator.book import OrderBook
 from execution.simulator.common import (
     ACCOUNT_FILE,
     InvalidCommand,
@@ -29,6 +29,7 @@ from execution.simulator.common import (
 from execution.simulator.config import SimulatorConfig
 from execution.simulator.loop import Simulator, main
 from execution.simulator.market import PriceBook
+from execution.simulator.orders import Order
 
 __all__ = [
     "ACCOUNT_FILE",

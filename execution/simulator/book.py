@@ -6,7 +6,7 @@ import json
 import math
 import os
 import time
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -31,8 +31,9 @@ from execution.simulator.common import (
     utc_now_iso,
 )
 from execution.simulator.config import SimulatorConfig
+from execution.simulator.fills import fill_price, trail, trailing_stop_price
 from execution.simulator.market import PriceBook
-from execution.simulator.orders import Order
+from execution.simulator.orders import TRIGGERED_TYPES, Order
 
 
 class OrderBook:
@@ -163,11 +164,15 @@ class OrderBook:
         fill_price: float = 0.0,
         message: str = "",
         broker_ids: list[str] | None = None,
+        stop_price: float | None = None,
         bracket_resize: bool = False,
     ) -> None:
-        """One order event line in exactly the contract's fields (`bracket_resize` only on a bracket resize)."""
+        """One order event line in exactly the contract's fields (a trailing stop's adds its current stop,
+        `bracket_resize` only on a bracket resize)."""
         fee = fee_for(filled) if filled > 0 else 0
-        marks = {"bracket_resize": True} if bracket_resize else {}
+        marks = {} if stop_price is None else {"stop_price": json_number(stop_price)}
+        if bracket_resize:
+            marks["bracket_resize"] = True
         self.append_line(
             {
                 "tag": tag,
@@ -194,6 +199,8 @@ class OrderBook:
         order.status = status
         self.save_broker_orders()  # before the line: a crash after it never loses a working order
         broker_ids = [str(order.broker_id)] if order.broker_id is not None else []
+        if order.order_type == "TrailingStop":
+            kwargs.setdefault("stop_price", order.stop_price)
         self.order_event(
             order.order_id,
             order.tag,
@@ -272,18 +279,23 @@ class OrderBook:
         security_type: str = "Equity",
         submitted_message: str = "",
         stop_price: Decimal | None = None,
+        trailing: tuple[Decimal | None, bool] = (None, False),
+        trigger_price: Decimal | None = None,
         properties: tuple[str, date | None, bool, str] = ("GTC", None, False, ""),
         bracket: dict[str, Leg] | None = None,
     ) -> tuple[bool, str]:
         """Validate and place an order like LEAN: an order id always, Submitted or Invalid as its event; a
         bracket's entry arms its legs (placed on its fills).
 
-        `properties` is (time in force, GTD date, outside RTH, error) as orders.order_properties read them."""
+        `trailing` is a trailing stop's (amount, as percent), LEAN's: a percent as its fraction; `properties` is
+        (time in force, GTD date, outside RTH, error) as orders.order_properties read them."""
         time_in_force, good_till_date, outside_rth, properties_error = properties
         now = market_hours.clock(self.config.clock)
         order_id = self.next_order_id
         self.next_order_id += 1
         symbol_text = symbol if isinstance(symbol, str) else ("" if symbol is None else str(symbol))
+        trailing_amount, as_percent = trailing
+        now = market_hours.clock(self.config.clock)
         error = ""
         if not isinstance(symbol, str) or not SYMBOL_RE.fullmatch(symbol):
             error = f"Invalid symbol {symbol_text!r}: expected ^[A-Z][A-Z0-9.]{{0,14}}$"
@@ -296,10 +308,18 @@ class OrderBook:
             error = "Order quantity must not be zero"
         elif order_type not in SUPPORTED_ORDER_TYPES:
             error = f"Order type {order_type} is not supported by the simulator ({', '.join(SUPPORTED_ORDER_TYPES)})"
-        elif order_type in ("Limit", "StopLimit") and (limit_price is None or limit_price <= 0):
+        elif order_type in ("Limit", "StopLimit", "LimitIfTouched") and (
+            limit_price is None or limit_price <= 0
+        ):
             error = f"{order_type} order needs a positive limit price, got {limit_price}"
         elif order_type in ("StopMarket", "StopLimit") and (stop_price is None or stop_price <= 0):
             error = f"{order_type} order needs a positive stop price, got {stop_price}"
+        elif order_type == "TrailingStop" and (trailing_amount is None or trailing_amount <= 0):
+            error = f"TrailingStop order needs a positive trailing amount, got {trailing_amount}"
+        elif order_type == "LimitIfTouched" and (trigger_price is None or trigger_price <= 0):
+            error = f"LimitIfTouched order needs a positive trigger price, got {trigger_price}"
+        elif order_type == "MarketOnClose":
+            error = market_hours.moc_refusal(now=now)
         elif properties_error:
             error = properties_error
         elif good_till_date is not None and market_hours.good_till_date_expiry(good_till_date) <= now:
@@ -324,24 +344,28 @@ class OrderBook:
             # The IB plugin sends outside-RTH only for resting types (InteractiveBrokersBrokerage.cs:3583-3598).
             outside_rth=outside_rth and order_type not in ("Market", "MarketOnOpen"),
         )
-        if order_type not in ("Market", "MarketOnOpen"):
-            order.expires_at = market_hours.order_expiry(
-                placed_at=now,
-                time_in_force=order.time_in_force,
-                good_till_date=order.good_till_date,
-                outside_rth=order.outside_rth,
-                hours=self.config.market_hours,
-            )
+        if order_type == "TrailingStop":
+            assert trailing_amount is not None
+            order.trailing_amount, order.trailing_as_percent = float(trailing_amount), as_percent
+            if order.stop_price is None:
+                # LEAN's TrailingStopOrder without a stop: from the price now (QCAlgorithm.Trading.cs:585-591).
+                order.stop_price = trailing_stop_price(
+                    price=self.prices.next_price(symbol_text),
+                    amount=order.trailing_amount,
+                    as_percent=as_percent,
+                    buy=quantity > 0,
+                )
+        if order_type == "LimitIfTouched":
+            order.trigger_price = float(trigger_price) if trigger_price is not None else None
+        if order_type == "MarketOnClose":
+            order.close_at = market_hours.next_close(now).isoformat()
+        order.set_expiry(placed_at=now, hours=self.config.market_hours)
         self.next_broker_id += 1
         self.orders[order_id] = order
         self.brackets.arm(order_id, bracket or {})
         self.emit(order, "Submitted", message=submitted_message)
-        side = "BUY" if quantity > 0 else "SELL"
-        limit = f" @ {order.limit_price}" if order.limit_price is not None else ""
-        limit = (f" stop {order.stop_price}" if order.stop_price is not None else "") + limit
-        description = f"{order_type} {side} {json_number(abs(quantity))} {symbol_text}{limit}"
-        log(f"order {order_id} [{tag}] submitted: {description}")
-        return True, f"Order {order_id} submitted: {description}"
+        log(f"order {order_id} [{tag}] submitted: {order.describe()}")
+        return True, f"Order {order_id} submitted: {order.describe()}"
 
     def cancel_order(
         self, order_id: int, *, message: str = "Canceled by CancelOrderCommand"
@@ -401,18 +425,15 @@ class OrderBook:
         return True, f"Order {order_id} updated"
 
     def work_orders(self) -> None:
-        """Attempt the fills that are due: a MKT part fills at the next price, a LMT part when crossed.
+        """Attempt the fills that are due, each order by its type's fill rule (execution/simulator/fills.py).
 
-        A stop order first waits for its stop: a buy stop triggers at a price at or above it, a sell stop at
-        or below it; from then on a StopMarket fills like a market order, a StopLimit like a limit order.
-        """
+        A market on open waits for the open, a market on close for its close; a trailing stop that does not
+        fill moves its stop with the market and says so in an event line carrying its new stop."""
         now = time.monotonic()
         market_now = market_hours.clock(self.config.clock)
         for order in list(self.orders.values()):
             if order.working and order.expired(market_now):
-                message = market_hours.expiry_message(
-                    time_in_force=order.time_in_force, outside_rth=order.outside_rth
-                )
+                message = order.expiry_message()
                 self.emit(order, "Canceled", message=message)
                 log(f"order {order.order_id} [{order.tag}] canceled: {message}")
                 continue
@@ -420,34 +441,44 @@ class OrderBook:
                 continue
             if order.order_type == "MarketOnOpen" and not self.market_open():
                 continue  # waits for the next open, as IB holds it
-            if order.order_type not in ("Market", "MarketOnOpen") and not order.may_fill(
+            if order.order_type == "MarketOnClose" and not self.closed_for(order):
+                continue  # waits for its close (LEAN's MarketOnCloseFill)
+            if order.order_type not in ("Market", "MarketOnOpen", "MarketOnClose") and not order.may_fill(
                 now=market_now, hours=self.config.market_hours
             ):
                 continue  # rests outside its session (regular, or extended when outside RTH)
             price = self.prices.next_price(order.symbol)
             buy = order.quantity > 0
-            if order.stop_price is not None and not order.triggered:
-                if not (price >= order.stop_price if buy else price <= order.stop_price):
-                    order.next_attempt = now + self.config.fill_delay
-                    continue
-                order.triggered = True
-                log(f"order {order.order_id} [{order.tag}] stop {order.stop_price} triggered at {price}")
-            if order.limit_price is not None:
-                crossed = price <= order.limit_price if buy else price >= order.limit_price
-                if not crossed:
-                    continue  # checked again at the next poll
-                # At the limit or better: the market price is already on the good side of the limit.
-                price = min(price, order.limit_price) if buy else max(price, order.limit_price)
+            was_triggered = order.triggered
+            fill = fill_price(order, price)
+            if order.triggered and not was_triggered:
+                what = (
+                    f"trigger {order.trigger_price} touched"
+                    if order.trigger_price
+                    else f"stop {order.stop_price} triggered"
+                )
+                log(f"order {order.order_id} [{order.tag}] {what} at {price}")
+            if fill is None:
+                if order.order_type == "TrailingStop" and trail(order, price):
+                    # Its own status, never UpdateSubmitted (which confirms a pending modify in tradedesk).
+                    status = "PartiallyFilled" if order.filled else "Submitted"
+                    self.emit(order, status, message=f"trailing stop moved to {order.stop_price}")
+                if not order.triggered and order.order_type in TRIGGERED_TYPES:
+                    order.next_attempt = now + self.config.fill_delay  # a limit is checked at every poll
+                continue
             part = order.parts.pop(0)
             order.filled += part if buy else -part
-            self.account.apply_fill(order.symbol, part if buy else -part, price, fee_for(part))
+            self.account.apply_fill(order.symbol, part if buy else -part, fill, fee_for(part))
             status = "Filled" if not order.parts else "PartiallyFilled"
-            self.emit(order, status, filled=part, fill_price=price)
-            fill = f"{json_number(part)} {order.symbol} @ {price}"
-            log(f"order {order.order_id} [{order.tag}] {status}: {fill}")
+            self.emit(order, status, filled=part, fill_price=fill)
+            log(f"order {order.order_id} [{order.tag}] {status}: {json_number(part)} {order.symbol} @ {fill}")
             order.next_attempt = now + self.config.fill_delay
             # At once, on the fill's own event: a sibling canceled here is skipped later in this very tick.
             self.brackets.on_fill(order)
+
+    def closed_for(self, order: Order) -> bool:
+        """Whether a market on close's close has come (its first price at or after it is the close's)."""
+        return market_hours.clock(self.config.clock) >= datetime.fromisoformat(order.close_at)
 
     def market_open(self) -> bool:
         """Whether the simulated exchange is open now (or at the configured fixed clock)."""

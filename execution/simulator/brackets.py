@@ -137,6 +137,8 @@ class Brackets:
                     order_type,
                     prices.get("limit_price"),
                     stop_price=prices.get("stop_price"),
+                    # The children work as long as their entry (its time in force and session).
+                    properties=(entry.time_in_force, entry.good_till_date, entry.outside_rth, ""),
                 )
                 if ok:
                     leg.order_id = self.book.next_order_id - 1

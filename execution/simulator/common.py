@@ -49,8 +49,25 @@ LEAN_ORDER_TYPES = {
 }
 LEAN_SECURITY_TYPES = {0: "Base", 1: "Equity"}
 # The LEAN order types the simulator works, and the intent file's names for them.
-SUPPORTED_ORDER_TYPES = ("Market", "MarketOnOpen", "Limit", "StopMarket", "StopLimit")
-INTENT_ORDER_TYPES = {"MKT": "Market", "LMT": "Limit", "STP": "StopMarket", "STP LMT": "StopLimit"}
+SUPPORTED_ORDER_TYPES = (
+    "Market",
+    "MarketOnOpen",
+    "MarketOnClose",
+    "Limit",
+    "StopMarket",
+    "StopLimit",
+    "TrailingStop",
+    "LimitIfTouched",
+)
+INTENT_ORDER_TYPES = {
+    "MKT": "Market",
+    "LMT": "Limit",
+    "STP": "StopMarket",
+    "STP LMT": "StopLimit",
+    "TRAIL": "TrailingStop",
+    "MOC": "MarketOnClose",
+    "LIT": "LimitIfTouched",
+}
 
 
 def open_events_for_append(path: Path) -> Any:

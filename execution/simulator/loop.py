@@ -65,6 +65,11 @@ class Simulator(OrderBook):
         order_type = INTENT_ORDER_TYPES.get(kind, kind or "(none)")
         limit = parse_decimal(intent.get("limit_price"))
         stop = parse_decimal(intent.get("stop_price"))
+        # The intent's trailing percent is tradedesk's (5 is 5 %); the book works LEAN's fraction.
+        as_percent = intent.get("trailing_as_percent") is True
+        trailing = parse_decimal(intent.get("trailing_amount"))
+        if trailing is not None and as_percent:
+            trailing /= 100
         submitted_message = ""
         if order_type == "Market" and quantity is not None:
             # LEAN's MarketOrder path: closed market -> MarketOnOpen when IB accepts it, else refused.
@@ -100,8 +105,10 @@ class Simulator(OrderBook):
             quantity,
             order_type,
             limit,
-            stop_price=stop,
+            stop_price=None if order_type == "TrailingStop" else stop,
             submitted_message=submitted_message,
+            trailing=(trailing, as_percent),
+            trigger_price=parse_decimal(intent.get("trigger_price")),
             properties=order_properties(
                 intent.get("time_in_force") or "DAY", intent.get("good_till_date"), intent.get("outside_rth")
             ),
@@ -133,6 +140,10 @@ class Simulator(OrderBook):
             limit = parse_decimal(command.get("limitprice"))
             stop = parse_decimal(command.get("stopprice"))
             tag = command.get("tag")
+            # SubmitOrderRequest's fields (Common/Orders/SubmitOrderRequest.cs:85-104): TrailingAmount (a
+            # percent as its fraction) with TrailingAsPercentage, TriggerPrice; 0 or absent when they do not apply.
+            trailing = parse_decimal(command.get("trailingamount"))
+            trigger = parse_decimal(command.get("triggerprice"))
             # LEAN's own OrderCommand places with DefaultOrderProperties: GTC, regular hours only.
             properties = (
                 order_properties(
@@ -151,10 +162,14 @@ class Simulator(OrderBook):
                 command.get("ticker"),
                 quantity,
                 order_type,
-                limit if order_type in ("Limit", "StopLimit") else None,
+                limit if order_type in ("Limit", "StopLimit", "LimitIfTouched") else None,
                 security,
                 submitted_message=market_hours.MOO_MESSAGE if order_type == "MarketOnOpen" else "",
-                stop_price=stop if order_type in ("StopMarket", "StopLimit") else None,
+                stop_price=stop
+                if order_type in ("StopMarket", "StopLimit", "TrailingStop") and stop
+                else None,
+                trailing=(trailing, command.get("trailingaspercentage") is True),
+                trigger_price=trigger if order_type == "LimitIfTouched" else None,
                 properties=properties,
                 bracket=legs,
             )

@@ -8,8 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 from execution.contract import market_hours
-from execution.simulator.common import WORKING
+from execution.simulator.common import WORKING, json_number
 
+# Types that wait for a price to be touched before they work (a stop's stop, a limit if touched's trigger).
+TRIGGERED_TYPES = frozenset({"StopMarket", "StopLimit", "TrailingStop", "LimitIfTouched"})
 # LEAN's TimeInForce names (the order command's) -> tradedesk's, which the simulator keeps.
 TIME_IN_FORCE_FROM_LEAN = {"day": "DAY", "goodtilcanceled": "GTC", "goodtildate": "GTD"}
 TIME_IN_FORCES = ("DAY", "GTC", "GTD")
@@ -23,13 +25,18 @@ class Order:
     tag: str
     symbol: str
     quantity: Decimal  # signed: BUY positive, SELL negative
-    order_type: str  # "Market" | "MarketOnOpen" | "Limit" | "StopMarket" | "StopLimit"
+    order_type: str  # a LEAN OrderType name of SUPPORTED_ORDER_TYPES
     limit_price: float | None
     parts: list[Decimal]  # remaining absolute fill sizes
     next_attempt: float  # monotonic time of the next fill attempt
     status: str = "Submitted"
-    stop_price: float | None = None
-    triggered: bool = False  # a stop order's stop was reached: it now works as a market / limit order
+    stop_price: float | None = None  # a trailing stop's current stop
+    # A stop's stop (a limit if touched's trigger) was reached: it now works as a market / limit order.
+    triggered: bool = False
+    trailing_amount: float | None = None  # LEAN's: a percent as its fraction (0.05 is 5 %)
+    trailing_as_percent: bool = False
+    trigger_price: float | None = None
+    close_at: str = ""  # a market on close: the close it fills at (UTC ISO 8601)
     filled: Decimal = Decimal(0)  # signed running total
     last_event_id: int = 0
     broker_id: int | None = None  # the simulated broker's order id (IB's), kept across restarts
@@ -48,6 +55,10 @@ class Order:
             "limit_price": self.limit_price,
             "stop_price": self.stop_price,
             "triggered": self.triggered,
+            "trailing_amount": self.trailing_amount,
+            "trailing_as_percent": self.trailing_as_percent,
+            "trigger_price": self.trigger_price,
+            "close_at": self.close_at,
             "filled": str(self.filled),
             "parts": [str(part) for part in self.parts],
             "time_in_force": self.time_in_force,
@@ -72,6 +83,10 @@ class Order:
             next_attempt=next_attempt,
             stop_price=record.get("stop_price"),
             triggered=bool(record.get("triggered")),
+            trailing_amount=record.get("trailing_amount"),
+            trailing_as_percent=bool(record.get("trailing_as_percent")),
+            trigger_price=record.get("trigger_price"),
+            close_at=str(record.get("close_at") or ""),
             filled=Decimal(record.get("filled") or 0),
             broker_id=int(record["broker_id"]),
             # A file written before time in force was kept: its orders were placed as LEAN's default, GTC.
@@ -86,9 +101,40 @@ class Order:
         """Still able to fill or be canceled."""
         return self.status in WORKING
 
+    def describe(self) -> str:
+        """An order as the log and the command's answer name it: type, side, quantity, symbol, prices."""
+        side = "BUY" if self.quantity > 0 else "SELL"
+        prices = "".join(
+            f" {name} {value}"
+            for name, value in (
+                ("trigger", self.trigger_price),
+                ("stop", self.stop_price),
+                ("trail", self.trailing_amount),
+                ("@", self.limit_price),
+            )
+            if value is not None
+        )
+        return f"{self.order_type} {side} {json_number(abs(self.quantity))} {self.symbol}{prices}"
+
     def may_fill(self, *, now: datetime, hours: str) -> bool:
         """Whether the order may trigger or fill now: its session (regular, or extended when outside RTH)."""
         return market_hours.order_may_fill(now=now, hours=hours, outside_rth=self.outside_rth)
+
+    def set_expiry(self, *, placed_at: datetime, hours: str) -> None:
+        """When the broker will cancel the order (a resting one: market orders fill or wait for the open, a market
+        on close fills at its close, after the regular session that would end a DAY order)."""
+        if self.order_type not in ("Market", "MarketOnOpen", "MarketOnClose"):
+            self.expires_at = market_hours.order_expiry(
+                placed_at=placed_at,
+                time_in_force=self.time_in_force,
+                good_till_date=self.good_till_date,
+                outside_rth=self.outside_rth,
+                hours=hours,
+            )
+
+    def expiry_message(self) -> str:
+        """The reason of the broker's cancel at the expiry."""
+        return market_hours.expiry_message(time_in_force=self.time_in_force, outside_rth=self.outside_rth)
 
     def expired(self, now: datetime) -> bool:
         """Whether the broker's expiry of the order (its time in force) has come."""

@@ -55,6 +55,11 @@ class OrderType(models.TextChoices):
     LMT = "LMT", _("Limit")
     STP = "STP", _("Stop")
     STP_LMT = "STP LMT", _("Stop limit")
+    # The types IB accepts in LEAN beyond the four above (Common/Brokerages/InteractiveBrokersBrokerageModel.cs
+    # :76-90@24863901: TrailingStop, MarketOnClose, LimitIfTouched).
+    TRAIL = "TRAIL", _("Trailing stop")
+    MOC = "MOC", _("Market on close")
+    LIT = "LIT", _("Limit if touched")
 
 
 class BracketRole(models.TextChoices):
@@ -82,9 +87,15 @@ BRACKET_OVERFILL_TEXT = _(
 )
 
 
-# Order types that carry a limit price / a stop price (the rest must leave the field empty).
-LIMIT_PRICE_TYPES = frozenset({OrderType.LMT, OrderType.STP_LMT})
+# Order types that carry a limit price / a stop price the trader sets (the rest must leave the field empty).
+LIMIT_PRICE_TYPES = frozenset({OrderType.LMT, OrderType.STP_LMT, OrderType.LIT})
 STOP_PRICE_TYPES = frozenset({OrderType.STP, OrderType.STP_LMT})
+# A trailing stop carries a trailing amount (or percent) instead; its stop price is the engine's current stop.
+TRAILING_TYPES = frozenset({OrderType.TRAIL})
+# Limit if touched: a trigger price and the limit it then works at (Common/Orders/LimitIfTouchedOrder.cs:36-46).
+TRIGGER_PRICE_TYPES = frozenset({OrderType.LIT})
+# A trailing percent is a share of the market price: 100 % or more would put a sell stop at or below zero.
+MAX_TRAILING_PERCENT = Decimal(100)
 
 
 class TimeInForce(models.TextChoices):

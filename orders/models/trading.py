@@ -11,6 +11,7 @@ from django.db.models.functions import Upper
 
 from orders.models.choices import (
     CLIENT_ORDER_ID_REGEX,
+    MAX_TRAILING_PERCENT,
     MONEY,
     NOTIONAL,
     OUTSIDE_RTH_TYPES,
@@ -48,7 +49,15 @@ class TradeOrder(models.Model):
     quantity = models.DecimalField(**QTY)
     order_type = models.CharField(max_length=8, choices=OrderType.choices, default=OrderType.MKT)
     limit_price = models.DecimalField(**PRICE, null=True, blank=True)
+    # STP / STP LMT: the trader's stop. TRAIL: the engine's current stop (it trails the market; null until the
+    # engine reports it), what the risk checks value the order at.
     stop_price = models.DecimalField(**PRICE, null=True, blank=True)
+    # TRAIL: how far the stop trails the market, in price (or, trailing_as_percent, in percent of the price:
+    # 5 is 5 %; LEAN takes the fraction, Common/Orders/TrailingStopOrder.cs:181-194@24863901).
+    trailing_amount = models.DecimalField(**PRICE, null=True, blank=True)
+    trailing_as_percent = models.BooleanField(default=False, db_default=False)
+    # LIT: the price that, once touched, turns the order into a limit order at limit_price.
+    trigger_price = models.DecimalField(**PRICE, null=True, blank=True)
     # Sent as LEAN's OrderProperties.TimeInForce (DAY, not LEAN's GTC default: Common/Orders/OrderProperties.cs:40-43
     # @24863901); a GTD order works until the close of its date (InteractiveBrokersBrokerage.cs:2998-3020@d154917).
     time_in_force = models.CharField(
@@ -86,6 +95,8 @@ class TradeOrder(models.Model):
     update_quantity = models.DecimalField(**QTY, null=True, blank=True)
     update_limit_price = models.DecimalField(**PRICE, null=True, blank=True)
     update_stop_price = models.DecimalField(**PRICE, null=True, blank=True)
+    update_trailing_amount = models.DecimalField(**PRICE, null=True, blank=True)
+    update_trigger_price = models.DecimalField(**PRICE, null=True, blank=True)
     # When the pending update was asked for: the page shows how long an engine has left it unanswered.
     update_requested_at = models.DateTimeField(null=True, blank=True)
     # The broker refused an update (the engine marked the Invalid event it emits for the order itself): the
@@ -185,6 +196,7 @@ class TradeOrder(models.Model):
             models.CheckConstraint(
                 # A comparison with NULL is unknown, which a CHECK lets pass: required prices say NOT NULL.
                 condition=Q(order_type=OrderType.MKT, limit_price__isnull=True, stop_price__isnull=True)
+                | Q(order_type=OrderType.MOC, limit_price__isnull=True, stop_price__isnull=True)
                 | Q(
                     order_type=OrderType.LMT,
                     limit_price__isnull=False,
@@ -203,8 +215,43 @@ class TradeOrder(models.Model):
                     stop_price__gt=0,
                     limit_price__isnull=False,
                     limit_price__gt=0,
+                )
+                # The current stop is the engine's: unknown (null) until it reports one.
+                | Q(
+                    Q(stop_price__isnull=True) | Q(stop_price__gt=0),
+                    order_type=OrderType.TRAIL,
+                    limit_price__isnull=True,
+                )
+                | Q(
+                    order_type=OrderType.LIT,
+                    limit_price__isnull=False,
+                    limit_price__gt=0,
+                    stop_price__isnull=True,
                 ),
                 name="order_prices_match_type",
+            ),
+            models.CheckConstraint(
+                # A trailing amount (> 0; a percent below 100) on TRAIL only; a trigger (> 0) on LIT only.
+                condition=(
+                    Q(order_type=OrderType.TRAIL, trailing_amount__isnull=False, trailing_amount__gt=0)
+                    & (
+                        Q(trailing_as_percent=False)
+                        | Q(trailing_as_percent=True, trailing_amount__lt=MAX_TRAILING_PERCENT)
+                    )
+                    | (
+                        ~Q(order_type=OrderType.TRAIL)
+                        & Q(trailing_amount__isnull=True, trailing_as_percent=False)
+                    )
+                )
+                & (
+                    Q(order_type=OrderType.LIT, trigger_price__isnull=False, trigger_price__gt=0)
+                    | (~Q(order_type=OrderType.LIT) & Q(trigger_price__isnull=True))
+                ),
+                name="order_trailing_and_trigger_match_type",
+            ),
+            models.CheckConstraint(
+                condition=~Q(order_type=OrderType.MOC) | Q(time_in_force=TimeInForce.DAY),
+                name="order_market_on_close_is_day",
             ),
             models.CheckConstraint(
                 condition=Q(time_in_force__in=TimeInForce.values), name="order_time_in_force_valid"
@@ -232,6 +279,8 @@ class TradeOrder(models.Model):
                     update_quantity__isnull=True,
                     update_limit_price__isnull=True,
                     update_stop_price__isnull=True,
+                    update_trailing_amount__isnull=True,
+                    update_trigger_price__isnull=True,
                 ),
                 name="order_update_values_only_when_pending",
             ),
@@ -243,7 +292,9 @@ class TradeOrder(models.Model):
             models.CheckConstraint(
                 condition=(Q(update_quantity__isnull=True) | Q(update_quantity__gt=0))
                 & (Q(update_limit_price__isnull=True) | Q(update_limit_price__gt=0))
-                & (Q(update_stop_price__isnull=True) | Q(update_stop_price__gt=0)),
+                & (Q(update_stop_price__isnull=True) | Q(update_stop_price__gt=0))
+                & (Q(update_trailing_amount__isnull=True) | Q(update_trailing_amount__gt=0))
+                & (Q(update_trigger_price__isnull=True) | Q(update_trigger_price__gt=0)),
                 name="order_update_values_positive",
             ),
             models.CheckConstraint(

@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -31,10 +31,7 @@ from orders.models import (
     TradeOrder,
 )
 from orders.services.preview import STOP_LOSS, TAKE_PROFIT, bracket_leg_price, price_reference
-from orders.services.validation import equity_tick
-
-if TYPE_CHECKING:
-    from orders.services.validation import CleanOrder
+from orders.services.validation import CleanOrder, equity_tick
 
 # What a child may still become: held for its entry, or working at the engine.
 CHILD_OPEN_STATUSES = frozenset(WORKING_STATUSES | {OrderStatus.HELD})
@@ -134,6 +131,10 @@ def bracket_children_create(*, entry: TradeOrder, legs: BracketLegs) -> list[Tra
                 order_type=order_type,
                 limit_price=price if order_type == OrderType.LMT else None,
                 stop_price=price if order_type == OrderType.STP else None,
+                # The group works as long as its entry asked: one ticket, one time in force (and session).
+                time_in_force=entry.time_in_force,
+                good_till_date=entry.good_till_date,
+                outside_rth=entry.outside_rth,
                 status=OrderStatus.HELD,
                 params={**entry.params, "bracket_of": entry.client_order_id},
                 created_by=entry.created_by,

@@ -5,35 +5,53 @@ word: never a hard limit)."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from orders.errors import ConfirmRequired
-from orders.models import OrderType, Position, Project, Side
+from orders.models import Position, Project, Side
 from orders.selectors import orders_working
 from orders.services.market import buying_power_fresh
-from orders.services.preview import price_reference
-
-if TYPE_CHECKING:
-    from orders.services.validation import CleanOrder
+from orders.services.preview import price_reference, trade_price
+from orders.services.validation import CleanOrder
 
 
 def working_orders_value(*, project: Project, exclude_order_id: int | None = None) -> Decimal:
-    """What the project's working orders may still trade, valued at their limit / stop, else the reference
-    price (a market order waiting for the open): the buying power they will take when they fill."""
+    """What the project's working orders may still trade, valued at their limit / stop (a trailing stop at its
+    current stop), else the reference price (a market order waiting for the open, a market on close): the
+    buying power they will take when they fill."""
     total = Decimal(0)
     # A bracket's children reduce the position their entry makes: they take no buying power.
     working = orders_working(project=project).filter(mode=project.mode, parent__isnull=True)
     if exclude_order_id is not None:
         working = working.exclude(pk=exclude_order_id)
     for order in working.only(
-        "symbol", "quantity", "filled_quantity", "limit_price", "stop_price", "order_type"
+        "symbol",
+        "side",
+        "quantity",
+        "filled_quantity",
+        "limit_price",
+        "stop_price",
+        "order_type",
+        "trailing_amount",
+        "trailing_as_percent",
     ):
-        price = (
-            order.limit_price if order.order_type in (OrderType.LMT, OrderType.STP_LMT) else order.stop_price
+        price = trade_price(
+            order_type=order.order_type,
+            limit_price=order.limit_price,
+            stop_price=order.stop_price,
+            reference=None,
+            side=order.side,
         )
         if price is None:
             reference = price_reference(project=project, symbol=order.symbol)
-            price = reference.price if reference is not None else None
+            price = trade_price(
+                order_type=order.order_type,
+                limit_price=order.limit_price,
+                stop_price=order.stop_price,
+                reference=reference.price if reference is not None else None,
+                side=order.side,
+                trailing_amount=order.trailing_amount,
+                trailing_as_percent=order.trailing_as_percent,
+            )
         if price is not None:
             total += (order.quantity - order.filled_quantity) * price
     return total

@@ -33,6 +33,7 @@ from orders.models import (
     ExecutionEvent,
     OrderFlag,
     OrderStatus,
+    OrderType,
     Position,
     TradeFill,
     TradeOrder,
@@ -41,6 +42,7 @@ from orders.services.bracket_ledger import CHILD_ROLES, bracket_event, bracket_g
 from orders.services.ledger_events import BatchReport, LedgerEvent
 from orders.services.modify import UPDATE_CONFIRMED_STATUS, UPDATE_FAILED_MESSAGES, orders_settle_updates
 from orders.services.position_fills import PositionFill, apply_position_fills
+from orders.services.trailing import trailing_stop_ratchet
 from orders.services.validation import quantize
 from orders.services.versions import project_versions_bump
 
@@ -80,6 +82,8 @@ _ORDER_COLUMNS = (
     "update_refused_message",
     "parent_id",
     "bracket_role",
+    "order_type",
+    "stop_price",
 )
 _ORDER_WRITTEN = (
     "status",
@@ -98,6 +102,7 @@ _ORDER_WRITTEN = (
     "broker_order_id",
     "update_refused",
     "update_refused_message",
+    "stop_price",
     "updated_at",
 )
 # Every concrete column of Position, in model order (what Position.from_db expects).
@@ -164,6 +169,8 @@ class _LockedOrder:
     update_refused_message: str
     parent_id: int | None  # a bracket child's entry (read only: brackets_settle sizes children)
     bracket_role: str
+    order_type: str
+    stop_price: Decimal | None  # a trailing stop's is its engine's current stop
     dispatch_run: str | None  # params.manual_execution.run_id: the run the order was handed to
 
 
@@ -221,7 +228,9 @@ def apply_engine_events(
     if not unique:
         return report
     now = timezone.now()
-    with transaction.atomic():
+    # No savepoint of its own inside a caller's transaction (the ingest's step has one): a failure here
+    # still rolls back everything it wrote with that block, one round trip less per batch.
+    with transaction.atomic(savepoint=False):
         # Keys already stored are duplicates whatever happens next; the insert below decides for the rest.
         known = stored_event_keys(list(unique))
         if known:
@@ -327,7 +336,7 @@ def _apply_to_orders(
         if len(events) > 1:
             events.sort(key=_event_sort_key)
         before = (order.status, order.status_message, order.last_status_ts, order.ib_order_id, order.flag,
-                  order.future_event_time, order.broker_order_id, order.update_refused)  # fmt: skip
+                  order.future_event_time, order.broker_order_id, order.update_refused, order.stop_price)  # fmt: skip
         was_failed = order.status == OrderStatus.FAILED
         for event in events:
             # A time far ahead would pin the order's clocks forever: flag it and order by arrival instead.
@@ -362,6 +371,10 @@ def _apply_to_orders(
                     or (event.run_id and event.run_id != order.dispatch_run)
                 ):
                     order.flag, order.flag_message = "", ""
+            if event.stop_price is not None and order.order_type == OrderType.TRAIL:
+                order.stop_price = trailing_stop_ratchet(
+                    side=order.side, current=order.stop_price, reported=event.stop_price
+                )
             if event.origin == "engine" and event.update_refused and not order.update_refused:
                 # Set by the event alone (never cleared by a later one): replay and arrival order agree.
                 order.update_refused = True
@@ -382,7 +395,7 @@ def _apply_to_orders(
                 )  # fmt: skip
                 fill_events[event.key] = (order, event)
         after = (order.status, order.status_message, order.last_status_ts, order.ib_order_id, order.flag,
-                 order.future_event_time, order.broker_order_id, order.update_refused)  # fmt: skip
+                 order.future_event_time, order.broker_order_id, order.update_refused, order.stop_price)  # fmt: skip
         if after != before:
             changed[order.pk] = order
     now = timezone.now()
@@ -436,6 +449,7 @@ def _apply_to_orders(
                     o.broker_order_id,
                     o.update_refused,
                     o.update_refused_message,
+                    o.stop_price,
                     now,
                 )
                 for o in changed.values()

@@ -10,7 +10,7 @@ from typing import Any
 from orders.models import STATUS_RANK
 
 
-@dataclass
+@dataclass(slots=True)
 class LedgerEvent:
     """One event for an order: a line of an engine's events file, or a change tradedesk records itself."""
 
@@ -38,6 +38,9 @@ class LedgerEvent:
     # The engine marked this UpdateSubmitted event as its own resize of a bracket child (to what the entry
     # filled): it never confirms a trader's pending modify (the resize is exempt from the one-update rule).
     bracket_resize: bool = False
+    # A trailing stop's current stop (the line's `stop_price`: LEAN's OrderEvent.StopPrice, "the current stop
+    # price", Common/Orders/OrderEvent.cs:128-143@24863901); None on other lines.
+    stop_price: Decimal | None = None
     # The payload's JSON text as received, when it decodes to exactly `payload`: stored without dumping it again.
     payload_text: str | None = None
 

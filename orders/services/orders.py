@@ -16,6 +16,7 @@ from orders.models import (
     SOURCE_MANUAL,
     BracketRole,
     BracketState,
+    OrderType,
     Project,
     TradeOrder,
 )
@@ -30,6 +31,9 @@ from orders.services.projects import (
 from orders.services.risk import check_new_order
 from orders.services.stages import order_stages_start
 from orders.services.validation import CleanOrder, clean_order_payload, order_lots_and_ticks_check
+
+# Why an order type cannot be placed now ("" when it can): the market-hours rule, from the engine side.
+TypeRefusal = Callable[..., str]
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,10 @@ def _same_order(order: TradeOrder, clean: CleanOrder, project: Project) -> bool:
         and order.quantity == clean.quantity
         and order.order_type == clean.order_type
         and order.limit_price == clean.limit_price
-        and order.stop_price == clean.stop_price
+        and (order.stop_price == clean.stop_price or order.order_type == OrderType.TRAIL)
+        and order.trailing_amount == clean.trailing_amount
+        and order.trailing_as_percent == clean.trailing_as_percent
+        and order.trigger_price == clean.trigger_price
         and order.time_in_force == clean.time_in_force
         and order.good_till_date == clean.good_till_date
         and order.outside_rth == clean.outside_rth
@@ -86,12 +93,14 @@ def create_trade_order(
     source: str = SOURCE_MANUAL,
     actor: Actor | None = None,
     extra_params: dict[str, Any] | None = None,
+    type_refusal: TypeRefusal | None = None,
     engine_down: EngineGate | None = None,
 ) -> OrderCreateResult:
     """Create an order, idempotent on client_order_id; the signal hands manual orders to the engine.
 
     Lookup, checks, insert and audit run in one transaction under the project lock, so parallel requests
-    (a double click, a retried POST) are decided one after the other."""
+    (a double click, a retried POST) are decided one after the other. `type_refusal` is the engine side's
+    word on whether the order's type can be placed now (the place door passes the market-hours rule)."""
     clean = clean_order_payload(payload)
     if clean.project_id is None:
         project = project_default_for(user=user)
@@ -106,6 +115,7 @@ def create_trade_order(
             source=source,
             actor=actor,
             extra_params=extra_params,
+            type_refusal=type_refusal,
             engine_down=engine_down,
         )
 
@@ -119,6 +129,7 @@ def order_create_locked(
     actor: Actor | None = None,
     extra_params: dict[str, Any] | None = None,
     closing: bool = False,
+    type_refusal: TypeRefusal | None = None,
     engine_down: EngineGate | None = None,
 ) -> OrderCreateResult:
     """Create an order in the caller's transaction, which holds the project lock (project_lock)."""
@@ -138,6 +149,9 @@ def order_create_locked(
     # Refused here rather than accepted and turned FAILED by the dispatch a moment later.
     order_engine_down_check(mode=project.mode, engine_down=engine_down)
 
+    refusal = type_refusal(order_type=clean.order_type) if type_refusal is not None else ""
+    if refusal:
+        raise OrderValidationError(refusal, errors={"order_type": refusal})
     if not closing:
         # A close is sized from the position, which may hold a fraction (a split, a transfer): it must flatten.
         order_lots_and_ticks_check(clean)
@@ -166,6 +180,9 @@ def order_create_locked(
                 order_type=clean.order_type,
                 limit_price=clean.limit_price,
                 stop_price=clean.stop_price,
+                trailing_amount=clean.trailing_amount,
+                trailing_as_percent=clean.trailing_as_percent,
+                trigger_price=clean.trigger_price,
                 time_in_force=clean.time_in_force,
                 good_till_date=clean.good_till_date,
                 outside_rth=clean.outside_rth,
@@ -195,6 +212,7 @@ def order_create_locked(
             "order_type": clean.order_type,
             "limit_price": None if clean.limit_price is None else str(clean.limit_price),
             "stop_price": None if clean.stop_price is None else str(clean.stop_price),
+            **_type_detail(clean),
             "time_in_force": clean.time_in_force,
             "good_till_date": None if clean.good_till_date is None else clean.good_till_date.isoformat(),
             "outside_rth": clean.outside_rth,
@@ -208,6 +226,18 @@ def order_create_locked(
         },
     )
     return OrderCreateResult(order=order, created=True)
+
+
+def _type_detail(clean: CleanOrder) -> dict[str, Any]:
+    """The audit's fields of a trailing stop (amount, percent) and a limit if touched (trigger): only theirs."""
+    if clean.order_type == OrderType.TRAIL:
+        return {
+            "trailing_amount": str(clean.trailing_amount),
+            "trailing_as_percent": clean.trailing_as_percent,
+        }
+    if clean.order_type == OrderType.LIT:
+        return {"trigger_price": str(clean.trigger_price)}
+    return {}
 
 
 def trade_order_mark_reviewed(*, order: TradeOrder, user: Any, note: str = "") -> TradeOrder:

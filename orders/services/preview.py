@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from orders.models import OrderType, Position, Project, Side, TradeFill
+from orders.models import PRICE_PLACES, OrderType, Position, Project, Side, TradeFill
 from orders.services.market import market_price_fresh
 from orders.services.validation import equity_tick
 
@@ -108,14 +108,37 @@ def farthest_price(prices: list[Decimal], reference: Decimal) -> tuple[Decimal, 
     return price, (price - reference) / reference * 100
 
 
+def trailing_stop(*, side: str, reference: Decimal, trailing_amount: Decimal, as_percent: bool) -> Decimal:
+    """Where a trailing stop placed now sits: LEAN's TrailingStopOrder.CalculateStopPrice (a buy above the market,
+    a sell below it; Common/Orders/TrailingStopOrder.cs:181-194@24863901), a percent as tradedesk keeps it
+    (5 is 5 %, LEAN's 0.05)."""
+    distance = reference * trailing_amount / 100 if as_percent else trailing_amount
+    stop = reference + distance if side == Side.BUY else reference - distance
+    return stop.quantize(PRICE_PLACES)
+
+
 def trade_price(
-    *, order_type: str, limit_price: Decimal | None, stop_price: Decimal | None, reference: Decimal | None
+    *,
+    order_type: str,
+    limit_price: Decimal | None,
+    stop_price: Decimal | None,
+    reference: Decimal | None,
+    side: str = Side.BUY,
+    trailing_amount: Decimal | None = None,
+    trailing_as_percent: bool = False,
 ) -> Decimal | None:
-    """The price an order would trade at: its limit (LMT, STP LMT), its stop (STP), else the reference."""
-    if order_type in (OrderType.LMT, OrderType.STP_LMT):
+    """The price an order would trade at: its limit (LMT, STP LMT, LIT), its stop (STP), a trailing stop's
+    current stop (the engine's, else where it would sit from the reference), else the reference (MKT, MOC)."""
+    if order_type in (OrderType.LMT, OrderType.STP_LMT, OrderType.LIT):
         return limit_price
     if order_type == OrderType.STP:
         return stop_price
+    if order_type == OrderType.TRAIL:
+        if stop_price is not None or reference is None or trailing_amount is None:
+            return stop_price
+        return trailing_stop(
+            side=side, reference=reference, trailing_amount=trailing_amount, as_percent=trailing_as_percent
+        )
     return reference
 
 
@@ -129,22 +152,30 @@ def order_preview(
     stop_price: Decimal | None = None,
     side: str = Side.BUY,
     legs: dict[str, tuple[Decimal | None, Decimal | None]] | None = None,
+    trailing_amount: Decimal | None = None,
+    trailing_as_percent: bool = False,
+    trigger_price: Decimal | None = None,
 ) -> OrderPreview:
     """The value of an order as typed so far and how far its limit/stop is from the market (informational:
     the risk check still enforces the bands when it is placed)."""
-    limit = limit_price if order_type in (OrderType.LMT, OrderType.STP_LMT) else None
+    limit = limit_price if order_type in (OrderType.LMT, OrderType.STP_LMT, OrderType.LIT) else None
     stop = stop_price if order_type in (OrderType.STP, OrderType.STP_LMT) else None
+    trigger = trigger_price if order_type == OrderType.LIT else None
     reference = price_reference(project=project, symbol=symbol) if symbol else None
     price = trade_price(
         order_type=order_type,
         limit_price=limit,
         stop_price=stop,
         reference=reference.price if reference else None,
+        side=side,
+        trailing_amount=trailing_amount if order_type == OrderType.TRAIL else None,
+        trailing_as_percent=trailing_as_percent,
     )
     value = quantity * price if quantity is not None and price is not None else None
     deviation = ratio = None
     band = ""
-    entered = [p for p in (limit, stop) if p is not None]
+    # A trailing stop's stop follows the market by its amount: no distance of its own to measure.
+    entered = [p for p in (limit, stop, trigger) if p is not None]
     if reference is not None and entered:
         farthest, deviation = farthest_price(entered, reference.price)
         multiple = farthest / reference.price

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
@@ -16,19 +16,29 @@ from orders.selectors import orders_working
 from orders.services.brackets import bracket_pending_reduction, bracket_working_slots
 from orders.services.buying_power import check_buying_power
 from orders.services.halts import engine_halt_locked
-from orders.services.preview import farthest_price, price_bands, price_reference
-
-if TYPE_CHECKING:
-    from orders.services.validation import CleanOrder
+from orders.services.preview import farthest_price, price_bands, price_reference, trade_price
+from orders.services.validation import CleanOrder
 
 
 def notional_price(*, project: Project, clean: CleanOrder) -> Decimal | None:
     """The price the notional check values an order at.
 
     A stop order at its stop price (a stop limit at the larger of stop and limit: it may fill up to the
-    limit), a limit order at its limit, a market order at the engine's fresh market price, else the last
-    fill price known for the symbol.
+    limit), a trailing stop at its current stop (where it sits from the reference price when placed), a limit
+    (and a limit if touched) at its limit, a market (and market on close) order at the engine's fresh market
+    price, else the last fill price known for the symbol.
     """
+    if clean.order_type == OrderType.TRAIL:
+        reference = price_reference(project=project, symbol=clean.symbol)
+        return trade_price(
+            order_type=clean.order_type,
+            limit_price=None,
+            stop_price=clean.stop_price,
+            reference=reference.price if reference is not None else None,
+            side=clean.side,
+            trailing_amount=clean.trailing_amount,
+            trailing_as_percent=clean.trailing_as_percent,
+        )
     if (
         clean.order_type == OrderType.STP_LMT
         and clean.stop_price is not None
@@ -68,14 +78,22 @@ def _percent(value: Decimal) -> str:
 def check_price_deviation(*, project: Project, clean: CleanOrder) -> None:
     """Refuse a limit or stop price past the hard band from the freshest market price; past the soft band,
     ask for a confirmation. The reference is the engine's fresh price, else the last fill of the symbol."""
-    prices = [p for p in (clean.limit_price, clean.stop_price) if p is not None]
+    # A trailing stop's current stop is the engine's (it trails the market): only the trader's prices count.
+    stop = None if clean.order_type == OrderType.TRAIL else clean.stop_price
+    prices = [p for p in (clean.limit_price, stop, clean.trigger_price) if p is not None]
     reference = price_reference(project=project, symbol=clean.symbol) if prices else None
     if reference is None:
         return
     price, signed = farthest_price(prices, reference.price)
     deviation = abs(signed)
     soft, hard = price_bands(project=project)
-    field_name = "limit_price" if price == clean.limit_price else "stop_price"
+    field_name = (
+        "limit_price"
+        if price == clean.limit_price
+        else "trigger_price"
+        if price == clean.trigger_price
+        else "stop_price"
+    )
     where = f"{_percent(deviation)}% from the market price {reference.price}"
     if deviation > hard:
         raise RiskRejected(
@@ -188,6 +206,9 @@ def check_new_order(
                 order_type=clean.order_type,
                 limit_price=clean.limit_price,
                 stop_price=clean.stop_price,
+                trailing_amount=clean.trailing_amount,
+                trailing_as_percent=clean.trailing_as_percent,
+                trigger_price=clean.trigger_price,
                 created_at__gte=now - timedelta(seconds=window),
             )
             .filter(_others(exclude_order_id))

@@ -14,10 +14,13 @@ from orders.errors import OrderValidationError
 from orders.models import (
     CLIENT_ORDER_ID_REGEX,
     LIMIT_PRICE_TYPES,
+    MAX_TRAILING_PERCENT,
     PRICE_PLACES,
     QTY_PLACES,
     STOP_PRICE_TYPES,
     SYMBOL_REGEX,
+    TRAILING_TYPES,
+    TRIGGER_PRICE_TYPES,
     Mode,
     OrderType,
     Side,
@@ -33,6 +36,7 @@ MAX_NUMBER_TEXT = 64
 # Order numbers have at most 14 integer digits (the model columns); anything larger is refused before
 # any arithmetic, so an exponent like 1e999999999 never reaches Decimal's context limits.
 MAX_INTEGER_DIGITS = 14
+ORDER_TYPES_TEXT = "MKT, LMT, STP, STP LMT, TRAIL, MOC or LIT"
 
 
 def _invalid(field_name: str, reason: str) -> OrderValidationError:
@@ -160,6 +164,10 @@ class CleanOrder:
     mode: str | None
     confirm: bool
     stop_price: Decimal | None = None
+    # TRAIL: the trailing amount (a price, or with trailing_as_percent a percent of the price); LIT: the trigger.
+    trailing_amount: Decimal | None = None
+    trailing_as_percent: bool = False
+    trigger_price: Decimal | None = None
     # When the trader clicked, by the client's clock (stage times only: never compared on a replay).
     clicked_at: datetime | None = None
     time_in_force: str = TimeInForce.DAY
@@ -228,7 +236,7 @@ def clean_order_payload(payload: Any) -> CleanOrder:
     if isinstance(order_type, str) and order_type.isascii():
         order_type = " ".join(order_type.upper().split())  # "stp  lmt" -> "STP LMT"
     if order_type not in OrderType.values:
-        errors["order_type"] = "must be MKT, LMT, STP or STP LMT"
+        errors["order_type"] = f"must be {ORDER_TYPES_TEXT}"
 
     quantity: Decimal | None = None
     if payload.get("quantity") in (None, ""):
@@ -261,10 +269,28 @@ def clean_order_payload(payload: Any) -> CleanOrder:
             errors["stop_price"] = "required for a stop order"
         else:
             stop_price = _clean_price(raw_stop, field_name="stop_price", errors=errors)
+    elif order_type in TRAILING_TYPES and raw_stop not in (None, ""):
+        errors["stop_price"] = (
+            "a trailing stop's stop is set by the engine: the market price less the trailing amount"
+        )
     elif raw_stop not in (None, ""):
         errors["stop_price"] = "only a stop order has a stop price"
 
+    trailing_amount, trailing_as_percent = _trailing(payload, order_type=order_type, errors=errors)
+    trigger_price: Decimal | None = None
+    raw_trigger = payload.get("trigger_price")
+    if order_type in TRIGGER_PRICE_TYPES:
+        if raw_trigger in (None, ""):
+            errors["trigger_price"] = "required for a limit-if-touched order"
+        else:
+            trigger_price = _clean_price(raw_trigger, field_name="trigger_price", errors=errors)
+    elif raw_trigger not in (None, ""):
+        errors["trigger_price"] = "only a limit-if-touched order has a trigger price"
     tif = clean_time_in_force(payload, order_type=order_type, errors=errors)
+    if order_type == OrderType.MOC and tif.time_in_force != TimeInForce.DAY and "time_in_force" not in errors:
+        # The IB plugin sends a MarketOnClose as Day whatever its TimeInForce (InteractiveBrokersBrokerage.cs
+        # :3685-3688@d154917): it trades at one close.
+        errors["time_in_force"] = "a market on close order is DAY only: IB sends it for one close"
 
     client_order_id = payload.get("client_order_id")
     if client_order_id in (None, ""):
@@ -304,12 +330,43 @@ def clean_order_payload(payload: Any) -> CleanOrder:
         mode=mode,
         confirm=bool(confirm),
         stop_price=stop_price,
+        trailing_amount=trailing_amount,
+        trailing_as_percent=trailing_as_percent,
+        trigger_price=trigger_price,
         clicked_at=clicked_at,
         time_in_force=tif.time_in_force,
         good_till_date=tif.good_till_date,
         outside_rth=tif.outside_rth,
         **bracket,
     )
+
+
+def _trailing(
+    payload: dict[str, Any], *, order_type: Any, errors: dict[str, str]
+) -> tuple[Decimal | None, bool]:
+    """A trailing stop's (amount, as percent): required on TRAIL, refused elsewhere; a percent in (0, 100)."""
+    raw_amount = payload.get("trailing_amount")
+    as_percent = payload.get("trailing_as_percent", False)
+    if as_percent in (None, ""):
+        as_percent = False
+    if not isinstance(as_percent, bool):
+        errors["trailing_as_percent"] = "must be true or false"
+        as_percent = False
+    if order_type not in TRAILING_TYPES:
+        if raw_amount not in (None, ""):
+            errors["trailing_amount"] = "only a trailing stop has a trailing amount"
+        if as_percent:
+            errors["trailing_as_percent"] = "only a trailing stop trails by a percent"
+        return None, False
+    if raw_amount in (None, ""):
+        errors["trailing_amount"] = "required for a trailing stop"
+        return None, as_percent
+    amount = _clean_price(raw_amount, field_name="trailing_amount", errors=errors)
+    if amount is not None and as_percent and amount >= MAX_TRAILING_PERCENT:
+        # A sell stop at price * (1 - 100 %) is zero (Common/Orders/TrailingStopOrder.cs:184-189@24863901).
+        errors["trailing_amount"] = f"a trailing percent must be below {MAX_TRAILING_PERCENT}"
+        amount = None
+    return amount, as_percent
 
 
 def _clicked_at(value: Any, errors: dict[str, str]) -> datetime | None:
@@ -360,7 +417,15 @@ def order_lots_and_ticks_check(clean: CleanOrder) -> None:
     errors: dict[str, str] = {}
     if clean.quantity % EQUITY_LOT_SIZE != 0:
         errors["quantity"] = WHOLE_SHARES_REASON
-    for name, price in (("limit_price", clean.limit_price), ("stop_price", clean.stop_price)):
+    # IB rounds a trailing amount in price like a price (NormalizePriceToBrokerage: IB plugin
+    # InteractiveBrokersBrokerage.cs:3060@d154917); a percent is no price.
+    trailing = None if clean.trailing_as_percent else clean.trailing_amount
+    for name, price in (
+        ("limit_price", clean.limit_price),
+        ("stop_price", clean.stop_price),
+        ("trigger_price", clean.trigger_price),
+        ("trailing_amount", trailing),
+    ):
         if price is not None and price % equity_tick(price) != 0:
             errors[name] = f"must be on the tick of {equity_tick(price)}"
     if errors:

@@ -18,12 +18,12 @@ from execution.actions import (
     ingest_before_read,
     order_cancel_request,
     order_modify,
+    order_modify_clear,
     order_resolve,
 )
 from orders import selectors
 from orders.errors import OrderValidationError
 from orders.models import SYMBOL_REGEX, WORKING_STATUSES, OrderStatus, order_flags, order_is_unknown
-from orders.services import order_modify_clear
 from tradedesk.actors import actor_from_request
 from tradedesk.api.auth import api_auth
 from tradedesk.api.schemas import (
@@ -69,6 +69,7 @@ _LIST_FIELDS = (
     "future_event_time", "update_pending", "update_quantity", "update_limit_price", "update_stop_price",
     "update_requested_at", "cancel_requested_at", "update_refused", "update_refused_message", "time_in_force",
     "good_till_date", "outside_rth", "parent_id", "bracket_role", "bracket_state", "bracket_message", "bracket_overfilled",
+    "trailing_amount", "trailing_as_percent", "trigger_price", "update_trailing_amount", "update_trigger_price",
 )  # fmt: skip
 
 

@@ -10,7 +10,7 @@ from ninja import Field, Path, Schema
 from pydantic import BeforeValidator, ConfigDict, PlainSerializer, StrictBool, StrictInt, WithJsonSchema
 
 from orders import selectors
-from orders.services import MAX_DB_ID
+from orders.doors import MAX_DB_ID
 from tradedesk.display import decimal_text
 
 # Decimals travel as strings without trailing zeros ("410.45"), so no precision is lost in JSON.
@@ -56,9 +56,26 @@ class OrderIn(StrictIn):
     symbol: str = Field(..., max_length=32, examples=["AAPL"])
     side: str = Field(..., max_length=8, description="BUY or SELL")
     quantity: NumberIn = Field(..., description="> 0; a JSON number or a numeric string")
-    order_type: str = Field("MKT", max_length=8, description="MKT, LMT, STP or STP LMT")
-    limit_price: NumberIn | None = Field(None, description="required (> 0) for LMT and STP LMT")
-    stop_price: NumberIn | None = Field(None, description="required (> 0) for STP and STP LMT")
+    order_type: str = Field(
+        "MKT",
+        max_length=8,
+        description="MKT, LMT, STP, STP LMT, TRAIL (trailing stop), MOC (market on close) or LIT (limit if touched)",
+    )
+    limit_price: NumberIn | None = Field(None, description="required (> 0) for LMT, STP LMT and LIT")
+    stop_price: NumberIn | None = Field(
+        None, description="required (> 0) for STP and STP LMT (a TRAIL's stop is the engine's)"
+    )
+    trailing_amount: NumberIn | None = Field(
+        None,
+        description="TRAIL only, required (> 0): how far the stop trails the market, in price or percent",
+    )
+    trailing_as_percent: StrictBool = Field(
+        False,
+        description="TRAIL only: trailing_amount is a percent of the market price (5 is 5 %, below 100)",
+    )
+    trigger_price: NumberIn | None = Field(
+        None, description="LIT only, required (> 0): once touched, the order works as a limit at limit_price"
+    )
     time_in_force: str | None = Field(
         None, max_length=8, description="DAY (the default: canceled at the close), GTC or GTD"
     )
@@ -144,7 +161,10 @@ class OrderOut(Schema):
     quantity: Dec
     order_type: str
     limit_price: Dec | None
-    stop_price: Dec | None
+    stop_price: Dec | None = Field(description="STP / STP LMT: the stop; TRAIL: the engine's current stop")
+    trailing_amount: Dec | None = None
+    trailing_as_percent: bool = False
+    trigger_price: Dec | None = None
     time_in_force: str = Field("DAY", description="DAY, GTC or GTD")
     good_till_date: date | None = Field(None, description="a GTD order's date (it expires at that close)")
     outside_rth: bool = Field(False, description="may work outside regular trading hours")
@@ -182,6 +202,8 @@ class OrderOut(Schema):
     update_quantity: Dec | None = None
     update_limit_price: Dec | None = None
     update_stop_price: Dec | None = None
+    update_trailing_amount: Dec | None = None
+    update_trigger_price: Dec | None = None
     update_requested_at: datetime | None = Field(None, description="when the pending modify was asked for")
     update_refused: bool = Field(
         False,

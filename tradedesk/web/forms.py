@@ -76,6 +76,12 @@ SERVICE_REASONS = {
     ),
     "an update of this order is already pending": _("an update of this order is already pending"),
     "the order is overfilled: it cannot be modified": _("the order is overfilled: it cannot be modified"),
+    "a bracket's leg is sent when its entry fills: it can be modified then": _(
+        "a bracket's leg is sent when its entry fills: it can be modified then"
+    ),
+    "a bracket's leg is sent when its entry fills: cancel the entry to cancel the whole bracket": _(
+        "a bracket's leg is sent when its entry fills: cancel the entry to cancel the whole bracket"
+    ),
     "the engine run that holds this order is no longer running: it cannot be modified": _(
         "the engine run that holds this order is no longer running: it cannot be modified"
     ),
@@ -88,12 +94,6 @@ SERVICE_REASONS = {
     ),
     "no entry price to count from: give an absolute price, or wait for a market price": _(
         "no entry price to count from: give an absolute price, or wait for a market price"
-    ),
-    "a bracket's leg is sent when its entry fills: cancel the entry to cancel the whole bracket": _(
-        "a bracket's leg is sent when its entry fills: cancel the entry to cancel the whole bracket"
-    ),
-    "a bracket's leg is sent when its entry fills: it can be modified then": _(
-        "a bracket's leg is sent when its entry fills: it can be modified then"
     ),
     "a bracket leg's quantity follows its entry's fills: change its price only": _(
         "a bracket leg's quantity follows its entry's fills: change its price only"
@@ -232,6 +232,14 @@ EVENT_MESSAGES = {
     "engine process is gone and left no exit record": _("engine process is gone and left no exit record"),
     "the engine stopped before reading the update": _("the engine stopped before reading the update"),
     "refused by the engine, see engine.log": _("refused by the engine, see engine.log"),
+    # The simulator's cancel at an order's expiry (execution/contract/market_hours.py expiry_message).
+    "DAY order canceled at the close (16:00 New York)": _("DAY order canceled at the close (16:00 New York)"),
+    "DAY order canceled at the after-hours close (20:00 New York)": _(
+        "DAY order canceled at the after-hours close (20:00 New York)"
+    ),
+    "GTD order expired at the close of its date (16:00 New York)": _(
+        "GTD order expired at the close of its date (16:00 New York)"
+    ),
 }
 
 

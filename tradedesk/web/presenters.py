@@ -28,7 +28,8 @@ from execution.selectors import (
     positions_value,
     project_day_pnl,
 )
-from orders import selectors, services
+from orders import doors, selectors
+from orders.doors import bounded_id, order_stage_gaps
 from orders.models import (
     FINAL_STATUSES,
     WORKING_STATUSES,
@@ -43,7 +44,6 @@ from orders.models import (
     TradeOrder,
     TradingState,
 )
-from orders.services import bounded_id, order_stage_gaps
 from tradedesk.web.access import DeskRequest
 from tradedesk.web.account import account_context
 from tradedesk.web.charts import pnl_chart
@@ -367,17 +367,17 @@ def halt_notice(project: Project, halt: EngineHalt) -> str:
 
 def base_context(request: DeskRequest, project: Project) -> dict[str, Any]:
     # Lazy: read once where a template shows it, never by an idle poll (a halt change bumps the counters).
-    halt = SimpleLazyObject(lambda: services.engine_halt_get(mode=project.mode))
+    halt = SimpleLazyObject(lambda: doors.engine_halt_get(mode=project.mode))
     return {
         "project": project,
         "is_live": project.mode == Mode.LIVE,
         "mode_live": Mode.LIVE,
         # A callable: templates call it only where the mode switch is shown.
-        "can_trade_live": lambda: services.trade_live_permitted(user=request.user),
+        "can_trade_live": lambda: doors.trade_live_permitted(user=request.user),
         "engine_halt": halt,
         # Why Buy / Sell / Place are disabled (their tooltip), or "" while the project may trade.
         "halt_reason": SimpleLazyObject(lambda: halt_notice(project, halt)),  # type: ignore[arg-type]
-        "can_halt_engine": lambda: services.engine_halt_permitted(user=request.user),
+        "can_halt_engine": lambda: doors.engine_halt_permitted(user=request.user),
     }
 
 

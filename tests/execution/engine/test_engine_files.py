@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,21 @@ def test_the_supervisor_masks_configured_secrets_and_writes_engine_log_0600(tmp_
     assert "hunter2-secret" not in log and "desk-login" not in log and "127.0.0.1" in log
     assert "hunter2-secret" not in exit_record and "pw=********" in log
     assert stat.S_IMODE((tmp_path / LOG_FILE).stat().st_mode) == 0o600
+
+
+def test_the_supervisor_ends_leftovers_only_of_a_group_it_leads(tmp_path: Path) -> None:
+    """Run in-process (not detached by main's setsid), _babysit must not signal its caller's process group:
+    under `make test` that group is make, the shell and pytest's siblings."""
+    (tmp_path / "config.json").write_text("{}")
+    sibling = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])  # pytest's group
+    try:
+        read_fd, write_fd = os.pipe()
+        _babysit(tmp_path, "run-2", [sys.executable, "-c", "pass"], write_fd, [])
+        os.close(read_fd)
+        assert sibling.poll() is None, "the caller's process group was signalled"
+    finally:
+        sibling.kill()
+        sibling.wait()
 
 
 @pytest.mark.parametrize("append", [simulator.open_events_for_append])

@@ -309,6 +309,29 @@ def test_bad_lines_are_stored_and_logged_once_per_batch(tmp_path: Path, caplog: 
     assert BadEventLine.objects.filter(offset=9 * 50).get().reason.startswith("not a JSON object")
 
 
+def test_a_read_of_a_file_another_process_already_ingested_to_its_end_writes_and_locks_nothing(
+    paper_events: Path, order: TradeOrder
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from execution.ingest.events import ingest_before_read
+
+    append(paper_events, submitted(order.client_order_id, 1))
+    assert ingest_execution_events().applied == 1  # the watcher, say
+    events_module._seen.clear()  # a web process, which has not looked at the file since it grew
+
+    with CaptureQueriesContext(connection) as queries:
+        assert ingest_before_read().lines_read == 0
+    statements = " ".join(query["sql"].upper() for query in queries.captured_queries)
+    assert "FOR UPDATE" not in statements and "INSERT" not in statements and "UPDATE " not in statements
+
+    # A line written since is still read and applied once.
+    append(paper_events, fill(order.client_order_id, 2))
+    assert ingest_before_read().applied == 1
+    assert TradeOrder.objects.get(pk=order.pk).status == "FILLED"
+
+
 def test_a_read_ingests_at_most_one_bounded_batch_inline_and_leaves_the_rest(execution_root: Path) -> None:
     from execution.ingest.events import READ_BATCH_LINES, ingest_before_read
 

@@ -71,7 +71,12 @@ class OrderType(enum.IntEnum):
 
     MARKET = 0
     LIMIT = 1
+    STOP_MARKET = 2
+    STOP_LIMIT = 3
     MARKET_ON_OPEN = 4
+    MARKET_ON_CLOSE = 5
+    LIMIT_IF_TOUCHED = 7
+    TRAILING_STOP = 11
 
 
 class MarketHoursState(enum.IntEnum):

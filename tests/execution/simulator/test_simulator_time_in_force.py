@@ -171,3 +171,21 @@ def test_outside_rth_is_dropped_on_a_market_order_as_the_ib_plugin_does(tmp_path
     engine.run_command(tradedesk_command("AAPL", 1, "oi_mkt", outside_rth=True))
     (order,) = engine.orders.values()
     assert order.outside_rth is False
+
+
+def test_a_brackets_children_work_as_long_as_their_entry(tmp_path: Path) -> None:
+    engine = simulator(tmp_path, WEDNESDAY_1530)
+    payload = tradedesk_command(
+        "AAPL", 2, "oi_br", "Limit", 10_000.0, time_in_force="GoodTilCanceled", outside_rth=True
+    )
+    payload["Bracket"] = {
+        "take_profit": {"tag": "oi_br.tp", "limit_price": 10_000.0},
+        "stop_loss": {"tag": "oi_br.sl", "stop_price": 1.0},
+    }
+    assert engine.run_command(payload)[1] is True
+    at(engine, WEDNESDAY_1530)  # the entry crosses and fills: its children are placed
+    children = {order.tag: order for order in engine.orders.values() if order.tag.startswith("oi_br.")}
+    assert set(children) == {"oi_br.tp", "oi_br.sl"}
+    assert {(o.time_in_force, o.outside_rth, o.expires_at) for o in children.values()} == {
+        ("GTC", True, None)
+    }

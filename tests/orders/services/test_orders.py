@@ -102,7 +102,7 @@ def test_live_orders_need_trade_live_permission(user: Any) -> None:
         ({"symbol": "1BAD"}, "symbol"),
         ({"symbol": ""}, "symbol"),
         ({"side": "HOLD"}, "side"),
-        ({"order_type": "TRAIL"}, "order_type"),
+        ({"order_type": "MIT"}, "order_type"),
         ({"order_type": "LMT"}, "limit_price"),
         ({"order_type": "LMT", "limit_price": 0}, "limit_price"),
         ({"limit_price": 5}, "limit_price"),

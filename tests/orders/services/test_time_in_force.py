@@ -98,7 +98,7 @@ def test_outside_rth_is_stored_on_the_types_ib_sends_it_for(project: Any, order_
 def test_outside_rth_on_a_market_order_is_refused(project: Any) -> None:
     errors = refusal(project, order_type="MKT", limit_price=None, outside_rth=True)
     assert errors == {
-        "outside_rth": "IB does not accept outside regular hours on a MKT order (only LMT, STP, STP LMT)"
+        "outside_rth": "IB does not accept outside regular hours on a MKT order (only LMT, STP, STP LMT, TRAIL, LIT)"
     }
 
 
@@ -192,3 +192,14 @@ def test_a_replay_with_another_time_in_force_is_a_conflict(project: Any) -> None
 def test_the_database_refuses_what_the_service_refuses(project: Any, fields: dict[str, Any]) -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         TradeOrderFactory(project=project, **fields)
+
+
+def test_a_brackets_children_take_their_entrys_time_in_force_and_session(project: Any) -> None:
+    day = future_weekday()
+    entry = place(
+        project, symbol="KO", limit_price="50", take_profit_price="55", stop_loss_price="45",
+        time_in_force="GTD", good_till_date=day.isoformat(), outside_rth=True,
+    )  # fmt: skip
+    children = TradeOrder.objects.filter(parent=entry)
+    assert children.count() == 2
+    assert {(c.time_in_force, c.good_till_date, c.outside_rth) for c in children} == {("GTD", day, True)}
