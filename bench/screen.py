@@ -256,7 +256,15 @@ def click_gaps(click: Click) -> list[tuple[str, float]]:
         if later:
             gaps.append(("event -> fetch sent", later[0] - events[0]))
     if ends:
-        began = max((at for at in starts if at <= ends[-1]), default=ends[-1])
+        # The last answered fetch's own start: the nearest start before it in the page's order of events
+        # (a queued fetch starts in the same millisecond as the one before it ends).
+        last = max(
+            index for index, (kind, name, _at) in enumerate(click.seen) if kind == "fetch" and name == "200"
+        )
+        began = next(
+            (at for kind, name, at in reversed(click.seen[:last]) if kind == "fetch" and name == "start"),
+            ends[-1],
+        )
         gaps.append(("fetch (sent -> answered)", ends[-1] - began))
         gaps.append(("answered -> FILLED shown", click.filled - ends[-1]))
     gaps.append(("ingested -> FILLED shown", click.filled - ingested))

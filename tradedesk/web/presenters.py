@@ -33,6 +33,7 @@ from orders.doors import bounded_id, order_stage_gaps
 from orders.models import (
     FINAL_STATUSES,
     WORKING_STATUSES,
+    BracketRole,
     EngineHalt,
     Mode,
     OrderStageTimes,
@@ -191,8 +192,9 @@ _ROW_FIELDS = (
     "filled_quantity", "avg_fill_price", "ib_order_id", "last_status_ts", "status_message", "params", "flag",
     "flag_message", "created_at", "updated_at", "stop_price", "overfilled", "future_event_time", "update_pending",
     "update_quantity", "update_limit_price", "update_stop_price", "update_requested_at",
-    "cancel_requested_at", "cancel_sent_at", "update_refused", "update_refused_message", "time_in_force",
-    "good_till_date", "outside_rth", "bracket_overfilled",
+    "cancel_requested_at", "cancel_sent_at", "update_refused", "update_refused_message", "parent_id",
+    "bracket_role", "bracket_state", "bracket_message", "bracket_overfilled", "time_in_force",
+    "good_till_date", "outside_rth",
 )  # fmt: skip
 
 
@@ -272,7 +274,32 @@ def orders_shown(project: Project) -> list[TradeOrder]:
     rows = list(TradeOrder.objects.raw(sql, [param for _sql, params in parts for param in params]))
     rows.sort(key=lambda order: (order.created_at, order.pk), reverse=True)
     rows.sort(key=lambda order: order.status not in WORKING_STATUSES)  # stable: newest first within each
-    return rows[:ORDERS_SHOWN]
+    return bracket_groups(rows[:ORDERS_SHOWN])
+
+
+def bracket_groups(rows: list[TradeOrder]) -> list[TradeOrder]:
+    """The rows with each bracket's children right under their entry (take profit first), the group where its
+    first member stands; the children of a shown entry are read when they are not among the rows."""
+    entries = {row.pk for row in rows if row.bracket_role == BracketRole.ENTRY}
+    if not entries:
+        return rows
+    children: dict[int, dict[int, TradeOrder]] = {pk: {} for pk in entries}
+    for child in TradeOrder.objects.filter(parent_id__in=entries).only(*_ROW_FIELDS):
+        children[child.parent_id][child.pk] = child  # type: ignore[index]
+    by_pk = {row.pk: row for row in rows}
+    grouped: list[TradeOrder] = []
+    placed: set[int] = set()
+    for row in rows:
+        root = row.parent_id if row.parent_id in entries else row.pk
+        if root in placed:
+            continue
+        placed.add(root)
+        grouped.append(by_pk[root])
+        if root in entries:
+            legs = sorted(children[root].values(), key=lambda c: c.bracket_role != BracketRole.TAKE_PROFIT)
+            grouped.extend(legs)
+            placed.update(child.pk for child in legs)
+    return grouped
 
 
 def orders_context(project: Project, *, selected: Any = None) -> dict[str, Any]:
