@@ -5,7 +5,8 @@ the idle cost of 50 raw push-stream clients, how far apart 50 streams see one fi
 Usage: python bench/latency.py [--orders 200] [--fill-delay 0.02] [--screen-orders 40] [--streams 50]
 Sets up its own database (tradedesk_bench_latency) and execution root, starts gunicorn, the stream process
 (uvicorn, tradedesk.asgi), a Celery worker (Redis broker from CELERY_BROKER_URL), beat and the ingest watcher,
-and stops them (and the engine) at the end.
+and stops them (and the engine) at the end. --embedded runs what `make run` runs instead: SQLite under its
+own var folder, the filesystem broker, no Redis, and one uvicorn process for pages, the API and the streams.
 """
 
 from __future__ import annotations

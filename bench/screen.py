@@ -12,7 +12,6 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
@@ -83,22 +82,18 @@ def session_cookie(username: str) -> tuple[str, str]:
 
 def seed_position(project_id: int, *, symbol: str = "AAPL", quantity: int = 10) -> None:
     """A seeded filled order (never sent to an engine) so the page has a position row to click Buy on."""
-    from orders.models import OrderStatus, Project, TradeOrder
-    from orders.services import apply_fill_to_order, update_trade_order_status
+    from orders.models import Project
+    from orders.services import order_seed_filled
 
     project = Project.objects.get(pk=project_id)
-    order = TradeOrder.objects.create(
-        client_order_id=f"seed_{project_id}_{symbol}",
+    order_seed_filled(
         project=project,
-        mode=project.mode,
+        client_order_id=f"seed_{project_id}_{symbol}",
         symbol=symbol,
         side="BUY",
-        quantity=Decimal(quantity),
-        params={"source": "seed", "project_id": project.pk, "mode": project.mode},
+        quantity=quantity,
+        price="189.20",
     )
-    update_trade_order_status(order, OrderStatus.SUBMITTED, message="seeded")
-    apply_fill_to_order(order, quantity=quantity, price="189.20")
-    update_trade_order_status(order, OrderStatus.FILLED, message="seeded")
 
 
 def click_to_filled(base_url: str, cookie: tuple[str, str], project_id: int, count: int) -> list[Click]:
@@ -261,7 +256,15 @@ def click_gaps(click: Click) -> list[tuple[str, float]]:
         if later:
             gaps.append(("event -> fetch sent", later[0] - events[0]))
     if ends:
-        began = max((at for at in starts if at <= ends[-1]), default=ends[-1])
+        # The last answered fetch's own start: the nearest start before it in the page's order of events
+        # (a queued fetch starts in the same millisecond as the one before it ends).
+        last = max(
+            index for index, (kind, name, _at) in enumerate(click.seen) if kind == "fetch" and name == "200"
+        )
+        began = next(
+            (at for kind, name, at in reversed(click.seen[:last]) if kind == "fetch" and name == "start"),
+            ends[-1],
+        )
         gaps.append(("fetch (sent -> answered)", ends[-1] - began))
         gaps.append(("answered -> FILLED shown", click.filled - ends[-1]))
     gaps.append(("ingested -> FILLED shown", click.filled - ingested))

@@ -101,7 +101,8 @@ def access_changed(sender: Any, **kwargs: Any) -> None:
     _publish({"access": True})
 
 
-def _stat_key(stat: os.stat_result) -> tuple[int, int, int, int]:
+def stat_key(stat: os.stat_result) -> tuple[int, int, int, int]:
+    """What tells a replaced snapshot file from the one before it (device, inode, size, mtime)."""
     return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
@@ -124,7 +125,7 @@ def snapshots_publish(*, root: Path | None = None) -> list[tuple[str, str]]:
             path = engines / mode / f"{name}.json"
             try:
                 stat = os.stat(path, follow_symlinks=False)
-                if _published.get((mode, name)) == _stat_key(stat):
+                if _published.get((mode, name)) == stat_key(stat):
                     continue
                 data = path.read_bytes()
             except OSError:
@@ -135,7 +136,7 @@ def snapshots_publish(*, root: Path | None = None) -> list[tuple[str, str]]:
             except redis.RedisError as exc:
                 logger.warning("push: could not store the %s snapshot of %s (%s)", name, mode, exc)
                 continue
-            _published[(mode, name)] = _stat_key(stat)
+            _published[(mode, name)] = stat_key(stat)
             if _publish({"snapshot": {"mode": mode, "name": name}}):
                 sent.append((mode, name))
     return sent
@@ -158,46 +159,3 @@ def snapshot_read(mode: str, name: str) -> tuple[str, bytes] | None:
     except (orjson.JSONDecodeError, AttributeError):
         return None
     return version, data
-
-
-def change_token() -> tuple[int, tuple[Any, ...]]:
-    """(the access counter, everything the pages show that can change) as cheap values (one row, one
-    aggregate over the small counters table, a stat per local snapshot file): what a stream process compares
-    every few tens of milliseconds where nothing is published (no Redis), and now and then where something
-    is (a message lost)."""
-    from django.db.models import Count, Max, Sum
-
-    from orders.models import ProjectVersion
-    from orders.services import access_version
-
-    row = ProjectVersion.objects.aggregate(
-        n=Count("pk"), o=Sum("orders"), p=Sum("positions"), at=Max("changed_at")
-    )
-    files: list[tuple[str, tuple[int, int, int, int]]] = []
-    if settings.TRADEDESK_ENGINE_FILES_LOCAL:
-        engines = Path(settings.TRADEDESK_EXECUTION_ROOT) / ENGINES_DIR
-        for name in SNAPSHOT_NAMES:
-            for path in sorted(engines.glob(f"*/{name}.json")):
-                try:
-                    files.append((str(path), _stat_key(os.stat(path, follow_symlinks=False))))
-                except OSError:
-                    continue
-    return (access_version(), (row["n"], row["o"], row["p"], row["at"], tuple(files)))
-
-
-def prices_version(mode: str) -> str:
-    """What the page's prices show of the mode's snapshot: its version and whether it is stale."""
-    from execution.ingest.prices import prices_snapshot
-
-    snapshot = prices_snapshot(mode)
-    return f"{snapshot.version}:{int(snapshot.is_stale())}" if snapshot is not None else ""
-
-
-def account_version(mode: str) -> str:
-    """What the page's account strip shows of the mode: its snapshot's version, staleness, the engine's state."""
-    from execution.engine.state import engine_state
-    from execution.ingest.account import account_snapshot
-
-    snapshot = account_snapshot(mode)
-    seen = f"{snapshot.version}:{int(snapshot.is_stale())}" if snapshot is not None else ""
-    return f"{seen}:{engine_state(mode).state}"

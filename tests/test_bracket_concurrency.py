@@ -1,6 +1,7 @@
 """Brackets on PostgreSQL with real parallel events (threads, each its own connection) and the simulator engine
 process: children grow with the entry's fills whatever the order of the batches, the engine's one-cancels-other
-cancels the stop loss when the take profit fills, and a Close during a working bracket leaves it flat."""
+cancels the stop loss when the take profit fills, a Close during a working bracket leaves it flat, and the group
+survives an engine restart (its legs re-homed by the open-orders line, tradedesk's safety net keeping them OCO)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import pytest
 from django.db import connection
 
 from execution import actions
-from orders.models import BracketRole, BracketState, OrderStatus, Project, TradeOrder
+from execution.engine import config as engine_config
+from execution.engine import process as engines
+from orders.models import AuditLog, BracketRole, BracketState, OrderStatus, Project, TradeOrder
 from orders.services import create_trade_order
 from tests.orders.services.test_brackets import Engine
 from tests.test_concurrency import closing_orders, in_parallel, ingest_until, position, post_json, reload
@@ -111,3 +114,32 @@ def test_a_close_during_a_working_bracket_leaves_the_position_flat_and_no_child_
     assert reload(entry).bracket_state == BracketState.CLOSED
     assert position(project, "AAPL") == 0
     assert not TradeOrder.objects.filter(parent=entry, status__in=["HELD", "SUBMITTED", "PARTIALLY_FILLED"])
+
+
+def test_a_bracket_survives_an_engine_restart_through_re_homing_and_the_safety_net_keeps_it_oco(
+    project: Project, user: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Run 1: the entry fills, both legs rest (far away). The simulator's broker keeps them across its restart
+    # and run 2 reloads them untagged (as LEAN reloads IB's open orders): the open-orders line re-homes each.
+    settings.TRADEDESK_COMMAND_RESULT_TIMEOUT = 20
+    engines.engine_start("paper")
+    entry = place(project, user, quantity=3, take_profit_price="10000", stop_loss_price="1")
+    take, stop = legs(entry)
+    assert actions.order_dispatch(order_id=entry.pk).outcome == "dispatched"
+    assert ingest_until(
+        lambda: all(reload(leg).status == "SUBMITTED" and leg.broker_order_id for leg in (take, stop))
+    )
+    run_1 = engines.running_engine("paper")["run_id"]  # type: ignore[index]
+    engines.stop_engine("paper")
+    # Run 2's walk starts far above the take profit: it fills at once, in a run that no longer knows the group.
+    monkeypatch.setitem(engine_config.SIMULATOR_REFERENCE_PRICES, "AAPL", 20000.0)
+    engines.engine_start("paper")
+    run_2 = engines.running_engine("paper")["run_id"]  # type: ignore[index]
+    assert run_2 != run_1
+    assert ingest_until(lambda: reload(take).status == "FILLED")
+    # tradedesk's safety net: the stop loss's cancel is requested and sent to run 2, which holds it now.
+    assert ingest_until(lambda: reload(stop).status == "CANCELED")
+    assert stop.params["manual_execution"]["run_id"] == run_2 and stop.cancel_requested_at is not None
+    assert AuditLog.objects.filter(order=stop, action="order_cancel_requested").exists()
+    assert position(project, "AAPL") == 0 and not reload(entry).bracket_overfilled
+    engines.stop_engine("paper")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from orders.services import Actor
+from orders.doors import Actor
 
 
 def actor_from_request(request: HttpRequest, *, channel: str) -> Actor:

@@ -8,7 +8,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
 from django.db.models import Q
 
-from orders.services import auth_cache_read, auth_cache_write
+from orders.doors import auth_cache_read, auth_cache_write
 
 
 class CachedModelBackend(ModelBackend):

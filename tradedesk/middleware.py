@@ -11,7 +11,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 
-from orders.services import time_zone_is_known, time_zone_remembered
+from orders.doors import time_zone_is_known, time_zone_remembered
 
 # JSON for scripts: ISO-8601 UTC whatever the user's zone (date lookups stay in UTC too).
 API_PREFIX = "/api/"

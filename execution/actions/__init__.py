@@ -2,15 +2,16 @@
 same. The interfaces (tradedesk/) import execution only through these, execution.selectors and
 execution.models (import-linter holds them to it).
 
-place, modify, cancel, cancel_all, close, liquidate, halt (trading state), engine_halt, engine (stop,
-restart, start, check), resolve, dispatch, sweep, ingest, events_files (rotate, replay), prune, preflight,
-demo (the simulator account of seeded positions), subscribe (the one subscribe path), watch (the ingest
-watcher), push (changes and snapshots to the pages' streams).
+place, mode (paper / live), modify (and clearing a refused update), cancel, cancel_all, close, liquidate,
+halt (trading state), engine_halt, engine (stop, restart, start, check), resolve, dispatch, sweep, ingest,
+events_files (rotate, replay), prune, preflight, demo (the simulator account of seeded positions), subscribe
+(the one subscribe path), watch (the ingest watcher), push (changes and snapshots to the pages' streams).
+What the interfaces need of the domain where no engine takes part is orders.doors.
 """
 
 from execution.actions.cancel import CANCEL_REQUESTED, CancelResult, order_cancel_request, orders_cancel
 from execution.actions.cancel_all import UNKNOWN_OUTCOME, orders_cancel_working
-from execution.actions.close import project_close_positions
+from execution.actions.close import CloseResult, project_close_positions
 from execution.actions.demo import simulator_account_add
 from execution.actions.desk_engine import desk_alive_touch, desk_engine_run
 from execution.actions.dispatch import DATABASE_GONE, DispatchInterrupted, DispatchResult, order_dispatch
@@ -28,7 +29,8 @@ from execution.actions.events_files import events_file_rotate, events_files_for_
 from execution.actions.halt import project_trading_state_change
 from execution.actions.ingest import ingest_before_read, ingest_execution_events, ingest_file
 from execution.actions.liquidate import project_liquidate
-from execution.actions.modify import order_modify
+from execution.actions.mode import project_set_mode
+from execution.actions.modify import order_modify, order_modify_clear
 from execution.actions.place import create_trade_order
 from execution.actions.pnl import pnl_sample_all, pnl_samples_since
 from execution.actions.preflight import run_preflight
@@ -52,6 +54,7 @@ __all__ = [
     "DATABASE_GONE",
     "UNKNOWN_OUTCOME",
     "CancelResult",
+    "CloseResult",
     "DispatchInterrupted",
     "DispatchResult",
     "EngineConfigError",
@@ -81,6 +84,7 @@ __all__ = [
     "order_cancel_request",
     "order_dispatch",
     "order_modify",
+    "order_modify_clear",
     "order_resolve",
     "orders_cancel",
     "orders_cancel_working",
@@ -90,6 +94,7 @@ __all__ = [
     "prices_version",
     "project_close_positions",
     "project_liquidate",
+    "project_set_mode",
     "project_trading_state_change",
     "push_channel",
     "push_enabled",

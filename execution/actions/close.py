@@ -16,6 +16,8 @@ from orders.services import (
     positions_close,
 )
 
+__all__ = ["CloseResult", "project_close_positions"]
+
 
 def project_close_positions(
     *, project: Project, symbols: Iterable[str], user: Any = None, actor: Actor | None = None

@@ -14,7 +14,16 @@ from execution.contract.intents import json_number
 from execution.engine import process as engines
 from orders.errors import Conflict
 from orders.models import Side, TradeOrder
-from orders.services import Actor, order_modify_record, order_modify_refusal, order_modify_reject
+from orders.services import (
+    Actor,
+    order_modify_clear,
+    order_modify_record,
+    order_modify_refusal,
+    order_modify_reject,
+)
+
+# The refused update's flag is cleared by staff through the same door (no engine is asked).
+__all__ = ["order_modify", "order_modify_clear"]
 
 logger = logging.getLogger("execution")
 # LEAN's result of a refused UpdateOrderCommand gives no reason (execution.contract.command_refusal).

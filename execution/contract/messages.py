@@ -138,7 +138,7 @@ def order_command(
     bracket: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """tradedesk's order command: LEAN's OrderCommand fields plus the order's properties; a bracket's entry
-    also carries `Bracket` (intents.bracket_contract), which the algorithm and the simulator read.
+    also carries `Bracket` (intents.bracket_contract, as JSON text), which the algorithm and the simulator read.
 
     Ticker, OrderType (LEAN's name), Quantity (signed), LimitPrice, StopPrice (0 where they do not apply) and Tag
     as Common/Commands/OrderCommand.cs declares them (QuantConnect/Lean@24863901); TimeInForce (LEAN's name),
@@ -171,7 +171,9 @@ def order_command(
         "TimeInForce": LEAN_TIME_IN_FORCE_NAMES[time_in_force],
         "GoodTilDate": good_till_date,
         "OutsideRegularTradingHours": bool(outside_rth),
-        **({"Bracket": bracket} if bracket else {}),
+        # As JSON text: LEAN sets a command file's nested object on a Python command as a Dictionary of
+        # JObjects (Common/Python/CommandPythonWrapper.cs:52-64@24863901); text arrives as a str.
+        **({"Bracket": canonical_json(bracket)} if bracket else {}),
     }
 
 

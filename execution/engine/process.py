@@ -43,7 +43,7 @@ from execution.engine.state import (
 )
 from execution.engine.subscribe import subscribe_locked
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # a type only: nothing here queries orders (callers hand the order in)
     from orders.models import TradeOrder
 
 logger = logging.getLogger("execution.engine.process")

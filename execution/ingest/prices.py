@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from execution.contract.files import read_json
 from execution.engine import process as engines
+from execution.push import snapshot_read as pushed_read
 from orders.models import PRICE_PLACES, SYMBOL_REGEX, Position
 
 
@@ -90,8 +91,6 @@ def snapshot_read(path: Path, parse: Callable[..., T | None]) -> T | None:
 
 def _published_read(path: Path, parse: Callable[..., T | None]) -> T | None:
     """The pushed copy of engines/<mode>/<name>.json, parsed once per version."""
-    from execution.push import snapshot_read as pushed_read
-
     found = pushed_read(path.parent.name, path.stem)
     if found is None:
         return None

@@ -60,6 +60,7 @@ from AlgorithmImports import (
     Resolution,
     TimeInForce,
     TradeBar,
+    UpdateOrderFields,
 )
 
 if TYPE_CHECKING:
@@ -159,6 +160,8 @@ class Intent:
     trailing_amount: int | float | None = None
     trailing_as_percent: bool = False
     trigger_price: int | float | None = None  # LIT: the price that makes it a limit order
+    # A bracket's legs, placed on this order's fills: (role, tag, price), role "take_profit" or "stop_loss".
+    bracket: tuple[tuple[str, str, float], ...] = ()
 
 
 ORDER_TYPES = ("MKT", "LMT", "STP", "STP LMT", "TRAIL", "MOC", "LIT")
@@ -683,7 +686,68 @@ def parse_intent(data: Any, *, lean_trailing: bool = False) -> Intent:
         trailing_amount=trailing_amount,
         trailing_as_percent=trailing_as_percent,
         trigger_price=trigger_price,
+        bracket=parse_bracket(data.get("bracket"), tag=tag),
     )
+
+
+# A bracket's legs: the intent's `bracket` / the command's `Bracket` key and the price each leg carries
+# (execution/contract/intents.py bracket_contract; docs/engine-contract.md section 14).
+BRACKET_LEGS = (("take_profit", "limit_price"), ("stop_loss", "stop_price"))
+# The mark on the UpdateSubmitted line of the algorithm's own resize of a leg (execution/contract/messages.py).
+BRACKET_RESIZE_KEY = "bracket_resize"
+
+
+def parse_bracket(raw: Any, *, tag: str) -> tuple[tuple[str, str, float], ...]:
+    """The legs of a bracket: an object, or its JSON text (the order command carries it as text, since LEAN
+    turns a nested object of a command file into a Dictionary of JObjects: CommandPythonWrapper.cs:52-64)."""
+    if raw in (None, "", {}):
+        return ()
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise IntentError(f"bracket is not JSON: {raw[:80]!r}", tag) from None
+    if not isinstance(raw, dict):
+        raise IntentError(f"bracket must be an object, got {raw!r}"[:200], tag)
+    legs = []
+    for role, price_key in BRACKET_LEGS:
+        spec = raw.get(role)
+        if spec is None:
+            continue
+        leg_tag = spec.get("tag") if isinstance(spec, dict) else None
+        price: Any = spec.get(price_key) if isinstance(spec, dict) else None
+        if not isinstance(leg_tag, str) or not leg_tag or not _positive(price):
+            raise IntentError(f"Bracket {role} needs a tag and a positive {price_key}", tag)
+        legs.append((role, leg_tag, float(price)))
+    return tuple(legs)
+
+
+@dataclass
+class BracketLeg:
+    """One leg of an armed bracket: placed (its order id) on the entry's first fill, closed once canceled."""
+
+    role: str
+    tag: str
+    price: float
+    order_id: int | None = None
+    closed: bool = False
+
+
+@dataclass
+class BracketGroup:
+    """A bracket the algorithm keeps one-cancels-other: its entry's tag, symbol, side, properties and legs."""
+
+    entry_tag: str
+    symbol: Any
+    buy: bool
+    properties: Any
+    legs: list[BracketLeg]
+    entry_id: int | None = None
+    closed: bool = False
+
+    def sibling(self, leg: BracketLeg) -> BracketLeg | None:
+        """The other leg, when the bracket has two."""
+        return next((other for other in self.legs if other is not leg), None)
 
 
 # The order command's LEAN TimeInForce names (execution/contract/messages.py LEAN_TIME_IN_FORCE_NAMES) and the
@@ -773,6 +837,7 @@ def command_intent(command: Any) -> tuple[Intent, str]:
             "trailing_amount": json_number(getattr(command, "trailing_amount", None)),
             "trailing_as_percent": getattr(command, "trailing_as_percentage", None),
             "trigger_price": json_number(getattr(command, "trigger_price", None)),
+            "bracket": getattr(command, "bracket", None),
         },
         lean_trailing=True,
     )
@@ -862,6 +927,7 @@ class TradedeskOrderCommand(Command):
     time_in_force: Any = None
     good_til_date: Any = None
     outside_regular_trading_hours: Any = False
+    bracket: Any = None  # a bracket's legs as JSON text (parse_bracket)
     # SubmitOrderRequest's fields of a trailing stop and a limit if touched (Common/Orders/SubmitOrderRequest.cs
     # :85-104@24863901), which LEAN's own OrderCommand lacks (OrderCommand.cs:79).
     trailing_amount: Any = 0
@@ -895,6 +961,12 @@ class ManualOrderExecution(QCAlgorithm):
     _holdings_snapshots: int
     _closes: dict[str, tuple[str, float | None]]
     _update_answers: dict[int, int]
+    _brackets: dict[str, BracketGroup]  # by the entry's tag (armed before the entry is submitted)
+    _bracket_of: dict[str, str]  # a leg's tag -> its entry's tag
+    _resizes: dict[
+        int, list[Any]
+    ]  # a leg's order id -> the update requests that were the algorithm's resizes
+    _bracket_lock: threading.RLock
     _trailing_stops: dict[int, int | float]  # order id -> the stop last reported
 
     # ---- LEAN entry points ------------------------------------------------------------------------
@@ -917,6 +989,8 @@ class ManualOrderExecution(QCAlgorithm):
         self._holdings_snapshots = 0
         self._closes = {}
         self._update_answers = {}
+        self._brackets, self._bracket_of, self._resizes = {}, {}, {}
+        self._bracket_lock = threading.RLock()
         self._trailing_stops = {}
         events_file = self.get_parameter("events-file") or ""
         self._events_path = Path(events_file or EVENTS_FILE).resolve()
@@ -995,7 +1069,9 @@ class ManualOrderExecution(QCAlgorithm):
             message = order_message(
                 order_event.message, status=status, market_on_open=_is_market_on_open(order)
             )
+            answer = self._update_answers.get(int(order_event.order_id), 0)
             refused = self._update_refused(int(order_event.order_id), status)
+            resize = status == "UpdateSubmitted" and self._is_resize(int(order_event.order_id), answer)
             line = event_line(
                 tag=str(tag),
                 status=status,
@@ -1013,6 +1089,8 @@ class ManualOrderExecution(QCAlgorithm):
             )
             if refused:
                 line[UPDATE_REFUSED_KEY] = True
+            if resize:
+                line[BRACKET_RESIZE_KEY] = True
             if getattr(order, "type", None) == OrderType.TRAILING_STOP:
                 # The order's current stop (LEAN's OrderEvent.StopPrice: "The current stop price").
                 stop = json_number(getattr(order, "stop_price", None))
@@ -1020,6 +1098,9 @@ class ManualOrderExecution(QCAlgorithm):
                     line["stop_price"] = stop
                     self._trailing_stops[int(order.id)] = stop
             self._write(line)
+            # After the event's own line, at once: a bracket's legs follow the fill (one-cancels-other).
+            if self._brackets:
+                self._bracket_event(str(tag), int(order_event.order_id), status)
         except Exception as exc:
             self._error(f"on_order_event: {type(exc).__name__}: {exc}")
 
@@ -1062,6 +1143,111 @@ class ManualOrderExecution(QCAlgorithm):
             return False
         self._update_answers[order_id] = answered + 1
         return status == "Invalid"
+
+    # ---- brackets: legs placed on the entry's fills, sized to what filled, one-cancels-other ----------------
+
+    def _bracket_arm(self, symbol: Symbol, intent: Intent, properties: Any) -> None:
+        """Keep the intent's legs by its tag until its fills place them (the legs trade the other side)."""
+        legs = [BracketLeg(role=role, tag=tag, price=price) for role, tag, price in intent.bracket]
+        with self._bracket_lock:
+            group = BracketGroup(intent.tag, symbol, intent.quantity > 0, properties, legs)
+            self._brackets[intent.tag] = group
+            for leg in legs:
+                self._bracket_of[leg.tag] = intent.tag
+
+    def _filled(self, order_id: int | None) -> float:
+        """What an order of this run has filled (absolute), from its ticket."""
+        ticket = self.transactions.get_order_ticket(order_id) if order_id is not None else None
+        return abs(float(ticket.quantity_filled)) if ticket is not None else 0.0
+
+    def _bracket_event(self, tag: str, order_id: int, status: str) -> None:
+        """An entry's fill sizes its legs, its cancel closes the group; a leg's fill keeps the other in step."""
+        with self._bracket_lock:
+            group = self._brackets.get(tag)
+            if group is not None:
+                group.entry_id = order_id
+                if status in ("PartiallyFilled", "Filled"):
+                    self._bracket_size(group)
+                elif status == "Canceled":
+                    group.closed = True
+                    for each in group.legs:
+                        self._bracket_cancel(each, "Canceled with its bracket's entry")
+                return
+            entry_tag = self._bracket_of.get(tag)
+            group = self._brackets.get(entry_tag) if entry_tag is not None else None
+            leg = next((leg for leg in group.legs if leg.tag == tag), None) if group is not None else None
+            if group is None or leg is None:
+                return
+            if status in ("Canceled", "Invalid"):
+                leg.closed = True
+            elif status in ("PartiallyFilled", "Filled"):
+                self._one_cancels_other(group, leg, filled=status == "Filled")
+
+    def _bracket_size(self, group: BracketGroup) -> None:
+        """Each open leg to what the entry filled less what its sibling filled: placed, or grown."""
+        entry_filled = self._filled(group.entry_id)
+        sign = -1 if group.buy else 1
+        for leg in group.legs:
+            sibling = group.sibling(leg)
+            size = entry_filled - self._filled(sibling.order_id if sibling is not None else None)
+            if group.closed or leg.closed or size <= 0:
+                continue
+            if leg.order_id is None:
+                place = self.limit_order if leg.role == "take_profit" else self.stop_market_order
+                ticket = place(group.symbol, sign * size, leg.price, asynchronous=True, tag=leg.tag,
+                               order_properties=group.properties)  # fmt: skip
+                if ticket is not None and int(ticket.order_id) > 0:
+                    leg.order_id = int(ticket.order_id)
+                else:
+                    leg.closed = True
+                continue
+            ticket = self.transactions.get_order_ticket(leg.order_id)
+            if ticket is not None and abs(float(ticket.quantity)) < size:
+                self._bracket_resize(ticket, sign * size)
+
+    def _one_cancels_other(self, group: BracketGroup, leg: BracketLeg, *, filled: bool) -> None:
+        """A leg's fill: cancel the sibling once nothing is left to protect, else shrink it to what is."""
+        sibling = group.sibling(leg)
+        if sibling is None or sibling.order_id is None or sibling.closed:
+            return
+        size = self._filled(group.entry_id) - self._filled(leg.order_id)
+        if filled or size <= self._filled(sibling.order_id):
+            self._bracket_cancel(sibling, f"one-cancels-other: the {leg.role} filled")
+            return
+        ticket = self.transactions.get_order_ticket(sibling.order_id)
+        if ticket is not None and abs(float(ticket.quantity)) > size:
+            self._bracket_resize(ticket, (1 if float(ticket.quantity) > 0 else -1) * size)
+
+    def _bracket_resize(self, ticket: OrderTicket, quantity: float) -> None:
+        """Update a leg's quantity, remembering the request so its UpdateSubmitted line says it was a resize."""
+        fields = UpdateOrderFields()
+        fields.quantity = quantity
+        ticket.update(fields)
+        requests = list(ticket.update_requests or ())
+        if requests:
+            self._resizes.setdefault(int(ticket.order_id), []).append(requests[-1])
+
+    def _bracket_cancel(self, leg: BracketLeg, reason: str) -> None:
+        """Cancel a placed leg once (never placed or grown again)."""
+        if leg.closed:
+            return
+        leg.closed = True
+        ticket = self.transactions.get_order_ticket(leg.order_id) if leg.order_id is not None else None
+        if ticket is not None:
+            ticket.cancel(reason)
+
+    def _is_resize(self, order_id: int, answer: int) -> bool:
+        """Whether the update the `answer`-th UpdateSubmitted of the order answers was the algorithm's resize
+        (LEAN answers a ticket's sent updates in order: the same count _update_refused keeps)."""
+        ours = self._resizes.get(order_id)
+        if not ours:
+            return False
+        ticket = self.transactions.get_order_ticket(order_id)
+        sent = (OrderRequestStatus.PROCESSING, OrderRequestStatus.PROCESSED)
+        requests = (
+            [r for r in (ticket.update_requests or ()) if r.status in sent] if ticket is not None else []
+        )
+        return answer < len(requests) and any(requests[answer] is request for request in ours)
 
     def on_brokerage_message(self, message_event: BrokerageMessageEvent) -> None:
         """Brokerage errors, disconnects and required actions become engine error lines (information stays in
@@ -1142,9 +1328,12 @@ class ManualOrderExecution(QCAlgorithm):
         self._check_ticket(ticket, intent)
 
     def _submit(self, symbol: Symbol, intent: Intent, route: str) -> OrderTicket:
-        """Submit the intent's order with its own order properties (never LEAN's DefaultOrderProperties, GTC)."""
+        """Submit the intent's order with its own order properties (never LEAN's DefaultOrderProperties, GTC); a
+        bracket's legs are armed first, so the entry's first fill, on any thread, finds them."""
         properties = order_properties(intent)
         tag = intent.tag
+        if intent.bracket:
+            self._bracket_arm(symbol, intent, properties)
         if intent.order_type == "LMT":
             assert intent.limit_price is not None  # parse_intent guarantees it
             return self.limit_order(

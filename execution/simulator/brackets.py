@@ -9,13 +9,14 @@ entry cancels its working children and closes the group, and a canceled child is
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from execution.simulator.common import log, parse_decimal
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # types only: the book owns its Brackets and hands itself in (book imports this module)
     from execution.simulator.book import Order, OrderBook
 
 ROLES = ("take_profit", "stop_loss")
@@ -43,9 +44,15 @@ class Group:
 
 
 def parse_bracket(raw: Any) -> tuple[dict[str, Leg], str]:
-    """The legs of an intent's `bracket` or a command's `Bracket` ({} when none), or an error."""
-    if raw in (None, {}):
+    """The legs of an intent's `bracket` or a command's `Bracket` (an object or its JSON text; {} when none),
+    or an error."""
+    if raw in (None, {}, ""):
         return {}, ""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return {}, f"Bracket is not JSON: {raw[:80]!r}"
     if not isinstance(raw, dict):
         return {}, f"Bracket must be an object, got {raw!r}"[:200]
     raw = {str(key).lower().replace("_", ""): value for key, value in raw.items()}

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from execution.contract.files import write_json_atomic
+from execution.contract.messages import LEAN_ORDER_TYPE_NAMES
 from execution.contract.times import contract_time
 
 ENGINE_NAME = "simulator"
@@ -59,15 +60,8 @@ SUPPORTED_ORDER_TYPES = (
     "TrailingStop",
     "LimitIfTouched",
 )
-INTENT_ORDER_TYPES = {
-    "MKT": "Market",
-    "LMT": "Limit",
-    "STP": "StopMarket",
-    "STP LMT": "StopLimit",
-    "TRAIL": "TrailingStop",
-    "MOC": "MarketOnClose",
-    "LIT": "LimitIfTouched",
-}
+# An intent's order type (tradedesk's, upper case) -> LEAN's name: the order command's one table.
+INTENT_ORDER_TYPES = LEAN_ORDER_TYPE_NAMES
 
 
 def open_events_for_append(path: Path) -> Any:

@@ -111,8 +111,10 @@ def _pg_rows(
         # Temp tables are per session; ON COMMIT DELETE ROWS empties it at commit. A second use in the same
         # transaction DELETEs the rows: unlike TRUNCATE (a new file and a pg_class update every time), a DELETE
         # of an empty table costs nothing, and the first use in a transaction is the common one.
-        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({definition}) ON COMMIT DELETE ROWS")
-        cursor.execute(f"DELETE FROM {stage}")
+        # Both in one round trip (no parameters: the simple query protocol takes several statements).
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({definition}) ON COMMIT DELETE ROWS; DELETE FROM {stage}"
+        )
         with connection.wrap_database_errors, cursor.copy(f"COPY {stage} FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(types)
             write = copy.write_row

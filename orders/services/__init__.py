@@ -97,6 +97,7 @@ from orders.services.projects import (
     trade_live_permitted,
 )
 from orders.services.rehome import RehomeResult, ReloadedOrder, order_rehome
+from orders.services.seed import order_seed_filled
 from orders.services.stages import (
     STAGE_GAPS,
     order_stage_gaps,
@@ -187,6 +188,7 @@ __all__ = [
     "order_preview",
     "order_rehome",
     "order_resolve_record",
+    "order_seed_filled",
     "order_stage_gaps",
     "order_stages_pushed",
     "order_stages_record",

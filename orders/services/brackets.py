@@ -12,8 +12,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
-from typing import TYPE_CHECKING, Any
+from decimal import Decimal
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -30,11 +30,8 @@ from orders.models import (
     Side,
     TradeOrder,
 )
-from orders.services.preview import price_reference
-from orders.services.validation import equity_tick
-
-if TYPE_CHECKING:
-    from orders.services.validation import CleanOrder
+from orders.services.preview import STOP_LOSS, TAKE_PROFIT, bracket_leg_price, price_reference
+from orders.services.validation import CleanOrder, equity_tick
 
 # What a child may still become: held for its entry, or working at the engine.
 CHILD_OPEN_STATUSES = frozenset(WORKING_STATUSES | {OrderStatus.HELD})
@@ -65,11 +62,6 @@ def _entry_base(*, project: Project, clean: CleanOrder) -> Decimal | None:
     return reference.price if reference is not None else None
 
 
-def _on_tick(price: Decimal) -> Decimal:
-    tick = equity_tick(price)
-    return (price / tick).quantize(Decimal(1), rounding=ROUND_HALF_EVEN) * tick
-
-
 def bracket_legs_resolve(*, project: Project, clean: CleanOrder) -> BracketLegs:
     """The children's absolute prices (offsets counted from the entry), checked against the entry's side.
 
@@ -79,19 +71,19 @@ def bracket_legs_resolve(*, project: Project, clean: CleanOrder) -> BracketLegs:
     base = _entry_base(project=project, clean=clean)
     up = Decimal(1) if clean.side == Side.BUY else Decimal(-1)
     take_profit, stop_loss = clean.take_profit_price, clean.stop_loss_price
-    for name, offset, sign in (
-        ("take_profit_offset", clean.take_profit_offset, up),
-        ("stop_loss_offset", clean.stop_loss_offset, -up),
+    for name, role, offset in (
+        ("take_profit_offset", TAKE_PROFIT, clean.take_profit_offset),
+        ("stop_loss_offset", STOP_LOSS, clean.stop_loss_offset),
     ):
         if offset is None:
             continue
         if base is None:
             errors[name] = "no entry price to count from: give an absolute price, or wait for a market price"
             continue
-        price = _on_tick(base + sign * offset)
-        if price <= 0:
+        price = bracket_leg_price(base=base, side=clean.side, role=role, price=None, offset=offset)
+        if price is None or price <= 0:
             errors[name] = f"puts the price at {price}, not above 0"
-        elif name == "take_profit_offset":
+        elif role == TAKE_PROFIT:
             take_profit = price
         else:
             stop_loss = price

@@ -5,16 +5,13 @@ word: never a hard limit)."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from orders.errors import ConfirmRequired
 from orders.models import Position, Project, Side
 from orders.selectors import orders_working
 from orders.services.market import buying_power_fresh
 from orders.services.preview import price_reference, trade_price
-
-if TYPE_CHECKING:
-    from orders.services.validation import CleanOrder
+from orders.services.validation import CleanOrder
 
 
 def working_orders_value(*, project: Project, exclude_order_id: int | None = None) -> Decimal:

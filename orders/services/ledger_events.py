@@ -10,7 +10,7 @@ from typing import Any
 from orders.models import STATUS_RANK
 
 
-@dataclass
+@dataclass(slots=True)
 class LedgerEvent:
     """One event for an order: a line of an engine's events file, or a change tradedesk records itself."""
 

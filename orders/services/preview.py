@@ -10,6 +10,7 @@ from django.conf import settings
 
 from orders.models import PRICE_PLACES, OrderType, Position, Project, Side, TradeFill
 from orders.services.market import market_price_fresh
+from orders.services.validation import equity_tick
 
 MARKET = "market"
 LAST_FILL = "last_fill"
@@ -39,6 +40,34 @@ class OrderPreview:
     deviation_pct: Decimal | None  # signed: the limit/stop farthest from the reference, vs the reference
     ratio: Decimal | None  # price / reference, when it is past RATIO_SHOWN_FROM either way
     band: str  # "" inside the soft band, SOFT past it (confirm asked), HARD past the hard band (refused)
+    legs: tuple[PreviewLeg, ...] = ()  # a bracket's take profit and stop loss, as typed so far
+
+
+TAKE_PROFIT, STOP_LOSS = "take_profit", "stop_loss"
+
+
+@dataclass(frozen=True)
+class PreviewLeg:
+    """One leg of a bracket in the preview: its price and what it makes (or loses) against the entry."""
+
+    role: str  # TAKE_PROFIT | STOP_LOSS
+    price: Decimal
+    pnl: Decimal | None  # signed: (leg - entry) x quantity for a buy, the other way for a sell
+
+
+def bracket_leg_price(
+    *, base: Decimal | None, side: str, role: str, price: Decimal | None, offset: Decimal | None
+) -> Decimal | None:
+    """A leg's absolute price: as given, or `offset` from the entry's price (a buy's take profit above it, its
+    stop loss below; a sell's the other way round), on the equity tick (the one rule: brackets uses it)."""
+    if price is not None:
+        return price
+    if offset is None or base is None:
+        return None
+    up = Decimal(1) if side == Side.BUY else Decimal(-1)
+    raw = base + (up if role == TAKE_PROFIT else -up) * offset
+    tick = equity_tick(raw) if raw > 0 else equity_tick(base)
+    return (raw / tick).quantize(Decimal(1)) * tick
 
 
 def last_known_price(*, project: Project, symbol: str) -> Decimal | None:
@@ -122,6 +151,7 @@ def order_preview(
     limit_price: Decimal | None = None,
     stop_price: Decimal | None = None,
     side: str = Side.BUY,
+    legs: dict[str, tuple[Decimal | None, Decimal | None]] | None = None,
     trailing_amount: Decimal | None = None,
     trailing_as_percent: bool = False,
     trigger_price: Decimal | None = None,
@@ -153,7 +183,16 @@ def order_preview(
             ratio = multiple
         soft, hard = price_bands(project=project)
         band = HARD if abs(deviation) > hard else SOFT if abs(deviation) > soft else ""
+    previewed = []
+    for role, (leg_price, leg_offset) in (legs or {}).items():
+        at = bracket_leg_price(base=price, side=side, role=role, price=leg_price, offset=leg_offset)
+        if at is None or at <= 0:
+            continue
+        sign = Decimal(1) if side == Side.BUY else Decimal(-1)
+        pnl = (at - price) * quantity * sign if price is not None and quantity is not None else None
+        previewed.append(PreviewLeg(role=role, price=at, pnl=pnl))
     return OrderPreview(
+        legs=tuple(previewed),
         symbol=symbol,
         quantity=quantity,
         price=price,

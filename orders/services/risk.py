@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
@@ -17,9 +17,7 @@ from orders.services.brackets import bracket_pending_reduction, bracket_working_
 from orders.services.buying_power import check_buying_power
 from orders.services.halts import engine_halt_locked
 from orders.services.preview import farthest_price, price_bands, price_reference, trade_price
-
-if TYPE_CHECKING:
-    from orders.services.validation import CleanOrder
+from orders.services.validation import CleanOrder
 
 
 def notional_price(*, project: Project, clean: CleanOrder) -> Decimal | None:

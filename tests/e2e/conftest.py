@@ -10,7 +10,6 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 import uuid
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +18,10 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings as django_settings
 from django.db import connection
 from django.test import Client
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
-from orders.models import OrderStatus, Position, Project, TradeOrder
-from orders.services import apply_fill_to_order, update_trade_order_status
+from orders.models import Position, Project
+from orders.services import order_seed_filled
 from tests.waiting import wait_for
 from tradedesk.celery import app as celery_app
 
@@ -134,18 +133,14 @@ def desk(transactional_db: Any, live_server: Any, celery_worker: Any, settings: 
 
 def seed_position(project: Project, symbol: str, quantity: int, price: str) -> Position:
     """A seeded filled order (source "seed": never sent to an engine) that opens a position."""
-    order = TradeOrder.objects.create(
-        client_order_id=f"seed_{project.pk}_{symbol}",
+    order_seed_filled(
         project=project,
-        mode=project.mode,
+        client_order_id=f"seed_{project.pk}_{symbol}",
         symbol=symbol,
         side="BUY",
-        quantity=Decimal(quantity),
-        params={"source": "seed", "project_id": project.pk, "mode": project.mode},
+        quantity=quantity,
+        price=price,
     )
-    update_trade_order_status(order, OrderStatus.SUBMITTED, message="seeded")
-    apply_fill_to_order(order, quantity=quantity, price=price)
-    update_trade_order_status(order, OrderStatus.FILLED, message="seeded")
     return Position.objects.get(project=project, mode=project.mode, symbol=symbol)
 
 
@@ -155,3 +150,11 @@ def log_in(context: Any, base_url: str, user: Any) -> None:
     client.force_login(user)
     cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
     context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": base_url}])
+
+
+def open_desk(page: Page, desk: Any, user: Any, project: Project, *, lang: str | None = None) -> None:
+    """Log in and open the project's live-trade page (in `lang` when given), waiting for its positions."""
+    log_in(page.context, desk.url, user)
+    language = f"&lang={lang}" if lang else ""
+    page.goto(f"{desk.url}/live-trade?project={project.pk}{language}")
+    expect(page.get_by_test_id("account-positions-table")).to_be_visible()

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from execution import actions
 from execution.engine import process as engines
 from orders.models import Project
-from tests.e2e.conftest import log_in, seed_position
+from tests.e2e.conftest import open_desk, seed_position
 from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.e2e]
@@ -27,12 +27,6 @@ def engine(desk: Any, settings: Any) -> Any:
     engines.engine_start("paper")
     assert wait_for(lambda: engines.engine_folder("paper").account_snapshot.exists(), timeout=15)
     return desk
-
-
-def open_desk(page: Page, desk: Any, user: Any, project: Project, lang: str = "en") -> None:
-    log_in(page.context, desk.url, user)
-    page.goto(f"{desk.url}/live-trade?project={project.pk}&lang={lang}")
-    expect(page.get_by_test_id("account-positions-table")).to_be_visible()
 
 
 def test_the_header_shows_cash_buying_power_and_net_liquidation_that_change_after_a_fill(

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from orders.models import AuditLog, EngineHalt, Position, Project, TradeOrder
 from orders.services import Actor, engine_halt_set
-from tests.e2e.conftest import log_in, seed_position
+from tests.e2e.conftest import open_desk, seed_position
 from tests.factories import UserFactory
 from tradedesk.web.templatetags.desk import money
 
@@ -25,12 +25,6 @@ def staff(project: Project) -> Any:
     lead = UserFactory(username="desk-lead", is_staff=True)
     project.members.add(lead)
     return lead
-
-
-def open_desk(page: Page, desk: Any, user: Any, project: Project) -> None:
-    log_in(page.context, desk.url, user)
-    page.goto(f"{desk.url}/live-trade?project={project.pk}")
-    expect(page.get_by_test_id("account-positions-table")).to_be_visible()
 
 
 def test_staff_halt_the_paper_engine_and_buy_is_disabled_with_the_reason_while_close_stays(

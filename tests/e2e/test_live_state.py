@@ -9,15 +9,9 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from orders.models import Project
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import open_desk
 
 pytestmark = [pytest.mark.e2e]
-
-
-def open_desk(page: Page, desk: Any, user: Any, project: Project) -> None:
-    log_in(page.context, desk.url, user)
-    page.goto(f"{desk.url}/live-trade?project={project.pk}")
-    expect(page.get_by_test_id("account-positions-table")).to_be_visible()
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from orders.models import OrderStatus, Position, Project, TradeOrder
-from tests.e2e.conftest import SCREENSHOTS, log_in, seed_position
+from tests.e2e.conftest import SCREENSHOTS, open_desk, seed_position
 from tests.factories import ProjectFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e]
@@ -24,13 +24,6 @@ def browser_errors(page: Page) -> list[str]:
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
     return errors
-
-
-def open_desk(page: Page, desk: Any, user: Any, project: Project) -> None:
-    """Log in and open the project's live-trade page."""
-    log_in(page.context, desk.url, user)
-    page.goto(f"{desk.url}/live-trade?project={project.pk}")
-    expect(page.get_by_test_id("account-positions-table")).to_be_visible()
 
 
 def manual_orders() -> list[TradeOrder]:

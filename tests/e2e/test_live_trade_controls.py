@@ -14,16 +14,10 @@ from playwright.sync_api import Page, expect
 from execution import actions as services
 from execution.engine import process as engines
 from orders.models import OrderStatus, Project, TradeOrder, TradingState
-from tests.e2e.conftest import log_in, seed_position
+from tests.e2e.conftest import open_desk, seed_position
 from tests.factories import TradeOrderFactory
 
 pytestmark = [pytest.mark.e2e]
-
-
-def open_desk(page: Page, desk: Any, user: Any, project: Project) -> None:
-    log_in(page.context, desk.url, user)
-    page.goto(f"{desk.url}/live-trade?project={project.pk}")
-    expect(page.get_by_test_id("account-positions-table")).to_be_visible()
 
 
 def test_halted_leaves_close_enabled_and_disables_buy_sell_and_place_order(

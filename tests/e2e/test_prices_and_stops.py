@@ -8,17 +8,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from orders.models import OrderStatus, Project, TradeOrder
-from tests.e2e.conftest import log_in, seed_position
+from tests.e2e.conftest import open_desk, seed_position
 
 pytestmark = [pytest.mark.e2e]
 
 FILL_TIMEOUT = 20_000
-
-
-def open_desk(page: Page, desk: Any, user: Any, project: Project) -> None:
-    log_in(page.context, desk.url, user)
-    page.goto(f"{desk.url}/live-trade?project={project.pk}")
-    expect(page.get_by_test_id("account-positions-table")).to_be_visible()
 
 
 def test_engine_prices_replace_the_last_fill_and_move_on_screen(

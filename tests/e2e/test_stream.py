@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 from execution.actions import ingest_watch
 from orders.models import Project
 from orders.services import create_trade_order
-from tests.e2e.conftest import log_in, seed_position
+from tests.e2e.conftest import open_desk, seed_position
 from tradedesk.asgi import application
 from tradedesk.web import stream
 
@@ -87,10 +87,9 @@ def _wait(predicate: Any, timeout: float) -> bool:
     return bool(wait_for(predicate, timeout, interval=0.05))
 
 
-def open_desk(page: Page, desk: AsgiDesk, user: Any, project: Project) -> None:
-    log_in(page.context, desk.url, user)
-    page.goto(f"{desk.url}/live-trade?project={project.pk}")
-    expect(page.get_by_test_id("account-positions-table")).to_be_visible()
+def open_streaming_desk(page: Page, desk: AsgiDesk, user: Any, project: Project) -> None:
+    """The desk with its push stream open."""
+    open_desk(page, desk, user, project)
     expect(page.locator("html[data-stream=open]")).to_have_count(1)
 
 
@@ -111,8 +110,8 @@ def test_a_change_reaches_a_second_browser_context_through_the_stream(
     first, second = browser.new_context(), browser.new_context()
     try:
         clicker, watcher = first.new_page(), second.new_page()
-        open_desk(clicker, asgi_desk, user, project)
-        open_desk(watcher, asgi_desk, user, project)
+        open_streaming_desk(clicker, asgi_desk, user, project)
+        open_streaming_desk(watcher, asgi_desk, user, project)
         sent = polls(watcher)
         # The stream's first events (sent on every connect, so nothing between the render and the connect is
         # missed) fetch once; after them an idle page sends no poll (its 1 s timer finds the stream up).
@@ -137,7 +136,7 @@ def test_a_change_reaches_a_second_browser_context_through_the_stream(
 def test_a_cut_stream_says_reconnecting_and_the_page_polls_until_it_is_back(
     page: Page, asgi_desk: AsgiDesk, user: Any, project: Project
 ) -> None:
-    open_desk(page, asgi_desk, user, project)
+    open_streaming_desk(page, asgi_desk, user, project)
     sent = polls(page)
 
     # Cut: new connections refused, and the server ends the open stream (as a deploy does).

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +16,7 @@ from playwright.sync_api import Page, ViewportSize, expect
 from execution.ingest.prices import prices_path
 from orders.models import OrderStatus, Project, TradeOrder
 from orders.services import update_trade_order_status
-from tests.e2e.conftest import SCREENSHOTS, log_in, seed_position
+from tests.e2e.conftest import SCREENSHOTS, open_desk, seed_position
 from tests.factories import ProjectFactory, TradeOrderFactory
 
 pytestmark = [pytest.mark.e2e]
@@ -23,12 +24,6 @@ pytestmark = [pytest.mark.e2e]
 DESKTOP: ViewportSize = {"width": 1440, "height": 900}
 PHONE: ViewportSize = {"width": 390, "height": 844}
 CONTROLS = "button, input:not([type=hidden]), select, textarea, summary, a[href]"
-
-
-def open_desk(page: Page, desk: Any, user: Any, project: Project) -> None:
-    log_in(page.context, desk.url, user)
-    page.goto(f"{desk.url}/live-trade?project={project.pk}")
-    expect(page.get_by_test_id("account-positions-table")).to_be_visible()
 
 
 def engine_prices(mode: str, quotes: dict[str, float]) -> None:
@@ -219,6 +214,9 @@ def test_at_1440_every_column_of_the_orders_and_positions_fits(
         stop_price=Decimal("412.3456"),
         limit_price=Decimal("413.9999"),
         ib_order_id=1234567,  # at the engine: Edit beside Cancel
+        time_in_force="GTD",  # the widest type cell: prices, a GTD date and outside RTH
+        good_till_date=date(2030, 12, 31),
+        outside_rth=True,
     )
     working_order(
         project, user, symbol="AAPL", quantity=Decimal(10), order_type="STP", stop_price=Decimal("180.25")
@@ -248,4 +246,4 @@ def test_at_1440_every_column_of_the_orders_and_positions_fits(
         box = button.bounding_box()
         assert box is not None
         assert box["x"] >= 0 and box["x"] + box["width"] <= DESKTOP["width"]
-    expect(page.get_by_test_id("order-type").filter(has_text="@ 1.2345")).to_have_text("LMT @ 1.2345")
+    expect(page.get_by_test_id("order-type").filter(has_text="@ 1.2345")).to_have_text("LMT @ 1.2345 DAY")

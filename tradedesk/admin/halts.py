@@ -10,7 +10,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from orders import services
+from execution.actions import engine_halt_set
+from orders import doors
 from orders.errors import TradedeskError
 from orders.models import EngineHalt
 from tradedesk.actors import actor_from_request
@@ -34,7 +35,7 @@ class EngineHaltForm(forms.ModelForm):
 
 @admin.register(EngineHalt)
 class EngineHaltAdmin(admin.ModelAdmin):
-    """One row per mode; saving calls orders.services.engine_halt_set (audited), never a plain save."""
+    """One row per mode; saving calls the engine-halt door (execution.actions, audited), never a plain save."""
 
     form = EngineHaltForm
     list_display = ("mode", "halted", "reason", "changed_by_name", "changed_at")
@@ -52,7 +53,7 @@ class EngineHaltAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         """Staff, or the orders.halt_engine permission."""
-        return services.engine_halt_permitted(user=request.user)
+        return doors.engine_halt_permitted(user=request.user)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         """Listed for every staff member (the admin site already requires staff)."""
@@ -65,7 +66,7 @@ class EngineHaltAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: EngineHalt, form: Any, change: bool) -> None:
         """Through the service: the lock, the audit entry and the pages' refresh."""
         try:
-            services.engine_halt_set(
+            engine_halt_set(
                 mode=obj.mode,
                 halted=obj.halted,
                 reason=obj.reason,
@@ -80,7 +81,7 @@ class EngineHaltAdmin(admin.ModelAdmin):
         resumed = []
         for row in queryset.filter(halted=True):
             try:
-                services.engine_halt_set(
+                engine_halt_set(
                     mode=row.mode, halted=False, actor=actor_from_request(request, channel="admin")
                 )
             except TradedeskError as exc:

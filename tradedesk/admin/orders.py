@@ -1,6 +1,6 @@
 """Django admin for review: orders (with fills and events), unmatched events, projects, tokens, the audit log.
 
-The admin writes nothing itself: every change goes through orders.services (or the doors of execution.actions)."""
+The admin writes nothing itself: every change goes through the doors (execution.actions, orders.doors)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from execution.actions import ingest_execution_events, order_cancel_request, order_resolve
-from orders import services
+from execution.actions import ingest_execution_events, order_cancel_request, order_modify_clear, order_resolve
+from orders import doors
 from orders.errors import TradedeskError
 from orders.models import (
     ORDER_SOURCES,
@@ -23,7 +23,6 @@ from orders.models import (
     TradeFill,
     TradeOrder,
 )
-from orders.services import order_modify_clear
 from tradedesk.actors import actor_from_request
 from tradedesk.admin.base import money, price, quantity
 from tradedesk.admin.fills import export_order_fills
@@ -389,7 +388,7 @@ class TradeOrderAdmin(HistoryAdminMixin, admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: TradeOrder, form: Any, change: bool) -> None:
         """Saving the review note records the review (reviewer and time) through the service."""
         if "review_note" in form.changed_data:
-            services.trade_order_mark_reviewed(order=obj, user=request.user, note=obj.review_note)
+            doors.trade_order_mark_reviewed(order=obj, user=request.user, note=obj.review_note)
         status = form.cleaned_data.get("resolve_status")
         if status:
             try:
@@ -441,7 +440,7 @@ class TradeOrderAdmin(HistoryAdminMixin, admin.ModelAdmin):
         """Record the current user's review of each selected order."""
         orders = list(queryset.select_related("project"))
         for order in orders:
-            services.trade_order_mark_reviewed(order=order, user=request.user, note=order.review_note)
+            doors.trade_order_mark_reviewed(order=order, user=request.user, note=order.review_note)
         self.message_user(request, f"Marked {len(orders)} order(s) reviewed.", messages.SUCCESS)
 
 

@@ -10,8 +10,8 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from execution.actions import project_trading_state_change
-from orders import services
+from execution.actions import project_set_mode, project_trading_state_change
+from orders import doors
 from orders.errors import TradedeskError
 from orders.models import (
     ApiToken,
@@ -56,7 +56,7 @@ class ProjectAdminForm(forms.ModelForm):
         current = self.instance.mode if self.instance.pk is not None else Mode.PAPER
         probe = Project(pk=self.instance.pk, mode=current)
         try:
-            services.project_check_mode_switch(
+            doors.project_check_mode_switch(
                 project=probe, mode=mode, user=getattr(self.request, "user", None)
             )
         except TradedeskError as exc:
@@ -73,9 +73,9 @@ class ProjectAdminForm(forms.ModelForm):
         try:
             state = data.get("trading_state")
             if state:
-                services.project_check_trading_state(project=stored, state=str(state), user=user)
+                doors.project_check_trading_state(project=stored, state=str(state), user=user)
             if set(self.changed_data) - {"trading_state", "mode"}:
-                services.require_live_permission(user=user, project=stored)
+                doors.require_live_permission(user=user, project=stored)
         except TradedeskError as exc:
             raise forms.ValidationError(translate_reason(exc.message)) from None
         return data
@@ -135,7 +135,7 @@ class ProjectAdmin(admin.ModelAdmin):
         """Other fields save as usual; mode and trading state go through the services (audited)."""
         if not change:
             super().save_model(request, obj, form, change)
-            services.audit_record(
+            doors.audit_record(
                 actor=actor_from_request(request, channel="admin"), action="project_create", project=obj
             )
             return
@@ -146,7 +146,7 @@ class ProjectAdmin(admin.ModelAdmin):
         actor = actor_from_request(request, channel="admin")
         try:
             if new_mode != stored.mode:
-                services.project_set_mode(project=obj, mode=new_mode, actor=actor)
+                project_set_mode(project=obj, mode=new_mode, actor=actor)
             if new_state != stored.trading_state:
                 _project, outcomes = project_trading_state_change(project=obj, state=new_state, actor=actor)
                 if outcomes:
@@ -181,7 +181,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         """Revoke each selected token."""
         tokens = list(queryset)
         for token in tokens:
-            services.api_token_revoke(token=token)
+            doors.api_token_revoke(token=token)
         self.message_user(request, f"Revoked {len(tokens)} token(s).", messages.SUCCESS)
 
 

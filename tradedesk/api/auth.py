@@ -8,8 +8,8 @@ from django.http import HttpRequest
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
+from orders.doors import api_token_authenticate
 from orders.errors import CsrfFailed
-from orders.services import api_token_authenticate
 
 
 class BearerToken(HttpBearer):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from execution.actions import engine_restart
 from execution.models import EngineOpenOrder, HoldingsDiscrepancy
@@ -70,6 +70,9 @@ class EngineOut(Schema):
     exit_code: int | None = None
     exited_at: str | None = None
     message: str | None = None
+    ended_by: str | None = Field(
+        None, description='"brokerage": LEAN ended the run itself on a brokerage message (message says which)'
+    )
     log_tail: list[str] | None = None
     refused: str | None = None
     preflight: list[str] | None = None

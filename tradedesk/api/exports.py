@@ -8,7 +8,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from ninja import Query, Router, Schema
 
-from orders import selectors, services
+from orders import doors, selectors
 from orders.errors import OrderValidationError
 from orders.exports import EXPORT_FORMATS, fills_export_chunks
 from tradedesk.api.auth import api_auth
@@ -58,7 +58,7 @@ def export_fills(request: HttpRequest, filters: Query[FillExportFilters]) -> Str
     if since is not None and until is not None and since >= until:
         raise OrderValidationError("since must be before until", errors={"until": "must be after since"})
     if filters.project_id is not None:
-        services.project_for_user(user=request.user, project_id=filters.project_id)
+        doors.project_for_user(user=request.user, project_id=filters.project_id)
     fills = selectors.fills_for_user(
         user=request.user, project_id=filters.project_id, since=since, until=until
     )

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from django.http import HttpRequest
 from ninja import Path, Router
 
-from orders import services
+from execution.actions import engine_halt_set
+from orders import doors
 from orders.errors import NotFound
 from orders.models import Mode
 from tradedesk.actors import actor_from_request
@@ -20,7 +21,7 @@ router = Router(auth=api_auth, tags=["engine halts"])
 @router.get("/engines/halts", response={200: list[EngineHaltOut], **ERRORS})
 def list_engine_halts(request: HttpRequest) -> list[Any]:
     """Each mode's engine-wide halt (who halted it, when, why): what every trader of the mode is held to."""
-    return [services.engine_halt_get(mode=mode) for mode in Mode.values]
+    return [doors.engine_halt_get(mode=mode) for mode in Mode.values]
 
 
 @router.post("/engines/{mode}/halt", response={200: EngineHaltOut, **ERRORS})
@@ -30,9 +31,9 @@ def set_engine_halt(
     """Staff (or orders.halt_engine): halt every project of the mode (only Close and Liquidate pass, cancels
     work) with a reason, or resume it (`halted: false`). Audited."""
     # Unknown modes are 404 like the engines' other routes, after the service's own staff check (403).
-    if mode not in Mode.values and services.engine_halt_permitted(user=request.user):
+    if mode not in Mode.values and doors.engine_halt_permitted(user=request.user):
         raise NotFound(f"no engine mode {mode!r}")
-    return services.engine_halt_set(
+    return engine_halt_set(
         mode=mode,
         halted=payload.halted,
         reason=payload.reason,

@@ -18,12 +18,12 @@ from execution.actions import (
     ingest_before_read,
     order_cancel_request,
     order_modify,
+    order_modify_clear,
     order_resolve,
 )
 from orders import selectors
 from orders.errors import OrderValidationError
 from orders.models import SYMBOL_REGEX, WORKING_STATUSES, OrderStatus, order_flags, order_is_unknown
-from orders.services import order_modify_clear
 from tradedesk.actors import actor_from_request
 from tradedesk.api.auth import api_auth
 from tradedesk.api.schemas import (

@@ -11,7 +11,7 @@ from ninja import Query, Router
 
 from execution.actions import project_close_positions, project_liquidate
 from execution.selectors import positions_totals, positions_value, project_day_pnl
-from orders import selectors, services
+from orders import doors, selectors
 from tradedesk.actors import actor_from_request
 from tradedesk.api.auth import api_auth
 from tradedesk.api.schemas import (
@@ -30,7 +30,7 @@ router = Router(auth=api_auth, tags=["positions"])
 @router.get("/positions", response={200: list[PositionOut], **ERRORS})
 def list_positions(request: HttpRequest, project_id: Annotated[int, Query(ge=1, le=MAX_DB_ID)]) -> Any:
     """The project's non-zero positions in its mode, valued at the engine's last prices."""
-    project = services.project_for_user(user=request.user, project_id=project_id)
+    project = doors.project_for_user(user=request.user, project_id=project_id)
     positions = list(selectors.positions_for_project(project=project))
     snapshot = positions_value(positions, mode=project.mode)
     project_day_pnl(project=project, positions=positions, snapshot=snapshot, now=timezone.now())
@@ -43,7 +43,7 @@ def positions_totals_get(
 ) -> dict[str, Any]:
     """The project's totals in its mode: market value and unrealised P&L of its open positions, and the
     realised P&L of all of them (flat ones included), valued like GET /positions."""
-    project = services.project_for_user(user=request.user, project_id=project_id)
+    project = doors.project_for_user(user=request.user, project_id=project_id)
     positions = list(selectors.positions_for_project(project=project))
     snapshot = positions_value(positions, mode=project.mode)
     totals = positions_totals(positions, realized_pnl=selectors.positions_realized_pnl(project=project))
@@ -60,7 +60,7 @@ def positions_totals_get(
 @router.post("/positions/close", response={200: CloseOut, **ERRORS})
 def close_positions(request: HttpRequest, payload: CloseIn) -> dict[str, Any]:
     """One closing order per named position (skipped: already closing or flat)."""
-    project = services.project_for_user(user=request.user, project_id=payload.project_id)
+    project = doors.project_for_user(user=request.user, project_id=payload.project_id)
     result = project_close_positions(
         project=project,
         symbols=payload.symbols,
@@ -73,7 +73,7 @@ def close_positions(request: HttpRequest, payload: CloseIn) -> dict[str, Any]:
 @router.post("/positions/liquidate", response={200: CloseOut, **ERRORS})
 def liquidate(request: HttpRequest, payload: LiquidateIn) -> dict[str, Any]:
     """Cancel every working order and close every non-zero position of the project."""
-    project = services.project_for_user(user=request.user, project_id=payload.project_id)
+    project = doors.project_for_user(user=request.user, project_id=payload.project_id)
     result = project_liquidate(
         project=project, user=request.user, actor=actor_from_request(request, channel="api")
     )

@@ -10,7 +10,7 @@ from ninja import Field, Path, Schema
 from pydantic import BeforeValidator, ConfigDict, PlainSerializer, StrictBool, StrictInt, WithJsonSchema
 
 from orders import selectors
-from orders.services import MAX_DB_ID
+from orders.doors import MAX_DB_ID
 from tradedesk.display import decimal_text
 
 # Decimals travel as strings without trailing zeros ("410.45"), so no precision is lost in JSON.

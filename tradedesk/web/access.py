@@ -20,7 +20,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django_htmx.middleware import HtmxDetails
 
-from orders import selectors, services
+from orders import doors, selectors
+from orders.doors import bounded_id
 from orders.errors import Conflict, Forbidden, NotFound, TradedeskError
 from orders.models import (
     Mode,
@@ -28,7 +29,6 @@ from orders.models import (
     Project,
     TradeOrder,
 )
-from orders.services import bounded_id
 
 logger = logging.getLogger("tradedesk.web")
 
@@ -115,7 +115,7 @@ def project_or_404(request: DeskRequest, raw: Any, *, with_counters: bool = Fals
     """A project the user is a member of; unknown and someone else's look the same (404)."""
     try:
         # Bounded first: an id beyond the database's integer range would overflow in SQL.
-        return services.project_for_user(
+        return doors.project_for_user(
             user=request.user, project_id=bounded_id(raw), with_counters=with_counters
         )
     except NotFound:
@@ -130,7 +130,7 @@ def pick_project(request: DeskRequest, projects: Sequence[Project]) -> Project |
     remembered = request.session.get(SESSION_PROJECT_KEY)
     if remembered not in by_pk:
         # A new session (another browser, a new login): the project this user opened last.
-        remembered = services.project_remembered(user=request.user)
+        remembered = doors.project_remembered(user=request.user)
     if remembered in by_pk:
         return by_pk[remembered]
     holding = set(

@@ -8,8 +8,8 @@ from django.http import HttpRequest
 from django.utils import translation
 from django.utils.functional import SimpleLazyObject
 
+from orders.doors import colour_convention_for
 from orders.models import ColourConvention
-from orders.services import colour_convention_for
 
 
 def colour_context(request: HttpRequest) -> dict[str, Any]:

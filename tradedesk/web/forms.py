@@ -80,6 +80,12 @@ SERVICE_REASONS = {
     ),
     "an update of this order is already pending": _("an update of this order is already pending"),
     "the order is overfilled: it cannot be modified": _("the order is overfilled: it cannot be modified"),
+    "a bracket's leg is sent when its entry fills: it can be modified then": _(
+        "a bracket's leg is sent when its entry fills: it can be modified then"
+    ),
+    "a bracket's leg is sent when its entry fills: cancel the entry to cancel the whole bracket": _(
+        "a bracket's leg is sent when its entry fills: cancel the entry to cancel the whole bracket"
+    ),
     "the engine run that holds this order is no longer running: it cannot be modified": _(
         "the engine run that holds this order is no longer running: it cannot be modified"
     ),
@@ -87,6 +93,15 @@ SERVICE_REASONS = {
         "the engine stopped before reading the update: the order is unchanged"
     ),
     "nothing to change: give a new quantity or price": _("nothing to change: give a new quantity or price"),
+    "must be on the other side of the entry from the take profit": _(
+        "must be on the other side of the entry from the take profit"
+    ),
+    "no entry price to count from: give an absolute price, or wait for a market price": _(
+        "no entry price to count from: give an absolute price, or wait for a market price"
+    ),
+    "a bracket leg's quantity follows its entry's fills: change its price only": _(
+        "a bracket leg's quantity follows its entry's fills: change its price only"
+    ),
     "no update is pending for this order": _("no update is pending for this order"),
     # Time in force and outside regular hours (orders/services/time_in_force.py).
     "must be DAY, GTC or GTD": _("must be DAY, GTC or GTD"),
@@ -115,7 +130,13 @@ FIELD_MAP = {
     "project_id": "project",
     "client_order_id": "client_order_id",
     "confirm": "confirm",
+    "take_profit_price": "take_profit",
+    "take_profit_offset": "take_profit",
+    "stop_loss_price": "stop_loss",
+    "stop_loss_offset": "stop_loss",
 }
+# How the ticket's take profit / stop loss reads: a price, or an offset from the entry's price.
+LEG_KINDS = (("price", _("at price")), ("offset", _("offset from entry")))
 
 
 # Reasons carrying numbers: the pattern of the service's text and its message in the active language.
@@ -133,6 +154,14 @@ PATTERNED_REASONS = (
         ),
     ),
     (re.compile(r"must be on the tick of (?P<tick>[0-9.]+)"), _("must be on the tick of %(tick)s")),
+    (
+        re.compile(r"must be above the entry's (?P<price>[0-9.]+) for a (?P<side>BUY|SELL)"),
+        _("must be above the entry's %(price)s for a %(side)s"),
+    ),
+    (
+        re.compile(r"must be below the entry's (?P<price>[0-9.]+) for a (?P<side>BUY|SELL)"),
+        _("must be below the entry's %(price)s for a %(side)s"),
+    ),
     (
         re.compile(
             r"IB does not accept outside regular hours on a (?P<type>[A-Z ]+) order \(only (?P<types>[A-Z ,]+)\)"
@@ -336,6 +365,11 @@ class OrderForm(forms.Form):
             attrs={"min": 0, "step": "any", "inputmode": "decimal", "autocomplete": "off"}
         ),
     )
+    # A bracket (optional): a take-profit limit and a stop-loss stop, each a price or an offset from the entry.
+    take_profit = forms.CharField(label=_("Take profit"), required=False, max_length=40)
+    take_profit_kind = forms.ChoiceField(choices=LEG_KINDS, required=False, initial="price")
+    stop_loss = forms.CharField(label=_("Stop loss"), required=False, max_length=40)
+    stop_loss_kind = forms.ChoiceField(choices=LEG_KINDS, required=False, initial="price")
     time_in_force = forms.ChoiceField(
         label=_("Time in force"), required=False, choices=TimeInForce.choices, initial=TimeInForce.DAY
     )
@@ -364,6 +398,7 @@ class OrderForm(forms.Form):
             "trigger_price": (data.get("trigger_price") or None)
             if order_type in TRIGGER_PRICE_TYPES
             else None,
+            **self._legs(),
             "time_in_force": tif,
             # Only what the ticket shows is sent: the date of a GTD order, the checkbox of a type that has it.
             "good_till_date": (data.get("good_till_date") or None) if tif == TimeInForce.GTD else None,
@@ -372,6 +407,24 @@ class OrderForm(forms.Form):
             # The page's click time (ms since the epoch, desk.js): the order's stage times, clamped there.
             "clicked_at": self.data.get("clicked_at") or None,
         }
+
+    @property
+    def bracket_legs(self) -> list[tuple[str, str, Any, Any, Any]]:
+        """The ticket's bracket fields: (name, label, value, kind, errors) of the take profit and stop loss."""
+        return [
+            (leg, str(self[leg].label), self[leg].value(), self[f"{leg}_kind"].value(), self[leg].errors)
+            for leg in ("take_profit", "stop_loss")
+        ]
+
+    def _legs(self) -> dict[str, Any]:
+        """The bracket's legs as the service takes them: `<leg>_price` or `<leg>_offset`, when typed."""
+        legs: dict[str, Any] = {}
+        for leg in ("take_profit", "stop_loss"):
+            value = (self.cleaned_data.get(leg) or "").strip()
+            if value:
+                kind = "offset" if self.cleaned_data.get(f"{leg}_kind") == "offset" else "price"
+                legs[f"{leg}_{kind}"] = value
+        return legs
 
     def add_service_error(self, exc: TradedeskError) -> None:
         """Show a service refusal next to the fields it names, else above the form."""
@@ -453,8 +506,17 @@ def preview_input(data: Any) -> dict[str, Any]:
         "order_type": order_type if order_type in OrderType.values else OrderType.MKT,
         "limit_price": _positive(data.get("limit_price")),
         "stop_price": _positive(data.get("stop_price")),
-        "side": Side.SELL if data.get("side") == Side.SELL else Side.BUY,
+        "side": "SELL" if str(data.get("side") or "").upper() == "SELL" else "BUY",
         "trailing_amount": _positive(data.get("trailing_amount")),
         "trailing_as_percent": data.get("trailing_as_percent") == "on",
         "trigger_price": _positive(data.get("trigger_price")),
+        "legs": {
+            leg: (
+                (None, _positive(data.get(leg)))
+                if data.get(f"{leg}_kind") == "offset"
+                else (_positive(data.get(leg)), None)
+            )
+            for leg in ("take_profit", "stop_loss")
+            if _positive(data.get(leg)) is not None
+        },
     }

@@ -7,7 +7,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from orders import services
+from execution.actions import engine_halt_set
 from orders.errors import TradedeskError
 from tradedesk.actors import actor_from_request
 from tradedesk.web.access import DeskRequest, desk_view, page_url, project_or_404, refusal_status
@@ -22,7 +22,7 @@ def engine_halt(request: DeskRequest) -> HttpResponse:
     halted = request.POST.get("halted", "") == "true"
     status = 200
     try:
-        services.engine_halt_set(
+        engine_halt_set(
             mode=project.mode,
             halted=halted,
             reason=request.POST.get("reason", ""),

@@ -11,7 +11,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from execution import actions
-from orders import services
 from orders.errors import TradedeskError
 from orders.models import Project
 from tradedesk.actors import actor_from_request
@@ -51,7 +50,7 @@ def _positions_action(request: DeskRequest, action: Callable[[Project], None]) -
     return render(request, "orders/partials/positions_response.html", context, status=status)
 
 
-def _report_close(request: DeskRequest, result: services.CloseResult) -> None:
+def _report_close(request: DeskRequest, result: actions.CloseResult) -> None:
     for order in result.orders:
         messages.success(request, order_placed_message(order, True))
     for symbol, reason in result.skipped.items():

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from orders import selectors, services
+from orders import doors, selectors
 from orders.errors import TradedeskError
 from orders.models import ColourConvention, Project
 from tradedesk.middleware import SESSION_TIME_ZONE_KEY
@@ -39,7 +39,7 @@ def time_zone_set(request: DeskRequest) -> HttpResponse:
     project, projects = _page_project(request)
     if form.is_valid():
         try:
-            name = services.time_zone_remember(user=request.user, time_zone=form.cleaned_data["time_zone"])
+            name = doors.time_zone_remember(user=request.user, time_zone=form.cleaned_data["time_zone"])
         except TradedeskError:
             form.refuse()
         else:
@@ -63,7 +63,7 @@ def colours_set(request: DeskRequest) -> HttpResponse:
     project, projects = _page_project(request)
     if form.is_valid():
         try:
-            name = services.colour_convention_remember(
+            name = doors.colour_convention_remember(
                 user=request.user, convention=form.cleaned_data["colours"]
             )
         except TradedeskError:

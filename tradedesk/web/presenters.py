@@ -28,10 +28,12 @@ from execution.selectors import (
     positions_value,
     project_day_pnl,
 )
-from orders import selectors, services
+from orders import doors, selectors
+from orders.doors import bounded_id, order_stage_gaps
 from orders.models import (
     FINAL_STATUSES,
     WORKING_STATUSES,
+    BracketRole,
     EngineHalt,
     Mode,
     OrderStageTimes,
@@ -42,7 +44,6 @@ from orders.models import (
     TradeOrder,
     TradingState,
 )
-from orders.services import bounded_id, order_stage_gaps
 from tradedesk.web.access import DeskRequest
 from tradedesk.web.account import account_context
 from tradedesk.web.charts import pnl_chart
@@ -191,8 +192,10 @@ _ROW_FIELDS = (
     "filled_quantity", "avg_fill_price", "ib_order_id", "last_status_ts", "status_message", "params", "flag",
     "flag_message", "created_at", "updated_at", "stop_price", "overfilled", "future_event_time", "update_pending",
     "update_quantity", "update_limit_price", "update_stop_price", "update_requested_at",
-    "cancel_requested_at", "cancel_sent_at", "update_refused", "update_refused_message", "time_in_force",
-    "good_till_date", "outside_rth", "bracket_overfilled", "trailing_amount", "trailing_as_percent", "trigger_price",
+    "cancel_requested_at", "cancel_sent_at", "update_refused", "update_refused_message", "parent_id",
+    "bracket_role", "bracket_state", "bracket_message", "bracket_overfilled", "time_in_force",
+    "good_till_date", "outside_rth", "trailing_amount", "trailing_as_percent",
+    "trigger_price",
 )  # fmt: skip
 
 
@@ -272,7 +275,32 @@ def orders_shown(project: Project) -> list[TradeOrder]:
     rows = list(TradeOrder.objects.raw(sql, [param for _sql, params in parts for param in params]))
     rows.sort(key=lambda order: (order.created_at, order.pk), reverse=True)
     rows.sort(key=lambda order: order.status not in WORKING_STATUSES)  # stable: newest first within each
-    return rows[:ORDERS_SHOWN]
+    return bracket_groups(rows[:ORDERS_SHOWN])
+
+
+def bracket_groups(rows: list[TradeOrder]) -> list[TradeOrder]:
+    """The rows with each bracket's children right under their entry (take profit first), the group where its
+    first member stands; the children of a shown entry are read when they are not among the rows."""
+    entries = {row.pk for row in rows if row.bracket_role == BracketRole.ENTRY}
+    if not entries:
+        return rows
+    children: dict[int, dict[int, TradeOrder]] = {pk: {} for pk in entries}
+    for child in TradeOrder.objects.filter(parent_id__in=entries).only(*_ROW_FIELDS):
+        children[child.parent_id][child.pk] = child  # type: ignore[index]
+    by_pk = {row.pk: row for row in rows}
+    grouped: list[TradeOrder] = []
+    placed: set[int] = set()
+    for row in rows:
+        root = row.parent_id if row.parent_id in entries else row.pk
+        if root in placed:
+            continue
+        placed.add(root)
+        grouped.append(by_pk[root])
+        if root in entries:
+            legs = sorted(children[root].values(), key=lambda c: c.bracket_role != BracketRole.TAKE_PROFIT)
+            grouped.extend(legs)
+            placed.update(child.pk for child in legs)
+    return grouped
 
 
 def orders_context(project: Project, *, selected: Any = None) -> dict[str, Any]:
@@ -340,17 +368,17 @@ def halt_notice(project: Project, halt: EngineHalt) -> str:
 
 def base_context(request: DeskRequest, project: Project) -> dict[str, Any]:
     # Lazy: read once where a template shows it, never by an idle poll (a halt change bumps the counters).
-    halt = SimpleLazyObject(lambda: services.engine_halt_get(mode=project.mode))
+    halt = SimpleLazyObject(lambda: doors.engine_halt_get(mode=project.mode))
     return {
         "project": project,
         "is_live": project.mode == Mode.LIVE,
         "mode_live": Mode.LIVE,
         # A callable: templates call it only where the mode switch is shown.
-        "can_trade_live": lambda: services.trade_live_permitted(user=request.user),
+        "can_trade_live": lambda: doors.trade_live_permitted(user=request.user),
         "engine_halt": halt,
         # Why Buy / Sell / Place are disabled (their tooltip), or "" while the project may trade.
         "halt_reason": SimpleLazyObject(lambda: halt_notice(project, halt)),  # type: ignore[arg-type]
-        "can_halt_engine": lambda: services.engine_halt_permitted(user=request.user),
+        "can_halt_engine": lambda: doors.engine_halt_permitted(user=request.user),
     }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.sessions.backends.db import SessionStore as DBSessionStore
 
-from orders.services import access_version_bump
+from orders.doors import access_version_bump
 
 # Django's keys are 32 characters of [a-z0-9]; anything else (a NUL byte, say) cannot name a session, and
 # PostgreSQL would refuse the lookup with an error rather than find nothing.

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 
-from orders.services import (
+from orders.doors import (
     auth_cache_delete,
     auth_cache_invalidate,
     auth_cache_new_version,

@@ -36,10 +36,10 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.crypto import constant_time_compare
 
 from execution.actions import account_version, change_token, prices_version, push_channel, push_enabled
-from orders import selectors, services
+from orders import doors, selectors
+from orders.doors import project_for_user
 from orders.errors import NotFound
 from orders.models import ProjectVersion
-from orders.services import project_for_user
 
 logger = logging.getLogger("tradedesk.web.stream")
 
@@ -253,7 +253,7 @@ def mode_versions(mode: str) -> tuple[str, str]:
 
 def order_stages_pushed(project_id: int) -> None:
     """The fills this stream just announced are pushed (orders/services/stages.py: the first stream wins)."""
-    services.order_stages_pushed(project_id=project_id)
+    doors.order_stages_pushed(project_id=project_id)
 
 
 def project_seen(project_id: int, mode: str) -> Seen:

@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from execution.selectors import symbol_completions
-from orders import services
+from orders import doors
 from tradedesk.web.access import DeskRequest, desk_view, page_url, project_or_404
 from tradedesk.web.forms import preview_input
 
@@ -20,8 +20,8 @@ def order_preview(request: DeskRequest) -> HttpResponse:
     project = project_or_404(request, request.GET.get("project"))
     if not request.htmx:
         return HttpResponseRedirect(page_url(project))
-    preview = services.order_preview(project=project, **preview_input(request.GET))
-    power = services.buying_power_left(project=project) if preview.value is not None else None
+    preview = doors.order_preview(project=project, **preview_input(request.GET))
+    power = doors.buying_power_left(project=project) if preview.value is not None else None
     context = {
         "preview": preview,
         "buying_power": power,

@@ -1,4 +1,4 @@
-"""The live-trade page (HTMX): thin views over orders.services / selectors and execution.actions.
+"""The live-trade page (HTMX): thin views over the doors (execution.actions, orders.doors) and the selectors.
 
 Every view answers an HTMX request with a partial and a normal request with the page (or a redirect to it).
 """
@@ -17,9 +17,11 @@ from execution.actions import (
     CANCEL_REQUESTED,
     ingest_before_read,
     order_cancel_request,
+    project_set_mode,
     project_trading_state_change,
 )
-from orders import selectors, services
+from orders import doors, selectors
+from orders.doors import bounded_id
 from orders.errors import Forbidden, NotFound, TradedeskError
 from orders.models import (
     FINAL_STATUSES,
@@ -27,7 +29,6 @@ from orders.models import (
     Project,
     TradingState,
 )
-from orders.services import bounded_id
 from tradedesk.actors import actor_from_request
 from tradedesk.web.access import (
     SESSION_PROJECT_KEY,
@@ -81,7 +82,7 @@ def live_trade(request: DeskRequest) -> HttpResponse:
         raise Http404(_("Project not found")) from None
     if request.session.get(SESSION_PROJECT_KEY) != project.pk:
         request.session[SESSION_PROJECT_KEY] = project.pk
-        services.project_remember(user=request.user, project=project)
+        doors.project_remember(user=request.user, project=project)
     detail = None
     if request.GET.get("order"):
         detail = order_or_404(request, request.GET["order"], project=project)
@@ -135,7 +136,7 @@ def order_create(request: DeskRequest) -> HttpResponse:
     origin = "row" if request.POST.get("origin") == "row" else "ticket"
     form = OrderForm(request.POST)
     try:
-        project: Project | None = services.project_for_user(
+        project: Project | None = doors.project_for_user(
             user=request.user, project_id=bounded_id(request.POST.get("project"))
         )
     except NotFound:
@@ -338,7 +339,7 @@ def project_mode(request: DeskRequest) -> HttpResponse:
         messages.error(request, _("Switching to LIVE: type the project name to confirm."))
     else:
         try:
-            project = services.project_set_mode(
+            project = project_set_mode(
                 project=project, mode=mode, actor=actor_from_request(request, channel="web")
             )
             messages.success(request, _("Mode: %(mode)s") % {"mode": project.get_mode_display()})

@@ -156,12 +156,38 @@ class FakeResponse:
 
 
 class FakeTicket:
-    def __init__(self, order_id: int, error: str = "") -> None:
+    def __init__(self, order_id: int, error: str = "", quantity: Any = 0) -> None:
         self.order_id = order_id
         self._response = FakeResponse(error)
+        self.quantity = quantity
+        self.quantity_filled = 0.0  # tests set it as LEAN's fills arrive
+        self.update_requests: list[Any] = []
+        self.canceled: list[str] = []
 
     def get_most_recent_order_response(self) -> FakeResponse:
         return self._response
+
+    def update(self, fields: Any) -> FakeResponse:
+        """OrderTicket.Update: an UpdateOrderRequest LEAN processes (the quantity is the new signed total)."""
+        self.update_requests.append(
+            SimpleNamespace(status=OrderRequestStatus.PROCESSED, quantity=fields.quantity)
+        )
+        self.quantity = fields.quantity
+        return FakeResponse()
+
+    def cancel(self, tag: str = "") -> FakeResponse:
+        """OrderTicket.Cancel(tag)."""
+        self.canceled.append(tag)
+        return FakeResponse()
+
+
+class UpdateOrderFields:
+    """LEAN's UpdateOrderFields: None leaves a field as it is."""
+
+    def __init__(self) -> None:
+        self.quantity: Any = None
+        self.limit_price: Any = None
+        self.stop_price: Any = None
 
 
 class FakeTransactions:
@@ -269,7 +295,9 @@ class QCAlgorithm:
         self.securities[security.symbol] = security
         return security
 
-    def _ticket(self, tag: str, kind: OrderType = OrderType.MARKET, properties: Any = None) -> FakeTicket:
+    def _ticket(
+        self, tag: str, kind: OrderType = OrderType.MARKET, properties: Any = None, quantity: Any = 0
+    ) -> FakeTicket:
         self.properties.append(properties)
         if self.refuse:
             return FakeTicket(0, self.refuse)
@@ -280,7 +308,9 @@ class QCAlgorithm:
         self.transactions.orders[order_id] = SimpleNamespace(
             id=order_id, tag=tag, type=kind, broker_id=[str(1000 + order_id)], properties=properties
         )
-        return FakeTicket(order_id)
+        ticket = FakeTicket(order_id, quantity=quantity)
+        self.transactions.tickets[order_id] = ticket
+        return ticket
 
     def add_command(self, command_type: type) -> None:
         """QCAlgorithm.AddCommand(type): the command class LEAN runs for a CallbackCommand of its name."""
@@ -333,7 +363,7 @@ class QCAlgorithm:
         order_properties: Any = None,
     ) -> Any:
         self.calls.append(("limit_order", symbol.value, quantity, limit_price, tag))
-        return self._ticket(tag, OrderType.LIMIT, order_properties)
+        return self._ticket(tag, OrderType.LIMIT, order_properties, quantity)
 
     def stop_market_order(
         self,
@@ -345,7 +375,7 @@ class QCAlgorithm:
         order_properties: Any = None,
     ) -> Any:
         self.calls.append(("stop_market_order", symbol.value, quantity, stop_price, tag))
-        return self._ticket(tag, properties=order_properties)
+        return self._ticket(tag, properties=order_properties, quantity=quantity)
 
     def stop_limit_order(
         self,
@@ -426,6 +456,7 @@ def fake_algorithm_imports() -> types.ModuleType:
     module.OrderType = OrderType  # type: ignore[attr-defined]
     module.MarketHoursState = MarketHoursState  # type: ignore[attr-defined]
     module.TradeBar = TradeBar  # type: ignore[attr-defined]
+    module.UpdateOrderFields = UpdateOrderFields  # type: ignore[attr-defined]
     return module
 
 

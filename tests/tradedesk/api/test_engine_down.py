@@ -12,6 +12,7 @@ from django.test import Client
 from execution.dispatch import engine_down_reason
 from orders.models import Project, TradeOrder
 from tests.execution.dispatch.test_availability import ORDER
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -42,3 +43,11 @@ def test_close_and_liquidate_are_422_engine_down(api: Client, holding: Project, 
             engine_down_reason("paper"),
         )
     assert TradeOrder.objects.count() == count
+
+
+def test_the_engines_api_shows_staff_the_run_lean_ended_as_stopped_with_the_reason(engine_down: str) -> None:
+    staff = UserFactory(username="ops", is_staff=True)
+    client = Client()
+    client.force_login(staff)
+    row = next(row for row in client.get("/api/trade/engines").json() if row["mode"] == "paper")
+    assert (row["state"], row["ended_by"], row["message"]) == ("stopped", "brokerage", engine_down)

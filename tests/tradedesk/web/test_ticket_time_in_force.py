@@ -147,3 +147,14 @@ def test_the_engines_expiry_cancel_reads_in_zh_hans(time_in_force: str, outside_
     message = market_hours.expiry_message(time_in_force=time_in_force, outside_rth=outside_rth)
     with translation.override("zh-hans"):
         assert translate_message(message) == zh
+
+
+def test_the_blotter_marks_only_what_is_not_the_default_day_in_regular_hours(
+    client_in: Client, project: Project
+) -> None:
+    params = {"source": "manual", "project_id": project.pk, "mode": project.mode}
+    TradeOrderFactory(project=project, order_type="LMT", limit_price=1, params=params)
+    TradeOrderFactory(project=project, order_type="LMT", limit_price=2, outside_rth=True, params=params)
+    TradeOrderFactory(project=project, order_type="LMT", limit_price=3, time_in_force="GTC", params=params)
+    marks = re.findall(r'data-testid="order-tif" title="[^"]*">([^<]*)<', ticket_html(client_in, project))
+    assert sorted(" ".join(mark.split()) for mark in marks) == ["DAY · ext", "GTC"]

@@ -11,9 +11,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from execution.actions import EngineConfigError, EngineError, engine_start, engine_stop, engines_check
 from execution.selectors import MODES
+from orders.doors import Actor
 from orders.errors import TradedeskError
 from orders.models import Project
-from orders.services import Actor
 
 
 class Command(BaseCommand):

@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from orders.services import history_archive, month_start
+from orders.doors import history_archive, month_start
 
 
 class Command(BaseCommand):

@@ -13,8 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from execution.actions import simulator_account_add
-from orders.models import SOURCE_SEED, OrderStatus, Project, TradeOrder
-from orders.services import api_token_create, apply_fill_to_order, update_trade_order_status
+from orders import doors
+from orders.models import Project, TradeOrder
 
 DEMO_FILLS = [
     ("AAPL", "BUY", Decimal(10), Decimal("189.20")),
@@ -49,33 +49,21 @@ class Command(BaseCommand):
                     continue
                 booked.append((symbol, quantity if side == "BUY" else -quantity, price))
                 # Seeded history, not a live order: source "seed" is never sent to an engine.
-                order = TradeOrder.objects.create(
-                    client_order_id=client_order_id,
+                doors.order_seed_filled(
                     project=demo,
-                    mode=demo.mode,
+                    client_order_id=client_order_id,
                     symbol=symbol,
                     side=side,
                     quantity=quantity,
-                    params={"source": SOURCE_SEED, "project_id": demo.pk, "mode": demo.mode},
-                    created_by=user,
-                )
-                opened = start + timedelta(minutes=number)
-                # created_at is auto_now_add: backdated by an update, before any status time is recorded.
-                TradeOrder.objects.filter(pk=order.pk).update(created_at=opened)
-                submitted, filled = opened + timedelta(seconds=1), opened + timedelta(seconds=2)
-                update_trade_order_status(order, OrderStatus.SUBMITTED, message="seeded", at=submitted)
-                apply_fill_to_order(
-                    order,
-                    quantity=quantity,
                     price=price,
                     fee=Decimal(1),
-                    at=filled,
+                    user=user,
+                    opened_at=start + timedelta(minutes=number),
                     event_key=f"seed-{client_order_id}",
                 )
-                update_trade_order_status(order, OrderStatus.FILLED, message="seeded", at=filled)
             if booked and settings.TRADEDESK_ENGINE == "simulator":
                 # The simulated broker holds what the seeded fills bought, so reconciliation agrees.
                 simulator_account_add(mode=demo.mode, fills=booked)
-        _, raw = api_token_create(user=user, name="seed_demo")
+        _, raw = doors.api_token_create(user=user, name="seed_demo")
         self.stdout.write(f"demo user: demo / demo; projects: default, demo (id {demo.pk})")
         self.stdout.write(f"demo API token: {raw}")

@@ -8,7 +8,7 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
-from orders.services import client_order_id_new
+from orders.doors import client_order_id_new
 from tradedesk.display import (
     NONE,
     amount_text,
