@@ -159,6 +159,9 @@ def order_modify_record(
             mode=locked.mode,
             confirm=True,
             stop_price=new_stop if new_stop is not None else locked.stop_price,
+            trailing_amount=locked.trailing_amount,
+            trailing_as_percent=locked.trailing_as_percent,
+            trigger_price=locked.trigger_price,
         )
         check_new_order(project=project, user=None, clean=changed, exclude_order_id=locked.pk)
         locked.update_pending = True

@@ -305,3 +305,26 @@ def test_a_type_refusal_from_the_engine_side_is_a_422_and_stores_nothing(user: A
     create_trade_order(
         {**BUY, "project_id": project.pk, "order_type": "MKT"}, user=user, type_refusal=refusal
     )
+
+
+def test_a_working_trailing_stop_or_lit_is_modified_as_leans_update_command_allows(
+    user: Any, project: Project
+) -> None:
+    from django.utils import timezone
+
+    from orders.services.modify import order_modify_record
+
+    working = {
+        "status": "SUBMITTED", "ib_order_id": 7, "dispatched_at": timezone.now(), "quantity": Decimal(10),
+        "params": {"source": "manual", "manual_execution": {"run_id": "r-1", "handover": "command"}},
+    }  # fmt: skip
+    trail = TradeOrderFactory(project=project, side="SELL", order_type="TRAIL", trailing_amount=Decimal(2),
+                              stop_price=Decimal(188), **working)  # fmt: skip
+    with pytest.raises(OrderValidationError) as caught:
+        order_modify_record(order=trail, stop_price="190", user=user)
+    assert caught.value.errors == {"stop_price": "only a stop order has a stop price"}
+    request = order_modify_record(order=trail, quantity="12", user=user)
+    assert request.quantity == 12 and request.order.update_pending
+    lit = TradeOrderFactory(project=project, order_type="LIT", trigger_price=Decimal(185), limit_price=Decimal(186),
+                            **{**working, "client_order_id": "oi_lit_m", "ib_order_id": 8})  # fmt: skip
+    assert order_modify_record(order=lit, limit_price="186.5", user=user).limit_price == Decimal("186.5")
