@@ -15,7 +15,7 @@ from orders import doors
 from orders.errors import TradedeskError
 from orders.models import EngineHalt
 from tradedesk.actors import actor_from_request
-from tradedesk.web.forms import translate_reason
+from tradedesk.web.reasons import translate_reason
 
 
 class EngineHaltForm(forms.ModelForm):

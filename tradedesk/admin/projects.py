@@ -24,7 +24,7 @@ from tradedesk.actors import actor_from_request
 from tradedesk.admin.base import ReadOnlyAdminMixin, money, quantity
 from tradedesk.admin.history import HistoryAdminMixin
 from tradedesk.display import audit_detail_text
-from tradedesk.web.forms import translate_reason
+from tradedesk.web.reasons import translate_reason
 
 # Characters of an audit detail shown in the list; the entry's page shows all of it.
 DETAIL_SHOWN = 80

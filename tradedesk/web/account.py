@@ -20,7 +20,7 @@ from orders.errors import TradedeskError
 from orders.models import Mode, Project
 from tradedesk.actors import actor_from_request
 from tradedesk.web.access import DeskRequest, desk_view, page_url, project_or_404, refusal_status
-from tradedesk.web.forms import translate_reason
+from tradedesk.web.reasons import translate_reason
 
 
 def account_label(*, mode: str, account_id: str) -> str:

@@ -11,7 +11,7 @@ from execution.actions import engine_halt_set
 from orders.errors import TradedeskError
 from tradedesk.actors import actor_from_request
 from tradedesk.web.access import DeskRequest, desk_view, page_url, project_or_404, refusal_status
-from tradedesk.web.forms import translate_reason
+from tradedesk.web.reasons import translate_reason
 
 
 @desk_view

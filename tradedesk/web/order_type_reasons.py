@@ -1,5 +1,5 @@
 """The service's reasons about trailing stops, market on close and limit if touched, in the trader's language
-(forms.translate_reason reads them with the others)."""
+(reasons.translate_reason reads them with the others)."""
 
 from __future__ import annotations
 

@@ -22,8 +22,8 @@ from tradedesk.web.access import (
     project_or_404,
     refusal_status,
 )
-from tradedesk.web.forms import translate_reason
 from tradedesk.web.presenters import base_context, order_placed_message, orders_context, positions_context
+from tradedesk.web.reasons import translate_reason
 
 
 def _positions_action(request: DeskRequest, action: Callable[[Project], None]) -> HttpResponse:

@@ -41,7 +41,7 @@ from tradedesk.web.access import (
     project_or_404,
     refusal_status,
 )
-from tradedesk.web.forms import OrderForm, translate_reason, translate_refusal
+from tradedesk.web.forms import OrderForm, translate_refusal
 from tradedesk.web.presenters import (
     base_context,
     order_label,
@@ -54,6 +54,7 @@ from tradedesk.web.presenters import (
     ticket_form,
     timeline_context,
 )
+from tradedesk.web.reasons import translate_reason
 
 # htmx stops polling an element that gets this status (the order timeline once the order is final).
 STOP_POLLING = 286

@@ -14,7 +14,7 @@ from django.utils import translation
 from execution.ingest.prices import fresh_market_price
 from orders.models import Project, TradeOrder
 from orders.services.market import market_price_source_register
-from tradedesk.web.forms import translate_reason
+from tradedesk.web.reasons import translate_reason
 
 pytestmark = pytest.mark.django_db
 URL = "/api/trade/orders"

@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from orders.models import OrderFlag, OrderStatus, Project, TradeOrder
 from orders.services.modify import order_modify_record
 from tests.factories import TradeOrderFactory
-from tradedesk.web.forms import SERVICE_REASONS, translate_reason
+from tradedesk.web.reasons import SERVICE_REASONS, translate_reason
 
 ROOT = Path(__file__).resolve().parents[3]
 MODIFY_MODULES = ("orders/services/modify.py", "execution/actions/modify.py")

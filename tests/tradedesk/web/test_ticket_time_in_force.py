@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from execution.contract import market_hours
 from orders.models import OUTSIDE_RTH_TYPES, Project, TradeOrder
 from tests.factories import TradeOrderFactory
-from tradedesk.web.forms import translate_message
+from tradedesk.web.reasons import translate_message
 
 pytestmark = pytest.mark.django_db
 NEW_ORDER = reverse("live-trade-order-new")

@@ -22,7 +22,7 @@ from tradedesk.display import (
     sign_name,
     time_parts,
 )
-from tradedesk.web.forms import translate_message, translate_status
+from tradedesk.web.reasons import translate_message, translate_status
 
 register = template.Library()
 
