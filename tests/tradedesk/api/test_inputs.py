@@ -13,15 +13,9 @@ from orders.models import ApiToken, Project, TradeOrder
 from orders.services import api_token_revoke
 from tests.factories import ProjectFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_dispatch")]
 URL = "/api/trade/orders"
 HUGE = "99999999999999999999"
-
-
-@pytest.fixture(autouse=True)
-def _no_dispatch(monkeypatch: Any) -> None:
-    """Orders are not handed to an engine here."""
-    monkeypatch.setattr("execution.signals.dispatch_enqueue", lambda **kwargs: None)
 
 
 def post(client: Client, body: Any, url: str = URL) -> Any:

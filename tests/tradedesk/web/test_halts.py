@@ -15,17 +15,11 @@ from orders.models import AuditLog, EngineHalt, Project, TradeOrder
 from orders.services import Actor, apply_fill_to_order, engine_halt_set
 from tests.factories import TradeOrderFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_dispatch")]
 
 PAGE = reverse("live-trade")
 HALT = reverse("live-trade-engine-halt")
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture(autouse=True)
-def _no_dispatch(monkeypatch: Any) -> None:
-    """Manual orders are not handed to an engine here (the e2e tests do that)."""
-    monkeypatch.setattr("execution.signals.dispatch_enqueue", lambda **kwargs: None)
 
 
 @pytest.fixture

@@ -38,13 +38,6 @@ def filled(project: Project, symbol: str, quantity: int, price: str) -> None:
     apply_fill_to_order(order, quantity=quantity, price=price)
 
 
-@pytest.fixture
-def client_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_the_preview_shows_the_value_and_the_distance_from_the_last_price(
     client_in: Client, project: Project, market: dict[str, Decimal]
 ) -> None:

@@ -17,21 +17,9 @@ from orders.models import OUTSIDE_RTH_TYPES, Project, TradeOrder
 from tests.factories import TradeOrderFactory
 from tradedesk.web.reasons import translate_message
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_dispatch")]
 NEW_ORDER = reverse("live-trade-order-new")
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture(autouse=True)
-def _no_dispatch(monkeypatch: Any) -> None:
-    monkeypatch.setattr("execution.signals.dispatch_enqueue", lambda **kwargs: None)
-
-
-@pytest.fixture
-def client_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def post(client: Client, project: Project, lang: str = "", **fields: Any) -> Any:

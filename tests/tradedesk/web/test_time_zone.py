@@ -19,18 +19,12 @@ from orders.services import time_zone_remember, time_zone_remembered
 from tests.factories import TradeOrderFactory, UserFactory
 from tradedesk.env import env_time_zone
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_dispatch")]
 
 PAGE = reverse("live-trade")
 SET_ZONE = reverse("live-trade-time-zone")
 WINTER = datetime(2026, 1, 15, 19, 32, 5, tzinfo=UTC)
 UTC_TOOLTIP = 'datetime="2026-01-15T19:32:05Z" title="2026-01-15 19:32:05 UTC"'
-
-
-@pytest.fixture(autouse=True)
-def _no_dispatch(monkeypatch: Any) -> None:
-    """Orders are not handed to an engine here."""
-    monkeypatch.setattr("execution.signals.dispatch_enqueue", lambda **kwargs: None)
 
 
 @pytest.fixture

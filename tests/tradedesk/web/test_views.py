@@ -17,25 +17,11 @@ from orders.models import OrderStatus, Position, Project, TradeOrder, TradingSta
 from orders.services import apply_fill_to_order, update_trade_order_status
 from tests.factories import ProjectFactory, TradeOrderFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_dispatch")]
 
 PAGE = reverse("live-trade")
 NEW_ORDER = reverse("live-trade-order-new")
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture(autouse=True)
-def _no_dispatch(monkeypatch: Any) -> None:
-    """Manual orders are not handed to an engine here (the e2e tests do that)."""
-    monkeypatch.setattr("execution.signals.dispatch_enqueue", lambda **kwargs: None)
-
-
-@pytest.fixture
-def client_in(user: Any) -> Client:
-    """alice, logged in."""
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def seed_position(
