@@ -246,4 +246,4 @@ def test_at_1440_every_column_of_the_orders_and_positions_fits(
         box = button.bounding_box()
         assert box is not None
         assert box["x"] >= 0 and box["x"] + box["width"] <= DESKTOP["width"]
-    expect(page.get_by_test_id("order-type").filter(has_text="@ 1.2345")).to_have_text("LMT @ 1.2345 DAY")
+    expect(page.get_by_test_id("order-type").filter(has_text="@ 1.2345")).to_have_text("LMT @ 1.2345")
