@@ -10,6 +10,7 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +159,9 @@ def open_desk(page: Page, desk: Any, user: Any, project: Project, *, lang: str |
     language = f"&lang={lang}" if lang else ""
     page.goto(f"{desk.url}/live-trade?project={project.pk}{language}")
     expect(page.get_by_test_id("account-positions-table")).to_be_visible()
+
+
+def widen_price_bands(project: Project) -> None:
+    """Far-from-market limits keep working; the bands would refuse them otherwise."""
+    project.price_band_soft_pct = project.price_band_hard_pct = Decimal("99.9")
+    project.save(update_fields=["price_band_soft_pct", "price_band_hard_pct"])

@@ -4,7 +4,6 @@ timeline and the remembered project."""
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -13,18 +12,12 @@ from playwright.sync_api import Page, expect
 
 from orders.models import ExecutionEvent, OrderStatus, Project, TradeOrder
 from orders.services import update_trade_order_status
-from tests.e2e.conftest import log_in, seed_position
+from tests.e2e.conftest import log_in, seed_position, widen_price_bands
 from tests.factories import ProjectFactory, TradeOrderFactory
 
 pytestmark = [pytest.mark.e2e]
 
 ENGINE_TIMEOUT = 30_000
-
-
-def widen_price_bands(project: Project) -> None:
-    """Far-from-market limits keep working; the bands would refuse them otherwise."""
-    project.price_band_soft_pct = project.price_band_hard_pct = Decimal("99.9")
-    project.save(update_fields=["price_band_soft_pct", "price_band_hard_pct"])
 
 
 def place_far_limit(page: Page) -> None:

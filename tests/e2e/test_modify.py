@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from orders.models import AuditLog, OrderStatus, Project, TradeOrder
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, widen_price_bands
 
 pytestmark = [pytest.mark.e2e]
 
@@ -19,9 +18,7 @@ ENGINE_TIMEOUT = 20_000
 def test_a_far_limit_order_is_edited_inline_and_the_engine_confirms_the_new_price(
     page: Page, desk: Any, user: Any, project: Project
 ) -> None:
-    # Far from the market on purpose (it must keep working): the price bands would refuse it otherwise.
-    project.price_band_soft_pct = project.price_band_hard_pct = Decimal("99.9")
-    project.save(update_fields=["price_band_soft_pct", "price_band_hard_pct"])
+    widen_price_bands(project)  # far from the market on purpose: it must keep working
     log_in(page.context, desk.url, user)
     page.goto(f"{desk.url}/live-trade?project={project.pk}")
     ticket = page.get_by_test_id("order-form")

@@ -4,7 +4,6 @@ reloads it and tradedesk re-homes it)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from playwright.sync_api import Page, expect
 from execution import actions
 from execution.engine import process as engines
 from orders.models import OrderStatus, Project, TradeOrder
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, widen_price_bands
 from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.e2e]
@@ -24,9 +23,7 @@ ENGINE_TIMEOUT = 20_000
 def test_a_gtc_limit_from_the_ticket_survives_a_simulator_restart_on_screen(
     page: Page, desk: Any, user: Any, project: Project
 ) -> None:
-    # Far from the market on purpose (it must keep working): the price bands would refuse it otherwise.
-    project.price_band_soft_pct = project.price_band_hard_pct = Decimal("99.9")
-    project.save(update_fields=["price_band_soft_pct", "price_band_hard_pct"])
+    widen_price_bands(project)  # far from the market on purpose: it must keep working
     log_in(page.context, desk.url, user)
     page.goto(f"{desk.url}/live-trade?project={project.pk}")
     ticket = page.get_by_test_id("order-form")

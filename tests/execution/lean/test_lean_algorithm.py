@@ -390,6 +390,45 @@ class QCAlgorithm:
         self.calls.append(("stop_limit_order", symbol.value, quantity, stop_price, limit_price, tag))
         return self._ticket(tag, properties=order_properties)
 
+    def trailing_stop_order(
+        self,
+        symbol: FakeSymbol,
+        quantity: Any,
+        trailing_amount: Any,
+        trailing_as_percentage: bool,
+        asynchronous: bool = False,
+        tag: str = "",
+        order_properties: Any = None,
+    ) -> Any:
+        self.calls.append(
+            ("trailing_stop_order", symbol.value, quantity, trailing_amount, trailing_as_percentage, tag)
+        )
+        return self._ticket(tag, OrderType.TRAILING_STOP, order_properties)
+
+    def market_on_close_order(
+        self,
+        symbol: FakeSymbol,
+        quantity: Any,
+        asynchronous: bool = False,
+        tag: str = "",
+        order_properties: Any = None,
+    ) -> Any:
+        self.calls.append(("market_on_close_order", symbol.value, quantity, tag))
+        return self._ticket(tag, OrderType.MARKET_ON_CLOSE, order_properties)
+
+    def limit_if_touched_order(
+        self,
+        symbol: FakeSymbol,
+        quantity: Any,
+        trigger_price: Any,
+        limit_price: Any,
+        asynchronous: bool = False,
+        tag: str = "",
+        order_properties: Any = None,
+    ) -> Any:
+        self.calls.append(("limit_if_touched_order", symbol.value, quantity, trigger_price, limit_price, tag))
+        return self._ticket(tag, OrderType.LIMIT_IF_TOUCHED, order_properties)
+
     def history(self, kind: Any, symbol: FakeSymbol, periods: int, resolution: Any) -> dict[str, list[float]]:
         """QCAlgorithm.History(type, symbol, periods, resolution): the frame's `close` column."""
         self.calls.append(("history", kind.__name__, symbol.value, periods, resolution))

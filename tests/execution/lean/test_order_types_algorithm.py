@@ -20,7 +20,6 @@ from tests.execution.lean.test_lean_algorithm import (
     FakeSymbol,
     OrderStatus,
     OrderType,
-    QCAlgorithm,
     TimeInForce,
     lean,
     make_algorithm,
@@ -31,59 +30,6 @@ from tests.execution.lean.test_lean_algorithm import (
 )
 
 __all__ = ["lean", "workdir"]  # fixtures used by this module's tests
-
-
-def _trailing_stop_order(
-    self: Any,
-    symbol: FakeSymbol,
-    quantity: Any,
-    trailing_amount: Any,
-    trailing_as_percentage: bool,
-    asynchronous: bool = False,
-    tag: str = "",
-    order_properties: Any = None,
-) -> Any:
-    self.calls.append(
-        ("trailing_stop_order", symbol.value, quantity, trailing_amount, trailing_as_percentage, tag)
-    )
-    return self._ticket(tag, OrderType.TRAILING_STOP, order_properties)
-
-
-def _market_on_close_order(
-    self: Any,
-    symbol: FakeSymbol,
-    quantity: Any,
-    asynchronous: bool = False,
-    tag: str = "",
-    order_properties: Any = None,
-) -> Any:
-    self.calls.append(("market_on_close_order", symbol.value, quantity, tag))
-    return self._ticket(tag, OrderType.MARKET_ON_CLOSE, order_properties)
-
-
-def _limit_if_touched_order(
-    self: Any,
-    symbol: FakeSymbol,
-    quantity: Any,
-    trigger_price: Any,
-    limit_price: Any,
-    asynchronous: bool = False,
-    tag: str = "",
-    order_properties: Any = None,
-) -> Any:
-    self.calls.append(("limit_if_touched_order", symbol.value, quantity, trigger_price, limit_price, tag))
-    return self._ticket(tag, OrderType.LIMIT_IF_TOUCHED, order_properties)
-
-
-@pytest.fixture(autouse=True)
-def order_type_calls(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The stand-in QCAlgorithm records LEAN's three calls as it records the others."""
-    for name, call in (
-        ("trailing_stop_order", _trailing_stop_order),
-        ("market_on_close_order", _market_on_close_order),
-        ("limit_if_touched_order", _limit_if_touched_order),
-    ):
-        monkeypatch.setattr(QCAlgorithm, name, call, raising=False)
 
 
 PLACING = ("trailing_stop_order", "market_on_close_order", "limit_if_touched_order")
