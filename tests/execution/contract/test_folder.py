@@ -13,7 +13,7 @@ import pytest
 from execution.contract import folder
 from execution.contract.folder import EngineFolder, events_file_mode
 from execution.engine import process as engines
-from tests.execution.lean.test_lean_algorithm import MODULE, fake_algorithm_imports
+from tests.execution.lean.fake_lean import MODULE, fake_algorithm_imports
 
 
 def test_paths_of_an_engine_folder(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from execution.actions import order_dispatch
 from execution.contract import market_hours
 from execution.engine import process as engines
 from orders.models import OrderStatus
-from tests.execution.lean.test_lean_algorithm import MODULE, fake_algorithm_imports
+from tests.execution.lean.fake_lean import MODULE, fake_algorithm_imports
 from tests.factories import ProjectFactory, TradeOrderFactory
 
 NY = (timedelta(hours=9, minutes=30), timedelta(hours=16))

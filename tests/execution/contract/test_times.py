@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from execution.contract.times import contract_time
-from tests.execution.lean.test_lean_algorithm import MODULE, fake_algorithm_imports
+from tests.execution.lean.fake_lean import MODULE, fake_algorithm_imports
 
 MOMENTS = [
     datetime(2026, 1, 2, 3, 4, 5, 678_901, tzinfo=UTC),

@@ -15,8 +15,8 @@ import pytest
 
 from execution.contract import bracket_contract
 from execution.ingest.lines import parse_event
-from tests.execution.lean.test_lean_algorithm import OrderStatus as LeanStatus
-from tests.execution.lean.test_lean_algorithm import lean, order_event, read_lines, workdir, write_intent
+from tests.execution.lean.fake_lean import OrderStatus as LeanStatus
+from tests.execution.lean.fake_lean import lean, order_event, read_lines, workdir, write_intent
 from tests.execution.lean.test_order_properties import command, started
 
 __all__ = ["lean", "workdir"]  # fixtures used by this module's tests

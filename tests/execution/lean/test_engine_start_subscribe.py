@@ -1,6 +1,6 @@
 """An engine started without an order (`engine start`) trades a symbol it does not hold: the LEAN path.
 
-The algorithm runs against the recorder of test_lean_algorithm with exactly the parameters tradedesk's config
+The algorithm runs against the recorder of fake_lean with exactly the parameters tradedesk's config
 gives a run started without an intent; the command files tradedesk writes are then read the way LEAN's
 FileCommandHandler reads them (tests/fixtures/lean/command-handling-excerpt.json, QuantConnect/Lean@24863901:
 `command*.json` sorted by name, Common/Commands/FileCommandHandler.cs:32,47-52; each deleted once read,
@@ -26,7 +26,7 @@ from execution.engine import process
 from execution.engine.config import build_execution_config
 from execution.engine.state import engine_dir
 from execution.engine.subscribe import SUBSCRIBE_PREFIX
-from tests.execution.lean.test_lean_algorithm import Resolution, lean, write_intent
+from tests.execution.lean.fake_lean import Resolution, lean, write_intent
 
 __all__ = ["lean"]  # the fixture, imported for this module's tests
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from tests.execution.lean.test_lean_algorithm import (
+from tests.execution.lean.fake_lean import (
     FakeSymbol,
     OrderStatus,
     OrderType,

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from execution.contract import order_command
-from tests.execution.lean.test_lean_algorithm import (
+from tests.execution.lean.fake_lean import (
     TimeInForce,
     lean,
     make_algorithm,

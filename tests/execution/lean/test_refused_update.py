@@ -22,15 +22,15 @@ from execution.ingest.lines import parse_lines
 from orders.models import FLAG_UPDATE_REFUSED, AuditLog, OrderStatus, Position, TradeOrder
 from orders.services.audit import Actor
 from orders.services.modify import order_modify_clear, order_modify_record
-from tests.execution.lean.test_lean_algorithm import (
+from tests.execution.lean.fake_lean import (
     OrderRequestStatus,
     make_algorithm,
     order_event,
     read_lines,
     workdir,
 )
-from tests.execution.lean.test_lean_algorithm import OrderStatus as LeanStatus
-from tests.execution.lean.test_lean_algorithm import lean as lean
+from tests.execution.lean.fake_lean import OrderStatus as LeanStatus
+from tests.execution.lean.fake_lean import lean as lean
 from tests.factories import TradeOrderFactory, UserFactory
 
 __all__ = ["lean", "workdir"]  # fixtures used by this module's tests

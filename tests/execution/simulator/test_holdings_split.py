@@ -18,7 +18,7 @@ import pytest
 
 from execution import simulator
 from execution.engine.config import simulator_config
-from tests.execution.lean.test_lean_algorithm import (
+from tests.execution.lean.fake_lean import (
     FakeSymbol,
     fake_algorithm_imports,
     make_algorithm,
