@@ -1,7 +1,7 @@
 """An engine's life: its launch config (config), its process (process: start, hand-over, commands, stop),
-what its folder says (state), launch_execution (the one call that starts an engine process
-from its config), the babysitter (supervise), the LEAN preflight (preflight) and the
-simulator's symbol universe (universe).
+its command files (command_files), what its folder says (state), launch_execution (launch: the one call
+that starts an engine process from its config), the babysitter (supervise), the LEAN preflight (preflight)
+and the simulator's symbol universe (universe).
 
 The names below load on first use (PEP 562): `python -m execution.engine.supervise` runs this package's
 `__init__` before Django is anywhere, and supervise is standard library only, so nothing here may import
@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from execution.engine.config import EngineConfigError, build_execution_config, engine_command
+    from execution.engine.launch import launch_execution
     from execution.engine.preflight import note_failed_start, run_preflight
     from execution.engine.process import (
         Handover,
         engine_holds,
         engine_start,
         hand_over,
-        launch_execution,
         send_command,
         stop_engine,
     )
@@ -44,7 +44,7 @@ _HOMES = {
     "Handover": "process",
     "engine_start": "process",
     "hand_over": "process",
-    "launch_execution": "process",
+    "launch_execution": "launch",
     "send_command": "process",
     "stop_engine": "process",
     "MODES": "state",

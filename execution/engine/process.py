@@ -1,6 +1,6 @@
 """Engine supervisor: at most one engine per IB login (= per mode), started when none is alive, else fed
-command files. LEAN reads `command*.json` from its cwd the moment it appears, so commands are written under
-another name and renamed into place."""
+command files (command_files.py: how they are written, taken back and answered; launch.py: how a process
+starts)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,7 @@ import logging
 import os
 import secrets
 import signal
-import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,12 +18,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import structlog
 from django.conf import settings
 
 from execution.contract import cancel_command, order_command, update_command
 from execution.contract.files import read_json, write_json_atomic
-from execution.engine.config import PROJECT_ROOT, build_execution_config, engine_command
+from execution.engine.command_files import (
+    command_id_for,
+    command_path,
+    read_command_result,
+    result_path,
+    retract_command,
+    write_command,
+)
+from execution.engine.config import build_execution_config
+from execution.engine.launch import engine_environment, launch_execution
 from execution.engine.leftovers import commands_take_back
 from execution.engine.state import (
     MODES,
@@ -48,21 +53,11 @@ if TYPE_CHECKING:  # a type only: nothing here queries orders (callers hand the 
 
 logger = logging.getLogger("execution.engine.process")
 
-# What the engine process inherits: system basics and LEAN's runtime (.NET, Python.NET, Java for IB Gateway).
-# Never the database URL, the secret key, the broker URL or IB secrets (config.json has those). No X display
-# either: IBAutomater.sh unsets DISPLAY and starts its own Xvfb on :1 (IBAutomater.sh:15-17 at IBAutomater
-# 2.0.91 = 20815f5, the version the IB plugin pins: tests/fixtures/ibautomater/ibautomater-sh.json).
-ENGINE_ENV_NAMES = frozenset(
-    {"PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM"}
-    | {"LD_LIBRARY_PATH", "SSL_CERT_FILE", "SSL_CERT_DIR", "JAVA_HOME"}
-)
-ENGINE_ENV_PREFIXES = ("LC_", "PYTHON", "DOTNET_", "NUGET_")
 # After SIGTERM, how long a stop waits before SIGKILL (at most the SIGINT wait); after SIGKILL, how long it
 # waits for the process to go, then for the supervisor's exit record (the engine unit's TimeoutStopSec covers all).
 TERM_GRACE_SECONDS = 10.0
 KILL_WAIT_SECONDS = 5.0
 EXIT_RECORD_WAIT_SECONDS = 5.0
-COMMAND_NAMESPACE = uuid.UUID("6f1c3a52-7d0e-4c1e-9a47-3b1f2c8d9e10")
 
 
 class EngineRefused(EngineError):
@@ -82,11 +77,6 @@ class Handover:
     command_path: str = ""
 
 
-def command_id_for(client_order_id: str) -> str:
-    """The OrderCommand Id of an order: derived from its client_order_id, so a sweep can find its files."""
-    return str(uuid.uuid5(COMMAND_NAMESPACE, client_order_id))
-
-
 def new_run_id() -> str:
     """A fresh engine run id: r-<UTC time>-<random>."""
     return f"r-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
@@ -103,23 +93,6 @@ def mode_lock(mode: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def engine_environment(extra: dict[str, str]) -> dict[str, str]:
-    """The engine's environment: the allow-listed part of ours plus the engine command's own variables."""
-    inherited = {
-        key: value
-        for key, value in os.environ.items()
-        if key in ENGINE_ENV_NAMES or key.startswith(ENGINE_ENV_PREFIXES)
-    }
-    return inherited | extra
-
-
-def _log_context() -> list[str]:
-    """`--context key=value` arguments for the supervisor: the request and order that started this run."""
-    context = structlog.contextvars.get_contextvars()
-    pairs = [f"{key}={context[key]}" for key in ("request_id", "task_id", "order_id") if key in context]
-    return [arg for pair in pairs for arg in ("--context", pair)]
 
 
 @contextmanager
@@ -202,41 +175,6 @@ def _launch(mode: str, *, intent_path: Path | None) -> tuple[str, int]:
     return run_id, pid
 
 
-def launch_execution(config_path: Path | str) -> int:
-    """Start the engine of a launch config, detached under its supervisor, in the config's folder; its pid.
-
-    The one call that starts an engine process (the original plan's name): the folder is the config's, the
-    run id its `run-id` parameter, the command the engine's (engine_command)."""
-    config_path = Path(config_path)
-    parameters = (read_json(config_path) or {}).get("parameters") or {}
-    command, extra_env = engine_command(config_path)
-    env = engine_environment(extra_env)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "execution.engine.supervise",
-            "--workdir",
-            str(config_path.parent),
-            "--run-id",
-            str(parameters.get("run-id", "")),
-            *_log_context(),
-            "--",
-            *command,
-        ],
-        cwd=PROJECT_ROOT,
-        env={**env, "PYTHONPATH": str(PROJECT_ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    if result.returncode != 0:
-        raise EngineError(
-            f"engine for {config_path.parent.name} did not start: {result.stderr.strip() or result.stdout.strip()}"
-        )
-    return int(result.stdout.strip().split()[-1])
-
-
 def intent_handed_over(mode: str, intent_path: Path) -> str | None:
     """The run id of an engine run that was started with this intent, or None."""
     runs = engine_folder(mode).runs
@@ -253,43 +191,6 @@ def engine_holds(order: TradeOrder) -> bool:
     run_id = order.engine_record.run_id
     running = running_engine(order.mode)
     return bool(run_id) and running is not None and str(running.get("run_id")) == run_id
-
-
-def command_path(mode: str, command_id: str) -> Path:
-    """Where a command file lives while the engine has not read it."""
-    return engine_folder(mode).command(command_id)
-
-
-def result_path(mode: str, command_id: str) -> Path:
-    """Where the engine answers a command."""
-    return engine_folder(mode).result(command_id)
-
-
-def write_command(mode: str, command: dict[str, Any]) -> Path:
-    """Write a command under a name LEAN ignores, then rename it to `command-<Id>.json`."""
-    final = command_path(mode, command["Id"])
-    staging = engine_folder(mode).command_staged(command["Id"])
-    write_json_atomic(staging, command)
-    os.replace(staging, final)
-    return final
-
-
-def retract_command(mode: str, command_id: str) -> bool:
-    """Take back a command file the (dead) engine never read; True when it was still there."""
-    path = command_path(mode, command_id)
-    try:
-        os.replace(path, engine_folder(mode).command_retracted(command_id))
-    except FileNotFoundError:
-        return False
-    return True
-
-
-def read_command_result(mode: str, command_id: str) -> dict[str, Any] | None:
-    """The engine's CommandResultPacket for a command, keys in either letter case, or None."""
-    data = read_json(result_path(mode, command_id))
-    if not isinstance(data, dict):
-        return None
-    return {str(key).lower(): value for key, value in data.items()}
 
 
 def wait_command_result(mode: str, command_id: str, *, timeout: float) -> dict[str, Any] | None:
@@ -452,7 +353,7 @@ def stop_engine(mode: str, *, timeout: float | None = None) -> EngineState:
     return engine_state(mode)
 
 
-# Re-exported: callers ask "the engines" for a folder, a state or a command's JSON.
+# Re-exported: callers ask "the engines" for a folder, a state, a command's JSON or file, or a launch.
 __all__ = [
     "MODES",
     "EngineError",
@@ -460,15 +361,23 @@ __all__ = [
     "EngineState",
     "Handover",
     "cancel_command",
+    "command_id_for",
+    "command_path",
     "engine_dir",
+    "engine_environment",
     "engine_folder",
     "engine_holds",
     "engine_start",
     "engine_state",
     "hand_over",
+    "launch_execution",
     "order_command",
+    "read_command_result",
+    "result_path",
+    "retract_command",
     "running_engine",
     "send_command",
     "stop_engine",
     "update_command",
+    "write_command",
 ]
