@@ -12,7 +12,8 @@ Like LEAN (Launcher/Program.cs 98 at 24863901: Console.CancelKeyPress), SIGINT e
 holdings line, then the stopped line. SIGTERM does the same here (LEAN has no SIGTERM handler).
 
 Modules: common (constants, helpers), config, market (prices), account, orders (one order), fills (when and
-at what price each type fills), book (the orders and their lines), loop (intent, commands, lifecycle, main).
+at what price each type fills), lines (the events file and the snapshot files), book (the orders), loop
+(intent, commands, lifecycle, main).
 """
 
 from execution.simulator.account import Account
