@@ -321,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         "TRADEDESK_MAX_ORDERS_PER_MINUTE": "100000",
         "TRADEDESK_MAX_WORKING_ORDERS": "100000",
         "TRADEDESK_LOG_LEVEL": "WARNING",
+        "TRADEDESK_SERVER_TIMING": "true",  # the page's fetches split into the view and the wait (screen.py)
     }
     if args.embedded:
         # What `make run` uses with no environment: SQLite under the var folder, the filesystem broker,

@@ -30,12 +30,31 @@ async () => {
   const seen = [];
   const onSse = (evt) => seen.push(['sse', evt.detail.type, Date.now()]);
   const onStart = (evt) => { if (evt.detail.elt.id === 'poller') seen.push(['fetch', 'start', Date.now()]); };
+  // Each answered fetch's Resource Timing (wall ms): sent, first byte, last byte, the server's own time
+  // (Server-Timing), then htmx's swap of it.
+  const wall = (ms) => performance.timeOrigin + ms;
   const onEnd = (evt) => {
-    if (evt.detail.elt.id === 'poller') seen.push(['fetch', String(evt.detail.xhr.status), Date.now()]);
+    if (evt.detail.elt.id !== 'poller') return;
+    const now = Date.now();
+    const url = evt.detail.xhr.responseURL;
+    const entry = performance.getEntriesByName(url).pop();
+    if (entry) {
+      const app = (entry.serverTiming || []).find((timing) => timing.name === 'app');
+      seen.push(['net', 'sent', wall(entry.requestStart || entry.startTime)]);
+      seen.push(['net', 'first byte', wall(entry.responseStart)]);
+      seen.push(['net', 'last byte', wall(entry.responseEnd)]);
+      seen.push(['net', 'app', app ? app.duration : -1]);
+      seen.push(['net', 'bytes', entry.encodedBodySize || 0]);
+    }
+    seen.push(['fetch', String(evt.detail.xhr.status), now]);
+  };
+  const onSwapped = (evt) => {
+    if (evt.detail.elt && evt.detail.elt.id === 'poller') seen.push(['swap', 'done', Date.now()]);
   };
   document.addEventListener('htmx:sseMessage', onSse);
   document.addEventListener('htmx:beforeRequest', onStart);
   document.addEventListener('htmx:afterRequest', onEnd);
+  document.addEventListener('htmx:afterSwap', onSwapped);
   return await new Promise((resolve) => {
     const observer = new MutationObserver(() => {
       for (const id of filledIds()) {
@@ -44,6 +63,7 @@ async () => {
           document.removeEventListener('htmx:sseMessage', onSse);
           document.removeEventListener('htmx:beforeRequest', onStart);
           document.removeEventListener('htmx:afterRequest', onEnd);
+          document.removeEventListener('htmx:afterSwap', onSwapped);
           resolve({ms: performance.now() - started, id: Number(id), clicked: clickedAt, filled: Date.now(), seen});
           return;
         }
@@ -266,6 +286,32 @@ def click_gaps(click: Click) -> list[tuple[str, float]]:
             ends[-1],
         )
         gaps.append(("fetch (sent -> answered)", ends[-1] - began))
+        gaps.extend(_fetch_parts(click.seen[:last], began, ends[-1]))
         gaps.append(("answered -> FILLED shown", click.filled - ends[-1]))
     gaps.append(("ingested -> FILLED shown", click.filled - ingested))
     return gaps
+
+
+def _fetch_parts(
+    seen: list[tuple[str, str, float]], began: float, answered: float
+) -> list[tuple[str, float]]:
+    """One answered fetch split by the browser's Resource Timing and the server's Server-Timing: htmx's
+    own start -> the request sent, sent -> first byte (of which the view's own time; the rest is the wait
+    for the server's thread), the transfer, and the last byte -> htmx done (the swap)."""
+    net: dict[str, float] = {}
+    for kind, name, value in reversed(seen):
+        if kind != "net":
+            break
+        net.setdefault(name, value)
+    if "sent" not in net:
+        return []
+    parts = [
+        ("  fetch: htmx -> sent", net["sent"] - began),
+        ("  fetch: sent -> first byte", net["first byte"] - net["sent"]),
+    ]
+    if net.get("app", -1) >= 0:
+        parts.append(("  fetch: of which the view (Server-Timing)", net["app"]))
+    parts.append(("  fetch: first -> last byte", net["last byte"] - net["first byte"]))
+    parts.append(("  fetch: last byte -> swapped and answered", answered - net["last byte"]))
+    parts.append(("  fetch: kB", net.get("bytes", 0) / 1000))
+    return parts

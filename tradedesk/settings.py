@@ -92,6 +92,10 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
 ]
+# The time Django spent on each answer, for the browser's Resource Timing (bench/latency.py turns it on).
+TRADEDESK_SERVER_TIMING = env_bool("TRADEDESK_SERVER_TIMING", False)
+if TRADEDESK_SERVER_TIMING:
+    MIDDLEWARE.insert(1, "tradedesk.server_timing.ServerTimingMiddleware")
 
 ROOT_URLCONF = "tradedesk.urls"
 WSGI_APPLICATION = "tradedesk.wsgi.application"

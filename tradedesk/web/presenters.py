@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import threading
 import zoneinfo
-from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, gettext_lazy
 
 from execution.models import HoldingsDiscrepancy
@@ -32,8 +28,6 @@ from orders import doors, selectors
 from orders.doors import bounded_id, order_stage_gaps
 from orders.models import (
     FINAL_STATUSES,
-    WORKING_STATUSES,
-    BracketRole,
     EngineHalt,
     Mode,
     OrderStageTimes,
@@ -48,14 +42,7 @@ from tradedesk.web.access import DeskRequest
 from tradedesk.web.account import account_context
 from tradedesk.web.charts import pnl_chart
 from tradedesk.web.forms import ColoursForm, OrderForm, TimeZoneForm
-
-# htmx stops polling an element that gets this status (the order timeline once the order is final).
-
-
-ORDERS_SHOWN = 100
-
-
-RECENT_SECONDS = 4
+from tradedesk.web.orders_table import digest, orders_context, orders_version
 
 # The zones offered on the page: the exchanges' and desks' cities a US-equities desk works with.
 TIME_ZONES = (
@@ -97,11 +84,7 @@ def positions_version(positions: Sequence[Position], project: Project) -> str:
     """What the positions table shows, so a poll re-renders it only when it changed: the project's positions
     counter (bumped by every fill, orders.services.versions), its mode and trading state."""
     _orders, moved, _at = selectors.project_counters(project=project)
-    return _digest(f"p{moved}|{project.mode}|{project.trading_state}")
-
-
-def _digest(basis: str) -> str:
-    return hashlib.sha256(basis.encode()).hexdigest()[:16]
+    return digest(f"p{moved}|{project.mode}|{project.trading_state}")
 
 
 def status_context(project: Project, *, engine: Any = None) -> dict[str, Any]:
@@ -180,69 +163,6 @@ def render_prices(request: DeskRequest, project: Project) -> HttpResponse:
     return render(request, "orders/partials/positions.html", context)
 
 
-# Rendered order rows, per process, keyed by everything a row shows: the order's version (updated_at, which
-# every change of an order row sets), the selection, the "recent" highlight, the language and the time zone
-# (with its abbreviation now, which the time columns' headers show).
-_ROWS: OrderedDict[tuple[Any, ...], SafeString] = OrderedDict()
-_ROWS_MAX = 4096
-_ROWS_LOCK = threading.Lock()
-# The columns a row shows (orders/partials/order_row.html) and its cache key reads.
-_ROW_FIELDS = (
-    "id", "client_order_id", "project_id", "symbol", "side", "quantity", "order_type", "limit_price", "status",
-    "filled_quantity", "avg_fill_price", "ib_order_id", "last_status_ts", "status_message", "params", "flag",
-    "flag_message", "created_at", "updated_at", "stop_price", "overfilled", "future_event_time", "update_pending",
-    "update_quantity", "update_limit_price", "update_stop_price", "update_requested_at",
-    "cancel_requested_at", "cancel_sent_at", "update_refused", "update_refused_message", "parent_id",
-    "bracket_role", "bracket_state", "bracket_message", "bracket_overfilled", "time_in_force",
-    "good_till_date", "outside_rth", "trailing_amount", "trailing_as_percent",
-    "trigger_price",
-)  # fmt: skip
-
-
-def order_rows(
-    orders: Sequence[TradeOrder], *, project: Project, selected_id: int | None, cutoff: datetime
-) -> list[SafeString]:
-    """Each order's table row, rendered once per version of the order (fragment cache)."""
-    language = translation.get_language()
-    # The zone's name and its abbreviation now: a clock names its own zone when the header's differs (DST).
-    zone = (timezone.get_current_timezone_name(), timezone.localtime().tzname())
-    rows = []
-    for order in orders:
-        recent = order.status in FINAL_STATUSES and order.updated_at > cutoff
-        key = (
-            order.pk,
-            order.updated_at,
-            order.status,
-            order.pk == selected_id,
-            recent,
-            project.pk,
-            language,
-            zone,
-        )
-        with _ROWS_LOCK:
-            html = _ROWS.get(key)
-            if html is not None:
-                _ROWS.move_to_end(key)
-        if html is None:
-            html = mark_safe(
-                render_to_string(
-                    "orders/partials/order_row.html",
-                    {
-                        "o": order,
-                        "project": project,
-                        "selected_order_id": selected_id,
-                        "recent": recent,
-                    },
-                )
-            )
-            with _ROWS_LOCK:
-                _ROWS[key] = html
-                if len(_ROWS) > _ROWS_MAX:
-                    _ROWS.popitem(last=False)
-        rows.append(html)
-    return rows
-
-
 def order_label(order: TradeOrder) -> str:
     """An order as a trader says it: "Buy 3 MSFT @ 100" (the side in the active language)."""
     price = order.limit_price if order.limit_price is not None else order.stop_price
@@ -256,67 +176,6 @@ def order_placed_message(order: TradeOrder, created: bool) -> str:
     if created:
         return gettext("Order placed: %(order)s") % {"order": described}
     return gettext("Already placed (same idempotency key): %(order)s") % {"order": described}
-
-
-def orders_shown(project: Project) -> list[TradeOrder]:
-    """The project's orders in its mode as the table shows them: working ones first (a blotter), newest first,
-    then the newest others; ORDERS_SHOWN in all.
-
-    Two index walks of at most ORDERS_SHOWN rows each in one statement (UNION ALL): the working orders from
-    their partial index, the rest from the project's by-time index; so the page reads what it shows, however
-    long the project's history (one ORDER BY over a CASE would read and sort every row of the project)."""
-    shown = TradeOrder.objects.filter(project=project, mode=project.mode).only(*_ROW_FIELDS)
-    working = sorted(WORKING_STATUSES)
-    parts = [
-        branch.order_by("-created_at", "-id")[:ORDERS_SHOWN].query.sql_with_params()
-        for branch in (shown.filter(status__in=working), shown.exclude(status__in=working))
-    ]
-    sql = " UNION ALL ".join(f"SELECT * FROM ({part}) AS part{n}" for n, (part, _params) in enumerate(parts))
-    rows = list(TradeOrder.objects.raw(sql, [param for _sql, params in parts for param in params]))
-    rows.sort(key=lambda order: (order.created_at, order.pk), reverse=True)
-    rows.sort(key=lambda order: order.status not in WORKING_STATUSES)  # stable: newest first within each
-    return bracket_groups(rows[:ORDERS_SHOWN])
-
-
-def bracket_groups(rows: list[TradeOrder]) -> list[TradeOrder]:
-    """The rows with each bracket's children right under their entry (take profit first), the group where its
-    first member stands; the children of a shown entry are read when they are not among the rows."""
-    entries = {row.pk for row in rows if row.bracket_role == BracketRole.ENTRY}
-    if not entries:
-        return rows
-    children: dict[int, dict[int, TradeOrder]] = {pk: {} for pk in entries}
-    for child in TradeOrder.objects.filter(parent_id__in=entries).only(*_ROW_FIELDS):
-        children[child.parent_id][child.pk] = child  # type: ignore[index]
-    by_pk = {row.pk: row for row in rows}
-    grouped: list[TradeOrder] = []
-    placed: set[int] = set()
-    for row in rows:
-        root = row.parent_id if row.parent_id in entries else row.pk
-        if root in placed:
-            continue
-        placed.add(root)
-        grouped.append(by_pk[root])
-        if root in entries:
-            legs = sorted(children[root].values(), key=lambda c: c.bracket_role != BracketRole.TAKE_PROFIT)
-            grouped.extend(legs)
-            placed.update(child.pk for child in legs)
-    return grouped
-
-
-def orders_context(project: Project, *, selected: Any = None) -> dict[str, Any]:
-    """The project's orders in its mode as rendered rows: working ones first (a blotter), then the newest."""
-    orders = orders_shown(project)
-    selected_id = bounded_id(selected)
-    cutoff = timezone.now() - timedelta(seconds=RECENT_SECONDS)
-    return {
-        "orders": orders,
-        "working_count": sum(1 for order in orders if order.status in WORKING_STATUSES),
-        "order_rows": order_rows(orders, project=project, selected_id=selected_id, cutoff=cutoff),
-        "orders_shown": ORDERS_SHOWN,
-        "selected_order_id": selected_id,
-        "final_statuses": sorted(FINAL_STATUSES),
-        "recent_cutoff": cutoff,
-    }
 
 
 def ticket_form(project: Project | None, data: dict[str, Any] | None = None) -> OrderForm:
@@ -453,23 +312,3 @@ def render_poll(
         context.update(positions_context(project))
     context["oob_positions"] = positions_changed
     return render(request, "orders/partials/poll.html", context, status=status)
-
-
-def orders_version(context: dict[str, Any]) -> str:
-    """What the orders table and the header status show: the project's orders counter (bumped by every
-    change of one of its orders and of the mode's reconciliation flags), the selection, the engine, the
-    project's state, and whether an order changed in the last seconds (when that ends, the rows render once
-    more without their "recent" highlight; while changes keep coming, earlier highlights last until then)."""
-    engine = context["engine"]
-    project = context["project"]
-    orders, _positions, changed_at = selectors.project_counters(project=project)
-    now = timezone.now()
-    recent = changed_at is not None and now - changed_at < timedelta(seconds=RECENT_SECONDS + 1)
-    parts = [
-        f"o{orders}",
-        f"sel={context['selected_order_id']}",
-        f"engine={engine.state}:{engine.run_id}:{engine.message}:{engine.refused}:{engine.preflight}",
-        f"project={project.mode}:{project.trading_state}",
-        f"recent={'yes' if recent else ''}",
-    ]
-    return _digest("|".join(parts))

@@ -206,7 +206,7 @@ def test_a_row_rendered_before_a_dst_change_names_its_zone_after_it(order: Trade
     import zoneinfo
     from unittest import mock
 
-    from tradedesk.web.presenters import order_rows
+    from tradedesk.web.orders_table import order_rows
 
     project = order.project
     order.refresh_from_db()
