@@ -1,4 +1,5 @@
-"""Django admin for review: orders (with fills and events), unmatched events, projects, tokens, the audit log.
+"""Django admin for review of the orders: what was sent, by whom, what the engine did (the inlines of its fills
+and events: order_inlines.py; its list filters: order_filters.py).
 
 The admin writes nothing itself: every change goes through the doors (execution.actions, orders.doors)."""
 
@@ -15,18 +16,13 @@ from django.utils.translation import gettext_lazy as _
 from execution.actions import ingest_execution_events, order_cancel_request, order_modify_clear, order_resolve
 from orders import doors
 from orders.errors import TradedeskError
-from orders.models import (
-    ORDER_SOURCES,
-    ArchivedExecutionEvent,
-    ExecutionEvent,
-    OrderStatus,
-    TradeFill,
-    TradeOrder,
-)
+from orders.models import ArchivedExecutionEvent, OrderStatus, TradeOrder
 from tradedesk.actors import actor_from_request
 from tradedesk.admin.base import money, price, quantity
 from tradedesk.admin.fills import export_order_fills
 from tradedesk.admin.history import HistoryAdminMixin
+from tradedesk.admin.order_filters import ReviewedFilter, SourceFilter
+from tradedesk.admin.order_inlines import ArchivedExecutionEventInline, ExecutionEventInline, TradeFillInline
 from tradedesk.admin.stages import SlowOrderFilter
 
 # The engine's order ids are bigints: a longer number cannot match one.
@@ -35,113 +31,6 @@ _BIGINT_MAX = 2**63 - 1
 # --------------------------------------------------------------------------------------------------------
 # Orders
 # --------------------------------------------------------------------------------------------------------
-
-
-class SourceFilter(admin.SimpleListFilter):
-    """params.source: manual, seed."""
-
-    title = _("source")
-    parameter_name = "source"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        """Every source an order can have (from the choices, not a scan of the orders)."""
-        return [(source, source) for source in ORDER_SOURCES]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[TradeOrder]) -> QuerySet[TradeOrder]:
-        """Orders of the chosen source."""
-        if self.value():
-            return queryset.filter(params__source=self.value())
-        return queryset
-
-
-class ReviewedFilter(admin.SimpleListFilter):
-    """Reviewed or still to review."""
-
-    title = _("reviewed")
-    parameter_name = "reviewed"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        """Yes / no."""
-        return [("yes", _("Reviewed")), ("no", _("To review"))]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[TradeOrder]) -> QuerySet[TradeOrder]:
-        """Orders reviewed or not."""
-        if self.value() == "yes":
-            return queryset.filter(reviewed_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(reviewed_at__isnull=True)
-        return queryset
-
-
-class TradeFillInline(admin.TabularInline):
-    """An order's fills (the engine owns them)."""
-
-    model = TradeFill
-    extra = 0
-    can_delete = False
-    fields = (
-        "filled_at",
-        "quantity_shown",
-        "price_shown",
-        "fee_shown",
-        "fee_currency",
-        "engine_order_id",
-        "run_id",
-        "event_key",
-    )
-    readonly_fields = fields
-    ordering = ("filled_at", "id")
-    quantity_shown = quantity("quantity", _("quantity"))
-    price_shown = price("price", _("price"))
-    fee_shown = money("fee", _("fee"))
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """Fills come from the engine only."""
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """Fills come from the engine only."""
-        return False
-
-
-class ExecutionEventInline(admin.TabularInline):
-    """An order's stored engine events (its timeline)."""
-
-    model = ExecutionEvent
-    extra = 0
-    can_delete = False
-    fields = (
-        "event_time",
-        "status",
-        "outcome",
-        "filled_shown",
-        "fill_price_shown",
-        "fee_shown",
-        "engine_order_id",
-        "run_id",
-        "message",
-    )
-    readonly_fields = fields
-    ordering = ("event_time", "id")
-    filled_shown = quantity("filled", _("filled"))
-    fill_price_shown = price("fill_price", _("fill price"))
-    fee_shown = money("fee", _("fee"))
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """Events come from the engine only."""
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """Events come from the engine only."""
-        return False
-
-
-class ArchivedExecutionEventInline(ExecutionEventInline):
-    """The order's events of archived months (manage.py history_archive): the rest of its timeline."""
-
-    model = ArchivedExecutionEvent  # type: ignore[assignment]
-    verbose_name = _("archived engine event")
-    verbose_name_plural = _("archived engine events")
 
 
 class TradeOrderReviewForm(forms.ModelForm):
@@ -442,13 +331,3 @@ class TradeOrderAdmin(HistoryAdminMixin, admin.ModelAdmin):
         for order in orders:
             doors.trade_order_mark_reviewed(order=order, user=request.user, note=order.review_note)
         self.message_user(request, f"Marked {len(orders)} order(s) reviewed.", messages.SUCCESS)
-
-
-# --------------------------------------------------------------------------------------------------------
-# Engine events
-# --------------------------------------------------------------------------------------------------------
-
-
-# --------------------------------------------------------------------------------------------------------
-# Projects, tokens, audit
-# --------------------------------------------------------------------------------------------------------
