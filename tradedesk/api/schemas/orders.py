@@ -1,43 +1,15 @@
-"""API shapes of orders, fills, events and positions."""
+"""API shapes of orders, their fills and events, and the staff's resolve and update-clear bodies."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from ninja import Field, Path, Schema
-from pydantic import BeforeValidator, ConfigDict, PlainSerializer, StrictBool, StrictInt, WithJsonSchema
+from ninja import Field, Schema
+from pydantic import StrictBool
 
 from orders import selectors
-from orders.doors import MAX_DB_ID
-from tradedesk.display import decimal_text
-
-# Decimals travel as strings without trailing zeros ("410.45"), so no precision is lost in JSON.
-Dec = Annotated[Decimal, PlainSerializer(decimal_text, return_type=str)]
-
-
-def _number_text(value: Any) -> str:
-    """A JSON number (exact: the parser reads floats as Decimal) or numeric string, as text for the service."""
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
-        raise ValueError("must be a number")
-    return value if isinstance(value, str) else str(value)
-
-
-# Checked as numbers by orders.services.validation (finite, within the column's digits, no "1_000").
-NumberIn = Annotated[
-    str,
-    BeforeValidator(_number_text),
-    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "maxLength": 64}]}),
-]
-# Ids only from JSON integers (not true, not "3"), within the database's bigint.
-IdIn = Annotated[StrictInt, Field(ge=1, le=MAX_DB_ID)]
-
-
-class StrictIn(Schema):
-    """Request bodies: an unknown field is a 422 naming it, never silently dropped."""
-
-    model_config = ConfigDict(extra="forbid")
+from tradedesk.api.schemas.fields import Dec, IdIn, NumberIn, StrictIn
 
 
 class OrderParamsIn(StrictIn):
@@ -280,145 +252,6 @@ class OrderListOut(Schema):
     )
 
 
-class PositionOut(Schema):
-    """A position in the project's ledger, valued at the engine's last price (else its last fill)."""
-
-    project_id: int
-    mode: str
-    symbol: str
-    quantity: Dec
-    avg_cost: Dec
-    realized_pnl: Dec
-    last_fill_price: Dec | None
-    unrealized_pnl: Dec | None
-    last_fill_at: datetime | None
-    last_price: Dec | None = None
-    market_value: Dec | None = None
-    price_time: datetime | None = None
-    price_stale: bool = Field(True, description="the price is older than TRADEDESK_PRICE_STALE_SECONDS")
-    price_source: str = Field("", description="market (the engine's prices), last_fill, or empty")
-    day_pnl: Dec | None = Field(
-        None,
-        description="since the session began (09:30 New York) against the previous close; null if unknown",
-    )
-
-    @staticmethod
-    def resolve_unrealized_pnl(obj: Any) -> Decimal | None:
-        """At the valuation's price when the position was valued, else at the last fill."""
-        valuation = getattr(obj, "valuation", None)
-        if valuation is not None:
-            return valuation.unrealized_pnl  # type: ignore[no-any-return]
-        return obj.unrealized_pnl  # type: ignore[no-any-return]
-
-    @staticmethod
-    def resolve_last_price(obj: Any) -> Decimal | None:
-        """The price the position is valued at."""
-        valuation = getattr(obj, "valuation", None)
-        return valuation.last_price if valuation is not None else None
-
-    @staticmethod
-    def resolve_market_value(obj: Any) -> Decimal | None:
-        """quantity * last_price."""
-        valuation = getattr(obj, "valuation", None)
-        return valuation.market_value if valuation is not None else None
-
-    @staticmethod
-    def resolve_price_time(obj: Any) -> datetime | None:
-        """When the price was taken."""
-        valuation = getattr(obj, "valuation", None)
-        return valuation.price_time if valuation is not None else None
-
-    @staticmethod
-    def resolve_price_stale(obj: Any) -> bool:
-        """True when the price is too old (or there is none)."""
-        valuation = getattr(obj, "valuation", None)
-        return valuation.stale if valuation is not None else True
-
-    @staticmethod
-    def resolve_price_source(obj: Any) -> str:
-        """market or last_fill."""
-        valuation = getattr(obj, "valuation", None)
-        return valuation.source if valuation is not None else ""
-
-    @staticmethod
-    def resolve_day_pnl(obj: Any) -> Decimal | None:
-        """Set by execution.selectors.project_day_pnl."""
-        return getattr(obj, "day_pnl", None)
-
-
-class PositionTotalsOut(Schema):
-    """A project's book in its mode: open positions' market value and unrealised P&L (over the priced ones),
-    and the realised P&L of every position, flat ones included."""
-
-    project_id: int
-    mode: str
-    market_value: Dec
-    unrealized_pnl: Dec
-    realized_pnl: Dec
-    open_positions: int
-    unpriced_positions: int = Field(..., description="open positions with no price, left out of the sums")
-    day_pnl: Dec = Field(..., description="day P&L of open positions and of symbols traded flat today")
-    day_pnl_unknown: int = Field(..., description="symbols left out of day_pnl (no previous close or price)")
-
-
-class EngineHaltIn(StrictIn):
-    """Staff: halt (with a reason) or resume every project of a mode."""
-
-    halted: StrictBool
-    reason: str = Field("", max_length=500, description="required to halt: every trader of the mode sees it")
-
-
-class EngineHaltOut(Schema):
-    """A mode's engine-wide halt: while halted, only orders that reduce a position (Close, Liquidate) pass."""
-
-    mode: str
-    halted: bool
-    reason: str
-    changed_by: str = Field(..., description="username of the staff member who halted or resumed it last")
-    changed_at: datetime | None
-
-    @staticmethod
-    def resolve_changed_by(obj: Any) -> str:
-        """The username recorded with the change."""
-        return str(obj.changed_by_name)
-
-
-class CloseIn(StrictIn):
-    """Close some positions of a project."""
-
-    project_id: IdIn
-    symbols: list[str] = Field(..., min_length=1, max_length=500)
-
-
-class LiquidateIn(StrictIn):
-    """Close every position of a project."""
-
-    project_id: IdIn
-
-
-class CloseOut(Schema):
-    """The closing orders created (none for flat positions or ones already being closed)."""
-
-    orders: list[OrderOut]
-    skipped: dict[str, str]
-    warnings: dict[str, str] = Field(default_factory=dict, description="e.g. an unknown order may be live")
-
-
-class ProjectOut(Schema):
-    """A project the user is a member of."""
-
-    id: int
-    name: str
-    mode: str
-    trading_state: str
-
-
-class TradingStateIn(StrictIn):
-    """Set a project's trading state (HALTED also cancels working orders)."""
-
-    trading_state: str
-
-
 class ResolveIn(StrictIn):
     """Staff settle an unknown order with what the broker reports."""
 
@@ -432,29 +265,3 @@ class UpdateClearIn(StrictIn):
     """Staff drop a modify the engine never answered; the reason goes to the audit log."""
 
     reason: str = Field(..., min_length=1, max_length=500, description="why, and what the broker shows")
-
-
-class ErrorOut(Schema):
-    """An error: a message, a code and, for invalid input, the reason per field.
-
-    `confirm_required` (422) names the overridable `checks` that asked; send `confirm: true` to override."""
-
-    detail: str
-    code: str
-    errors: dict[str, str] = Field(default_factory=dict, description="field -> reason; empty when none")
-    checks: list[str] | None = Field(None, description="confirm_required: the checks that asked")
-
-
-# The error answers every endpoint documents (one shape: ErrorOut).
-ERRORS: dict[int, type[Schema]] = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    413: ErrorOut,
-    422: ErrorOut,
-}
-# Query and path ids keep their usual parsing ("?project_id=3") but stay within the database's bigint.
-QueryId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
-PathId = Annotated[int, Path(ge=1, le=MAX_DB_ID)]
