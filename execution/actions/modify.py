@@ -1,4 +1,4 @@
-"""Modify on the engine side: an UpdateOrderCommand to the run that holds the order, and its answer."""
+"""Modify on the engine side: tradedesk's update command to the run that holds the order, and its answer."""
 
 from __future__ import annotations
 
@@ -42,10 +42,13 @@ def order_modify(
     quantity: Any = None,
     limit_price: Any = None,
     stop_price: Any = None,
+    trigger_price: Any = None,
+    trailing_amount: Any = None,
     user: Any,
     actor: Actor | None = None,
 ) -> TradeOrder:
-    """Modify a working order: checked and stored as pending, then an UpdateOrderCommand to its engine.
+    """Modify a working order: checked and stored as pending, then a TradedeskUpdateCommand to its engine
+    (LEAN's UpdateOrderCommand fields plus a trigger and a trailing amount: execution.contract.update_command).
 
     The engine's refusal (Success false) or a run that died unread drops the pending values and raises
     Conflict with the reason; the values become the order's with the engine's UpdateSubmitted event (a true
@@ -58,7 +61,14 @@ def order_modify(
     if order.engine_record.sent and not engines.engine_holds(order):
         raise Conflict("the engine run that holds this order is no longer running: it cannot be modified")
     request = order_modify_record(
-        order=order, quantity=quantity, limit_price=limit_price, stop_price=stop_price, user=user, actor=actor
+        order=order,
+        quantity=quantity,
+        limit_price=limit_price,
+        stop_price=stop_price,
+        trigger_price=trigger_price,
+        trailing_amount=trailing_amount,
+        user=user,
+        actor=actor,
     )
     locked = request.order
     assert locked.ib_order_id is not None  # order_modify refuses an order the engine has not acknowledged
@@ -68,6 +78,9 @@ def order_modify(
         quantity=_signed(locked, request.quantity),
         limit_price=json_number(request.limit_price),
         stop_price=json_number(request.stop_price),
+        trigger_price=json_number(request.trigger_price),
+        trailing_amount=json_number(request.trailing_amount),
+        trailing_as_percent=locked.trailing_as_percent,
     )
     try:
         engines.send_command(locked.mode, command)

@@ -117,6 +117,12 @@ LEAN_TIME_IN_FORCE_NAMES: dict[str, str] = {"DAY": "Day", "GTC": "GoodTilCancele
 # under that name with AddCommand (QCAlgorithm.cs:3609-3634, QCAlgorithm.Python.cs:1917-1928); its keys are set
 # on the Python command, PascalCase to snake_case (BasePythonWrapper.cs:120-124,250-291).
 ORDER_COMMAND_TYPE = "TradedeskOrderCommand"
+# The $type of tradedesk's own update command, registered the same way: LEAN's UpdateOrderCommand passes only
+# Quantity, LimitPrice, StopPrice and Tag (Common/Commands/UpdateOrderCommand.cs:57-65), so a trailing stop's
+# trailing amount and a limit if touched's trigger could not change. LEAN's own type stays known to the simulator
+# and to the take-back of an earlier run's commands (files written before this command existed).
+UPDATE_COMMAND_TYPE = "TradedeskUpdateCommand"
+LEAN_UPDATE_COMMAND_TYPE = "QuantConnect.Commands.UpdateOrderCommand"
 
 
 # The command files tradedesk writes for a running engine (LEAN reads them from its cwd).
@@ -222,20 +228,34 @@ def update_command(
     quantity: float | int | None,
     limit_price: float | int | None,
     stop_price: float | int | None,
+    trigger_price: float | int | None = None,
+    trailing_amount: float | int | None = None,
+    trailing_as_percent: bool = False,
 ) -> dict[str, Any]:
-    """LEAN's UpdateOrderCommand: null leaves a field as it is; Tag is always null (it is the order's id).
+    """tradedesk's update command: LEAN's UpdateOrderCommand fields plus TriggerPrice and TrailingAmount; null
+    leaves a field as it is, Tag is always null (it is the order's id).
 
-    Fields as Common/Commands/UpdateOrderCommand.cs declares them (QuantConnect/Lean@24863901): Quantity is
-    the signed total quantity (Order.ApplyUpdateOrderRequest), LimitPrice applies to Limit and StopLimit,
-    StopPrice to StopMarket and StopLimit orders.
+    Quantity, LimitPrice, StopPrice and Tag as Common/Commands/UpdateOrderCommand.cs:29-51 declares them
+    (QuantConnect/Lean@24863901): Quantity is the signed total (Order.ApplyUpdateOrderRequest), LimitPrice applies
+    to Limit, StopLimit and LimitIfTouched, StopPrice to StopMarket and StopLimit orders. LEAN's command builds its
+    UpdateOrderFields from those four only (:57-65), though the fields have TriggerPrice and TrailingAmount
+    (Common/Orders/UpdateOrderFields.cs:41,46), which LimitIfTouchedOrder and TrailingStopOrder apply
+    (LimitIfTouchedOrder.cs:99-111, TrailingStopOrder.cs:104-111): this command carries them too. TrailingAmount
+    is LEAN's, in the order's unit: a percent order's as its fraction (2.5 % is 0.025; its TrailingAsPercentage
+    cannot change, UpdateOrderFields has none).
     """
+    trailing = None
+    if trailing_amount is not None:
+        trailing = lean_trailing_amount(trailing_amount, as_percent=trailing_as_percent)
     return {
-        "$type": "QuantConnect.Commands.UpdateOrderCommand, QuantConnect.Common",
+        "$type": UPDATE_COMMAND_TYPE,
         "Id": command_id,
         "OrderId": engine_order_id,
         "Quantity": quantity,
         "LimitPrice": limit_price,
         "StopPrice": stop_price,
+        "TriggerPrice": trigger_price,
+        "TrailingAmount": trailing,
         "Tag": None,
     }
 

@@ -1,13 +1,14 @@
 """Before a run starts: the Cancel/Update command files an earlier run never read are taken back.
 
-CancelOrderCommand and UpdateOrderCommand address LEAN's order id, which is per run: LEAN numbers orders
-from 1 again in every run, and the orders it reloads from IB at setup take the first ids
-(Engine/Setup/BrokerageSetupHandler.cs:485-518@24863901). LEAN's FileCommandHandler reads every `command*.json`
-of its folder, sorted by name, once the new run is up (Common/Commands/FileCommandHandler.cs:32,47-52), so a
-cancel left by a dead run would cancel whichever order of the new run got that id. Each such file is taken
-back (renamed to a name LEAN's pattern never matches) and its order's request shown as not sent, audited: a
-cancel is pending again (the engine host sends it to the run that holds the order), an update is dropped.
-OrderCommands stay: they carry the order's tag, not a run's id, and the sweep follows them.
+CancelOrderCommand and the update commands (tradedesk's TradedeskUpdateCommand, LEAN's UpdateOrderCommand)
+address LEAN's order id, which is per run: LEAN numbers orders from 1 again in every run, and the orders it
+reloads from IB at setup take the first ids (Engine/Setup/BrokerageSetupHandler.cs:485-518@24863901).
+LEAN's FileCommandHandler reads every `command*.json` of its folder, sorted by name, once the new run is up
+(Common/Commands/FileCommandHandler.cs:32,47-52), so a cancel left by a dead run would cancel whichever order
+of the new run got that id. Each such file is taken back (renamed to a name LEAN's pattern never matches) and
+its order's request shown as not sent, audited: a cancel is pending again (the engine host sends it to the run
+that holds the order), an update is dropped. OrderCommands stay: they carry the order's tag, not a run's id,
+and the sweep follows them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import logging
 import os
 from dataclasses import dataclass
 
+from execution.contract import LEAN_UPDATE_COMMAND_TYPE, UPDATE_COMMAND_TYPE
 from execution.contract.files import read_json
 from execution.contract.folder import COMMAND_PATTERN, EngineFolder
 from orders.models import TradeOrder
@@ -25,7 +27,8 @@ from orders.services import order_modify_reject, trade_order_cancel_unsent
 logger = logging.getLogger("execution.engine.leftovers")
 
 CANCEL_TYPE = "QuantConnect.Commands.CancelOrderCommand"
-UPDATE_TYPE = "QuantConnect.Commands.UpdateOrderCommand"
+# tradedesk's update command, and LEAN's that it sent before (a file of either may be left by a run).
+UPDATE_TYPES = (UPDATE_COMMAND_TYPE, LEAN_UPDATE_COMMAND_TYPE)
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ def commands_take_back(*, folder: EngineFolder, mode: str, next_run_id: str) -> 
         if not fnmatch.fnmatchcase(name, COMMAND_PATTERN):
             continue
         command = read_json(folder.path / name)
-        if not isinstance(command, dict) or _command_type(command) not in (CANCEL_TYPE, UPDATE_TYPE):
+        if not isinstance(command, dict) or _command_type(command) not in (CANCEL_TYPE, *UPDATE_TYPES):
             continue
         command_id = str(command.get("Id") or name.removeprefix("command-").removesuffix(".json"))
         try:

@@ -944,6 +944,32 @@ class TradedeskOrderCommand(Command):
         return target.place_command(self)
 
 
+class TradedeskUpdateCommand(Command):
+    """tradedesk's update command (execution/contract/messages.py update_command), registered with AddCommand.
+
+    LEAN's UpdateOrderCommand builds its UpdateOrderFields from Quantity, LimitPrice, StopPrice and Tag only
+    (Common/Commands/UpdateOrderCommand.cs:57-65@24863901); this one also carries TriggerPrice and TrailingAmount
+    (Common/Orders/UpdateOrderFields.cs:41,46), which a limit if touched and a trailing stop apply
+    (LimitIfTouchedOrder.cs:99-111, TrailingStopOrder.cs:104-111). None leaves a field as it is; `run` returns
+    the command result's Success, as LEAN's does (UpdateOrderCommand.cs:67-68)."""
+
+    order_id: Any = None
+    quantity: Any = None
+    limit_price: Any = None
+    stop_price: Any = None
+    trigger_price: Any = None
+    trailing_amount: Any = None
+    tag: Any = None
+    algorithm: ManualOrderExecution | None = None
+
+    def run(self, algorithm: Any) -> bool | None:
+        """Update the order through the algorithm that registered this command."""
+        target = TradedeskUpdateCommand.algorithm
+        if target is None:
+            return False
+        return target.update_command(self)
+
+
 class ManualOrderExecution(QCAlgorithm):
     """Places the intent's order on its symbol's first price and writes the contract's lines."""
 
@@ -1010,6 +1036,8 @@ class ManualOrderExecution(QCAlgorithm):
         # tradedesk's order commands (CallbackCommand of this Type: QCAlgorithm.Python.cs:1917-1928@24863901).
         TradedeskOrderCommand.algorithm = self
         self.add_command(TradedeskOrderCommand)
+        TradedeskUpdateCommand.algorithm = self
+        self.add_command(TradedeskUpdateCommand)
         self._events_path.parent.mkdir(parents=True, exist_ok=True)
         if close_torn_line(self._events_path):
             self.log(f"events file {self._events_path} ended in a torn line; closed it")
@@ -1408,6 +1436,27 @@ class ManualOrderExecution(QCAlgorithm):
             self._report_invalid(intent.tag, intent.symbol, f"{type(exc).__name__}: {exc}", order_id=0)
             return False
         return self._check_ticket(ticket, intent)
+
+    def update_command(self, command: Any) -> bool:
+        """Update an order of this run from a TradedeskUpdateCommand (LEAN's command thread), as LEAN's
+        UpdateOrderCommand.Run does (UpdateOrderCommand.cs:59-68@24863901) through the order's ticket
+        (OrderTicket.Update: Common/Orders/OrderTicket.cs:338-342), so _update_refused counts it as any update."""
+        order_id = json_number(getattr(command, "order_id", None))
+        ticket = self.transactions.get_order_ticket(int(order_id)) if isinstance(order_id, int) else None
+        if ticket is None:
+            self._error(f"update command: no order {getattr(command, 'order_id', None)!r} in this run")
+            return False
+        fields = UpdateOrderFields()
+        for name in ("quantity", "limit_price", "stop_price", "trigger_price", "trailing_amount"):
+            value = json_number(getattr(command, name, None))
+            if value is not None:
+                setattr(fields, name, float(value))  # a decimal? of LEAN, as the resizes pass it
+        try:
+            response = ticket.update(fields)
+        except Exception as exc:
+            self._error(f"update command for order {order_id}: {type(exc).__name__}: {exc}")
+            return False
+        return bool(response is not None and response.is_success)
 
     def _market_route(self, symbol: Symbol) -> tuple[str, str]:
         """The rule for a market order now, from LEAN's own exchange hours (holidays and early closes too)."""

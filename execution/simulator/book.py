@@ -229,12 +229,19 @@ class OrderBook(EventLines):
         limit: Decimal | None,
         stop: Decimal | None,
         *,
+        trigger: Decimal | None = None,
+        trailing: Decimal | None = None,
+        source: str = "UpdateOrderCommand",
         bracket_resize: bool = False,
     ) -> tuple[bool, str]:
-        """Change a working order's quantity / limit / stop like LEAN's UpdateOrder; UpdateSubmitted confirms it.
+        """Change a working order's quantity / prices like LEAN's UpdateOrder; UpdateSubmitted confirms it.
 
-        As LEAN's Order.ApplyUpdateOrderRequest: a limit only changes an order that has one, a stop likewise;
-        the quantity is the signed total and must keep the side and stay above what is filled."""
+        As LEAN's Order.ApplyUpdateOrderRequest: a limit only changes an order that has one, a stop likewise, a
+        trigger only a limit if touched's (LimitIfTouchedOrder.cs:99-111@24863901) and a trailing amount only a
+        trailing stop's, in its unit, its stop staying where it is until the market moves it by the new amount
+        (TrailingStopOrder.cs:104-111,155-171); a touched limit if touched is a limit order, its trigger then
+        changes nothing (EquityFillModel.LimitIfTouchedFill checks TriggerTouched first: EquityFillModel.cs:81,99).
+        The quantity is the signed total and must keep the side and stay above what is filled."""
         order = self.orders.get(order_id)
         if order is None:
             return False, f"Order {order_id} is not an order of run {self.config.run_id}"
@@ -245,7 +252,8 @@ class OrderBook(EventLines):
                 return False, f"Order {order_id}: quantity {quantity} is zero or of the other side"
             if abs(quantity) <= abs(order.filled):
                 return False, f"Order {order_id}: quantity {quantity} is not above the {order.filled} filled"
-        for name, value in (("limit", limit), ("stop", stop)):
+        prices = (("limit", limit), ("stop", stop), ("trigger", trigger), ("trailing amount", trailing))
+        for name, value in prices:
             if value is not None and value <= 0:
                 return False, f"Order {order_id}: {name} price {value} must be positive"
         if quantity is not None:
@@ -255,8 +263,18 @@ class OrderBook(EventLines):
             order.limit_price = float(limit)
         if stop is not None and order.stop_price is not None:
             order.stop_price = float(stop)
+        if trigger is not None and order.trigger_price is not None:
+            order.trigger_price = float(trigger)
+        if trailing is not None and order.trailing_amount is not None:
+            order.trailing_amount = float(trailing)
         changes = f"quantity {json_number(order.quantity)} limit {order.limit_price} stop {order.stop_price}"
-        source = "Bracket resize" if bracket_resize else "Updated by UpdateOrderCommand"
+        if order.trigger_price is not None:
+            changes += f" trigger {order.trigger_price}"
+        if order.trailing_amount is not None:
+            changes += (
+                f" trailing {order.trailing_amount}{' (fraction)' if order.trailing_as_percent else ''}"
+            )
+        source = "Bracket resize" if bracket_resize else f"Updated by {source}"
         self.emit(order, "UpdateSubmitted", message=f"{source}: {changes}", bracket_resize=bracket_resize)
         log(f"order {order_id} [{order.tag}] updated: {changes}")
         return True, f"Order {order_id} updated"

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from execution.contract import ORDER_COMMAND_TYPE, market_hours
+from execution.contract import LEAN_UPDATE_COMMAND_TYPE, ORDER_COMMAND_TYPE, UPDATE_COMMAND_TYPE, market_hours
 from execution.contract.folder import COMMAND_PATTERN, RESULT_PREFIX
 from execution.simulator.book import OrderBook
 from execution.simulator.brackets import parse_bracket
@@ -191,12 +191,16 @@ class Simulator(OrderBook):
                 return short, False, f"Invalid OrderId {command.get('orderid')!r}", {"QuantityFilled": 0}
             ok, message, filled = self.cancel_order(int(order_id))
             return short, ok, message, {"QuantityFilled": json_number(filled)}
-        if type_name == "QuantConnect.Commands.UpdateOrderCommand":
+        if type_name in (LEAN_UPDATE_COMMAND_TYPE, UPDATE_COMMAND_TYPE):
             order_id = parse_decimal(command.get("orderid"))
             if order_id is None or order_id != order_id.to_integral_value():
                 return short, False, f"Invalid OrderId {command.get('orderid')!r}", {}
-            values = [parse_decimal(command.get(key)) for key in ("quantity", "limitprice", "stopprice")]
-            ok, message = self.update_order(int(order_id), *values)
+            # LEAN's command has no trigger or trailing amount (UpdateOrderCommand.cs:57-65@24863901): None.
+            keys = ("quantity", "limitprice", "stopprice", "triggerprice", "trailingamount")
+            quantity, limit, stop, trigger, trailing = (parse_decimal(command.get(key)) for key in keys)
+            ok, message = self.update_order(
+                int(order_id), quantity, limit, stop, trigger=trigger, trailing=trailing, source=short
+            )
             return short, ok, message, {}
         return short, False, f"Command type {type_name or '(missing $type)'} is not supported", {}
 

@@ -19,15 +19,18 @@ from django.utils import timezone
 from orders.errors import Conflict, Forbidden, OrderValidationError
 from orders.models import (
     LIMIT_PRICE_TYPES,
+    MAX_TRAILING_PERCENT,
     QTY_PLACES,
     STOP_PRICE_TYPES,
+    TRAILING_TYPES,
+    TRIGGER_PRICE_TYPES,
     OrderStatus,
     TradeOrder,
 )
 from orders.services.audit import Actor, audit_record
 from orders.services.projects import project_lock, require_live_permission
 from orders.services.risk import check_new_order
-from orders.services.validation import CleanOrder, _clean_price, decimal_input
+from orders.services.validation import CleanOrder, _clean_price, decimal_input, order_lots_and_ticks_check
 
 # LEAN's status name of the event that confirms an update (IB plugin InteractiveBrokersBrokerage.cs 2429).
 UPDATE_CONFIRMED_STATUS = "UpdateSubmitted"
@@ -43,6 +46,8 @@ _UPDATE_FIELDS = (
     "update_quantity",
     "update_limit_price",
     "update_stop_price",
+    "update_trailing_amount",
+    "update_trigger_price",
     "update_requested_at",
     "updated_at",
 )
@@ -56,6 +61,19 @@ class ModifyRequest:
     quantity: Decimal | None
     limit_price: Decimal | None
     stop_price: Decimal | None
+    trigger_price: Decimal | None = None
+    trailing_amount: Decimal | None = None  # in the order's unit: a percent for a percent trailing stop
+
+
+@dataclass(frozen=True)
+class _Values:
+    """The cleaned values of a modify (None: unchanged)."""
+
+    quantity: Decimal | None = None
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    trigger_price: Decimal | None = None
+    trailing_amount: Decimal | None = None
 
 
 def order_modify_refusal(order: TradeOrder) -> str | None:
@@ -80,9 +98,19 @@ def order_modify_refusal(order: TradeOrder) -> str | None:
 
 
 def _clean_values(
-    order: TradeOrder, *, quantity: Any, limit_price: Any, stop_price: Any
-) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
-    """The requested values, validated like a new order's (the order's type decides which prices it has)."""
+    order: TradeOrder,
+    *,
+    quantity: Any,
+    limit_price: Any,
+    stop_price: Any,
+    trigger_price: Any,
+    trailing_amount: Any,
+) -> _Values:
+    """The requested values, validated like a new order's (the order's type decides which prices it has).
+
+    A trigger changes only a limit if touched's and a trailing amount only a trailing stop's (in its own unit:
+    whether it trails by a percent cannot change, LEAN's UpdateOrderFields has no such field:
+    Common/Orders/UpdateOrderFields.cs:21-52@24863901); a trailing stop's stop is the engine's."""
     errors: dict[str, str] = {}
     new_quantity: Decimal | None = None
     if quantity not in (None, "") and order.parent_id is not None:
@@ -99,31 +127,62 @@ def _clean_values(
                 errors["quantity"] = (
                     f"must be more than the {order.filled_quantity.normalize():f} already filled"
                 )
-    new_limit: Decimal | None = None
-    if limit_price not in (None, ""):
-        if order.order_type in LIMIT_PRICE_TYPES:
-            new_limit = _clean_price(limit_price, field_name="limit_price", errors=errors)
-        else:
-            errors["limit_price"] = "only a limit order has a limit price"
-    new_stop: Decimal | None = None
-    if stop_price not in (None, ""):
-        if order.order_type in STOP_PRICE_TYPES:
-            new_stop = _clean_price(stop_price, field_name="stop_price", errors=errors)
-        else:
-            errors["stop_price"] = "only a stop order has a stop price"
+    new_limit = _price(order, limit_price, "limit_price", LIMIT_PRICE_TYPES, errors)
+    new_stop = _price(order, stop_price, "stop_price", STOP_PRICE_TYPES, errors)
+    new_trigger = _price(order, trigger_price, "trigger_price", TRIGGER_PRICE_TYPES, errors)
+    new_trailing = _price(order, trailing_amount, "trailing_amount", TRAILING_TYPES, errors)
+    if new_trailing is not None and order.trailing_as_percent and new_trailing >= MAX_TRAILING_PERCENT:
+        # A sell stop at price * (1 - 100 %) is zero (Common/Orders/TrailingStopOrder.cs:184-189@24863901).
+        errors["trailing_amount"] = f"a trailing percent must be below {MAX_TRAILING_PERCENT}"
+    values = _Values()
     if not errors:
-        if new_quantity == order.quantity:
-            new_quantity = None
-        if new_limit == order.limit_price:
-            new_limit = None
-        if new_stop == order.stop_price:
-            new_stop = None
-        if new_quantity is None and new_limit is None and new_stop is None:
+        values = _Values(
+            quantity=None if new_quantity == order.quantity else new_quantity,
+            limit_price=None if new_limit == order.limit_price else new_limit,
+            stop_price=None if new_stop == order.stop_price else new_stop,
+            trigger_price=None if new_trigger == order.trigger_price else new_trigger,
+            trailing_amount=None if new_trailing == order.trailing_amount else new_trailing,
+        )
+        if values == _Values():
             errors["quantity"] = "nothing to change: give a new quantity or price"
     if errors:
         first = next(iter(errors.items()))
         raise OrderValidationError(f"{first[0]}: {first[1]}", errors=errors)
-    return new_quantity, new_limit, new_stop
+    return values
+
+
+# Why a price field does not apply to the order's type (the new order's own reasons, validation.py).
+_NOT_OF_TYPE = {
+    "limit_price": "only a limit order has a limit price",
+    "stop_price": "only a stop order has a stop price",
+    "trigger_price": "only a limit-if-touched order has a trigger price",
+    "trailing_amount": "only a trailing stop has a trailing amount",
+}
+
+
+def _price(
+    order: TradeOrder, raw: Any, field: str, types: frozenset[str], errors: dict[str, str]
+) -> Decimal | None:
+    """One requested price, or None when not given; a field the order's type does not have is an error."""
+    if raw in (None, ""):
+        return None
+    if order.order_type not in types:
+        errors[field] = _NOT_OF_TYPE[field]
+        return None
+    return _clean_price(raw, field_name=field, errors=errors)
+
+
+def _off_tick(changed: CleanOrder, values: _Values) -> None:
+    """Refuse a changed price off the tick as a new order's (order_lots_and_ticks_check), naming only the fields
+    this modify changes: an order placed before a rule keeps what it had."""
+    asked = {name for name, value in vars(values).items() if value is not None}
+    try:
+        order_lots_and_ticks_check(changed)
+    except OrderValidationError as exc:
+        errors = {name: reason for name, reason in exc.errors.items() if name in asked}
+        if errors:
+            first = next(iter(errors.items()))
+            raise OrderValidationError(f"{first[0]}: {first[1]}", errors=errors) from None
 
 
 def order_modify_record(
@@ -132,6 +191,8 @@ def order_modify_record(
     quantity: Any = None,
     limit_price: Any = None,
     stop_price: Any = None,
+    trigger_price: Any = None,
+    trailing_amount: Any = None,
     user: Any,
     actor: Actor | None = None,
 ) -> ModifyRequest:
@@ -142,41 +203,56 @@ def order_modify_record(
         refusal = order_modify_refusal(locked)
         if refusal is not None:
             raise Conflict(refusal)
-        new_quantity, new_limit, new_stop = _clean_values(
-            locked, quantity=quantity, limit_price=limit_price, stop_price=stop_price
+        values = _clean_values(
+            locked,
+            quantity=quantity,
+            limit_price=limit_price,
+            stop_price=stop_price,
+            trigger_price=trigger_price,
+            trailing_amount=trailing_amount,
         )
-        if new_quantity is not None and new_quantity > locked.quantity:
+        if values.quantity is not None and values.quantity > locked.quantity:
             # A bigger order adds risk; a smaller one or a new price is open to every member.
             require_live_permission(user=user, project=project)
         changed = CleanOrder(
             symbol=locked.symbol,
             side=locked.side,
-            quantity=new_quantity if new_quantity is not None else locked.quantity,
+            quantity=_or(values.quantity, locked.quantity),
             order_type=locked.order_type,
-            limit_price=new_limit if new_limit is not None else locked.limit_price,
+            limit_price=_or(values.limit_price, locked.limit_price),
             client_order_id=locked.client_order_id,
             project_id=project.pk,
             mode=locked.mode,
             confirm=True,
-            stop_price=new_stop if new_stop is not None else locked.stop_price,
-            trailing_amount=locked.trailing_amount,
+            stop_price=_or(values.stop_price, locked.stop_price),
+            trailing_amount=_or(values.trailing_amount, locked.trailing_amount),
             trailing_as_percent=locked.trailing_as_percent,
-            trigger_price=locked.trigger_price,
+            trigger_price=_or(values.trigger_price, locked.trigger_price),
         )
+        _off_tick(changed, values)
         check_new_order(project=project, user=None, clean=changed, exclude_order_id=locked.pk)
         locked.update_pending = True
         locked.update_requested_at = timezone.now()
-        locked.update_quantity, locked.update_limit_price, locked.update_stop_price = (
-            new_quantity,
-            new_limit,
-            new_stop,
-        )
+        locked.update_quantity, locked.update_limit_price = values.quantity, values.limit_price
+        locked.update_stop_price, locked.update_trigger_price = values.stop_price, values.trigger_price
+        locked.update_trailing_amount = values.trailing_amount
         locked.save(update_fields=list(_UPDATE_FIELDS))
         audit_record(
             actor=actor or Actor(user=user), action="order_modify", project=project, order=locked,
-            detail={"quantity": _text(new_quantity), "limit_price": _text(new_limit), "stop_price": _text(new_stop)},
+            detail={name: _text(value) for name, value in vars(values).items()},
         )  # fmt: skip
-    return ModifyRequest(order=locked, quantity=new_quantity, limit_price=new_limit, stop_price=new_stop)
+    return ModifyRequest(
+        order=locked,
+        quantity=values.quantity,
+        limit_price=values.limit_price,
+        stop_price=values.stop_price,
+        trigger_price=values.trigger_price,
+        trailing_amount=values.trailing_amount,
+    )
+
+
+def _or(value: Decimal | None, current: Any) -> Any:
+    return value if value is not None else current
 
 
 def order_modify_reject(*, order: TradeOrder, message: str, actor: Actor | None = None) -> TradeOrder:
@@ -218,6 +294,8 @@ def order_modify_clear(*, order: TradeOrder, reason: str, actor: Actor | None) -
             "quantity": _text(locked.update_quantity),
             "limit_price": _text(locked.update_limit_price),
             "stop_price": _text(locked.update_stop_price),
+            "trigger_price": _text(locked.update_trigger_price),
+            "trailing_amount": _text(locked.update_trailing_amount),
             "update_refused": locked.update_refused,
             "refused_message": locked.update_refused_message[:500],
         }
@@ -232,6 +310,7 @@ def order_modify_clear(*, order: TradeOrder, reason: str, actor: Actor | None) -
 def _drop_pending(order: TradeOrder) -> None:
     order.update_pending = False
     order.update_quantity = order.update_limit_price = order.update_stop_price = None
+    order.update_trigger_price = order.update_trailing_amount = None
     order.update_requested_at = None
     order.save(update_fields=list(_UPDATE_FIELDS))
 
@@ -244,12 +323,15 @@ def orders_settle_updates(*, confirmed: dict[int, int], dropped: dict[int, int],
     now = now or timezone.now()
     projects: set[int] = set()
     clear = {"update_pending": False, "update_quantity": None, "update_limit_price": None,
-             "update_stop_price": None, "update_requested_at": None, "updated_at": now}  # fmt: skip
+             "update_stop_price": None, "update_trigger_price": None, "update_trailing_amount": None,
+             "update_requested_at": None, "updated_at": now}  # fmt: skip
     if confirmed:
         applied = TradeOrder.objects.filter(pk__in=confirmed, update_pending=True).update(
             quantity=Coalesce(F("update_quantity"), F("quantity")),
             limit_price=Coalesce(F("update_limit_price"), F("limit_price")),
             stop_price=Coalesce(F("update_stop_price"), F("stop_price")),
+            trigger_price=Coalesce(F("update_trigger_price"), F("trigger_price")),
+            trailing_amount=Coalesce(F("update_trailing_amount"), F("trailing_amount")),
             **clear,
         )
         if applied:

@@ -58,3 +58,45 @@ def test_the_same_order_is_sent_its_update_while_its_run_is_running(
     order = order_modify(order=held_by_run_r1(project), limit_price="99", user=user)
     assert order.update_pending and order.update_limit_price == 99
     assert [command["OrderId"] for command in sent] == [7]
+
+
+def test_a_trailing_stops_and_a_limit_if_touched_modify_go_out_as_tradedesks_update_command(
+    project: Any, user: Any, monkeypatch: Any, sent: list[dict[str, Any]]
+) -> None:
+    # LEAN's UpdateOrderCommand carries neither field (Common/Commands/UpdateOrderCommand.cs:57-65@24863901).
+    monkeypatch.setattr(
+        "execution.engine.process.running_engine", lambda mode: {"pid": 4242, "run_id": "r-1"}
+    )
+    working = {"status": OrderStatus.SUBMITTED, "dispatched_at": timezone.now(), "quantity": Decimal(10),
+               "params": {"source": "manual", "manual_execution": {"run_id": "r-1", "handover": "command"}}}  # fmt: skip
+    trail = TradeOrderFactory(project=project, side="SELL", order_type="TRAIL", trailing_amount=Decimal("2.5"),
+                              trailing_as_percent=True, stop_price=Decimal(180), ib_order_id=7, **working)  # fmt: skip
+    lit = TradeOrderFactory(project=project, order_type="LIT", trigger_price=Decimal(185), limit_price=Decimal(186),
+                            ib_order_id=8, **working)  # fmt: skip
+
+    order_modify(order=trail, trailing_amount="1.5", quantity="8", user=user)
+    order_modify(order=lit, trigger_price="184.5", user=user)
+
+    fields = (
+        "$type",
+        "OrderId",
+        "Quantity",
+        "LimitPrice",
+        "StopPrice",
+        "TriggerPrice",
+        "TrailingAmount",
+        "Tag",
+    )
+    assert [tuple(command[name] for name in fields) for command in sent] == [
+        (
+            "TradedeskUpdateCommand",
+            7,
+            -8,
+            None,
+            None,
+            None,
+            0.015,
+            None,
+        ),  # a SELL's signed total; LEAN's fraction
+        ("TradedeskUpdateCommand", 8, None, None, None, 184.5, None, None),
+    ]

@@ -71,17 +71,19 @@ class FakeTicket:
         self.quantity_filled = 0.0  # tests set it as LEAN's fills arrive
         self.update_requests: list[Any] = []
         self.canceled: list[str] = []
+        self.update_error = ""  # the error LEAN's synchronous checks answer the next updates with
 
     def get_most_recent_order_response(self) -> FakeResponse:
         return self._response
 
     def update(self, fields: Any) -> FakeResponse:
-        """OrderTicket.Update: an UpdateOrderRequest LEAN processes (the quantity is the new signed total)."""
-        self.update_requests.append(
-            SimpleNamespace(status=OrderRequestStatus.PROCESSED, quantity=fields.quantity)
-        )
-        self.quantity = fields.quantity
-        return FakeResponse()
+        """OrderTicket.Update: an UpdateOrderRequest LEAN processes (the quantity is the new signed total), or
+        one its checks refuse (Error: BrokerageTransactionHandler.cs:441-473@24863901)."""
+        status = OrderRequestStatus.ERROR if self.update_error else OrderRequestStatus.PROCESSED
+        self.update_requests.append(SimpleNamespace(status=status, **vars(fields)))
+        if not self.update_error and fields.quantity is not None:
+            self.quantity = fields.quantity
+        return FakeResponse(self.update_error)
 
     def cancel(self, tag: str = "") -> FakeResponse:
         """OrderTicket.Cancel(tag)."""
@@ -96,6 +98,9 @@ class UpdateOrderFields:
         self.quantity: Any = None
         self.limit_price: Any = None
         self.stop_price: Any = None
+        self.trigger_price: Any = None
+        self.trailing_amount: Any = None
+        self.tag: Any = None
 
 
 class FakeTransactions:
