@@ -9,6 +9,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from tradedesk.beat import beat_schedule
 from tradedesk.env import (
     env_bool,
     env_choice,
@@ -286,44 +287,15 @@ TRADEDESK_ENGINE_FILES_LOCAL = env_bool("TRADEDESK_ENGINE_FILES_LOCAL", True)
 # by WSGI then connect to it. A page served over ASGI (`make run`) connects whatever this says.
 TRADEDESK_STREAMS = env_bool("TRADEDESK_STREAMS", False)
 CELERY_TASK_ROUTES = ("execution.routing.route_task",)
-# The one beat schedule: engine tasks once per mode when engine hosts have their own queues.
-_engine_task_modes: list[str | None] = ["paper", "live"] if TRADEDESK_ENGINE_QUEUES else [None]
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
-for _mode in _engine_task_modes:
-    _suffix, _kwargs = (f"-{_mode}", {"mode": _mode}) if _mode else ("", {})
-    CELERY_BEAT_SCHEDULE |= {
-        f"ingest-execution-events{_suffix}": {
-            "task": "execution.tasks.ingest_events",
-            "schedule": TRADEDESK_INGEST_INTERVAL,
-            "kwargs": _kwargs,
-            "options": {"expires": max(TRADEDESK_INGEST_INTERVAL * 5, 5.0)},
-        },
-        f"sweep-orders{_suffix}": {
-            "task": "execution.tasks.sweep_orders",
-            "schedule": TRADEDESK_SWEEP_INTERVAL,
-            "kwargs": _kwargs,
-            "options": {"expires": TRADEDESK_SWEEP_INTERVAL * 2},
-        },
-        f"prune-execution-files{_suffix}": {
-            "task": "execution.tasks.prune_execution_files",
-            "schedule": 3600.0,
-            "kwargs": _kwargs,
-            "options": {"expires": 600},
-        },
-    }
 # The page's P&L chart: every project's realised + unrealised P&L sampled this often (pruned like the files).
 TRADEDESK_PNL_SAMPLE_SECONDS = env_float("TRADEDESK_PNL_SAMPLE_SECONDS", 60.0, minimum=1)
-CELERY_BEAT_SCHEDULE["sample-pnl"] = {
-    "task": "execution.tasks.sample_pnl",
-    "schedule": TRADEDESK_PNL_SAMPLE_SECONDS,
-    "options": {"expires": TRADEDESK_PNL_SAMPLE_SECONDS},
-}
-# Planner statistics of the small tables (orders/services/maintenance.py): once an hour, on any worker.
-CELERY_BEAT_SCHEDULE["analyze-small-tables"] = {
-    "task": "execution.tasks.analyze_small_tables",
-    "schedule": 3600.0,
-    "options": {"expires": 600},
-}
+# The one beat schedule (tradedesk/beat.py): engine tasks once per mode when engine hosts have their own queues.
+CELERY_BEAT_SCHEDULE = beat_schedule(
+    per_mode=bool(TRADEDESK_ENGINE_QUEUES),
+    ingest_interval=TRADEDESK_INGEST_INTERVAL,
+    sweep_interval=TRADEDESK_SWEEP_INTERVAL,
+    pnl_sample_seconds=TRADEDESK_PNL_SAMPLE_SECONDS,
+)
 
 # --- Cache ----------------------------------------------------------------------------------------------
 # The shared cache (Redis: CACHE_URL, else a redis:// CELERY_BROKER_URL) holds recently seen API tokens,
