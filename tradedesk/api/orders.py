@@ -177,7 +177,7 @@ def cancel_order(request: HttpRequest, order_id: PathId) -> Any:
 
 @router.patch("/orders/{order_id}", response={202: OrderOut, **ERRORS})
 def modify_order(request: HttpRequest, order_id: PathId, payload: ModifyIn) -> Status:
-    """Modify a working order (an UpdateOrderCommand to its engine): 202, update_pending until confirmed."""
+    """Modify a working order (tradedesk's update command to its engine): 202, update_pending until confirmed."""
     order = selectors.order_for_user(user=request.user, order_id=order_id)
     updated = order_modify(
         order=order,

@@ -300,6 +300,8 @@ def order_modify(request: DeskRequest, order_id: int) -> HttpResponse:
             quantity=request.POST.get("quantity") or None,
             limit_price=request.POST.get("limit_price") or None,
             stop_price=request.POST.get("stop_price") or None,
+            trigger_price=request.POST.get("trigger_price") or None,
+            trailing_amount=request.POST.get("trailing_amount") or None,
             user=request.user,
             actor=actor_from_request(request, channel="web"),
         )

@@ -90,8 +90,12 @@ class ModifyIn(StrictIn):
     """A modify of a working order: only the fields given change (prices only those its type has)."""
 
     quantity: NumberIn | None = Field(None, description="the new total quantity (> what is filled)")
-    limit_price: NumberIn | None = Field(None, description="LMT and STP LMT only")
+    limit_price: NumberIn | None = Field(None, description="LMT, STP LMT and LIT only")
     stop_price: NumberIn | None = Field(None, description="STP and STP LMT only")
+    trigger_price: NumberIn | None = Field(None, description="LIT only")
+    trailing_amount: NumberIn | None = Field(
+        None, description="TRAIL only, in the order's unit (a percent when it trails by one, below 100)"
+    )
 
 
 class FillOut(Schema):
