@@ -59,10 +59,12 @@ from orders.models.engine_record import (
     engine_record_merged,
     handed_to_run,
 )
+from orders.models.fills import TradeFill
 from orders.models.ledger import (
     ExecutionEvent,
     UnmatchedEvent,
 )
+from orders.models.positions import Position
 from orders.models.preferences import TIME_ZONE_REGEX, ColourChoice, ColourConvention, TimeZoneChoice
 from orders.models.projects import (
     AccessVersion,
@@ -72,11 +74,7 @@ from orders.models.projects import (
     ProjectVersion,
 )
 from orders.models.stages import ORDER_STAGES, OrderStageTimes
-from orders.models.trading import (
-    Position,
-    TradeFill,
-    TradeOrder,
-)
+from orders.models.trading import TradeOrder
 
 __all__ = [
     "BRACKET_CHILD_TYPES",

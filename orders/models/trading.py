@@ -1,4 +1,4 @@
-"""Orders, their fills, and the positions they move."""
+"""Orders: what was sent, and the execution state the engine's events leave on it."""
 
 from __future__ import annotations
 
@@ -390,71 +390,3 @@ class TradeOrder(models.Model):
         """A person placed it (page, API, admin): the engine adapter hands it to the engine (a bracket's
         children excepted: the engine places those itself on their entry's fills)."""
         return self.source == SOURCE_MANUAL and self.parent_id is None
-
-
-class TradeFill(models.Model):
-    """One fill event of an order."""
-
-    order = models.ForeignKey(TradeOrder, on_delete=models.PROTECT, related_name="fills")
-    event_key = models.CharField(max_length=64)  # unique in Meta (no LIKE index, as for ExecutionEvent)
-    quantity = models.DecimalField(**QTY)
-    price = models.DecimalField(**PRICE)
-    fee = models.DecimalField(**MONEY, default=Decimal(0))
-    fee_currency = models.CharField(max_length=8, blank=True, default="")
-    filled_at = models.DateTimeField(null=True, blank=True)
-    run_id = models.CharField(max_length=100, blank=True, default="")
-    engine_order_id = models.BigIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["filled_at", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["event_key"], name="fill_event_key_unique"),
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="fill_quantity_positive"),
-            models.CheckConstraint(condition=Q(price__gte=0), name="fill_price_nonneg"),
-            models.CheckConstraint(condition=Q(fee__gte=0), name="fill_fee_nonneg"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.quantity.normalize():f} @ {self.price.normalize():f}"
-
-
-class Position(models.Model):
-    """tradedesk's ledger of one symbol in one project and mode, moved only by fills."""
-
-    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="positions")
-    mode = models.CharField(max_length=8, choices=Mode.choices)
-    symbol = models.CharField(max_length=15)
-    quantity = models.DecimalField(**QTY, default=Decimal(0))
-    avg_cost = models.DecimalField(**PRICE, default=Decimal(0))
-    realized_pnl = models.DecimalField(**NOTIONAL, default=Decimal(0))
-    last_fill_price = models.DecimalField(**PRICE, null=True, blank=True)
-    last_fill_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["symbol"]
-        constraints = [
-            models.UniqueConstraint(fields=["project", "mode", "symbol"], name="position_unique_per_mode"),
-            models.CheckConstraint(condition=Q(mode__in=Mode.values), name="position_mode_valid"),
-            models.CheckConstraint(condition=Q(symbol__regex=SYMBOL_REGEX), name="position_symbol_format"),
-            models.CheckConstraint(condition=Q(avg_cost__gte=0), name="position_avg_cost_nonneg"),
-            models.CheckConstraint(
-                condition=~Q(quantity=0) | Q(avg_cost=0), name="position_flat_has_no_cost"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.project.name}/{self.mode} {self.symbol} {self.quantity.normalize():f}"
-
-    @property
-    def market_value_price(self) -> Decimal | None:
-        """The last known price of the symbol (the last fill)."""
-        return self.last_fill_price
-
-    @property
-    def unrealized_pnl(self) -> Decimal | None:
-        """(last price - average cost) * quantity, where a price is known."""
-        if self.last_fill_price is None or self.quantity == 0:
-            return None
-        return (self.last_fill_price - self.avg_cost) * self.quantity
