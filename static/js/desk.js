@@ -318,6 +318,25 @@
 
   document.addEventListener("htmx:afterSettle", announceChanges);
 
+  // ---- Changed rows only ----------------------------------------------------------------------------
+  // A poll sends the rows the table shows (#orders-rows) and may get back only the rows that changed since
+  // (TD-Rows: changed). Such an answer is about the table as it was when the poll left: if another answer
+  // (an order placed, a cancel) re-rendered the table meanwhile, it is dropped and the poll asks again.
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var rows = $("#orders-rows");
+    if (evt.detail.elt && evt.detail.elt.id === "poller" && evt.detail.xhr) {
+      evt.detail.xhr.tdRowsSent = rows ? rows.value : "";
+    }
+  });
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var xhr = evt.detail.xhr;
+    if (!xhr || xhr.getResponseHeader("TD-Rows") !== "changed") return;
+    var rows = $("#orders-rows");
+    if (rows && rows.value === xhr.tdRowsSent) return;
+    evt.detail.shouldSwap = false;
+    window.htmx.trigger("#poller", "td-rows-moved");
+  });
+
   // Connection state: the page says when it is not live (a poll that fails for any reason: no answer, a 500,
   // a 503; later the stream's drop), with one banner instead of a stream of errors, and the live dot.
   var LIVE_SOURCES = { poller: true, "prices-poller": true };

@@ -8,7 +8,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -22,12 +22,16 @@ ORDERS_SHOWN = 100
 
 
 RECENT_SECONDS = 4
+# A row's fingerprint in the page's rows token (hex digits): a collision would leave one changed row unsent.
+ROW_VERSION_CHARS = 8
+# A rows token longer than any the table renders is not one (up to 3 rows per order shown: a bracket's legs).
+MAX_TOKEN_CHARS = 20 + ORDERS_SHOWN * 3 * (12 + ROW_VERSION_CHARS)
 
 
 # Rendered order rows, per process, keyed by everything a row shows: the order's version (updated_at, which
 # every change of an order row sets), the selection, the "recent" highlight, the language and the time zone
 # (with its abbreviation now, which the time columns' headers show).
-_ROWS: OrderedDict[tuple[Any, ...], SafeString] = OrderedDict()
+_ROWS: OrderedDict[tuple[Any, ...], Row] = OrderedDict()
 _ROWS_MAX = 4096
 _ROWS_LOCK = threading.Lock()
 # The columns a row shows (orders/partials/order_row.html) and its cache key reads.
@@ -43,10 +47,27 @@ _ROW_FIELDS = (
 )  # fmt: skip
 
 
+class Row(NamedTuple):
+    """One rendered order row and the fingerprint of its HTML (what the page says it shows)."""
+
+    order_id: int
+    html: SafeString
+    version: str
+
+
 def order_rows(
     orders: Sequence[TradeOrder], *, project: Project, selected_id: int | None, cutoff: datetime
 ) -> list[SafeString]:
     """Each order's table row, rendered once per version of the order (fragment cache)."""
+    return [
+        row.html for row in rendered_rows(orders, project=project, selected_id=selected_id, cutoff=cutoff)
+    ]
+
+
+def rendered_rows(
+    orders: Sequence[TradeOrder], *, project: Project, selected_id: int | None, cutoff: datetime
+) -> list[Row]:
+    """Each order's row with its fingerprint, rendered once per version of the order (fragment cache)."""
     language = translation.get_language()
     # The zone's name and its abbreviation now: a clock names its own zone when the header's differs (DST).
     zone = (timezone.get_current_timezone_name(), timezone.localtime().tzname())
@@ -64,26 +85,21 @@ def order_rows(
             zone,
         )
         with _ROWS_LOCK:
-            html = _ROWS.get(key)
-            if html is not None:
+            row = _ROWS.get(key)
+            if row is not None:
                 _ROWS.move_to_end(key)
-        if html is None:
-            html = mark_safe(
-                render_to_string(
-                    "orders/partials/order_row.html",
-                    {
-                        "o": order,
-                        "project": project,
-                        "selected_order_id": selected_id,
-                        "recent": recent,
-                    },
-                )
+        if row is None:
+            html = render_to_string(
+                "orders/partials/order_row.html",
+                {"o": order, "project": project, "selected_order_id": selected_id, "recent": recent},
             )
+            # Of the HTML, not the key: a change the row does not show (a claim, a hand-over) keeps it.
+            row = Row(order.pk, mark_safe(html), digest(html)[:ROW_VERSION_CHARS])
             with _ROWS_LOCK:
-                _ROWS[key] = html
+                _ROWS[key] = row
                 if len(_ROWS) > _ROWS_MAX:
                     _ROWS.popitem(last=False)
-        rows.append(html)
+        rows.append(row)
     return rows
 
 
@@ -137,15 +153,49 @@ def orders_context(project: Project, *, selected: Any = None) -> dict[str, Any]:
     orders = orders_shown(project)
     selected_id = bounded_id(selected)
     cutoff = timezone.now() - timedelta(seconds=RECENT_SECONDS)
+    rows = rendered_rows(orders, project=project, selected_id=selected_id, cutoff=cutoff)
     return {
         "orders": orders,
         "working_count": sum(1 for order in orders if order.status in WORKING_STATUSES),
-        "order_rows": order_rows(orders, project=project, selected_id=selected_id, cutoff=cutoff),
+        "order_rows": [row.html for row in rows],
+        "rendered_rows": rows,
+        "rows_token": rows_token(rows, project=project),
         "orders_shown": ORDERS_SHOWN,
         "selected_order_id": selected_id,
         "final_statuses": sorted(FINAL_STATUSES),
         "recent_cutoff": cutoff,
     }
+
+
+def _frame(project: Project) -> str:
+    """What the table shows around its rows: the language, the zone and its abbreviation now (the time
+    columns' headers), the project."""
+    zone = f"{timezone.get_current_timezone_name()}|{timezone.localtime().tzname()}"
+    return digest(f"{translation.get_language()}|{zone}|{project.pk}")[:ROW_VERSION_CHARS]
+
+
+def rows_token(rows: Sequence[Row], *, project: Project) -> str:
+    """What the table shows, as the page sends it back: its frame, then each row's order id and version."""
+    return _frame(project) + "~" + ",".join(f"{row.order_id}.{row.version}" for row in rows)
+
+
+def rows_changed(rows: Sequence[Row], *, project: Project, shown: str | None) -> list[SafeString] | None:
+    """The rows that differ from what the page shows (`shown`: its rows token), each marked to replace its
+    old self out of band; None when only the whole table will do (a row added, gone or moved, the language or
+    zone changed, no or a malformed token)."""
+    if not shown or len(shown) > MAX_TOKEN_CHARS:
+        return None
+    frame, _, listed = shown.partition("~")
+    if frame != _frame(project):
+        return None
+    pairs = [pair.partition(".") for pair in listed.split(",")] if listed else []
+    if [order_id for order_id, _dot, _version in pairs] != [str(row.order_id) for row in rows]:
+        return None
+    return [
+        mark_safe(row.html.replace("<tr ", '<tr hx-swap-oob="morph" ', 1))
+        for row, (_id, _dot, version) in zip(rows, pairs, strict=True)
+        if version != row.version
+    ]
 
 
 def orders_version(context: dict[str, Any]) -> str:

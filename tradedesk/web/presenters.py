@@ -42,7 +42,7 @@ from tradedesk.web.access import DeskRequest
 from tradedesk.web.account import account_context
 from tradedesk.web.charts import pnl_chart
 from tradedesk.web.forms import ColoursForm, OrderForm, TimeZoneForm
-from tradedesk.web.orders_table import digest, orders_context, orders_version
+from tradedesk.web.orders_table import digest, orders_context, orders_version, rows_changed
 
 # The zones offered on the page: the exchanges' and desks' cities a US-equities desk works with.
 TIME_ZONES = (
@@ -289,7 +289,8 @@ def render_page(
 def render_poll(
     request: DeskRequest, project: Project, *, always_positions: bool, status: int = 200, polled: bool = False
 ) -> HttpResponse:
-    """Orders table, plus out-of-band header status and (when they changed) positions.
+    """Orders table, plus out-of-band header status and (when they changed) positions; to a poll whose rows
+    token (`rv`) names the same rows in the same places, only the rows that changed.
 
     A poll whose orders and positions versions match what the page already shows gets 204 (nothing to swap):
     the versions come from the project's counters (read with the project when the view asked for them) and
@@ -311,4 +312,16 @@ def render_poll(
     if positions_changed:
         context.update(positions_context(project))
     context["oob_positions"] = positions_changed
-    return render(request, "orders/partials/poll.html", context, status=status)
+    changed = (
+        rows_changed(context["rendered_rows"], project=project, shown=request.GET.get("rv"))
+        if polled
+        else None
+    )
+    if changed is None:
+        return render(request, "orders/partials/poll.html", context, status=status)
+    # The rows the page has stay; what changed goes out of band (desk.js asks again if the table moved since).
+    context["changed_rows"] = changed
+    response = render(request, "orders/partials/poll_rows.html", context, status=status)
+    response["HX-Reswap"] = "none"
+    response["TD-Rows"] = "changed"
+    return response
