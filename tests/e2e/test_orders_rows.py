@@ -75,9 +75,11 @@ def test_rows_sent_alone_leave_the_table_exactly_as_a_full_render(
     answers: list[str] = []
     page.on(
         "response",
-        lambda response: answers.append(response.headers.get("td-rows", "table"))
-        if "/live-trade/orders?" in response.url and response.status == 200
-        else None,
+        lambda response: (
+            answers.append(response.headers.get("td-rows", "table"))
+            if "/live-trade/orders?" in response.url and response.status == 200
+            else None
+        ),
     )
     open_desk(page, live_server, user, project)
     rows = page.locator("#orders-panel tbody tr[data-order-id]")
@@ -112,4 +114,4 @@ def test_rows_sent_alone_leave_the_table_exactly_as_a_full_render(
     expect(page.locator(f"#order-{fourth.pk}[data-status=FILLED]")).to_have_count(1)
     table = same_as_full_render(page, live_server, project)
     expect(rows).to_have_count(6)
-    assert table.count("<tr id=\"order-") == 6
+    assert table.count('<tr id="order-') == 6
