@@ -328,11 +328,26 @@ def backend_cpu() -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def run_queue_waits() -> tuple[float, float] | None:
+    """Seconds this thread and this connection's backend have spent runnable but waiting for a core (/proc)."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    try:
+        own = Path("/proc/thread-self/schedstat").read_text().split()
+        backend = Path(f"/proc/{pid}/schedstat").read_text().split()
+    except OSError:
+        return None
+    return int(own[1]) / 1e9, int(backend[1]) / 1e9
+
+
 def timed_ingest(path: Path, label: str, profile: str | None = None) -> tuple[float, Any]:
     """Ingest new lines of `path` and print where the time went; returns (seconds, report)."""
     from execution.ingest.events import ingest_file
 
     server = backend_cpu()
+    waits = run_queue_waits()
     cpu = time.process_time()
     start = time.perf_counter()
     if profile:
@@ -352,6 +367,15 @@ def timed_ingest(path: Path, label: str, profile: str | None = None) -> tuple[fl
         f"{label}: {elapsed:.2f}s wall, {cpu:.2f}s Python CPU, {server_text} PostgreSQL backend CPU",
         flush=True,
     )
+    waits_after = run_queue_waits()
+    if waits is not None and waits_after is not None:
+        # Other processes' load: time the ingest thread or its backend was ready to run but had no core.
+        own, backend = waits_after[0] - waits[0], waits_after[1] - waits[1]
+        print(
+            f"{label}: run-queue waits {own:.2f}s (ingest thread) + {backend:.2f}s (backend); "
+            f"wall less those {elapsed - own - backend:.2f}s",
+            flush=True,
+        )
     return elapsed, report
 
 
