@@ -21,7 +21,7 @@ from execution.ingest.events import ingest_execution_events
 from orders.errors import RiskRejected
 from orders.models import Position, Project
 from orders.services import apply_fill_to_order, create_trade_order, update_trade_order_status
-from tests.execution.simulator.test_simulator import Engine, intent, start_engine  # noqa: F401 (fixture)
+from tests.execution.simulator.harness import Engine, intent, start_engine  # noqa: F401 (fixture)
 from tests.factories import TradeOrderFactory
 from tests.waiting import wait_for
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from execution.contract import market_hours
 from execution.simulator.account import Account
-from tests.execution.simulator.test_simulator import Engine, intent, start_engine  # noqa: F401 (fixture)
+from tests.execution.simulator.harness import Engine, intent, start_engine  # noqa: F401 (fixture)
 from tests.waiting import wait_for
 
 

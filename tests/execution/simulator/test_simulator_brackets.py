@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.execution.simulator.test_simulator import (  # noqa: F401 (start_engine is a fixture)
+from tests.execution.simulator.harness import (  # noqa: F401 (start_engine is a fixture)
     Engine,
     cancel_command,
     intent,

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from execution.contract import order_command as contract_order_command
 from execution.engine import process as engines
-from tests.execution.simulator.test_simulator import (  # noqa: F401 (start_engine is a fixture)
+from tests.execution.simulator.harness import (  # noqa: F401 (start_engine is a fixture)
     Engine,
     cancel_command,
     order_command,

@@ -15,7 +15,7 @@ import pytest
 from execution import simulator
 from execution.contract import market_hours
 from execution.simulator.fills import fill_price, trail, trailing_stop_price
-from tests.execution.simulator.test_simulator import (  # noqa: F401 (start_engine is a fixture)
+from tests.execution.simulator.harness import (  # noqa: F401 (start_engine is a fixture)
     Engine,
     intent,
     order_command,

@@ -19,7 +19,7 @@ import pytest
 from execution.simulator.common import BROKER_ORDERS_FILE
 from execution.simulator.config import SimulatorConfig
 from execution.simulator.loop import Simulator
-from tests.execution.simulator.test_simulator import order_command, tradedesk_command
+from tests.execution.simulator.harness import order_command, tradedesk_command
 
 WEDNESDAY_1530 = "2026-11-25T20:30:00Z"  # 15:30 New York (EST)
 WEDNESDAY_1600 = "2026-11-25T21:00:00Z"  # the close
