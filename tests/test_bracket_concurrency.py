@@ -1,10 +1,13 @@
 """Brackets on PostgreSQL with real parallel events (threads, each its own connection) and the simulator engine
 process: children grow with the entry's fills whatever the order of the batches, the engine's one-cancels-other
 cancels the stop loss when the take profit fills, a Close during a working bracket leaves it flat, and the group
-survives an engine restart (its legs re-homed by the open-orders line, tradedesk's safety net keeping them OCO)."""
+survives an engine restart (its legs re-homed by the open-orders line, tradedesk's safety net keeping them OCO);
+what a restart does not keep today: an unfilled entry's legs are never sent once it fills in the new run, and a
+partly filled entry's legs are not grown at the broker (docs/engine-contract.md section 14, "Across a restart")."""
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from decimal import Decimal
@@ -17,7 +20,7 @@ from execution import actions
 from execution.engine import config as engine_config
 from execution.engine import process as engines
 from orders.models import AuditLog, BracketRole, BracketState, OrderStatus, Project, TradeOrder
-from orders.services import create_trade_order
+from orders.services import create_trade_order, positions_close
 from tests.orders.services.test_brackets import Engine
 from tests.test_concurrency import closing_orders, in_parallel, ingest_until, position, post_json, reload
 
@@ -142,4 +145,81 @@ def test_a_bracket_survives_an_engine_restart_through_re_homing_and_the_safety_n
     assert stop.params["manual_execution"]["run_id"] == run_2 and stop.cancel_requested_at is not None
     assert AuditLog.objects.filter(order=stop, action="order_cancel_requested").exists()
     assert position(project, "AAPL") == 0 and not reload(entry).bracket_overfilled
+    engines.stop_engine("paper")
+
+
+def test_across_a_restart_an_unfilled_entrys_legs_stay_held_and_unsent_when_it_fills_in_the_new_run(
+    project: Project, user: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What happens today (docs/engine-contract.md section 14, "Across a restart"): no run keeps a group, and
+    # tradedesk never places a leg itself, so a position opened after the restart is unprotected.
+    settings.TRADEDESK_COMMAND_RESULT_TIMEOUT = 20
+    project.price_band_soft_pct = project.price_band_hard_pct = Decimal("99.9")
+    project.save(update_fields=["price_band_soft_pct", "price_band_hard_pct"])
+    engines.engine_start("paper")
+    entry = place(project, user, quantity=3, order_type="LMT", limit_price="100", take_profit_price="10000",
+                  stop_loss_price="1")  # fmt: skip
+    take, stop = legs(entry)
+    assert actions.order_dispatch(order_id=entry.pk).outcome == "dispatched"
+    assert ingest_until(lambda: reload(entry).status == "SUBMITTED" and reload(entry).broker_order_id)
+    engines.stop_engine("paper")
+    # Run 2's walk starts below the entry's limit: the re-homed entry fills there at once.
+    monkeypatch.setitem(engine_config.SIMULATOR_REFERENCE_PRICES, "AAPL", 50.0)
+    engines.engine_start("paper")
+    assert ingest_until(lambda: reload(entry).status == "FILLED")
+    assert not ingest_until(
+        lambda: OrderStatus.HELD not in (reload(take).status, reload(stop).status), timeout=3
+    )
+    assert [(leg.status, leg.quantity, leg.ib_order_id) for leg in (reload(take), reload(stop))] == [
+        (OrderStatus.HELD, 3, None),
+        (OrderStatus.HELD, 3, None),
+    ]  # sized to the fill, never sent
+    # A Close flattens the position; the group of a filled entry is not among those it closes.
+    closing = positions_close(project=project, symbols=["AAPL"], user=user).orders
+    assert ingest_until(lambda: reload(closing[0]).status == OrderStatus.FILLED)
+    assert position(project, "AAPL") == 0
+    assert (reload(entry).bracket_state, reload(take).status, reload(stop).status) == (
+        BracketState.OPEN,
+        OrderStatus.HELD,
+        OrderStatus.HELD,
+    )
+    engines.stop_engine("paper")
+
+
+def test_across_a_restart_a_partly_filled_entrys_legs_keep_their_size_at_the_broker_as_the_rows_grow(
+    project: Project, user: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Run 1 fills one of three parts (a part every 4 s) and places both legs for it; run 2 fills the rest.
+    settings.TRADEDESK_COMMAND_RESULT_TIMEOUT = 20
+    settings.TRADEDESK_SIM_PARTIAL_FILLS, settings.TRADEDESK_SIM_FILL_DELAY = 3, 4.0
+    project.price_band_soft_pct = project.price_band_hard_pct = Decimal("99.9")
+    project.save(update_fields=["price_band_soft_pct", "price_band_hard_pct"])
+    engines.engine_start("paper")
+    entry = place(project, user, quantity=3, order_type="LMT", limit_price="300", take_profit_price="10000",
+                  stop_loss_price="1")  # fmt: skip
+    take, stop = legs(entry)
+    assert actions.order_dispatch(order_id=entry.pk).outcome == "dispatched"
+    assert ingest_until(
+        lambda: (
+            reload(entry).filled_quantity == 1
+            and all(
+                reload(leg).status == OrderStatus.SUBMITTED and leg.broker_order_id for leg in (take, stop)
+            )
+        )
+    )
+    engines.stop_engine("paper")
+    settings.TRADEDESK_SIM_FILL_DELAY = 0.05
+    engines.engine_start("paper")
+    run_2 = engines.running_engine("paper")["run_id"]  # type: ignore[index]
+    assert ingest_until(lambda: reload(entry).status == OrderStatus.FILLED)
+    # The desk rows follow the entry's fills; the broker's legs, re-homed to run 2, were never grown.
+    assert [(reload(leg).quantity, leg.params["manual_execution"]["run_id"]) for leg in (take, stop)] == [
+        (3, run_2),
+        (3, run_2),
+    ]
+    kept = json.loads((engines.engine_folder("paper").path / "simulator-orders.json").read_text())["orders"]
+    assert sorted((order["broker_id"], order["quantity"]) for order in kept) == sorted(
+        (int(leg.broker_order_id), "-1") for leg in (take, stop)
+    )
+    assert position(project, "AAPL") == 3
     engines.stop_engine("paper")
