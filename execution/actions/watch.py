@@ -28,14 +28,31 @@ def _enqueue(order_id: int) -> None:
     dispatch_enqueue(order_id=order_id)
 
 
+def _drain() -> IngestReport:
+    """Ingest every events file to its end, again while lines keep landing (an engine answers a command with
+    Submitted, then its fill a few milliseconds later): each line read at once, not at the next wake-up. An
+    ingest of files that did not grow is one stat per file."""
+    report = ingest_execution_events()
+    while True:
+        more = ingest_execution_events()
+        if not more.lines_read:
+            return report
+        report.absorb(more)
+
+
 def watch_once() -> IngestReport:
     """One wake-up: drain every events file, then send the cancels and closes that its events unblocked, and
     publish the snapshots replaced since (prices, account) for the pages and the web hosts."""
-    report = ingest_execution_events()
+    report = _drain()
     snapshots_publish()
-    if report.orders_changed:
+    changed = report.orders_changed
+    while changed:
         cancels.cancels_send_pending()
         closes_release(enqueue=_enqueue)
+        # Lines written while those ran are read now (their pushes first), not after watchfiles' next steps.
+        more = _drain()
+        report.absorb(more)
+        changed = more.orders_changed
     return report
 
 

@@ -35,7 +35,8 @@ class SimulatorConfig:
     fill_delay: float = 0.05
     partial_fills: int = 1
     holdings_interval: float = 60.0
-    poll_interval: float = 0.02
+    poll_interval: float = 0.02  # the longest wait between two steps (a command file ends it at once)
+    inotify: bool = True  # command files wake the loop (execution/simulator/wakeup.py); False: the poll only
     reference_prices: dict[str, float] = field(default_factory=dict)
     market_hours: str = "always"  # or "us-equity": MKT outside 9:30-16:00 New York follows LEAN on IB
     clock: str = ""  # a fixed UTC time for the market hours (tests); empty: the real clock
@@ -117,6 +118,7 @@ class SimulatorConfig:
             partial_fills=max(1, int(setting("partial-fills", 1))),
             holdings_interval=setting("holdings-interval", 60),
             poll_interval=max(0.001, setting("poll-interval", 0.02)),
+            inotify=sim.get("inotify", True) is not False,
             reference_prices=prices,
             market_hours=hours,
             clock=fixed_clock,

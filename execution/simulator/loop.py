@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import math
 import os
 import signal
 import time
@@ -39,6 +40,7 @@ from execution.simulator.common import (
 )
 from execution.simulator.config import SimulatorConfig
 from execution.simulator.orders import order_properties
+from execution.simulator.wakeup import Wakeup
 
 
 class Simulator(OrderBook):
@@ -321,6 +323,23 @@ class Simulator(OrderBook):
         if cfg.intent_file is not None:
             self.place_intent(cfg.intent_file)
         self.last_activity = time.monotonic()
+        wakeup = Wakeup(cfg.workdir, inotify=cfg.inotify, stopping=lambda: bool(self.stop_signal))
+        try:
+            return self._loop(wakeup)
+        finally:
+            wakeup.close()
+
+    def due_in(self, now: float) -> float:
+        """Seconds until something is due (a fill attempt, a holdings or prices line), at most the poll."""
+        cfg = self.config
+        due = [self.next_holdings, self.next_prices if cfg.prices_interval > 0 else math.inf]
+        # An attempt already past waits for its market (the open, the close, its session): the poll looks.
+        due.extend(o.next_attempt for o in self.orders.values() if o.working and o.next_attempt > now)
+        return max(0.0, min(cfg.poll_interval, min(due) - now))
+
+    def _loop(self, wakeup: Wakeup) -> int:
+        """Commands, fills, holdings and prices lines, the idle exit; between steps, wait for what is next."""
+        cfg = self.config
         while True:
             if self.stop_signal:
                 self.stop("signal", signal=self.stop_signal)
@@ -341,7 +360,7 @@ class Simulator(OrderBook):
             ):
                 self.stop("idle")
                 return 0
-            time.sleep(cfg.poll_interval)
+            wakeup.wait(self.due_in(time.monotonic()))
 
 
 def report_config_error(config_path: Path, message: str) -> None:

@@ -14,6 +14,10 @@ from django.db import connection
 
 from execution import tasks
 from execution.actions import ingest_watch
+from execution.actions import watch as watch_module
+from execution.actions.watch import watch_once
+from execution.dispatch import cancels
+from execution.ingest.watcher import wakes_the_watcher
 from execution.models import EventFileCursor
 from orders.models import OrderStatus, TradeOrder
 from tests.factories import TradeOrderFactory
@@ -112,3 +116,71 @@ def test_watcher_and_beat_together_apply_each_line_once(events_file: Path, order
     tasks.ingest_events.apply()
     assert TradeOrder.objects.get(pk=order.pk).filled_quantity == 40
     assert EventFileCursor.objects.get(path=str(events_file)).lines_read == 40
+
+
+def test_a_line_written_during_a_wake_up_is_ingested_in_the_same_wake_up(
+    events_file: Path, order: TradeOrder, monkeypatch: Any
+) -> None:
+    # The engine's fill lands while the watcher sends the cancels its Submitted line may have unblocked.
+    sent = cancels.cancels_send_pending
+    calls: list[int] = []
+
+    def send_and_fill(**kwargs: Any) -> list[int]:
+        if not calls:
+            append(events_file, line("w-1", "Filled", 2, filled=1, fill_price=101.5))
+        calls.append(1)
+        return sent(**kwargs)
+
+    monkeypatch.setattr(cancels, "cancels_send_pending", send_and_fill)
+    append(events_file, line("w-1", "Submitted", 1))
+
+    report = watch_once()
+
+    assert report.lines_read == 2 and report.applied == 2
+    assert status_of(order) == OrderStatus.FILLED
+    assert len(calls) == 2  # the fill's changes got their own cancels and closes pass
+
+
+def test_lines_that_land_during_the_ingest_are_read_before_the_cancels_and_closes_pass(
+    events_file: Path, order: TradeOrder, monkeypatch: Any
+) -> None:
+    ingest = watch_module.ingest_execution_events
+    pending = [line("w-1", "Filled", 2, filled=1, fill_price=101.5)]
+
+    def ingest_then_land(*args: Any, **kwargs: Any) -> Any:
+        report = ingest(*args, **kwargs)
+        if pending:
+            append(events_file, pending.pop())
+        return report
+
+    seen_by_cancels: list[str] = []
+    monkeypatch.setattr(watch_module, "ingest_execution_events", ingest_then_land)
+    monkeypatch.setattr(
+        cancels, "cancels_send_pending", lambda **kwargs: seen_by_cancels.append(status_of(order)) or []
+    )
+    append(events_file, line("w-1", "Submitted", 1))
+
+    report = watch_once()
+
+    assert report.lines_read == 2
+    # The fill was read before the cancels and closes pass, not after it.
+    assert seen_by_cancels == [OrderStatus.FILLED]
+
+
+@pytest.mark.parametrize(
+    ("name", "wakes"),
+    [
+        ("events.jsonl", True),
+        ("events.jsonl.20261207", True),
+        ("prices.json", True),
+        ("account.json", True),
+        ("command-5d3c.json", False),
+        ("result-command-5d3c.json", False),
+        (".prices.json.4242.a1b2.tmp", False),
+        ("simulator-orders.json", False),
+        ("engine.log", False),
+        ("intents/oi_1_1_1.json", False),
+    ],
+)
+def test_only_events_files_and_snapshots_wake_the_watcher(name: str, wakes: bool) -> None:
+    assert wakes_the_watcher(f"/srv/execution/engines/paper/{name}") is wakes
