@@ -11,10 +11,13 @@ from pathlib import Path
 from typing import Any
 
 
-def write_json_atomic(path: Path, data: Any, *, mode: int | None = 0o600, indent: int | None = 2) -> Path:
+def write_json_atomic(
+    path: Path, data: Any, *, mode: int | None = 0o600, indent: int | None = 2, fsync: bool = True
+) -> Path:
     """Write JSON to a hidden temp file beside `path`, fsync it, then rename it over `path` (readers only ever
     see whole files). `mode` None leaves the file's mode to the umask (the engines' files, which the group may
-    read under TRADEDESK_VAR_GROUP_ACCESS); `indent` None writes one line."""
+    read under TRADEDESK_VAR_GROUP_ACCESS); `indent` None writes one line; `fsync` False skips the flush to
+    disk (the rename alone keeps a crashed process's file whole; only a machine's crash can lose it)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # A name that starts with "." and ends in ".tmp": LEAN's `command*.json` never matches it.
@@ -28,7 +31,8 @@ def write_json_atomic(path: Path, data: Any, *, mode: int | None = 0o600, indent
             json.dump(data, handle, ensure_ascii=False, indent=indent)
             handle.write("\n")
             handle.flush()
-            os.fsync(handle.fileno())
+            if fsync:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

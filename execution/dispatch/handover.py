@@ -28,7 +28,7 @@ from orders.models import (
 )
 from orders.services import (
     bracket_payload,
-    order_stages_record,
+    order_stages_record_many,
     trade_order_claim_for_dispatch,
     trade_order_claim_resume,
     trade_order_dispatch_attempts,
@@ -142,16 +142,17 @@ def order_dispatch(*, order_id: int, resume_attempt: int | None = None) -> Dispa
         order = order or trade_order_claim_for_dispatch(order_id=order_id, attempt=attempt)
         if order is None:
             return DispatchResult(order_id=order_id, outcome="skipped", detail="already claimed or not NEW")
-        order_stages_record(stage="picked_up", order_ids=[order.pk])
-        return _dispatch_claimed(order)
+        # Recorded with the hand-over's moment in one statement after the command file: not before it.
+        return _dispatch_claimed(order, picked_up=timezone.now())
     except DATABASE_GONE as exc:
         raise DispatchInterrupted(order_id=order_id, attempt=attempt) from exc
 
 
-def _dispatch_claimed(order: TradeOrder) -> DispatchResult:
+def _dispatch_claimed(order: TradeOrder, *, picked_up: datetime) -> DispatchResult:
     """Hand a claimed order over; FAILED on any error but the database's own (the caller retries those)."""
     order_id = order.pk
     mode = order.mode
+    stages: dict[str, dict[int, datetime]] = {"picked_up": {order_id: picked_up}}
     try:
         bracket = bracket_payload(order)
         intent = write_manual_order_intent(order, engines.engine_folder(mode).intents, bracket=bracket)
@@ -163,6 +164,7 @@ def _dispatch_claimed(order: TradeOrder) -> DispatchResult:
         handed_over_at = timezone.now()
         if handover.kind == "refused":
             update_trade_order_status(order, OrderStatus.REJECTED, message=refusal)
+            order_stages_record_many(at=stages)
             return DispatchResult(order_id=order_id, outcome="rejected", detail=refusal)
         record: dict[str, Any] = {
             "engine": settings.TRADEDESK_ENGINE,
@@ -179,7 +181,7 @@ def _dispatch_claimed(order: TradeOrder) -> DispatchResult:
             record["command_path"] = handover.command_path
             record["order_type"] = command["OrderType"]
         trade_order_record_dispatch(order_id=order.pk, record=record)
-        order_stages_record(stage="handed_over", at={order.pk: handed_over_at})
+        order_stages_record_many(at={**stages, "handed_over": {order_id: handed_over_at}})
         metrics.dispatch_latency_observe(seconds=(timezone.now() - order.created_at).total_seconds())
     except DATABASE_GONE:
         raise
@@ -189,6 +191,7 @@ def _dispatch_claimed(order: TradeOrder) -> DispatchResult:
         update_trade_order_status(
             order, OrderStatus.FAILED, message=f"could not hand the order to the engine: {exc}"
         )
+        order_stages_record_many(at=stages)
         return DispatchResult(order_id=order_id, outcome="failed", detail=str(exc))
     if handover.kind == "command":
         return _follow_command(order=order, intent=intent, command_id=command["Id"])

@@ -29,11 +29,14 @@ IDLE_WAKE_MS = 1000
 POLL_SECONDS = 0.05
 
 
-def wakes_the_watcher(path: str) -> bool:
-    """Whether a change of `path` may need the watcher: an events file (or its rotated name), a snapshot.
+def wakes_the_watcher(path: str, *, folder: Path | None = None) -> bool:
+    """Whether a change of `path` may need the watcher: an events file (or its rotated name), a snapshot, or
+    an engine's folder itself in `folder` (a new mode: what was written in it before inotify watched it).
 
     Command, result and intent files, the engines' temp files and logs are written around every order; each
     would otherwise be a wake-up (and could be in progress when the fill's line lands)."""
+    if folder is not None and os.path.dirname(path) == str(folder):
+        return True
     name = os.path.basename(path)
     if name == EVENTS_FILE or name.startswith(EVENTS_FILE + "."):
         return True
@@ -63,7 +66,7 @@ def folder_wakeups(
             try:
                 for changes in watchfiles.watch(
                     folder,
-                    watch_filter=lambda _change, path: wakes_the_watcher(path),
+                    watch_filter=lambda _change, path: wakes_the_watcher(path, folder=folder),
                     step=STEP_MS,
                     debounce=DEBOUNCE_MS,
                     rust_timeout=IDLE_WAKE_MS,

@@ -35,20 +35,33 @@ def trade_order_claim_for_dispatch(*, order_id: int, attempt: int | None = None)
     With `attempt`, only as that claim (the order claimed attempt - 1 times before): a task that lost its
     database connection mid-claim retries as the same attempt, so it can never claim twice.
     A closing order is claimed only once the cancels it waits for are final, sized from the position then
-    (orders.services.positions.close_order_claim)."""
+    (orders.services.positions.close_order_claim).
+
+    The claim changes nothing the pages show, so it does not bump the project's counter: the hand-over's
+    record does a few milliseconds later (trade_order_record_dispatch), as do a refusal, a failure and a
+    released claim. A push here would only make every screen fetch an unchanged table while the order is on
+    its way to the engine."""
     now = timezone.now()
-    params = TradeOrder.objects.filter(pk=order_id).values_list("params", flat=True).first()
-    if isinstance(params, dict) and params.get("action") == CLOSE_ACTION:
-        return close_order_claim(order_id=order_id, now=now, attempt=attempt)
-    claimable = TradeOrder.objects.filter(pk=order_id, dispatched_at__isnull=True, status=OrderStatus.NEW)
+    # A plain order is claimed in one statement; a closing one (never matched here) is read and sized first.
+    plain = models.Q(params__action__isnull=True) | ~models.Q(params__action=CLOSE_ACTION)
+    claimable = TradeOrder.objects.filter(
+        plain, pk=order_id, dispatched_at__isnull=True, status=OrderStatus.NEW
+    )
     if attempt is not None:
         claimable = claimable.filter(dispatch_attempts=attempt - 1)
     claimed = claimable.update(
         dispatched_at=now, dispatch_attempts=models.F("dispatch_attempts") + 1, updated_at=now
     )
-    if claimed != 1:
-        return None
-    project_versions_bump_for_orders([order_id])
+    if claimed == 1:
+        return trade_order_claimed(order_id=order_id)
+    params = TradeOrder.objects.filter(pk=order_id).values_list("params", flat=True).first()
+    if isinstance(params, dict) and params.get("action") == CLOSE_ACTION:
+        return close_order_claim(order_id=order_id, now=now, attempt=attempt)
+    return None
+
+
+def trade_order_claimed(*, order_id: int) -> TradeOrder:
+    """The order as its claim left it, with its project (read once the claim committed)."""
     return TradeOrder.objects.select_related("project").get(pk=order_id)
 
 

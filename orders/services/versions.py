@@ -1,8 +1,9 @@
 """The per-project change counters the page's poll compares (orders.models.ProjectVersion).
 
 Every change of an order row bumps its project's counter: a model save (create, save) through the post_save
-receiver below; the set-based writers (ledger batches, dispatch claims, flags) explicitly, once per batch and
-last (after their order and position locks). One INSERT ... ON CONFLICT DO UPDATE per project, never the
+receiver below; the set-based writers (ledger batches, flags, released claims) explicitly, once per batch and
+last (after their order and position locks). A dispatch claim alone changes nothing a screen shows and does
+not bump: the hand-over's record right after it does (orders/services/dispatch.py). One INSERT ... ON CONFLICT DO UPDATE per project, never the
 project row's lock.
 """
 

@@ -17,7 +17,7 @@ from execution import signals, tasks
 from execution.contract.intents import write_manual_order_intent
 from execution.engine import process as engines
 from execution.engine.process import Handover
-from orders.models import OrderStatus, TradeOrder
+from orders.models import OrderStageTimes, OrderStatus, ProjectVersion, TradeOrder
 from orders.services import create_trade_order
 from tests.factories import TradeOrderFactory
 
@@ -75,6 +75,22 @@ def test_executing_a_manual_order_launches_the_engine(project: Any, recorder: Ha
     assert record["run_id"] == "r-test" and record["pid"] == 4242 and record["handover"] == "start"
     assert record["intent_path"] == str(call["intent_path"])
     assert order.dispatched_at is not None and order.status == "NEW"
+
+
+def test_a_dispatch_moves_the_projects_counter_once_at_the_hand_over_not_at_its_claim(
+    project: Any, recorder: HandOverRecorder
+) -> None:
+    # Each move is a push to every screen of the project and a fetch of its orders table; the claim alone
+    # changes nothing a screen shows.
+    order = manual_order(project)
+    before = ProjectVersion.objects.get(project=project).orders
+
+    services.order_dispatch(order_id=order.pk)
+
+    assert ProjectVersion.objects.get(project=project).orders == before + 1
+    times = OrderStageTimes.objects.get(order=order)
+    assert times.picked_up_at is not None and times.handed_over_at is not None
+    assert times.picked_up_at <= times.handed_over_at
 
 
 def test_a_second_task_for_the_same_order_hands_nothing_over(

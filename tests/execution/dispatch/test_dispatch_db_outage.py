@@ -83,13 +83,13 @@ def test_connection_lost_right_after_the_claim_retries_as_the_same_claim_and_sen
     user: Any, project: Any, monkeypatch: Any
 ) -> None:
     order = place(user, project)
-    # The claim's UPDATE commits, then the session dies at the next statement (the change counter's bump).
-    bump = Once(dispatch_services.project_versions_bump_for_orders)
-    monkeypatch.setattr(dispatch_services, "project_versions_bump_for_orders", bump)
+    # The claim's UPDATE commits, then the session dies at the next statement (the claimed order's read).
+    claimed = Once(dispatch_services.trade_order_claimed)
+    monkeypatch.setattr(dispatch_services, "trade_order_claimed", claimed)
 
     tasks.execute_manual_order.apply(kwargs={"order_id": order.pk, "mode": order.mode})
 
-    assert bump.fired >= 1
+    assert claimed.fired >= 1
     order.refresh_from_db()
     assert order.dispatch_attempts == 1  # the retry resumed claim 1; it did not claim again
     assert order.params["manual_execution"]["handover"] == "start"

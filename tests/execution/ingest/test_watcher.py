@@ -184,3 +184,11 @@ def test_lines_that_land_during_the_ingest_are_read_before_the_cancels_and_close
 )
 def test_only_events_files_and_snapshots_wake_the_watcher(name: str, wakes: bool) -> None:
     assert wakes_the_watcher(f"/srv/execution/engines/paper/{name}") is wakes
+
+
+def test_a_new_engine_folder_wakes_the_watcher() -> None:
+    # Files written in it before inotify watched it are found by the wake-up's scan.
+    assert wakes_the_watcher("/srv/execution/engines/live", folder=Path("/srv/execution/engines"))
+    assert not wakes_the_watcher(
+        "/srv/execution/engines/live/engine.log", folder=Path("/srv/execution/engines")
+    )
