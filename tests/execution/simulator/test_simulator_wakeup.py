@@ -6,18 +6,20 @@ from __future__ import annotations
 import signal
 from collections.abc import Callable
 
-from tests.execution.simulator.test_simulator import (  # noqa: F401 (start_engine is a fixture)
+from tests.execution.simulator.harness import (
     Engine,
     order_command,
     start_engine,
 )
+
+__all__ = ["start_engine"]  # the fixture this module's tests use
 
 # Far longer than any wait below (4 s): what happens before it was woken, not polled.
 LONG_POLL = 600
 
 
 def test_a_command_file_wakes_the_engine_and_its_fill_comes_when_due_not_at_the_next_poll(
-    start_engine: Callable[..., Engine],  # noqa: F811
+    start_engine: Callable[..., Engine],
 ) -> None:
     engine = start_engine(poll_interval=LONG_POLL, fill_delay=0.05)
 
@@ -29,7 +31,7 @@ def test_a_command_file_wakes_the_engine_and_its_fill_comes_when_due_not_at_the_
 
 
 def test_commands_one_after_another_each_wake_the_engine(
-    start_engine: Callable[..., Engine],  # noqa: F811
+    start_engine: Callable[..., Engine],
 ) -> None:
     engine = start_engine(poll_interval=LONG_POLL, fill_delay=0)
 
@@ -38,7 +40,7 @@ def test_commands_one_after_another_each_wake_the_engine(
         engine.wait_status(f"oi_3_1_seq{index}", "Filled")
 
 
-def test_a_signal_ends_the_wait_and_the_engine_stops(start_engine: Callable[..., Engine]) -> None:  # noqa: F811
+def test_a_signal_ends_the_wait_and_the_engine_stops(start_engine: Callable[..., Engine]) -> None:
     engine = start_engine(poll_interval=LONG_POLL)
 
     engine.proc.send_signal(signal.SIGTERM)
@@ -48,7 +50,7 @@ def test_a_signal_ends_the_wait_and_the_engine_stops(start_engine: Callable[...,
 
 
 def test_without_inotify_the_poll_still_answers_commands_and_fills(
-    start_engine: Callable[..., Engine],  # noqa: F811
+    start_engine: Callable[..., Engine],
 ) -> None:
     engine = start_engine(poll_interval=0.05, inotify=False)
 
