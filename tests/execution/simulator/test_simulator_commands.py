@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 from tests.execution.simulator.harness import Engine, cancel_command, order_command, start_engine
 
@@ -46,13 +48,24 @@ def test_cancel_command_cancels_working_order_only(start_engine: Callable[..., E
     assert unknown["Success"] is False and unknown["Message"]
 
 
+def placed(path: Path, text: str) -> Path:
+    """`text` written under a staging name the engine ignores, then renamed to `path`."""
+    staging = path.with_name(f".{path.name}.staging")
+    staging.write_text(text)
+    os.replace(staging, path)
+    return path
+
+
 def test_unparseable_command_file_is_deleted_and_engine_keeps_running(start_engine: Callable[..., Engine]):
     engine = start_engine()
-    garbage = engine.workdir / "command-garbage.json"
-    garbage.write_text("this is {not json")
+    # Each file lands whole under its name (as tradedesk writes commands): an engine that wakes on a file's
+    # creation must not see it still empty, or the torn command's Id would never be read.
+    garbage = placed(engine.workdir / "command-garbage.json", "this is {not json")
     engine.wait_for(lambda: not garbage.exists(), "garbage command deleted")
-    with_id = engine.workdir / "command-torn.json"
-    with_id.write_text('{"$type": "QuantConnect.Commands.OrderCommand, QuantConnect.Common", "Id": "abc-1", ')
+    with_id = placed(
+        engine.workdir / "command-torn.json",
+        '{"$type": "QuantConnect.Commands.OrderCommand, QuantConnect.Common", "Id": "abc-1", ',
+    )
     torn_result = engine.workdir / "result-command-abc-1.json"
     engine.wait_for(torn_result.exists, "result for the torn command")
 
