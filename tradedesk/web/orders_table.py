@@ -28,8 +28,8 @@ ROW_VERSION_CHARS = 8
 MAX_TOKEN_CHARS = 20 + ORDERS_SHOWN * 3 * (12 + ROW_VERSION_CHARS)
 
 
-# Rendered order rows, per process, keyed by everything a row shows: the order's version (updated_at, which
-# every change of an order row sets), the selection, the "recent" highlight, the language and the time zone
+# Rendered order rows, per process, keyed by everything a row shows: the order's columns the row reads, the
+# selection, the "recent" highlight, the language and the time zone
 # (with its abbreviation now, which the time columns' headers show).
 _ROWS: OrderedDict[tuple[Any, ...], Row] = OrderedDict()
 _ROWS_MAX = 4096
@@ -76,8 +76,7 @@ def rendered_rows(
         recent = order.status in FINAL_STATUSES and order.updated_at > cutoff
         key = (
             order.pk,
-            order.updated_at,
-            order.status,
+            row_data(order),
             order.pk == selected_id,
             recent,
             project.pk,
@@ -101,6 +100,13 @@ def rendered_rows(
                     _ROWS.popitem(last=False)
         rows.append(row)
     return rows
+
+
+def row_data(order: TradeOrder) -> str:
+    """Every column the row reads, as one text: the cache's key does not trust that each writer of a shown
+    field also set updated_at (a bulk UPDATE that forgot it would otherwise show a stale row)."""
+    values = order.__dict__
+    return repr(tuple(values.get(name) for name in _ROW_FIELDS))
 
 
 def orders_shown(project: Project) -> list[TradeOrder]:
