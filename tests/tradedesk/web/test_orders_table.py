@@ -38,8 +38,11 @@ def test_an_unchanged_order_is_served_from_the_cache(project: Project, monkeypat
     order = TradeOrderFactory(project=project, quantity=Decimal(10), status=OrderStatus.SUBMITTED)
     first = row_of(project, order)
     renders: list[str] = []
-    monkeypatch.setattr(
-        "tradedesk.web.orders_table.render_to_string", lambda *args, **kwargs: renders.append("row") or ""
-    )
+
+    def render(*args: Any, **kwargs: Any) -> str:
+        renders.append(args[0])
+        return ""
+
+    monkeypatch.setattr("tradedesk.web.orders_table.render_to_string", render)
     assert row_of(project, order) == first
     assert renders == []
