@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from orders.errors import OrderValidationError
@@ -184,21 +184,33 @@ def bracket_working_slots(working: QuerySet[TradeOrder]) -> int:
 
     A stop loss whose take profit is also working is the second sibling; children still HELD count as one
     order of their group (what the bracket can become) while their entry works."""
-    plain = working.filter(parent__isnull=True).count()
-    entries = working.filter(bracket_role=BracketRole.ENTRY).values("pk")
-    held = (
-        TradeOrder.objects.filter(parent_id__in=entries, status=OrderStatus.HELD)
-        .values("parent_id")
-        .distinct()
-        .count()
+    # One statement where no bracket works (the usual case, on every order placed): the groups' two counts
+    # only when there is an entry or a child to count.
+    counts = working.aggregate(
+        plain=Count("pk", filter=Q(parent__isnull=True)),
+        children=Count("pk", filter=Q(parent__isnull=False)),
+        entries=Count("pk", filter=Q(bracket_role=BracketRole.ENTRY)),
     )
-    children = working.filter(parent__isnull=False)
-    pairs = children.filter(
-        bracket_role=BracketRole.STOP_LOSS,
-        parent__children__bracket_role=BracketRole.TAKE_PROFIT,
-        parent__children__status__in=WORKING_STATUSES,
-    ).count()
-    return plain + held + children.count() - pairs
+    held = pairs = 0
+    if counts["entries"]:
+        entries = working.filter(bracket_role=BracketRole.ENTRY).values("pk")
+        held = (
+            TradeOrder.objects.filter(parent_id__in=entries, status=OrderStatus.HELD)
+            .values("parent_id")
+            .distinct()
+            .count()
+        )
+    if counts["children"]:
+        pairs = (
+            working.filter(parent__isnull=False)
+            .filter(
+                bracket_role=BracketRole.STOP_LOSS,
+                parent__children__bracket_role=BracketRole.TAKE_PROFIT,
+                parent__children__status__in=WORKING_STATUSES,
+            )
+            .count()
+        )
+    return int(counts["plain"]) + held + int(counts["children"]) - pairs
 
 
 def bracket_pending_reduction(working: QuerySet[TradeOrder]) -> Decimal:

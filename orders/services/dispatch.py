@@ -37,10 +37,9 @@ def trade_order_claim_for_dispatch(*, order_id: int, attempt: int | None = None)
     A closing order is claimed only once the cancels it waits for are final, sized from the position then
     (orders.services.positions.close_order_claim).
 
-    The claim changes nothing the pages show, so it does not bump the project's counter: the hand-over's
-    record does a few milliseconds later (trade_order_record_dispatch), as do a refusal, a failure and a
-    released claim. A push here would only make every screen fetch an unchanged table while the order is on
-    its way to the engine."""
+    The claim changes nothing the pages show, so it does not bump the project's counter: what the dispatch
+    does next does (an engine started, a refusal, a failure, a released claim, the engine's answer). A push
+    here would only make every screen fetch an unchanged table while the order is on its way to the engine."""
     now = timezone.now()
     # A plain order is claimed in one statement; a closing one (never matched here) is read and sized first.
     plain = models.Q(params__action__isnull=True) | ~models.Q(params__action=CLOSE_ACTION)
@@ -91,17 +90,31 @@ def trade_order_release_claim(*, order_id: int, reason: str) -> bool:
     return bool(released)
 
 
-def trade_order_record_dispatch(*, order_id: int, record: dict[str, Any]) -> None:
+def trade_order_record_dispatch(*, order_id: int, record: dict[str, Any], announce: bool = True) -> None:
     """Merge `record` into the order's engine record (where and how it was handed over); a bracket's children
-    get the same record (the engine that holds the entry places them), so their cancels and modifies reach it."""
+    get the same record (the engine that holds the entry places them), so their cancels and modifies reach it.
+
+    `announce` False leaves the project's counter alone: a command to an engine that was already running
+    changes nothing a screen shows (the engine record is not on the page), so no screen fetches its table
+    again before the engine's answer, which comes a few milliseconds later and is announced."""
     with transaction.atomic():
         order = TradeOrder.objects.select_for_update().get(pk=order_id)
         order.params = engine_record_merged(order.params, record)
-        order.save(update_fields=["params", "updated_at"])  # post_save bumps the project's counter
-        for child in TradeOrder.objects.select_for_update().filter(parent_id=order_id).order_by("id"):
+        children = list(TradeOrder.objects.select_for_update().filter(parent_id=order_id).order_by("id"))
+        for child in children:
             child.params = engine_record_merged(child.params, record)
             child.dispatched_at = child.dispatched_at or order.dispatched_at
-            child.save(update_fields=["params", "dispatched_at", "updated_at"])
+        if announce:
+            order.save(update_fields=["params", "updated_at"])  # post_save bumps the project's counter
+            for child in children:
+                child.save(update_fields=["params", "dispatched_at", "updated_at"])
+            return
+        now = timezone.now()  # a queryset update: no post_save, so no bump
+        TradeOrder.objects.filter(pk=order_id).update(params=order.params, updated_at=now)
+        for child in children:
+            TradeOrder.objects.filter(pk=child.pk).update(
+                params=child.params, dispatched_at=child.dispatched_at, updated_at=now
+            )
 
 
 def trade_orders_flag(*, order_ids: Iterable[int], flag: str, message: str) -> int:

@@ -95,16 +95,19 @@ def create_trade_order(
     extra_params: dict[str, Any] | None = None,
     type_refusal: TypeRefusal | None = None,
     engine_down: EngineGate | None = None,
+    project: Project | None = None,
 ) -> OrderCreateResult:
     """Create an order, idempotent on client_order_id; the signal hands manual orders to the engine.
 
     Lookup, checks, insert and audit run in one transaction under the project lock, so parallel requests
     (a double click, a retried POST) are decided one after the other. `type_refusal` is the engine side's
-    word on whether the order's type can be placed now (the place door passes the market-hours rule)."""
+    word on whether the order's type can be placed now (the place door passes the market-hours rule).
+    `project` is the payload's project as the caller already read it for `user` (project_for_user): not
+    read again (the lock reads it anyway)."""
     clean = clean_order_payload(payload)
     if clean.project_id is None:
         project = project_default_for(user=user)
-    else:
+    elif project is None or project.pk != clean.project_id:
         project = project_for_user(user=user, project_id=clean.project_id)
     with transaction.atomic():
         locked = project_lock(project_id=project.pk)

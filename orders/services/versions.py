@@ -2,8 +2,9 @@
 
 Every change of an order row bumps its project's counter: a model save (create, save) through the post_save
 receiver below; the set-based writers (ledger batches, flags, released claims) explicitly, once per batch and
-last (after their order and position locks). A dispatch claim alone changes nothing a screen shows and does
-not bump: the hand-over's record right after it does (orders/services/dispatch.py). One INSERT ... ON CONFLICT DO UPDATE per project, never the
+last (after their order and position locks). A dispatch claim and the record of a command handed to a
+running engine change nothing a screen shows and do not bump (orders/services/dispatch.py): the engine's
+answer, a refusal or a failure a moment later does. One INSERT ... ON CONFLICT DO UPDATE per project, never the
 project row's lock.
 """
 

@@ -152,6 +152,7 @@ def order_create(request: DeskRequest) -> HttpResponse:
                 form.payload(project_id=project.pk, mode=project.mode),
                 user=request.user,
                 actor=actor_from_request(request, channel="web"),
+                project=project,
             )
         except TradedeskError as exc:
             form.add_service_error(exc)

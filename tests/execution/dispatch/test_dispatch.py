@@ -93,6 +93,25 @@ def test_a_dispatch_moves_the_projects_counter_once_at_the_hand_over_not_at_its_
     assert times.picked_up_at <= times.handed_over_at
 
 
+def test_a_command_to_a_running_engine_leaves_the_counter_to_the_engines_answer(
+    project: Any, monkeypatch: Any
+) -> None:
+    def running(*, mode: str, intent_path: Path, command: dict[str, Any], refusal: str = "") -> Handover:
+        return Handover(kind="command", run_id="r-run", pid=1, command_id=command["Id"], command_path="x")
+
+    monkeypatch.setattr(engines, "hand_over", running)
+    monkeypatch.setattr(engines, "wait_command_result", lambda *a, **k: {"success": True})
+    order = manual_order(project)
+    before = ProjectVersion.objects.get(project=project).orders
+
+    assert services.order_dispatch(order_id=order.pk).outcome == "dispatched"
+
+    # Nothing a screen shows changed yet: the engine's Submitted line is the next push.
+    assert ProjectVersion.objects.get(project=project).orders == before
+    order.refresh_from_db()
+    assert order.params["manual_execution"]["handover"] == "command" and order.dispatched_at is not None
+
+
 def test_a_second_task_for_the_same_order_hands_nothing_over(
     project: Any, recorder: HandOverRecorder
 ) -> None:
