@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -13,15 +12,16 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.utils import timezone
 
 from execution import metrics
 from execution.contract.folder import events_file_mode
 from execution.ingest import reconcile, reopen
+from execution.ingest.collector import collector_paused
 from execution.ingest.files import (
     EXCERPT_BYTES,
     LineChunk,
     check_under_root,
+    first_line_hash,
     open_regular,
     read_lines,
     refusal_reason,
@@ -36,9 +36,9 @@ from execution.ingest.lines import (
     parse_event,
     parse_lines,
 )
-from execution.models import BadEventLine, EventFileCursor
-from orders.models import OrderStatus
-from orders.services import apply_engine_events, order_stages_record_many
+from execution.ingest.records import record_bad_lines, stages_record
+from execution.models import EventFileCursor
+from orders.services import apply_engine_events
 
 logger = logging.getLogger("execution.ingest.events")
 
@@ -80,7 +80,7 @@ def apply_parsed(batch: ParsedBatch, *, source: str, mode: str | None = None) ->
             reopen.untagged_resolve(events, mode=mode)
             result = apply_engine_events(events, source=source, mode=mode)
             if result.applied:
-                _stages_record(events, ids=result.order_ids)
+                stages_record(events, ids=result.order_ids)
             report.applied += result.applied
             report.duplicates += result.duplicates
             report.unmatched += result.unmatched
@@ -102,27 +102,6 @@ def apply_parsed(batch: ParsedBatch, *, source: str, mode: str | None = None) ->
         elif holdings is not None:
             reconcile.end_of_run(holdings, mode=mode)
     return report
-
-
-def _stages_record(events: list[Any], *, ids: dict[str, int]) -> None:
-    """The engine's Submitted and Filled moments (its clock) and the fill's ingest (now) of a batch's orders."""
-    submitted: dict[int, Any] = {}
-    filled: dict[int, Any] = {}
-    now = timezone.now()
-    for event in events:
-        target = event.target_status()
-        if target != OrderStatus.SUBMITTED and target != OrderStatus.FILLED:
-            continue
-        pk = ids.get(event.tag)
-        if pk is None:
-            continue
-        moment = event.time or now
-        stage = submitted if target == OrderStatus.SUBMITTED else filled
-        stage[pk] = min(moment, stage.get(pk, moment))
-    if submitted or filled:
-        order_stages_record_many(
-            at={"submitted": submitted, "filled": filled, "ingested": dict.fromkeys(filled, now)}
-        )
 
 
 def apply_execution_events(
@@ -152,15 +131,6 @@ def apply_execution_events(
     return report
 
 
-def _first_line_hash(fd: int) -> str:
-    """SHA-256 of the file's first complete line ('' while there is none): part of the file's identity."""
-    head = os.pread(fd, 1 << 16, 0)
-    end = head.find(b"\n")
-    if end < 0:
-        return ""
-    return hashlib.sha256(head[: end + 1]).hexdigest()
-
-
 # Sizes seen at the end of a complete ingest, per path: a listing that finds them unchanged does no query.
 _seen: dict[str, tuple[int, int, int, int]] = {}
 _seen_lock = threading.Lock()
@@ -170,24 +140,6 @@ _refused: dict[str, str] = {}
 
 def _stat_key(stat: os.stat_result) -> tuple[int, int, int, int]:
     return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
-
-
-def record_bad_lines(bad: list[tuple[int | None, str, bytes]], *, source: str) -> None:
-    """Store bad lines (byte offset, reason, capped excerpt) for the admin (the batch's log line counts them)."""
-    if not bad:
-        return
-    BadEventLine.objects.bulk_create(
-        [
-            BadEventLine(
-                source=source[:1000],
-                offset=offset,
-                reason=reason[:300],
-                # PostgreSQL text cannot hold NUL: shown escaped, as the rest of the undecodable bytes.
-                excerpt=raw[:EXCERPT_BYTES].decode("utf-8", "backslashreplace").replace("\x00", "\\x00"),
-            )
-            for offset, reason, raw in bad[: settings.TRADEDESK_BAD_LINES_KEPT_PER_BATCH]
-        ]
-    )
 
 
 def _apply_lines(lines: list[bytes], *, source: str, mode: str | None) -> ParsedBatch:
@@ -288,7 +240,7 @@ def _drain(
     batches = 0
     while True:
         stat = os.fstat(fd)
-        first_hash = _first_line_hash(fd)
+        first_hash = first_line_hash(fd)
         seen = EventFileCursor.objects.filter(path=key).first()
         if seen is None:  # the file's first ingest (a write only then, not at every wake-up or read)
             EventFileCursor.objects.bulk_create([EventFileCursor(path=key)], ignore_conflicts=True)
@@ -311,7 +263,7 @@ def _drain(
             max_line_bytes=settings.TRADEDESK_EVENTS_MAX_LINE_BYTES,
             discarding=discarding,
         )
-        with transaction.atomic():
+        with collector_paused(), transaction.atomic():
             # The row lock serialises ingests of this file; a cursor moved by another ingest means re-read.
             cursor = EventFileCursor.objects.select_for_update().get(path=key)
             if (cursor.offset, cursor.device, cursor.inode, cursor.discarding) != (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat as stat_module
 from dataclasses import dataclass, field
@@ -35,6 +36,15 @@ def open_regular(path: Path, *, flags: int = os.O_RDONLY) -> int:
         os.close(fd)
         raise RefusedFile(errno.EINVAL, "not a regular file", str(path))
     return fd
+
+
+def first_line_hash(fd: int) -> str:
+    """SHA-256 of the file's first complete line ('' while there is none): part of the file's identity."""
+    head = os.pread(fd, 1 << 16, 0)
+    end = head.find(b"\n")
+    if end < 0:
+        return ""
+    return hashlib.sha256(head[: end + 1]).hexdigest()
 
 
 def refusal_reason(exc: OSError) -> str:
