@@ -72,11 +72,12 @@ def order_stages_record_many(*, at: Mapping[str, Mapping[int, datetime]]) -> int
     return fill_unset(OrderStageTimes, "order", [f"{stage}_at" for stage in stages], rows)
 
 
-def order_stages_pushed(*, project_id: int) -> int:
-    """A page stream told the project's screens that orders changed: the ingested fills not pushed before."""
+def order_stages_pushed(*, project_id: int, at: datetime | None = None) -> int:
+    """A page stream told the project's screens that orders changed (at `at`, else now): the ingested fills
+    not pushed before."""
     return OrderStageTimes.objects.filter(
         order__project_id=project_id, ingested_at__isnull=False, pushed_at__isnull=True
-    ).update(pushed_at=timezone.now())
+    ).update(pushed_at=at or timezone.now())
 
 
 @dataclass(frozen=True)

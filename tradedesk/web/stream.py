@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import import_module
 from typing import Any
 
@@ -33,6 +34,7 @@ from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from execution.actions import account_version, change_token, prices_version, push_channel, push_enabled
@@ -107,12 +109,13 @@ class Hub:
             self._seen.pop(key, None)  # the next wake-up reads again
             raise
 
-    async def mark_pushed(self, project_id: int, generation: int) -> None:
-        """The fills this wake-up announced are pushed: once per wake-up and project, not once per stream."""
+    async def mark_pushed(self, project_id: int, generation: int, at: datetime) -> None:
+        """The fills this wake-up announced are pushed (at `at`, when the event was sent, not when the
+        streams' database thread gets to it): once per wake-up and project, not once per stream."""
         if self._pushed.get(project_id, -1) >= generation:
             return
         self._pushed[project_id] = generation
-        await in_db(order_stages_pushed, project_id)
+        await in_db(order_stages_pushed, project_id, at)
 
     def wake(self, payload: dict[str, Any] | None) -> None:
         """Something changed (None: unknown what): every waiting stream looks."""
@@ -251,9 +254,9 @@ def mode_versions(mode: str) -> tuple[str, str]:
     return prices, account
 
 
-def order_stages_pushed(project_id: int) -> None:
+def order_stages_pushed(project_id: int, at: datetime) -> None:
     """The fills this stream just announced are pushed (orders/services/stages.py: the first stream wins)."""
-    doors.order_stages_pushed(project_id=project_id)
+    doors.order_stages_pushed(project_id=project_id, at=at)
 
 
 def project_seen(project_id: int, mode: str) -> Seen:
@@ -331,7 +334,7 @@ async def stream_events(access: Access, seen: Seen) -> AsyncIterator[bytes]:
             if check or look:
                 if now.orders != seen.orders:
                     yield _event("orders", now)
-                    await the_hub.mark_pushed(access.project_id, generation)
+                    await the_hub.mark_pushed(access.project_id, generation, timezone.now())
                 if now.prices != seen.prices:
                     yield _event("prices", now)
                 if now.account != seen.account:

@@ -52,6 +52,25 @@ def test_the_first_moment_of_a_stage_is_kept_and_the_change_counter_never_moves(
         order_stages_record(stage="lunch", order_ids=[order.pk])
 
 
+def test_a_push_is_recorded_at_the_moment_the_stream_sent_it_for_the_ingested_fills_only(
+    user: Any, project: Any
+) -> None:
+    ingested, waiting = (
+        create_trade_order(
+            {"symbol": "AAPL", "side": "BUY", "quantity": 1, "project_id": project.pk}, user=user
+        ).order
+        for _ in range(2)
+    )
+    order_stages_record(stage="ingested", order_ids=[ingested.pk])
+    sent = timezone.now() - timedelta(milliseconds=7)  # the event left before the stream's database got to it
+
+    assert order_stages_pushed(project_id=project.pk, at=sent) == 1
+
+    assert OrderStageTimes.objects.get(order=ingested).pushed_at == sent
+    assert OrderStageTimes.objects.get(order=waiting).pushed_at is None
+    assert order_stages_pushed(project_id=project.pk) == 0  # pushed once
+
+
 def test_the_api_takes_a_click_time_and_refuses_a_bad_one(api: Client, project: Any) -> None:
     url = "/api/trade/orders"
     clicked = (timezone.now() - timedelta(milliseconds=30)).isoformat()
