@@ -37,6 +37,7 @@ from _common import (
     stop_process,
     wait_port,
 )
+from proxy import nginx_path, start_nginx
 
 DB_NAME = bench_database_name("tradedesk_bench_latency")
 POST_P99_MS = 50.0
@@ -231,18 +232,22 @@ def live_path(
     web: Any,
     stream: Any,
     ports: tuple[int, int],
+    page_port: int,
     screen_p95_ms: float = SCREEN_P95_MS,
 ) -> None:
     """Issue 23's figures: click -> FILLED on screen (pushed, then polled), 50 streams' idle cost and spread.
 
-    `web` is None on the embedded defaults: one uvicorn process serves pages, POSTs and streams (`make run`)."""
+    `web` is None on the embedded defaults: one uvicorn process serves pages, POSTs and streams (`make run`).
+    The page comes from `page_port`: nginx in front of gunicorn and the stream process (production), or
+    the stream process itself (its sync views on one thread, as `make run` serves them)."""
     import screen
 
     web_port, stream_port = ports
     wait_port(stream_port)
+    wait_port(page_port)
     screen.seed_position(project_id)
     cookie = screen.session_cookie("bench")
-    pushed = screen.click_to_filled(f"http://127.0.0.1:{stream_port}", cookie, project_id, args.screen_orders)
+    pushed = screen.click_to_filled(f"http://127.0.0.1:{page_port}", cookie, project_id, args.screen_orders)
     d = report(f"(d) click -> FILLED on screen, pushed ({len(pushed)} clicks, timed in the page)",
                [click.ms / 1000 for click in pushed])  # fmt: skip
     stage_breakdown("(d)", pushed)
@@ -307,6 +312,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="the embedded defaults (make run): SQLite, the filesystem broker, no Redis, one uvicorn process",
     )
+    parser.add_argument(
+        "--no-proxy",
+        action="store_true",
+        help="serve the page from the stream process (make run's way) even when nginx is installed",
+    )
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args(argv)
 
@@ -329,6 +339,9 @@ def main(argv: list[str] | None = None) -> int:
         for name in ("DATABASE_URL", "CACHE_URL", "TRADEDESK_PUSH_URL"):
             os.environ.pop(name, None)
         settings_env["CELERY_BROKER_URL"] = "filesystem://"
+    nginx = None if args.embedded or args.no_proxy else nginx_path()
+    if nginx:
+        settings_env["TRADEDESK_STREAMS"] = "true"  # pages served by gunicorn connect to the stream process
     os.environ.update(settings_env)
     if not args.embedded:
         create_database(DB_NAME)
@@ -357,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         start_process("ingest", [python, "manage.py", "ingest_watch"], env, tmp),
         start_process("stream", stream_command, env, tmp),
     ]  # fmt: skip
+    stream_process = services[-1]
     web = None
     if args.embedded:
         port = stream_port  # make run: pages, the API and the streams from the one uvicorn process
@@ -369,6 +383,12 @@ def main(argv: list[str] | None = None) -> int:
             tmp,
         )  # fmt: skip
         services.insert(0, web)
+    page_port = stream_port
+    if nginx:
+        page_port = free_port()
+        services.append(
+            start_nginx(nginx, port=page_port, web_port=port, stream_port=stream_port, tmp=tmp, env=env)
+        )
     targets = Targets()
     completed = False
     try:
@@ -382,7 +402,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"orders: {args.orders} sequential (after {args.warmup} warm-up), engine: simulator, fill delay "
             f"{args.fill_delay}s, web: {'uvicorn (embedded defaults)' if args.embedded else f'gunicorn x{args.web_workers}'}, "
-            "worker: threads x4"
+            "worker: threads x4; the page: "
+            + ("nginx -> gunicorn (pages), uvicorn (stream)" if nginx else "from the uvicorn stream process")
         )
         a = report("(a) POST response", posted)
         report("(b') POST to intent file written", intents)
@@ -399,8 +420,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.broker_down and not args.embedded:
             broker_down_posts(args.broker_down, project_id, token, env, tmp)
         if args.screen_orders:
-            live_path(args, targets, api, project_id, root, web=web, stream=services[-1],
-                      ports=(port, stream_port),
+            live_path(args, targets, api, project_id, root, web=web, stream=stream_process,
+                      ports=(port, stream_port), page_port=page_port,
                       screen_p95_ms=EMBEDDED_SCREEN_P95_MS if args.embedded else SCREEN_P95_MS)  # fmt: skip
         if not args.embedded:  # issue 5's targets are the production set-up's
             targets.check("(a) POST p99", a[99], "<=", POST_P99_MS, "ms")

@@ -55,11 +55,14 @@ async () => {
   document.addEventListener('htmx:beforeRequest', onStart);
   document.addEventListener('htmx:afterRequest', onEnd);
   document.addEventListener('htmx:afterSwap', onSwapped);
-  return await new Promise((resolve) => {
+  return await new Promise((resolve, reject) => {
+    // A page that never shows FILLED (a refused click, a broken swap) fails the bench instead of holding it.
+    const timer = setTimeout(() => reject(new Error('no FILLED row within 30 s of the click')), 30000);
     const observer = new MutationObserver(() => {
       for (const id of filledIds()) {
         if (!before.has(id)) {
           observer.disconnect();
+          clearTimeout(timer);
           document.removeEventListener('htmx:sseMessage', onSse);
           document.removeEventListener('htmx:beforeRequest', onStart);
           document.removeEventListener('htmx:afterRequest', onEnd);
