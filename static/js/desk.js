@@ -319,22 +319,70 @@
   document.addEventListener("htmx:afterSettle", announceChanges);
 
   // ---- Changed rows only ----------------------------------------------------------------------------
-  // A poll sends the rows the table shows (#orders-rows) and may get back only the rows that changed since
-  // (TD-Rows: changed). Such an answer is about the table as it was when the poll left: if another answer
-  // (an order placed, a cancel) re-rendered the table meanwhile, it is dropped and the poll asks again.
+  // A poll sends the rows the table shows (#orders-rows: its frame, then each row's order id and version) and
+  // may get back only the rows that are new or changed (TD-Rows: changed), with the new rows token out of
+  // band: each row then goes where that token says, the rows not named leave. Such an answer is about the
+  // table as it was when the poll left: if another answer (an order placed, a cancel) re-rendered the table
+  // meanwhile, it is dropped and the poll asks again.
   document.addEventListener("htmx:beforeRequest", function (evt) {
     var rows = $("#orders-rows");
     if (evt.detail.elt && evt.detail.elt.id === "poller" && evt.detail.xhr) {
       evt.detail.xhr.tdRowsSent = rows ? rows.value : "";
     }
   });
+
+  function placeRows(answer) {
+    var tbody = $("#orders-panel tbody");
+    var token = $("#orders-rows", answer);
+    if (!tbody || !token) return false;
+    var listed = token.value.split("~")[1] || "";
+    var ids = listed ? listed.split(",").map(function (pair) { return pair.split(".")[0]; }) : [];
+    var fresh = {};
+    answer.querySelectorAll("table[data-td-rows] tr[data-order-id]").forEach(function (row) {
+      fresh[row.dataset.orderId] = row;
+    });
+    var shown = {};
+    tbody.querySelectorAll(":scope > tr[data-order-id]").forEach(function (row) {
+      shown[row.dataset.orderId] = row;
+    });
+    if (!ids.length || ids.some(function (id) { return !fresh[id] && !shown[id]; })) return false;
+    var empty = $(":scope > tr.empty-row", tbody);
+    if (empty) empty.remove();
+    var cursor = tbody.firstElementChild;
+    ids.forEach(function (id) {
+      var row = shown[id];
+      delete shown[id];
+      if (fresh[id]) {
+        var incoming = document.importNode(fresh[id], true);
+        if (row) row.replaceWith(incoming);
+        if (row === cursor) cursor = incoming;
+        row = incoming;
+        window.htmx.process(row);
+      }
+      if (row === cursor) cursor = cursor.nextElementSibling;
+      else tbody.insertBefore(row, cursor);
+    });
+    Object.keys(shown).forEach(function (id) { shown[id].remove(); });
+    return true;
+  }
+
   document.addEventListener("htmx:beforeSwap", function (evt) {
     var xhr = evt.detail.xhr;
     if (!xhr || xhr.getResponseHeader("TD-Rows") !== "changed") return;
     var rows = $("#orders-rows");
-    if (rows && rows.value === xhr.tdRowsSent) return;
+    var answer = document.createElement("template");
+    answer.innerHTML = evt.detail.serverResponse;
+    var current = rows && rows.value === xhr.tdRowsSent;
+    if (current && placeRows(answer.content)) return;
     evt.detail.shouldSwap = false;
+    fullTable = current; // the rows did not fit the table the page shows: ask for all of it, not again for these
     window.htmx.trigger("#poller", "td-rows-moved");
+  });
+  var fullTable = false;
+  document.addEventListener("htmx:configRequest", function (evt) {
+    if (!fullTable || !evt.detail.elt || evt.detail.elt.id !== "poller") return;
+    fullTable = false;
+    delete evt.detail.parameters.rv;
   });
 
   // Connection state: the page says when it is not live (a poll that fails for any reason: no answer, a 500,

@@ -186,22 +186,16 @@ def rows_token(rows: Sequence[Row], *, project: Project) -> str:
 
 
 def rows_changed(rows: Sequence[Row], *, project: Project, shown: str | None) -> list[SafeString] | None:
-    """The rows that differ from what the page shows (`shown`: its rows token), each marked to replace its
-    old self out of band; None when only the whole table will do (a row added, gone or moved, the language or
-    zone changed, no or a malformed token)."""
-    if not shown or len(shown) > MAX_TOKEN_CHARS:
+    """The rows the page lacks or shows otherwise (`shown`: its rows token): new ones and changed ones; the
+    page puts every row where the new token says (desk.js). None when only the whole table will do: no or
+    a malformed token, another language or zone, or an empty table before or after."""
+    if not shown or len(shown) > MAX_TOKEN_CHARS or not rows:
         return None
     frame, _, listed = shown.partition("~")
-    if frame != _frame(project):
+    if frame != _frame(project) or not listed:
         return None
-    pairs = [pair.partition(".") for pair in listed.split(",")] if listed else []
-    if [order_id for order_id, _dot, _version in pairs] != [str(row.order_id) for row in rows]:
-        return None
-    return [
-        mark_safe(row.html.replace("<tr ", '<tr hx-swap-oob="morph" ', 1))
-        for row, (_id, _dot, version) in zip(rows, pairs, strict=True)
-        if version != row.version
-    ]
+    versions = dict(pair.partition(".")[::2] for pair in listed.split(","))
+    return [row.html for row in rows if versions.get(str(row.order_id)) != row.version]
 
 
 def orders_version(context: dict[str, Any]) -> str:

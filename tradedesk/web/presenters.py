@@ -289,8 +289,8 @@ def render_page(
 def render_poll(
     request: DeskRequest, project: Project, *, always_positions: bool, status: int = 200, polled: bool = False
 ) -> HttpResponse:
-    """Orders table, plus out-of-band header status and (when they changed) positions; to a poll whose rows
-    token (`rv`) names the same rows in the same places, only the rows that changed.
+    """Orders table, plus out-of-band header status and (when they changed) positions; to a poll that sends
+    its rows token (`rv`), only the rows that are new or changed.
 
     A poll whose orders and positions versions match what the page already shows gets 204 (nothing to swap):
     the versions come from the project's counters (read with the project when the view asked for them) and
@@ -319,7 +319,8 @@ def render_poll(
     )
     if changed is None:
         return render(request, "orders/partials/poll.html", context, status=status)
-    # The rows the page has stay; what changed goes out of band (desk.js asks again if the table moved since).
+    # The rows the page has stay; desk.js places the new and changed ones (and asks again if another answer
+    # re-rendered the table since this poll left).
     context["changed_rows"] = changed
     response = render(request, "orders/partials/poll_rows.html", context, status=status)
     response["HX-Reswap"] = "none"
