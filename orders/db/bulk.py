@@ -92,6 +92,8 @@ def _pg_rows(
     select = [f"v.c{i}::jsonb" if i in json_columns else f"v.c{i}" for i in range(len(fields))]
     dumps = json.dumps
     for i in json_columns:
+        if all(row[i] is None or type(row[i]) is JsonText for row in rows):
+            continue  # the ledger's events: each line's own text (no new tuple per row)
         rows = [
             (*row[:i], row[i] if row[i] is None or type(row[i]) is JsonText else dumps(row[i]), *row[i + 1 :])
             for row in rows

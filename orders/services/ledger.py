@@ -5,41 +5,34 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from orders.db.bulk import (
     JsonText,
     archived_event_keys,
-    binary_cursor,
-    column,
     insert_new_keys,
-    postgresql,
     stored_event_keys,
     update_rows,
 )
 from orders.models import (
     CLOSED_STATUSES,
-    ENGINE_RECORD_KEY,
     PRICE_PLACES,
-    RUN_ID_LOOKUP,
     STATUS_RANK,
     ExecutionEvent,
     OrderFlag,
     OrderStatus,
     OrderType,
-    Position,
     TradeFill,
     TradeOrder,
 )
 from orders.services.bracket_ledger import CHILD_ROLES, bracket_event, bracket_group_tags, brackets_settle
 from orders.services.ledger_events import BatchReport, LedgerEvent
+from orders.services.ledger_orders import LockedOrder, lock_orders, other_mode_tags
 from orders.services.modify import UPDATE_CONFIRMED_STATUS, UPDATE_FAILED_MESSAGES, orders_settle_updates
 from orders.services.position_fills import PositionFill, apply_position_fills
 from orders.services.trailing import trailing_stop_ratchet
@@ -54,37 +47,7 @@ def _event_sort_key(event: LedgerEvent) -> tuple[Any, ...]:
     return (ts, event.engine_event_id if event.engine_event_id is not None else -1, event.key)
 
 
-# Columns of a locked order that applying events reads, and those it writes back.
-_ORDER_COLUMNS = (
-    "id",
-    "client_order_id",
-    "project_id",
-    "mode",
-    "symbol",
-    "side",
-    "quantity",
-    "status",
-    "status_ts",
-    "status_message",
-    "last_status_ts",
-    "ib_order_id",
-    "filled_quantity",
-    "filled_notional",
-    "avg_fill_price",
-    "fees",
-    "flag",
-    "flag_message",
-    "overfilled",
-    "future_event_time",
-    "update_pending",
-    "broker_order_id",
-    "update_refused",
-    "update_refused_message",
-    "parent_id",
-    "bracket_role",
-    "order_type",
-    "stop_price",
-)
+# The columns applying events writes back to a locked order.
 _ORDER_WRITTEN = (
     "status",
     "status_ts",
@@ -105,9 +68,6 @@ _ORDER_WRITTEN = (
     "stop_price",
     "updated_at",
 )
-# Every concrete column of Position, in model order (what Position.from_db expects).
-_POSITION_COLUMNS = tuple(field.attname for field in Position._meta.concrete_fields)
-_POSITION_WRITTEN = ("quantity", "avg_cost", "realized_pnl", "last_fill_price", "last_fill_at", "updated_at")
 _EVENT_COLUMNS = (
     "event_key",
     "order",
@@ -139,76 +99,8 @@ _FILL_COLUMNS = (
 )
 
 
-@dataclass(slots=True)
-class _LockedOrder:
-    """The columns of a locked order that applying events reads and changes."""
-
-    pk: int
-    client_order_id: str
-    project_id: int
-    mode: str
-    symbol: str
-    side: str
-    quantity: Decimal
-    status: str
-    status_ts: datetime | None
-    status_message: str
-    last_status_ts: datetime | None
-    ib_order_id: int | None
-    filled_quantity: Decimal
-    filled_notional: Decimal
-    avg_fill_price: Decimal | None
-    fees: Decimal
-    flag: str
-    flag_message: str
-    overfilled: bool
-    future_event_time: bool
-    update_pending: bool  # a modify waits for the engine: only such orders have an update to settle
-    broker_order_id: str
-    update_refused: bool
-    update_refused_message: str
-    parent_id: int | None  # a bracket child's entry (read only: brackets_settle sizes children)
-    bracket_role: str
-    order_type: str
-    stop_price: Decimal | None  # a trailing stop's is its engine's current stop
-    dispatch_run: str | None  # params.manual_execution.run_id: the run the order was handed to
-
-
 # An event dated further ahead than this is stored and flagged, but never moves an order's clocks.
 FUTURE_TOLERANCE = timedelta(days=1)
-
-
-def _lock_orders(tags: set[str], mode: str | None) -> dict[str, _LockedOrder]:
-    """Lock the orders with these tags (of `mode` when given), SELECT ... FOR UPDATE in id order."""
-    if postgresql():
-        columns = ", ".join(column(TradeOrder, name) for name in _ORDER_COLUMNS)
-        columns += f", ({column(TradeOrder, 'params')} -> '{ENGINE_RECORD_KEY}' ->> 'run_id')"
-        mode_clause = f" AND {column(TradeOrder, 'mode')} = %b::text" if mode is not None else ""
-        with binary_cursor(binary_results=True) as cursor:
-            cursor.execute(
-                f"SELECT {columns} FROM {TradeOrder._meta.db_table} WHERE client_order_id = ANY(%b::text[])"
-                f"{mode_clause} ORDER BY id FOR UPDATE",
-                [list(tags), *([mode] if mode is not None else [])],
-            )
-            rows = cursor.fetchall()
-    else:
-        queryset = TradeOrder.objects.select_for_update().filter(client_order_id__in=tags)
-        if mode is not None:
-            queryset = queryset.filter(mode=mode)
-        queryset = queryset.annotate(dispatch_run=KT(RUN_ID_LOOKUP))
-        rows = list(queryset.order_by("id").values_list(*_ORDER_COLUMNS, "dispatch_run"))
-    return {row[1]: _LockedOrder(*row) for row in rows}
-
-
-def _other_mode_tags(tags: set[str], mode: str | None) -> dict[str, str]:
-    """Tags among `tags` that belong to an order of another mode: tag -> that order's mode."""
-    if mode is None or not tags:
-        return {}
-    return dict(
-        TradeOrder.objects.filter(client_order_id__in=tags)
-        .exclude(mode=mode)
-        .values_list("client_order_id", "mode")
-    )
 
 
 def apply_engine_events(
@@ -241,10 +133,10 @@ def apply_engine_events(
         tags = {event.tag for event in unique.values()}
         # A bracket's orders are locked as one group (in id order, with the batch's), so sizing its children
         # and its one-cancels-other safety net see every member as this batch leaves it.
-        orders = _lock_orders(tags | bracket_group_tags(tags), mode)
+        orders = lock_orders(tags | bracket_group_tags(tags), mode)
         report.order_ids = {tag: order.pk for tag, order in orders.items() if tag in tags}
         by_pk = {order.pk: order for order in orders.values()}
-        foreign = _other_mode_tags(tags - set(orders), mode)
+        foreign = other_mode_tags(tags - set(orders), mode)
         future_after = now + FUTURE_TOLERANCE
         rows = []
         applied_outcome, ignored_outcome = ExecutionEvent.Outcome.APPLIED, ExecutionEvent.Outcome.IGNORED
@@ -321,15 +213,15 @@ def apply_engine_events(
 
 def _apply_to_orders(
     *,
-    orders: list[_LockedOrder],
+    orders: list[LockedOrder],
     by_order: dict[int, list[LedgerEvent]],
     report: BatchReport,
     future_after: datetime,
 ) -> None:
     """Fold new events into their (locked) orders: highest status wins, fills summed once, positions moved."""
     fill_rows: list[tuple[Any, ...]] = []
-    fill_events: dict[str, tuple[_LockedOrder, LedgerEvent]] = {}
-    changed: dict[int, _LockedOrder] = {}
+    fill_events: dict[str, tuple[LockedOrder, LedgerEvent]] = {}
+    changed: dict[int, LockedOrder] = {}
     engine_flags = (OrderFlag.STALE, OrderFlag.COMMAND_UNREAD, OrderFlag.ENGINE_DOWN)
     for order in orders:
         events = by_order[order.pk]
