@@ -11,6 +11,7 @@ from django.db import close_old_connections
 
 from execution import actions, metrics, routing
 from execution.dispatch import cancels
+from execution.dispatch.bracket_legs import bracket_legs_send
 from execution.engine.state import MODES
 from orders.services import small_tables_analyze
 
@@ -71,12 +72,14 @@ def cancel_order(order_id: int, mode: str | None = None) -> str:
 @shared_task(name="execution.tasks.ingest_events", acks_late=True, ignore_result=True)
 def ingest_events(path: str | None = None, mode: str | None = None) -> dict[str, int]:
     """Ingest new lines of the engines' events files (of one mode when given; beat runs this every interval),
-    then send pending cancels and the closing orders whose cancels just became final."""
+    then send pending cancels, the closing orders whose cancels just became final and the bracket legs tradedesk
+    holds."""
     if path is None:
         metrics.ingest_heartbeat_touch()
     report = actions.ingest_execution_events(path, mode=mode)
     cancels.cancels_send_pending(mode=mode)
     actions.closes_release(enqueue=_enqueue, mode=mode)
+    bracket_legs_send(enqueue=_enqueue, mode=mode)
     return report.as_dict()
 
 

@@ -20,7 +20,7 @@ from execution import actions
 from execution.engine import config as engine_config
 from execution.engine import process as engines
 from orders.models import AuditLog, BracketRole, BracketState, OrderStatus, Project, TradeOrder
-from orders.services import create_trade_order, positions_close
+from orders.services import create_trade_order
 from tests.orders.services.test_brackets import Engine
 from tests.test_concurrency import closing_orders, in_parallel, ingest_until, position, post_json, reload
 
@@ -148,11 +148,17 @@ def test_a_bracket_survives_an_engine_restart_through_re_homing_and_the_safety_n
     engines.stop_engine("paper")
 
 
-def test_across_a_restart_an_unfilled_entrys_legs_stay_held_and_unsent_when_it_fills_in_the_new_run(
+def kept_orders() -> list[tuple[int, str]]:
+    """(broker id, signed quantity) of each working order the simulator's broker keeps across its runs."""
+    kept = json.loads((engines.engine_folder("paper").path / "simulator-orders.json").read_text())["orders"]
+    return sorted((order["broker_id"], order["quantity"]) for order in kept)
+
+
+def test_across_a_restart_tradedesk_places_an_unfilled_entrys_legs_once_it_fills_in_the_new_run(
     project: Project, user: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # What happens today (docs/engine-contract.md section 14, "Across a restart"): no run keeps a group, and
-    # tradedesk never places a leg itself, so a position opened after the restart is unprotected.
+    # No run re-arms a group (docs/engine-contract.md section 14, "Across a restart"): the re-homed entry's
+    # group is tradedesk's, which places each leg once the entry fills, for what filled.
     settings.TRADEDESK_COMMAND_RESULT_TIMEOUT = 20
     project.price_band_soft_pct = project.price_band_hard_pct = Decimal("99.9")
     project.save(update_fields=["price_band_soft_pct", "price_band_hard_pct"])
@@ -166,30 +172,32 @@ def test_across_a_restart_an_unfilled_entrys_legs_stay_held_and_unsent_when_it_f
     # Run 2's walk starts below the entry's limit: the re-homed entry fills there at once.
     monkeypatch.setitem(engine_config.SIMULATOR_REFERENCE_PRICES, "AAPL", 50.0)
     engines.engine_start("paper")
+    run_2 = engines.running_engine("paper")["run_id"]  # type: ignore[index]
     assert ingest_until(lambda: reload(entry).status == "FILLED")
-    assert not ingest_until(
-        lambda: OrderStatus.HELD not in (reload(take).status, reload(stop).status), timeout=3
+    assert ingest_until(
+        lambda: all(reload(leg).status == OrderStatus.SUBMITTED and leg.broker_order_id for leg in (take, stop))
     )
-    assert [(leg.status, leg.quantity, leg.ib_order_id) for leg in (reload(take), reload(stop))] == [
-        (OrderStatus.HELD, 3, None),
-        (OrderStatus.HELD, 3, None),
-    ]  # sized to the fill, never sent
-    # A Close flattens the position; the group of a filled entry is not among those it closes.
-    closing = positions_close(project=project, symbols=["AAPL"], user=user).orders
+    assert [(leg.quantity, leg.engine_record.run_id) for leg in (reload(take), reload(stop))] == [
+        (3, run_2),
+        (3, run_2),
+    ]
+    # One copy of each leg at the broker, sized to the fill.
+    assert kept_orders() == sorted((int(leg.broker_order_id), "-3") for leg in (take, stop))
+    assert AuditLog.objects.filter(order=take, action="bracket_leg_placed").count() == 1
+    # A Close cancels both legs, closes the group and flattens the position.
+    closing = actions.project_close_positions(project=project, symbols=["AAPL"], user=user).orders
     assert ingest_until(lambda: reload(closing[0]).status == OrderStatus.FILLED)
-    assert position(project, "AAPL") == 0
-    assert (reload(entry).bracket_state, reload(take).status, reload(stop).status) == (
-        BracketState.OPEN,
-        OrderStatus.HELD,
-        OrderStatus.HELD,
-    )
+    assert ingest_until(lambda: reload(take).status == reload(stop).status == OrderStatus.CANCELED)
+    assert position(project, "AAPL") == 0 and reload(entry).bracket_state == BracketState.CLOSED
+    assert kept_orders() == []
     engines.stop_engine("paper")
 
 
-def test_across_a_restart_a_partly_filled_entrys_legs_keep_their_size_at_the_broker_as_the_rows_grow(
+def test_across_a_restart_tradedesk_grows_a_partly_filled_entrys_legs_at_the_broker_and_they_re_home_again(
     project: Project, user: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Run 1 fills one of three parts (a part every 4 s) and places both legs for it; run 2 fills the rest.
+    # Run 1 fills one of three parts (a part every 4 s) and places both legs for it; run 2 fills the rest and
+    # tradedesk grows the legs there (update commands), so run 3 re-homes them at their size.
     settings.TRADEDESK_COMMAND_RESULT_TIMEOUT = 20
     settings.TRADEDESK_SIM_PARTIAL_FILLS, settings.TRADEDESK_SIM_FILL_DELAY = 3, 4.0
     project.price_band_soft_pct = project.price_band_hard_pct = Decimal("99.9")
@@ -212,14 +220,17 @@ def test_across_a_restart_a_partly_filled_entrys_legs_keep_their_size_at_the_bro
     engines.engine_start("paper")
     run_2 = engines.running_engine("paper")["run_id"]  # type: ignore[index]
     assert ingest_until(lambda: reload(entry).status == OrderStatus.FILLED)
-    # The desk rows follow the entry's fills; the broker's legs, re-homed to run 2, were never grown.
-    assert [(reload(leg).quantity, leg.params["manual_execution"]["run_id"]) for leg in (take, stop)] == [
-        (3, run_2),
-        (3, run_2),
-    ]
-    kept = json.loads((engines.engine_folder("paper").path / "simulator-orders.json").read_text())["orders"]
-    assert sorted((order["broker_id"], order["quantity"]) for order in kept) == sorted(
-        (int(leg.broker_order_id), "-1") for leg in (take, stop)
-    )
+    assert ingest_until(lambda: all(reload(leg).quantity == 3 and not leg.update_pending for leg in (take, stop)))
+    assert [leg.engine_record.run_id for leg in (reload(take), reload(stop))] == [run_2, run_2]
+    assert kept_orders() == sorted((int(leg.broker_order_id), "-3") for leg in (take, stop))
     assert position(project, "AAPL") == 3
+    engines.stop_engine("paper")
+    engines.engine_start("paper")
+    run_3 = engines.running_engine("paper")["run_id"]  # type: ignore[index]
+    assert ingest_until(lambda: all(reload(leg).engine_record.run_id == run_3 for leg in (take, stop)))
+    assert not any(reload(leg).flag for leg in (take, stop))
+    closing = actions.project_close_positions(project=project, symbols=["AAPL"], user=user).orders
+    assert ingest_until(lambda: reload(closing[0]).status == OrderStatus.FILLED)
+    assert ingest_until(lambda: reload(take).status == reload(stop).status == OrderStatus.CANCELED)
+    assert position(project, "AAPL") == 0 and reload(entry).bracket_state == BracketState.CLOSED
     engines.stop_engine("paper")

@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from execution import actions as execution_services
 from execution.dispatch import cancels
+from execution.dispatch.bracket_legs import bracket_legs_send
 from execution.ingest.events import ingest_execution_events
 from orders.models import Position, Project, TradeOrder
 from orders.services import apply_fill_to_order, create_trade_order, update_trade_order_status
@@ -161,7 +162,8 @@ def test_parallel_sells_in_reduce_only_never_exceed_the_position(project: Projec
 
 
 def ingest_until(predicate: Callable[[], Any], timeout: float = 30) -> Any:
-    """What the engine host does each tick (ingest, send pending cancel requests, send released closes) until
+    """What the engine host does each tick (ingest, send pending cancel requests, send released closes, place and
+    size the bracket legs tradedesk holds) until
     predicate() holds."""
 
     def step() -> Any:
@@ -170,6 +172,7 @@ def ingest_until(predicate: Callable[[], Any], timeout: float = 30) -> Any:
         execution_services.closes_release(
             enqueue=lambda order_id: execution_services.order_dispatch(order_id=order_id)
         )
+        bracket_legs_send(enqueue=lambda order_id: execution_services.order_dispatch(order_id=order_id))
         return predicate()
 
     return wait_for(step, timeout=timeout, interval=0.05)

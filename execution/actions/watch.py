@@ -11,6 +11,7 @@ import time
 from django.db import DatabaseError, close_old_connections
 
 from execution.dispatch import cancels
+from execution.dispatch.bracket_legs import bracket_legs_send
 from execution.dispatch.sweep import closes_release
 from execution.ingest.events import ingest_execution_events
 from execution.ingest.lines import IngestReport
@@ -49,6 +50,7 @@ def watch_once() -> IngestReport:
     while changed:
         cancels.cancels_send_pending()
         closes_release(enqueue=_enqueue)
+        bracket_legs_send(enqueue=_enqueue)
         # Lines written while those ran are read now (their pushes first), not after watchfiles' next steps.
         more = _drain()
         report.absorb(more)

@@ -30,6 +30,7 @@ from orders.models import (
     TradeOrder,
 )
 from orders.services.audit import audit_record
+from orders.services.bracket_desk import bracket_desk_holds
 from orders.services.ledger_events import LedgerEvent
 
 logger = logging.getLogger("orders")
@@ -139,14 +140,22 @@ def _settle_group(
     entry: TradeOrder, children: list[TradeOrder], *, now: datetime, result: BracketSettle
 ) -> None:
     touched = False
+    # A group no engine run holds (a member re-homed): its sent legs keep the size they have at the broker
+    # until tradedesk's resize is confirmed (orders/services/bracket_desk.py), so a later re-homing matches.
+    desk_holds = bracket_desk_holds([entry, *children])
     for child in children:
         sibling = next((row for row in children if row.pk != child.pk), None)
         held = child.status == OrderStatus.HELD
         if held and entry.status in CLOSED_STATUSES and entry.filled_quantity == 0:
             result.never_sent.append((child, NEVER_SENT.format(status=entry.status)))
             continue
+        if held and desk_holds and entry.bracket_state == BracketState.CLOSED:
+            # No run will place it (none holds the group) and tradedesk places none of a closed group.
+            result.never_sent.append((child, GROUP_CLOSED))
+            continue
         updates: dict[str, object] = {}
-        if child.status not in CLOSED_STATUSES:
+        unsent = held or (child.status == OrderStatus.NEW and child.dispatched_at is None)
+        if child.status not in CLOSED_STATUSES and (unsent or not desk_holds):
             size = _sized(child, entry_filled=entry.filled_quantity, sibling=sibling)
             if size is not None and size != child.quantity:
                 updates["quantity"] = child.quantity = size

@@ -15,7 +15,9 @@ from typing import Any
 from django.db import transaction
 
 from orders.models import (
+    CLOSED_STATUSES,
     BracketRole,
+    BracketState,
     OrderStatus,
     OrderType,
     Position,
@@ -88,7 +90,7 @@ def _close_locked(
             )
         # A bracket of the symbol is closed first: no child is sent afterwards, and the close also waits for
         # the children of its entries (one placed in the race with the entry's last fill is canceled too).
-        entries = _bracket_entries(of_symbol)
+        entries = _bracket_entries(of_symbol, project=project, symbol=symbol)
         bracket_groups_close(entries=entries, reason=CLOSED_BY_CLOSE)
         children = list(
             TradeOrder.objects.filter(parent__in=entries).order_by("id").values_list("pk", flat=True)
@@ -118,10 +120,17 @@ def _close_locked(
         result.to_cancel.extend(order for order in of_symbol if order not in result.to_cancel)
 
 
-def _bracket_entries(orders: list[TradeOrder]) -> list[TradeOrder]:
-    """The bracket entries among these orders and those of the children among them (each once)."""
+def _bracket_entries(orders: list[TradeOrder], *, project: Project, symbol: str) -> list[TradeOrder]:
+    """The bracket entries among these orders, those of the children among them, and the symbol's finished
+    entries whose group is still OPEN (a filled entry's legs tradedesk may still place), each once."""
     entries = {order.pk: order for order in orders if order.bracket_role == BracketRole.ENTRY}
     parents = {order.parent_id for order in orders if order.parent_id is not None} - set(entries)
+    parents |= set(
+        TradeOrder.objects.filter(
+            project=project, mode=project.mode, symbol=symbol, bracket_role=BracketRole.ENTRY,
+            bracket_state=BracketState.OPEN, status__in=CLOSED_STATUSES, children__status=OrderStatus.HELD,
+        ).values_list("pk", flat=True)
+    ) - set(entries)  # fmt: skip
     for entry in TradeOrder.objects.filter(pk__in=parents):
         entries[entry.pk] = entry
     return [entries[pk] for pk in sorted(entries)]
