@@ -1,9 +1,9 @@
 """Brackets on PostgreSQL with real parallel events (threads, each its own connection) and the simulator engine
 process: children grow with the entry's fills whatever the order of the batches, the engine's one-cancels-other
 cancels the stop loss when the take profit fills, a Close during a working bracket leaves it flat, and the group
-survives an engine restart (its legs re-homed by the open-orders line, tradedesk's safety net keeping them OCO);
-what a restart does not keep today: an unfilled entry's legs are never sent once it fills in the new run, and a
-partly filled entry's legs are not grown at the broker (docs/engine-contract.md section 14, "Across a restart")."""
+survives an engine restart (its legs re-homed by the open-orders line, tradedesk's safety net keeping them OCO,
+tradedesk placing and growing the legs of a group no run holds: docs/engine-contract.md section 14, "Across a
+restart")."""
 
 from __future__ import annotations
 
