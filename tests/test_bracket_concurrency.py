@@ -175,7 +175,9 @@ def test_across_a_restart_tradedesk_places_an_unfilled_entrys_legs_once_it_fills
     run_2 = engines.running_engine("paper")["run_id"]  # type: ignore[index]
     assert ingest_until(lambda: reload(entry).status == "FILLED")
     assert ingest_until(
-        lambda: all(reload(leg).status == OrderStatus.SUBMITTED and leg.broker_order_id for leg in (take, stop))
+        lambda: all(
+            reload(leg).status == OrderStatus.SUBMITTED and leg.broker_order_id for leg in (take, stop)
+        )
     )
     assert [(leg.quantity, leg.engine_record.run_id) for leg in (reload(take), reload(stop))] == [
         (3, run_2),
@@ -220,7 +222,9 @@ def test_across_a_restart_tradedesk_grows_a_partly_filled_entrys_legs_at_the_bro
     engines.engine_start("paper")
     run_2 = engines.running_engine("paper")["run_id"]  # type: ignore[index]
     assert ingest_until(lambda: reload(entry).status == OrderStatus.FILLED)
-    assert ingest_until(lambda: all(reload(leg).quantity == 3 and not leg.update_pending for leg in (take, stop)))
+    assert ingest_until(
+        lambda: all(reload(leg).quantity == 3 and not leg.update_pending for leg in (take, stop))
+    )
     assert [leg.engine_record.run_id for leg in (reload(take), reload(stop))] == [run_2, run_2]
     assert kept_orders() == sorted((int(leg.broker_order_id), "-3") for leg in (take, stop))
     assert position(project, "AAPL") == 3

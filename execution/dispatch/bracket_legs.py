@@ -43,7 +43,9 @@ def bracket_legs_send(*, enqueue: Callable[[int], None], mode: str | None = None
             assert leg.ib_order_id is not None and leg.update_quantity is not None  # bracket_desk checked
             signed = leg.update_quantity if leg.side == Side.BUY else -leg.update_quantity
             command = engines.update_command(
-                command_id=engines.command_id_for(f"{leg.client_order_id}:resize:{timezone.now().timestamp()}"),
+                command_id=engines.command_id_for(
+                    f"{leg.client_order_id}:resize:{timezone.now().timestamp()}"
+                ),
                 engine_order_id=leg.ib_order_id,
                 quantity=json_number(signed),
                 limit_price=None,
@@ -52,7 +54,9 @@ def bracket_legs_send(*, enqueue: Callable[[int], None], mode: str | None = None
             try:
                 engines.send_command(leg.mode, command)
             except Exception as exc:  # dropped, so the next pass asks again
-                logger.warning("bracket resize not sent", extra={"order": leg.client_order_id, "reason": str(exc)})
+                logger.warning(
+                    "bracket resize not sent", extra={"order": leg.client_order_id, "reason": str(exc)}
+                )
                 order_modify_reject(order=leg, message=f"could not send the bracket resize: {exc}")
                 continue
             sent.resized.append(leg.pk)
