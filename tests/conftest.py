@@ -98,13 +98,17 @@ def celery_worker_thread(transactional_db: Any) -> Any:
     """A real Celery worker (solo pool, in a thread) consuming from the Redis broker, queue purged first."""
     from celery.contrib.testing.worker import start_worker
 
+    from tests.celery_worker import connections_closed_after_tasks
     from tradedesk.celery import app
 
     with app.connection_for_write() as connection:
         connection.default_channel.queue_purge("celery")
-    with start_worker(
-        app, pool="solo", perform_ping_check=False, shutdown_timeout=15, loglevel="WARNING"
-    ) as worker:
+    with (
+        connections_closed_after_tasks(),
+        start_worker(
+            app, pool="solo", perform_ping_check=False, shutdown_timeout=15, loglevel="WARNING"
+        ) as worker,
+    ):
         yield worker
 
 

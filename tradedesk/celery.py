@@ -5,8 +5,9 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import setup_logging
+from celery.signals import setup_logging, task_postrun, task_prerun
 from django.conf import settings
+from django.db import close_old_connections
 from django_structlog.celery.steps import DjangoStructLogInitStep
 
 from tradedesk.apps import var_prepare
@@ -31,3 +32,14 @@ def folders_prepare(**kwargs: Any) -> None:
 def logging_setup(**kwargs: Any) -> None:
     """Workers and beat log through Django's LOGGING (structlog, JSON in production), not Celery's format."""
     logging.config.dictConfig(settings.LOGGING)
+
+
+@task_prerun.connect
+@task_postrun.connect
+def connections_recycle(**kwargs: Any) -> None:
+    """Around each task, what Django does around each request: drop a broken connection or one past
+    CONN_MAX_AGE, keep the rest (CELERY_DB_REUSE_MAX stops the fixup closing every one)."""
+    task = kwargs.get("task")
+    if task is not None and getattr(task.request, "is_eager", False):
+        return  # run inside the caller's request and transaction: its connection is the caller's
+    close_old_connections()

@@ -23,6 +23,7 @@ from playwright.sync_api import Page, expect
 
 from orders.models import Position, Project
 from orders.services import order_seed_filled
+from tests.celery_worker import connections_closed_after_tasks
 from tests.waiting import wait_for
 from tradedesk.celery import app as celery_app
 
@@ -86,14 +87,17 @@ def celery_worker(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Any]
     queue = f"tradedesk-e2e-{uuid.uuid4().hex[:8]}"
     previous = _route_all_tasks_to(queue)
     try:
-        with start_worker(
-            celery_app,
-            pool="solo",
-            concurrency=1,
-            perform_ping_check=False,
-            shutdown_timeout=10,
-            loglevel="WARNING",
-        ) as worker:
+        with (
+            connections_closed_after_tasks(),
+            start_worker(
+                celery_app,
+                pool="solo",
+                concurrency=1,
+                perform_ping_check=False,
+                shutdown_timeout=10,
+                loglevel="WARNING",
+            ) as worker,
+        ):
             yield worker
     finally:
         for key, value in previous.items():
