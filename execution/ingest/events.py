@@ -228,9 +228,11 @@ def _drain(
     mode: str | None,
     identity: tuple[int, int] | None = None,
     max_batches: int | None = None,
+    cursor: EventFileCursor | None = None,
 ) -> IngestReport:
     """Ingest the complete lines of an open file from the cursor's offset, a transaction per batch (at most
-    `max_batches` of them when given; the bytes left are the report's pending_bytes).
+    `max_batches` of them when given; the bytes left are the report's pending_bytes). `cursor` is the row as
+    the caller just read it (its first batch does not read it again).
 
     Reads happen outside the transaction (they never hold the database's write lock); the transaction
     re-checks that the cursor did not move meanwhile and applies within the time budget.
@@ -241,7 +243,7 @@ def _drain(
     while True:
         stat = os.fstat(fd)
         first_hash = first_line_hash(fd)
-        seen = EventFileCursor.objects.filter(path=key).first()
+        seen, cursor = cursor or EventFileCursor.objects.filter(path=key).first(), None
         if seen is None:  # the file's first ingest (a write only then, not at every wake-up or read)
             EventFileCursor.objects.bulk_create([EventFileCursor(path=key)], ignore_conflicts=True)
             seen = EventFileCursor.objects.get(path=key)
@@ -310,17 +312,18 @@ def _drain(
 
 def _drain_rotated(
     path: Path, key: str, fd: int, *, batch_lines: int, mode: str | None, max_batches: int | None = None
-) -> IngestReport:
-    """Before reading a new file at `path`, finish the rotated one (`<name>.<suffix>`) the cursor was on."""
+) -> tuple[IngestReport, EventFileCursor | None]:
+    """Before reading a new file at `path`, finish the rotated one (`<name>.<suffix>`) the cursor was on; the
+    cursor as read when there was none to finish (for the new file's first batch: one read less per ingest)."""
     cursor = EventFileCursor.objects.filter(path=key).first()
     if cursor is None or cursor.inode is None or cursor.device is None:
-        return IngestReport()
+        return IngestReport(), cursor
     current = os.fstat(fd)
     if (current.st_dev, current.st_ino) == (cursor.device, cursor.inode):
-        return IngestReport()
+        return IngestReport(), cursor
     rotated = rotated_sibling(path, device=cursor.device, inode=cursor.inode)
     if rotated is None:
-        return IngestReport()
+        return IngestReport(), cursor
     old_fd = open_regular(rotated)
     try:
         report = _drain(
@@ -334,7 +337,7 @@ def _drain_rotated(
     finally:
         os.close(old_fd)
     if report.unfinished:
-        return report  # the rotated file is not finished: the new one waits
+        return report, None  # the rotated file is not finished: the new one waits
     with transaction.atomic():
         cursor = EventFileCursor.objects.select_for_update().get(path=key)
         if (cursor.device, cursor.inode) != (current.st_dev, current.st_ino):
@@ -345,7 +348,7 @@ def _drain_rotated(
         "events file rotated; drained the previous file", extra={"path": key, "rotated": str(rotated)}
     )
     report.rotations += 1
-    return report
+    return report, None
 
 
 def ingest_file(
@@ -363,10 +366,14 @@ def ingest_file(
     except FileNotFoundError:
         return report
     try:
-        rotated = _drain_rotated(path, key, fd, batch_lines=batch_lines, mode=mode, max_batches=max_batches)
+        rotated, cursor = _drain_rotated(
+            path, key, fd, batch_lines=batch_lines, mode=mode, max_batches=max_batches
+        )
         report.absorb(rotated)
         if not rotated.unfinished:
-            report.absorb(_drain(fd, key, batch_lines=batch_lines, mode=mode, max_batches=max_batches))
+            report.absorb(
+                _drain(fd, key, batch_lines=batch_lines, mode=mode, max_batches=max_batches, cursor=cursor)
+            )
     finally:
         os.close(fd)
     return report

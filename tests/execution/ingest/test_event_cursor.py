@@ -38,6 +38,26 @@ def test_unchanged_file_costs_no_query(
         ingest_execution_events(path)
 
 
+def test_a_new_line_reads_the_cursor_once_before_locking_it(tmp_path: Path, order: TradeOrder) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    path = write(tmp_path / "e.jsonl", line(**ev("oi_9_1_1", "Submitted", 1)))
+    ingest_execution_events(path)
+    write(path, line(**ev("oi_9_1_1", "Filled", 2, filled=10, fill_price=1.0)), "a")
+    with CaptureQueriesContext(connection) as queries:
+        assert ingest_execution_events(path).applied == 1
+    cursor_reads = [
+        query["sql"]
+        for query in queries.captured_queries
+        if 'FROM "execution_eventfilecursor"' in query["sql"]
+    ]
+    # The rotation check's read serves the batch; the locked read re-checks it (a moved cursor reads again).
+    assert len(cursor_reads) == 2 and "FOR UPDATE" in cursor_reads[1]
+    order.refresh_from_db()
+    assert order.status == "FILLED"
+
+
 def test_truncated_file_is_read_again_from_the_start(tmp_path: Path, order: TradeOrder) -> None:
     path = write(tmp_path / "e.jsonl", line(**ev("oi_9_1_1", "Submitted", 1)) * 3)
     ingest_execution_events(path)
