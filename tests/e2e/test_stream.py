@@ -5,92 +5,17 @@ stream while that page sends no poll, and when the stream is cut the page says "
 from __future__ import annotations
 
 import asyncio
-import gc
-import socket
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import uvicorn
-from django.db import connection
 from playwright.sync_api import Browser, Page, expect
 
-from execution.actions import ingest_watch
 from orders.models import Project
 from orders.services import create_trade_order
-from tests.e2e.conftest import open_desk, seed_position
-from tradedesk.asgi import application
+from tests.e2e.conftest import AsgiDesk, open_streaming_desk, seed_position
 from tradedesk.web import stream
 
 pytestmark = [pytest.mark.e2e]
-
-
-@dataclass
-class AsgiDesk:
-    url: str
-    server: uvicorn.Server
-    loop: asyncio.AbstractEventLoop | None = None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def asgi_desk(transactional_db: Any, celery_worker: Any, settings: Any) -> Iterator[AsgiDesk]:
-    """uvicorn serving tradedesk.asgi in a thread of this process (so on the test database), plus the
-    engine host's ingest watcher, which is what reads the simulator's events when no page polls."""
-    settings.TRADEDESK_COMMAND_RESULT_TIMEOUT = 5.0
-    port = _free_port()
-    config = uvicorn.Config(application, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    server = uvicorn.Server(config)
-    desk = AsgiDesk(url=f"http://127.0.0.1:{port}", server=server)
-
-    def serve() -> None:
-        loop = asyncio.new_event_loop()
-        desk.loop = loop
-        try:
-            loop.run_until_complete(server.serve())
-        finally:
-            loop.close()
-
-    stop = threading.Event()
-
-    def watch() -> None:
-        try:
-            ingest_watch(stop=stop)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=serve, daemon=True), threading.Thread(target=watch, daemon=True)]
-    for thread in threads:
-        thread.start()
-    assert _wait(lambda: server.started, 15), "uvicorn did not start"
-    yield desk
-    stop.set()
-    server.should_exit = True
-    server.force_exit = True
-    for thread in threads:
-        thread.join(15)
-    stream.db_close()
-    # The ASGI handler ran each request's sync part on a thread of its own: their connections go with them.
-    gc.collect()
-
-
-def _wait(predicate: Any, timeout: float) -> bool:
-    from tests.waiting import wait_for
-
-    return bool(wait_for(predicate, timeout, interval=0.05))
-
-
-def open_streaming_desk(page: Page, desk: AsgiDesk, user: Any, project: Project) -> None:
-    """The desk with its push stream open."""
-    open_desk(page, desk, user, project)
-    expect(page.locator("html[data-stream=open]")).to_have_count(1)
 
 
 def polls(page: Page) -> list[str]:

@@ -156,6 +156,9 @@ def bracket_groups(rows: list[TradeOrder]) -> list[TradeOrder]:
 
 def orders_context(project: Project, *, selected: Any = None) -> dict[str, Any]:
     """The project's orders in its mode as rendered rows: working ones first (a blotter), then the newest."""
+    # Read before the rows (or with the project, earlier): the rows are at least this version, which the page
+    # compares with the pushed rows' exact one (stream_rows.py).
+    stamp = selectors.project_counters(project=project)[0]
     orders = orders_shown(project)
     selected_id = bounded_id(selected)
     cutoff = timezone.now() - timedelta(seconds=RECENT_SECONDS)
@@ -166,6 +169,7 @@ def orders_context(project: Project, *, selected: Any = None) -> dict[str, Any]:
         "order_rows": [row.html for row in rows],
         "rendered_rows": rows,
         "rows_token": rows_token(rows, project=project),
+        "rows_stamp": stamp,
         "orders_shown": ORDERS_SHOWN,
         "selected_order_id": selected_id,
         "final_statuses": sorted(FINAL_STATUSES),

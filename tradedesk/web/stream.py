@@ -34,7 +34,7 @@ from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare
 
 from execution.actions import account_version, change_token, prices_version, push_channel, push_enabled
@@ -42,6 +42,7 @@ from orders import doors, selectors
 from orders.doors import project_for_user
 from orders.errors import NotFound
 from orders.models import ProjectVersion
+from tradedesk.web.stream_rows import Look, RowsSent, RowsSnapshot, rows_event, rows_snapshot
 
 logger = logging.getLogger("tradedesk.web.stream")
 
@@ -92,6 +93,8 @@ class Hub:
         self.streams = 0
         # (generation, project id, mode) -> the read of what that wake-up tells, shared by its streams.
         self._seen: dict[tuple[int, int, str], asyncio.Future[Seen]] = {}
+        # (generation, project id, look) -> the rows that wake-up's pushes carry, rendered once for its streams.
+        self._rows: dict[tuple[int, int, Look], asyncio.Future[RowsSnapshot]] = {}
         # project id -> the generation whose orders change was last marked pushed (orders/services/stages.py).
         self._pushed: dict[int, int] = {}
 
@@ -107,6 +110,20 @@ class Hub:
             return await asyncio.shield(found)
         except Exception:
             self._seen.pop(key, None)  # the next wake-up reads again
+            raise
+
+    async def rows_now(self, project_id: int, look: Look) -> RowsSnapshot:
+        """The project's table rows after the latest wake-up: one read and render for all its streams."""
+        key = (self.generation, project_id, look)
+        found = self._rows.get(key)
+        if found is None:
+            for old in [old for old in self._rows if old[0] < self.generation]:
+                del self._rows[old]
+            found = self._rows[key] = asyncio.ensure_future(in_db(rows_snapshot, project_id, look))
+        try:
+            return await asyncio.shield(found)
+        except Exception:
+            self._rows.pop(key, None)
             raise
 
     async def mark_pushed(self, project_id: int, generation: int, at: datetime) -> None:
@@ -216,6 +233,7 @@ class Access:
     user_id: str
     auth_hash: str
     project_id: int
+    look: Look
 
 
 @dataclass(frozen=True)
@@ -311,7 +329,18 @@ def _relevant(payloads: list[dict[str, Any] | None], *, project_id: int, mode: s
     return False
 
 
-async def stream_events(access: Access, seen: Seen) -> AsyncIterator[bytes]:
+async def pushed_rows(the_hub: Hub, access: Access, sent: RowsSent) -> bytes | None:
+    """The `rows` event of an orders change, if a few rows the page may show changed (stream_rows.py)."""
+    try:
+        snapshot = await the_hub.rows_now(access.project_id, access.look)
+    except Exception:  # a database outage: the `orders` event still goes, and the page fetches
+        logger.exception("stream: rendering the changed rows failed")
+        return None
+    rows = sent.changed(snapshot)
+    return rows_event(snapshot, rows) if rows else None
+
+
+async def stream_events(access: Access, seen: Seen, sent: RowsSent) -> AsyncIterator[bytes]:
     """The stream: an event per changed part, a keep-alive comment when idle, the end on lost access."""
     the_hub = hub()
     the_hub.ensure_running()
@@ -333,6 +362,9 @@ async def stream_events(access: Access, seen: Seen) -> AsyncIterator[bytes]:
                 now = await the_hub.seen_now(access.project_id, mode)
             if check or look:
                 if now.orders != seen.orders:
+                    rows = await pushed_rows(the_hub, access, sent)
+                    if rows is not None:
+                        yield rows
                     yield _event("orders", now)
                     await the_hub.mark_pushed(access.project_id, generation, timezone.now())
                 if now.prices != seen.prices:
@@ -371,13 +403,23 @@ async def live_stream(request: HttpRequest) -> HttpResponse | StreamingHttpRespo
         return HttpResponse(status=404)
     if session_key is None or project_id <= 0 or project_id > 2**31 - 1:
         return HttpResponse(status=404)
+    # The request's language and zone (its middleware's): the pushed rows are rendered in them.
+    look = Look(
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+        zone=timezone.get_current_timezone_name(),
+    )
     access = Access(
-        session_key=session_key, user_id=str(user.pk), auth_hash=str(auth_hash), project_id=project_id
+        session_key=session_key,
+        user_id=str(user.pk),
+        auth_hash=str(auth_hash),
+        project_id=project_id,
+        look=look,
     )
     if await in_db(access_check, access) is None:
         return HttpResponse(status=404)
     seen = Seen.parse(request.headers.get("Last-Event-ID", ""))
-    response = StreamingHttpResponse(stream_events(access, seen), content_type="text/event-stream")
+    sent = RowsSent(request.GET.get("rv", ""))
+    response = StreamingHttpResponse(stream_events(access, seen, sent), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
     return response

@@ -17,6 +17,7 @@ from django.test import Client
 from orders.services.versions import project_versions_bump
 from tradedesk.web import stream
 from tradedesk.web.stream import Access, Seen, access_check
+from tradedesk.web.stream_rows import Look, RowsSent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,6 +32,7 @@ def access(user: Any, project: Any) -> Access:
         user_id=str(user.pk),
         auth_hash=session[HASH_SESSION_KEY],
         project_id=project.pk,
+        look=Look(language="en", zone="UTC"),
     )
 
 
@@ -68,7 +70,7 @@ def test_a_removed_membership_ends_access(access: Access, user: Any, project: An
 async def _collect(access: Access, seen: Seen, *, until: int, after: Any = None) -> list[bytes]:
     """The stream's chunks until `until` events came; `after` runs (committed) while the stream waits."""
     events: list[bytes] = []
-    stream_iter = stream.stream_events(access, seen)
+    stream_iter = stream.stream_events(access, seen, RowsSent(""))
 
     async def later() -> None:
         await asyncio.sleep(0.5)  # the stream has sent what it had and waits on the hub

@@ -1,0 +1,99 @@
+/* The order rows a push carries (tradedesk/web/stream_rows.py): the stream's `rows` event brings the rows that
+   changed, rendered by the server, and the page puts each one in place of the row it shows, without waiting
+   for the fetch the `orders` event also sends (that one brings new rows, the header and the positions).
+
+   Which is newer: a push carries the exact version of its rows (the project's orders counter they were read
+   with); every answer of the page's own fetches carries the counter it read before its rows (#orders-rows
+   data-stamp), so its rows are at least that version. A push not newer than the table shown is dropped. An
+   answer that is older than a row pushed meanwhile (its stamp lower, and its request sent before the push
+   came: read after the push came, it is newer whatever its stamp) would put the older row back: the pushed
+   row is put in again in the same task, before the page paints. Loaded after desk.js (its swap handlers run
+   first). */
+(function () {
+  "use strict";
+
+  var pushed = {}; // order id -> { stamp, html, at } of rows pushed since the last answer at least as new
+  var sources = typeof WeakSet === "function" ? new WeakSet() : null;
+
+  function tbody() {
+    return document.querySelector("#orders-panel tbody");
+  }
+
+  function tableStamp(root) {
+    var token = (root || document).querySelector("#orders-rows");
+    return token ? Number(token.getAttribute("data-stamp") || 0) : 0;
+  }
+
+  // One row in place of the shown one (none shown: the fetch brings it); the selection is the page's own.
+  function place(id, html) {
+    var body = tbody();
+    var row = body && body.querySelector(':scope > tr[data-order-id="' + id + '"]');
+    if (!row) return false;
+    var template = document.createElement("template");
+    template.innerHTML = "<table><tbody>" + html + "</tbody></table>";
+    var incoming = template.content.querySelector("tr[data-order-id]");
+    if (!incoming) return false;
+    if (row.classList.contains("selected")) {
+      incoming.classList.add("selected");
+      incoming.setAttribute("aria-selected", "true");
+    }
+    incoming = document.importNode(incoming, true);
+    row.replaceWith(incoming);
+    window.htmx.process(incoming);
+    return true;
+  }
+
+  function onRows(evt) {
+    var data;
+    try {
+      data = JSON.parse(evt.data);
+    } catch (error) {
+      return;
+    }
+    if (!data || !Array.isArray(data.rows) || typeof data.stamp !== "number") return;
+    if (data.stamp <= tableStamp()) return; // the table shown is at least as new
+    var at = performance.now();
+    data.rows.forEach(function (pair) {
+      var id = String(pair[0]);
+      if (place(id, pair[1])) pushed[id] = { stamp: data.stamp, html: pair[1], at: at };
+    });
+  }
+
+  // After an answer placed rows (the whole table or the changed rows): pushed rows newer than it go back in.
+  function reapply(stamp, xhr) {
+    var sentAt = xhr && typeof xhr.tdSentAt === "number" ? xhr.tdSentAt : Infinity;
+    Object.keys(pushed).forEach(function (id) {
+      var entry = pushed[id];
+      if (stamp >= entry.stamp || sentAt > entry.at) delete pushed[id];
+      else if (!place(id, entry.html)) delete pushed[id];
+    });
+  }
+
+  document.addEventListener("htmx:sseOpen", function (evt) {
+    var source = evt.detail && evt.detail.source;
+    if (!source || (sources && sources.has(source))) return;
+    if (sources) sources.add(source);
+    source.addEventListener("rows", onRows);
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    if (evt.detail.xhr) evt.detail.xhr.tdSentAt = performance.now();
+  });
+
+  // The changed rows alone (desk.js placed them in its own beforeSwap handler, which ran first).
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var xhr = evt.detail.xhr;
+    if (!xhr || xhr.getResponseHeader("TD-Rows") !== "changed" || !evt.detail.shouldSwap) return;
+    var answer = document.createElement("template");
+    answer.innerHTML = evt.detail.serverResponse;
+    reapply(tableStamp(answer.content), xhr);
+  });
+
+  // The whole table (a fetch, an order placed, a cancel).
+  document.addEventListener("htmx:afterSwap", function (evt) {
+    var xhr = evt.detail.xhr;
+    if (!evt.detail.target || evt.detail.target.id !== "orders-panel") return;
+    if (xhr && xhr.getResponseHeader("TD-Rows") === "changed") return;
+    reapply(tableStamp(), xhr);
+  });
+})();

@@ -1,0 +1,79 @@
+"""The order rows a push carries: when a project's orders changed, the stream sends the rows that changed with
+the event, so the page shows an engine's answer without a fetch first (desk.js places them in the rows it
+shows; the fetch the event also triggers brings the rest: new rows, the header, the positions).
+
+The rows are those of the orders table (orders_table.rendered_rows, the same template and fragment cache),
+read with the project's orders counter in one snapshot: the counter is the rows' exact version, which the
+page compares with the answers of its own fetches (each carries the counter it read before its rows), so an
+older answer never replaces a newer pushed row and an older push never replaces a newer answer's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import orjson
+from django.db import connection, transaction
+from django.utils import timezone, translation
+
+from orders.models import Project, ProjectVersion
+from tradedesk.web.orders_table import MAX_TOKEN_CHARS, RECENT_SECONDS, Row, orders_shown, rendered_rows
+
+# More changed rows than this in one push (a cancel-all, a reconnect): the page's fetch brings them instead.
+PUSH_ROWS_MAX = 10
+
+
+@dataclass(frozen=True)
+class Look:
+    """What a stream's rows are rendered in: its request's language and time zone."""
+
+    language: str
+    zone: str
+
+
+@dataclass(frozen=True)
+class RowsSnapshot:
+    """The project's orders counter and its table's rows, read in one snapshot."""
+
+    counter: int
+    rows: tuple[Row, ...]
+
+
+def rows_snapshot(project_id: int, look: Look) -> RowsSnapshot:
+    """The project's shown rows and the orders counter they are the version of (on the streams' DB thread)."""
+    with translation.override(look.language), timezone.override(look.zone), transaction.atomic():
+        if connection.vendor == "postgresql":
+            # One snapshot for the counter and the rows (SQLite's read transaction is one already).
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        row = ProjectVersion.objects.filter(project_id=project_id).values_list("orders", flat=True).first()
+        project = Project.objects.only("id", "mode").get(pk=project_id)
+        orders = orders_shown(project)
+        cutoff = timezone.now() - timedelta(seconds=RECENT_SECONDS)
+        rows = rendered_rows(orders, project=project, selected_id=None, cutoff=cutoff)
+    return RowsSnapshot(counter=row or 0, rows=tuple(rows))
+
+
+class RowsSent:
+    """The version of each row a stream's page has (from the rows token it connected with, then the pushes)."""
+
+    def __init__(self, token: str) -> None:
+        self.versions: dict[int, str] = {}
+        if not token or len(token) > MAX_TOKEN_CHARS:
+            return
+        for pair in token.partition("~")[2].split(","):
+            order_id, _, version = pair.partition(".")
+            if order_id.isdigit():
+                self.versions[int(order_id)] = version
+
+    def changed(self, snapshot: RowsSnapshot) -> list[Row] | None:
+        """The rows whose version the page lacks (None: none, or too many for one push)."""
+        rows = [row for row in snapshot.rows if self.versions.get(row.order_id) != row.version]
+        self.versions = {row.order_id: row.version for row in snapshot.rows}
+        return rows if 0 < len(rows) <= PUSH_ROWS_MAX else None
+
+
+def rows_event(snapshot: RowsSnapshot, rows: list[Row]) -> bytes:
+    """The `rows` event: no id, so the page's Last-Event-ID stays the versions it was told."""
+    data = orjson.dumps({"stamp": snapshot.counter, "rows": [[row.order_id, str(row.html)] for row in rows]})
+    return b"event: rows\ndata: " + data + b"\n\n"
