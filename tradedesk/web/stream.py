@@ -362,11 +362,14 @@ async def stream_events(access: Access, seen: Seen, sent: RowsSent) -> AsyncIter
                 now = await the_hub.seen_now(access.project_id, mode)
             if check or look:
                 if now.orders != seen.orders:
+                    # The event first, so the page's fetch (new rows, the header, positions) starts at once;
+                    # the changed rows follow as soon as they are rendered.
+                    yield _event("orders", now)
+                    pushed_at = timezone.now()
                     rows = await pushed_rows(the_hub, access, sent)
                     if rows is not None:
                         yield rows
-                    yield _event("orders", now)
-                    await the_hub.mark_pushed(access.project_id, generation, timezone.now())
+                    await the_hub.mark_pushed(access.project_id, generation, pushed_at)
                 if now.prices != seen.prices:
                     yield _event("prices", now)
                 if now.account != seen.account:
