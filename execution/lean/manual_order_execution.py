@@ -24,41 +24,30 @@ default), the intent's order is placed once its symbol has a price, and the symb
 subscribed so that OrderCommands for them can be placed.
 
 A market order while the exchange is closed follows `market_order_route` (the same rule as
-execution/contract/market_hours.py, which this file cannot import: LEAN loads it on its own).
+execution/contract/market_hours.py, which the algorithm cannot import: LEAN loads it on its own).
 
-Import only from `AlgorithmImports` (LEAN's module; `quantconnect-stubs` types it for mypy). Nothing in
-tradedesk imports this module at runtime: the stubs have no code. The line-building logic is in plain
-functions so it can be tested without LEAN.
+Import only from `AlgorithmImports` (LEAN's module; `quantconnect-stubs` types it for mypy) and the companion
+package `tradedesk_algorithm/` beside this file (one concern a module: intents, commands, placement, brackets, lines,
+the events writer, snapshots, market hours). Nothing in tradedesk imports them at runtime: the stubs have no code.
+The line-building logic is in plain functions so it can be tested without LEAN.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import math
-import os
-import re
-import stat
 import threading
 import time as _time
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from AlgorithmImports import (
     BrokerageMessageType,
-    Command,
-    InteractiveBrokersOrderProperties,
     MarketHoursState,
     OrderRequestStatus,
-    OrderStatus,
     OrderType,
     QCAlgorithm,
     Resolution,
-    TimeInForce,
     TradeBar,
     UpdateOrderFields,
 )
@@ -66,908 +55,140 @@ from AlgorithmImports import (
 if TYPE_CHECKING:
     from AlgorithmImports import BrokerageMessageEvent, OrderEvent, OrderTicket, Slice, Symbol
 
-ENGINE_NAME = "lean"
-SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.]{0,14}$")
+# LEAN imports this file as the top-level module `manual_order_execution`, its file name (AlgorithmFactory/Loader.cs
+# :166-173, Python/Wrappers/AlgorithmPythonWrapper.cs:102@24863901), with this folder first on sys.path
+# (Queues/JobQueue.cs:276-279 passes it to PythonInitializer.AddAlgorithmLocationPath, which keeps it ahead of every
+# path added later: Common/Python/PythonInitializer.cs:101-176): there the companion package is the top-level
+# `tradedesk_algorithm` of this folder. tradedesk's tests and mypy import this file as
+# execution.lean.manual_order_execution, where the same files are its subpackage. No ImportError fallback, so no other
+# module is ever taken for it; both lists name the same names (tests/execution/lean/test_lean_import.py).
+if TYPE_CHECKING or __package__:
+    from .tradedesk_algorithm.brackets import (
+        BRACKET_RESIZE_KEY,
+        BracketGroup,
+        BracketLeg,
+    )
+    from .tradedesk_algorithm.commands import (
+        TradedeskOrderCommand,
+        TradedeskUpdateCommand,
+        command_intent,
+    )
+    from .tradedesk_algorithm.intents import (
+        Intent,
+        IntentError,
+        intent_symbols,
+        read_intent,
+    )
+    from .tradedesk_algorithm.lines import (
+        UPDATE_REFUSED_KEY,
+        _is_market_on_open,
+        engine_line,
+        event_line,
+        holdings_line,
+        json_number,
+        moved_status,
+        open_orders_line,
+        order_broker_ids,
+        order_message,
+        split_holdings_line,
+        split_open_orders_line,
+        status_name,
+        trailing_stop_moves,
+    )
+    from .tradedesk_algorithm.market_hours import (
+        MARKET,
+        MARKET_ON_OPEN,
+        REFUSED,
+        market_order_route,
+    )
+    from .tradedesk_algorithm.placement import (
+        order_properties,
+        updates_sent,
+    )
+    from .tradedesk_algorithm.snapshots import (
+        ACCOUNT_FILE,
+        PRICES_FILE,
+        account_snapshot,
+        last_close,
+        prices_interval,
+        prices_snapshot,
+        replace_json,
+    )
+    from .tradedesk_algorithm.writer import (
+        EVENTS_FILE,
+        append_line,
+        close_torn_line,
+        line_cap,
+    )
+else:
+    from tradedesk_algorithm.brackets import (
+        BRACKET_RESIZE_KEY,
+        BracketGroup,
+        BracketLeg,
+    )
+    from tradedesk_algorithm.commands import (
+        TradedeskOrderCommand,
+        TradedeskUpdateCommand,
+        command_intent,
+    )
+    from tradedesk_algorithm.intents import (
+        Intent,
+        IntentError,
+        intent_symbols,
+        read_intent,
+    )
+    from tradedesk_algorithm.lines import (
+        UPDATE_REFUSED_KEY,
+        _is_market_on_open,
+        engine_line,
+        event_line,
+        holdings_line,
+        json_number,
+        moved_status,
+        open_orders_line,
+        order_broker_ids,
+        order_message,
+        split_holdings_line,
+        split_open_orders_line,
+        status_name,
+        trailing_stop_moves,
+    )
+    from tradedesk_algorithm.market_hours import (
+        MARKET,
+        MARKET_ON_OPEN,
+        REFUSED,
+        market_order_route,
+    )
+    from tradedesk_algorithm.placement import (
+        order_properties,
+        updates_sent,
+    )
+    from tradedesk_algorithm.snapshots import (
+        ACCOUNT_FILE,
+        PRICES_FILE,
+        account_snapshot,
+        last_close,
+        prices_interval,
+        prices_snapshot,
+        replace_json,
+    )
+    from tradedesk_algorithm.writer import (
+        EVENTS_FILE,
+        append_line,
+        close_torn_line,
+        line_cap,
+    )
+
 HOLDINGS_EVERY = timedelta(minutes=1)
 INTENT_SCAN_EVERY = timedelta(seconds=5)
 # Symbols of intents younger than this are subscribed (IB allows ~100 market data lines by default).
 RECENT_INTENT_SECONDS = 3 * 24 * 3600
 MAX_SUBSCRIPTIONS = 80
 WAITING_NOTICE_AFTER = timedelta(minutes=2)
-# IB accepts MarketOnOpen only until two minutes before the open (InteractiveBrokersBrokerageModel.cs 352-355).
-MOO_CUTOFF = timedelta(minutes=2)
-MARKET, MARKET_ON_OPEN, REFUSED = "Market", "MarketOnOpen", "Refused"
-MOO_MESSAGE = "MarketOnOpen: sent while the market is closed; it fills at the next open"
-# The IB plugin's fixed texts on its order events, which say nothing about the order: every status update
-# carries "Interactive Brokers Order Event" (InteractiveBrokersBrokerage.cs:2427@d154917), every fill "Interactive
-# Brokers Order Fill Event" (:2861), a submission LEAN generates "Lean Generated Interactive Brokers Order Event"
-# (:1664-1668). Dropped from the lines' messages (tests/fixtures/ib/order-event-messages-excerpt.json).
-BROKER_BOILERPLATE = frozenset(
-    {
-        "Interactive Brokers Order Event",
-        "Interactive Brokers Order Fill Event",
-        "Lean Generated Interactive Brokers Order Event",
-    }
-)
-# The engine folder's names (execution/contract/folder.py; LEAN loads this file alone, so it keeps a copy that
-# tests/execution/contract/test_folder.py holds to the contract's).
-# The mark on an Invalid event that answers an update in flight (execution/contract/messages.py holds the same):
-# IB's HandleError emits Invalid for the order itself when a modify fails with one of its InvalidatingCodes
-# (e.g. 104, 105, 110, 201), while IB keeps working the original (IB plugin InteractiveBrokersBrokerage.cs
-# 2235-2259, 5897-5904@d154917).
-UPDATE_REFUSED_KEY = "update_refused"
-EVENTS_FILE = "events.jsonl"
-PRICES_FILE = "prices.json"
-ACCOUNT_FILE = "account.json"
-DEFAULT_PRICES_INTERVAL = 2.0
-# The events file's line cap (TRADEDESK_EVENTS_MAX_LINE_BYTES), from the `max-line-bytes` launch parameter.
-DEFAULT_MAX_LINE_BYTES = 1 << 20
-MIN_MAX_LINE_BYTES = 1024
-
-# LEAN's OrderStatus names (Common/Orders/OrderTypes.cs). The enum skips 4, so lines carry names, never numbers.
-STATUS_NAMES: tuple[tuple[Any, str], ...] = (
-    (OrderStatus.NEW, "New"),
-    (OrderStatus.SUBMITTED, "Submitted"),
-    (OrderStatus.PARTIALLY_FILLED, "PartiallyFilled"),
-    (OrderStatus.FILLED, "Filled"),
-    (OrderStatus.CANCELED, "Canceled"),
-    (OrderStatus.NONE, "None"),
-    (OrderStatus.INVALID, "Invalid"),
-    (OrderStatus.CANCEL_PENDING, "CancelPending"),
-    (OrderStatus.UPDATE_SUBMITTED, "UpdateSubmitted"),
-)
-STATUS_NAME_BY_NUMBER = {
-    0: "New",
-    1: "Submitted",
-    2: "PartiallyFilled",
-    3: "Filled",
-    5: "Canceled",
-    6: "None",
-    7: "Invalid",
-    8: "CancelPending",
-    9: "UpdateSubmitted",
-}
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Pure helpers (unit-tested without LEAN)
-# ---------------------------------------------------------------------------------------------------------
-
-
-class IntentError(ValueError):
-    """The intent file cannot be placed; `tag` is set when the intent at least named its order."""
-
-    def __init__(self, message: str, tag: str = "") -> None:
-        """Keep the tag so the refusal can still be reported as the order's Invalid event."""
-        super().__init__(message)
-        self.tag = tag
-
-
-@dataclass(frozen=True)
-class Intent:
-    """The order of an intent file (tradedesk's contract format): quantity is signed, BUY > 0, SELL < 0."""
-
-    tag: str
-    symbol: str
-    quantity: int | float
-    order_type: str  # "MKT" | "LMT" | "STP" | "STP LMT" | "TRAIL" | "MOC" | "LIT"
-    limit_price: int | float | None
-    stop_price: int | float | None = None
-    time_in_force: str = "DAY"  # "DAY" | "GTC" | "GTD"
-    good_till_date: date | None = None  # GTD only
-    outside_rth: bool = False
-    # TRAIL: LEAN's trailing amount (a percent as its fraction, 0.05 is 5 %) and whether it is a percent.
-    trailing_amount: int | float | None = None
-    trailing_as_percent: bool = False
-    trigger_price: int | float | None = None  # LIT: the price that makes it a limit order
-    # A bracket's legs, placed on this order's fills: (role, tag, price), role "take_profit" or "stop_loss".
-    bracket: tuple[tuple[str, str, float], ...] = ()
-
-
-ORDER_TYPES = ("MKT", "LMT", "STP", "STP LMT", "TRAIL", "MOC", "LIT")
-LIMIT_TYPES = ("LMT", "STP LMT", "LIT")
-STOP_TYPES = ("STP", "STP LMT")
-# IB sends OutsideRth only on resting orders (InteractiveBrokersBrokerage.cs:3583-3598@d154917).
-NOT_OUTSIDE_RTH = ("MKT", "MOC")
-
-
-def lean_trailing_amount(amount: int | float, *, as_percent: bool) -> int | float:
-    """LEAN's TrailingAmount of tradedesk's (execution/contract/messages.py holds the same): a percent becomes
-    its fraction, 5 -> 0.05 (Common/Orders/TrailingStopOrder.cs:181-194@24863901)."""
-    if not as_percent:
-        return amount
-    fraction = Decimal(repr(amount)) / 100
-    return int(fraction) if fraction == fraction.to_integral_value() else float(fraction)
-
-
-def _clock_text(value: timedelta) -> str:
-    minutes = int(value.total_seconds() // 60)
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def market_order_route(
-    *, exchange_open: bool, local_time: timedelta, session: tuple[timedelta, timedelta] | None
-) -> tuple[str, str]:
-    """(Market | MarketOnOpen | Refused, message) for a market order at `local_time` (since local midnight).
-
-    The copy of execution/contract/market_hours.py's rule (tests/execution/contract/test_market_hours.py holds both to one
-    table): closed market -> MarketOnOpen inside IB's window [close, open - 2 min), refused otherwise.
-    """
-    if exchange_open:
-        return MARKET, ""
-    if session is not None:
-        market_open, market_close = session
-        window_end = market_open - MOO_CUTOFF
-        if window_end <= local_time < market_close:
-            return (
-                REFUSED,
-                f"refused: market order outside regular hours; IB accepts it as MarketOnOpen only until "
-                f"{_clock_text(window_end)} exchange time (two minutes before the {_clock_text(market_open)} "
-                f"open). Place it after the open or as a limit order.",
-            )
-    return MARKET_ON_OPEN, MOO_MESSAGE
-
-
-def utc_iso(value: Any) -> str:
-    """A datetime as UTC ISO 8601 with milliseconds and Z (naive datetimes are UTC, as LEAN's UtcTime)."""
-    moment: datetime = value if isinstance(value, datetime) else datetime.now(UTC)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def json_number(value: Any) -> int | float | None:
-    """A number LEAN hands over (float or System.Decimal) as a finite JSON number, int when integral."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        try:
-            number = float(str(value))
-        except (TypeError, ValueError):
-            return None
-    if not math.isfinite(number):
-        return None
-    if number.is_integer() and abs(number) < 2**53:
-        return int(number)
-    return number
-
-
-def status_name(status: Any) -> str:
-    """The OrderStatus NAME of a status value (an enum member, a CLR enum or its number)."""
-    for member, name in STATUS_NAMES:
-        if status == member:
-            return name
-    if isinstance(status, int) and not isinstance(status, bool) and status in STATUS_NAME_BY_NUMBER:
-        return STATUS_NAME_BY_NUMBER[status]
-    text = str(status)
-    # An unknown status is still reported by a name (tradedesk stores it and changes nothing).
-    return f"OrderStatus{text}" if text.lstrip("-").isdigit() else text
-
-
-def event_line(
-    *,
-    tag: str,
-    status: str,
-    order_id: int,
-    event_id: int,
-    run_id: str,
-    symbol: str,
-    time: Any,
-    fill_quantity: Any,
-    fill_price: Any,
-    fee: Any,
-    fee_currency: str,
-    message: str,
-    broker_ids: Iterable[Any] = (),
-) -> dict[str, Any]:
-    """One order event in exactly the contract's fields.
-
-    `filled` is the quantity filled BY THIS EVENT as an absolute value (LEAN's FillQuantity is signed);
-    `fill_price`/`fee` that are not finite non-negative numbers are left out rather than written wrong.
-    """
-    line: dict[str, Any] = {
-        "tag": tag,
-        "status": status,
-        "order_id": order_id,
-        "event_id": event_id,
-        "run_id": run_id,
-        "symbol": symbol,
-        "time": utc_iso(time),
-    }
-    filled = json_number(fill_quantity)
-    line["filled"] = abs(filled) if filled is not None else 0
-    for key, value in (("fill_price", fill_price), ("fee", fee)):
-        number = json_number(value)
-        if number is not None and number >= 0:
-            line[key] = number
-    line["fee_currency"] = fee_currency or ""
-    line["message"] = message or ""
-    line["broker_ids"] = [str(item) for item in broker_ids if str(item)]
-    return line
-
-
-def trailing_stop_moves(
-    orders: Iterable[Any], reported: dict[int, int | float]
-) -> list[tuple[Any, int | float]]:
-    """The open trailing stops whose stop moved since it was last reported, with the new stop (`reported`
-    is updated). The IB plugin moves LEAN's order when IB reports a new TrailStopPrice
-    (InteractiveBrokersBrokerage.cs:2491-2503@d154917, BrokerageTransactionHandler.cs:1401-1405@24863901), with
-    no order event: the algorithm finds it by looking."""
-    moved = []
-    for order in orders:
-        if getattr(order, "type", None) != OrderType.TRAILING_STOP:
-            continue
-        stop = json_number(getattr(order, "stop_price", None))
-        order_id = int(order.id)
-        if stop is None or stop <= 0 or reported.get(order_id) == stop:
-            continue
-        reported[order_id] = stop
-        moved.append((order, stop))
-    return moved
-
-
-def moved_status(order: Any) -> str:
-    """The status a trailing stop's move line carries: the order's own, never UpdateSubmitted (which confirms a
-    pending modify in tradedesk's ledger)."""
-    return (
-        "PartiallyFilled" if status_name(getattr(order, "status", None)) == "PartiallyFilled" else "Submitted"
-    )
-
-
-def order_broker_ids(order: Any) -> list[str]:
-    """LEAN's Order.BrokerId (a List<string>, Common/Orders/Order.cs:68@24863901) as a list of strings.
-
-    The IB plugin sets it from IB's order id when it places an order (InteractiveBrokersBrokerage.cs:1604-1607
-    at QuantConnect/Lean.Brokerages.InteractiveBrokers@d154917) and when it rebuilds an open order at setup
-    (ConvertOrder, :3365): BrokerId is on the Order, not on the OrderEvent, so the order is looked up."""
-    if order is None:
-        return []
-    return [str(item) for item in (getattr(order, "broker_id", None) or []) if str(item)]
-
-
-# LEAN's OrderType names (Common/Orders/OrderTypes.cs) for the open-orders line.
-ORDER_TYPE_NAMES: tuple[tuple[str, str], ...] = (
-    ("MARKET", "Market"),
-    ("LIMIT", "Limit"),
-    ("STOP_MARKET", "StopMarket"),
-    ("STOP_LIMIT", "StopLimit"),
-    ("MARKET_ON_OPEN", "MarketOnOpen"),
-    ("MARKET_ON_CLOSE", "MarketOnClose"),
-)
-
-
-def updates_sent(ticket: Any) -> int:
-    """How many updates of the ticket's order LEAN sent on (Processing: its synchronous checks passed;
-    Processed: the brokerage call returned; Error ones never left: Common/Orders/OrderRequest.cs:94-104,
-    Engine/TransactionHandlers/BrokerageTransactionHandler.cs:476,852@24863901)."""
-    if ticket is None:
-        return 0
-    sent = (OrderRequestStatus.PROCESSING, OrderRequestStatus.PROCESSED)
-    return sum(1 for request in ticket.update_requests or () if request.status in sent)
-
-
-def order_type_name(value: Any) -> str:
-    """The OrderType name of an order's type (an enum member or its text)."""
-    for member, name in ORDER_TYPE_NAMES:
-        if getattr(OrderType, member, object()) == value:
-            return name
-    return str(value)
-
-
-def open_orders_line(*, run_id: str, orders: Iterable[Any], time: Any = None) -> dict[str, Any]:
-    """The orders LEAN reloaded from the broker at setup, one entry each, for tradedesk to re-home.
-
-    LEAN reloads every open IB order at setup (Engine/Setup/BrokerageSetupHandler.cs:405,485-518@24863901),
-    rebuilt without the tag (the plugin never sends it to IB: no OrderRef) under this run's order ids."""
-    entries = []
-    for order in orders:
-        quantity = json_number(getattr(order, "quantity", None)) or 0
-        entry: dict[str, Any] = {
-            "order_id": int(order.id),
-            "broker_ids": order_broker_ids(order),
-            "symbol": str(order.symbol.value),
-            "side": "BUY" if quantity > 0 else "SELL",
-            "quantity": abs(quantity),
-            "order_type": order_type_name(getattr(order, "type", None)),
-            "limit_price": json_number(getattr(order, "limit_price", None)),
-            "stop_price": json_number(getattr(order, "stop_price", None)),
-            "tag": str(getattr(order, "tag", "") or ""),
-        }
-        entries.append(entry)
-    entries.sort(key=lambda item: item["order_id"])
-    return {"type": "open_orders", "run_id": run_id, "time": utc_iso(time), "orders": entries}
-
-
-def split_open_orders_line(line: dict[str, Any], *, max_line_bytes: int) -> list[dict[str, Any]]:
-    """The open-orders line alone when it fits the cap, else several such lines, each within it."""
-    if len(encode_line(line)) <= max_line_bytes:
-        return [line]
-    parts: list[dict[str, Any]] = []
-    for entry in line["orders"]:
-        if (
-            parts
-            and len(encode_line({**parts[-1], "orders": [*parts[-1]["orders"], entry]})) <= max_line_bytes
-        ):
-            parts[-1]["orders"].append(entry)
-        else:
-            parts.append({**line, "orders": [entry]})
-    return parts
-
-
-def engine_line(status: str, *, run_id: str, message: str = "", **extra: Any) -> dict[str, Any]:
-    """A lifecycle line: `type` engine and no tag, so tradedesk never takes it for an order event."""
-    line: dict[str, Any] = {
-        "type": "engine",
-        "status": status,
-        "run_id": run_id,
-        "time": utc_iso(None),
-        "engine": ENGINE_NAME,
-        "pid": os.getpid(),
-    }
-    if message:
-        line["message"] = message
-    line.update(extra)
-    return line
-
-
-def holdings_line(
-    *, run_id: str, positions: Iterable[tuple[str, Any, Any]], time: Any = None, source: str = "lean"
-) -> dict[str, Any]:
-    """The account's non-zero positions as (symbol, quantity, average price), sorted by symbol.
-
-    `source` is "broker" for the line right after setup (IB's holdings as LEAN loaded them) and "lean" for
-    later lines (LEAN's own fills since then)."""
-    holdings = []
-    for symbol, quantity, avg_price in positions:
-        qty = json_number(quantity)
-        if not qty:
-            continue
-        price = json_number(avg_price)
-        holdings.append(
-            {"symbol": str(symbol), "quantity": qty, "avg_price": price if price is not None else 0}
-        )
-    holdings.sort(key=lambda item: item["symbol"])
-    return {
-        "type": "holdings",
-        "run_id": run_id,
-        "time": utc_iso(time),
-        "holdings": holdings,
-        "source": source,
-    }
-
-
-def line_cap(value: Any) -> int:
-    """The `max-line-bytes` launch parameter: an integer of at least MIN_MAX_LINE_BYTES, else the default."""
-    try:
-        cap = int(str(value).strip())
-    except ValueError:
-        return DEFAULT_MAX_LINE_BYTES
-    return cap if cap >= MIN_MAX_LINE_BYTES else DEFAULT_MAX_LINE_BYTES
-
-
-def split_holdings_line(line: dict[str, Any], *, snapshot: int, max_line_bytes: int) -> list[dict[str, Any]]:
-    """The holdings line alone when it fits the cap, else the parts of one snapshot, each line within the cap.
-
-    The same rule in the simulator and the LEAN algorithm (tests/execution/simulator/test_holdings_split.py): every part
-    repeats the line's other keys, adds `snapshot`, `part` (from 1) and `parts`, and takes the next holdings in
-    order while its line stays within `max_line_bytes` (newline included).
-    """
-    if len(encode_line(line)) <= max_line_bytes:
-        return [line]
-    holdings = line["holdings"]
-    head = {key: value for key, value in line.items() if key != "holdings"}
-    # Part numbers sized at their widest (one holding a part), so no part outgrows the room measured here.
-    widest = {**head, "snapshot": snapshot, "part": len(holdings), "parts": len(holdings), "holdings": []}
-    room = max_line_bytes - len(encode_line(widest))
-    groups: list[list[dict[str, Any]]] = [[]]
-    used = 0
-    for item in holdings:
-        # ", " separates list items in json.dumps' default separators; the first item's two bytes are slack.
-        size = len(json.dumps(item, ensure_ascii=False, allow_nan=False).encode("utf-8")) + 2
-        if size > room:
-            raise ValueError(
-                f"holding {item.get('symbol')!r} does not fit in a line of {max_line_bytes} bytes"
-            )
-        if groups[-1] and used + size > room:
-            groups.append([])
-            used = 0
-        groups[-1].append(item)
-        used += size
-    return [
-        {**head, "snapshot": snapshot, "part": number, "parts": len(groups), "holdings": group}
-        for number, group in enumerate(groups, start=1)
-    ]
-
-
-def prices_snapshot(
-    *,
-    run_id: str,
-    quotes: Iterable[tuple[str, Any, Any, Any]],
-    time: Any = None,
-    previous_closes: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The prices file's content: (symbol, last, bid, ask) per symbol, sorted; symbols without a last price
-    are left out, a bid or ask LEAN does not have (0) is null; `previous_close` where one is known."""
-    prices = []
-    for symbol, last, bid, ask in quotes:
-        last_number = json_number(last)
-        if last_number is None or last_number <= 0:
-            continue
-        entry: dict[str, Any] = {"symbol": str(symbol), "last": last_number}
-        for key, value in (("bid", bid), ("ask", ask)):
-            number = json_number(value)
-            entry[key] = number if number is not None and number > 0 else None
-        close = json_number((previous_closes or {}).get(str(symbol)))
-        if close is not None and close > 0:
-            entry["previous_close"] = close
-        prices.append(entry)
-    prices.sort(key=lambda item: item["symbol"])
-    return {"run_id": run_id, "time": utc_iso(time), "prices": prices}
-
-
-def account_snapshot(
-    *,
-    run_id: str,
-    time: Any,
-    currency: str,
-    cash: Iterable[tuple[str, Any]],
-    net_liquidation: Any,
-    buying_power: Any,
-    total_margin_used: Any,
-    unrealized_pnl: Any,
-) -> dict[str, Any]:
-    """The account file's content from LEAN's portfolio (names: Common/Securities/SecurityPortfolioManager.cs
-    @24863901deffa9ec7985e21ef8fbdb0258efb9e4): `CashBook` (77) per currency with `Cash.Amount`, its
-    `AccountCurrency` (CashBook.cs:45), `TotalPortfolioValue` (430) as net liquidation, `MarginRemaining` (580)
-    as buying power, `TotalMarginUsed` (562), `TotalUnrealizedProfit` (418). Amounts to the cent; a number
-    LEAN cannot give as a finite one makes the whole snapshot unwritable (ValueError), never a guess."""
-
-    def cents(value: Any) -> int | float:
-        number = json_number(value)
-        if number is None:
-            raise ValueError(f"account amount {value!r} is not a finite number")
-        return json_number(round(float(number), 2)) or 0
-
-    balances = [
-        {"currency": str(code).upper(), "amount": cents(amount)}
-        for code, amount in cash
-        if json_number(amount) is not None
-    ]
-    return {
-        "run_id": run_id,
-        "time": utc_iso(time),
-        "currency": str(currency).upper(),
-        "cash": sorted(balances, key=lambda item: item["currency"]),
-        "net_liquidation": cents(net_liquidation),
-        "total_margin_used": cents(total_margin_used),
-        "buying_power": cents(buying_power),
-        "unrealized_pnl": cents(unrealized_pnl),
-    }
-
-
-def last_close(history: Any) -> float | None:
-    """The last `close` of a daily history frame (QCAlgorithm.History(type, symbol, periods, resolution):
-    Algorithm/QCAlgorithm.Python.cs:1192@24863901deffa9ec7985e21ef8fbdb0258efb9e4, a pandas DataFrame); None
-    when it has none."""
-    try:
-        closes = history["close"]
-        values = list(closes.values if hasattr(closes, "values") else closes)
-    except (KeyError, TypeError, AttributeError, IndexError):
-        return None
-    number = json_number(values[-1]) if values else None
-    return float(number) if number is not None and number > 0 else None
-
-
-def replace_json(path: Path, payload: dict[str, Any]) -> None:
-    """Write JSON to a hidden temp file beside `path`, then rename it over `path` (readers see whole files)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8"))
-    os.replace(tmp, path)
-
-
-def prices_interval(raw: str | None) -> timedelta:
-    """The prices-interval parameter (seconds, at least 1); a missing or bad value is the default."""
-    try:
-        seconds = float(raw or DEFAULT_PRICES_INTERVAL)
-    except ValueError:
-        seconds = DEFAULT_PRICES_INTERVAL
-    if not math.isfinite(seconds):
-        seconds = DEFAULT_PRICES_INTERVAL
-    return timedelta(seconds=max(1.0, seconds))
-
-
-def close_torn_line(path: Path) -> bool:
-    """If the file's last byte is not a newline (a line torn by a crashed run), write one; True if it did."""
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            if handle.tell() == 0:
-                return False
-            handle.seek(-1, os.SEEK_END)
-            last = handle.read(1)
-    except FileNotFoundError:
-        return False
-    if last == b"\n":
-        return False
-    with open_events_for_append(path) as handle:
-        handle.write(b"\n")
-        os.fsync(handle.fileno())
-    return True
-
-
-def open_events_for_append(path: Path) -> Any:
-    """The events file for unbuffered appends: never through a symlink, only a regular file, owner-only."""
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-    fd = os.open(path, flags, 0o600)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise OSError(f"{path} is not a regular file; not appending to it")
-    return os.fdopen(fd, "ab", buffering=0)
-
-
-def encode_line(payload: dict[str, Any]) -> bytes:
-    """One JSON object and its newline (NaN and infinities are refused, never written)."""
-    return json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n"
-
-
-def append_line(path: Path, payload: dict[str, Any], *, fsync: bool = True) -> None:
-    """Append one line with a single unbuffered write (re-opened each time, so a replaced file is used)."""
-    data = encode_line(payload)
-    with open_events_for_append(path) as handle:
-        written = handle.write(data) or 0
-        while written < len(data):  # a short write is rare but possible
-            written += handle.write(data[written:]) or 0
-        if fsync:
-            os.fsync(handle.fileno())
-
-
-def parse_intent(data: Any, *, lean_trailing: bool = False) -> Intent:
-    """Validate a decoded intent (see execution/contract/intents.py) into the order to place; its trailing
-    percent is tradedesk's (5 is 5 %) unless `lean_trailing` (an order command's, LEAN's fraction)."""
-    if not isinstance(data, dict):
-        raise IntentError("intent is not a JSON object")
-    tag = data.get("order_intent_id")
-    if not isinstance(tag, str) or not tag:
-        raise IntentError("intent has no order_intent_id")
-    symbol = data.get("symbol")
-    if not isinstance(symbol, str) or not SYMBOL_RE.match(symbol):
-        raise IntentError(f"invalid symbol {symbol!r}", tag)
-    quantity = data.get("quantity")
-    if isinstance(quantity, bool) or not isinstance(quantity, int | float) or not math.isfinite(quantity):
-        raise IntentError(f"invalid quantity {quantity!r}", tag)
-    if quantity == 0:
-        raise IntentError("quantity must not be zero", tag)
-    order_type = data.get("order_type")
-    if order_type not in ORDER_TYPES:
-        raise IntentError(f"unsupported order_type {order_type!r} ({', '.join(ORDER_TYPES)})", tag)
-    limit_price = data.get("limit_price") if order_type in LIMIT_TYPES else None
-    stop_price = data.get("stop_price") if order_type in STOP_TYPES else None
-    if order_type in LIMIT_TYPES and not _positive(limit_price):
-        raise IntentError(f"{order_type} order needs a positive limit_price, got {limit_price!r}", tag)
-    if order_type in STOP_TYPES and not _positive(stop_price):
-        raise IntentError(f"{order_type} order needs a positive stop_price, got {stop_price!r}", tag)
-    trailing_amount: int | float | None = None
-    trailing_as_percent = False
-    if order_type == "TRAIL":
-        raw_amount: Any = data.get("trailing_amount")
-        raw_percent: Any = data.get("trailing_as_percent")
-        if raw_percent not in (None, True, False):
-            raise IntentError(f"trailing_as_percent must be true or false, got {raw_percent!r}", tag)
-        trailing_as_percent = raw_percent is True
-        limit = 1 if lean_trailing else 100  # a percent below 100 % (a fraction below 1)
-        if not _positive(raw_amount) or (trailing_as_percent and raw_amount >= limit):
-            raise IntentError(f"TRAIL order needs a positive trailing_amount, got {raw_amount!r}", tag)
-        trailing_amount = (
-            raw_amount if lean_trailing else lean_trailing_amount(raw_amount, as_percent=trailing_as_percent)
-        )
-    trigger_price = data.get("trigger_price") if order_type == "LIT" else None
-    if order_type == "LIT" and not _positive(trigger_price):
-        raise IntentError(f"LIT order needs a positive trigger_price, got {trigger_price!r}", tag)
-    time_in_force, good_till_date, outside_rth = intent_properties(
-        data.get("time_in_force"), data.get("good_till_date"), data.get("outside_rth"), tag=tag
-    )
-    if outside_rth and order_type in NOT_OUTSIDE_RTH:
-        raise IntentError(
-            f"outside_rth is not for a {order_type} order (IB sends it only for resting orders)", tag
-        )
-    return Intent(
-        tag=tag,
-        symbol=symbol,
-        quantity=quantity,
-        order_type=order_type,
-        limit_price=limit_price,
-        stop_price=stop_price,
-        time_in_force=time_in_force,
-        good_till_date=good_till_date,
-        outside_rth=outside_rth,
-        trailing_amount=trailing_amount,
-        trailing_as_percent=trailing_as_percent,
-        trigger_price=trigger_price,
-        bracket=parse_bracket(data.get("bracket"), tag=tag),
-    )
-
-
-# A bracket's legs: the intent's `bracket` / the command's `Bracket` key and the price each leg carries
-# (execution/contract/intents.py bracket_contract; docs/engine-contract.md section 14).
-BRACKET_LEGS = (("take_profit", "limit_price"), ("stop_loss", "stop_price"))
-# The mark on the UpdateSubmitted line of the algorithm's own resize of a leg (execution/contract/messages.py).
-BRACKET_RESIZE_KEY = "bracket_resize"
-
-
-def parse_bracket(raw: Any, *, tag: str) -> tuple[tuple[str, str, float], ...]:
-    """The legs of a bracket: an object, or its JSON text (the order command carries it as text, since LEAN
-    turns a nested object of a command file into a Dictionary of JObjects: CommandPythonWrapper.cs:52-64)."""
-    if raw in (None, "", {}):
-        return ()
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            raise IntentError(f"bracket is not JSON: {raw[:80]!r}", tag) from None
-    if not isinstance(raw, dict):
-        raise IntentError(f"bracket must be an object, got {raw!r}"[:200], tag)
-    legs = []
-    for role, price_key in BRACKET_LEGS:
-        spec = raw.get(role)
-        if spec is None:
-            continue
-        leg_tag = spec.get("tag") if isinstance(spec, dict) else None
-        price: Any = spec.get(price_key) if isinstance(spec, dict) else None
-        if not isinstance(leg_tag, str) or not leg_tag or not _positive(price):
-            raise IntentError(f"Bracket {role} needs a tag and a positive {price_key}", tag)
-        legs.append((role, leg_tag, float(price)))
-    return tuple(legs)
-
-
-@dataclass
-class BracketLeg:
-    """One leg of an armed bracket: placed (its order id) on the entry's first fill, closed once canceled."""
-
-    role: str
-    tag: str
-    price: float
-    order_id: int | None = None
-    closed: bool = False
-
-
-@dataclass
-class BracketGroup:
-    """A bracket the algorithm keeps one-cancels-other: its entry's tag, symbol, side, properties and legs."""
-
-    entry_tag: str
-    symbol: Any
-    buy: bool
-    properties: Any
-    legs: list[BracketLeg]
-    entry_id: int | None = None
-    closed: bool = False
-
-    def sibling(self, leg: BracketLeg) -> BracketLeg | None:
-        """The other leg, when the bracket has two."""
-        return next((other for other in self.legs if other is not leg), None)
-
-
-# The order command's LEAN TimeInForce names (execution/contract/messages.py LEAN_TIME_IN_FORCE_NAMES) and the
-# intent's tradedesk names, both to tradedesk's.
-TIME_IN_FORCE_NAMES = {
-    "day": "DAY",
-    "goodtilcanceled": "GTC",
-    "goodtildate": "GTD",
-    "gtc": "GTC",
-    "gtd": "GTD",
-}
-
-
-def intent_properties(
-    time_in_force: Any, good_till_date: Any, outside_rth: Any, *, tag: str
-) -> tuple[str, date | None, bool]:
-    """(DAY | GTC | GTD, the GTD date, outside RTH) of an intent or command; a missing time in force is DAY
-    (tradedesk's default, never LEAN's GoodTilCanceled: Common/Orders/OrderProperties.cs:40-43@24863901)."""
-    name = TIME_IN_FORCE_NAMES.get(str(time_in_force or "day").strip().lower())
-    if name is None:
-        raise IntentError(f"unsupported time_in_force {time_in_force!r} (DAY, GTC, GTD)", tag)
-    day: date | None = None
-    if name == "GTD":
-        try:  # text from the intent; LEAN may hand a command's value over as a DateTime
-            day = date.fromisoformat(str(good_till_date)[:10])
-        except ValueError:
-            raise IntentError(f"a GTD order needs good_till_date, got {good_till_date!r}", tag) from None
-    if outside_rth not in (None, True, False):
-        raise IntentError(f"outside_rth must be true or false, got {outside_rth!r}", tag)
-    return name, day, outside_rth is True
-
-
-def order_properties(intent: Intent) -> Any:
-    """LEAN's InteractiveBrokersOrderProperties of the order (SubmitOrderRequest carries them:
-    Common/Orders/SubmitOrderRequest.cs:109,162@24863901): its TimeInForce (Day, GoodTilCanceled or
-    GoodTilDate(expiry): Common/Orders/TimeInForce.cs:33,38,43) and OutsideRegularTradingHours
-    (InteractiveBrokersOrderProperties.cs:57), which the IB plugin sends as Tif / GoodTillDate / OutsideRth
-    (InteractiveBrokersBrokerage.cs:2992-3020,3583-3598@d154917)."""
-    properties = InteractiveBrokersOrderProperties()
-    if intent.time_in_force == "GTD" and intent.good_till_date is not None:
-        expiry = intent.good_till_date
-        properties.time_in_force = TimeInForce.GOOD_TIL_DATE(datetime(expiry.year, expiry.month, expiry.day))
-    elif intent.time_in_force == "GTC":
-        properties.time_in_force = TimeInForce.GOOD_TIL_CANCELED
-    else:
-        properties.time_in_force = TimeInForce.DAY
-    properties.outside_regular_trading_hours = intent.outside_rth
-    return properties
-
-
-# The order command's LEAN OrderType names (execution/contract/messages.py LEAN_ORDER_TYPE_NAMES) -> the
-# intent's order types; MarketOnOpen stays itself (tradedesk's market-hours rule chose it).
-COMMAND_ORDER_TYPES = {
-    "Market": "MKT",
-    "Limit": "LMT",
-    "StopMarket": "STP",
-    "StopLimit": "STP LMT",
-    "TrailingStop": "TRAIL",
-    "MarketOnClose": "MOC",
-    "LimitIfTouched": "LIT",
-    MARKET_ON_OPEN: MARKET_ON_OPEN,
-}
-
-
-def command_intent(command: Any) -> tuple[Intent, str]:
-    """The order of a TradedeskOrderCommand as an Intent, and its route (MarketOnOpen or "").
-
-    LEAN sets the command file's keys on the command object, PascalCase turned snake_case where the class
-    declares that name (Common/Python/BasePythonWrapper.cs:120-124,250-291@24863901)."""
-    lean_type = str(getattr(command, "order_type", "") or "")
-    order_type = COMMAND_ORDER_TYPES.get(lean_type)
-    tag = str(getattr(command, "tag", "") or "")
-    if order_type is None:
-        raise IntentError(f"unsupported OrderType {lean_type!r}", tag)
-    route = MARKET_ON_OPEN if order_type == MARKET_ON_OPEN else ""
-    intent = parse_intent(
-        {
-            "order_intent_id": tag,
-            "symbol": getattr(command, "ticker", None),
-            "quantity": json_number(getattr(command, "quantity", None)),
-            "order_type": "MKT" if route else order_type,
-            "limit_price": json_number(getattr(command, "limit_price", None)),
-            "stop_price": json_number(getattr(command, "stop_price", None)),
-            "time_in_force": getattr(command, "time_in_force", None),
-            "good_till_date": getattr(command, "good_til_date", None),
-            "outside_rth": getattr(command, "outside_regular_trading_hours", None),
-            "trailing_amount": json_number(getattr(command, "trailing_amount", None)),
-            "trailing_as_percent": getattr(command, "trailing_as_percentage", None),
-            "trigger_price": json_number(getattr(command, "trigger_price", None)),
-            "bracket": getattr(command, "bracket", None),
-        },
-        lean_trailing=True,
-    )
-    return intent, route
-
-
-def _positive(value: Any) -> bool:
-    """True for a finite JSON number > 0 (not a bool)."""
-    return (
-        not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value) and value > 0
-    )
-
-
-def read_intent(path: Path) -> Intent:
-    """Read and validate an intent file (UTF-8, a BOM is ignored)."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError) as exc:
-        raise IntentError(f"intent file {path} unreadable: {exc}") from None
-    return parse_intent(data)
-
-
-def intent_symbols(folder: Path, seen: set[str], *, newer_than: float = 0.0) -> list[str]:
-    """Symbols of the intent files in `folder` not in `seen` (names added to it), oldest first."""
-    found: list[tuple[float, str]] = []
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return []
-    for entry in entries:
-        if not entry.name.endswith(".json") or entry.name.startswith(".") or entry.name in seen:
-            continue
-        try:
-            mtime = entry.stat().st_mtime
-            if mtime < newer_than:
-                seen.add(entry.name)
-                continue
-            data = json.loads(Path(entry.path).read_text(encoding="utf-8-sig"))
-        except (OSError, ValueError):
-            continue  # maybe half-written by a non-atomic writer: try again next scan
-        seen.add(entry.name)
-        symbol = data.get("symbol") if isinstance(data, dict) else None
-        if isinstance(symbol, str) and SYMBOL_RE.match(symbol):
-            found.append((mtime, symbol))
-    symbols: list[str] = []
-    for _, symbol in sorted(found):
-        if symbol not in symbols:
-            symbols.append(symbol)
-    return symbols
-
-
-def order_message(raw: Any, *, status: str, market_on_open: bool) -> str:
-    """The line's message: the broker's text without its boilerplate, and the MarketOnOpen notice on every
-    submission of a MarketOnOpen order (intent or OrderCommand alike), ahead of any text of the broker's."""
-    message = str(raw or "").strip()
-    if message in BROKER_BOILERPLATE:
-        message = ""
-    if market_on_open and status == "Submitted":
-        return f"{MOO_MESSAGE}; {message}" if message else MOO_MESSAGE
-    return message
-
-
-def _is_market_on_open(order: Any) -> bool:
-    """Whether LEAN's order is a MarketOnOpen order (OrderType.MARKET_ON_OPEN, Common/Orders/OrderTypes.cs)."""
-    return order is not None and getattr(order, "type", None) == OrderType.MARKET_ON_OPEN
-
 
 # ---------------------------------------------------------------------------------------------------------
 # The algorithm
 # ---------------------------------------------------------------------------------------------------------
-
-
-class TradedeskOrderCommand(Command):
-    """tradedesk's order command (execution/contract/messages.py order_command), registered with AddCommand.
-
-    LEAN's OrderCommand would submit with DefaultOrderProperties, GoodTilCanceled and regular hours only
-    (Common/Commands/OrderCommand.cs:79, Common/Orders/OrderProperties.cs:40-43@24863901); this one carries the
-    order's time in force and outside-RTH. The file's keys land on these attributes (snake_case where declared:
-    Common/Python/BasePythonWrapper.cs:250-291); `run` returns the command result's Success."""
-
-    ticker: Any = None
-    order_type: Any = None
-    quantity: Any = None
-    limit_price: Any = 0
-    stop_price: Any = 0
-    tag: Any = ""
-    time_in_force: Any = None
-    good_til_date: Any = None
-    outside_regular_trading_hours: Any = False
-    bracket: Any = None  # a bracket's legs as JSON text (parse_bracket)
-    # SubmitOrderRequest's fields of a trailing stop and a limit if touched (Common/Orders/SubmitOrderRequest.cs
-    # :85-104@24863901), which LEAN's own OrderCommand lacks (OrderCommand.cs:79).
-    trailing_amount: Any = 0
-    trailing_as_percentage: Any = False
-    trigger_price: Any = 0
-    # The algorithm that registered the command (LEAN passes its C# self to run; this is the Python one).
-    algorithm: ManualOrderExecution | None = None
-
-    def run(self, algorithm: Any) -> bool | None:
-        """Place the order through the algorithm that registered this command."""
-        target = TradedeskOrderCommand.algorithm
-        if target is None:
-            return False
-        return target.place_command(self)
-
-
-class TradedeskUpdateCommand(Command):
-    """tradedesk's update command (execution/contract/messages.py update_command), registered with AddCommand.
-
-    LEAN's UpdateOrderCommand builds its UpdateOrderFields from Quantity, LimitPrice, StopPrice and Tag only
-    (Common/Commands/UpdateOrderCommand.cs:57-65@24863901); this one also carries TriggerPrice and TrailingAmount
-    (Common/Orders/UpdateOrderFields.cs:41,46), which a limit if touched and a trailing stop apply
-    (LimitIfTouchedOrder.cs:99-111, TrailingStopOrder.cs:104-111). None leaves a field as it is; `run` returns
-    the command result's Success, as LEAN's does (UpdateOrderCommand.cs:67-68)."""
-
-    order_id: Any = None
-    quantity: Any = None
-    limit_price: Any = None
-    stop_price: Any = None
-    trigger_price: Any = None
-    trailing_amount: Any = None
-    tag: Any = None
-    algorithm: ManualOrderExecution | None = None
-
-    def run(self, algorithm: Any) -> bool | None:
-        """Update the order through the algorithm that registered this command."""
-        target = TradedeskUpdateCommand.algorithm
-        if target is None:
-            return False
-        return target.update_command(self)
 
 
 class ManualOrderExecution(QCAlgorithm):

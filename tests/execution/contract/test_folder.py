@@ -13,7 +13,7 @@ import pytest
 from execution.contract import folder
 from execution.contract.folder import EngineFolder, events_file_mode
 from execution.engine import process as engines
-from tests.execution.lean.fake_lean import MODULE, fake_algorithm_imports
+from tests.execution.lean.fake_lean import MODULE, fake_algorithm_imports, forget_algorithm
 
 
 def test_paths_of_an_engine_folder(tmp_path: Path) -> None:
@@ -68,7 +68,7 @@ def test_events_file_mode_of_a_symlinked_folder_is_the_folder_it_names(tmp_path:
 def test_the_lean_algorithm_names_the_files_as_the_contract_does() -> None:
     saved = sys.modules.get("AlgorithmImports")
     sys.modules["AlgorithmImports"] = fake_algorithm_imports()
-    sys.modules.pop(MODULE, None)
+    forget_algorithm()
     try:
         lean = importlib.import_module(MODULE)
         assert (lean.EVENTS_FILE, lean.PRICES_FILE, lean.ACCOUNT_FILE) == (
@@ -77,7 +77,7 @@ def test_the_lean_algorithm_names_the_files_as_the_contract_does() -> None:
             folder.ACCOUNT_SNAPSHOT_FILE,
         )
     finally:
-        sys.modules.pop(MODULE, None)
+        forget_algorithm()
         if saved is None:
             sys.modules.pop("AlgorithmImports", None)
         else:

@@ -23,7 +23,7 @@ from execution.actions import order_dispatch
 from execution.contract import market_hours
 from execution.engine import process as engines
 from orders.models import OrderStatus
-from tests.execution.lean.fake_lean import MODULE, fake_algorithm_imports
+from tests.execution.lean.fake_lean import MODULE, fake_algorithm_imports, forget_algorithm
 from tests.factories import ProjectFactory, TradeOrderFactory
 
 NY = (timedelta(hours=9, minutes=30), timedelta(hours=16))
@@ -55,10 +55,10 @@ def algorithm_rule() -> Iterator[Any]:
     """The algorithm's copy of the rule, imported against the fake AlgorithmImports."""
     saved = sys.modules.get("AlgorithmImports")
     sys.modules["AlgorithmImports"] = fake_algorithm_imports()
-    sys.modules.pop(MODULE, None)
+    forget_algorithm()
     module: types.ModuleType = importlib.import_module(MODULE)
     yield module.market_order_route
-    sys.modules.pop(MODULE, None)
+    forget_algorithm()
     if saved is None:
         sys.modules.pop("AlgorithmImports", None)
     else:

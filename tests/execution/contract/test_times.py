@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from execution.contract.times import contract_time
-from tests.execution.lean.fake_lean import MODULE, fake_algorithm_imports
+from tests.execution.lean.fake_lean import MODULE, companion, fake_algorithm_imports, forget_algorithm
 
 MOMENTS = [
     datetime(2026, 1, 2, 3, 4, 5, 678_901, tzinfo=UTC),
@@ -34,9 +34,9 @@ def test_the_format() -> None:
 def lean() -> object:
     saved = sys.modules.get("AlgorithmImports")
     sys.modules["AlgorithmImports"] = fake_algorithm_imports()
-    sys.modules.pop(MODULE, None)
+    forget_algorithm()
     yield importlib.import_module(MODULE)
-    sys.modules.pop(MODULE, None)
+    forget_algorithm()
     if saved is None:
         sys.modules.pop("AlgorithmImports", None)
     else:
@@ -44,4 +44,6 @@ def lean() -> object:
 
 
 def test_the_lean_algorithm_writes_the_same_times(lean: object) -> None:
-    assert [lean.utc_iso(moment) for moment in MOMENTS] == [contract_time(moment) for moment in MOMENTS]  # type: ignore[attr-defined]
+    assert [companion("lines").utc_iso(moment) for moment in MOMENTS] == [
+        contract_time(moment) for moment in MOMENTS
+    ]  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from tests.execution.lean.fake_lean import (
     BrokerageMessageType,
     OrderStatus,
     OrderType,
+    companion,
     lean,
     make_algorithm,
     order_event,
@@ -46,7 +47,7 @@ def test_the_algorithm_drops_exactly_the_plugins_boilerplate(lean: types.ModuleT
         "Interactive Brokers Order Fill Event",
         "Lean Generated Interactive Brokers Order Event",
     }
-    assert ib_boilerplate() == lean.BROKER_BOILERPLATE
+    assert ib_boilerplate() == companion("lines").BROKER_BOILERPLATE
 
 
 def test_a_market_on_open_submission_shows_the_notice_despite_ibs_message(
@@ -56,7 +57,7 @@ def test_a_market_on_open_submission_shows_the_notice_despite_ibs_message(
     algo.on_order_event(
         order_event(order_id=1, id=1, status=OrderStatus.SUBMITTED, message="Interactive Brokers Order Event")
     )
-    assert read_lines(workdir)[-1]["message"] == lean.MOO_MESSAGE
+    assert read_lines(workdir)[-1]["message"] == companion("market_hours").MOO_MESSAGE
 
 
 def test_a_market_on_open_order_command_shows_the_notice_too(lean: types.ModuleType, workdir: Path) -> None:
@@ -67,8 +68,8 @@ def test_a_market_on_open_order_command_shows_the_notice_too(lean: types.ModuleT
     for message in ("Lean Generated Interactive Brokers Order Event", "accepted by IB"):
         algo.on_order_event(order_event(order_id=7, id=1, status=OrderStatus.SUBMITTED, message=message))
     assert [line["message"] for line in read_lines(workdir) if line.get("tag")] == [
-        lean.MOO_MESSAGE,
-        f"{lean.MOO_MESSAGE}; accepted by IB",
+        companion("market_hours").MOO_MESSAGE,
+        f"{companion('market_hours').MOO_MESSAGE}; accepted by IB",
     ]
 
 

@@ -21,6 +21,7 @@ from tests.execution.lean.fake_lean import (
     OrderStatus,
     OrderType,
     TimeInForce,
+    companion,
     lean,
     make_algorithm,
     order_event,
@@ -160,6 +161,6 @@ def test_the_algorithm_and_the_contract_turn_a_percent_into_the_same_fraction(le
     from execution.contract.messages import lean_trailing_amount
 
     for amount in (1.1, 2.5, 5, 0.125, 99.99):
-        assert lean.lean_trailing_amount(amount, as_percent=True) == lean_trailing_amount(
+        assert companion("intents").lean_trailing_amount(amount, as_percent=True) == lean_trailing_amount(
             amount, as_percent=True
         )

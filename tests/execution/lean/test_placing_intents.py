@@ -23,6 +23,7 @@ from tests.execution.lean.fake_lean import (
     NY_SESSION,
     OrderStatus,
     Resolution,
+    companion,
     lean,
     make_algorithm,
     order_event,
@@ -221,7 +222,10 @@ def test_market_order_before_the_open_becomes_market_on_open(lean: types.ModuleT
 
     algo.on_order_event(order_event(order_id=1, id=1, status=OrderStatus.SUBMITTED))
     line = read_lines(workdir)[-1]
-    assert (line["status"], line["message"]) == ("Submitted", lean.MOO_MESSAGE)  # the order shows which
+    assert (line["status"], line["message"]) == (
+        "Submitted",
+        companion("market_hours").MOO_MESSAGE,
+    )  # the order shows which
 
 
 def test_market_order_on_a_day_without_a_session_becomes_market_on_open(

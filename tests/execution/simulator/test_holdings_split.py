@@ -19,8 +19,10 @@ import pytest
 from execution import simulator
 from execution.engine.config import simulator_config
 from tests.execution.lean.fake_lean import (
+    MODULE,
     FakeSymbol,
     fake_algorithm_imports,
+    forget_algorithm,
     make_algorithm,
     read_lines,
 )
@@ -31,11 +33,10 @@ Split = Callable[..., list[dict[str, Any]]]
 @pytest.fixture
 def lean(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     """The LEAN algorithm module, imported against the fake AlgorithmImports."""
-    module_name = "execution.lean.manual_order_execution"
     monkeypatch.setitem(sys.modules, "AlgorithmImports", fake_algorithm_imports())
-    sys.modules.pop(module_name, None)
-    yield importlib.import_module(module_name)
-    sys.modules.pop(module_name, None)
+    forget_algorithm()
+    yield importlib.import_module(MODULE)
+    forget_algorithm()
 
 
 def positions(count: int, seed: int = 3) -> list[tuple[str, float, float]]:

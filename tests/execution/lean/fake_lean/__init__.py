@@ -15,6 +15,9 @@ from tests.execution.lean.fake_lean.enums import (
 )
 from tests.execution.lean.fake_lean.harness import (
     MODULE,
+    PARTS,
+    companion,
+    forget_algorithm,
     lean,
     make_algorithm,
     order_event,
@@ -45,6 +48,7 @@ from tests.execution.lean.fake_lean.members import (
 __all__ = [
     "MODULE",
     "NY_SESSION",
+    "PARTS",
     "BrokerageMessageType",
     "Command",
     "FakeCashBook",
@@ -68,7 +72,9 @@ __all__ = [
     "TimeInForce",
     "TradeBar",
     "UpdateOrderFields",
+    "companion",
     "fake_algorithm_imports",
+    "forget_algorithm",
     "lean",
     "make_algorithm",
     "order_event",

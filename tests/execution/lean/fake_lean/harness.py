@@ -19,16 +19,29 @@ from tests.execution.lean.fake_lean.enums import OrderStatus
 from tests.execution.lean.fake_lean.members import FakeSymbol
 
 MODULE = "execution.lean.manual_order_execution"
+# The algorithm's companion package (execution/lean/tradedesk_algorithm/), imported with it.
+PARTS = "execution.lean.tradedesk_algorithm"
+
+
+def forget_algorithm() -> None:
+    """Drop the algorithm and its companions from sys.modules, so the next import binds the fake in place now."""
+    for name in [name for name in sys.modules if name in (MODULE, PARTS) or name.startswith(PARTS + ".")]:
+        del sys.modules[name]
+
+
+def companion(name: str) -> types.ModuleType:
+    """A companion module of the algorithm (after the fake AlgorithmImports is in place)."""
+    return importlib.import_module(f"{PARTS}.{name}")
 
 
 @pytest.fixture
 def lean(monkeypatch: pytest.MonkeyPatch) -> Iterator[types.ModuleType]:
     """The algorithm module, imported against the fake AlgorithmImports."""
     monkeypatch.setitem(sys.modules, "AlgorithmImports", fake_algorithm_imports())
-    sys.modules.pop(MODULE, None)
+    forget_algorithm()
     module = importlib.import_module(MODULE)
     yield module
-    sys.modules.pop(MODULE, None)
+    forget_algorithm()
 
 
 @pytest.fixture
