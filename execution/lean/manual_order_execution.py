@@ -61,122 +61,28 @@ if TYPE_CHECKING:
 # path added later: Common/Python/PythonInitializer.cs:101-176): there the companion package is the top-level
 # `tradedesk_algorithm` of this folder. tradedesk's tests and mypy import this file as
 # execution.lean.manual_order_execution, where the same files are its subpackage. No ImportError fallback, so no other
-# module is ever taken for it; both lists name the same names (tests/execution/lean/test_lean_import.py).
+# module is ever taken for it (tests/execution/lean/test_lean_import.py imports it as LEAN does).
 if TYPE_CHECKING or __package__:
-    from .tradedesk_algorithm.brackets import (
-        BRACKET_RESIZE_KEY,
-        BracketGroup,
-        BracketLeg,
-    )
-    from .tradedesk_algorithm.commands import (
-        TradedeskOrderCommand,
-        TradedeskUpdateCommand,
-        command_intent,
-    )
-    from .tradedesk_algorithm.intents import (
-        Intent,
-        IntentError,
-        intent_symbols,
-        read_intent,
-    )
-    from .tradedesk_algorithm.lines import (
-        UPDATE_REFUSED_KEY,
-        _is_market_on_open,
-        engine_line,
-        event_line,
-        holdings_line,
-        json_number,
-        moved_status,
-        open_orders_line,
-        order_broker_ids,
-        order_message,
-        split_holdings_line,
-        split_open_orders_line,
-        status_name,
-        trailing_stop_moves,
-    )
-    from .tradedesk_algorithm.market_hours import (
-        MARKET,
-        MARKET_ON_OPEN,
-        REFUSED,
-        market_order_route,
-    )
-    from .tradedesk_algorithm.placement import (
-        order_properties,
-        updates_sent,
-    )
-    from .tradedesk_algorithm.snapshots import (
-        ACCOUNT_FILE,
-        PRICES_FILE,
-        account_snapshot,
-        last_close,
-        prices_interval,
-        prices_snapshot,
-        replace_json,
-    )
-    from .tradedesk_algorithm.writer import (
-        EVENTS_FILE,
-        append_line,
-        close_torn_line,
-        line_cap,
+    from .tradedesk_algorithm import (
+        brackets,
+        commands,
+        intents,
+        lines,
+        market_hours,
+        placement,
+        snapshots,
+        writer,
     )
 else:
-    from tradedesk_algorithm.brackets import (
-        BRACKET_RESIZE_KEY,
-        BracketGroup,
-        BracketLeg,
-    )
-    from tradedesk_algorithm.commands import (
-        TradedeskOrderCommand,
-        TradedeskUpdateCommand,
-        command_intent,
-    )
-    from tradedesk_algorithm.intents import (
-        Intent,
-        IntentError,
-        intent_symbols,
-        read_intent,
-    )
-    from tradedesk_algorithm.lines import (
-        UPDATE_REFUSED_KEY,
-        _is_market_on_open,
-        engine_line,
-        event_line,
-        holdings_line,
-        json_number,
-        moved_status,
-        open_orders_line,
-        order_broker_ids,
-        order_message,
-        split_holdings_line,
-        split_open_orders_line,
-        status_name,
-        trailing_stop_moves,
-    )
-    from tradedesk_algorithm.market_hours import (
-        MARKET,
-        MARKET_ON_OPEN,
-        REFUSED,
-        market_order_route,
-    )
-    from tradedesk_algorithm.placement import (
-        order_properties,
-        updates_sent,
-    )
-    from tradedesk_algorithm.snapshots import (
-        ACCOUNT_FILE,
-        PRICES_FILE,
-        account_snapshot,
-        last_close,
-        prices_interval,
-        prices_snapshot,
-        replace_json,
-    )
-    from tradedesk_algorithm.writer import (
-        EVENTS_FILE,
-        append_line,
-        close_torn_line,
-        line_cap,
+    from tradedesk_algorithm import (
+        brackets,
+        commands,
+        intents,
+        lines,
+        market_hours,
+        placement,
+        snapshots,
+        writer,
     )
 
 HOLDINGS_EVERY = timedelta(minutes=1)
@@ -201,14 +107,14 @@ class ManualOrderExecution(QCAlgorithm):
     _place_lock: threading.Lock
     _symbols: dict[str, Symbol]
     _seen_intents: set[str]
-    _pending: Intent | None
+    _pending: intents.Intent | None
     _pending_since: datetime | None
     _waiting_noticed: bool
     _max_line_bytes: int
     _holdings_snapshots: int
     _closes: dict[str, tuple[str, float | None]]
     _update_answers: dict[int, int]
-    _brackets: dict[str, BracketGroup]  # by the entry's tag (armed before the entry is submitted)
+    _brackets: dict[str, brackets.BracketGroup]  # by the entry's tag (armed before the entry is submitted)
     _bracket_of: dict[str, str]  # a leg's tag -> its entry's tag
     _resizes: dict[
         int, list[Any]
@@ -232,7 +138,7 @@ class ManualOrderExecution(QCAlgorithm):
         self._pending_since = None
         self._waiting_noticed = False
         self._run_id = self.get_parameter("run-id") or ""
-        self._max_line_bytes = line_cap(self.get_parameter("max-line-bytes"))
+        self._max_line_bytes = writer.line_cap(self.get_parameter("max-line-bytes"))
         self._holdings_snapshots = 0
         self._closes = {}
         self._update_answers = {}
@@ -240,7 +146,7 @@ class ManualOrderExecution(QCAlgorithm):
         self._bracket_lock = threading.RLock()
         self._trailing_stops = {}
         events_file = self.get_parameter("events-file") or ""
-        self._events_path = Path(events_file or EVENTS_FILE).resolve()
+        self._events_path = Path(events_file or writer.EVENTS_FILE).resolve()
         intent_file = self.get_parameter("intent-file") or ""
         # The intents folder is a parameter of its own: a run started without an order (`engine start`)
         # still subscribes the symbols of new intents. Before it, the folder came only from the intent file,
@@ -255,15 +161,15 @@ class ManualOrderExecution(QCAlgorithm):
         # Without a seeded price every order waits for the first trade (overnight, weekends: for hours).
         self.settings.seed_initial_prices = True
         # tradedesk's order commands (CallbackCommand of this Type: QCAlgorithm.Python.cs:1917-1928@24863901).
-        TradedeskOrderCommand.algorithm = self
-        self.add_command(TradedeskOrderCommand)
-        TradedeskUpdateCommand.algorithm = self
-        self.add_command(TradedeskUpdateCommand)
+        commands.TradedeskOrderCommand.algorithm = self
+        self.add_command(commands.TradedeskOrderCommand)
+        commands.TradedeskUpdateCommand.algorithm = self
+        self.add_command(commands.TradedeskUpdateCommand)
         self._events_path.parent.mkdir(parents=True, exist_ok=True)
-        if close_torn_line(self._events_path):
+        if writer.close_torn_line(self._events_path):
             self.log(f"events file {self._events_path} ended in a torn line; closed it")
         self._write(
-            engine_line(
+            lines.engine_line(
                 "started", run_id=self._run_id, intent_file=intent_file, live_mode=bool(self.live_mode)
             )
         )
@@ -283,7 +189,7 @@ class ManualOrderExecution(QCAlgorithm):
             )
             self.schedule.on(
                 self.date_rules.every_day(),
-                self.time_rules.every(prices_interval(self.get_parameter("prices-interval"))),
+                self.time_rules.every(snapshots.prices_interval(self.get_parameter("prices-interval"))),
                 self._every_prices_interval,
             )
 
@@ -313,15 +219,15 @@ class ManualOrderExecution(QCAlgorithm):
             order = self.transactions.get_order_by_id(order_event.order_id)
             tag = (order.tag if order is not None else "") or ""
             fee = order_event.order_fee.value if order_event.order_fee is not None else None
-            status = status_name(order_event.status)
+            status = lines.status_name(order_event.status)
             # IB's Submitted always carries its boilerplate, so the notice is written whatever the text.
-            message = order_message(
-                order_event.message, status=status, market_on_open=_is_market_on_open(order)
+            message = lines.order_message(
+                order_event.message, status=status, market_on_open=lines.is_market_on_open(order)
             )
             answer = self._update_answers.get(int(order_event.order_id), 0)
             refused = self._update_refused(int(order_event.order_id), status)
             resize = status == "UpdateSubmitted" and self._is_resize(int(order_event.order_id), answer)
-            line = event_line(
+            line = lines.event_line(
                 tag=str(tag),
                 status=status,
                 order_id=int(order_event.order_id),
@@ -334,15 +240,15 @@ class ManualOrderExecution(QCAlgorithm):
                 fee=fee.amount if fee is not None else None,
                 fee_currency=str(fee.currency or "") if fee is not None else "",
                 message=message,
-                broker_ids=order_broker_ids(order),
+                broker_ids=lines.order_broker_ids(order),
             )
             if refused:
-                line[UPDATE_REFUSED_KEY] = True
+                line[lines.UPDATE_REFUSED_KEY] = True
             if resize:
-                line[BRACKET_RESIZE_KEY] = True
+                line[brackets.BRACKET_RESIZE_KEY] = True
             if getattr(order, "type", None) == OrderType.TRAILING_STOP:
                 # The order's current stop (LEAN's OrderEvent.StopPrice: "The current stop price").
-                stop = json_number(getattr(order, "stop_price", None))
+                stop = lines.json_number(getattr(order, "stop_price", None))
                 if stop is not None and stop > 0:
                     line["stop_price"] = stop
                     self._trailing_stops[int(order.id)] = stop
@@ -357,10 +263,12 @@ class ManualOrderExecution(QCAlgorithm):
         """A line for every open trailing stop whose stop moved (no event_id: LEAN's ids are its events', so
         the line's identity is the hash of its JSON, time and stop included)."""
         try:
-            for order, stop in trailing_stop_moves(self.transactions.get_open_orders(), self._trailing_stops):
-                line = event_line(
+            for order, stop in lines.trailing_stop_moves(
+                self.transactions.get_open_orders(), self._trailing_stops
+            ):
+                line = lines.event_line(
                     tag=str(order.tag or ""),
-                    status=moved_status(order),
+                    status=lines.moved_status(order),
                     order_id=int(order.id),
                     event_id=0,
                     run_id=self._run_id,
@@ -371,7 +279,7 @@ class ManualOrderExecution(QCAlgorithm):
                     fee=0,
                     fee_currency="",
                     message=f"trailing stop moved to {stop}",
-                    broker_ids=order_broker_ids(order),
+                    broker_ids=lines.order_broker_ids(order),
                 )
                 del line["event_id"]
                 line["stop_price"] = stop
@@ -386,7 +294,7 @@ class ManualOrderExecution(QCAlgorithm):
         its database at apply time (replay and arrival order stay as they are)."""
         if status not in ("UpdateSubmitted", "Invalid"):
             return False
-        sent = updates_sent(self.transactions.get_order_ticket(order_id))
+        sent = placement.updates_sent(self.transactions.get_order_ticket(order_id))
         answered = self._update_answers.get(order_id, 0)
         if answered >= sent:
             return False
@@ -395,11 +303,11 @@ class ManualOrderExecution(QCAlgorithm):
 
     # ---- brackets: legs placed on the entry's fills, sized to what filled, one-cancels-other ----------------
 
-    def _bracket_arm(self, symbol: Symbol, intent: Intent, properties: Any) -> None:
+    def _bracket_arm(self, symbol: Symbol, intent: intents.Intent, properties: Any) -> None:
         """Keep the intent's legs by its tag until its fills place them (the legs trade the other side)."""
-        legs = [BracketLeg(role=role, tag=tag, price=price) for role, tag, price in intent.bracket]
+        legs = [brackets.BracketLeg(role=role, tag=tag, price=price) for role, tag, price in intent.bracket]
         with self._bracket_lock:
-            group = BracketGroup(intent.tag, symbol, intent.quantity > 0, properties, legs)
+            group = brackets.BracketGroup(intent.tag, symbol, intent.quantity > 0, properties, legs)
             self._brackets[intent.tag] = group
             for leg in legs:
                 self._bracket_of[leg.tag] = intent.tag
@@ -432,7 +340,7 @@ class ManualOrderExecution(QCAlgorithm):
             elif status in ("PartiallyFilled", "Filled"):
                 self._one_cancels_other(group, leg, filled=status == "Filled")
 
-    def _bracket_size(self, group: BracketGroup) -> None:
+    def _bracket_size(self, group: brackets.BracketGroup) -> None:
         """Each open leg to what the entry filled less what its sibling filled: placed, or grown."""
         entry_filled = self._filled(group.entry_id)
         sign = -1 if group.buy else 1
@@ -454,7 +362,9 @@ class ManualOrderExecution(QCAlgorithm):
             if ticket is not None and abs(float(ticket.quantity)) < size:
                 self._bracket_resize(ticket, sign * size)
 
-    def _one_cancels_other(self, group: BracketGroup, leg: BracketLeg, *, filled: bool) -> None:
+    def _one_cancels_other(
+        self, group: brackets.BracketGroup, leg: brackets.BracketLeg, *, filled: bool
+    ) -> None:
         """A leg's fill: cancel the sibling once nothing is left to protect, else shrink it to what is."""
         sibling = group.sibling(leg)
         if sibling is None or sibling.order_id is None or sibling.closed:
@@ -476,7 +386,7 @@ class ManualOrderExecution(QCAlgorithm):
         if requests:
             self._resizes.setdefault(int(ticket.order_id), []).append(requests[-1])
 
-    def _bracket_cancel(self, leg: BracketLeg, reason: str) -> None:
+    def _bracket_cancel(self, leg: brackets.BracketLeg, reason: str) -> None:
         """Cancel a placed leg once (never placed or grown again)."""
         if leg.closed:
             return
@@ -519,7 +429,7 @@ class ManualOrderExecution(QCAlgorithm):
     def on_brokerage_reconnect(self) -> None:
         """The brokerage connection is back."""
         try:
-            self._write(engine_line("reconnected", run_id=self._run_id))
+            self._write(lines.engine_line("reconnected", run_id=self._run_id))
         except Exception as exc:
             self._error(f"on_brokerage_reconnect: {type(exc).__name__}: {exc}")
 
@@ -530,7 +440,7 @@ class ManualOrderExecution(QCAlgorithm):
         except Exception as exc:
             self._error(f"on_end_of_algorithm: {type(exc).__name__}: {exc}")
         try:
-            self._write(engine_line("stopped", run_id=self._run_id))
+            self._write(lines.engine_line("stopped", run_id=self._run_id))
         except Exception as exc:
             self.error(f"tradedesk: could not write the stopped line: {exc}")
 
@@ -539,8 +449,8 @@ class ManualOrderExecution(QCAlgorithm):
     def _accept_intent(self, path: Path) -> None:
         """Read the start intent and subscribe its symbol; a refused intent is reported as Invalid."""
         try:
-            intent = read_intent(path)
-        except IntentError as exc:
+            intent = intents.read_intent(path)
+        except intents.IntentError as exc:
             if exc.tag:
                 self._report_invalid(exc.tag, "", str(exc), order_id=0)
             else:
@@ -567,7 +477,7 @@ class ManualOrderExecution(QCAlgorithm):
             route = ""
             if intent.order_type == "MKT":
                 route, message = self._market_route(symbol)
-                if route == REFUSED:
+                if route == market_hours.REFUSED:
                     self._report_invalid(intent.tag, intent.symbol, message, order_id=0)
                     return
             ticket = self._submit(symbol, intent, route)
@@ -576,10 +486,10 @@ class ManualOrderExecution(QCAlgorithm):
             return
         self._check_ticket(ticket, intent)
 
-    def _submit(self, symbol: Symbol, intent: Intent, route: str) -> OrderTicket:
+    def _submit(self, symbol: Symbol, intent: intents.Intent, route: str) -> OrderTicket:
         """Submit the intent's order with its own order properties (never LEAN's DefaultOrderProperties, GTC); a
         bracket's legs are armed first, so the entry's first fill, on any thread, finds them."""
-        properties = order_properties(intent)
+        properties = placement.order_properties(intent)
         tag = intent.tag
         if intent.bracket:
             self._bracket_arm(symbol, intent, properties)
@@ -628,7 +538,7 @@ class ManualOrderExecution(QCAlgorithm):
             # LEAN refuses it inside its buffer before the close (QCAlgorithm.Trading.cs:1215-1232): an error
             # response, which _check_ticket reports as the order's Invalid line.
             return self.market_on_close_order(symbol, intent.quantity, tag=tag, order_properties=properties)
-        if route == MARKET_ON_OPEN:
+        if route == market_hours.MARKET_ON_OPEN:
             return self.market_on_open_order(
                 symbol, intent.quantity, asynchronous=True, tag=tag, order_properties=properties
             )
@@ -637,11 +547,11 @@ class ManualOrderExecution(QCAlgorithm):
         )
 
     def place_command(self, command: Any) -> bool:
-        """Place a TradedeskOrderCommand's order (LEAN's command thread); False, with the order's Invalid
+        """Place a commands.TradedeskOrderCommand's order (LEAN's command thread); False, with the order's Invalid
         line when it names one, when it cannot be placed (the command result says Success false)."""
         try:
-            intent, route = command_intent(command)
-        except IntentError as exc:
+            intent, route = commands.command_intent(command)
+        except intents.IntentError as exc:
             if exc.tag:
                 self._report_invalid(exc.tag, "", str(exc), order_id=0)
             else:
@@ -651,7 +561,9 @@ class ManualOrderExecution(QCAlgorithm):
             self._subscribe(intent.symbol)
             symbol = self._symbols.get(intent.symbol)
             if symbol is None:
-                raise IntentError(f"no subscription for {intent.symbol} (at most {MAX_SUBSCRIPTIONS})")
+                raise intents.IntentError(
+                    f"no subscription for {intent.symbol} (at most {MAX_SUBSCRIPTIONS})"
+                )
             ticket = self._submit(symbol, intent, route)
         except Exception as exc:
             self._report_invalid(intent.tag, intent.symbol, f"{type(exc).__name__}: {exc}", order_id=0)
@@ -659,17 +571,17 @@ class ManualOrderExecution(QCAlgorithm):
         return self._check_ticket(ticket, intent)
 
     def update_command(self, command: Any) -> bool:
-        """Update an order of this run from a TradedeskUpdateCommand (LEAN's command thread), as LEAN's
+        """Update an order of this run from a commands.TradedeskUpdateCommand (LEAN's command thread), as LEAN's
         UpdateOrderCommand.Run does (UpdateOrderCommand.cs:59-68@24863901) through the order's ticket
         (OrderTicket.Update: Common/Orders/OrderTicket.cs:338-342), so _update_refused counts it as any update."""
-        order_id = json_number(getattr(command, "order_id", None))
+        order_id = lines.json_number(getattr(command, "order_id", None))
         ticket = self.transactions.get_order_ticket(int(order_id)) if isinstance(order_id, int) else None
         if ticket is None:
             self._error(f"update command: no order {getattr(command, 'order_id', None)!r} in this run")
             return False
         fields = UpdateOrderFields()
         for name in ("quantity", "limit_price", "stop_price", "trigger_price", "trailing_amount"):
-            value = json_number(getattr(command, name, None))
+            value = lines.json_number(getattr(command, name, None))
             if value is not None:
                 setattr(fields, name, float(value))  # a decimal? of LEAN, as the resizes pass it
         try:
@@ -683,7 +595,7 @@ class ManualOrderExecution(QCAlgorithm):
         """The rule for a market order now, from LEAN's own exchange hours (holidays and early closes too)."""
         exchange = self.securities[symbol].exchange
         if exchange.exchange_open:
-            return MARKET, ""
+            return market_hours.MARKET, ""
         local = self.securities[symbol].local_time
         session = None
         for segment in exchange.hours.get_market_hours(local).segments:
@@ -691,9 +603,9 @@ class ManualOrderExecution(QCAlgorithm):
                 session = (segment.start, segment.end)
                 break
         local_time = timedelta(hours=local.hour, minutes=local.minute, seconds=local.second)
-        return market_order_route(exchange_open=False, local_time=local_time, session=session)
+        return market_hours.market_order_route(exchange_open=False, local_time=local_time, session=session)
 
-    def _check_ticket(self, ticket: OrderTicket, intent: Intent) -> bool:
+    def _check_ticket(self, ticket: OrderTicket, intent: intents.Intent) -> bool:
         """LEAN's pre-order checks refuse an order without any order event: report that as Invalid (False)."""
         response = ticket.get_most_recent_order_response() if ticket is not None else None
         if ticket is None or (response is not None and response.is_error):
@@ -706,7 +618,7 @@ class ManualOrderExecution(QCAlgorithm):
     def _report_invalid(self, tag: str, symbol: str, message: str, *, order_id: int) -> None:
         """An Invalid event for an order LEAN never created (event id 0: LEAN's own event ids start at 1)."""
         self._write(
-            event_line(
+            lines.event_line(
                 tag=tag,
                 status="Invalid",
                 order_id=order_id,
@@ -722,14 +634,14 @@ class ManualOrderExecution(QCAlgorithm):
             )
         )
 
-    def _notice_waiting(self, intent: Intent) -> None:
+    def _notice_waiting(self, intent: intents.Intent) -> None:
         """Say once in the events file (an engine line) that the intent's order still waits for a price."""
         since = self._pending_since
         if self._waiting_noticed or since is None or datetime.now(UTC) - since < WAITING_NOTICE_AFTER:
             return
         self._waiting_noticed = True
         self._write(
-            engine_line(
+            lines.engine_line(
                 "waiting",
                 run_id=self._run_id,
                 order_intent_id=intent.tag,
@@ -749,7 +661,9 @@ class ManualOrderExecution(QCAlgorithm):
             if self._intents_dir is None:
                 return
             newer_than = _time.time() - RECENT_INTENT_SECONDS if initial else 0.0
-            for ticker in intent_symbols(self._intents_dir, self._seen_intents, newer_than=newer_than):
+            for ticker in intents.intent_symbols(
+                self._intents_dir, self._seen_intents, newer_than=newer_than
+            ):
                 self._subscribe(ticker)
         except Exception as exc:
             self._error(f"scan intents: {type(exc).__name__}: {exc}")
@@ -771,22 +685,22 @@ class ManualOrderExecution(QCAlgorithm):
             for symbol, holding in self.portfolio.items()
         ]
         self._holdings_snapshots += 1
-        parts = split_holdings_line(
-            holdings_line(run_id=self._run_id, positions=positions, source=source),
+        parts = lines.split_holdings_line(
+            lines.holdings_line(run_id=self._run_id, positions=positions, source=source),
             snapshot=self._holdings_snapshots,
             max_line_bytes=self._max_line_bytes,
         )
         # One lock for all parts: no order event from the brokerage's thread lands between them.
         with self._lock:
             for part in parts:
-                append_line(self._events_path, part)
+                writer.append_line(self._events_path, part)
 
     def _write_open_orders(self) -> None:
         """The open-orders line (in several lines when longer than the cap), written once, after warm-up."""
-        line = open_orders_line(run_id=self._run_id, orders=self.transactions.get_open_orders())
+        line = lines.open_orders_line(run_id=self._run_id, orders=self.transactions.get_open_orders())
         with self._lock:
-            for part in split_open_orders_line(line, max_line_bytes=self._max_line_bytes):
-                append_line(self._events_path, part)
+            for part in lines.split_open_orders_line(line, max_line_bytes=self._max_line_bytes):
+                writer.append_line(self._events_path, part)
 
     def _every_prices_interval(self) -> None:
         """The snapshots, and a line for each trailing stop that moved (looked for as often as prices change)."""
@@ -808,10 +722,10 @@ class ManualOrderExecution(QCAlgorithm):
                 quotes.append((symbol.value, security.price, security.bid_price, security.ask_price))
                 if symbol in held:
                     closes[symbol.value] = self._previous_close(symbol, security)
-            snapshot = prices_snapshot(
+            snapshot = snapshots.prices_snapshot(
                 run_id=self._run_id, quotes=quotes, time=self.utc_time, previous_closes=closes
             )
-            replace_json(self._events_path.parent / PRICES_FILE, snapshot)
+            snapshots.replace_json(self._events_path.parent / snapshots.PRICES_FILE, snapshot)
         except Exception as exc:
             self._error(f"prices: {type(exc).__name__}: {exc}")
         self._write_account()
@@ -824,7 +738,7 @@ class ManualOrderExecution(QCAlgorithm):
         if cached is not None and cached[0] == day:
             return cached[1]
         try:
-            close = last_close(self.history(TradeBar, symbol, 1, Resolution.DAILY))
+            close = snapshots.last_close(self.history(TradeBar, symbol, 1, Resolution.DAILY))
         except Exception as exc:
             self.log(f"tradedesk: no daily history for {symbol.value}: {type(exc).__name__}: {exc}")
             close = None
@@ -837,7 +751,7 @@ class ManualOrderExecution(QCAlgorithm):
         try:
             portfolio = self.portfolio
             book = portfolio.cash_book
-            snapshot = account_snapshot(
+            snapshot = snapshots.account_snapshot(
                 run_id=self._run_id,
                 time=self.utc_time,
                 currency=book.account_currency,
@@ -847,7 +761,7 @@ class ManualOrderExecution(QCAlgorithm):
                 total_margin_used=portfolio.total_margin_used,
                 unrealized_pnl=portfolio.total_unrealized_profit,
             )
-            replace_json(self._events_path.parent / ACCOUNT_FILE, snapshot)
+            snapshots.replace_json(self._events_path.parent / snapshots.ACCOUNT_FILE, snapshot)
         except Exception as exc:
             self._error(f"account: {type(exc).__name__}: {exc}")
 
@@ -856,9 +770,9 @@ class ManualOrderExecution(QCAlgorithm):
         with contextlib.suppress(Exception):
             self.error(f"tradedesk: {message}")
         with contextlib.suppress(Exception):
-            self._write(engine_line("error", run_id=self._run_id, message=message))
+            self._write(lines.engine_line("error", run_id=self._run_id, message=message))
 
     def _write(self, payload: dict[str, Any]) -> None:
         # LEAN calls on_order_event from the brokerage's thread and scheduled events from its own.
         with self._lock:
-            append_line(self._events_path, payload)
+            writer.append_line(self._events_path, payload)

@@ -327,6 +327,6 @@ def order_message(raw: Any, *, status: str, market_on_open: bool) -> str:
     return message
 
 
-def _is_market_on_open(order: Any) -> bool:
+def is_market_on_open(order: Any) -> bool:
     """Whether LEAN's order is a MarketOnOpen order (OrderType.MARKET_ON_OPEN, Common/Orders/OrderTypes.cs)."""
     return order is not None and getattr(order, "type", None) == OrderType.MARKET_ON_OPEN

@@ -13,7 +13,7 @@ import pytest
 from execution.contract import folder
 from execution.contract.folder import EngineFolder, events_file_mode
 from execution.engine import process as engines
-from tests.execution.lean.fake_lean import MODULE, fake_algorithm_imports, forget_algorithm
+from tests.execution.lean.fake_lean import MODULE, companion, fake_algorithm_imports, forget_algorithm
 
 
 def test_paths_of_an_engine_folder(tmp_path: Path) -> None:
@@ -70,8 +70,12 @@ def test_the_lean_algorithm_names_the_files_as_the_contract_does() -> None:
     sys.modules["AlgorithmImports"] = fake_algorithm_imports()
     forget_algorithm()
     try:
-        lean = importlib.import_module(MODULE)
-        assert (lean.EVENTS_FILE, lean.PRICES_FILE, lean.ACCOUNT_FILE) == (
+        importlib.import_module(MODULE)
+        assert (
+            companion("writer").EVENTS_FILE,
+            companion("snapshots").PRICES_FILE,
+            companion("snapshots").ACCOUNT_FILE,
+        ) == (
             folder.EVENTS_FILE,
             folder.PRICES_FILE,
             folder.ACCOUNT_SNAPSHOT_FILE,

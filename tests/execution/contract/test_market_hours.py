@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import types
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +22,7 @@ from execution.actions import order_dispatch
 from execution.contract import market_hours
 from execution.engine import process as engines
 from orders.models import OrderStatus
-from tests.execution.lean.fake_lean import MODULE, fake_algorithm_imports, forget_algorithm
+from tests.execution.lean.fake_lean import MODULE, companion, fake_algorithm_imports, forget_algorithm
 from tests.factories import ProjectFactory, TradeOrderFactory
 
 NY = (timedelta(hours=9, minutes=30), timedelta(hours=16))
@@ -56,8 +55,8 @@ def algorithm_rule() -> Iterator[Any]:
     saved = sys.modules.get("AlgorithmImports")
     sys.modules["AlgorithmImports"] = fake_algorithm_imports()
     forget_algorithm()
-    module: types.ModuleType = importlib.import_module(MODULE)
-    yield module.market_order_route
+    importlib.import_module(MODULE)
+    yield companion("market_hours").market_order_route
     forget_algorithm()
     if saved is None:
         sys.modules.pop("AlgorithmImports", None)

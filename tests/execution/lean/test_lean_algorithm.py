@@ -135,7 +135,7 @@ def test_an_order_placed_from_an_order_command_reports_its_own_tag(
 def test_status_is_written_as_leans_name(
     lean: types.ModuleType, workdir: Path, status: Any, name: str
 ) -> None:
-    assert lean.status_name(status) == name
+    assert companion("lines").status_name(status) == name
     algo = make_algorithm(lean, workdir, None)
     algo.initialize()
     algo.on_order_event(order_event(status=status))
@@ -143,7 +143,7 @@ def test_status_is_written_as_leans_name(
 
 
 def test_event_line_leaves_out_numbers_it_cannot_write_honestly(lean: types.ModuleType) -> None:
-    line = lean.event_line(
+    line = companion("lines").event_line(
         tag="t",
         status="Filled",
         order_id=1,
@@ -196,7 +196,7 @@ def test_close_torn_line(lean: types.ModuleType, tmp_path: Path, content: bytes 
     path = tmp_path / "events.jsonl"
     if content is not None:
         path.write_bytes(content)
-    assert lean.close_torn_line(path) is closed
+    assert companion("writer").close_torn_line(path) is closed
     if content is not None:
         assert path.read_bytes() == content + (b"\n" if closed else b"")
     else:
@@ -297,7 +297,7 @@ def test_the_algorithm_never_appends_through_a_symlinked_events_file(
     target.write_bytes(b"precious\n")
     os.symlink(target, tmp_path / "events.jsonl")
     with pytest.raises(OSError):
-        lean.append_line(tmp_path / "events.jsonl", {"type": "engine", "status": "started"})
+        companion("writer").append_line(tmp_path / "events.jsonl", {"type": "engine", "status": "started"})
     assert target.read_bytes() == b"precious\n"
 
 

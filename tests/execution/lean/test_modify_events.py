@@ -14,6 +14,7 @@ from execution.contract import EVENT_KEYS
 from tests.execution.lean.fake_lean import (
     OrderRequestStatus,
     OrderStatus,
+    companion,
     lean,
     make_algorithm,
     order_event,
@@ -138,5 +139,5 @@ def test_an_invalid_without_an_update_sent_is_not_marked(
 def test_the_algorithm_and_the_contract_name_the_mark_alike(lean: types.ModuleType) -> None:
     from execution.contract import UPDATE_REFUSED_KEY, UPDATE_REFUSED_STATUS
 
-    assert lean.UPDATE_REFUSED_KEY == UPDATE_REFUSED_KEY
-    assert lean.status_name(OrderStatus.INVALID) == UPDATE_REFUSED_STATUS
+    assert companion("lines").UPDATE_REFUSED_KEY == UPDATE_REFUSED_KEY
+    assert companion("lines").status_name(OrderStatus.INVALID) == UPDATE_REFUSED_STATUS

@@ -72,8 +72,8 @@ def test_a_long_open_orders_line_is_split_within_the_cap(lean: types.ModuleType)
         reloaded_order(i, str(5000 + i), "AAPL", 1.0, type=OrderType.LIMIT, limit_price=1.0)
         for i in range(1, 60)
     ]
-    line = lean.open_orders_line(run_id="r-1", orders=orders)
-    parts = lean.split_open_orders_line(line, max_line_bytes=1024)
+    line = companion("lines").open_orders_line(run_id="r-1", orders=orders)
+    parts = companion("lines").split_open_orders_line(line, max_line_bytes=1024)
     assert len(parts) > 1 and all(len(companion("writer").encode_line(part)) <= 1024 for part in parts)
     assert [entry for part in parts for entry in part["orders"]] == line["orders"]
     assert {part["type"] for part in parts} == {"open_orders"}

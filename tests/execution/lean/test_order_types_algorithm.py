@@ -146,7 +146,7 @@ def test_a_trailing_stop_that_moved_without_an_event_gets_a_line_once(
         status=OrderStatus.UPDATE_SUBMITTED, symbol=FakeSymbol("AAPL"),
     )  # fmt: skip
     algo.transactions.orders[7] = order
-    tick = algo.schedule.every(lean.prices_interval("2"))
+    tick = algo.schedule.every(companion("snapshots").prices_interval("2"))
     tick()
     order.stop_price = 188.25  # IB moved it (OrderUpdateEvent.TrailingStopPrice)
     tick()

@@ -190,9 +190,9 @@ def test_intent_symbols_skips_bad_files(lean: types.ModuleType, tmp_path: Path) 
     (tmp_path / "b.json").write_text(json.dumps({"symbol": "not a symbol"}))
     (tmp_path / "c.json").write_text("[1, 2]")
     seen: set[str] = set()
-    assert lean.intent_symbols(tmp_path, seen) == ["AAPL"]
-    assert lean.intent_symbols(tmp_path, seen) == []
-    assert lean.intent_symbols(tmp_path / "missing", set()) == []
+    assert companion("intents").intent_symbols(tmp_path, seen) == ["AAPL"]
+    assert companion("intents").intent_symbols(tmp_path, seen) == []
+    assert companion("intents").intent_symbols(tmp_path / "missing", set()) == []
 
 
 # ---------------------------------------------------------------------------------------------------------

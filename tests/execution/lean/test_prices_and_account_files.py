@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from tests.execution.lean.fake_lean import (
     FakeCashBook,
     Resolution,
+    companion,
     lean,
     make_algorithm,
     read_lines,
@@ -59,15 +60,15 @@ def test_prices_file_has_held_open_order_and_subscribed_symbols_and_is_not_an_ev
 
 
 def test_prices_interval_parameter_is_at_least_a_second(lean: types.ModuleType) -> None:
-    assert lean.prices_interval("5") == timedelta(seconds=5)
-    assert lean.prices_interval("0.2") == timedelta(seconds=1)
-    assert lean.prices_interval(None) == timedelta(seconds=2)
-    assert lean.prices_interval("soon") == timedelta(seconds=2)
-    assert lean.prices_interval("nan") == timedelta(seconds=2)
+    assert companion("snapshots").prices_interval("5") == timedelta(seconds=5)
+    assert companion("snapshots").prices_interval("0.2") == timedelta(seconds=1)
+    assert companion("snapshots").prices_interval(None) == timedelta(seconds=2)
+    assert companion("snapshots").prices_interval("soon") == timedelta(seconds=2)
+    assert companion("snapshots").prices_interval("nan") == timedelta(seconds=2)
 
 
 def test_prices_snapshot_leaves_out_symbols_without_a_price(lean: types.ModuleType) -> None:
-    snapshot = lean.prices_snapshot(
+    snapshot = companion("snapshots").prices_snapshot(
         run_id="r", quotes=[("B", 0, 1, 1), ("A", float("nan"), 1, 1), ("C", 2.5, None, 2.6)], time=None
     )
     assert snapshot["prices"] == [{"symbol": "C", "last": 2.5, "bid": None, "ask": 2.6}]
@@ -146,7 +147,7 @@ def test_held_symbols_carry_the_previous_close_from_one_daily_history_request_a_
 
 
 def test_last_close_of_a_frame(lean: types.ModuleType) -> None:
-    assert lean.last_close({"close": [1.5, 2.5]}) == 2.5
-    assert lean.last_close({"close": []}) is None
-    assert lean.last_close({}) is None
-    assert lean.last_close({"close": [float("nan")]}) is None
+    assert companion("snapshots").last_close({"close": [1.5, 2.5]}) == 2.5
+    assert companion("snapshots").last_close({"close": []}) is None
+    assert companion("snapshots").last_close({}) is None
+    assert companion("snapshots").last_close({"close": [float("nan")]}) is None

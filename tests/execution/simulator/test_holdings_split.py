@@ -21,6 +21,7 @@ from execution.engine.config import simulator_config
 from tests.execution.lean.fake_lean import (
     MODULE,
     FakeSymbol,
+    companion,
     fake_algorithm_imports,
     forget_algorithm,
     make_algorithm,
@@ -98,7 +99,10 @@ def test_both_engines_split_a_snapshot_into_the_same_parts_under_the_cap(
     line = snapshot_line(count)
     by_engine = {
         name: split(line, snapshot=7, max_line_bytes=cap)
-        for name, split in (("simulator", simulator.split_holdings_line), ("lean", lean.split_holdings_line))
+        for name, split in (
+            ("simulator", simulator.split_holdings_line),
+            ("lean", companion("lines").split_holdings_line),
+        )
     }
     for parts in by_engine.values():
         check_parts(line, parts, cap)
@@ -109,7 +113,7 @@ def test_both_engines_split_a_snapshot_into_the_same_parts_under_the_cap(
 def test_a_line_exactly_at_the_cap_stays_one_line(lean: ModuleType) -> None:
     line = snapshot_line(10)
     size = len(simulator.encode_line(line))
-    for split in (simulator.split_holdings_line, lean.split_holdings_line):
+    for split in (simulator.split_holdings_line, companion("lines").split_holdings_line):
         assert split(line, snapshot=1, max_line_bytes=size) == [line]
         assert len(split(line, snapshot=1, max_line_bytes=size - 1)) == 2
 
@@ -117,7 +121,7 @@ def test_a_line_exactly_at_the_cap_stays_one_line(lean: ModuleType) -> None:
 def test_a_holding_that_cannot_fit_any_line_is_refused(lean: ModuleType) -> None:
     line = snapshot_line(1)
     line["holdings"][0]["symbol"] = "X" * 2000
-    for split in (simulator.split_holdings_line, lean.split_holdings_line):
+    for split in (simulator.split_holdings_line, companion("lines").split_holdings_line):
         with pytest.raises(ValueError, match="does not fit"):
             split(line, snapshot=1, max_line_bytes=1024)
 
@@ -129,7 +133,7 @@ def test_the_line_cap_parameter_falls_back_to_the_contracts_default(
     lean: ModuleType, value: str | None, cap: int
 ) -> None:
     assert simulator.line_cap(value) == cap
-    assert lean.line_cap(value) == cap
+    assert companion("writer").line_cap(value) == cap
 
 
 def test_the_engines_get_the_ingests_line_cap_as_a_launch_parameter(settings: Any, tmp_path: Path) -> None:
