@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import import_module
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from django.conf import settings
@@ -45,6 +45,7 @@ from orders.models import ProjectVersion
 from tradedesk.web.stream_rows import Look, RowsSent, RowsSnapshot, rows_event, rows_snapshot
 
 logger = logging.getLogger("tradedesk.web.stream")
+T = TypeVar("T")
 
 # Without Redis: how often a stream process compares the change token (a few tens of ms: the target).
 POLL_SECONDS = 0.025
@@ -100,30 +101,35 @@ class Hub:
 
     async def seen_now(self, project_id: int, mode: str) -> Seen:
         """The project's and its mode's versions after the latest wake-up: one read for all its streams."""
-        key = (self.generation, project_id, mode)
-        found = self._seen.get(key)
-        if found is None:
-            for old in [old for old in self._seen if old[0] < self.generation]:
-                del self._seen[old]
-            found = self._seen[key] = asyncio.ensure_future(in_db(project_seen, project_id, mode))
-        try:
-            return await asyncio.shield(found)
-        except Exception:
-            self._seen.pop(key, None)  # the next wake-up reads again
-            raise
+        seen: Seen = await self._once(
+            self._seen, (self.generation, project_id, mode), project_seen, project_id, mode
+        )
+        return seen
 
     async def rows_now(self, project_id: int, look: Look) -> RowsSnapshot:
         """The project's table rows after the latest wake-up: one read and render for all its streams."""
-        key = (self.generation, project_id, look)
-        found = self._rows.get(key)
+        rows: RowsSnapshot = await self._once(
+            self._rows, (self.generation, project_id, look), rows_snapshot, project_id, look
+        )
+        return rows
+
+    async def _once(
+        self,
+        cache: dict[Any, asyncio.Future[Any]],
+        key: tuple[Any, ...],
+        function: Callable[..., Any],
+        *args: Any,
+    ) -> Any:
+        """`function(*args)` on the DB thread once per wake-up and key, shared by every stream that asks."""
+        found = cache.get(key)
         if found is None:
-            for old in [old for old in self._rows if old[0] < self.generation]:
-                del self._rows[old]
-            found = self._rows[key] = asyncio.ensure_future(in_db(rows_snapshot, project_id, look))
+            for old in [old for old in cache if old[0] < self.generation]:
+                del cache[old]
+            found = cache[key] = asyncio.ensure_future(in_db(function, *args))
         try:
             return await asyncio.shield(found)
         except Exception:
-            self._rows.pop(key, None)
+            cache.pop(key, None)  # the next wake-up reads again
             raise
 
     async def mark_pushed(self, project_id: int, generation: int, at: datetime) -> None:

@@ -11,29 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from django.contrib.auth import HASH_SESSION_KEY
-from django.test import Client
 
 from orders.services.versions import project_versions_bump
 from tradedesk.web import stream
 from tradedesk.web.stream import Access, Seen, access_check
-from tradedesk.web.stream_rows import Look, RowsSent
+from tradedesk.web.stream_rows import RowsSent
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def access(user: Any, project: Any) -> Access:
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    return Access(
-        session_key=session.session_key,
-        user_id=str(user.pk),
-        auth_hash=session[HASH_SESSION_KEY],
-        project_id=project.pk,
-        look=Look(language="en", zone="UTC"),
-    )
 
 
 @pytest.fixture(autouse=True)

@@ -13,9 +13,7 @@ from typing import Any
 
 import orjson
 import pytest
-from django.contrib.auth import HASH_SESSION_KEY
 from django.db import connection, transaction
-from django.test import Client
 from django.utils import timezone, translation
 
 from orders.models import ProjectVersion, TradeOrder
@@ -36,20 +34,6 @@ EN = Look(language="en", zone="UTC")
 def _close_stream_connection() -> Any:
     yield
     stream.db_close()
-
-
-@pytest.fixture
-def access(user: Any, project: Any) -> Access:
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    return Access(
-        session_key=session.session_key,
-        user_id=str(user.pk),
-        auth_hash=session[HASH_SESSION_KEY],
-        project_id=project.pk,
-        look=EN,
-    )
 
 
 def page_token(project: Any) -> str:
