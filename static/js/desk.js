@@ -372,6 +372,7 @@
     var rows = $("#orders-rows");
     var answer = document.createElement("template");
     answer.innerHTML = evt.detail.serverResponse;
+    evt.detail.tdAnswer = answer.content; // parsed once: pushed-rows.js reads the answer's stamp from it
     var current = rows && rows.value === xhr.tdRowsSent;
     if (current && placeRows(answer.content)) return;
     evt.detail.shouldSwap = false;

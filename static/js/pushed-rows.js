@@ -8,7 +8,7 @@
    answer that is older than a row pushed meanwhile (its stamp lower, and its request sent before the push
    came: read after the push came, it is newer whatever its stamp) would put the older row back: the pushed
    row is put in again in the same task, before the page paints. Loaded after desk.js (its swap handlers run
-   first). */
+   first; its beforeSwap leaves the parsed answer of a changed-rows poll in evt.detail.tdAnswer). */
 (function () {
   "use strict";
 
@@ -84,9 +84,7 @@
   document.addEventListener("htmx:beforeSwap", function (evt) {
     var xhr = evt.detail.xhr;
     if (!xhr || xhr.getResponseHeader("TD-Rows") !== "changed" || !evt.detail.shouldSwap) return;
-    var answer = document.createElement("template");
-    answer.innerHTML = evt.detail.serverResponse;
-    reapply(tableStamp(answer.content), xhr);
+    if (evt.detail.tdAnswer) reapply(tableStamp(evt.detail.tdAnswer), xhr);
   });
 
   // The whole table (a fetch, an order placed, a cancel).

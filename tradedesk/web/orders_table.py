@@ -193,13 +193,21 @@ def rows_changed(rows: Sequence[Row], *, project: Project, shown: str | None) ->
     """The rows the page lacks or shows otherwise (`shown`: its rows token): new ones and changed ones; the
     page puts every row where the new token says (desk.js). None when only the whole table will do: no or
     a malformed token, another language or zone, or an empty table before or after."""
-    if not shown or len(shown) > MAX_TOKEN_CHARS or not rows:
+    parsed = token_versions(shown)
+    if parsed is None or not rows or parsed[0] != _frame(project):
+        return None
+    versions = parsed[1]
+    return [row.html for row in rows if versions.get(str(row.order_id)) != row.version]
+
+
+def token_versions(shown: str | None) -> tuple[str, dict[str, str]] | None:
+    """A rows token's frame and each row's version by order id (None: no token, or not one)."""
+    if not shown or len(shown) > MAX_TOKEN_CHARS:
         return None
     frame, _, listed = shown.partition("~")
-    if frame != _frame(project) or not listed:
+    if not listed:
         return None
-    versions = dict(pair.partition(".")[::2] for pair in listed.split(","))
-    return [row.html for row in rows if versions.get(str(row.order_id)) != row.version]
+    return frame, dict(pair.partition(".")[::2] for pair in listed.split(","))
 
 
 def orders_version(context: dict[str, Any]) -> str:

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import import_module
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 from django.conf import settings
@@ -45,7 +45,6 @@ from orders.models import ProjectVersion
 from tradedesk.web.stream_rows import Look, RowsSent, RowsSnapshot, rows_event, rows_snapshot
 
 logger = logging.getLogger("tradedesk.web.stream")
-T = TypeVar("T")
 
 # Without Redis: how often a stream process compares the change token (a few tens of ms: the target).
 POLL_SECONDS = 0.025

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 
 from orders.models import Project, ProjectVersion
-from tradedesk.web.orders_table import MAX_TOKEN_CHARS, RECENT_SECONDS, Row, orders_shown, rendered_rows
+from tradedesk.web.orders_table import RECENT_SECONDS, Row, orders_shown, rendered_rows, token_versions
 
 # More changed rows than this in one push (a cancel-all, a reconnect): the page's fetch brings them instead.
 PUSH_ROWS_MAX = 10
@@ -58,18 +58,13 @@ class RowsSent:
     """The version of each row a stream's page has (from the rows token it connected with, then the pushes)."""
 
     def __init__(self, token: str) -> None:
-        self.versions: dict[int, str] = {}
-        if not token or len(token) > MAX_TOKEN_CHARS:
-            return
-        for pair in token.partition("~")[2].split(","):
-            order_id, _, version = pair.partition(".")
-            if order_id.isdigit():
-                self.versions[int(order_id)] = version
+        parsed = token_versions(token)
+        self.versions: dict[str, str] = parsed[1] if parsed is not None else {}
 
     def changed(self, snapshot: RowsSnapshot) -> list[Row] | None:
         """The rows whose version the page lacks (None: none, or too many for one push)."""
-        rows = [row for row in snapshot.rows if self.versions.get(row.order_id) != row.version]
-        self.versions = {row.order_id: row.version for row in snapshot.rows}
+        rows = [row for row in snapshot.rows if self.versions.get(str(row.order_id)) != row.version]
+        self.versions = {str(row.order_id): row.version for row in snapshot.rows}
         return rows if 0 < len(rows) <= PUSH_ROWS_MAX else None
 
 
