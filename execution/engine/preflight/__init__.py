@@ -4,7 +4,7 @@ The facts behind each check were read in QuantConnect/Lean at 24863901deffa9ec79
 QuantConnect/Lean.Brokerages.InteractiveBrokers at d154917dc6ec7fa99f2e588d3f5146c3b73b6344 and
 QuantConnect/IBAutomater 2.0.91 at 20815f591bebf727e5fd0adbc614bd7d3a505e96, the version the IB plugin pins
 (docs/lean.md cites the lines). Modules: base (the Check), lean (the build and the engine folders), python
-(PYTHONNET_PYDLL, pandas and numpy), ib (IB Gateway, Xvfb and pkill, the weekly restart).
+(PYTHONNET_PYDLL, pandas and numpy), algorithm (the algorithm file and its companion package), ib (IB Gateway, Xvfb and pkill, the weekly restart).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from django.conf import settings
 
 from execution.contract.files import read_json, write_json_atomic
 from execution.engine import process as engines
+from execution.engine.preflight.algorithm import check_algorithm_file
 from execution.engine.preflight.base import Check
 from execution.engine.preflight.ib import (
     check_ib_gateway,
@@ -41,6 +42,7 @@ from execution.engine.state import EngineState
 __all__ = [
     "CHECKS",
     "Check",
+    "check_algorithm_file",
     "check_launcher_writable",
     "check_pandas",
     "ib_gateway_dir",
@@ -58,6 +60,7 @@ CHECKS: tuple[Callable[[], Check], ...] = (
     check_dotnet,
     check_launcher,
     check_algorithm_imports,
+    check_algorithm_file,
     check_ib_plugin,
     check_pythonnet,
     check_pandas,

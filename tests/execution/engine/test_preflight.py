@@ -38,6 +38,7 @@ NAMES = [
     "dotnet",
     "launcher",
     "AlgorithmImports.py",
+    "algorithm file",
     "IB plugin",
     "PYTHONNET_PYDLL",
     "pandas and numpy",
@@ -148,11 +149,11 @@ def test_every_check_passes_on_a_complete_tree(tree: Path) -> None:
     call_command("lean_preflight", "--mode", "live", stdout=out)
     lines = out.getvalue().splitlines()
     assert [line.split(":")[0] for line in lines] == [f"ok   {name}" for name in NAMES]
-    assert "10.0.100" in lines[0] and str(tree / "home" / "ibgateway") in lines[8]
-    assert "Sundays at 22:00:00 UTC" in lines[10]
-    assert (
-        "numpy 1.26.4, pandas 2.3.3" in lines[5] and str(tree / "python" / "bin" / "python3.11") in lines[5]
-    )
+    assert "10.0.100" in lines[0] and str(tree / "home" / "ibgateway") in lines[NAMES.index("IB Gateway")]
+    assert "Sundays at 22:00:00 UTC" in lines[NAMES.index("weekly restart time")]
+    pandas = lines[NAMES.index("pandas and numpy")]
+    assert "numpy 1.26.4, pandas 2.3.3" in pandas and str(tree / "python" / "bin" / "python3.11") in pandas
+    assert "modules of tradedesk_algorithm/" in lines[NAMES.index("algorithm file")]
 
 
 @pytest.fixture
