@@ -27,8 +27,8 @@ A market order while the exchange is closed follows `market_order_route` (the sa
 execution/contract/market_hours.py, which the algorithm cannot import: LEAN loads it on its own).
 
 Import only from `AlgorithmImports` (LEAN's module; `quantconnect-stubs` types it for mypy) and the companion
-package `tradedesk_algorithm/` beside this file (one concern a module: intents, commands, placement, brackets, lines,
-the events writer, snapshots, market hours). Nothing in tradedesk imports them at runtime: the stubs have no code.
+package `tradedesk_algorithm/` beside this file (one concern a module: intents, commands, placement, brackets and the bracket desk, lines,
+the events writer, snapshots and the account files, market hours). Nothing in tradedesk imports them at runtime: the stubs have no code.
 The line-building logic is in plain functions so it can be tested without LEAN.
 """
 
@@ -43,12 +43,9 @@ from typing import TYPE_CHECKING, Any
 
 from AlgorithmImports import (
     BrokerageMessageType,
-    MarketHoursState,
-    OrderRequestStatus,
     OrderType,
     QCAlgorithm,
     Resolution,
-    TradeBar,
     UpdateOrderFields,
 )
 
@@ -64,6 +61,8 @@ if TYPE_CHECKING:
 # module is ever taken for it (tests/execution/lean/test_lean_import.py imports it as LEAN does).
 if TYPE_CHECKING or __package__:
     from .tradedesk_algorithm import (
+        account_files,
+        bracket_desk,
         brackets,
         commands,
         intents,
@@ -75,6 +74,8 @@ if TYPE_CHECKING or __package__:
     )
 else:
     from tradedesk_algorithm import (
+        account_files,
+        bracket_desk,
         brackets,
         commands,
         intents,
@@ -92,10 +93,6 @@ RECENT_INTENT_SECONDS = 3 * 24 * 3600
 MAX_SUBSCRIPTIONS = 80
 WAITING_NOTICE_AFTER = timedelta(minutes=2)
 
-# ---------------------------------------------------------------------------------------------------------
-# The algorithm
-# ---------------------------------------------------------------------------------------------------------
-
 
 class ManualOrderExecution(QCAlgorithm):
     """Places the intent's order on its symbol's first price and writes the contract's lines."""
@@ -112,17 +109,10 @@ class ManualOrderExecution(QCAlgorithm):
     _waiting_noticed: bool
     _max_line_bytes: int
     _holdings_snapshots: int
-    _closes: dict[str, tuple[str, float | None]]
     _update_answers: dict[int, int]
-    _brackets: dict[str, brackets.BracketGroup]  # by the entry's tag (armed before the entry is submitted)
-    _bracket_of: dict[str, str]  # a leg's tag -> its entry's tag
-    _resizes: dict[
-        int, list[Any]
-    ]  # a leg's order id -> the update requests that were the algorithm's resizes
-    _bracket_lock: threading.RLock
+    _brackets: bracket_desk.BracketDesk
+    _account_files: account_files.AccountFiles
     _trailing_stops: dict[int, int | float]  # order id -> the stop last reported
-
-    # ---- LEAN entry points ------------------------------------------------------------------------
 
     def initialize(self) -> None:
         """Read the parameters, close a torn line, say started, subscribe, schedule.
@@ -140,13 +130,14 @@ class ManualOrderExecution(QCAlgorithm):
         self._run_id = self.get_parameter("run-id") or ""
         self._max_line_bytes = writer.line_cap(self.get_parameter("max-line-bytes"))
         self._holdings_snapshots = 0
-        self._closes = {}
         self._update_answers = {}
-        self._brackets, self._bracket_of, self._resizes = {}, {}, {}
-        self._bracket_lock = threading.RLock()
+        self._brackets = bracket_desk.BracketDesk(self)
         self._trailing_stops = {}
         events_file = self.get_parameter("events-file") or ""
         self._events_path = Path(events_file or writer.EVENTS_FILE).resolve()
+        self._account_files = account_files.AccountFiles(
+            self, folder=self._events_path.parent, run_id=self._run_id, error=self._error
+        )
         intent_file = self.get_parameter("intent-file") or ""
         # The intents folder is a parameter of its own: a run started without an order (`engine start`)
         # still subscribes the symbols of new intents. Before it, the folder came only from the intent file,
@@ -226,7 +217,9 @@ class ManualOrderExecution(QCAlgorithm):
             )
             answer = self._update_answers.get(int(order_event.order_id), 0)
             refused = self._update_refused(int(order_event.order_id), status)
-            resize = status == "UpdateSubmitted" and self._is_resize(int(order_event.order_id), answer)
+            resize = status == "UpdateSubmitted" and self._brackets.is_resize(
+                int(order_event.order_id), answer
+            )
             line = lines.event_line(
                 tag=str(tag),
                 status=status,
@@ -254,8 +247,8 @@ class ManualOrderExecution(QCAlgorithm):
                     self._trailing_stops[int(order.id)] = stop
             self._write(line)
             # After the event's own line, at once: a bracket's legs follow the fill (one-cancels-other).
-            if self._brackets:
-                self._bracket_event(str(tag), int(order_event.order_id), status)
+            if self._brackets.groups:
+                self._brackets.order_event(str(tag), int(order_event.order_id), status)
         except Exception as exc:
             self._error(f"on_order_event: {type(exc).__name__}: {exc}")
 
@@ -301,113 +294,6 @@ class ManualOrderExecution(QCAlgorithm):
         self._update_answers[order_id] = answered + 1
         return status == "Invalid"
 
-    # ---- brackets: legs placed on the entry's fills, sized to what filled, one-cancels-other ----------------
-
-    def _bracket_arm(self, symbol: Symbol, intent: intents.Intent, properties: Any) -> None:
-        """Keep the intent's legs by its tag until its fills place them (the legs trade the other side)."""
-        legs = [brackets.BracketLeg(role=role, tag=tag, price=price) for role, tag, price in intent.bracket]
-        with self._bracket_lock:
-            group = brackets.BracketGroup(intent.tag, symbol, intent.quantity > 0, properties, legs)
-            self._brackets[intent.tag] = group
-            for leg in legs:
-                self._bracket_of[leg.tag] = intent.tag
-
-    def _filled(self, order_id: int | None) -> float:
-        """What an order of this run has filled (absolute), from its ticket."""
-        ticket = self.transactions.get_order_ticket(order_id) if order_id is not None else None
-        return abs(float(ticket.quantity_filled)) if ticket is not None else 0.0
-
-    def _bracket_event(self, tag: str, order_id: int, status: str) -> None:
-        """An entry's fill sizes its legs, its cancel closes the group; a leg's fill keeps the other in step."""
-        with self._bracket_lock:
-            group = self._brackets.get(tag)
-            if group is not None:
-                group.entry_id = order_id
-                if status in ("PartiallyFilled", "Filled"):
-                    self._bracket_size(group)
-                elif status == "Canceled":
-                    group.closed = True
-                    for each in group.legs:
-                        self._bracket_cancel(each, "Canceled with its bracket's entry")
-                return
-            entry_tag = self._bracket_of.get(tag)
-            group = self._brackets.get(entry_tag) if entry_tag is not None else None
-            leg = next((leg for leg in group.legs if leg.tag == tag), None) if group is not None else None
-            if group is None or leg is None:
-                return
-            if status in ("Canceled", "Invalid"):
-                leg.closed = True
-            elif status in ("PartiallyFilled", "Filled"):
-                self._one_cancels_other(group, leg, filled=status == "Filled")
-
-    def _bracket_size(self, group: brackets.BracketGroup) -> None:
-        """Each open leg to what the entry filled less what its sibling filled: placed, or grown."""
-        entry_filled = self._filled(group.entry_id)
-        sign = -1 if group.buy else 1
-        for leg in group.legs:
-            sibling = group.sibling(leg)
-            size = entry_filled - self._filled(sibling.order_id if sibling is not None else None)
-            if group.closed or leg.closed or size <= 0:
-                continue
-            if leg.order_id is None:
-                place = self.limit_order if leg.role == "take_profit" else self.stop_market_order
-                ticket = place(group.symbol, sign * size, leg.price, asynchronous=True, tag=leg.tag,
-                               order_properties=group.properties)  # fmt: skip
-                if ticket is not None and int(ticket.order_id) > 0:
-                    leg.order_id = int(ticket.order_id)
-                else:
-                    leg.closed = True
-                continue
-            ticket = self.transactions.get_order_ticket(leg.order_id)
-            if ticket is not None and abs(float(ticket.quantity)) < size:
-                self._bracket_resize(ticket, sign * size)
-
-    def _one_cancels_other(
-        self, group: brackets.BracketGroup, leg: brackets.BracketLeg, *, filled: bool
-    ) -> None:
-        """A leg's fill: cancel the sibling once nothing is left to protect, else shrink it to what is."""
-        sibling = group.sibling(leg)
-        if sibling is None or sibling.order_id is None or sibling.closed:
-            return
-        size = self._filled(group.entry_id) - self._filled(leg.order_id)
-        if filled or size <= self._filled(sibling.order_id):
-            self._bracket_cancel(sibling, f"one-cancels-other: the {leg.role} filled")
-            return
-        ticket = self.transactions.get_order_ticket(sibling.order_id)
-        if ticket is not None and abs(float(ticket.quantity)) > size:
-            self._bracket_resize(ticket, (1 if float(ticket.quantity) > 0 else -1) * size)
-
-    def _bracket_resize(self, ticket: OrderTicket, quantity: float) -> None:
-        """Update a leg's quantity, remembering the request so its UpdateSubmitted line says it was a resize."""
-        fields = UpdateOrderFields()
-        fields.quantity = quantity
-        ticket.update(fields)
-        requests = list(ticket.update_requests or ())
-        if requests:
-            self._resizes.setdefault(int(ticket.order_id), []).append(requests[-1])
-
-    def _bracket_cancel(self, leg: brackets.BracketLeg, reason: str) -> None:
-        """Cancel a placed leg once (never placed or grown again)."""
-        if leg.closed:
-            return
-        leg.closed = True
-        ticket = self.transactions.get_order_ticket(leg.order_id) if leg.order_id is not None else None
-        if ticket is not None:
-            ticket.cancel(reason)
-
-    def _is_resize(self, order_id: int, answer: int) -> bool:
-        """Whether the update the `answer`-th UpdateSubmitted of the order answers was the algorithm's resize
-        (LEAN answers a ticket's sent updates in order: the same count _update_refused keeps)."""
-        ours = self._resizes.get(order_id)
-        if not ours:
-            return False
-        ticket = self.transactions.get_order_ticket(order_id)
-        sent = (OrderRequestStatus.PROCESSING, OrderRequestStatus.PROCESSED)
-        requests = (
-            [r for r in (ticket.update_requests or ()) if r.status in sent] if ticket is not None else []
-        )
-        return answer < len(requests) and any(requests[answer] is request for request in ours)
-
     def on_brokerage_message(self, message_event: BrokerageMessageEvent) -> None:
         """Brokerage errors, disconnects and required actions become engine error lines (information stays in
         LEAN's log). On an Error or ActionRequired LEAN ends the run right after this (no stopped line:
@@ -444,8 +330,6 @@ class ManualOrderExecution(QCAlgorithm):
         except Exception as exc:
             self.error(f"tradedesk: could not write the stopped line: {exc}")
 
-    # ---- intents and orders ---------------------------------------------------------------------------
-
     def _accept_intent(self, path: Path) -> None:
         """Read the start intent and subscribe its symbol; a refused intent is reported as Invalid."""
         try:
@@ -476,7 +360,7 @@ class ManualOrderExecution(QCAlgorithm):
         try:
             route = ""
             if intent.order_type == "MKT":
-                route, message = self._market_route(symbol)
+                route, message = placement.market_route(self, symbol)
                 if route == market_hours.REFUSED:
                     self._report_invalid(intent.tag, intent.symbol, message, order_id=0)
                     return
@@ -487,64 +371,12 @@ class ManualOrderExecution(QCAlgorithm):
         self._check_ticket(ticket, intent)
 
     def _submit(self, symbol: Symbol, intent: intents.Intent, route: str) -> OrderTicket:
-        """Submit the intent's order with its own order properties (never LEAN's DefaultOrderProperties, GTC); a
-        bracket's legs are armed first, so the entry's first fill, on any thread, finds them."""
+        """Submit the intent's order; a bracket's legs are armed first, so the entry's first fill, on any
+        thread, finds them."""
         properties = placement.order_properties(intent)
-        tag = intent.tag
         if intent.bracket:
-            self._bracket_arm(symbol, intent, properties)
-        if intent.order_type == "LMT":
-            assert intent.limit_price is not None  # parse_intent guarantees it
-            return self.limit_order(
-                symbol, intent.quantity, intent.limit_price, tag=tag, order_properties=properties
-            )
-        if intent.order_type == "STP":
-            assert intent.stop_price is not None
-            return self.stop_market_order(
-                symbol, intent.quantity, intent.stop_price, tag=tag, order_properties=properties
-            )
-        if intent.order_type == "STP LMT":
-            assert intent.stop_price is not None and intent.limit_price is not None
-            return self.stop_limit_order(
-                symbol,
-                intent.quantity,
-                intent.stop_price,
-                intent.limit_price,
-                tag=tag,
-                order_properties=properties,
-            )
-        if intent.order_type == "TRAIL":
-            assert intent.trailing_amount is not None
-            # No stop price: LEAN starts it from the security's price (QCAlgorithm.Trading.cs:585-591@24863901).
-            return self.trailing_stop_order(
-                symbol,
-                intent.quantity,
-                intent.trailing_amount,
-                intent.trailing_as_percent,
-                tag=tag,
-                order_properties=properties,
-            )
-        if intent.order_type == "LIT":
-            assert intent.trigger_price is not None and intent.limit_price is not None
-            return self.limit_if_touched_order(
-                symbol,
-                intent.quantity,
-                intent.trigger_price,
-                intent.limit_price,
-                tag=tag,
-                order_properties=properties,
-            )
-        if intent.order_type == "MOC":
-            # LEAN refuses it inside its buffer before the close (QCAlgorithm.Trading.cs:1215-1232): an error
-            # response, which _check_ticket reports as the order's Invalid line.
-            return self.market_on_close_order(symbol, intent.quantity, tag=tag, order_properties=properties)
-        if route == market_hours.MARKET_ON_OPEN:
-            return self.market_on_open_order(
-                symbol, intent.quantity, asynchronous=True, tag=tag, order_properties=properties
-            )
-        return self.market_order(
-            symbol, intent.quantity, asynchronous=True, tag=tag, order_properties=properties
-        )
+            self._brackets.arm(symbol, intent, properties)
+        return placement.submit_order(self, symbol, intent, route, properties=properties)
 
     def place_command(self, command: Any) -> bool:
         """Place a commands.TradedeskOrderCommand's order (LEAN's command thread); False, with the order's Invalid
@@ -590,20 +422,6 @@ class ManualOrderExecution(QCAlgorithm):
             self._error(f"update command for order {order_id}: {type(exc).__name__}: {exc}")
             return False
         return bool(response is not None and response.is_success)
-
-    def _market_route(self, symbol: Symbol) -> tuple[str, str]:
-        """The rule for a market order now, from LEAN's own exchange hours (holidays and early closes too)."""
-        exchange = self.securities[symbol].exchange
-        if exchange.exchange_open:
-            return market_hours.MARKET, ""
-        local = self.securities[symbol].local_time
-        session = None
-        for segment in exchange.hours.get_market_hours(local).segments:
-            if segment.state == MarketHoursState.MARKET:
-                session = (segment.start, segment.end)
-                break
-        local_time = timedelta(hours=local.hour, minutes=local.minute, seconds=local.second)
-        return market_hours.market_order_route(exchange_open=False, local_time=local_time, session=session)
 
     def _check_ticket(self, ticket: OrderTicket, intent: intents.Intent) -> bool:
         """LEAN's pre-order checks refuse an order without any order event: report that as Invalid (False)."""
@@ -668,8 +486,6 @@ class ManualOrderExecution(QCAlgorithm):
         except Exception as exc:
             self._error(f"scan intents: {type(exc).__name__}: {exc}")
 
-    # ---- lines ----------------------------------------------------------------------------------------
-
     def _every_minute(self) -> None:
         """The minute holdings line (and another chance for a waiting order)."""
         try:
@@ -704,66 +520,8 @@ class ManualOrderExecution(QCAlgorithm):
 
     def _every_prices_interval(self) -> None:
         """The snapshots, and a line for each trailing stop that moved (looked for as often as prices change)."""
-        self._write_prices()
+        self._account_files.write_prices()
         self._report_trailing_stops()
-
-    def _write_prices(self) -> None:
-        """Replace prices.json with the prices of held symbols, of symbols of open orders and of every
-        subscribed security (AddSecurityCommand, the ticket's quotes); one without a price is left out."""
-        try:
-            wanted = {symbol for symbol, holding in self.portfolio.items() if holding.quantity != 0}
-            wanted |= {order.symbol for order in self.transactions.get_open_orders()}
-            held = set(wanted)
-            wanted |= set(self.securities.keys())
-            quotes = []
-            closes: dict[str, float | None] = {}
-            for symbol in wanted:
-                security = self.securities[symbol]
-                quotes.append((symbol.value, security.price, security.bid_price, security.ask_price))
-                if symbol in held:
-                    closes[symbol.value] = self._previous_close(symbol, security)
-            snapshot = snapshots.prices_snapshot(
-                run_id=self._run_id, quotes=quotes, time=self.utc_time, previous_closes=closes
-            )
-            snapshots.replace_json(self._events_path.parent / snapshots.PRICES_FILE, snapshot)
-        except Exception as exc:
-            self._error(f"prices: {type(exc).__name__}: {exc}")
-        self._write_account()
-
-    def _previous_close(self, symbol: Symbol, security: Any) -> float | None:
-        """The symbol's previous session close (day P&L): the last completed daily bar of LEAN's history,
-        asked once per symbol and exchange date (one IB historical request a day), None when it has none."""
-        day = str(getattr(security, "local_time", "") or "")[:10]
-        cached = self._closes.get(symbol.value)
-        if cached is not None and cached[0] == day:
-            return cached[1]
-        try:
-            close = snapshots.last_close(self.history(TradeBar, symbol, 1, Resolution.DAILY))
-        except Exception as exc:
-            self.log(f"tradedesk: no daily history for {symbol.value}: {type(exc).__name__}: {exc}")
-            close = None
-        self._closes[symbol.value] = (day, close)
-        return close
-
-    def _write_account(self) -> None:
-        """Replace account.json with the IB account's balances as LEAN's portfolio has them (on the prices'
-        schedule: at most every prices-interval seconds)."""
-        try:
-            portfolio = self.portfolio
-            book = portfolio.cash_book
-            snapshot = snapshots.account_snapshot(
-                run_id=self._run_id,
-                time=self.utc_time,
-                currency=book.account_currency,
-                cash=[(code, cash.amount) for code, cash in book.items()],
-                net_liquidation=portfolio.total_portfolio_value,
-                buying_power=portfolio.margin_remaining,
-                total_margin_used=portfolio.total_margin_used,
-                unrealized_pnl=portfolio.total_unrealized_profit,
-            )
-            snapshots.replace_json(self._events_path.parent / snapshots.ACCOUNT_FILE, snapshot)
-        except Exception as exc:
-            self._error(f"account: {type(exc).__name__}: {exc}")
 
     def _error(self, message: str) -> None:
         """An engine error line, and the message in LEAN's own log; never raises."""
