@@ -1,35 +1,70 @@
 """The simulator's wait between two steps of its loop: it ends at once when a command file lands in the
-working directory (inotify through watchfiles, as the ingest watcher), else at the next due moment (a fill,
-a holdings or prices line), and at the latest after the poll interval, the fallback that also serves where
-watchfiles or inotify is unavailable (then the wait is a plain sleep, as before)."""
+working directory (Linux inotify, read straight from its file descriptor), else at the next due moment (a
+fill, a holdings or prices line), and at the latest after the poll interval, the fallback that also serves
+where inotify is unavailable (then the wait is a plain sleep, as before)."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import errno
 import fnmatch
 import os
+import select
+import struct
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from execution.contract.folder import COMMAND_PATTERN
 from execution.simulator.common import warn
 
-# watchfiles looks at what inotify collected this often while it waits: a command is seen within about two
-# steps (~3 ms). A step is a short GIL hold, ~1 % of a core while idle (a 20 ms poll alone costs about as much).
-STEP_MS = 2
-# Changes arriving together (tradedesk's hidden temp file, then its rename) are returned together.
-DEBOUNCE_MS = 5
+# <sys/inotify.h>: a file closed after writing (a writer that names it command-*.json at once, as LEAN's own
+# clients may) or renamed into the folder (tradedesk: a hidden temp file, then its rename).
+IN_CLOSE_WRITE = 0x00000008
+IN_MOVED_TO = 0x00000080
+IN_Q_OVERFLOW = 0x00004000
+IN_NONBLOCK = os.O_NONBLOCK
+IN_CLOEXEC = os.O_CLOEXEC
+# struct inotify_event: int wd; uint32_t mask, cookie, len; then len bytes of NUL-padded name.
+_EVENT = struct.Struct("iIII")
+# A signal's stop flag is looked at least this often while a long wait blocks (the handler only sets it).
+STOP_CHECK_SECONDS = 0.1
 
 
-class _StopFlag:
-    """What watchfiles checks at every step: the loop's stop request (a signal) ends the wait at once."""
+class _Inotify:
+    """One inotify watch of a folder for files renamed in or closed after writing."""
 
-    def __init__(self, stopping: Callable[[], bool]) -> None:
-        self._stopping = stopping
+    def __init__(self, folder: Path) -> None:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        fd = libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
+        if fd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_init1 failed")
+        if libc.inotify_add_watch(fd, os.fsencode(folder), IN_CLOSE_WRITE | IN_MOVED_TO) < 0:
+            error = ctypes.get_errno()
+            os.close(fd)
+            raise OSError(error, f"inotify_add_watch on {folder} failed")
+        self.fd = fd
 
-    def is_set(self) -> bool:
-        return self._stopping()
+    def commands(self) -> bool:
+        """Read every queued event; True when one names a command file (or the queue overflowed)."""
+        found = False
+        while True:
+            try:
+                data = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return found
+            offset = 0
+            while offset + _EVENT.size <= len(data):
+                _wd, mask, _cookie, length = _EVENT.unpack_from(data, offset)
+                name = data[offset + _EVENT.size : offset + _EVENT.size + length].rstrip(b"\0")
+                offset += _EVENT.size + length
+                if mask & IN_Q_OVERFLOW or fnmatch.fnmatchcase(os.fsdecode(name), COMMAND_PATTERN):
+                    found = True
+
+    def close(self) -> None:
+        os.close(self.fd)
 
 
 class Wakeup:
@@ -37,23 +72,22 @@ class Wakeup:
 
     def __init__(self, folder: Path, *, inotify: bool = True, stopping: Callable[[], bool] = lambda: False):
         self.folder = folder
-        self._stop = _StopFlag(stopping)
-        self._notify: Any = None
+        self._stopping = stopping
+        self._notify: _Inotify | None = None
         if inotify:
             self._notify = self._open(folder)
 
     @staticmethod
-    def _open(folder: Path) -> Any:
-        try:
-            # RustNotify is what watchfiles.watch() wraps; it is used directly because each wait here has its
-            # own timeout (the next fill's due moment), where watch() fixes one for the generator's life.
-            from watchfiles._rust_notify import RustNotify
-        except ImportError:
-            warn("watchfiles is not installed; command files are seen at the next poll")
+    def _open(folder: Path) -> _Inotify | None:
+        if not sys.platform.startswith("linux"):
+            warn("inotify is Linux's; command files are seen at the next poll")
             return None
         try:
-            return RustNotify([str(folder)], False, False, 50, False, False)
-        except (OSError, RuntimeError) as exc:  # inotify limits, a folder gone: polling still works
+            return _Inotify(folder)
+        except (
+            OSError,
+            AttributeError,
+        ) as exc:  # inotify limits, a folder gone, no libc: polling still works
             warn(f"inotify unavailable ({exc}); command files are seen at the next poll")
             return None
 
@@ -63,31 +97,30 @@ class Wakeup:
         return self._notify is not None
 
     def wait(self, seconds: float) -> bool:
-        """Wait up to `seconds`; True when a command file landed meanwhile (or may have: unknown changes)."""
+        """Wait up to `seconds`; True when a command file landed meanwhile (or may have: an overflow)."""
         deadline = time.monotonic() + max(0.0, seconds)
         if self._notify is None:
             time.sleep(max(0.0, seconds))
             return False
         while True:
             left = deadline - time.monotonic()
-            if left < 0.001:  # watchfiles counts whole milliseconds (0 would be forever): sleep the rest
-                time.sleep(max(0.0, left))
+            if left <= 0 or self._stopping():
                 return False
             try:
-                changes = self._notify.watch(DEBOUNCE_MS, STEP_MS, int(left * 1000), self._stop)
-            except (OSError, RuntimeError) as exc:
+                ready, _, _ = select.select([self._notify.fd], [], [], min(left, STOP_CHECK_SECONDS))
+                # Its own writes (events, snapshots, results) land here too: only a command ends the wait early.
+                if ready and self._notify.commands():
+                    return True
+            except OSError as exc:
+                if exc.errno == errno.EINTR:
+                    continue
                 warn(f"inotify failed ({exc}); command files are seen at the next poll")
                 self.close()
                 time.sleep(max(0.0, deadline - time.monotonic()))
                 return False
-            if not isinstance(changes, set):
-                return False  # "timeout", or "stop"/"signal": the loop looks at its stop flag
-            # Its own writes (events, snapshots, results) land here too: only a command ends the wait early.
-            if any(fnmatch.fnmatchcase(os.path.basename(path), COMMAND_PATTERN) for _c, path in changes):
-                return True
 
     def close(self) -> None:
-        """Stop watching (the watch thread ends)."""
+        """Stop watching (the descriptor is closed)."""
         if self._notify is not None:
             notify, self._notify = self._notify, None
             notify.close()

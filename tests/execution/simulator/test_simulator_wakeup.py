@@ -3,9 +3,14 @@ when it is due, a signal ends the wait, all long before the poll interval; witho
 
 from __future__ import annotations
 
+import os
 import signal
+import threading
+import time
 from collections.abc import Callable
+from pathlib import Path
 
+from execution.simulator.wakeup import Wakeup
 from tests.execution.simulator.harness import (
     Engine,
     order_command,
@@ -58,3 +63,50 @@ def test_without_inotify_the_poll_still_answers_commands_and_fills(
 
     assert result["Success"] is True
     engine.wait_status("oi_3_1_poll", "Filled")
+
+
+def _later(action: Callable[[], object], seconds: float = 0.05) -> threading.Thread:
+    def run() -> None:
+        time.sleep(seconds)
+        action()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_a_command_renamed_in_or_written_in_place_ends_a_long_wait(tmp_path: Path) -> None:
+    wakeup = Wakeup(tmp_path)
+    assert wakeup.watching
+    try:
+        staged = tmp_path / ".command-1.json.tmp"
+        staged.write_text("{}")
+        thread = _later(lambda: os.replace(staged, tmp_path / "command-1.json"))
+        assert wakeup.wait(LONG_POLL) is True
+        thread.join()
+        thread = _later(lambda: (tmp_path / "command-2.json").write_text("{}"))
+        assert wakeup.wait(LONG_POLL) is True
+        thread.join()
+    finally:
+        wakeup.close()
+
+
+def test_the_engines_own_files_do_not_end_the_wait(tmp_path: Path) -> None:
+    wakeup = Wakeup(tmp_path)
+    try:
+        thread = _later(lambda: (tmp_path / "events.jsonl").write_text("{}\n"))
+        assert wakeup.wait(0.3) is False
+        thread.join()
+    finally:
+        wakeup.close()
+
+
+def test_the_stop_flag_ends_a_long_wait(tmp_path: Path) -> None:
+    stop = threading.Event()
+    wakeup = Wakeup(tmp_path, stopping=stop.is_set)
+    try:
+        thread = _later(stop.set)
+        assert wakeup.wait(LONG_POLL) is False
+        thread.join()
+    finally:
+        wakeup.close()
