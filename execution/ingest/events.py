@@ -36,6 +36,7 @@ from execution.ingest.lines import (
     parse_event,
     parse_lines,
 )
+from execution.ingest.read_ahead import ReadAhead
 from execution.ingest.records import record_bad_lines, stages_record
 from execution.models import EventFileCursor
 from orders.services import apply_engine_events
@@ -142,9 +143,12 @@ def _stat_key(stat: os.stat_result) -> tuple[int, int, int, int]:
     return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
-def _apply_lines(lines: list[bytes], *, source: str, mode: str | None) -> ParsedBatch:
-    """Parse and apply lines; if the database refuses them, find the refused lines so they never block."""
-    batch = parse_lines(lines, source=source)
+def _apply_lines(
+    lines: list[bytes], *, source: str, mode: str | None, parsed: ParsedBatch | None = None
+) -> ParsedBatch:
+    """Parse (unless `parsed` is their parse already) and apply lines; if the database refuses them, find the
+    refused lines so they never block."""
+    batch = parsed or parse_lines(lines, source=source)
     try:
         # Through the public batch apply (looked up at call time): a file's batch and a list of dicts take
         # the one path.
@@ -181,12 +185,19 @@ def _apply_halves(lines: list[bytes], *, source: str, mode: str | None) -> Parse
 
 
 def _apply_chunk(
-    chunk: LineChunk, start: int, *, source: str, mode: str | None, pace: _Pace | None = None
+    chunk: LineChunk,
+    start: int,
+    *,
+    source: str,
+    mode: str | None,
+    pace: _Pace | None = None,
+    parsed: ParsedBatch | None = None,
 ) -> tuple[IngestReport, int, bool]:
     """Apply a chunk's lines (in the caller's transaction) until the time budget is spent.
 
     Steps are sized from the drain's measured pace: one step per chunk when the chunk fits the budget (each
-    order row and statement once per chunk, not once per fixed-size step). Returns the report, the offset
+    order row and statement once per chunk, not once per fixed-size step). `parsed` is the whole chunk's parse
+    when a read-ahead made it (used when the first step is the whole chunk). Returns the report, the offset
     after the last line applied, and whether the whole chunk was applied.
     """
     report = IngestReport()
@@ -200,7 +211,8 @@ def _apply_chunk(
     while done < len(chunk.lines):
         size = pace.step(deadline - began, len(chunk.lines) - done)
         step = chunk.lines[done : done + size]
-        batch = _apply_lines(step, source=source, mode=mode)
+        whole_parse = parsed if done == 0 and size == len(chunk.lines) else None
+        batch = _apply_lines(step, source=source, mode=mode, parsed=whole_parse)
         now = time.monotonic()
         pace.lines, pace.seconds, began = pace.lines + len(step), pace.seconds + now - began, now
         report.absorb(batch.report)
@@ -235,79 +247,108 @@ def _drain(
     the caller just read it (its first batch does not read it again).
 
     Reads happen outside the transaction (they never hold the database's write lock); the transaction
-    re-checks that the cursor did not move meanwhile and applies within the time budget.
+    re-checks that the cursor did not move meanwhile and applies within the time budget. While a full chunk's
+    transaction commits, the next chunk is read and parsed in a thread (ReadAhead), used only if the cursor
+    then stands where it starts.
     """
     report = IngestReport()
     pace = _Pace()
     batches = 0
-    while True:
-        stat = os.fstat(fd)
-        first_hash = first_line_hash(fd)
-        seen, cursor = cursor or EventFileCursor.objects.filter(path=key).first(), None
-        if seen is None:  # the file's first ingest (a write only then, not at every wake-up or read)
-            EventFileCursor.objects.bulk_create([EventFileCursor(path=key)], ignore_conflicts=True)
-            seen = EventFileCursor.objects.get(path=key)
-        dev_ino = identity or (stat.st_dev, stat.st_ino)
-        same_file = (seen.device, seen.inode) == dev_ino and seen.first_line_hash in ("", first_hash)
-        start, discarding = seen.offset, seen.discarding
-        reset = bool(seen.offset) and (not same_file or stat.st_size < seen.offset)
-        if reset:
-            start, discarding = 0, False
-        elif same_file and seen.device is not None and start == stat.st_size:
-            # Already read to its end (by the watcher, beat or another process's read): nothing to lock.
-            with _seen_lock:
-                _seen[key] = _stat_key(stat)
-            return report
-        chunk = read_lines(
-            fd,
-            start,
-            max_lines=batch_lines,
-            max_line_bytes=settings.TRADEDESK_EVENTS_MAX_LINE_BYTES,
-            discarding=discarding,
-        )
-        with collector_paused(), transaction.atomic():
-            # The row lock serialises ingests of this file; a cursor moved by another ingest means re-read.
-            cursor = EventFileCursor.objects.select_for_update().get(path=key)
-            if (cursor.offset, cursor.device, cursor.inode, cursor.discarding) != (
-                seen.offset,
-                seen.device,
-                seen.inode,
-                seen.discarding,
-            ):
-                continue
+    ahead: ReadAhead | None = None
+    max_line_bytes = settings.TRADEDESK_EVENTS_MAX_LINE_BYTES
+    try:
+        while True:
+            stat = os.fstat(fd)
+            first_hash = first_line_hash(fd)
+            seen, cursor = cursor or EventFileCursor.objects.filter(path=key).first(), None
+            if seen is None:  # the file's first ingest (a write only then, not at every wake-up or read)
+                EventFileCursor.objects.bulk_create([EventFileCursor(path=key)], ignore_conflicts=True)
+                seen = EventFileCursor.objects.get(path=key)
+            dev_ino = identity or (stat.st_dev, stat.st_ino)
+            same_file = (seen.device, seen.inode) == dev_ino and seen.first_line_hash in ("", first_hash)
+            start, discarding = seen.offset, seen.discarding
+            reset = bool(seen.offset) and (not same_file or stat.st_size < seen.offset)
             if reset:
-                logger.warning(
-                    "events file replaced or truncated; reading again from the start",
-                    extra={"path": key, "offset": cursor.offset, "size": stat.st_size},
-                )
-                cursor.resets += 1
-                report.resets += 1
-            applied, new_offset, whole = _apply_chunk(chunk, start, source=key, mode=mode, pace=pace)
-            report.absorb(applied)
-            cursor.lines_read += applied.lines_read
-            cursor.bad_lines += applied.bad
-            cursor.offset = new_offset
-            cursor.discarding = chunk.discarding if whole else False
-            cursor.device, cursor.inode = dev_ino
-            cursor.first_line_hash = first_hash
-            cursor.save()
-        metrics.ingest_batch_observe(
-            applied=applied.applied,
-            duplicates=applied.duplicates,
-            unmatched=applied.unmatched,
-            bad=applied.bad,
-        )
-        batches += 1
-        if whole and len(chunk.lines) < batch_lines:
-            report.pending_bytes = max(0, stat.st_size - new_offset)
-            if report.pending_bytes == 0:
+                start, discarding = 0, False
+            elif same_file and seen.device is not None and start == stat.st_size:
+                # Already read to its end (by the watcher, beat or another process's read): nothing to lock.
                 with _seen_lock:
                     _seen[key] = _stat_key(stat)
-            return report
-        if max_batches is not None and batches >= max_batches:
-            report.pending_bytes = max(0, os.fstat(fd).st_size - new_offset)
-            report.unfinished += 1
-            return report
+                return report
+            taken = (
+                ahead.take(start=start, discarding=discarding) if ahead is not None and not reset else None
+            )
+            ahead, parsed = None, None
+            if taken is not None:
+                chunk, parsed = taken
+            else:
+                chunk = read_lines(
+                    fd, start, max_lines=batch_lines, max_line_bytes=max_line_bytes, discarding=discarding
+                )
+            with collector_paused(), transaction.atomic():
+                # The row lock serialises ingests of this file; a cursor moved by another ingest means re-read.
+                cursor = EventFileCursor.objects.select_for_update().get(path=key)
+                if (cursor.offset, cursor.device, cursor.inode, cursor.discarding) != (
+                    seen.offset,
+                    seen.device,
+                    seen.inode,
+                    seen.discarding,
+                ):
+                    continue
+                if reset:
+                    logger.warning(
+                        "events file replaced or truncated; reading again from the start",
+                        extra={"path": key, "offset": cursor.offset, "size": stat.st_size},
+                    )
+                    cursor.resets += 1
+                    report.resets += 1
+                applied, new_offset, whole = _apply_chunk(
+                    chunk, start, source=key, mode=mode, pace=pace, parsed=parsed
+                )
+                report.absorb(applied)
+                cursor.lines_read += applied.lines_read
+                cursor.bad_lines += applied.bad
+                cursor.offset = new_offset
+                cursor.discarding = chunk.discarding if whole else False
+                cursor.device, cursor.inode = dev_ino
+                cursor.first_line_hash = first_hash
+                cursor.save()
+                if (
+                    whole
+                    and len(chunk.lines) == batch_lines
+                    and (max_batches is None or batches + 1 < max_batches)
+                ):
+                    # The next chunk starts where this one ends; its parse runs while the server commits this
+                    # one (the deferred key checks: a chunk's longest wait after its events insert). Started
+                    # here, not earlier: each statement answered while the thread runs waits for the GIL.
+                    ahead = ReadAhead(
+                        fd,
+                        start=new_offset,
+                        discarding=cursor.discarding,
+                        max_lines=batch_lines,
+                        max_line_bytes=max_line_bytes,
+                        source=key,
+                    )
+            metrics.ingest_batch_observe(
+                applied=applied.applied,
+                duplicates=applied.duplicates,
+                unmatched=applied.unmatched,
+                bad=applied.bad,
+            )
+            batches += 1
+            if whole and len(chunk.lines) < batch_lines:
+                report.pending_bytes = max(0, stat.st_size - new_offset)
+                if report.pending_bytes == 0:
+                    with _seen_lock:
+                        _seen[key] = _stat_key(stat)
+                return report
+            if max_batches is not None and batches >= max_batches:
+                report.pending_bytes = max(0, os.fstat(fd).st_size - new_offset)
+                report.unfinished += 1
+                return report
+    finally:
+        if ahead is not None:  # never outlives the descriptor it reads
+            ahead.join()
 
 
 def _drain_rotated(
