@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from execution.contract import market_hours
@@ -152,12 +152,17 @@ def orders_sweep(*, enqueue: Any, mode: str | None = None) -> SweepReport:
     return report
 
 
+def closes_held() -> QuerySet[TradeOrder]:
+    """Closing orders held back until the cancels they wait for are final (never dispatched yet)."""
+    return TradeOrder.objects.filter(
+        status=OrderStatus.NEW, dispatched_at__isnull=True, params__action=CLOSE_ACTION
+    )
+
+
 def closes_release(*, enqueue: Any, actor: Actor | None = None, mode: str | None = None) -> list[int]:
     """Enqueue the held closing orders whose cancels are final; ask again for cancels not yet requested."""
     released = []
-    held = TradeOrder.objects.filter(
-        status=OrderStatus.NEW, dispatched_at__isnull=True, params__action=CLOSE_ACTION
-    ).order_by("id")
+    held = closes_held().order_by("id")
     if mode:
         held = held.filter(mode=mode)
     for close in held:
