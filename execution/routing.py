@@ -49,8 +49,12 @@ def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None
     return {"queue": queue} if queue else None
 
 
-def dispatch_enqueue(*, order_id: int, mode: str | None = None) -> None:
-    """Queue the hand-over of an order on its mode's engine host (the sweep retries a failed publish)."""
+def dispatch_enqueue(*, order_id: int, mode: str | None = None, attempt: int | None = None) -> None:
+    """Queue the hand-over of an order on its mode's engine host (the sweep retries a failed publish).
+
+    `attempt`: the claim the task is to take, when the caller knows it (a new order: 1); the task then claims
+    as that number without reading it first, and a copy of the message delivered after any other claim
+    of the order finds its number taken and does nothing."""
     if mode is None:
         # Imported here: Celery imports this module for CELERY_TASK_ROUTES before Django's apps are loaded
         # (`celery call`, a worker's boot), when no model can be imported yet.
@@ -58,7 +62,10 @@ def dispatch_enqueue(*, order_id: int, mode: str | None = None) -> None:
 
         mode = TradeOrder.objects.filter(pk=order_id).values_list("mode", flat=True).first()
     try:
-        current_app.tasks[EXECUTE_TASK].apply_async(kwargs={"order_id": order_id, "mode": mode})
+        kwargs: dict[str, Any] = {"order_id": order_id, "mode": mode}
+        if attempt is not None:
+            kwargs["attempt"] = attempt
+        current_app.tasks[EXECUTE_TASK].apply_async(kwargs=kwargs)
     except Exception:
         logger.exception("could not enqueue order; the sweep will retry", extra={"order_id": order_id})
 

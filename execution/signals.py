@@ -27,6 +27,9 @@ def enqueue_manual_order(
 ) -> None:
     """Enqueue a newly created manual order once its transaction commits."""
     if created and instance.is_manual:
-        order_id, mode = instance.pk, instance.mode
-        # On the mode's engine-host queue; a failed publish leaves the order NEW for the sweep.
-        transaction.on_commit(lambda: dispatch_enqueue(order_id=order_id, mode=mode), robust=True)
+        order_id, mode, attempt = instance.pk, instance.mode, instance.dispatch_attempts + 1
+        # On the mode's engine-host queue, as the order's first claim; a failed publish leaves the order NEW
+        # for the sweep.
+        transaction.on_commit(
+            lambda: dispatch_enqueue(order_id=order_id, mode=mode, attempt=attempt), robust=True
+        )

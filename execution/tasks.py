@@ -33,14 +33,19 @@ DISPATCH_RETRY_DELAYS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0)
     max_retries=len(DISPATCH_RETRY_DELAYS),
 )
 def execute_manual_order(
-    self: Task, order_id: int, mode: str | None = None, resume_attempt: int | None = None
+    self: Task,
+    order_id: int,
+    mode: str | None = None,
+    resume_attempt: int | None = None,
+    attempt: int | None = None,
 ) -> dict[str, Any]:
     """Hand one manual order to its engine (a second run for the same order does nothing); retried with a
-    short backoff when the database goes away, as the same claim (`resume_attempt`)."""
+    short backoff when the database goes away, as the same claim (`resume_attempt`). `attempt`: the claim to
+    take, when the enqueue knew it (routing.dispatch_enqueue)."""
     # Every log line of the hand-over (and the engine's start line in engine.log) names the order.
     try:
         with structlog.contextvars.bound_contextvars(order_id=order_id):
-            result = actions.order_dispatch(order_id=order_id, resume_attempt=resume_attempt)
+            result = actions.order_dispatch(order_id=order_id, resume_attempt=resume_attempt, attempt=attempt)
     except actions.DispatchInterrupted as exc:
         raise _dispatch_retry(self, exc, order_id=order_id, mode=mode, attempt=exc.attempt) from exc
     except actions.DATABASE_GONE as exc:  # before any claim: a fresh claim on the retry

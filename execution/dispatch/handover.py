@@ -124,13 +124,16 @@ def engine_may_have(order: TradeOrder) -> bool:
     )
 
 
-def order_dispatch(*, order_id: int, resume_attempt: int | None = None) -> DispatchResult:
+def order_dispatch(
+    *, order_id: int, resume_attempt: int | None = None, attempt: int | None = None
+) -> DispatchResult:
     """Claim the order, write its intent and config, hand it to the engine, and record how (or FAILED).
 
     A database error raises DispatchInterrupted naming the claim; `resume_attempt` is that claim on the
-    retry: it continues the hand-over when the claim is still its own and nothing reached the engine."""
-    # Read before claiming, so a claim whose answer is lost with the connection still has a known number.
-    attempt = resume_attempt or trade_order_dispatch_attempts(order_id=order_id) + 1
+    retry: it continues the hand-over when the claim is still its own and nothing reached the engine.
+    `attempt` is the claim to take when the enqueue knew it (a new order's first); else it is read."""
+    # Known before claiming, so a claim whose answer is lost with the connection still has a known number.
+    attempt = resume_attempt or attempt or trade_order_dispatch_attempts(order_id=order_id) + 1
     try:
         order = None
         if resume_attempt is not None:

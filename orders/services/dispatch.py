@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
-from django.db import models, transaction
+from django.db import connections, models, transaction
+from django.db.models import sql
 from django.utils import timezone
 
 from orders.models import (
@@ -41,27 +42,36 @@ def trade_order_claim_for_dispatch(*, order_id: int, attempt: int | None = None)
     does next does (an engine started, a refusal, a failure, a released claim, the engine's answer). A push
     here would only make every screen fetch an unchanged table while the order is on its way to the engine."""
     now = timezone.now()
-    # A plain order is claimed in one statement; a closing one (never matched here) is read and sized first.
+    # A plain order is claimed and read back in one statement; a closing one (never matched here) is read and
+    # sized first.
     plain = models.Q(params__action__isnull=True) | ~models.Q(params__action=CLOSE_ACTION)
     claimable = TradeOrder.objects.filter(
         plain, pk=order_id, dispatched_at__isnull=True, status=OrderStatus.NEW
     )
     if attempt is not None:
         claimable = claimable.filter(dispatch_attempts=attempt - 1)
-    claimed = claimable.update(
-        dispatched_at=now, dispatch_attempts=models.F("dispatch_attempts") + 1, updated_at=now
+    claimed = _update_returning(
+        claimable, dispatched_at=now, dispatch_attempts=models.F("dispatch_attempts") + 1, updated_at=now
     )
-    if claimed == 1:
-        return trade_order_claimed(order_id=order_id)
+    if claimed is not None:
+        return claimed
     params = TradeOrder.objects.filter(pk=order_id).values_list("params", flat=True).first()
     if isinstance(params, dict) and params.get("action") == CLOSE_ACTION:
         return close_order_claim(order_id=order_id, now=now, attempt=attempt)
     return None
 
 
-def trade_order_claimed(*, order_id: int) -> TradeOrder:
-    """The order as its claim left it, with its project (read once the claim committed)."""
-    return TradeOrder.objects.select_related("project").get(pk=order_id)
+def _update_returning(queryset: models.QuerySet[TradeOrder], **values: Any) -> TradeOrder | None:
+    """Update the one order `queryset` matches and return it as the update left it (UPDATE ... RETURNING:
+    one statement, so the claim and the claimed row are one answer); None when it matched none."""
+    query = cast(sql.UpdateQuery, queryset.query.chain(sql.UpdateQuery))
+    query.add_update_values(values)
+    alias = queryset.db
+    statement, params = query.get_compiler(alias).as_sql()
+    quote = connections[alias].ops.quote_name
+    columns = ", ".join(quote(str(field.column)) for field in TradeOrder._meta.concrete_fields)
+    rows = list(TradeOrder.objects.using(alias).raw(f"{statement} RETURNING {columns}", params))
+    return rows[0] if rows else None
 
 
 def trade_order_claim_resume(*, order_id: int, attempt: int) -> TradeOrder | None:

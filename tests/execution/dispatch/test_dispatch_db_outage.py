@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import OperationalError, connection, connections
 
 from execution import tasks
 from execution.dispatch import handover
@@ -58,6 +58,22 @@ class Once:
         return result
 
 
+class ClaimAnswerLost:
+    """An execute wrapper: the first dispatch claim runs and commits (autocommit), then the session is ended
+    and the answer never reaches the task, as when the server goes away between its commit and its reply."""
+
+    def __init__(self) -> None:
+        self.fired = 0
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        result = execute(sql, params, many, context)
+        if not self.fired and sql.startswith("UPDATE") and '"dispatched_at"' in sql and "RETURNING" in sql:
+            self.fired += 1
+            terminate_my_connection()
+            raise OperationalError("server closed the connection unexpectedly")
+        return result
+
+
 def place(user: Any, project: Any) -> TradeOrder:
     return create_trade_order(
         {"symbol": "AAPL", "side": "BUY", "quantity": 1, "project_id": project.pk}, user=user
@@ -80,16 +96,16 @@ def filled(order: TradeOrder) -> bool:
 
 
 def test_connection_lost_right_after_the_claim_retries_as_the_same_claim_and_sends_once(
-    user: Any, project: Any, monkeypatch: Any
+    user: Any, project: Any
 ) -> None:
     order = place(user, project)
-    # The claim's UPDATE commits, then the session dies at the next statement (the claimed order's read).
-    claimed = Once(dispatch_services.trade_order_claimed)
-    monkeypatch.setattr(dispatch_services, "trade_order_claimed", claimed)
+    # The claim's UPDATE ... RETURNING commits, then the session dies before its answer is used.
+    lost = ClaimAnswerLost()
 
-    tasks.execute_manual_order.apply(kwargs={"order_id": order.pk, "mode": order.mode})
+    with connection.execute_wrapper(lost):
+        tasks.execute_manual_order.apply(kwargs={"order_id": order.pk, "mode": order.mode, "attempt": 1})
 
-    assert claimed.fired >= 1
+    assert lost.fired == 1
     order.refresh_from_db()
     assert order.dispatch_attempts == 1  # the retry resumed claim 1; it did not claim again
     assert order.params["manual_execution"]["handover"] == "start"
