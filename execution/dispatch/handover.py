@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.utils import InterfaceError, OperationalError
 from django.utils import timezone
 
@@ -183,9 +184,11 @@ def _dispatch_claimed(order: TradeOrder, *, picked_up: datetime) -> DispatchResu
         if handover.kind == "command":
             record["command_path"] = handover.command_path
             record["order_type"] = command["OrderType"]
-        # A command to a running engine shows on no screen until the engine answers: no push for it.
-        trade_order_record_dispatch(order_id=order.pk, record=record, announce=handover.kind != "command")
-        order_stages_record_many(at={**stages, "handed_over": {order_id: handed_over_at}})
+        # One transaction (one commit) for the record and the stage times. A command to a running engine
+        # shows on no screen until the engine answers: no push for it.
+        with transaction.atomic():
+            trade_order_record_dispatch(order_id=order.pk, record=record, announce=handover.kind != "command")
+            order_stages_record_many(at={**stages, "handed_over": {order_id: handed_over_at}})
         metrics.dispatch_latency_observe(seconds=(timezone.now() - order.created_at).total_seconds())
     except DATABASE_GONE:
         raise

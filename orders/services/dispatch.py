@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from orders.models import (
     WORKING_STATUSES,
+    BracketRole,
     OrderStatus,
     TradeOrder,
     engine_record_merged,
@@ -107,10 +108,13 @@ def trade_order_record_dispatch(*, order_id: int, record: dict[str, Any], announ
     `announce` False leaves the project's counter alone: a command to an engine that was already running
     changes nothing a screen shows (the engine record is not on the page), so no screen fetches its table
     again before the engine's answer, which comes a few milliseconds later and is announced."""
-    with transaction.atomic():
+    # In the caller's transaction when there is one (the hand-over records its stage times in the same).
+    with transaction.atomic(savepoint=False):
         order = TradeOrder.objects.select_for_update().get(pk=order_id)
         order.params = engine_record_merged(order.params, record)
-        children = list(TradeOrder.objects.select_for_update().filter(parent_id=order_id).order_by("id"))
+        children: list[TradeOrder] = []
+        if order.bracket_role == BracketRole.ENTRY:  # only an entry has children (its legs)
+            children = list(TradeOrder.objects.select_for_update().filter(parent_id=order_id).order_by("id"))
         for child in children:
             child.params = engine_record_merged(child.params, record)
             child.dispatched_at = child.dispatched_at or order.dispatched_at

@@ -124,3 +124,28 @@ def test_a_late_copy_of_the_message_after_a_released_and_retaken_claim_does_noth
     assert late.outcome == "skipped"
     assert handed == [order.client_order_id] * 2
     assert TradeOrder.objects.get(pk=order.pk).dispatch_attempts == 2
+
+
+@pytest.mark.django_db
+def test_after_the_hand_over_the_record_and_the_stage_times_are_one_transaction(
+    user: Any, project: Any, handed: list[str], monkeypatch: Any
+) -> None:
+    order = place(user, project)
+    at_hand_over: list[int] = []
+    recorded = engines.hand_over
+
+    def counting(**kwargs: Any) -> Handover:
+        at_hand_over.append(len(captured))
+        return recorded(**kwargs)
+
+    monkeypatch.setattr(engines, "hand_over", counting)
+    with CaptureQueriesContext(connection) as captured:
+        assert actions.order_dispatch(order_id=order.pk, attempt=1).outcome == "dispatched"
+
+    after = [query["sql"] for query in captured.captured_queries[at_hand_over[0] :]]
+    # A plain order has no bracket legs to lock and record: no read of children.
+    assert not any('"parent_id" =' in sql for sql in after), after
+    # The test's own transaction turns the hand-over's into a savepoint: one, holding both writes.
+    ends = [index for index, sql in enumerate(after) if sql.startswith("RELEASE SAVEPOINT")]
+    stages = [index for index, sql in enumerate(after) if "orders_orderstagetimes" in sql]
+    assert len(ends) == 1 and stages and stages[-1] < ends[0], after
