@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from execution.ingest import apply as apply_module
 from execution.ingest import events as events_module
 from execution.ingest.collector import collector_paused
 from orders.models import TradeOrder
@@ -67,13 +68,13 @@ def test_a_chunk_is_applied_with_the_collector_off(
 ) -> None:
     gc.enable()
     seen: list[bool] = []
-    apply = events_module.apply_parsed
+    apply = apply_module.apply_parsed
 
     def observed(*args: object, **kwargs: object) -> object:
         seen.append(gc.isenabled())
         return apply(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(events_module, "apply_parsed", observed)
+    monkeypatch.setattr(apply_module, "apply_parsed", observed)
     path = write(tmp_path / "e.jsonl", line(**ev(order.client_order_id, "Submitted", 1)))
     assert events_module.ingest_file(path).applied == 1
     assert seen == [False] and gc.isenabled()

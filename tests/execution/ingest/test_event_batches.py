@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from execution.ingest import events as events_module
+from execution.ingest import apply as apply_module
 from execution.ingest.events import ingest_execution_events
 from execution.models import BadEventLine, EventFileCursor
 from orders.models import ExecutionEvent, TradeOrder
@@ -38,14 +38,14 @@ def test_a_line_the_database_refuses_never_blocks_the_lines_after_it(
 ) -> None:
     from django.db import DataError
 
-    real = events_module.apply_engine_events
+    real = apply_module.apply_engine_events
 
     def refuse_poison(batch: Any, **kwargs: Any) -> Any:
         if any(event.message == "poison" for event in batch):
             raise DataError("value the database cannot store")
         return real(batch, **kwargs)
 
-    monkeypatch.setattr(events_module, "apply_engine_events", refuse_poison)
+    monkeypatch.setattr(apply_module, "apply_engine_events", refuse_poison)
     path = write(
         tmp_path / "e.jsonl",
         line(**ev("oi_9_1_1", "Submitted", 1, message="poison"))
@@ -62,7 +62,7 @@ def test_a_refused_line_is_found_by_halving_not_by_applying_every_line_alone(
 ) -> None:
     from django.db import DataError
 
-    real = events_module.apply_engine_events
+    real = apply_module.apply_engine_events
     batches: list[int] = []
 
     def refuse_poison(batch: Any, **kwargs: Any) -> Any:
@@ -71,7 +71,7 @@ def test_a_refused_line_is_found_by_halving_not_by_applying_every_line_alone(
             raise DataError("value the database cannot store")
         return real(batch, **kwargs)
 
-    monkeypatch.setattr(events_module, "apply_engine_events", refuse_poison)
+    monkeypatch.setattr(apply_module, "apply_engine_events", refuse_poison)
 
     def at(i: int) -> str:
         return f"2026-11-25T14:{30 + i // 60}:{i % 60:02d}Z"

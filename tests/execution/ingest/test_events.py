@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from execution.ingest import apply as apply_module
 from execution.ingest import events as events_module
 from execution.ingest.events import ingest_execution_events
 from orders.models import Position, TradeFill, TradeOrder
@@ -69,13 +70,13 @@ def test_two_line_file_hands_both_events_to_apply(
     tmp_path: Path, monkeypatch: Any, order: TradeOrder
 ) -> None:
     seen: list[list[Any]] = []
-    real = events_module.apply_engine_events
+    real = apply_module.apply_engine_events
 
     def recorder(batch: Any, **kwargs: Any) -> Any:
         seen.append(list(batch))
         return real(batch, **kwargs)
 
-    monkeypatch.setattr(events_module, "apply_engine_events", recorder)
+    monkeypatch.setattr(apply_module, "apply_engine_events", recorder)
     path = write(
         tmp_path / "e.jsonl",
         line(**ev("oi_9_1_1", "Submitted", 1))
