@@ -7,13 +7,21 @@
    data-stamp), so its rows are at least that version. A push not newer than the table shown is dropped. An
    answer that is older than a row pushed meanwhile (its stamp lower, and its request sent before the push
    came: read after the push came, it is newer whatever its stamp) would put the older row back: the pushed
-   row is put in again in the same task, before the page paints. Loaded after desk.js (its swap handlers run
-   first; its beforeSwap leaves the parsed answer of a changed-rows poll in evt.detail.tdAnswer). */
+   row is put in again in the same task, before the page paints. A pushed row the table does not show yet (the
+   fetch bringing it is still under way) waits for that answer and goes in after it the same way.
+
+   A push that covers the table (its rows are all that the orders answer would change: the stream says so in
+   the `orders` event that follows, "covered <stamp>") spares that answer's fetch when every row of the push
+   is in place (an earlier event's fetch queued behind one in flight keeps its place: a spared one never
+   reaches htmx's queue, and a queued one is spared only by a table at least as new as its event). Loaded
+   after desk.js (its swap handlers run first; its beforeSwap leaves the parsed answer of a changed-rows poll
+   in evt.detail.tdAnswer). */
 (function () {
   "use strict";
 
   var pushed = {}; // order id -> { stamp, html, at } of rows pushed since the last answer at least as new
   var sources = typeof WeakSet === "function" ? new WeakSet() : null;
+  var lastPush = { stamp: -1, complete: false }; // the latest push, and whether the table shows all its rows
 
   function tbody() {
     return document.querySelector("#orders-panel tbody");
@@ -51,12 +59,19 @@
       return;
     }
     if (!data || !Array.isArray(data.rows) || typeof data.stamp !== "number") return;
-    if (data.stamp <= tableStamp()) return; // the table shown is at least as new
+    if (data.stamp <= tableStamp()) {
+      lastPush = { stamp: data.stamp, complete: true }; // the table shown is at least as new
+      return;
+    }
     var at = performance.now();
+    var complete = true;
     data.rows.forEach(function (pair) {
       var id = String(pair[0]);
-      if (place(id, pair[1])) pushed[id] = { stamp: data.stamp, html: pair[1], at: at };
+      if (!place(id, pair[1])) complete = false; // not shown yet: kept for the answer that brings it
+      pushed[id] = { stamp: data.stamp, html: pair[1], at: at };
     });
+    lastPush = { stamp: data.stamp, complete: complete };
+    document.dispatchEvent(new CustomEvent("td:rows-pushed", { detail: { stamp: data.stamp, complete: complete } }));
   }
 
   // After an answer placed rows (the whole table or the changed rows): pushed rows newer than it go back in.
@@ -65,9 +80,24 @@
     Object.keys(pushed).forEach(function (id) {
       var entry = pushed[id];
       if (stamp >= entry.stamp || sentAt > entry.at) delete pushed[id];
-      else if (!place(id, entry.html)) delete pushed[id];
+      else if (!place(id, entry.html)) {
+        delete pushed[id];
+        if (entry.stamp === lastPush.stamp) lastPush.complete = false; // its row is gone: fetch
+      }
     });
   }
+
+  // The poller's fetch for an `orders` event whose push covered the table: not sent.
+  document.addEventListener("htmx:confirm", function (evt) {
+    var elt = evt.detail.elt;
+    var trigger = evt.detail.triggeringEvent;
+    if (!elt || elt.id !== "poller" || !trigger || trigger.type !== "sse:orders") return;
+    var covered = /^covered (\d+)$/.exec((trigger.detail && trigger.detail.data) || "");
+    var stamp = covered ? Number(covered[1]) : -1;
+    if (covered && (tableStamp() >= stamp || (lastPush.stamp === stamp && lastPush.complete))) {
+      evt.preventDefault();
+    }
+  });
 
   document.addEventListener("htmx:sseOpen", function (evt) {
     var source = evt.detail && evt.detail.source;

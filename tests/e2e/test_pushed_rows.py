@@ -1,6 +1,7 @@
 """The rows a push carries, in headless Chromium on the ASGI application: an engine's answer shows on the row
-while the page's own fetch of the orders partial is still unanswered, and an answer older than a row pushed
-meanwhile does not put the older row back."""
+while the page's own fetch of the orders partial is still unanswered, an answer older than a row pushed
+meanwhile does not put the older row back, a push that covers the table spares the fetch, and one that does
+not leaves the table to the fetch (also a fetch queued behind one in flight when a covering push comes)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,12 @@ from tests.factories import TradeOrderFactory
 pytestmark = [pytest.mark.e2e]
 
 ORDERS_FETCH = "**/live-trade/orders?*"
+PUSHES_JS = """
+() => {
+  window.tdPushes = [];
+  document.addEventListener("td:rows-pushed", (evt) => window.tdPushes.push(evt.detail));
+}
+"""
 SEEN_JS = """
 (selector) => {
   window.tdSeen = [];
@@ -74,9 +81,9 @@ def test_an_older_answer_does_not_put_back_the_row_a_push_replaced(
         answers.append((route, route.fetch()))  # the server has read the book now; the page waits
 
     page.route(ORDERS_FETCH, hold_the_answer)
-    # A first change: its push's fetch is answered by the server with this state, and held.
-    change(order, status_message="working at the exchange")
-    expect(status_of(page, order).locator(".msg-text")).to_have_text("working at the exchange")
+    # A first change that needs the fetch (a new order: the push cannot place its row): the server answers
+    # it with this state, and the answer is held.
+    TradeOrderFactory(project=project, created_by=user, status="SUBMITTED")
     deadline = 100
     while not answers and deadline:
         page.wait_for_timeout(100)
@@ -97,3 +104,78 @@ def test_an_older_answer_does_not_put_back_the_row_a_push_replaced(
     assert seen, "the older answer changed nothing on the page"
     assert set(seen) == {"FILLED"}, seen
     expect(status_of(page, order).get_by_test_id("order-filled")).to_have_text("5 / 5")
+
+
+def pushes(page: Page) -> int:
+    return int(page.evaluate("() => window.tdPushes.length"))
+
+
+def wait_for_pushes(page: Page, count: int) -> None:
+    for _ in range(150):
+        if pushes(page) >= count:
+            page.wait_for_timeout(300)  # the orders event right after it handled too
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"{pushes(page)} pushes came, not {count}")
+
+
+def test_a_push_that_covers_the_table_spares_the_fetch_and_one_that_does_not_fetches(
+    page: Page, asgi_desk: AsgiDesk, user: Any, project: Project
+) -> None:
+    order = TradeOrderFactory(project=project, created_by=user, status="SUBMITTED", quantity=Decimal(5))
+    open_streaming_desk(page, asgi_desk, user, project)
+    page.wait_for_timeout(1000)
+    fetched: list[str] = []
+
+    def note(request: Any) -> None:
+        if "/live-trade/orders?" in request.url:
+            fetched.append(request.url)
+
+    page.on("request", note)
+    page.evaluate(PUSHES_JS)
+
+    # The engine's acknowledgement: only the row changes, in place.
+    change(order, status_message="working at the exchange", ib_order_id=7)
+    expect(status_of(page, order).locator(".msg-text")).to_have_text("working at the exchange")
+    wait_for_pushes(page, 1)
+    page.wait_for_timeout(700)
+    assert fetched == [], fetched
+
+    # The fill leaves the working orders (the head's Cancel all goes): the fetch brings the rest.
+    change(order, status="FILLED", filled_quantity=Decimal(5), avg_fill_price=Decimal("101.5"))
+    expect(status_of(page, order)).to_have_attribute("data-status", "FILLED")
+    expect(page.get_by_test_id("cancel-all")).to_have_count(0)
+    assert fetched, "the page did not fetch after a push that does not cover the table"
+
+
+def test_a_covering_push_leaves_a_queued_fetch_in_place(
+    page: Page, asgi_desk: AsgiDesk, user: Any, project: Project
+) -> None:
+    order = TradeOrderFactory(project=project, created_by=user, status="SUBMITTED")
+    open_streaming_desk(page, asgi_desk, user, project)
+    page.wait_for_timeout(1000)
+    held: list[Route] = []
+    released: list[bool] = []
+
+    def hold(route: Route) -> None:
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route(ORDERS_FETCH, hold)
+    page.evaluate(PUSHES_JS)
+
+    TradeOrderFactory(project=project, created_by=user, status="SUBMITTED")  # its fetch is held
+    wait_for_pushes(page, 1)
+    later = TradeOrderFactory(project=project, created_by=user, status="SUBMITTED")  # queued behind it
+    wait_for_pushes(page, 2)
+    change(order, status_message="working at the exchange")  # covers the table; the queued fetch stays
+    wait_for_pushes(page, 3)
+    expect(status_of(page, order).locator(".msg-text")).to_have_text("working at the exchange")
+
+    assert len(held) == 1  # the rest waits behind it in the page
+    released.append(True)
+    held[0].continue_()
+    expect(status_of(page, later)).to_have_count(1)
+    expect(status_of(page, order).locator(".msg-text")).to_have_text("working at the exchange")

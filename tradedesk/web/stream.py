@@ -62,6 +62,9 @@ _RECENT = 256
 # Every database read of the streams and the hub runs on this one thread, on its one connection, kept open
 # (a thread per request would leave a connection behind per stream).
 _DB = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stream-db")
+# The pushed stage times are written on a thread and connection of their own: a write's commit (a WAL flush)
+# would otherwise hold up the next wake-up's reads.
+_MARK = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stream-mark")
 
 
 def _guarded(function: Callable[..., Any], *args: Any) -> Any:
@@ -78,8 +81,9 @@ async def in_db(function: Callable[..., Any], *args: Any) -> Any:
 
 
 def db_close() -> None:
-    """Close the streams' database connection (a test's end, a process's shutdown)."""
-    _DB.submit(lambda: connection.close()).result(10)
+    """Close the streams' database connections (a test's end, a process's shutdown)."""
+    for pool in (_DB, _MARK):
+        pool.submit(lambda: connection.close()).result(10)
 
 
 class Hub:
@@ -97,6 +101,7 @@ class Hub:
         self._rows: dict[tuple[int, int, Look], asyncio.Future[RowsSnapshot]] = {}
         # project id -> the generation whose orders change was last marked pushed (orders/services/stages.py).
         self._pushed: dict[int, int] = {}
+        self._marking: set[asyncio.Future[Any]] = set()
 
     async def seen_now(self, project_id: int, mode: str) -> Seen:
         """The project's and its mode's versions after the latest wake-up: one read for all its streams."""
@@ -131,13 +136,23 @@ class Hub:
             cache.pop(key, None)  # the next wake-up reads again
             raise
 
-    async def mark_pushed(self, project_id: int, generation: int, at: datetime) -> None:
-        """The fills this wake-up announced are pushed (at `at`, when the event was sent, not when the
-        streams' database thread gets to it): once per wake-up and project, not once per stream."""
+    def mark_pushed(self, project_id: int, generation: int, at: datetime) -> asyncio.Future[Any] | None:
+        """The fills this wake-up announced are pushed (at `at`, when the event was sent, not when a database
+        thread gets to it): once per wake-up and project, not once per stream, on the marking thread while
+        the stream goes on."""
         if self._pushed.get(project_id, -1) >= generation:
-            return
+            return None
         self._pushed[project_id] = generation
-        await in_db(order_stages_pushed, project_id, at)
+        loop = asyncio.get_running_loop()
+        marking = loop.run_in_executor(_MARK, _guarded, order_stages_pushed, project_id, at)
+        self._marking.add(marking)
+        marking.add_done_callback(self._marked)
+        return marking
+
+    def _marked(self, marking: asyncio.Future[Any]) -> None:
+        self._marking.discard(marking)
+        if not marking.cancelled() and marking.exception() is not None:
+            logger.error("stream: recording the pushed stage time failed", exc_info=marking.exception())
 
     def wake(self, payload: dict[str, Any] | None) -> None:
         """Something changed (None: unknown what): every waiting stream looks."""
@@ -312,8 +327,8 @@ def access_check(access: Access) -> tuple[str, Seen] | None:
     return mode, Seen(orders=f"{orders}.{positions}", prices=prices, account=account)
 
 
-def _event(name: str, seen: Seen) -> bytes:
-    return f"id: {seen.event_id}\nevent: {name}\ndata: {name}\n\n".encode()
+def _event(name: str, seen: Seen, data: str = "") -> bytes:
+    return f"id: {seen.event_id}\nevent: {name}\ndata: {data or name}\n\n".encode()
 
 
 def _access_moved(payloads: list[dict[str, Any] | None]) -> bool:
@@ -334,15 +349,19 @@ def _relevant(payloads: list[dict[str, Any] | None], *, project_id: int, mode: s
     return False
 
 
-async def pushed_rows(the_hub: Hub, access: Access, sent: RowsSent) -> bytes | None:
-    """The `rows` event of an orders change, if a few rows the page may show changed (stream_rows.py)."""
+async def pushed_rows(the_hub: Hub, access: Access, sent: RowsSent) -> tuple[bytes | None, str]:
+    """The `rows` event of an orders change, if a few rows the page may show changed (stream_rows.py), and
+    the `orders` event's data: "covered <counter>" when those rows are all its answer would change."""
     try:
         snapshot = await the_hub.rows_now(access.project_id, access.look)
     except Exception:  # a database outage: the `orders` event still goes, and the page fetches
         logger.exception("stream: rendering the changed rows failed")
-        return None
+        sent.shape = None  # what the page shows is the fetch's now: the next push covers nothing
+        return None, ""
     rows = sent.changed(snapshot)
-    return rows_event(snapshot, rows) if rows else None
+    if not rows:
+        return None, ""
+    return rows_event(snapshot, rows), f"covered {snapshot.counter}" if sent.covered else ""
 
 
 async def stream_events(access: Access, seen: Seen, sent: RowsSent) -> AsyncIterator[bytes]:
@@ -367,14 +386,15 @@ async def stream_events(access: Access, seen: Seen, sent: RowsSent) -> AsyncIter
                 now = await the_hub.seen_now(access.project_id, mode)
             if check or look:
                 if now.orders != seen.orders:
-                    # The event first, so the page's fetch (new rows, the header, positions) starts at once;
-                    # the changed rows follow as soon as they are rendered.
-                    yield _event("orders", now)
-                    pushed_at = timezone.now()
-                    rows = await pushed_rows(the_hub, access, sent)
+                    # The changed rows first, the moment they are rendered: they show an engine's answer
+                    # without the fetch, and the fetch the event then starts (new rows, the header, the
+                    # positions) no longer competes with their render; none when the rows cover it.
+                    rows, data = await pushed_rows(the_hub, access, sent)
                     if rows is not None:
                         yield rows
-                    await the_hub.mark_pushed(access.project_id, generation, pushed_at)
+                    # The header's engine state moved too (the account's version carries it): not covered.
+                    yield _event("orders", now, data if now.account == seen.account else "")
+                    the_hub.mark_pushed(access.project_id, generation, timezone.now())
                 if now.prices != seen.prices:
                     yield _event("prices", now)
                 if now.account != seen.account:

@@ -5,7 +5,12 @@ shows; the fetch the event also triggers brings the rest: new rows, the header, 
 The rows are those of the orders table (orders_table.rendered_rows, the same template and fragment cache),
 read with the project's orders counter in one snapshot: the counter is the rows' exact version, which the
 page compares with the answers of its own fetches (each carries the counter it read before its rows), so an
-older answer never replaces a newer pushed row and an older push never replaces a newer answer's."""
+older answer never replaces a newer pushed row and an older push never replaces a newer answer's.
+
+A push covers the table when the rows it carries are all that changed in what the orders answer shows: the
+same rows in the same order, the same working count (the head's Cancel all), positions counter, project mode
+and trading state and reconciliation flags (the header). Its `orders` event then says so, and the page skips
+that answer's fetch (pushed-rows.js): an engine's Submitted costs the desk no request."""
 
 from __future__ import annotations
 
@@ -16,7 +21,8 @@ import orjson
 from django.db import connection, transaction
 from django.utils import timezone, translation
 
-from orders.models import Project, ProjectVersion
+from execution.models import HoldingsDiscrepancy
+from orders.models import WORKING_STATUSES, Project, ProjectVersion
 from tradedesk.web.orders_table import RECENT_SECONDS, Row, orders_shown, rendered_rows, token_versions
 
 # More changed rows than this in one push (a cancel-all, a reconnect): the page's fetch brings them instead.
@@ -33,10 +39,12 @@ class Look:
 
 @dataclass(frozen=True)
 class RowsSnapshot:
-    """The project's orders counter and its table's rows, read in one snapshot."""
+    """The project's orders counter and its table's rows, read in one snapshot, with what else the orders
+    answer shows that a changed row may move (`shape`: a push leaving it as it was covers the table)."""
 
     counter: int
     rows: tuple[Row, ...]
+    shape: tuple[object, ...] = ()
 
 
 def rows_snapshot(project_id: int, look: Look) -> RowsSnapshot:
@@ -46,12 +54,21 @@ def rows_snapshot(project_id: int, look: Look) -> RowsSnapshot:
             # One snapshot for the counter and the rows (SQLite's read transaction is one already).
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        row = ProjectVersion.objects.filter(project_id=project_id).values_list("orders", flat=True).first()
-        project = Project.objects.only("id", "mode").get(pk=project_id)
+        counters = (
+            ProjectVersion.objects.filter(project_id=project_id).values_list("orders", "positions").first()
+        )
+        counter, positions = counters if counters is not None else (0, 0)
+        project = Project.objects.only("id", "mode", "trading_state").get(pk=project_id)
         orders = orders_shown(project)
         cutoff = timezone.now() - timedelta(seconds=RECENT_SECONDS)
         rows = rendered_rows(orders, project=project, selected_id=None, cutoff=cutoff)
-    return RowsSnapshot(counter=row or 0, rows=tuple(rows))
+        # The header's reconciliation flags (presenters.status_context shows the same 50).
+        flags = tuple(
+            HoldingsDiscrepancy.objects.filter(mode=project.mode).values_list("symbol", flat=True)[:50]
+        )
+    working = sum(1 for order in orders if order.status in WORKING_STATUSES)
+    shape = (positions, working, project.mode, project.trading_state, flags)
+    return RowsSnapshot(counter=counter, rows=tuple(rows), shape=shape)
 
 
 class RowsSent:
@@ -59,13 +76,25 @@ class RowsSent:
 
     def __init__(self, token: str) -> None:
         parsed = token_versions(token)
+        # In the table's order (the token lists its rows so).
         self.versions: dict[str, str] = parsed[1] if parsed is not None else {}
+        self.shape: tuple[object, ...] | None = None  # unknown until a first push: that one covers nothing
+        self.covered = False
 
     def changed(self, snapshot: RowsSnapshot) -> list[Row] | None:
-        """The rows whose version the page lacks (None: none, or too many for one push)."""
+        """The rows whose version the page lacks (None: none, or too many for one push); `covered` tells
+        whether they are all the page's orders answer would change."""
         rows = [row for row in snapshot.rows if self.versions.get(str(row.order_id)) != row.version]
-        self.versions = {str(row.order_id): row.version for row in snapshot.rows}
-        return rows if 0 < len(rows) <= PUSH_ROWS_MAX else None
+        versions = {str(row.order_id): row.version for row in snapshot.rows}
+        pushed = 0 < len(rows) <= PUSH_ROWS_MAX
+        self.covered = (
+            pushed
+            and bool(snapshot.shape)
+            and snapshot.shape == self.shape
+            and list(versions) == list(self.versions)  # no row in, out or moved
+        )
+        self.versions, self.shape = versions, snapshot.shape
+        return rows if pushed else None
 
 
 def rows_event(snapshot: RowsSnapshot, rows: list[Row]) -> bytes:

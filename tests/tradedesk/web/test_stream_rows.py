@@ -16,6 +16,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone, translation
 
+from execution.models import HoldingsDiscrepancy
 from orders.models import ProjectVersion, TradeOrder
 from orders.services.versions import project_versions_bump
 from tests.factories import TradeOrderFactory
@@ -87,9 +88,100 @@ def test_an_orders_change_pushes_the_changed_row_with_the_counter_it_is_the_vers
     assert [row[0] for row in pushes[0]["rows"]] == [moving.pk]  # not the row the page has as it is
     assert 'data-status="FILLED"' in pushes[0]["rows"][0][1]
     assert pushes[0]["stamp"] == ProjectVersion.objects.get(project=project).orders
-    # The rows follow the `orders` event, which starts the page's fetch of the rest.
-    assert b"event: orders" in events[-2] and events[-1].startswith(b"event: rows")
+    # The rows come first, the `orders` event right after (its fetch brings the rest); the stream's first
+    # push knows nothing of what else the page shows, so it covers nothing.
+    assert events[-2].startswith(b"event: rows") and b"event: orders" in events[-1]
+    assert b"data: orders\n" in events[-1]
     assert still.pk not in [row[0] for row in pushes[0]["rows"]]
+
+
+def test_a_second_change_in_place_says_its_push_covers_the_table(
+    access: Access, project: Any, settings: Any
+) -> None:
+    settings.TRADEDESK_PUSH_URL = ""
+    order = TradeOrderFactory(project=project, status="SUBMITTED")
+    TradeOrderFactory(project=project, status="FILLED")
+    token = page_token(project)
+
+    def note(text: str) -> Any:
+        def change() -> None:
+            TradeOrder.objects.filter(pk=order.pk).update(status_message=text)
+            project_versions_bump([project.pk])
+
+        return change
+
+    async def two_changes() -> list[bytes]:
+        seen = (await stream.in_db(stream.access_check, access))[1]  # type: ignore[index]
+        stream_iter = stream.stream_events(access, seen, RowsSent(token))
+        events: list[bytes] = []
+
+        async def later() -> None:
+            for text in ("routed", "working at the exchange"):
+                await asyncio.sleep(0.5)
+                await stream.in_db(note(text))
+
+        task = asyncio.ensure_future(later())
+        async for chunk in stream_iter:
+            events.append(chunk)
+            if len([e for e in events if b"event: orders" in e]) == 2:
+                break
+        await stream_iter.aclose()
+        await task
+        return events
+
+    events = [e for e in run(two_changes()) if e.startswith((b"event: rows", b"id:"))]
+    assert [e.split(b"\n", 2)[1 if e.startswith(b"id:") else 0][:13] for e in events] == [
+        b"event: rows",
+        b"event: orders",
+        b"event: rows",
+        b"event: orders",
+    ]
+    assert b"data: orders\n" in events[1]  # the first push: what else the page shows is not known yet
+    counter = ProjectVersion.objects.get(project=project).orders
+    assert rows_of(events)[1]["stamp"] == counter
+    assert f"data: covered {counter}\n".encode() in events[3]
+
+
+def _in_place(order: TradeOrder) -> None:
+    TradeOrder.objects.filter(pk=order.pk).update(status_message="still working")
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["a new order", "a row leaves the working ones", "positions", "trading state", "reconciliation flag"],
+)
+def test_a_push_covers_the_table_only_when_its_rows_are_all_the_answer_would_change(
+    project: Any, change: str
+) -> None:
+    TradeOrderFactory(project=project, status="FILLED")
+    working = TradeOrderFactory(project=project, status="SUBMITTED")  # the newest: first, filled or not
+    sent = RowsSent(page_token(project))
+    TradeOrder.objects.filter(pk=working.pk).update(status_message="routed")
+    assert sent.changed(rows_snapshot(project.pk, EN)) and not sent.covered  # nothing known of the rest yet
+    TradeOrder.objects.filter(pk=working.pk).update(status_message="at the exchange")
+    assert sent.changed(rows_snapshot(project.pk, EN)) and sent.covered
+
+    _in_place(working)
+    if change == "a new order":
+        TradeOrderFactory(project=project, status="SUBMITTED")
+    elif change == "a row leaves the working ones":
+        TradeOrder.objects.filter(pk=working.pk).update(status="FILLED", filled_quantity=Decimal(1))
+    elif change == "positions":
+        project_versions_bump([project.pk], positions=[project.pk])
+    elif change == "trading state":
+        type(project).objects.filter(pk=project.pk).update(trading_state="REDUCING")
+    else:
+        now = timezone.now()
+        HoldingsDiscrepancy.objects.create(
+            mode=project.mode,
+            symbol="AAPL",
+            engine_quantity=Decimal(1),
+            ledger_quantity=Decimal(0),
+            first_seen_at=now,
+            last_seen_at=now,
+        )
+    assert sent.changed(rows_snapshot(project.pk, EN))
+    assert not sent.covered
 
 
 def test_more_changed_rows_than_a_push_carries_send_none(access: Access, project: Any, settings: Any) -> None:
