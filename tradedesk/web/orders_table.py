@@ -6,10 +6,11 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
+from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
@@ -55,6 +56,81 @@ class Row(NamedTuple):
     version: str
 
 
+class ShownOrder:
+    """A shown order read as its row's columns, without a model instance: what the table needs to place and
+    key its row; an instance is made of the very same values only for a row not rendered in that version."""
+
+    __slots__ = (
+        "_layout", "_values", "bracket_role", "created_at", "data", "parent_id", "pk", "status", "updated_at",
+    )  # fmt: skip
+
+    def __init__(self, values: tuple[Any, ...], layout: _Layout) -> None:
+        self._values = values = layout.convert(values)
+        self._layout = layout
+        self.pk, self.status, self.updated_at, self.created_at, self.parent_id, self.bracket_role = (
+            values[index] for index in layout.named
+        )
+        self.data = repr(tuple(values[index] for index in layout.keyed))
+
+    def order(self) -> TradeOrder:
+        """The model instance of these values (its other columns deferred, as .only() leaves them)."""
+        return TradeOrder.from_db(connection.alias, self._layout.attnames, list(self._values))
+
+
+class _Layout:
+    """How a statement's columns map onto the order's fields: their converters, the row's key columns."""
+
+    def __init__(self, columns: Sequence[str]) -> None:
+        fields = {field.column: field for field in TradeOrder._meta.concrete_fields}
+        self.fields = [fields[column] for column in columns]
+        order = {field.attname: index for index, field in enumerate(TradeOrder._meta.concrete_fields)}
+        # from_db takes the loaded values in the model's field order.
+        self.order = sorted(range(len(columns)), key=lambda index: order[self.fields[index].attname])
+        self.attnames = [self.fields[index].attname for index in self.order]
+        position = {
+            name: self.order.index(index) for index, name in enumerate(f.attname for f in self.fields)
+        }
+        self.keyed = [position[name] for name in _ROW_FIELDS]
+        self.named = [
+            position[name]
+            for name in ("id", "status", "updated_at", "created_at", "parent_id", "bracket_role")
+        ]
+        self.converters: list[tuple[int, list[Callable[..., Any]], Any]] = []
+        for index in self.order:
+            field = self.fields[index]
+            column = field.get_col(TradeOrder._meta.db_table)
+            found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            if found:
+                self.converters.append((self.order.index(index), found, column))
+
+    def convert(self, raw: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The row's values in the model's field order, through the database's and the fields' converters
+        (as the ORM's own read would give them)."""
+        values = [raw[index] for index in self.order]
+        for index, converters, column in self.converters:
+            value = values[index]
+            for converter in converters:
+                value = converter(value, column, connection)
+            values[index] = value
+        return tuple(values)
+
+
+_LAYOUTS: dict[tuple[str, tuple[str, ...]], _Layout] = {}
+
+
+def shown_orders(sql: str, params: Sequence[Any]) -> list[ShownOrder]:
+    """The orders a statement over the row's columns reads, as ShownOrder."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = tuple(column[0] for column in cursor.description)
+        rows = cursor.fetchall()
+    key = (connection.vendor, columns)
+    layout = _LAYOUTS.get(key)
+    if layout is None:
+        layout = _LAYOUTS[key] = _Layout(columns)
+    return [ShownOrder(row, layout) for row in rows]
+
+
 def order_rows(
     orders: Sequence[TradeOrder], *, project: Project, selected_id: int | None, cutoff: datetime
 ) -> list[SafeString]:
@@ -65,7 +141,7 @@ def order_rows(
 
 
 def rendered_rows(
-    orders: Sequence[TradeOrder], *, project: Project, selected_id: int | None, cutoff: datetime
+    orders: Sequence[TradeOrder | ShownOrder], *, project: Project, selected_id: int | None, cutoff: datetime
 ) -> list[Row]:
     """Each order's row with its fingerprint, rendered once per version of the order (fragment cache)."""
     language = translation.get_language()
@@ -76,7 +152,7 @@ def rendered_rows(
         recent = order.status in FINAL_STATUSES and order.updated_at > cutoff
         key = (
             order.pk,
-            row_data(order),
+            order.data if isinstance(order, ShownOrder) else row_data(order),
             order.pk == selected_id,
             recent,
             project.pk,
@@ -88,9 +164,10 @@ def rendered_rows(
             if row is not None:
                 _ROWS.move_to_end(key)
         if row is None:
+            instance = order.order() if isinstance(order, ShownOrder) else order
             html = render_to_string(
                 "orders/partials/order_row.html",
-                {"o": order, "project": project, "selected_order_id": selected_id, "recent": recent},
+                {"o": instance, "project": project, "selected_order_id": selected_id, "recent": recent},
             )
             # Of the HTML, not the key: a change the row does not show (a claim, a hand-over) keeps it.
             row = Row(order.pk, mark_safe(html), digest(html)[:ROW_VERSION_CHARS])
@@ -109,37 +186,59 @@ def row_data(order: TradeOrder) -> str:
     return repr(tuple(values.get(name) for name in _ROW_FIELDS))
 
 
-def orders_shown(project: Project) -> list[TradeOrder]:
+# The shown orders' statement is built once per process (the ORM's compile of it costs about as much as
+# its run): with stand-ins for the project and the mode, replaced by each call's own.
+_PROJECT_STANDIN = -918_273_645
+_MODE_STANDIN = "\x00mode"
+_SHOWN_SQL: dict[str, tuple[str, tuple[Any, ...]]] = {}
+
+
+def _shown_statement(project: Project) -> tuple[str, list[Any]]:
+    built = _SHOWN_SQL.get(connection.vendor)
+    if built is None:
+        shown = TradeOrder.objects.filter(project_id=_PROJECT_STANDIN, mode=_MODE_STANDIN).only(*_ROW_FIELDS)
+        working = sorted(WORKING_STATUSES)
+        parts = [
+            branch.order_by("-created_at", "-id")[:ORDERS_SHOWN].query.sql_with_params()
+            for branch in (shown.filter(status__in=working), shown.exclude(status__in=working))
+        ]
+        sql = " UNION ALL ".join(
+            f"SELECT * FROM ({part}) AS part{n}" for n, (part, _params) in enumerate(parts)
+        )
+        built = _SHOWN_SQL[connection.vendor] = (
+            sql,
+            tuple(param for _sql, params in parts for param in params),
+        )
+    sql, template = built
+    stand_ins = {_PROJECT_STANDIN: project.pk, _MODE_STANDIN: project.mode}
+    return sql, [stand_ins.get(param, param) for param in template]
+
+
+def orders_shown(project: Project) -> list[ShownOrder]:
     """The project's orders in its mode as the table shows them: working ones first (a blotter), newest first,
     then the newest others; ORDERS_SHOWN in all.
 
     Two index walks of at most ORDERS_SHOWN rows each in one statement (UNION ALL): the working orders from
     their partial index, the rest from the project's by-time index; so the page reads what it shows, however
     long the project's history (one ORDER BY over a CASE would read and sort every row of the project)."""
-    shown = TradeOrder.objects.filter(project=project, mode=project.mode).only(*_ROW_FIELDS)
-    working = sorted(WORKING_STATUSES)
-    parts = [
-        branch.order_by("-created_at", "-id")[:ORDERS_SHOWN].query.sql_with_params()
-        for branch in (shown.filter(status__in=working), shown.exclude(status__in=working))
-    ]
-    sql = " UNION ALL ".join(f"SELECT * FROM ({part}) AS part{n}" for n, (part, _params) in enumerate(parts))
-    rows = list(TradeOrder.objects.raw(sql, [param for _sql, params in parts for param in params]))
+    rows = shown_orders(*_shown_statement(project))
     rows.sort(key=lambda order: (order.created_at, order.pk), reverse=True)
     rows.sort(key=lambda order: order.status not in WORKING_STATUSES)  # stable: newest first within each
     return bracket_groups(rows[:ORDERS_SHOWN])
 
 
-def bracket_groups(rows: list[TradeOrder]) -> list[TradeOrder]:
+def bracket_groups(rows: list[ShownOrder]) -> list[ShownOrder]:
     """The rows with each bracket's children right under their entry (take profit first), the group where its
     first member stands; the children of a shown entry are read when they are not among the rows."""
     entries = {row.pk for row in rows if row.bracket_role == BracketRole.ENTRY}
     if not entries:
         return rows
-    children: dict[int, dict[int, TradeOrder]] = {pk: {} for pk in entries}
-    for child in TradeOrder.objects.filter(parent_id__in=entries).only(*_ROW_FIELDS):
-        children[child.parent_id][child.pk] = child  # type: ignore[index]
+    children: dict[int, dict[int, ShownOrder]] = {pk: {} for pk in entries}
+    query = TradeOrder.objects.filter(parent_id__in=entries).only(*_ROW_FIELDS).query
+    for child in shown_orders(*query.sql_with_params()):
+        children[child.parent_id][child.pk] = child
     by_pk = {row.pk: row for row in rows}
-    grouped: list[TradeOrder] = []
+    grouped: list[ShownOrder] = []
     placed: set[int] = set()
     for row in rows:
         root = row.parent_id if row.parent_id in entries else row.pk
