@@ -18,6 +18,7 @@ from execution.actions import ingest_watch
 from execution.actions import watch as watch_module
 from execution.actions.watch import watch_once
 from execution.dispatch import cancels
+from execution.ingest import watcher
 from execution.ingest.watcher import wakes_the_watcher
 from execution.models import EventFileCursor
 from orders.models import OrderStatus, TradeOrder
@@ -78,10 +79,20 @@ def status_of(order: TradeOrder) -> str:
     return TradeOrder.objects.get(pk=order.pk).status
 
 
-@pytest.mark.parametrize("inotify", [True, False], ids=["inotify", "stat-poll"])
+def no_inotify_descriptor(folder: Path) -> None:
+    raise OSError(24, "inotify_init1 failed")  # EMFILE: the user's inotify instances are used up
+
+
+@pytest.mark.parametrize(
+    ("inotify", "descriptor"),
+    [(True, True), (True, False), (False, False)],
+    ids=["inotify", "watchfiles", "stat-poll"],
+)
 def test_the_watcher_ingests_a_line_written_to_the_events_file_without_beat(
-    events_file: Path, order: TradeOrder, inotify: bool, monkeypatch: Any
+    events_file: Path, order: TradeOrder, inotify: bool, descriptor: bool, monkeypatch: Any
 ) -> None:
+    if not descriptor:  # where inotify's descriptor cannot be had, watchfiles wakes the watcher
+        monkeypatch.setattr(watcher, "FolderNotify", no_inotify_descriptor)
     # No beat, no task: the ingest task must never run while the watcher does its work.
     monkeypatch.setattr(tasks.ingest_events, "apply_async", lambda *a, **k: pytest.fail("beat's ingest ran"))
     with Watcher(inotify=inotify):

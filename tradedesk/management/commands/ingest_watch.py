@@ -15,7 +15,7 @@ class Command(BaseCommand):
     """Ingest the engines' events files the moment they grow, until SIGTERM or SIGINT."""
 
     help = (
-        "Watch the engines' folders (inotify through watchfiles, else a stat poll every 50 ms) and ingest "
+        "Watch the engines' folders (inotify; watchfiles off Linux; else a stat poll every 50 ms) and ingest "
         "every events file to its end on each change. Run one per engine host; beat stays the safety net."
     )
 
