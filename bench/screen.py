@@ -29,6 +29,8 @@ async () => {
   const before = filledIds();
   const seen = [];
   const onSse = (evt) => seen.push(['sse', evt.detail.type, Date.now()]);
+  // The pushed rows placed (pushed-rows.js), every row of the push shown or some waiting for an answer.
+  const onRows = (evt) => seen.push(['rows', evt.detail.complete ? 'placed' : 'waiting', Date.now()]);
   const onStart = (evt) => { if (evt.detail.elt.id === 'poller') seen.push(['fetch', 'start', Date.now()]); };
   // Each answered fetch's Resource Timing (wall ms): sent, first byte, last byte, the server's own time
   // (Server-Timing), then htmx's swap of it.
@@ -52,6 +54,7 @@ async () => {
     if (evt.detail.elt && evt.detail.elt.id === 'poller') seen.push(['swap', 'done', Date.now()]);
   };
   document.addEventListener('htmx:sseMessage', onSse);
+  document.addEventListener('td:rows-pushed', onRows);
   document.addEventListener('htmx:beforeRequest', onStart);
   document.addEventListener('htmx:afterRequest', onEnd);
   document.addEventListener('htmx:afterSwap', onSwapped);
@@ -64,6 +67,7 @@ async () => {
           observer.disconnect();
           clearTimeout(timer);
           document.removeEventListener('htmx:sseMessage', onSse);
+          document.removeEventListener('td:rows-pushed', onRows);
           document.removeEventListener('htmx:beforeRequest', onStart);
           document.removeEventListener('htmx:afterRequest', onEnd);
           document.removeEventListener('htmx:afterSwap', onSwapped);
@@ -273,6 +277,14 @@ def click_gaps(click: Click) -> list[tuple[str, float]]:
     ]
     starts = [at for kind, name, at in click.seen if kind == "fetch" and name == "start"]
     ends = [at for kind, name, at in click.seen if kind == "fetch" and name == "200"]
+    # The fill's pushed rows in place on the page: the last push placed after its ingest and by FILLED.
+    placed = [
+        at for kind, _name, at in click.seen if kind == "rows" and ingested - 5 <= at <= click.filled + 2
+    ]
+    if placed:
+        gaps.append(("pushed -> rows placed in the page", placed[-1] - moments.get("pushed", placed[-1])))
+        gaps.append(("rows placed -> FILLED shown", click.filled - placed[-1]))
+    gaps.append(("fetches of the orders partial per click", float(len(starts_of(click)))))
     if events:
         gaps.append(("pushed -> event in the page", events[0] - moments.get("pushed", events[0])))
         later = [at for at in starts if at >= events[0]]
@@ -293,6 +305,11 @@ def click_gaps(click: Click) -> list[tuple[str, float]]:
         gaps.append(("answered -> FILLED shown", click.filled - ends[-1]))
     gaps.append(("ingested -> FILLED shown", click.filled - ingested))
     return gaps
+
+
+def starts_of(click: Click) -> list[float]:
+    """When each fetch of the orders partial the click's window saw was started."""
+    return [at for kind, name, at in click.seen if kind == "fetch" and name == "start"]
 
 
 def _fetch_parts(
