@@ -13,7 +13,10 @@
    A push that covers the table (its rows are all that the orders answer would change: the stream says so in
    the `orders` event that follows, "covered <stamp>") spares that answer's fetch when every row of the push
    is in place (an earlier event's fetch queued behind one in flight keeps its place: a spared one never
-   reaches htmx's queue, and a queued one is spared only by a table at least as new as its event). Loaded
+   reaches htmx's queue, and a queued one is spared only by a table at least as new as its event). An event
+   whose change is the table's alone ("table <stamp>": rows in or out, the head) is spared when an answer
+   already brought the table to that version, or, while a POST is under way (the order just placed answers
+   with the table), once its answer did: when it did not, the fetch goes then. Loaded
    after desk.js (its swap handlers run first; its beforeSwap leaves the parsed answer of a changed-rows poll
    in evt.detail.tdAnswer). */
 (function () {
@@ -22,6 +25,8 @@
   var pushed = {}; // order id -> { stamp, html, at } of rows pushed since the last answer at least as new
   var sources = typeof WeakSet === "function" ? new WeakSet() : null;
   var lastPush = { stamp: -1, complete: false }; // the latest push, and whether the table shows all its rows
+  var posting = 0; // the page's POSTs under way (an order placed, a cancel: answers that carry the table)
+  var tableOwed = -1; // a table-only event's version spared while a POST is under way
 
   function tbody() {
     return document.querySelector("#orders-panel tbody");
@@ -92,11 +97,35 @@
     var elt = evt.detail.elt;
     var trigger = evt.detail.triggeringEvent;
     if (!elt || elt.id !== "poller" || !trigger || trigger.type !== "sse:orders") return;
-    var covered = /^covered (\d+)$/.exec((trigger.detail && trigger.detail.data) || "");
-    var stamp = covered ? Number(covered[1]) : -1;
-    if (covered && (tableStamp() >= stamp || (lastPush.stamp === stamp && lastPush.complete))) {
+    var told = /^(covered|table) (\d+)$/.exec((trigger.detail && trigger.detail.data) || "");
+    if (!told) return;
+    var stamp = Number(told[2]);
+    if (tableStamp() >= stamp || (told[1] === "covered" && lastPush.stamp === stamp && lastPush.complete)) {
       evt.preventDefault();
+    } else if (told[1] === "table" && posting > 0) {
+      evt.preventDefault(); // the POST's answer decides (below); a POST never answered, this timer
+      if (tableOwed < 0) window.setTimeout(settleOwed, OWED_MS);
+      tableOwed = Math.max(tableOwed, stamp);
     }
+  });
+
+  var OWED_MS = 3000;
+  function settleOwed() {
+    if (tableOwed < 0) return;
+    var poller = document.getElementById("poller");
+    if (tableStamp() < tableOwed && poller) window.htmx.trigger(poller, "td-orders-owed");
+    tableOwed = -1;
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var config = evt.detail.requestConfig;
+    if (config && config.verb === "post") posting += 1;
+  });
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    var config = evt.detail.requestConfig;
+    if (!config || config.verb !== "post") return;
+    posting = Math.max(0, posting - 1);
+    if (posting === 0) settleOwed();
   });
 
   document.addEventListener("htmx:sseOpen", function (evt) {

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from orders.models import Project, TradeOrder
-from tests.e2e.conftest import AsgiDesk, open_streaming_desk
+from tests.e2e.conftest import AsgiDesk, open_streaming_desk, seed_position
 from tests.factories import TradeOrderFactory
 
 pytestmark = [pytest.mark.e2e]
@@ -179,3 +179,30 @@ def test_a_covering_push_leaves_a_queued_fetch_in_place(
     held[0].continue_()
     expect(status_of(page, later)).to_have_count(1)
     expect(status_of(page, order).locator(".msg-text")).to_have_text("working at the exchange")
+
+
+def test_an_order_placed_on_the_page_fetches_only_for_its_fill(
+    page: Page, asgi_desk: AsgiDesk, user: Any, project: Project
+) -> None:
+    seed_position(project, "AAPL", 10, "189.20")
+    open_streaming_desk(page, asgi_desk, user, project)
+    row = page.get_by_test_id("account-positions-table").locator("tbody tr").first
+    row.locator("input[name=quantity]").fill("2")
+    filled = page.locator("#orders-panel tr[data-source=manual][data-status=FILLED]")
+    row.get_by_test_id("row-buy").click()  # the engine starts (its state and account move too)
+    expect(filled).to_have_count(1, timeout=30_000)
+    page.wait_for_timeout(1500)
+    fetched: list[str] = []
+
+    def note(request: Any) -> None:
+        if "/live-trade/orders?" in request.url:
+            fetched.append(request.url)
+
+    page.on("request", note)
+    row.get_by_test_id("row-buy").click()
+    # The new row comes with the POST's own answer (its push only says the table moved), the engine's
+    # acknowledgement by its push; the fill moves the positions, which its fetch brings.
+    expect(filled).to_have_count(2, timeout=30_000)
+    page.wait_for_timeout(1000)
+    assert len(fetched) == 1, fetched
+    expect(row).to_contain_text("14")

@@ -351,7 +351,8 @@ def _relevant(payloads: list[dict[str, Any] | None], *, project_id: int, mode: s
 
 async def pushed_rows(the_hub: Hub, access: Access, sent: RowsSent) -> tuple[bytes | None, str]:
     """The `rows` event of an orders change, if a few rows the page may show changed (stream_rows.py), and
-    the `orders` event's data: "covered <counter>" when those rows are all its answer would change."""
+    the `orders` event's data: "covered <counter>" when those rows are all its answer would change,
+    "table <counter>" when only the table's part of it did."""
     try:
         snapshot = await the_hub.rows_now(access.project_id, access.look)
     except Exception:  # a database outage: the `orders` event still goes, and the page fetches
@@ -359,9 +360,14 @@ async def pushed_rows(the_hub: Hub, access: Access, sent: RowsSent) -> tuple[byt
         sent.shape = None  # what the page shows is the fetch's now: the next push covers nothing
         return None, ""
     rows = sent.changed(snapshot)
-    if not rows:
-        return None, ""
-    return rows_event(snapshot, rows), f"covered {snapshot.counter}" if sent.covered else ""
+    data = (
+        f"covered {snapshot.counter}"
+        if sent.covered
+        else f"table {snapshot.counter}"
+        if sent.table_only
+        else ""
+    )
+    return (rows_event(snapshot, rows) if rows else None), data
 
 
 async def stream_events(access: Access, seen: Seen, sent: RowsSent) -> AsyncIterator[bytes]:

@@ -10,7 +10,9 @@ older answer never replaces a newer pushed row and an older push never replaces 
 A push covers the table when the rows it carries are all that changed in what the orders answer shows: the
 same rows in the same order, the same working count (the head's Cancel all), positions counter, project mode
 and trading state and reconciliation flags (the header). Its `orders` event then says so, and the page skips
-that answer's fetch (pushed-rows.js): an engine's Submitted costs the desk no request."""
+that answer's fetch (pushed-rows.js): an engine's Submitted costs the desk no request. When only the table
+changed (rows in or out, the head), the event says that instead, and a page whose table an answer already
+brought to that version (the order's own POST answer) skips the fetch too."""
 
 from __future__ import annotations
 
@@ -45,6 +47,7 @@ class RowsSnapshot:
     counter: int
     rows: tuple[Row, ...]
     shape: tuple[object, ...] = ()
+    working: int = 0
 
 
 def rows_snapshot(project_id: int, look: Look) -> RowsSnapshot:
@@ -67,8 +70,8 @@ def rows_snapshot(project_id: int, look: Look) -> RowsSnapshot:
             HoldingsDiscrepancy.objects.filter(mode=project.mode).values_list("symbol", flat=True)[:50]
         )
     working = sum(1 for order in orders if order.status in WORKING_STATUSES)
-    shape = (positions, working, project.mode, project.trading_state, flags)
-    return RowsSnapshot(counter=counter, rows=tuple(rows), shape=shape)
+    shape = (positions, project.mode, project.trading_state, flags)
+    return RowsSnapshot(counter=counter, rows=tuple(rows), shape=shape, working=working)
 
 
 class RowsSent:
@@ -79,21 +82,25 @@ class RowsSent:
         # In the table's order (the token lists its rows so).
         self.versions: dict[str, str] = parsed[1] if parsed is not None else {}
         self.shape: tuple[object, ...] | None = None  # unknown until a first push: that one covers nothing
+        self.working: int | None = None
         self.covered = False
+        self.table_only = False
 
     def changed(self, snapshot: RowsSnapshot) -> list[Row] | None:
         """The rows whose version the page lacks (None: none, or too many for one push); `covered` tells
-        whether they are all the page's orders answer would change."""
+        whether they are all the page's orders answer would change, `table_only` whether only its table
+        (rows, head) did."""
         rows = [row for row in snapshot.rows if self.versions.get(str(row.order_id)) != row.version]
         versions = {str(row.order_id): row.version for row in snapshot.rows}
         pushed = 0 < len(rows) <= PUSH_ROWS_MAX
+        self.table_only = bool(snapshot.shape) and snapshot.shape == self.shape
         self.covered = (
             pushed
-            and bool(snapshot.shape)
-            and snapshot.shape == self.shape
+            and self.table_only
+            and snapshot.working == self.working
             and list(versions) == list(self.versions)  # no row in, out or moved
         )
-        self.versions, self.shape = versions, snapshot.shape
+        self.versions, self.shape, self.working = versions, snapshot.shape, snapshot.working
         return rows if pushed else None
 
 

@@ -182,6 +182,8 @@ def test_a_push_covers_the_table_only_when_its_rows_are_all_the_answer_would_cha
         )
     assert sent.changed(rows_snapshot(project.pk, EN))
     assert not sent.covered
+    # Rows in or moved, the head: still the table's change alone (the order's own POST answer may bring it).
+    assert sent.table_only == (change in ("a new order", "a row leaves the working ones"))
 
 
 def test_more_changed_rows_than_a_push_carries_send_none(access: Access, project: Any, settings: Any) -> None:
