@@ -16,7 +16,7 @@ from pathlib import Path
 from django.conf import settings
 
 from execution.contract.folder import ENGINES_DIR, EVENTS_FILE
-from execution.ingest.notify import FolderNotify
+from execution.contract.notify import FolderNotify, flags
 from execution.push import SNAPSHOT_NAMES
 
 logger = logging.getLogger("execution.ingest.watcher")
@@ -31,6 +31,9 @@ SNAPSHOT_FILES = frozenset(f"{name}.json" for name in SNAPSHOT_NAMES)
 IDLE_WAKE_MS = 1000
 # A stop is seen at least this often while the inotify wait blocks.
 STOP_CHECK_SECONDS = 0.1
+# A line appended (on every write: LEAN's writer keeps its file open; a close after writing would only be a
+# second wake-up), a file renamed in (a snapshot's temp file) or created (a rotation's new events file).
+WATCH_MASK = flags.MODIFY | flags.MOVED_TO | flags.CREATE
 # The fallback: one stat per events file this often.
 POLL_SECONDS = 0.05
 
@@ -85,7 +88,7 @@ def folder_wakeups(
     folder = engines_folder(root)
     if inotify and sys.platform.startswith("linux"):
         try:
-            notify = FolderNotify(folder)
+            notify = FolderNotify(folder, mask=WATCH_MASK, subfolders=True)
         except (OSError, AttributeError) as exc:  # inotify limits, no libc: watchfiles or polling still work
             logger.warning("inotify unavailable; trying watchfiles", extra={"error": str(exc)})
         else:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from execution.contract.notify import FolderNotify
 from execution.ingest import watcher
-from execution.ingest.notify import FolderNotify
 
 pytestmark = pytest.mark.skipif(not watcher.sys.platform.startswith("linux"), reason="Linux inotify")
 
@@ -72,7 +72,7 @@ def append(path: Path, text: str) -> None:
 
 
 def test_the_inotify_descriptor_is_used_on_linux(engines: Path) -> None:
-    notify = FolderNotify(engines)
+    notify = FolderNotify(engines, mask=watcher.WATCH_MASK, subfolders=True)
     try:
         assert notify.fd >= 0
         append(engines / "paper" / "events.jsonl", "{}\n")

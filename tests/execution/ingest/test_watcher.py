@@ -79,7 +79,7 @@ def status_of(order: TradeOrder) -> str:
     return TradeOrder.objects.get(pk=order.pk).status
 
 
-def no_inotify_descriptor(folder: Path) -> None:
+def no_inotify_descriptor(folder: Path, **_options: object) -> None:
     raise OSError(24, "inotify_init1 failed")  # EMFILE: the user's inotify instances are used up
 
 
