@@ -284,7 +284,7 @@ def click_gaps(click: Click) -> list[tuple[str, float]]:
     if placed:
         gaps.append(("pushed -> rows placed in the page", placed[-1] - moments.get("pushed", placed[-1])))
         gaps.append(("rows placed -> FILLED shown", click.filled - placed[-1]))
-    gaps.append(("fetches of the orders partial per click", float(len(starts_of(click)))))
+    gaps.append(("fetches of the orders partial, click -> FILLED", float(len(starts_of(click)))))
     if events:
         gaps.append(("pushed -> event in the page", events[0] - moments.get("pushed", events[0])))
         later = [at for at in starts if at >= events[0]]
