@@ -28,7 +28,7 @@ def test_page_renders_both_tables_for_a_member(client_in: Client, project: Proje
     assert 'data-testid="orders-table"' in body
     assert "AAPL" in body
     assert (
-        'hx-trigger="every 1s, sse:orders, td-rows-moved"' in body
+        'hx-trigger="every 1s, sse:orders, td-rows-moved, td-orders-owed"' in body
     )  # polls every second while no stream is open
     assert "X-CSRFToken" in body
 
