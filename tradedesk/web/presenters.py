@@ -87,14 +87,17 @@ def positions_version(positions: Sequence[Position], project: Project) -> str:
     return digest(f"p{moved}|{project.mode}|{project.trading_state}")
 
 
+def reconciliation_flags(mode: str) -> list[str]:
+    """The symbols the header flags as holdings discrepancies of the mode (at most 50)."""
+    return list(HoldingsDiscrepancy.objects.filter(mode=mode).values_list("symbol", flat=True)[:50])
+
+
 def status_context(project: Project, *, engine: Any = None) -> dict[str, Any]:
     """Header status: the mode's engine, reconciliation flags, and (shown to staff) why its events are skipped."""
     return {
         "engine": engine if engine is not None else engine_state(project.mode),
         "events_file_problem": events_file_problems().get(project.mode, ""),
-        "discrepancies": list(
-            HoldingsDiscrepancy.objects.filter(mode=project.mode).values_list("symbol", flat=True)[:50]
-        ),
+        "discrepancies": reconciliation_flags(project.mode),
     }
 
 

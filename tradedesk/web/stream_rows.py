@@ -23,9 +23,9 @@ import orjson
 from django.db import connection, transaction
 from django.utils import timezone, translation
 
-from execution.models import HoldingsDiscrepancy
 from orders.models import WORKING_STATUSES, Project, ProjectVersion
 from tradedesk.web.orders_table import RECENT_SECONDS, Row, orders_shown, rendered_rows, token_versions
+from tradedesk.web.presenters import reconciliation_flags
 
 # More changed rows than this in one push (a cancel-all, a reconnect): the page's fetch brings them instead.
 PUSH_ROWS_MAX = 10
@@ -65,10 +65,8 @@ def rows_snapshot(project_id: int, look: Look) -> RowsSnapshot:
         orders = orders_shown(project)
         cutoff = timezone.now() - timedelta(seconds=RECENT_SECONDS)
         rows = rendered_rows(orders, project=project, selected_id=None, cutoff=cutoff)
-        # The header's reconciliation flags (presenters.status_context shows the same 50).
-        flags = tuple(
-            HoldingsDiscrepancy.objects.filter(mode=project.mode).values_list("symbol", flat=True)[:50]
-        )
+        # The header's reconciliation flags, as presenters.status_context shows them.
+        flags = tuple(reconciliation_flags(project.mode))
     working = sum(1 for order in orders if order.status in WORKING_STATUSES)
     shape = (positions, project.mode, project.trading_state, flags)
     return RowsSnapshot(counter=counter, rows=tuple(rows), shape=shape, working=working)
