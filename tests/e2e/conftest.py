@@ -34,7 +34,7 @@ from tests.celery_worker import connections_closed_after_tasks
 from tests.waiting import wait_for
 from tradedesk.asgi import application
 from tradedesk.celery import app as celery_app
-from tradedesk.web import stream
+from tradedesk.web import stream_db
 
 # Waits, not timing assertions: a shared 2-core CI machine under load can take seconds to fill an order.
 expect.set_options(timeout=15_000)
@@ -229,7 +229,7 @@ def asgi_desk(transactional_db: Any, celery_worker: Any, settings: Any) -> Itera
     server.force_exit = True
     for thread in threads:
         thread.join(15)
-    stream.db_close()
+    stream_db.db_close()
     # The ASGI handler ran each request's sync part on a thread of its own: their connections go with them.
     gc.collect()
 

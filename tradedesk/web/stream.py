@@ -23,7 +23,6 @@ import random
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import import_module
@@ -32,7 +31,6 @@ from typing import Any
 import orjson
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
-from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare
@@ -42,6 +40,7 @@ from orders import doors, selectors
 from orders.doors import project_for_user
 from orders.errors import NotFound
 from orders.models import ProjectVersion
+from tradedesk.web.stream_db import in_db, in_mark_thread
 from tradedesk.web.stream_rows import Look, RowsSent, RowsSnapshot, rows_event, rows_snapshot
 
 logger = logging.getLogger("tradedesk.web.stream")
@@ -58,32 +57,6 @@ STREAM_MAX_SECONDS = 300.0
 RETRY_MS = 1000
 # Wake-ups remembered for streams that were busy (each names the projects or snapshot that changed).
 _RECENT = 256
-
-# Every database read of the streams and the hub runs on this one thread, on its one connection, kept open
-# (a thread per request would leave a connection behind per stream).
-_DB = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stream-db")
-# The pushed stage times are written on a thread and connection of their own: a write's commit (a WAL flush)
-# would otherwise hold up the next wake-up's reads.
-_MARK = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stream-mark")
-
-
-def _guarded(function: Callable[..., Any], *args: Any) -> Any:
-    try:
-        return function(*args)
-    except DatabaseError:
-        connection.close()  # a restarted database: the next read connects again
-        raise
-
-
-async def in_db(function: Callable[..., Any], *args: Any) -> Any:
-    """Run a database read on the streams' database thread."""
-    return await asyncio.get_running_loop().run_in_executor(_DB, _guarded, function, *args)
-
-
-def db_close() -> None:
-    """Close the streams' database connections (a test's end, a process's shutdown)."""
-    for pool in (_DB, _MARK):
-        pool.submit(lambda: connection.close()).result(10)
 
 
 class Hub:
@@ -143,8 +116,7 @@ class Hub:
         if self._pushed.get(project_id, -1) >= generation:
             return None
         self._pushed[project_id] = generation
-        loop = asyncio.get_running_loop()
-        marking = loop.run_in_executor(_MARK, _guarded, order_stages_pushed, project_id, at)
+        marking = in_mark_thread(order_stages_pushed, project_id, at)
         self._marking.add(marking)
         marking.add_done_callback(self._marked)
         return marking

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from orders.services.versions import project_versions_bump
-from tradedesk.web import stream
+from tradedesk.web import stream, stream_db
 from tradedesk.web.stream import Access, Seen, access_check
 from tradedesk.web.stream_rows import RowsSent
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def _close_stream_connection() -> Any:
     yield
-    stream.db_close()
+    stream_db.db_close()
 
 
 def test_access_holds_while_the_session_grants_the_project(access: Access, project: Any) -> None:

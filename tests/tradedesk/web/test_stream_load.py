@@ -22,7 +22,7 @@ from django.test import Client
 
 from tests.waiting import wait_for
 from tradedesk.asgi import application
-from tradedesk.web import stream
+from tradedesk.web import stream_db
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,7 +43,7 @@ def server(monkeypatch: Any) -> Iterator[int]:
     yield port
     instance.should_exit = instance.force_exit = True
     thread.join(15)
-    stream.db_close()
+    stream_db.db_close()
     gc.collect()
 
 

@@ -21,7 +21,7 @@ from orders.models import ProjectVersion, TradeOrder
 from orders.services.versions import project_versions_bump
 from tests.factories import TradeOrderFactory
 from tests.tradedesk.web.test_stream import run
-from tradedesk.web import stream, stream_rows
+from tradedesk.web import stream, stream_db, stream_rows
 from tradedesk.web.orders_table import orders_shown, rendered_rows, rows_token
 from tradedesk.web.stream import Access
 from tradedesk.web.stream_rows import Look, RowsSent, RowsSnapshot, rows_snapshot
@@ -34,7 +34,7 @@ EN = Look(language="en", zone="UTC")
 @pytest.fixture(autouse=True)
 def _close_stream_connection() -> Any:
     yield
-    stream.db_close()
+    stream_db.db_close()
 
 
 def page_token(project: Any) -> str:
